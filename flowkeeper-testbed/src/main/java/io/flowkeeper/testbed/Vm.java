@@ -1,0 +1,120 @@
+package io.flowkeeper.testbed;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A "VM": a network namespace whose {@code eth0} is plugged into an OVS bridge on its {@link OvsHost}. Traffic it
+ * sends is real (ping, arping, a DHCP client) and never leaves the test bed's namespaces.
+ */
+public final class Vm {
+    private final OvsHost host;
+    private final String name;
+    private final String netns;
+    private final String port;
+    private final String bridge;
+    private final String mac;
+    private final String ipCidr;
+    private final List<PingMonitor> monitors = new CopyOnWriteArrayList<>();
+
+    Vm(OvsHost host, String name, String netns, String port, String bridge, String mac, String ipCidr) {
+        this.host = host;
+        this.name = name;
+        this.netns = netns;
+        this.port = port;
+        this.bridge = bridge;
+        this.mac = mac;
+        this.ipCidr = ipCidr;
+    }
+
+    /**
+     * Sends {@code count} echo requests 0.1 s apart and returns true only if every one was answered within
+     * {@code timeout}.
+     */
+    public boolean ping(String destination, int count, Duration timeout) {
+        Cmd.Result r = Cmd.exec(Cmd.inNetns(netns, List.of("ping", "-n", "-q", "-c", String.valueOf(count),
+                "-i", "0.1", "-W", seconds(timeout), destination)), java.util.Map.of(),
+                timeout.plusSeconds(count + 5L));
+        return r.ok() && r.stdout().contains(" " + count + " received");
+    }
+
+    /** True when at least one echo reply comes back before the deadline (pings every 0.1 s until then). */
+    public boolean reachable(String destination, Duration deadline) {
+        Cmd.Result r = Cmd.exec(Cmd.inNetns(netns, List.of("ping", "-n", "-q", "-c", "1", "-i", "0.1",
+                "-w", seconds(deadline), destination)), java.util.Map.of(), deadline.plusSeconds(5));
+        return r.ok();
+    }
+
+    /** Resolves {@code destination}'s MAC with ARP requests ({@code arping}); true if a reply came back. */
+    public boolean arping(String destination, Duration deadline) {
+        Cmd.Result r = Cmd.exec(Cmd.inNetns(netns, List.of("arping", "-c", "1", "-w", seconds(deadline),
+                "-I", "eth0", destination)), java.util.Map.of(), deadline.plusSeconds(5));
+        return r.ok();
+    }
+
+    /**
+     * Starts pinging {@code destination} every {@code interval} (10 ms for failover tests) until
+     * {@link PingMonitor#stop()}; the result counts the requests that got no reply.
+     */
+    public PingMonitor startPing(String destination, Duration interval) {
+        PingMonitor m = PingMonitor.start(netns, destination, interval);
+        monitors.add(m);
+        return m;
+    }
+
+    /** Runs a command inside the VM's namespace. */
+    public String exec(String... command) {
+        return Cmd.run(Cmd.inNetns(netns, List.of(command)), java.util.Map.of(), Cmd.DEFAULT_TIMEOUT);
+    }
+
+    void stopMonitors() {
+        for (PingMonitor m : monitors) {
+            m.abort();
+        }
+    }
+
+    private static String seconds(Duration d) {
+        return String.valueOf(Math.max(1, (d.toMillis() + 999) / 1000));
+    }
+
+    public OvsHost host() {
+        return host;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String netns() {
+        return netns;
+    }
+
+    /** The VM's port name on the host's bridge ({@code tap<vm>}). */
+    public String port() {
+        return port;
+    }
+
+    public String bridge() {
+        return bridge;
+    }
+
+    public String mac() {
+        return mac;
+    }
+
+    /** The VM's address without prefix length, or null when it has none (DHCP). */
+    public String ip() {
+        return ipCidr == null ? null : ipCidr.substring(0, ipCidr.indexOf('/'));
+    }
+
+    /** The OpenFlow port number of the VM's port on its bridge. */
+    public int ofport() {
+        return host.ofport(port);
+    }
+
+    @Override
+    public String toString() {
+        return "Vm[" + name + " on " + host.name() + ", " + mac + (ipCidr == null ? "" : ", " + ipCidr) + "]";
+    }
+}
