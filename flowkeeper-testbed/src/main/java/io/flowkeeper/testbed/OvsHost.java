@@ -279,7 +279,7 @@ public final class OvsHost implements AutoCloseable {
 
     /** The pid of the running {@code ovs-vswitchd}, if any. */
     public Optional<Long> vswitchdPid() {
-        return readPid(runDir.resolve("ovs-vswitchd.pid")).filter(pid -> ProcessHandle.of(pid).isPresent());
+        return readPid(runDir.resolve("ovs-vswitchd.pid")).filter(Processes::alive);
     }
 
     private static Optional<Long> readPid(Path pidfile) {
@@ -291,14 +291,7 @@ public final class OvsHost implements AutoCloseable {
     }
 
     private static void killPidfile(Path pidfile) {
-        readPid(pidfile).flatMap(ProcessHandle::of).ifPresent(ph -> {
-            ph.destroyForcibly();
-            try {
-                ph.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (Exception e) {
-                throw new TestBedException("process " + ph.pid() + " did not exit after SIGKILL", e);
-            }
-        });
+        readPid(pidfile).ifPresent(pid -> Processes.killAndWait(pid, Duration.ofSeconds(10)));
     }
 
     // ---- tools ------------------------------------------------------------------------------------------
@@ -428,7 +421,4 @@ public final class OvsHost implements AutoCloseable {
     public String toString() {
         return "OvsHost[" + name + ", netns " + netns + "]";
     }
-
-    /** How long {@link Vm#reachable} waits by default. */
-    static final Duration DEFAULT_REACH_TIMEOUT = Duration.ofSeconds(5);
 }

@@ -96,14 +96,11 @@ public final class Sweeper {
         if (pids.ok()) {
             for (String pid : pids.stdout().split("\\s+")) {
                 if (!pid.isBlank()) {
-                    ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(ph -> {
-                        ph.destroyForcibly();
-                        try {
-                            ph.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
-                        } catch (Exception e) {
-                            LOG.warn("pid {} in {} did not exit after SIGKILL", ph.pid(), netns);
-                        }
-                    });
+                    try {
+                        Processes.killAndWait(Long.parseLong(pid.strip()), java.time.Duration.ofSeconds(5));
+                    } catch (TestBedException e) {
+                        LOG.warn("in {}: {}", netns, e.getMessage());
+                    }
                 }
             }
         }

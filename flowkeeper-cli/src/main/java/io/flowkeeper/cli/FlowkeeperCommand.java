@@ -1,0 +1,31 @@
+package io.flowkeeper.cli;
+
+import io.flowkeeper.cli.bench.BenchCommand;
+import io.flowkeeper.cli.demo.DemoCommand;
+import picocli.CommandLine.Command;
+
+/**
+ * The top-level {@code flowkeeper} command. Each capability registers its subcommand here, once.
+ */
+@Command(
+        name = "flowkeeper",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = {
+            "Flowkeeper: a highly available SDN control plane for Open vSwitch.",
+            ""
+        },
+        subcommands = {
+            DemoCommand.class,
+            BenchCommand.class,
+            TestbedCommand.class,
+        })
+public final class FlowkeeperCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+}

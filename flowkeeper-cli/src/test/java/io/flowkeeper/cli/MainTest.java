@@ -1,0 +1,85 @@
+package io.flowkeeper.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The command line as an operator meets it: version, help, errors, the demo and the test-bed benchmark. */
+class MainTest {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private PrintStream savedOut;
+    private PrintStream savedErr;
+
+    @BeforeEach
+    void capture() {
+        savedOut = System.out;
+        savedErr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void restore() {
+        System.setOut(savedOut);
+        System.setErr(savedErr);
+    }
+
+    private String stdout() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private String stderr() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void versionAndHelp() {
+        assertThat(Main.run("--version")).isZero();
+        assertThat(stdout()).startsWith("flowkeeper ");
+        assertThat(Main.run("--help")).isZero();
+        assertThat(stdout()).contains("demo", "bench", "testbed");
+    }
+
+    @Test
+    void anUnknownCommandIsAUsageErrorWithExitCode2() {
+        assertThat(Main.run("no-such-command")).isEqualTo(2);
+        assertThat(stderr()).contains("Unmatched argument");
+    }
+
+    @Test
+    void badOptionValuesGetOneLineAndANonZeroExit() {
+        assertThat(Main.run("bench", "testbed", "--repeat", "zero")).isEqualTo(2);
+        assertThat(stderr()).contains("--repeat");
+    }
+
+    @Test
+    void theTestbedBenchmarkProducesJsonRows() throws Exception {
+        assertThat(Main.run("bench", "testbed", "--small", "--json")).isZero();
+        JsonNode doc = new ObjectMapper().readTree(stdout());
+        assertThat(doc.get("benchmark").asText()).contains("test bed");
+        assertThat(doc.get("rows")).hasSize(3);
+        double p50 = doc.get("rows").get(0).get("p50_s").asDouble();
+        // A behaviour bound, not a timing target: the bench measures; this only proves it ran for real.
+        assertThat(p50).isPositive().isLessThan(30);
+    }
+
+    @Test
+    void theDemoRunsEveryStageAndCleansUp() {
+        assertThat(Main.run("demo")).as(stderr()).isZero();
+        assertThat(stdout()).contains("== Timeline", "Demo finished");
+    }
+
+    @Test
+    void theDemoListsItsStages() {
+        assertThat(Main.run("demo", "--list")).isZero();
+        assertThat(stdout()).contains("1. ");
+    }
+}
