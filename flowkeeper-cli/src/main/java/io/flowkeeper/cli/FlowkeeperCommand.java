@@ -2,6 +2,7 @@ package io.flowkeeper.cli;
 
 import io.flowkeeper.cli.bench.BenchCommand;
 import io.flowkeeper.cli.demo.DemoCommand;
+import io.flowkeeper.cli.snapshot.SnapshotCommand;
 import picocli.CommandLine.Command;
 
 /**
@@ -12,12 +13,12 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = {
-            "Flowkeeper: a highly available SDN control plane for Open vSwitch.",
-            ""
+            "Flowkeeper: a highly available SDN control plane for Open vSwitch."
         },
         subcommands = {
             DemoCommand.class,
             BenchCommand.class,
+            SnapshotCommand.class,
             TestbedCommand.class,
         })
 public final class FlowkeeperCommand implements Runnable {

@@ -15,11 +15,11 @@ final class OneLineErrorHandler implements IExecutionExceptionHandler {
     @Override
     public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parseResult) {
         if (ex instanceof UserException user) {
-            cmd.getErr().println("flowkeeper " + cmd.getCommandName() + ": " + user.getMessage());
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName(" ") + ": " + user.getMessage());
             return user.exitCode();
         }
         String message = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
-        cmd.getErr().println("flowkeeper " + cmd.getCommandName() + ": " + message.lines().findFirst().orElse(""));
+        cmd.getErr().println(cmd.getCommandSpec().qualifiedName(" ") + ": " + message.lines().findFirst().orElse(""));
         if ("1".equals(System.getenv("FLOWKEEPER_DEBUG"))) {
             ex.printStackTrace(cmd.getErr());
         }
