@@ -1,0 +1,377 @@
+package io.flowkeeper.openflow.local;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An OpenFlow 1.4 session on a bridge's management socket. Thread-safe: requests from any thread; one reader
+ * thread answers echo requests, completes requests by xid and feeds the flow monitor's listener.
+ */
+public final class LocalSwitchConnection implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalSwitchConnection.class);
+
+    /** OVS answers HELLO at once on a local socket; this only bounds a wedged switch. */
+    static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
+    /** Ordinary requests (barrier, statistics, bundle open). */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    /** Committing a 200,000-flow bundle takes about 2 s on 2 cores; leave room for a loaded machine. */
+    static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(120);
+    private static final int READ_BUFFER = 1 << 20;
+    private static final int WRITE_CHUNK = 256 << 10;
+
+    /** What to do when the switch refuses some messages of a bundle. */
+    public enum OnError {
+        /** Discard the whole bundle: the table is left exactly as it was (reconciliation). */
+        DISCARD,
+        /** Commit the messages the switch accepted and report the others (restoring a snapshot). */
+        COMMIT_REST
+    }
+
+    private final String name;
+    private final SocketChannel channel;
+    private final Object writeLock = new Object();
+    private final AtomicInteger xids = new AtomicInteger(1);
+    private final Map<Integer, CompletableFuture<ByteBuffer>> pending = new ConcurrentHashMap<>();
+    private final CompletableFuture<Void> helloReceived = new CompletableFuture<>();
+    private final CompletableFuture<Throwable> closedFuture = new CompletableFuture<>();
+    private final Thread reader;
+    /** Errors for messages inside a bundle being built, by xid. */
+    private final Map<Integer, String> bundleErrors = new ConcurrentHashMap<>();
+    private volatile FlowMonitorListener monitorListener;
+    private volatile int monitorXid = -1;
+    private volatile boolean initialDumpDone;
+    private volatile boolean closing;
+
+    private LocalSwitchConnection(SocketChannel channel, String name) {
+        this.channel = channel;
+        this.name = name;
+        this.reader = new Thread(this::readLoop, "of-local-" + name);
+        this.reader.setDaemon(true);
+    }
+
+    /**
+     * Connects to {@code <rundir>/<bridge>.mgmt} and negotiates OpenFlow 1.4.
+     *
+     * @throws IOException when the socket is absent ({@code ovs-vswitchd} down) or the bridge does not allow 1.4
+     */
+    public static LocalSwitchConnection connect(Path managementSocket) throws IOException {
+        SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            ch.connect(UnixDomainSocketAddress.of(managementSocket));
+        } catch (IOException e) {
+            ch.close();
+            throw new IOException("cannot connect to " + managementSocket + ": " + e.getMessage(), e);
+        }
+        String bridge = managementSocket.getFileName().toString().replaceFirst("\\.mgmt$", "");
+        LocalSwitchConnection c = new LocalSwitchConnection(ch, bridge);
+        c.reader.start();
+        try {
+            c.write(OfWire.hello(c.xids.getAndIncrement()));
+            c.helloReceived.get(HANDSHAKE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            c.close();
+            throw new IOException(bridge + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            c.close();
+            throw new IOException(bridge + ": no OpenFlow HELLO within " + HANDSHAKE_TIMEOUT.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            c.close();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        return c;
+    }
+
+    // ---- reading ----------------------------------------------------------------------------------------
+
+    private void readLoop() {
+        ByteBuffer buf = ByteBuffer.allocate(READ_BUFFER);
+        Throwable cause = null;
+        try {
+            while (true) {
+                if (channel.read(buf) < 0) {
+                    cause = new IOException(name + ": switch closed the connection");
+                    break;
+                }
+                buf.flip();
+                while (buf.remaining() >= OfWire.HEADER) {
+                    int length = OfWire.length(buf);
+                    if (length < OfWire.HEADER) {
+                        throw new IOException(name + ": malformed OpenFlow frame (length " + length + ")");
+                    }
+                    if (buf.remaining() < length) {
+                        break;
+                    }
+                    ByteBuffer message = buf.slice(buf.position(), length);
+                    buf.position(buf.position() + length);
+                    dispatch(message);
+                }
+                buf.compact();
+            }
+        } catch (IOException | RuntimeException e) {
+            cause = e;
+        } finally {
+            Throwable reason = cause == null ? new IOException(name + ": closed") : cause;
+            if (!closing) {
+                LOG.debug("{}: session ended: {}", name, reason.getMessage());
+            }
+            helloReceived.completeExceptionally(reason);
+            pending.values().forEach(f -> f.completeExceptionally(reason));
+            pending.clear();
+            closedFuture.complete(reason);
+            FlowMonitorListener l = monitorListener;
+            if (l != null && !closing) {
+                l.onDisconnect(reason);
+            }
+        }
+    }
+
+    /** {@code message} is a view into the read buffer: copy what must outlive this call. */
+    private void dispatch(ByteBuffer message) throws IOException {
+        byte type = OfWire.type(message);
+        int xid = OfWire.xid(message);
+        switch (type) {
+            case OfWire.HELLO -> {
+                if (message.get(0) != OfWire.VERSION) {
+                    helloReceived.completeExceptionally(new IOException("bridge does not speak OpenFlow 1.4 "
+                            + "(it offered version 0x" + Integer.toHexString(message.get(0)) + "); add OpenFlow14 "
+                            + "to the bridge's protocols"));
+                } else {
+                    helloReceived.complete(null);
+                }
+            }
+            case OfWire.ECHO_REQUEST -> write(OfWire.echoReply(message));
+            case OfWire.ERROR -> onError(xid, message);
+            case OfWire.MULTIPART_REPLY -> onMultipart(xid, message);
+            default -> complete(xid, message);
+        }
+    }
+
+    private void onError(int xid, ByteBuffer message) {
+        String description = OfWire.describeError(message);
+        if (!helloReceived.isDone() && message.getShort(8) == 0) {
+            helloReceived.completeExceptionally(new IOException("OpenFlow version negotiation failed ("
+                    + description + "): the bridge must allow OpenFlow14"));
+            return;
+        }
+        CompletableFuture<ByteBuffer> f = pending.remove(xid);
+        if (f != null) {
+            f.completeExceptionally(new IOException(name + ": switch refused request: " + description));
+        } else {
+            bundleErrors.put(xid, description);
+        }
+    }
+
+    private void onMultipart(int xid, ByteBuffer message) {
+        short mpType = message.getShort(8);
+        boolean more = (message.getShort(10) & OfWire.MP_REPLY_MORE) != 0;
+        if (mpType == OfWire.MP_FLOW_MONITOR) {
+            ByteBuffer body = message.duplicate().position(16);
+            List<FlowUpdate> updates = new ArrayList<>();
+            while (body.hasRemaining()) {
+                FlowUpdate u = FlowUpdate.parse(body);
+                if (u == null) {
+                    LOG.warn("{}: skipped a malformed flow monitor update", name);
+                    break;
+                }
+                updates.add(u);
+            }
+            boolean initialComplete = xid == monitorXid && !more && !initialDumpDone;
+            FlowMonitorListener l = monitorListener;
+            if (l != null) {
+                l.onUpdates(updates, initialComplete);
+            }
+            if (initialComplete) {
+                // only after the listener has every INITIAL event: startMonitor() returns on this
+                initialDumpDone = true;
+                complete(xid, message);
+            }
+            return;
+        }
+        complete(xid, message);
+    }
+
+    private void complete(int xid, ByteBuffer message) {
+        CompletableFuture<ByteBuffer> f = pending.remove(xid);
+        if (f != null) {
+            ByteBuffer copy = ByteBuffer.allocate(message.remaining());
+            copy.put(message.duplicate()).flip();
+            f.complete(copy);
+        }
+    }
+
+    // ---- writing ----------------------------------------------------------------------------------------
+
+    private void write(ByteBuffer b) throws IOException {
+        synchronized (writeLock) {
+            while (b.hasRemaining()) {
+                channel.write(b);
+            }
+        }
+    }
+
+    private ByteBuffer request(ByteBuffer message, Duration timeout) throws IOException {
+        int xid = message.getInt(4);
+        CompletableFuture<ByteBuffer> f = new CompletableFuture<>();
+        pending.put(xid, f);
+        write(message);
+        return await(f, timeout, "reply to xid " + xid);
+    }
+
+    private ByteBuffer await(CompletableFuture<ByteBuffer> f, Duration timeout, String what) throws IOException {
+        try {
+            return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (TimeoutException e) {
+            throw new IOException(name + ": no " + what + " within " + timeout.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    /** Number of flows in all of the bridge's tables. */
+    public long flowCount() throws IOException {
+        ByteBuffer reply = request(OfWire.aggregateRequest(xids.getAndIncrement()), REQUEST_TIMEOUT);
+        return Integer.toUnsignedLong(reply.getInt(16 + 16));
+    }
+
+    /** Waits until the switch has processed everything sent before. */
+    public void barrier() throws IOException {
+        request(OfWire.barrier(xids.getAndIncrement()), REQUEST_TIMEOUT);
+    }
+
+    /**
+     * Installs stored FLOW_MODs in one atomic bundle.
+     *
+     * @param replaceAll first delete every flow, so the table ends up exactly the given set
+     * @param progress hears the number of messages sent so far, every few thousand
+     */
+    public BundleResult installBundle(Iterator<byte[]> flowMods, boolean replaceAll, OnError onError,
+            IntConsumer progress) throws IOException {
+        long t0 = System.nanoTime();
+        int bundleId = xids.getAndIncrement();
+        request(OfWire.bundleControl(xids.getAndIncrement(), bundleId, OfWire.BUNDLE_OPEN), REQUEST_TIMEOUT);
+        int firstXid = -1;
+        int count = 0;
+        ByteBuffer chunk = ByteBuffer.allocate(WRITE_CHUNK);
+        Iterator<byte[]> messages = replaceAll ? prepend(OfWire.deleteAllFlows(), flowMods) : flowMods;
+        while (messages.hasNext()) {
+            byte[] inner = messages.next();
+            int size = OfWire.bundleAddLength(inner);
+            if (chunk.remaining() < size) {
+                write(chunk.flip());
+                chunk = size > WRITE_CHUNK ? ByteBuffer.allocate(size) : chunk.clear();
+                progress.accept(count);
+            }
+            int xid = xids.getAndIncrement();
+            if (firstXid < 0) {
+                firstXid = xid;
+            }
+            OfWire.bundleAdd(chunk, xid, bundleId, inner);
+            count++;
+        }
+        write(chunk.flip());
+        progress.accept(count);
+        // Messages on one connection are processed in order: after the barrier, every ADD's error has arrived.
+        barrier();
+        List<BundleResult.Failure> failures = new ArrayList<>();
+        int offset = replaceAll ? 1 : 0;
+        for (int i = 0; i < count; i++) {
+            String error = bundleErrors.remove(firstXid + i);
+            if (error != null) {
+                failures.add(new BundleResult.Failure(i - offset, error));
+            }
+        }
+        boolean commit = failures.isEmpty() || onError == OnError.COMMIT_REST;
+        short control = commit ? OfWire.BUNDLE_COMMIT : OfWire.BUNDLE_DISCARD;
+        request(OfWire.bundleControl(xids.getAndIncrement(), bundleId, control), COMMIT_TIMEOUT);
+        return new BundleResult(count - offset, commit, failures, Duration.ofNanos(System.nanoTime() - t0));
+    }
+
+    private static Iterator<byte[]> prepend(byte[] first, Iterator<byte[]> rest) {
+        return new Iterator<>() {
+            boolean firstDone;
+
+            @Override
+            public boolean hasNext() {
+                return !firstDone || rest.hasNext();
+            }
+
+            @Override
+            public byte[] next() {
+                if (!firstDone) {
+                    firstDone = true;
+                    return first;
+                }
+                return rest.next();
+            }
+        };
+    }
+
+    /**
+     * Starts a flow monitor on every table: the listener first gets every flow (INITIAL events), then every
+     * add, modify and delete by anyone. Returns once the initial dump is complete.
+     */
+    public void startMonitor(FlowMonitorListener listener, Duration initialDumpTimeout) throws IOException {
+        if (monitorListener != null) {
+            throw new IllegalStateException("a monitor is already running on this session");
+        }
+        monitorListener = listener;
+        int xid = xids.getAndIncrement();
+        monitorXid = xid;
+        short flags = (short) (OfWire.FMF_INITIAL | OfWire.FMF_ADD | OfWire.FMF_REMOVED | OfWire.FMF_MODIFY
+                | OfWire.FMF_INSTRUCTIONS);
+        CompletableFuture<ByteBuffer> f = new CompletableFuture<>();
+        pending.put(xid, f);
+        write(OfWire.flowMonitorRequest(xid, 1, flags));
+        await(f, initialDumpTimeout, "flow monitor initial dump");
+    }
+
+    /** Completes with the reason when the session ends. */
+    public CompletableFuture<Throwable> closed() {
+        return closedFuture;
+    }
+
+    public boolean isOpen() {
+        return !closedFuture.isDone();
+    }
+
+    public String bridge() {
+        return name;
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.debug("{}: close: {}", name, e.getMessage());
+        }
+        try {
+            reader.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
