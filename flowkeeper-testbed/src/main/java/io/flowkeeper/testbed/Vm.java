@@ -39,11 +39,30 @@ public final class Vm {
         return r.ok() && r.stdout().contains(" " + count + " received");
     }
 
-    /** True when at least one echo reply comes back before the deadline (pings every 0.1 s until then). */
+    /**
+     * True when an echo reply comes back before the deadline. Retries one-second pings until then: a single
+     * {@code ping -c 1} gives up at once when the kernel still remembers a failed ARP resolution.
+     */
     public boolean reachable(String destination, Duration deadline) {
-        Cmd.Result r = Cmd.exec(Cmd.inNetns(netns, List.of("ping", "-n", "-q", "-c", "1", "-i", "0.1",
-                "-w", seconds(deadline), destination)), java.util.Map.of(), deadline.plusSeconds(5));
-        return r.ok();
+        long end = System.nanoTime() + deadline.toNanos();
+        do {
+            long left = Math.max(1, (end - System.nanoTime()) / 1_000_000_000L);
+            Cmd.Result r = Cmd.exec(Cmd.inNetns(netns, List.of("ping", "-n", "-q", "-c", "1",
+                    "-W", String.valueOf(Math.min(1, left)), destination)), java.util.Map.of(), Duration.ofSeconds(10));
+            if (r.ok()) {
+                return true;
+            }
+            if (r.exitCode() == 2 && r.stderr().contains("unknown host")) {
+                throw new TestBedException("ping: " + r.stderr().strip());
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        } while (System.nanoTime() < end);
+        return false;
     }
 
     /** Resolves {@code destination}'s MAC with ARP requests ({@code arping}); true if a reply came back. */

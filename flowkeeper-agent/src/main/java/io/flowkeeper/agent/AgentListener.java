@@ -1,0 +1,32 @@
+package io.flowkeeper.agent;
+
+import java.time.Duration;
+
+/** Hears the agent's state changes (for the CLI's output, tests and benchmarks). All methods are optional. */
+public interface AgentListener {
+    /**
+     * A snapshot was installed into a bridge.
+     *
+     * @param flows flows in the committed bundle
+     * @param bundle from the bundle's OPEN to its commit reply
+     * @param sinceSwitchStart from {@code ovs-vswitchd}'s start (its pidfile's time) to the commit, when known
+     */
+    default void restored(String bridge, int flows, Duration bundle, Duration sinceSwitchStart) {
+    }
+
+    /** The snapshot now mirrors the switch (after the flow monitor's initial dump) and journaling runs. */
+    default void journaling(String bridge, int flows) {
+    }
+
+    /** The switch went away ({@code ovs-vswitchd} stopped or restarted). */
+    default void disconnected(String bridge) {
+    }
+
+    /** The snapshot cannot be written (full disk, I/O error); the last good snapshot is kept. */
+    default void degraded(String bridge, String reason) {
+    }
+
+    /** {@code flow-restore-wait} was cleared: OVS forwards again. */
+    default void forwardingReleased() {
+    }
+}

@@ -1,0 +1,264 @@
+package io.flowkeeper.agent;
+
+import io.flowkeeper.agent.snapshot.FlowSnapshot;
+import io.flowkeeper.agent.snapshot.SnapshotInspector;
+import io.flowkeeper.openflow.local.FlowMonitorListener;
+import io.flowkeeper.openflow.local.FlowUpdate;
+import io.flowkeeper.openflow.local.LocalSwitchConnection;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps one bridge's snapshot equal to its flow table, and restores the table from the snapshot when
+ * {@code ovs-vswitchd} comes back empty. Runs on its own thread: connect, maybe restore, monitor, journal; on
+ * disconnect, start over.
+ *
+ * <p>When to restore, on each (re)connection, if the snapshot holds flows: when {@code flow-restore-wait} is set
+ * (a boot: OVS is waiting for us), when {@code ovs-vswitchd} is a different process than the one journaled (a
+ * restart or crash: its table started empty), or, at the agent's own start, when the table is empty. An agent
+ * restart beside a running switch never restores: the switch is the truth and the snapshot is rebuilt from it.
+ */
+final class BridgeJournal implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(BridgeJournal.class);
+    /** A 200,000-flow initial dump takes about 0.5 s; this bounds a wedged switch. */
+    static final Duration INITIAL_DUMP_TIMEOUT = Duration.ofSeconds(60);
+
+    private final String bridge;
+    private final AgentConfig config;
+    private final FlowSnapshot snapshot;
+    private final AgentListener listener;
+    private final BooleanSupplier flowRestoreWait;
+    private final Runnable restoredCallback;
+    private final CompletableFuture<Void> firstRestoreDecision = new CompletableFuture<>();
+    private volatile boolean stopping;
+    private volatile LocalSwitchConnection session;
+    private long journaledVswitchdPid = -1;
+    private boolean everConnected;
+
+    BridgeJournal(String bridge, AgentConfig config, FlowSnapshot snapshot, AgentListener listener,
+            BooleanSupplier flowRestoreWait, Runnable restoredCallback) {
+        this.bridge = bridge;
+        this.config = config;
+        this.snapshot = snapshot;
+        this.listener = listener;
+        this.flowRestoreWait = flowRestoreWait;
+        this.restoredCallback = restoredCallback;
+    }
+
+    /** Completes once this bridge is restored, or known not to need a restore, after the agent started. */
+    CompletableFuture<Void> firstRestoreDecision() {
+        return firstRestoreDecision;
+    }
+
+    @Override
+    public void run() {
+        while (!stopping) {
+            LocalSwitchConnection c = connect();
+            if (c == null) {
+                return;
+            }
+            session = c;
+            try {
+                restoreIfNeeded(c);
+                journal(c);
+                Throwable why = c.closed().get();
+                if (!stopping) {
+                    LOG.info("bridge {}: switch disconnected ({}); waiting for it to come back", bridge,
+                            why.getMessage());
+                    listener.disconnected(bridge);
+                }
+            } catch (IOException e) {
+                if (!stopping) {
+                    LOG.warn("bridge {}: {}; reconnecting in 1 s", bridge, e.getMessage());
+                    sleep(Duration.ofSeconds(1));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                LOG.error("bridge {}: unexpected failure, reconnecting", bridge, e);
+                sleep(Duration.ofMillis(200));
+            } finally {
+                c.close();
+            }
+        }
+    }
+
+    /** Polls the management socket until {@code ovs-vswitchd} serves it; null when stopping. */
+    private LocalSwitchConnection connect() {
+        Path socket = config.managementSocket(bridge);
+        boolean said = false;
+        while (!stopping) {
+            if (Files.exists(socket)) {
+                try {
+                    return LocalSwitchConnection.connect(socket);
+                } catch (IOException e) {
+                    if (!said) {
+                        LOG.info("bridge {}: {}", bridge, e.getMessage());
+                        said = true;
+                    }
+                }
+            }
+            sleep(config.reconnectInterval());
+        }
+        return null;
+    }
+
+    private void restoreIfNeeded(LocalSwitchConnection c) throws IOException {
+        long pid = vswitchdPid();
+        boolean waitFlag = flowRestoreWait.getAsBoolean();
+        boolean newSwitch = everConnected && pid != journaledVswitchdPid;
+        boolean emptyAtStart = !everConnected && c.flowCount() == 0;
+        everConnected = true;
+        int stored = storedFlows();
+        if (stored > 0 && (waitFlag || newSwitch || emptyAtStart)) {
+            String why = waitFlag ? "flow-restore-wait is set" : newSwitch ? "ovs-vswitchd restarted"
+                    : "the flow table is empty";
+            LOG.info("bridge {}: restoring {} flows from the snapshot ({})", bridge, stored, why);
+            SnapshotRestorer.Result result = SnapshotRestorer.restore(config.snapshotOf(bridge), c, n -> { });
+            Duration sinceStart = vswitchdStart().map(t -> Duration.between(t, Instant.now())).orElse(null);
+            LOG.info("bridge {}: restored {} flows in one bundle in {} ms{}{}", bridge,
+                    result.bundle().messages(), result.bundle().elapsed().toMillis(),
+                    sinceStart == null ? "" : " (" + sinceStart.toMillis() + " ms after ovs-vswitchd started)",
+                    result.damage().isEmpty() ? "" : "; " + result.damage().size() + " unreadable snapshot records");
+            if (!result.bundle().failures().isEmpty()) {
+                LOG.warn("bridge {}: the switch refused {} restored flows, first: {}", bridge,
+                        result.bundle().failures().size(), result.bundle().failures().get(0).error());
+            }
+            listener.restored(bridge, result.bundle().messages(), result.bundle().elapsed(), sinceStart);
+            restoredCallback.run();
+        }
+        journaledVswitchdPid = pid;
+        firstRestoreDecision.complete(null);
+    }
+
+    private int storedFlows() throws IOException {
+        if (!Files.exists(config.snapshotOf(bridge).resolve("MANIFEST"))) {
+            return 0;
+        }
+        return SnapshotInspector.inspect(config.snapshotOf(bridge), p -> { }).flows();
+    }
+
+    /** Monitors the switch: the initial dump replaces the snapshot, then every change is journaled. */
+    private void journal(LocalSwitchConnection c) throws IOException {
+        Journaler j = new Journaler();
+        c.startMonitor(j, INITIAL_DUMP_TIMEOUT);
+        if (j.failure != null) {
+            throw j.failure;
+        }
+    }
+
+    /** Runs on the session's reader thread: must keep up with the switch. */
+    private final class Journaler implements FlowMonitorListener {
+        private FlowSnapshot.Rebase rebase;
+        private int initialFlows;
+        volatile IOException failure;
+
+        @Override
+        public void onUpdates(List<FlowUpdate> updates, boolean initialDumpComplete) {
+            if (failure != null) {
+                return; // this session is being dropped; the next one starts with a fresh dump
+            }
+            try {
+                if (rebase == null && updates.stream().anyMatch(u -> u.event() == FlowUpdate.Event.INITIAL)) {
+                    rebase = snapshot.rebase();
+                }
+                for (FlowUpdate u : updates) {
+                    apply(u);
+                }
+                if (initialDumpComplete) {
+                    if (rebase == null) {
+                        rebase = snapshot.rebase(); // an empty table: the snapshot becomes empty too
+                    }
+                    rebase.commit();
+                    rebase = null;
+                    LOG.info("bridge {}: journaling; the snapshot mirrors {} flows", bridge, initialFlows);
+                    listener.journaling(bridge, initialFlows);
+                } else {
+                    snapshot.flush();
+                }
+            } catch (IOException e) {
+                // The snapshot misses changes now. Start over: the next initial dump rewrites it whole, and
+                // until the disk has room again every attempt fails here, leaving the last good snapshot.
+                failure = e;
+                if (rebase != null) {
+                    rebase.close();
+                    rebase = null;
+                }
+                listener.degraded(bridge, e.getMessage());
+                resync();
+            }
+        }
+
+        private void apply(FlowUpdate u) throws IOException {
+            switch (u.event()) {
+                case INITIAL -> {
+                    initialFlows++;
+                    rebase.put(u.identityKey(), u.toFlowMod());
+                }
+                case ADDED, MODIFIED -> snapshot.put(u.identityKey(), u.toFlowMod());
+                case REMOVED -> snapshot.delete(u.identityKey());
+                case PAUSED -> LOG.warn("bridge {}: the switch paused the flow monitor (too many changes); "
+                        + "resynchronizing when it resumes", bridge);
+                case RESUMED -> resync();
+                case ABBREV -> { } // our own flow-mods on this session: none are sent here
+            }
+        }
+
+        @Override
+        public void onDisconnect(Throwable cause) {
+            if (rebase != null) {
+                rebase.close();
+                rebase = null;
+            }
+        }
+    }
+
+    /** Drops the session so the loop reconnects and rebuilds the snapshot from a fresh initial dump. */
+    private void resync() {
+        LocalSwitchConnection c = session;
+        if (c != null) {
+            journaledVswitchdPid = vswitchdPid(); // same switch: no restore
+            CompletableFuture.runAsync(c::close);
+        }
+    }
+
+    private long vswitchdPid() {
+        try {
+            return Long.parseLong(Files.readString(config.vswitchdPidfile()).strip());
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private java.util.Optional<Instant> vswitchdStart() {
+        long pid = vswitchdPid();
+        return pid < 0 ? java.util.Optional.empty()
+                : ProcessHandle.of(pid).flatMap(ph -> ph.info().startInstant());
+    }
+
+    void stop() {
+        stopping = true;
+        LocalSwitchConnection c = session;
+        if (c != null) {
+            c.close();
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            TimeUnit.NANOSECONDS.sleep(d.toNanos());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

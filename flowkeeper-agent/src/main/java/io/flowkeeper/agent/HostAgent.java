@@ -1,0 +1,120 @@
+package io.flowkeeper.agent;
+
+import io.flowkeeper.agent.ovsdb.OvsdbClient;
+import io.flowkeeper.agent.ovsdb.OvsdbException;
+import io.flowkeeper.agent.snapshot.FlowSnapshot;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The host agent: one {@link BridgeJournal} per bridge, and the {@code flow-restore-wait} handshake with OVS. At
+ * boot, a systemd drop-in sets {@code other_config:flow-restore-wait=true} before {@code ovs-vswitchd} starts,
+ * so OVS forwards nothing with an empty or partial table; once every bridge has been restored (or found not to
+ * need it) the agent clears the flag and OVS starts forwarding with the full tables, the way
+ * {@code ovs-ctl restart} protects itself. Restore never needs a controller.
+ */
+public final class HostAgent implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HostAgent.class);
+    static final String FLOW_RESTORE_WAIT = "flow-restore-wait";
+
+    private final AgentConfig config;
+    private final AgentListener listener;
+    private final List<FlowSnapshot> snapshots = new ArrayList<>();
+    private final List<BridgeJournal> journals = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private volatile boolean closed;
+
+    public HostAgent(AgentConfig config, AgentListener listener) {
+        this.config = config;
+        this.listener = listener;
+    }
+
+    /** Opens the snapshots and starts journaling (and restoring, where needed) every bridge. */
+    public HostAgent start() throws IOException {
+        for (String bridge : config.bridges()) {
+            FlowSnapshot snapshot = FlowSnapshot.open(config.snapshotOf(bridge), FlowSnapshot.DEFAULT_PARTITIONS,
+                    config.fsync(), 4L << 20);
+            snapshots.add(snapshot);
+            BridgeJournal journal = new BridgeJournal(bridge, config, snapshot, listener, this::flowRestoreWait,
+                    this::releaseIfAllRestored);
+            journals.add(journal);
+            Thread t = new Thread(journal, "agent-" + bridge);
+            t.setDaemon(true);
+            threads.add(t);
+        }
+        threads.forEach(Thread::start);
+        CompletableFuture.allOf(journals.stream().map(BridgeJournal::firstRestoreDecision)
+                .toArray(CompletableFuture[]::new)).thenRun(this::releaseIfAllRestored);
+        LOG.info("agent started: bridges {}, OVS run dir {}, snapshots in {}", config.bridges(), config.ovsRundir(),
+                config.snapshotDir());
+        return this;
+    }
+
+    /** Completes when every bridge has been restored or found not to need it since the agent started. */
+    public CompletableFuture<Void> initialRestoreDone() {
+        return CompletableFuture.allOf(journals.stream().map(BridgeJournal::firstRestoreDecision)
+                .toArray(CompletableFuture[]::new));
+    }
+
+    private boolean flowRestoreWait() {
+        try (OvsdbClient ovsdb = OvsdbClient.connect(config.dbSocket())) {
+            return "true".equals(ovsdb.otherConfig(FLOW_RESTORE_WAIT));
+        } catch (OvsdbException e) {
+            LOG.warn("cannot read flow-restore-wait from OVSDB: {}", e.getMessage());
+            return false;
+        }
+    }
+
+    /**
+     * Clears {@code flow-restore-wait} once every bridge made its first restore decision; after that, at every
+     * later restore (an {@code ovs-ctl restart} sets the flag again).
+     */
+    private synchronized void releaseIfAllRestored() {
+        if (closed || !initialRestoreDone().isDone()) {
+            return;
+        }
+        try (OvsdbClient ovsdb = OvsdbClient.connect(config.dbSocket())) {
+            if ("true".equals(ovsdb.otherConfig(FLOW_RESTORE_WAIT))) {
+                ovsdb.removeOtherConfig(FLOW_RESTORE_WAIT);
+                LOG.info("flow-restore-wait cleared: OVS forwards with the restored tables");
+                listener.forwardingReleased();
+            }
+        } catch (OvsdbException e) {
+            LOG.warn("could not clear flow-restore-wait (OVS keeps waiting): {}", e.getMessage());
+        }
+    }
+
+    public AgentConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        journals.forEach(BridgeJournal::stop);
+        for (Thread t : threads) {
+            try {
+                t.join(Duration.ofSeconds(5).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        IOException failure = null;
+        for (FlowSnapshot s : snapshots) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                failure = e;
+            }
+        }
+        LOG.info("agent stopped");
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}

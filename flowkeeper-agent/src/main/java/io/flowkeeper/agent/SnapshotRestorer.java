@@ -1,0 +1,120 @@
+package io.flowkeeper.agent;
+
+import io.flowkeeper.agent.snapshot.SnapshotDamage;
+import io.flowkeeper.agent.snapshot.SnapshotInspector;
+import io.flowkeeper.openflow.local.BundleResult;
+import io.flowkeeper.openflow.local.LocalSwitchConnection;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.IntConsumer;
+
+/**
+ * Installs a snapshot into a switch in one bundle that first deletes every flow, so the table becomes exactly the
+ * snapshot, atomically. Partitions are read in parallel a few ahead of the one being sent, so reading overlaps
+ * sending and memory holds only a few partitions at a time.
+ */
+public final class SnapshotRestorer {
+    /** Partitions read ahead of the one being sent. */
+    private static final int READ_AHEAD = 3;
+
+    private SnapshotRestorer() {
+    }
+
+    /**
+     * What a restore did.
+     *
+     * @param damage snapshot records that could not be read (their flows are missing until reconciliation)
+     */
+    public record Result(BundleResult bundle, List<SnapshotDamage> damage) {
+    }
+
+    /** Restores {@code snapshotDir} into the switch behind {@code connection}. */
+    public static Result restore(Path snapshotDir, LocalSwitchConnection connection, IntConsumer progress)
+            throws IOException {
+        int partitions = SnapshotInspector.partitionCount(snapshotDir);
+        List<SnapshotDamage> damage = java.util.Collections.synchronizedList(new ArrayList<>());
+        ExecutorService readers = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "snapshot-read");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            PartitionStream flows = new PartitionStream(snapshotDir, partitions, readers, damage);
+            BundleResult bundle = connection.installBundle(flows, true, LocalSwitchConnection.OnError.COMMIT_REST,
+                    progress);
+            return new Result(bundle, List.copyOf(damage));
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        } finally {
+            readers.shutdownNow();
+        }
+    }
+
+    /** Iterates every stored flow-mod, partition after partition, reading ahead in the background. */
+    private static final class PartitionStream implements Iterator<byte[]> {
+        private final Path dir;
+        private final int partitions;
+        private final ExecutorService readers;
+        private final List<SnapshotDamage> damage;
+        private final List<CompletableFuture<Collection<byte[]>>> loads = new ArrayList<>();
+        private int current = -1;
+        private Iterator<byte[]> values = java.util.Collections.emptyIterator();
+
+        PartitionStream(Path dir, int partitions, ExecutorService readers, List<SnapshotDamage> damage) {
+            this.dir = dir;
+            this.partitions = partitions;
+            this.readers = readers;
+            this.damage = damage;
+            for (int p = 0; p < Math.min(READ_AHEAD, partitions); p++) {
+                loads.add(load(p));
+            }
+        }
+
+        private CompletableFuture<Collection<byte[]>> load(int p) {
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    return SnapshotInspector.flows(dir, p, damage).values();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, readers);
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (!values.hasNext()) {
+                if (current + 1 >= partitions) {
+                    return false;
+                }
+                current++;
+                if (current + READ_AHEAD - 1 < partitions && loads.size() < current + READ_AHEAD) {
+                    loads.add(load(current + READ_AHEAD - 1));
+                }
+                try {
+                    values = loads.get(current).join().iterator();
+                } catch (java.util.concurrent.CompletionException e) {
+                    throw e.getCause() instanceof UncheckedIOException u ? u : new IllegalStateException(e);
+                }
+                loads.set(current, null); // let the partition be collected once sent
+            }
+            return true;
+        }
+
+        @Override
+        public byte[] next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            return values.next();
+        }
+    }
+}
