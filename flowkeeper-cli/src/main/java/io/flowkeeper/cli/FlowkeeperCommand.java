@@ -1,5 +1,6 @@
 package io.flowkeeper.cli;
 
+import io.flowkeeper.cli.agent.AgentCommand;
 import io.flowkeeper.cli.bench.BenchCommand;
 import io.flowkeeper.cli.demo.DemoCommand;
 import io.flowkeeper.cli.snapshot.SnapshotCommand;
@@ -16,6 +17,7 @@ import picocli.CommandLine.Command;
             "Flowkeeper: a highly available SDN control plane for Open vSwitch."
         },
         subcommands = {
+            AgentCommand.class,
             DemoCommand.class,
             BenchCommand.class,
             SnapshotCommand.class,
