@@ -1,0 +1,25 @@
+package io.flowkeeper.testbed;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The benchmark pipeline is valid OpenFlow that real OVS accepts, with the advertised number of flows. */
+class RealisticPipelineTest {
+    @Test
+    void ovsAcceptsEveryFlowOfThePipeline() throws Exception {
+        List<String> flows = RealisticPipeline.flows(120);
+        assertThat(flows).hasSize(RealisticPipeline.flowCount(120)).doesNotHaveDuplicates();
+        try (TestBed bed = TestBed.create()) {
+            OvsHost host = bed.addHost("h1");
+            host.addBridge(BridgeSpec.named("br-int"));
+            Path file = host.runDir().resolve("pipeline.txt");
+            Files.write(file, flows);
+            host.ofctl("--bundle", "add-flows", "br-int", file.toString());
+            assertThat(host.flowCount("br-int")).isEqualTo(flows.size());
+        }
+    }
+}
