@@ -18,6 +18,10 @@ public interface AgentListener {
     default void journaling(String bridge, int flows) {
     }
 
+    /** {@code changes} flow changes (adds, modifications, deletions) were written to the snapshot journal. */
+    default void journaled(String bridge, int changes) {
+    }
+
     /** The switch went away ({@code ovs-vswitchd} stopped or restarted). */
     default void disconnected(String bridge) {
     }

@@ -119,11 +119,10 @@ final class BridgeJournal implements Runnable {
         boolean newSwitch = everConnected && pid != journaledVswitchdPid;
         boolean emptyAtStart = !everConnected && c.flowCount() == 0;
         everConnected = true;
-        int stored = storedFlows();
-        if (stored > 0 && (waitFlag || newSwitch || emptyAtStart)) {
+        if (snapshotHasFlows() && (waitFlag || newSwitch || emptyAtStart)) {
             String why = waitFlag ? "flow-restore-wait is set" : newSwitch ? "ovs-vswitchd restarted"
                     : "the flow table is empty";
-            LOG.info("bridge {}: restoring {} flows from the snapshot ({})", bridge, stored, why);
+            LOG.info("bridge {}: restoring the snapshot ({})", bridge, why);
             SnapshotRestorer.Result result = SnapshotRestorer.restore(config.snapshotOf(bridge), c, n -> { });
             Duration sinceStart = vswitchdStart().map(t -> Duration.between(t, Instant.now())).orElse(null);
             LOG.info("bridge {}: restored {} flows in one bundle in {} ms{}{}", bridge,
@@ -141,11 +140,9 @@ final class BridgeJournal implements Runnable {
         firstRestoreDecision.complete(null);
     }
 
-    private int storedFlows() throws IOException {
-        if (!Files.exists(config.snapshotOf(bridge).resolve("MANIFEST"))) {
-            return 0;
-        }
-        return SnapshotInspector.inspect(config.snapshotOf(bridge), p -> { }).flows();
+    /** Whether the snapshot holds any record: cheap (file sizes), so deciding to restore costs nothing. */
+    private boolean snapshotHasFlows() throws IOException {
+        return SnapshotInspector.hasRecords(config.snapshotOf(bridge));
     }
 
     /** Monitors the switch: the initial dump replaces the snapshot, then every change is journaled. */
@@ -185,6 +182,12 @@ final class BridgeJournal implements Runnable {
                     listener.journaling(bridge, initialFlows);
                 } else {
                     snapshot.flush();
+                    int changes = (int) updates.stream().filter(u -> u.event() == FlowUpdate.Event.ADDED
+                            || u.event() == FlowUpdate.Event.MODIFIED || u.event() == FlowUpdate.Event.REMOVED)
+                            .count();
+                    if (changes > 0) {
+                        listener.journaled(bridge, changes);
+                    }
                 }
             } catch (IOException e) {
                 // The snapshot misses changes now. Start over: the next initial dump rewrites it whole, and
@@ -240,10 +243,17 @@ final class BridgeJournal implements Runnable {
         }
     }
 
+    /**
+     * When the running {@code ovs-vswitchd} started: its pidfile's modification time (written at start-up, with
+     * sub-millisecond precision; the process start time in /proc is relative to a boot time known only to the
+     * second).
+     */
     private java.util.Optional<Instant> vswitchdStart() {
-        long pid = vswitchdPid();
-        return pid < 0 ? java.util.Optional.empty()
-                : ProcessHandle.of(pid).flatMap(ph -> ph.info().startInstant());
+        try {
+            return java.util.Optional.of(Files.getLastModifiedTime(config.vswitchdPidfile()).toInstant());
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        }
     }
 
     void stop() {

@@ -119,7 +119,9 @@ public final class PingMonitor {
                     previous = at;
                 }
             }
-            return new PingResult(judgedUpTo, received, lost, Duration.ofNanos(longestGapMicros * 1000));
+            List<java.time.Instant> times = replies.values().stream().sorted()
+                    .map(us -> java.time.Instant.ofEpochSecond(us / 1_000_000, (us % 1_000_000) * 1000)).toList();
+            return new PingResult(judgedUpTo, received, lost, Duration.ofNanos(longestGapMicros * 1000), times);
         }
     }
 

@@ -84,6 +84,18 @@ public final class SnapshotInspector {
         return FlowSnapshot.readPartition(dir, partition, Long.MAX_VALUE, damage);
     }
 
+    /** True if any partition file holds a record (file sizes only; no record is read). */
+    public static boolean hasRecords(Path dir) throws IOException {
+        for (List<SnapshotFile> files : FlowSnapshot.listFiles(dir).values()) {
+            for (SnapshotFile f : files) {
+                if (Files.size(f.path) > RecordCodec.FILE_HEADER) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** The partition count recorded in the snapshot's MANIFEST. */
     public static int partitionCount(Path dir) throws IOException {
         return FlowSnapshot.readManifest(dir).orElseThrow(

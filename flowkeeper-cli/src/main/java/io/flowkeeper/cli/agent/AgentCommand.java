@@ -60,6 +60,10 @@ public final class AgentCommand implements Callable<Integer> {
                     + "loses at most this window (default 100; 0 = every batch).")
     Long fsyncIntervalMs;
 
+    @Option(names = "--report-journal", hidden = true,
+            description = "Print a 'journaled' line with the running total of journaled changes (benchmarks).")
+    boolean reportJournal;
+
     @Override
     public Integer call() throws Exception {
         Properties file = new Properties();
@@ -97,7 +101,7 @@ public final class AgentCommand implements Callable<Integer> {
         }
         PrintStream out = System.out;
         CountDownLatch stop = new CountDownLatch(1);
-        HostAgent agent = new HostAgent(cfg, new StatusPrinter(out)).start();
+        HostAgent agent = new HostAgent(cfg, new StatusPrinter(out, reportJournal)).start();
         out.println("agent: journaling " + names + " from " + rundir + " into " + snapshots);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -114,9 +118,20 @@ public final class AgentCommand implements Callable<Integer> {
     /** One line per state change, parseable by benchmarks ({@code key=value} pairs after the event). */
     static final class StatusPrinter implements AgentListener {
         private final PrintStream out;
+        private final boolean reportJournal;
+        private long journaledTotal;
 
-        StatusPrinter(PrintStream out) {
+        StatusPrinter(PrintStream out, boolean reportJournal) {
             this.out = out;
+            this.reportJournal = reportJournal;
+        }
+
+        @Override
+        public synchronized void journaled(String bridge, int changes) {
+            journaledTotal += changes;
+            if (reportJournal) {
+                out.println("journaled bridge=" + bridge + " total=" + journaledTotal);
+            }
         }
 
         private static long heapMiB() {

@@ -1,0 +1,102 @@
+package io.flowkeeper.cli.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * {@code flowkeeper agent} in its own JVM, as on a real host (and with its own heap limit, which is how the
+ * benchmark proves the agent's memory bound). Its status lines are parsed into events with arrival times.
+ */
+final class AgentProcess implements AutoCloseable {
+    /** One status line: the first word and its {@code key=value} pairs, stamped when read. */
+    record Event(String kind, Map<String, String> fields, Instant at) {
+        long number(String key) {
+            return Long.parseLong(fields.get(key));
+        }
+    }
+
+    private final Process process;
+    private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private final List<String> output = new ArrayList<>();
+
+    AgentProcess(Path ovsRundir, String bridge, Path snapshotDir, String maxHeap) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        process = new ProcessBuilder(java, "-Xmx" + maxHeap, "-XX:+UseSerialGC", "-cp",
+                System.getProperty("java.class.path"), "io.flowkeeper.cli.Main", "agent", "--ovs-rundir",
+                ovsRundir.toString(), "--bridge", bridge, "--snapshot-dir", snapshotDir.toString(),
+                "--report-journal").redirectErrorStream(true).start();
+        Thread reader = new Thread(this::read, "agent-output");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    private void read() {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                Instant at = Instant.now();
+                synchronized (output) {
+                    output.add(line);
+                }
+                String[] words = line.split(" ");
+                Map<String, String> fields = new HashMap<>();
+                for (String w : words) {
+                    int eq = w.indexOf('=');
+                    if (eq > 0) {
+                        fields.put(w.substring(0, eq), w.substring(eq + 1));
+                    }
+                }
+                events.add(new Event(words[0], fields, at));
+            }
+        } catch (IOException e) {
+            // the agent ended
+        }
+    }
+
+    /** Waits for the next event matching {@code wanted}, skipping others. */
+    Event await(Predicate<Event> wanted, Duration timeout, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            Event e = left <= 0 ? null : events.poll(left, TimeUnit.NANOSECONDS);
+            if (e == null) {
+                throw new IllegalStateException("agent: no " + what + " within " + timeout.toSeconds()
+                        + " s; its output: " + tail());
+            }
+            if (wanted.test(e)) {
+                return e;
+            }
+        }
+    }
+
+    void clearEvents() {
+        events.clear();
+    }
+
+    private String tail() {
+        synchronized (output) {
+            return String.join(" | ", output.subList(Math.max(0, output.size() - 10), output.size()));
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy(); // SIGTERM: the agent closes its snapshots cleanly
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+}
