@@ -32,13 +32,24 @@ final class Processes {
         }
     }
 
-    /** True while the process exists and is not a zombie. */
+    /**
+     * True while any thread of the process still runs. The thread-group leader turns zombie as soon as it exits,
+     * while its other threads may still be tearing down (an {@code ovs-vswitchd} with 200,000 flows takes a
+     * while), holding the pidfile lock: so a zombie leader counts as gone only once it is the last task.
+     */
     static boolean alive(long pid) {
+        Path proc = Path.of("/proc", Long.toString(pid));
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String stat = Files.readString(proc.resolve("stat"));
             // state is the first field after the parenthesised command name, which may itself contain spaces
             int close = stat.lastIndexOf(')');
-            return close < 0 || close + 2 >= stat.length() || stat.charAt(close + 2) != 'Z';
+            boolean zombie = close >= 0 && close + 2 < stat.length() && stat.charAt(close + 2) == 'Z';
+            if (!zombie) {
+                return true;
+            }
+            try (java.util.stream.Stream<Path> tasks = Files.list(proc.resolve("task"))) {
+                return tasks.count() > 1;
+            }
         } catch (IOException e) {
             return false;
         }
