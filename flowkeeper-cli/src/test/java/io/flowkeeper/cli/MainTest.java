@@ -72,9 +72,31 @@ class MainTest {
     }
 
     @Test
+    void theRestoreBenchmarkRunsItsSmallVersion() throws Exception {
+        assertThat(Main.run("bench", "restore", "--small", "--json")).as(stderr()).isZero();
+        JsonNode doc = new ObjectMapper().readTree(stdout());
+        assertThat(doc.get("rows")).hasSize(3);
+        JsonNode agent = doc.get("rows").get(0);
+        assertThat(agent.get("method").asText()).isEqualTo("agent snapshot restore");
+        assertThat(agent.get("flows").asInt()).isEqualTo(2001);
+        assertThat(agent.get("agent_heap_mib").asInt()).isPositive().isLessThan(128);
+        assertThat(doc.get("notes").toString()).contains("changes/s");
+    }
+
+    @Test
+    void theAgentRefusesBadInputWithOneLineAndExit2() {
+        assertThat(Main.run("agent", "--ovs-rundir", "/tmp")).isEqualTo(2);
+        assertThat(stderr()).contains("no bridge given");
+        assertThat(Main.run("agent", "--ovs-rundir", "/nonexistent", "--bridge", "br-int")).isEqualTo(2);
+        assertThat(stderr()).contains("is not a directory");
+        assertThat(Main.run("agent", "--ovs-rundir", "/tmp", "--bridge", "no such bridge")).isEqualTo(2);
+        assertThat(stderr()).contains("not a bridge name");
+    }
+
+    @Test
     void theDemoRunsEveryStageAndCleansUp() {
         assertThat(Main.run("demo")).as(stderr()).isZero();
-        assertThat(stdout()).contains("== Timeline", "Demo finished");
+        assertThat(stdout()).contains("== Timeline", "Demo finished", "agent restored", "flow-restore-wait cleared");
     }
 
     @Test

@@ -548,6 +548,24 @@ public final class FlowSnapshot implements AutoCloseable {
      */
     static Map<FlowKey, byte[]> readPartition(Path dir, int index, long maxGeneration, List<SnapshotDamage> damage)
             throws IOException {
+        // A running agent may compact or rebase while we read: a file listed a moment ago can be gone. The
+        // replacement holds the same state, so read the partition again from a fresh listing.
+        for (int attempt = 1; ; attempt++) {
+            List<SnapshotDamage> found = new ArrayList<>();
+            try {
+                Map<FlowKey, byte[]> state = readPartitionOnce(dir, index, maxGeneration, found);
+                damage.addAll(found);
+                return state;
+            } catch (java.nio.file.NoSuchFileException e) {
+                if (attempt == 5) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static Map<FlowKey, byte[]> readPartitionOnce(Path dir, int index, long maxGeneration,
+            List<SnapshotDamage> damage) throws IOException {
         List<SnapshotFile> files = new ArrayList<>(listFiles(dir).getOrDefault(index, List.of()));
         files.removeIf(f -> f.generation > maxGeneration);
         long base = files.stream().filter(f -> f.kind == SnapshotFile.Kind.BASE)

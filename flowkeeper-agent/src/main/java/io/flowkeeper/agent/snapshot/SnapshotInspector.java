@@ -57,7 +57,6 @@ public final class SnapshotInspector {
         }
         int count = FlowSnapshot.readManifest(dir).orElseThrow(
                 () -> new IOException(dir + " is not a Flowkeeper snapshot (no MANIFEST)"));
-        Map<Integer, List<SnapshotFile>> files = FlowSnapshot.listFiles(dir);
         List<PartitionInfo> infos = new ArrayList<>();
         for (int p = 0; p < count; p++) {
             List<SnapshotDamage> damage = new ArrayList<>();
@@ -65,11 +64,15 @@ public final class SnapshotInspector {
             long bytes = 0;
             Instant last = Instant.EPOCH;
             List<String> names = new ArrayList<>();
-            for (SnapshotFile f : files.getOrDefault(p, List.of())) {
-                bytes += Files.size(f.path);
-                Instant modified = Files.getLastModifiedTime(f.path).toInstant();
-                last = modified.isAfter(last) ? modified : last;
-                names.add(f.toString());
+            for (SnapshotFile f : FlowSnapshot.listFiles(dir).getOrDefault(p, List.of())) {
+                try {
+                    bytes += Files.size(f.path);
+                    Instant modified = Files.getLastModifiedTime(f.path).toInstant();
+                    last = modified.isAfter(last) ? modified : last;
+                    names.add(f.toString());
+                } catch (java.nio.file.NoSuchFileException e) {
+                    // compacted away by a running agent since the listing: its content is in the new base
+                }
             }
             names.sort(null);
             infos.add(new PartitionInfo(p, flows, bytes, names, last, damage));
@@ -88,8 +91,12 @@ public final class SnapshotInspector {
     public static boolean hasRecords(Path dir) throws IOException {
         for (List<SnapshotFile> files : FlowSnapshot.listFiles(dir).values()) {
             for (SnapshotFile f : files) {
-                if (Files.size(f.path) > RecordCodec.FILE_HEADER) {
-                    return true;
+                try {
+                    if (Files.size(f.path) > RecordCodec.FILE_HEADER) {
+                        return true;
+                    }
+                } catch (java.nio.file.NoSuchFileException e) {
+                    // replaced by a compaction since the listing
                 }
             }
         }

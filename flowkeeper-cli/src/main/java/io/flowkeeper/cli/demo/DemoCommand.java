@@ -22,7 +22,8 @@ public final class DemoCommand implements Callable<Integer> {
     /** The stages, in order. Each capability adds its stage here, once. */
     static List<DemoStage> stages() {
         return List.of(
-                new TestbedDemoStage());
+                new TestbedDemoStage(),
+                new AgentDemoStage());
     }
 
     @Option(names = "--list", description = "List the stages and exit.")
