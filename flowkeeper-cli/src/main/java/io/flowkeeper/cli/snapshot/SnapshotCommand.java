@@ -9,7 +9,7 @@ import picocli.CommandLine.Spec;
         name = "snapshot",
         mixinStandardHelpOptions = true,
         description = "Inspect, verify, export or restore a host agent's flow snapshot (one directory per bridge).",
-        subcommands = {SnapshotInspectCommand.class, SnapshotVerifyCommand.class, SnapshotRestoreCommand.class})
+        subcommands = {SnapshotInspectCommand.class, SnapshotVerifyCommand.class, SnapshotExportCommand.class, SnapshotRestoreCommand.class})
 public final class SnapshotCommand implements Runnable {
     @Spec
     CommandSpec spec;

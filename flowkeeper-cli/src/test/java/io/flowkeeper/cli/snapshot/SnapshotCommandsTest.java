@@ -61,6 +61,13 @@ class SnapshotCommandsTest {
             assertThat(run(0, "snapshot", "inspect", "--output", "json", dir.toString())).contains("\"flows\" : 40");
             assertThat(run(0, "snapshot", "verify", dir.toString())).contains("OK: 40 flows");
 
+            // export: text that plain ovs-ofctl restores without Flowkeeper
+            Path text = snapshots.resolve("flows.txt");
+            assertThat(run(0, "snapshot", "export", dir.toString(), "-o", text.toString())).contains("exported 40");
+            host.restartVswitchd();
+            host.ofctl("-O", "OpenFlow14", "--bundle", "add-flows", "br-int", text.toString());
+            assertThat(host.dumpFlowsWithoutCounters("br-int")).isEqualTo(before);
+
             host.restartVswitchd();
             assertThat(host.flowCount("br-int")).isZero();
             assertThat(run(0, "snapshot", "restore", dir.toString(), "--ovs-rundir", host.runDir().toString(),
