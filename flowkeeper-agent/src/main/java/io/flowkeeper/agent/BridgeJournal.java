@@ -43,6 +43,10 @@ final class BridgeJournal implements Runnable {
     private volatile LocalSwitchConnection session;
     private long journaledVswitchdPid = -1;
     private boolean everConnected;
+    /** What {@code STATUS} says; replaced whole at every change (readers see one consistent record). */
+    private volatile AgentStatus status;
+    private volatile long journaledChanges;
+    private volatile long statusWrittenNanos;
 
     BridgeJournal(String bridge, AgentConfig config, FlowSnapshot snapshot, AgentListener listener,
             BooleanSupplier flowRestoreWait, Runnable restoredCallback) {
@@ -52,6 +56,33 @@ final class BridgeJournal implements Runnable {
         this.listener = listener;
         this.flowRestoreWait = flowRestoreWait;
         this.restoredCallback = restoredCallback;
+        this.status = new AgentStatus(bridge, "connecting", Instant.now(), ProcessHandle.current().pid(), null,
+                null, 0, null, null);
+    }
+
+    /** Records a state change in the bridge's STATUS file (best effort: status must never stop journaling). */
+    private synchronized void setStatus(AgentStatus next) {
+        if (stopping && !"stopped".equals(next.state())) {
+            return; // a late update from the reader thread must not overwrite the final state
+        }
+        status = next;
+        statusWrittenNanos = System.nanoTime();
+        try {
+            next.write(config.snapshotOf(bridge));
+        } catch (IOException e) {
+            LOG.debug("bridge {}: cannot write STATUS: {}", bridge, e.getMessage());
+        }
+    }
+
+    private void setState(String state) {
+        AgentStatus s = status;
+        setStatus(new AgentStatus(bridge, state, Instant.now(), s.agentPid(), vswitchdPidOrNull(),
+                s.snapshotFlows(), journaledChanges, s.lastRestore(), null));
+    }
+
+    private Long vswitchdPidOrNull() {
+        long pid = vswitchdPid();
+        return pid < 0 ? null : pid;
     }
 
     /** Completes once this bridge is restored, or known not to need a restore, after the agent started. */
@@ -75,6 +106,7 @@ final class BridgeJournal implements Runnable {
                     LOG.info("bridge {}: switch disconnected ({}); waiting for it to come back", bridge,
                             why.getMessage());
                     listener.disconnected(bridge);
+                    setState("disconnected");
                 }
             } catch (IOException e) {
                 if (!stopping) {
@@ -123,6 +155,7 @@ final class BridgeJournal implements Runnable {
             String why = waitFlag ? "flow-restore-wait is set" : newSwitch ? "ovs-vswitchd restarted"
                     : "the flow table is empty";
             LOG.info("bridge {}: restoring the snapshot ({})", bridge, why);
+            setState("restoring");
             SnapshotRestorer.Result result = SnapshotRestorer.restore(config.snapshotOf(bridge), c, n -> { });
             Duration sinceStart = vswitchdStart().map(t -> Duration.between(t, Instant.now())).orElse(null);
             LOG.info("bridge {}: restored {} flows in one bundle in {} ms{}{}", bridge,
@@ -134,6 +167,11 @@ final class BridgeJournal implements Runnable {
                         result.bundle().failures().size(), result.bundle().failures().get(0).error());
             }
             listener.restored(bridge, result.bundle().messages(), result.bundle().elapsed(), sinceStart);
+            AgentStatus s = status;
+            setStatus(new AgentStatus(bridge, "restored", Instant.now(), s.agentPid(), vswitchdPidOrNull(),
+                    s.snapshotFlows(), journaledChanges, new AgentStatus.Restore(Instant.now(),
+                            result.bundle().messages(), result.bundle().elapsed().toMillis(),
+                            sinceStart == null ? null : sinceStart.toMillis(), why), null));
             restoredCallback.run();
         }
         journaledVswitchdPid = pid;
@@ -180,6 +218,9 @@ final class BridgeJournal implements Runnable {
                     rebase = null;
                     LOG.info("bridge {}: journaling; the snapshot mirrors {} flows", bridge, initialFlows);
                     listener.journaling(bridge, initialFlows);
+                    AgentStatus s = status;
+                    setStatus(new AgentStatus(bridge, "journaling", Instant.now(), s.agentPid(), vswitchdPidOrNull(),
+                            initialFlows, journaledChanges, s.lastRestore(), null));
                 } else {
                     snapshot.flush();
                     int changes = (int) updates.stream().filter(u -> u.event() == FlowUpdate.Event.ADDED
@@ -187,6 +228,8 @@ final class BridgeJournal implements Runnable {
                             .count();
                     if (changes > 0) {
                         listener.journaled(bridge, changes);
+                        journaledChanges += changes;
+                        snapshotFlowsDelta(updates);
                     }
                 }
             } catch (IOException e) {
@@ -198,7 +241,33 @@ final class BridgeJournal implements Runnable {
                     rebase = null;
                 }
                 listener.degraded(bridge, e.getMessage());
+                AgentStatus s = status;
+                setStatus(new AgentStatus(bridge, "degraded", Instant.now(), s.agentPid(), vswitchdPidOrNull(),
+                        s.snapshotFlows(), journaledChanges, s.lastRestore(), e.getMessage()));
                 resync();
+            }
+        }
+
+        /** Keeps STATUS's flow count current; rewrites the file at most every 2 s under churn. */
+        private void snapshotFlowsDelta(List<FlowUpdate> updates) {
+            AgentStatus s = status;
+            if (s.snapshotFlows() == null) {
+                return;
+            }
+            int flows = s.snapshotFlows();
+            for (FlowUpdate u : updates) {
+                if (u.event() == FlowUpdate.Event.ADDED) {
+                    flows++;
+                } else if (u.event() == FlowUpdate.Event.REMOVED) {
+                    flows--;
+                }
+            }
+            AgentStatus next = new AgentStatus(bridge, s.state(), s.since(), s.agentPid(), s.vswitchdPid(), flows,
+                    journaledChanges, s.lastRestore(), s.degradedReason());
+            if (System.nanoTime() - statusWrittenNanos > 2_000_000_000L) {
+                setStatus(next);
+            } else {
+                status = next;
             }
         }
 
@@ -258,6 +327,7 @@ final class BridgeJournal implements Runnable {
 
     void stop() {
         stopping = true;
+        setState("stopped");
         LocalSwitchConnection c = session;
         if (c != null) {
             c.close();

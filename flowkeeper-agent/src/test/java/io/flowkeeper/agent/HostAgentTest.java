@@ -116,6 +116,12 @@ class HostAgentTest {
         assertThat(a.ping(b.ip(), 3, T)).isTrue();
         await().atMost(T).until(() -> events.stream().filter(e -> e.startsWith("journaling")).count() == 2);
         assertThat(snapshotFlows()).isEqualTo(2005);
+        AgentStatus status = AgentStatus.read(snapshots.resolve(BR));
+        assertThat(status.state()).isEqualTo("journaling");
+        assertThat(status.snapshotFlows()).isEqualTo(2005);
+        assertThat(status.lastRestore().flows()).isEqualTo(2005);
+        assertThat(status.lastRestore().reason()).isEqualTo("ovs-vswitchd restarted");
+        assertThat(status.summary()).contains("br-int journaling", "last restore", "2005 flows");
     }
 
     @Test

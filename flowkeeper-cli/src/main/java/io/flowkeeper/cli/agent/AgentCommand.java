@@ -28,6 +28,7 @@ import picocli.CommandLine.Option;
 @Command(
         name = "agent",
         mixinStandardHelpOptions = true,
+        subcommands = AgentStatusCommand.class,
         description = {
             "Run the host agent beside Open vSwitch. It journals every flow of each",
             "bridge into a crash-safe snapshot (OpenFlow 1.4 flow monitor on the",

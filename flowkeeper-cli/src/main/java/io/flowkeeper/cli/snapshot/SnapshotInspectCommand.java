@@ -2,6 +2,8 @@ package io.flowkeeper.cli.snapshot;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.flowkeeper.agent.AgentStatus;
 import io.flowkeeper.agent.snapshot.SnapshotInspector;
 import io.flowkeeper.agent.snapshot.SnapshotInspector.PartitionInfo;
 import io.flowkeeper.agent.snapshot.SnapshotInspector.SnapshotInfo;
@@ -41,6 +43,7 @@ public final class SnapshotInspectCommand implements Callable<Integer> {
             doc.put("bytes", info.bytes());
             doc.put("damagedRecords", info.corruption().size());
             doc.put("tornTails", info.damage().size() - info.corruption().size());
+            doc.put("agent", AgentStatus.read(dir));
             doc.put("partitionDetails", info.partitions().stream().map(p -> {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("partition", p.partition());
@@ -51,7 +54,9 @@ public final class SnapshotInspectCommand implements Callable<Integer> {
                 m.put("damage", p.damage().stream().map(Object::toString).toList());
                 return m;
             }).toList());
-            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
+            System.out.println(new ObjectMapper().registerModule(new JavaTimeModule())
+                    .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS).enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsString(doc));
             return 0;
         }
         Instant now = Instant.now();
@@ -63,6 +68,8 @@ public final class SnapshotInspectCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "%-9d  %8d  %9s  %-12s  %s%n", p.partition(), p.flows(), bytes(p.bytes()),
                     age(p.lastChange(), now), String.join(" ", p.files()));
         }
+        AgentStatus agent = AgentStatus.read(dir);
+        System.out.println(agent == null ? "no agent status here (no agent has run on this snapshot)" : agent.summary());
         if (!info.damage().isEmpty()) {
             System.out.println(info.damage().size() + " unreadable record(s): run 'flowkeeper snapshot verify "
                     + dir + "'");

@@ -57,7 +57,10 @@ class SnapshotCommandsTest {
             }
             List<String> before = host.dumpFlowsWithoutCounters("br-int");
 
-            assertThat(run(0, "snapshot", "inspect", dir.toString())).contains("40 flows in 16 partitions");
+            assertThat(run(0, "snapshot", "inspect", dir.toString())).contains("40 flows in 16 partitions",
+                    "br-int stopped");
+            assertThat(run(0, "agent", "status", "--snapshot-dir", snapshots.toString()))
+                    .contains("br-int stopped", "snapshot 40 flows");
             assertThat(run(0, "snapshot", "inspect", "--output", "json", dir.toString())).contains("\"flows\" : 40");
             assertThat(run(0, "snapshot", "verify", dir.toString())).contains("OK: 40 flows");
 
