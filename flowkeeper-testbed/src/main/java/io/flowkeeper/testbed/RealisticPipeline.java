@@ -10,12 +10,14 @@ import java.util.Locale;
  * <pre>
  *  table 0  classifier  in_port=P                      -> write_metadata:N, goto 10
  *  table 10 ARP         metadata=N,arp,arp_tpa=IP      -> output:P          (default: goto 20)
- *  table 20 L2          metadata=N,dl_dst=MAC          -> reg7=P, goto 40   (default: goto 30)
- *  table 30 L3          metadata=N,ip,nw_dst=IP        -> eth_dst=MAC, dec_ttl, reg7=P, goto 40 (default: drop)
- *  table 40 ACL         reg7=P,ip,nw_src=10.0.0.0/8    -> output:P          (default: drop)
+ *  table 20 L2          metadata=N,dl_dst=MAC          -> goto 40           (default: goto 30)
+ *  table 30 L3          metadata=N,ip,nw_dst=IP        -> eth_dst=MAC, dec_ttl, goto 40 (default: drop)
+ *  table 40 ACL         metadata=N,dl_dst=MAC,ip,nw_src=10.0.0.0/8 -> output:P (default: drop)
  * </pre>
  * Port P has OpenFlow port number 100+P, MAC {@code 02:fk:..} and an address in 10.N.x.y, 50 ports per network N.
  * The ports need not exist: OVS accepts flows for absent ports, which keeps a 40,000-port host cheap to fake.
+ * Only standard OpenFlow 1.3 fields and actions are used (no Nicira registers), so every OpenFlow library,
+ * Loxi included, can express it.
  */
 public final class RealisticPipeline {
     public static final int FLOWS_PER_PORT = 5;
@@ -55,11 +57,11 @@ public final class RealisticPipeline {
             flows.add("table=0,priority=100,in_port=" + ofport + ",actions=write_metadata:0x"
                     + Integer.toHexString(network) + ",goto_table:10");
             flows.add("table=10,priority=100," + net + ",arp,arp_tpa=" + ip + ",actions=output:" + ofport);
-            flows.add("table=20,priority=100," + net + ",dl_dst=" + mac + ",actions=set_field:" + ofport
-                    + "->reg7,goto_table:40");
+            flows.add("table=20,priority=100," + net + ",dl_dst=" + mac + ",actions=goto_table:40");
             flows.add("table=30,priority=100," + net + ",ip,nw_dst=" + ip + ",actions=set_field:" + mac
-                    + "->eth_dst,dec_ttl,set_field:" + ofport + "->reg7,goto_table:40");
-            flows.add("table=40,priority=100,reg7=" + ofport + ",ip,nw_src=10.0.0.0/8,actions=output:" + ofport);
+                    + "->eth_dst,dec_ttl,goto_table:40");
+            flows.add("table=40,priority=100," + net + ",dl_dst=" + mac + ",ip,nw_src=10.0.0.0/8,actions=output:"
+                    + ofport);
         }
         return flows;
     }
