@@ -1,0 +1,117 @@
+package io.flowkeeper.openflow;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Listens for switches on one configured address (TCP, or TLS when configured) and runs each connection through
+ * the pipeline below. Pipeline stage names are constants so tests and tools can find them.
+ */
+public final class OpenFlowServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(OpenFlowServer.class);
+
+    /** TLS, first when configured. */
+    public static final String TLS = "tls";
+    /** Frames by OpenFlow header length, parses with Loxi; garbage closes the connection. */
+    public static final String FRAME_DECODER = "ofFrameDecoder";
+    public static final String ENCODER = "ofEncoder";
+    /** Fires an idle event after {@code echoInterval} without reads: we then send an echo request. */
+    public static final String ECHO_TIMER = "echoTimer";
+    /** Closes the connection after {@code deadPeerTimeout} without reads (a dead switch or network). */
+    public static final String READ_TIMEOUT = "readTimeout";
+    /** Handshake states, then hand-over to the SwitchConnection. */
+    public static final String HANDLER = "switchHandler";
+
+    private final OpenFlowConfig config;
+    private final SwitchListener listener;
+    private final OFFrameDecoder.Counters counters = new OFFrameDecoder.Counters();
+    private EventLoopGroup boss;
+    private EventLoopGroup workers;
+    private Channel serverChannel;
+
+    public OpenFlowServer(OpenFlowConfig config, SwitchListener listener) {
+        this.config = config;
+        this.listener = listener;
+    }
+
+    /** Binds and starts accepting switches; returns the bound port. */
+    public int start() throws InterruptedException {
+        SslContext ssl = sslContext();
+        boss = new NioEventLoopGroup(1);
+        workers = new NioEventLoopGroup(2);
+        ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(config.writeHighWaterMark() / 4, config.writeHighWaterMark()))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        if (ssl != null) {
+                            ch.pipeline().addLast(TLS, ssl.newHandler(ch.alloc()));
+                        }
+                        ch.pipeline().addLast(FRAME_DECODER, new OFFrameDecoder(counters));
+                        ch.pipeline().addLast(ENCODER, new OFMessageEncoder());
+                        ch.pipeline().addLast(ECHO_TIMER, new IdleStateHandler(config.echoInterval().toMillis(), 0, 0,
+                                TimeUnit.MILLISECONDS));
+                        ch.pipeline().addLast(READ_TIMEOUT, new ReadTimeoutHandler(
+                                config.deadPeerTimeout().toMillis(), TimeUnit.MILLISECONDS));
+                        ch.pipeline().addLast(HANDLER, new SwitchChannelHandler(config, listener));
+                    }
+                });
+        serverChannel = b.bind(new InetSocketAddress(config.bindAddress(), config.port())).sync().channel();
+        int port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
+        LOG.info("OpenFlow listening on {}:{} ({})", config.bindAddress(), port, ssl == null ? "tcp" : "tls");
+        return port;
+    }
+
+    private SslContext sslContext() {
+        if (config.tls() == null) {
+            return null;
+        }
+        try {
+            return SslContextBuilder.forServer(config.tls().certificateChain().toFile(),
+                    config.tls().privateKey().toFile()).trustManager(config.tls().trustedCa().toFile())
+                    .clientAuth(ClientAuth.REQUIRE).build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new IllegalStateException("cannot load TLS material: " + e.getMessage(), e);
+        }
+    }
+
+    /** Frames that Loxi could not parse and were skipped, over all connections. */
+    public long unparsedMessages() {
+        return counters.unparsed.sum();
+    }
+
+    /** Connections closed because they did not speak OpenFlow. */
+    public long garbageConnections() {
+        return counters.garbageConnections.sum();
+    }
+
+    @Override
+    public void close() {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+        if (workers != null) {
+            workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+}

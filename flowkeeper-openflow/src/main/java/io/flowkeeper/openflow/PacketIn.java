@@ -1,0 +1,5 @@
+package io.flowkeeper.openflow;
+
+/** A packet sent to the controller: where it came in, which table sent it, the bytes. */
+public record PacketIn(long inPort, int tableId, long cookie, byte[] data) {
+}

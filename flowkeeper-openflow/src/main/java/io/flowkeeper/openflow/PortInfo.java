@@ -1,0 +1,5 @@
+package io.flowkeeper.openflow;
+
+/** A switch port as the switch describes it. */
+public record PortInfo(long number, String name, long mac, boolean linkDown, boolean adminDown) {
+}

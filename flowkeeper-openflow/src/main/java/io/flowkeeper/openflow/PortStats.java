@@ -1,0 +1,6 @@
+package io.flowkeeper.openflow;
+
+/** A port's counters. */
+public record PortStats(long port, long rxPackets, long txPackets, long rxBytes, long txBytes, long rxDropped,
+        long txDropped) {
+}

@@ -1,0 +1,199 @@
+package io.flowkeeper.openflow;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.ReadTimeoutException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.projectfloodlight.openflow.protocol.OFEchoRequest;
+import org.projectfloodlight.openflow.protocol.OFFactories;
+import org.projectfloodlight.openflow.protocol.OFFactory;
+import org.projectfloodlight.openflow.protocol.OFFeaturesReply;
+import org.projectfloodlight.openflow.protocol.OFHello;
+import org.projectfloodlight.openflow.protocol.OFHelloElem;
+import org.projectfloodlight.openflow.protocol.OFHelloElemVersionbitmap;
+import org.projectfloodlight.openflow.protocol.OFMessage;
+import org.projectfloodlight.openflow.protocol.OFPortDesc;
+import org.projectfloodlight.openflow.protocol.OFPortDescStatsReply;
+import org.projectfloodlight.openflow.protocol.OFStatsReplyFlags;
+import org.projectfloodlight.openflow.protocol.OFType;
+import org.projectfloodlight.openflow.protocol.OFVersion;
+import org.projectfloodlight.openflow.types.U32;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The connection handshake as explicit states (HELLO, FEATURES, PORT_DESC, ACTIVE), echo keepalive, and the hand
+ * over to a {@link SwitchConnection} once ACTIVE. One instance per channel.
+ */
+final class SwitchChannelHandler extends SimpleChannelInboundHandler<OFMessage> {
+    private static final Logger LOG = LoggerFactory.getLogger(SwitchChannelHandler.class);
+    private static final OFFactory OF14 = OFFactories.getFactory(OFVersion.OF_14);
+    /** We speak 1.3 and 1.4 (bits 4 and 5 of the HELLO version bitmap). */
+    private static final long OUR_VERSIONS = (1L << 4) | (1L << 5);
+
+    private final OpenFlowConfig config;
+    private final SwitchListener listener;
+    private HandshakeState state = HandshakeState.WAIT_HELLO;
+    private OFFactory factory;
+    private long dpid;
+    private final List<OFPortDesc> ports = new ArrayList<>();
+    private SwitchConnection connection;
+    private ScheduledFuture<?> handshakeTimeout;
+
+    SwitchChannelHandler(OpenFlowConfig config, SwitchListener listener) {
+        this.config = config;
+        this.listener = listener;
+    }
+
+    HandshakeState state() {
+        return state;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        OFHelloElemVersionbitmap bitmap = OF14.buildHelloElemVersionbitmap()
+                .setBitmaps(List.of(U32.of(OUR_VERSIONS))).build();
+        ctx.writeAndFlush(OF14.buildHello().setXid(1).setElements(List.of(bitmap)).build());
+        handshakeTimeout = ctx.executor().schedule(() -> {
+            if (state != HandshakeState.ACTIVE && ctx.channel().isActive()) {
+                LOG.warn("closing {}: no OpenFlow handshake within {} s (stuck in {})", ctx.channel().remoteAddress(),
+                        config.handshakeTimeout().toSeconds(), state);
+                ctx.close();
+            }
+        }, config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, OFMessage m) {
+        if (m.getType() == OFType.ECHO_REQUEST) {
+            OFFactory f = OFFactories.getFactory(m.getVersion());
+            ctx.writeAndFlush(f.buildEchoReply().setXid(m.getXid()).setData(((OFEchoRequest) m).getData()).build());
+            return;
+        }
+        if (m.getType() == OFType.ECHO_REPLY) {
+            return; // liveness is any read; the read timeout handler saw it
+        }
+        switch (state) {
+            case WAIT_HELLO -> onHello(ctx, m);
+            case WAIT_FEATURES_REPLY -> onFeatures(ctx, m);
+            case WAIT_PORT_DESC -> onPortDesc(ctx, m);
+            case ACTIVE -> connection.onMessage(m);
+            default -> { }
+        }
+    }
+
+    private void onHello(ChannelHandlerContext ctx, OFMessage m) {
+        if (m.getType() != OFType.HELLO) {
+            LOG.warn("closing {}: expected HELLO, got {}", ctx.channel().remoteAddress(), m.getType());
+            ctx.close();
+            return;
+        }
+        OFVersion version = negotiate((OFHello) m);
+        if (version == null) {
+            LOG.warn("closing {}: no common OpenFlow version (we speak 1.3 and 1.4, it offered {})",
+                    ctx.channel().remoteAddress(), m.getVersion());
+            ctx.writeAndFlush(OF14.errorMsgs().buildHelloFailedErrorMsg().setXid(m.getXid())
+                    .setCode(org.projectfloodlight.openflow.protocol.OFHelloFailedCode.INCOMPATIBLE).build());
+            ctx.close();
+            return;
+        }
+        factory = OFFactories.getFactory(version);
+        state = HandshakeState.WAIT_FEATURES_REPLY;
+        ctx.writeAndFlush(factory.buildFeaturesRequest().setXid(2).build());
+    }
+
+    /** The highest of 1.3/1.4 both sides speak: from the version bitmap if the switch sent one. */
+    private static OFVersion negotiate(OFHello hello) {
+        long theirs = 0;
+        for (OFHelloElem e : hello.getElements()) {
+            if (e instanceof OFHelloElemVersionbitmap b && !b.getBitmaps().isEmpty()) {
+                theirs = b.getBitmaps().get(0).getValue();
+            }
+        }
+        if (theirs == 0) {
+            int wire = hello.getVersion().getWireVersion();
+            theirs = (1L << (Math.min(wire, 5) + 1)) - 1; // a peer without bitmap speaks every version up to its own
+        }
+        long common = theirs & OUR_VERSIONS;
+        if ((common & (1L << 5)) != 0) {
+            return OFVersion.OF_14;
+        }
+        if ((common & (1L << 4)) != 0) {
+            return OFVersion.OF_13;
+        }
+        return null;
+    }
+
+    private void onFeatures(ChannelHandlerContext ctx, OFMessage m) {
+        if (m.getType() != OFType.FEATURES_REPLY) {
+            return; // e.g. an experimenter message between HELLO and FEATURES: ignore
+        }
+        dpid = ((OFFeaturesReply) m).getDatapathId().getLong();
+        state = HandshakeState.WAIT_PORT_DESC;
+        ctx.writeAndFlush(factory.buildPortDescStatsRequest().setXid(3).build());
+    }
+
+    private void onPortDesc(ChannelHandlerContext ctx, OFMessage m) {
+        if (!(m instanceof OFPortDescStatsReply reply)) {
+            return;
+        }
+        ports.addAll(reply.getEntries());
+        if (reply.getFlags().contains(OFStatsReplyFlags.REPLY_MORE)) {
+            return;
+        }
+        state = HandshakeState.ACTIVE;
+        handshakeTimeout.cancel(false);
+        connection = new SwitchConnection(ctx.channel(), factory, dpid, ports, listener);
+        LOG.info("switch {} connected from {} (OpenFlow {}, {} ports)", connection.dpidString(),
+                ctx.channel().remoteAddress(), factory.getVersion(), ports.size());
+        listener.switchConnected(connection);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof IdleStateEvent && factory != null) {
+            ctx.writeAndFlush(factory.buildEchoRequest().setXid(4).setData(new byte[0]).build());
+        } else {
+            super.userEventTriggered(ctx, evt);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (connection != null) {
+            connection.writabilityChanged();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        HandshakeState was = state;
+        state = HandshakeState.CLOSED;
+        if (handshakeTimeout != null) {
+            handshakeTimeout.cancel(false);
+        }
+        if (connection != null) {
+            connection.closed();
+            if (was == HandshakeState.ACTIVE) {
+                LOG.info("switch {} disconnected", connection.dpidString());
+                listener.switchDisconnected(connection);
+            }
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof ReadTimeoutException) {
+            LOG.warn("closing {}: dead peer (nothing received for {} s)", ctx.channel().remoteAddress(),
+                    config.deadPeerTimeout().toSeconds());
+        } else {
+            LOG.warn("closing {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        }
+        ctx.close();
+    }
+}

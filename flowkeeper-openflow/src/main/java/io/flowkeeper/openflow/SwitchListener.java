@@ -1,0 +1,19 @@
+package io.flowkeeper.openflow;
+
+/** Hears switches come and go. Called on Netty event-loop threads: hand long work to another thread. */
+public interface SwitchListener {
+    /** The handshake completed: the connection is ACTIVE and usable. */
+    void switchConnected(SwitchConnection connection);
+
+    /** The connection closed (switch gone, dead peer, or closed by us). */
+    default void switchDisconnected(SwitchConnection connection) {
+    }
+
+    /** A port was added, removed or changed. */
+    default void portChanged(SwitchConnection connection, PortInfo port, String reason) {
+    }
+
+    /** A packet the switch sent to the controller (master and equal connections only). */
+    default void packetIn(SwitchConnection connection, PacketIn packet) {
+    }
+}

@@ -1,0 +1,10 @@
+package io.flowkeeper.openflow.reconcile;
+
+import io.flowkeeper.openflow.local.BundleResult;
+
+/** A reconciliation: what was planned and how the bundle went (null bundle: nothing to do). */
+public record ReconcileResult(ReconcilePlan plan, BundleResult bundle) {
+    public boolean applied() {
+        return bundle == null || bundle.committed();
+    }
+}

@@ -1,0 +1,228 @@
+package io.flowkeeper.openflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.flowkeeper.api.flow.Flow;
+import io.flowkeeper.api.flow.OfctlText;
+import io.flowkeeper.openflow.local.BundleResult;
+import io.flowkeeper.openflow.reconcile.FlowReconciler;
+import io.flowkeeper.openflow.reconcile.ReconcileResult;
+import io.flowkeeper.testbed.BridgeSpec;
+import io.flowkeeper.testbed.OvsHost;
+import io.flowkeeper.testbed.PingMonitor;
+import io.flowkeeper.testbed.PingResult;
+import io.flowkeeper.testbed.RealisticPipeline;
+import io.flowkeeper.testbed.TestBed;
+import io.flowkeeper.testbed.Vm;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** The southbound against real OVS: handshake, flows, bundles, roles, reconciliation, garbage. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SouthboundTest {
+    static final Duration T = Duration.ofSeconds(30);
+    static final long OURS = 0xf100000000000000L;
+    static final long MASK = 0xff00000000000000L;
+
+    private TestBed bed;
+    private OvsHost host;
+    private OpenFlowServer server;
+    private String target;
+    private final Map<String, SwitchConnection> byDpid = new ConcurrentHashMap<>();
+
+    @BeforeAll
+    void setUp() throws Exception {
+        bed = TestBed.create();
+        host = bed.addHost("h1");
+        server = new OpenFlowServer(OpenFlowConfig.tcp(bed.controllerIp(), 0), new SwitchListener() {
+            @Override
+            public void switchConnected(SwitchConnection c) {
+                byDpid.put(c.dpidString(), c);
+            }
+
+            @Override
+            public void switchDisconnected(SwitchConnection c) {
+                byDpid.remove(c.dpidString(), c);
+            }
+        });
+        target = "tcp:" + bed.controllerIp() + ":" + server.start();
+    }
+
+    @AfterAll
+    void tearDown() {
+        if (server != null) {
+            server.close();
+        }
+        if (bed != null) {
+            bed.close();
+        }
+    }
+
+    /** A new bridge connected to our server; returns its session once ACTIVE. */
+    private SwitchConnection connect(String bridge, String... protocols) {
+        host.addBridge(BridgeSpec.named(bridge).protocols(protocols.length == 0
+                ? new String[] {"OpenFlow13", "OpenFlow14"} : protocols).controllers(target));
+        String dpid = host.vsctl("get", "bridge", bridge, "datapath_id").strip().replace("\"", "");
+        await().atMost(T).until(() -> byDpid.containsKey(dpid));
+        return byDpid.get(dpid);
+    }
+
+    private static List<Flow> pipeline(int ports, long cookieBase) {
+        List<Flow> flows = new ArrayList<>();
+        long i = 0;
+        for (String line : RealisticPipeline.flows(ports)) {
+            flows.add(OfctlText.parse(line).withCookie(cookieBase + i++));
+        }
+        return flows;
+    }
+
+    @Test
+    void handshakeNegotiatesTheHighestVersionAndKnowsThePorts() {
+        SwitchConnection c = connect("hs0");
+        assertThat(c.version()).isEqualTo(5);
+        assertThat(c.ports().values()).extracting(PortInfo::name).contains("hs0");
+        SwitchConnection old = connect("hs1", "OpenFlow13");
+        assertThat(old.version()).isEqualTo(4);
+        assertThatThrownBy(() -> old.applyBundle(List.of())).hasMessageContaining("need OpenFlow 1.4");
+    }
+
+    @Test
+    void pipelinedInstallThenDumpGivesBackExactlyTheFlows() {
+        SwitchConnection c = connect("fl0");
+        List<Flow> flows = pipeline(400, OURS);
+        c.install(flows);
+        assertThat(host.flowCount("fl0")).isEqualTo(flows.size());
+        assertThat(new HashSet<>(c.dumpFlows())).isEqualTo(new HashSet<>(flows));
+
+        c.deleteByCookie(OURS | 0x100, 0xffffffffffffff00L);
+        assertThat(host.flowCount("fl0")).isEqualTo(flows.size() - 256);
+        assertThat(c.portStats()).isNotEmpty();
+        assertThat(c.flowStats()).hasSize(flows.size() - 256);
+    }
+
+    @Test
+    void aBundleWithOneBadFlowIsDiscardedWholeAndNamesIt() {
+        SwitchConnection c = connect("bu0");
+        c.install(List.of(OfctlText.parse("table=0,priority=1,actions=drop")));
+        List<FlowChange> changes = new ArrayList<>();
+        for (Flow f : pipeline(20, OURS)) {
+            changes.add(FlowChange.add(f));
+        }
+        changes.add(FlowChange.add(OfctlText.parse("table=9,priority=5,actions=goto_table:3"))); // backwards goto
+        BundleResult r = c.applyBundle(changes);
+        assertThat(r.committed()).isFalse();
+        assertThat(r.failures()).singleElement().satisfies(f -> assertThat(f.index()).isEqualTo(changes.size() - 1));
+        assertThat(host.flowCount("bu0")).isEqualTo(1);
+
+        BundleResult ok = c.applyBundle(changes.subList(0, changes.size() - 1));
+        assertThat(ok.committed()).isTrue();
+        assertThat(host.flowCount("bu0")).isEqualTo(1 + changes.size() - 1);
+    }
+
+    @Test
+    void aSlaveIsRefusedWritesAndAStaleGenerationIsRefusedTheRole() {
+        SwitchConnection c = connect("ro0");
+        assertThat(c.requestRole(ControllerRole.MASTER, 1_000)).isEqualTo(ControllerRole.MASTER);
+        c.install(List.of(OfctlText.parse("table=0,priority=2,actions=drop")));
+
+        assertThat(c.requestRole(ControllerRole.SLAVE, 1_001)).isEqualTo(ControllerRole.SLAVE);
+        assertThatThrownBy(() -> c.install(List.of(OfctlText.parse("table=0,priority=3,actions=drop"))))
+                .isInstanceOf(OpenFlowException.NotMaster.class);
+        assertThat(host.flowCount("ro0")).isEqualTo(1);
+
+        assertThatThrownBy(() -> c.requestRole(ControllerRole.MASTER, 999))
+                .isInstanceOf(OpenFlowException.StaleGeneration.class);
+        assertThat(c.requestRole(ControllerRole.MASTER, 1_002)).isEqualTo(ControllerRole.MASTER);
+        c.install(List.of(OfctlText.parse("table=0,priority=3,actions=drop")));
+        assertThat(host.flowCount("ro0")).isEqualTo(2);
+    }
+
+    @Test
+    void reconcilingTwentyThousandFlowsWithOnePercentDriftLosesNoPacket() throws Exception {
+        SwitchConnection c = connect("rc0");
+        Vm a = host.addVm("a", "rc0", "02:00:00:00:00:0a", "10.9.0.1/24");
+        Vm b = host.addVm("b", "rc0", "02:00:00:00:00:0b", "10.9.0.2/24");
+        List<Flow> desired = new ArrayList<>(pipeline(RealisticPipeline.portsFor(20_000), OURS));
+        desired.add(OfctlText.parse("table=0,priority=200,cookie=0xf1000000ffff0001,in_port=" + a.ofport()
+                + ",actions=output:" + b.ofport()));
+        desired.add(OfctlText.parse("table=0,priority=200,cookie=0xf1000000ffff0002,in_port=" + b.ofport()
+                + ",actions=output:" + a.ofport()));
+        c.install(desired);
+        assertThat(a.reachable(b.ip(), T)).isTrue();
+
+        // 1% drift, by hand as an operator or a bug would: deletions, changes, strays (ours and a foreign one)
+        Random random = new Random(1);
+        List<String> drift = new ArrayList<>();
+        for (int i = 0; i < 70; i++) {
+            Flow victim = desired.get(random.nextInt(desired.size() - 2));
+            host.ofctl("-O", "OpenFlow14", "del-flows", "rc0", "--strict", OfctlText.format(victim)
+                    .replaceAll(",actions=.*", "").replaceAll("cookie=0x[0-9a-f]+,", ""));
+        }
+        for (int i = 0; i < 70; i++) {
+            Flow victim = desired.get(random.nextInt(desired.size() - 2));
+            drift.add(OfctlText.format(victim.withInstructions(
+                    io.flowkeeper.api.flow.Instructions.DROP)));
+        }
+        for (int i = 0; i < 60; i++) {
+            drift.add("table=50,priority=" + (100 + i) + ",cookie=0xf1000000eeee" + String.format("%04x", i)
+                    + ",actions=drop");
+        }
+        drift.add("table=51,priority=1,cookie=0x42,actions=drop");
+        java.nio.file.Path file = host.runDir().resolve("drift.txt");
+        java.nio.file.Files.write(file, drift);
+        host.ofctl("-O", "OpenFlow14", "add-flows", "rc0", file.toString());
+
+        PingMonitor ping = a.startPing(b.ip(), Duration.ofMillis(10));
+        await().atMost(T).until(() -> ping.receivedSoFar() > 20);
+        ReconcileResult result = c.reconcile(desired, new FlowReconciler(OURS, MASK, false));
+        Thread.sleep(500);
+        PingResult pr = ping.stop();
+
+        assertThat(result.applied()).isTrue();
+        assertThat(result.plan().size()).isBetween(150, 300);
+        assertThat(pr.lost()).as(pr.toString()).isZero();
+        Set<Flow> now = new HashSet<>(c.dumpFlows());
+        assertThat(now).containsAll(desired).hasSize(desired.size() + 1); // the foreign flow stays
+        assertThat(c.reconcile(desired, new FlowReconciler(OURS, MASK, false)).plan().isEmpty()).isTrue();
+    }
+
+    @Test
+    void aHundredGarbageConnectionsLeaveARealSwitchSessionWorking() throws Exception {
+        SwitchConnection c = connect("ga0");
+        long before = server.garbageConnections();
+        Random random = new Random(3);
+        String ip = bed.controllerIp();
+        int port = Integer.parseInt(target.substring(target.lastIndexOf(':') + 1));
+        for (int i = 0; i < 100; i++) {
+            try (Socket s = new Socket(ip, port)) {
+                OutputStream out = s.getOutputStream();
+                byte[] junk = new byte[64 + random.nextInt(512)];
+                random.nextBytes(junk);
+                junk[0] = (byte) (i % 2 == 0 ? 0x7f : 0x04); // half not OpenFlow at all, half a bogus length
+                junk[2] = 0;
+                junk[3] = (byte) (i % 2 == 0 ? 0x40 : 0x03);
+                out.write(junk);
+                out.flush();
+            }
+        }
+        await().atMost(T).until(() -> server.garbageConnections() - before >= 100);
+        assertThat(c.isActive()).isTrue();
+        c.install(List.of(OfctlText.parse("table=0,priority=9,actions=drop")));
+        c.barrier();
+        assertThat(host.flowCount("ga0")).isEqualTo(1);
+    }
+}
