@@ -26,6 +26,10 @@ final class OFFrameDecoder extends ByteToMessageDecoder {
         final LongAdder garbageConnections = new LongAdder();
     }
 
+    /** A frame handed on unparsed, for the hand-written flow monitor. */
+    record RawMonitorReply(byte[] frame) {
+    }
+
     private final Counters counters;
 
     OFFrameDecoder(Counters counters) {
@@ -48,6 +52,15 @@ final class OFFrameDecoder extends ByteToMessageDecoder {
             }
             if (in.readableBytes() < length) {
                 return;
+            }
+            if (version == 5 && in.getUnsignedByte(start + 1) == 19 && length >= 16
+                    && in.getUnsignedShort(start + 8) == 16) {
+                // An OpenFlow 1.4 flow monitor reply: Loxi cannot parse it, we read it by hand (FlowMonitorWire)
+                byte[] raw = new byte[length];
+                in.getBytes(start, raw);
+                in.skipBytes(length);
+                out.add(new RawMonitorReply(raw));
+                continue;
             }
             ByteBuf frame = in.retainedSlice(start, length);
             in.skipBytes(length);

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * The connection handshake as explicit states (HELLO, FEATURES, PORT_DESC, ACTIVE), echo keepalive, and the hand
  * over to a {@link SwitchConnection} once ACTIVE. One instance per channel.
  */
-final class SwitchChannelHandler extends SimpleChannelInboundHandler<OFMessage> {
+final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
     private static final Logger LOG = LoggerFactory.getLogger(SwitchChannelHandler.class);
     private static final OFFactory OF14 = OFFactories.getFactory(OFVersion.OF_14);
     /** We speak 1.3 and 1.4 (bits 4 and 5 of the HELLO version bitmap). */
@@ -68,7 +68,14 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<OFMessage> 
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, OFMessage m) {
+    protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof OFFrameDecoder.RawMonitorReply raw) {
+            if (state == HandshakeState.ACTIVE) {
+                connection.onMonitorReply(java.nio.ByteBuffer.wrap(raw.frame()));
+            }
+            return;
+        }
+        OFMessage m = (OFMessage) msg;
         if (m.getType() == OFType.ECHO_REQUEST) {
             OFFactory f = OFFactories.getFactory(m.getVersion());
             ctx.writeAndFlush(f.buildEchoReply().setXid(m.getXid()).setData(((OFEchoRequest) m).getData()).build());

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.flowkeeper.api.flow.Action;
 import io.flowkeeper.api.flow.Flow;
 import io.flowkeeper.api.flow.OfctlText;
 import io.flowkeeper.openflow.local.BundleResult;
+import io.flowkeeper.openflow.local.FlowUpdate;
 import io.flowkeeper.openflow.reconcile.FlowReconciler;
 import io.flowkeeper.openflow.reconcile.ReconcileResult;
 import io.flowkeeper.testbed.BridgeSpec;
@@ -198,6 +200,59 @@ class SouthboundTest {
         Set<Flow> now = new HashSet<>(c.dumpFlows());
         assertThat(now).containsAll(desired).hasSize(desired.size() + 1); // the foreign flow stays
         assertThat(c.reconcile(desired, new FlowReconciler(OURS, MASK, false)).plan().isEmpty()).isTrue();
+    }
+
+    @Test
+    void theFlowMonitorOnAControllerConnectionSeesChangesByAnyone() {
+        SwitchConnection c = connect("mo0");
+        c.install(List.of(OfctlText.parse("table=0,priority=1,actions=drop")));
+        List<FlowUpdate> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        c.startMonitor((updates, initialDone) -> events.addAll(updates), T);
+        assertThat(events).singleElement().satisfies(u -> assertThat(u.event()).isEqualTo(FlowUpdate.Event.INITIAL));
+        host.ofctl("-O", "OpenFlow14", "add-flow", "mo0", "table=3,priority=4,ip,actions=drop");
+        host.ofctl("-O", "OpenFlow14", "del-flows", "mo0", "table=0");
+        await().atMost(T).until(() -> events.size() >= 3);
+        assertThat(events.get(1).event()).isEqualTo(FlowUpdate.Event.ADDED);
+        assertThat(events.get(1).tableId()).isEqualTo(3);
+        assertThat(events.get(2).event()).isEqualTo(FlowUpdate.Event.REMOVED);
+    }
+
+    @Test
+    void packetInReachesTheControllerAndPacketOutLeavesThePort() throws Exception {
+        List<PacketIn> packets = new java.util.concurrent.CopyOnWriteArrayList<>();
+        OpenFlowServer second = new OpenFlowServer(OpenFlowConfig.tcp(bed.controllerIp(), 0), new SwitchListener() {
+            @Override
+            public void switchConnected(SwitchConnection c) {
+                byDpid.put(c.dpidString(), c);
+            }
+
+            @Override
+            public void packetIn(SwitchConnection c, PacketIn p) {
+                packets.add(p);
+            }
+        });
+        try {
+            String target2 = "tcp:" + bed.controllerIp() + ":" + second.start();
+            host.addBridge(BridgeSpec.named("pk0").controllers(target2));
+            Vm a = host.addVm("pa", "pk0", "02:00:00:00:01:0a", "10.8.0.1/24");
+            Vm b = host.addVm("pb", "pk0", "02:00:00:00:01:0b", "10.8.0.2/24");
+            String dpid = host.vsctl("get", "bridge", "pk0", "datapath_id").strip().replace("\"", "");
+            await().atMost(T).until(() -> byDpid.containsKey(dpid));
+            SwitchConnection c = byDpid.get(dpid);
+            c.install(List.of(OfctlText.parse("table=0,priority=10,arp,actions=CONTROLLER:65535")));
+            a.arping(b.ip(), Duration.ofSeconds(1));
+            await().atMost(T).until(() -> !packets.isEmpty());
+            assertThat(packets.get(0).inPort()).isEqualTo(a.ofport());
+            assertThat(packets.get(0).data().length).isGreaterThanOrEqualTo(42);
+
+            long before = c.portStats().stream().filter(p -> p.port() == b.ofport()).findFirst().orElseThrow()
+                    .txPackets();
+            c.packetOut(Action.PORT_CONTROLLER, List.of(Action.Output.to(b.ofport())), packets.get(0).data());
+            await().atMost(T).until(() -> c.portStats().stream().filter(p -> p.port() == b.ofport()).findFirst()
+                    .orElseThrow().txPackets() > before);
+        } finally {
+            second.close();
+        }
     }
 
     @Test

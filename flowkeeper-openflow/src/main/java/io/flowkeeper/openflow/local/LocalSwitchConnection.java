@@ -184,16 +184,7 @@ public final class LocalSwitchConnection implements AutoCloseable {
         short mpType = message.getShort(8);
         boolean more = (message.getShort(10) & OfWire.MP_REPLY_MORE) != 0;
         if (mpType == OfWire.MP_FLOW_MONITOR) {
-            ByteBuffer body = message.duplicate().position(16);
-            List<FlowUpdate> updates = new ArrayList<>();
-            while (body.hasRemaining()) {
-                FlowUpdate u = FlowUpdate.parse(body);
-                if (u == null) {
-                    LOG.warn("{}: skipped a malformed flow monitor update", name);
-                    break;
-                }
-                updates.add(u);
-            }
+            List<FlowUpdate> updates = FlowMonitorWire.updates(message);
             boolean initialComplete = xid == monitorXid && !more && !initialDumpDone;
             FlowMonitorListener l = monitorListener;
             if (l != null) {
@@ -339,11 +330,9 @@ public final class LocalSwitchConnection implements AutoCloseable {
         monitorListener = listener;
         int xid = xids.getAndIncrement();
         monitorXid = xid;
-        short flags = (short) (OfWire.FMF_INITIAL | OfWire.FMF_ADD | OfWire.FMF_REMOVED | OfWire.FMF_MODIFY
-                | OfWire.FMF_INSTRUCTIONS);
         CompletableFuture<ByteBuffer> f = new CompletableFuture<>();
         pending.put(xid, f);
-        write(OfWire.flowMonitorRequest(xid, 1, flags));
+        write(FlowMonitorWire.request(xid, 1));
         await(f, initialDumpTimeout, "flow monitor initial dump");
     }
 
