@@ -84,6 +84,18 @@ class MainTest {
     }
 
     @Test
+    void theSouthboundBenchmarkRunsItsSmallVersion() throws Exception {
+        assertThat(Main.run("bench", "southbound", "--small", "--json")).as(stderr()).isZero();
+        JsonNode doc = new ObjectMapper().readTree(stdout());
+        assertThat(doc.get("rows")).hasSize(3);
+        for (JsonNode row : doc.get("rows")) {
+            assertThat(row.get("flows").asInt()).isEqualTo(1999);
+            assertThat(row.get("flowkeeper_s").asDouble()).isPositive();
+            assertThat(row.get("ovs_ofctl_s").asDouble()).isPositive();
+        }
+    }
+
+    @Test
     void theAgentRefusesBadInputWithOneLineAndExit2() {
         assertThat(Main.run("agent", "--ovs-rundir", "/tmp")).isEqualTo(2);
         assertThat(stderr()).contains("no bridge given");
@@ -96,7 +108,8 @@ class MainTest {
     @Test
     void theDemoRunsEveryStageAndCleansUp() {
         assertThat(Main.run("demo")).as(stderr()).isZero();
-        assertThat(stdout()).contains("== Timeline", "Demo finished", "agent restored", "flow-restore-wait cleared");
+        assertThat(stdout()).contains("== Timeline", "Demo finished", "agent restored", "flow-restore-wait cleared",
+                "reconciler repaired it", "0 lost");
     }
 
     @Test

@@ -23,7 +23,8 @@ public final class DemoCommand implements Callable<Integer> {
     static List<DemoStage> stages() {
         return List.of(
                 new TestbedDemoStage(),
-                new AgentDemoStage());
+                new AgentDemoStage(),
+                new ReconcileDemoStage());
     }
 
     @Option(names = "--list", description = "List the stages and exit.")
