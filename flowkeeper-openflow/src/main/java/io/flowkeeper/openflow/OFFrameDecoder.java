@@ -30,6 +30,10 @@ final class OFFrameDecoder extends ByteToMessageDecoder {
     record RawMonitorReply(byte[] frame) {
     }
 
+    /** A flow statistics reply handed on undecoded. */
+    record RawFlowStats(byte[] frame) {
+    }
+
     private final Counters counters;
 
     OFFrameDecoder(Counters counters) {
@@ -60,6 +64,16 @@ final class OFFrameDecoder extends ByteToMessageDecoder {
                 in.getBytes(start, raw);
                 in.skipBytes(length);
                 out.add(new RawMonitorReply(raw));
+                continue;
+            }
+            if (version >= 4 && in.getUnsignedByte(start + 1) == 19 && length >= 16
+                    && in.getUnsignedShort(start + 8) == 1) {
+                // A FLOW_STATS reply: decoded by hand (WireFlows) on the thread that asked, not by Loxi here,
+                // so the event loop only frames while a 200,000-flow dump is decoded beside it.
+                byte[] raw = new byte[length];
+                in.getBytes(start, raw);
+                in.skipBytes(length);
+                out.add(new RawFlowStats(raw));
                 continue;
             }
             ByteBuf frame = in.retainedSlice(start, length);

@@ -75,6 +75,12 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
             }
             return;
         }
+        if (msg instanceof OFFrameDecoder.RawFlowStats raw) {
+            if (state == HandshakeState.ACTIVE) {
+                connection.onRawFlowStats(raw.frame());
+            }
+            return;
+        }
         OFMessage m = (OFMessage) msg;
         if (m.getType() == OFType.ECHO_REQUEST) {
             OFFactory f = OFFactories.getFactory(m.getVersion());

@@ -6,6 +6,7 @@ import io.flowkeeper.api.flow.OfctlText;
 import io.flowkeeper.openflow.local.BundleResult;
 import io.flowkeeper.openflow.local.FlowMonitorListener;
 import io.flowkeeper.openflow.local.FlowMonitorWire;
+import io.flowkeeper.openflow.local.WireFlows;
 import io.flowkeeper.openflow.reconcile.FlowReconciler;
 import io.flowkeeper.openflow.reconcile.ReconcilePlan;
 import io.flowkeeper.openflow.reconcile.ReconcileResult;
@@ -32,8 +33,6 @@ import org.projectfloodlight.openflow.protocol.OFControllerRole;
 import org.projectfloodlight.openflow.protocol.OFErrorMsg;
 import org.projectfloodlight.openflow.protocol.OFFactory;
 import org.projectfloodlight.openflow.protocol.OFFlowMod;
-import org.projectfloodlight.openflow.protocol.OFFlowStatsEntry;
-import org.projectfloodlight.openflow.protocol.OFFlowStatsReply;
 import org.projectfloodlight.openflow.protocol.OFMessage;
 import org.projectfloodlight.openflow.protocol.OFPacketIn;
 import org.projectfloodlight.openflow.protocol.OFPortDesc;
@@ -81,8 +80,8 @@ public final class SwitchConnection {
     private final AtomicLong xids = new AtomicLong(0x10000);
     private final Map<Long, CompletableFuture<OFMessage>> pending = new ConcurrentHashMap<>();
     private final Map<Long, List<OFStatsReply>> multipart = new ConcurrentHashMap<>();
-    /** Multipart replies consumed while they arrive (flow dumps), by xid. */
-    private final Map<Long, java.util.concurrent.BlockingQueue<OFStatsReply>> streams = new ConcurrentHashMap<>();
+    /** Flow dumps in progress: their raw reply frames, by xid. */
+    private final Map<Long, java.util.concurrent.BlockingQueue<byte[]>> streams = new ConcurrentHashMap<>();
     /** Errors for messages of a batch or bundle in flight, by xid; drained by that operation. */
     private final Map<Long, OFErrorMsg> batchErrors = new ConcurrentHashMap<>();
     private final Object writability = new Object();
@@ -300,46 +299,44 @@ public final class SwitchConnection {
     }
 
     /**
-     * Every flow of every table, from a multipart FLOW_STATS exchange. Replies are converted to the neutral model
-     * on this thread while Netty is still parsing later ones, so a 200,000-flow dump uses both cores.
+     * Every flow of every table, from a multipart FLOW_STATS exchange. Replies are decoded (by hand, see
+     * {@link WireFlows}) on this thread while Netty is still reading later ones.
      */
     public List<Flow> dumpFlows() {
         List<Flow> flows = new ArrayList<>();
-        streamFlowStats(e -> flows.add(LoxiFlows.flow(e)));
+        streamFlowStats((f, packets, bytes, seconds) -> flows.add(f));
         return flows;
     }
 
     /** Every flow with its counters. */
     public List<FlowStats> flowStats() {
         List<FlowStats> stats = new ArrayList<>();
-        streamFlowStats(e -> stats.add(new FlowStats(LoxiFlows.flow(e), e.getPacketCount().getValue(),
-                e.getByteCount().getValue(), e.getDurationSec())));
+        streamFlowStats((f, packets, bytes, seconds) -> stats.add(new FlowStats(f, packets, bytes, seconds)));
         return stats;
     }
 
-    private void streamFlowStats(java.util.function.Consumer<OFFlowStatsEntry> sink) {
+    private void streamFlowStats(WireFlows.EntrySink sink) {
         long xid = xids.getAndIncrement();
-        java.util.concurrent.BlockingQueue<OFStatsReply> parts = new java.util.concurrent.LinkedBlockingQueue<>();
+        java.util.concurrent.BlockingQueue<byte[]> parts = new java.util.concurrent.LinkedBlockingQueue<>();
         streams.put(xid, parts);
-        CompletableFuture<OFMessage> done = new CompletableFuture<>();
-        pending.put(xid, done);
+        CompletableFuture<OFMessage> failed = new CompletableFuture<>();
+        pending.put(xid, failed);
         try {
             send(factory.buildFlowStatsRequest().setXid(xid).setTableId(TableId.ALL).setOutPort(OFPort.ANY)
                     .setOutGroup(OFGroup.ANY).setMatch(factory.buildMatch().build()).setCookie(U64.ZERO)
                     .setCookieMask(U64.ZERO).build(), true);
             long deadline = System.nanoTime() + REPLY_TIMEOUT.toNanos();
             while (true) {
-                OFStatsReply part = parts.poll(10, TimeUnit.MILLISECONDS);
+                byte[] part = parts.poll(10, TimeUnit.MILLISECONDS);
                 if (part != null) {
-                    for (OFFlowStatsEntry e : ((OFFlowStatsReply) part).getEntries()) {
-                        sink.accept(e);
-                    }
-                    if (!part.getFlags().contains(OFStatsReplyFlags.REPLY_MORE)) {
-                        return;
+                    java.nio.ByteBuffer frame = java.nio.ByteBuffer.wrap(part);
+                    WireFlows.flowStatsReply(frame, sink);
+                    if ((frame.getShort(10) & 1) == 0) {
+                        return; // no REPLY_MORE: the last part
                     }
                     deadline = System.nanoTime() + REPLY_TIMEOUT.toNanos();
-                } else if (done.isCompletedExceptionally()) {
-                    await(done, xid, "FLOW_STATS"); // throws the switch's error or the closed connection
+                } else if (failed.isCompletedExceptionally()) {
+                    await(failed, xid, "FLOW_STATS"); // throws the switch's error or the closed connection
                 } else if (System.nanoTime() > deadline) {
                     throw new OpenFlowException("switch " + dpidString() + " stopped answering a flow dump");
                 }
@@ -347,9 +344,21 @@ public final class SwitchConnection {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new OpenFlowException("interrupted", e);
+        } catch (IllegalArgumentException e) {
+            throw new OpenFlowException("switch " + dpidString() + " holds a flow Flowkeeper cannot read: "
+                    + e.getMessage(), e);
         } finally {
             streams.remove(xid);
             pending.remove(xid);
+        }
+    }
+
+    /** On the event loop: a FLOW_STATS reply frame for a dump in progress. */
+    void onRawFlowStats(byte[] frame) {
+        java.util.concurrent.BlockingQueue<byte[]> parts =
+                streams.get(Integer.toUnsignedLong(java.nio.ByteBuffer.wrap(frame).getInt(4)));
+        if (parts != null) {
+            parts.add(frame);
         }
     }
 
@@ -552,11 +561,6 @@ public final class SwitchConnection {
             }
             case STATS_REPLY -> {
                 OFStatsReply r = (OFStatsReply) m;
-                java.util.concurrent.BlockingQueue<OFStatsReply> stream = streams.get(xid);
-                if (stream != null) {
-                    stream.add(r);
-                    return;
-                }
                 List<OFStatsReply> parts = multipart.get(xid);
                 if (parts != null) {
                     parts.add(r);

@@ -45,6 +45,7 @@ class SouthboundTest {
     private OpenFlowServer server;
     private String target;
     private final Map<String, SwitchConnection> byDpid = new ConcurrentHashMap<>();
+    private final List<String> portEvents = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @BeforeAll
     void setUp() throws Exception {
@@ -59,6 +60,11 @@ class SouthboundTest {
             @Override
             public void switchDisconnected(SwitchConnection c) {
                 byDpid.remove(c.dpidString(), c);
+            }
+
+            @Override
+            public void portChanged(SwitchConnection c, PortInfo port, String reason) {
+                portEvents.add(c.dpidString() + " " + port.name() + " " + reason);
             }
         });
         target = "tcp:" + bed.controllerIp() + ":" + server.start();
@@ -114,6 +120,24 @@ class SouthboundTest {
         assertThat(host.flowCount("fl0")).isEqualTo(flows.size() - 256);
         assertThat(c.portStats()).isNotEmpty();
         assertThat(c.flowStats()).hasSize(flows.size() - 256);
+    }
+
+    @Test
+    void everyFieldAndActionOfTheModelSurvivesInstallAndDump() {
+        SwitchConnection c = connect("fx0");
+        List<Flow> flows = List.of(
+                OfctlText.parse("cookie=0x1234,idle_timeout=30,hard_timeout=60,send_flow_rem,tcp,nw_src=10.0.0.1,"
+                        + "tp_dst=80,actions=output:3,CONTROLLER:65535,IN_PORT,NORMAL"),
+                OfctlText.parse("table=5,priority=7,udp,tp_src=53,actions=set_field:0x42->tun_id,"
+                        + "set_field:10.1.1.1->ip_dst,push_vlan:0x8100,set_field:4100->vlan_vid,output:4"),
+                OfctlText.parse("table=6,priority=8,dl_vlan=12,icmp,icmp_type=8,actions=pop_vlan,LOCAL"),
+                OfctlText.parse("table=7,priority=9,arp,arp_op=2,arp_spa=10.0.0.0/24,tun_id=0x5/0xff,actions=drop"),
+                OfctlText.parse("table=8,priority=10,dl_src=02:00:00:00:00:01/ff:ff:ff:00:00:00,metadata=0x10/0xf0,"
+                        + "actions=write_metadata:0x1/0xff,goto_table:9"),
+                OfctlText.parse("table=9,priority=0,tcp,actions=set_field:02:00:00:00:00:02->eth_dst,"
+                        + "set_field:22->tcp_dst,dec_ttl,FLOOD"));
+        c.install(flows);
+        assertThat(new HashSet<>(c.dumpFlows())).isEqualTo(new HashSet<>(flows));
     }
 
     @Test
@@ -252,6 +276,46 @@ class SouthboundTest {
                     .orElseThrow().txPackets() > before);
         } finally {
             second.close();
+        }
+    }
+
+    @Test
+    void portStatusIsTracked() {
+        SwitchConnection c = connect("po0");
+        host.vsctl("add-port", "po0", "pint", "--", "set", "interface", "pint", "type=internal");
+        await().atMost(T).until(() -> c.ports().values().stream().anyMatch(p -> p.name().equals("pint")));
+        assertThat(portEvents).anyMatch(e -> e.equals(c.dpidString() + " pint ADD"));
+        host.vsctl("del-port", "po0", "pint");
+        await().atMost(T).until(() -> c.ports().values().stream().noneMatch(p -> p.name().equals("pint")));
+    }
+
+    @Test
+    void aDeposedMasterHearsRoleStatusAndIsFencedByTheSwitch() throws Exception {
+        Map<String, SwitchConnection> others = new ConcurrentHashMap<>();
+        try (OpenFlowServer second = new OpenFlowServer(OpenFlowConfig.tcp(bed.controllerIp(), 0),
+                new SwitchListener() {
+                    @Override
+                    public void switchConnected(SwitchConnection c) {
+                        others.put(c.dpidString(), c);
+                    }
+                })) {
+            String target2 = "tcp:" + bed.controllerIp() + ":" + second.start();
+            host.addBridge(BridgeSpec.named("ms0").controllers(target, target2));
+            String dpid = host.vsctl("get", "bridge", "ms0", "datapath_id").strip().replace("\"", "");
+            await().atMost(T).until(() -> byDpid.containsKey(dpid) && others.containsKey(dpid));
+            SwitchConnection a = byDpid.get(dpid);
+            SwitchConnection b = others.get(dpid);
+            assertThat(a.requestRole(ControllerRole.MASTER, 10)).isEqualTo(ControllerRole.MASTER);
+            a.install(List.of(OfctlText.parse("table=0,priority=1,actions=drop")));
+
+            assertThat(b.requestRole(ControllerRole.MASTER, 11)).isEqualTo(ControllerRole.MASTER);
+            await().atMost(T).until(() -> a.lastRoleStatus() == ControllerRole.SLAVE);
+            assertThatThrownBy(() -> a.install(List.of(OfctlText.parse("table=0,priority=2,actions=drop"))))
+                    .isInstanceOf(OpenFlowException.NotMaster.class);
+            assertThatThrownBy(() -> a.requestRole(ControllerRole.MASTER, 10))
+                    .isInstanceOf(OpenFlowException.StaleGeneration.class);
+            b.install(List.of(OfctlText.parse("table=0,priority=3,actions=drop")));
+            assertThat(host.flowCount("ms0")).isEqualTo(2);
         }
     }
 
