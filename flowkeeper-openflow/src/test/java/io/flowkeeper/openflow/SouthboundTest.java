@@ -280,6 +280,30 @@ class SouthboundTest {
     }
 
     @Test
+    void onOpenFlow13TheRoleStatusLoxiCannotParseIsSkippedAndCountedNotFatal() throws Exception {
+        Map<String, SwitchConnection> others = new ConcurrentHashMap<>();
+        try (OpenFlowServer second = new OpenFlowServer(OpenFlowConfig.tcp(bed.controllerIp(), 0),
+                new SwitchListener() {
+                    @Override
+                    public void switchConnected(SwitchConnection c) {
+                        others.put(c.dpidString(), c);
+                    }
+                })) {
+            String target2 = "tcp:" + bed.controllerIp() + ":" + second.start();
+            host.addBridge(BridgeSpec.named("rs13").protocols("OpenFlow13").controllers(target, target2));
+            String dpid = host.vsctl("get", "bridge", "rs13", "datapath_id").strip().replace("\"", "");
+            await().atMost(T).until(() -> byDpid.containsKey(dpid) && others.containsKey(dpid));
+            SwitchConnection a = byDpid.get(dpid);
+            long before = server.unparsedMessages();
+            a.requestRole(ControllerRole.MASTER, 20);
+            others.get(dpid).requestRole(ControllerRole.MASTER, 21); // OVS tells a: an experimenter role status
+            await().atMost(T).until(() -> server.unparsedMessages() > before);
+            assertThat(a.isActive()).isTrue();
+            a.barrier(); // the session still works
+        }
+    }
+
+    @Test
     void portStatusIsTracked() {
         SwitchConnection c = connect("po0");
         host.vsctl("add-port", "po0", "pint", "--", "set", "interface", "pint", "type=internal");
