@@ -2,6 +2,11 @@ package io.flowkeeper.openflow;
 
 /** Hears switches come and go. Called on Netty event-loop threads: hand long work to another thread. */
 public interface SwitchListener {
+    /** A listener that only cares about switches connecting. */
+    static SwitchListener onConnect(java.util.function.Consumer<SwitchConnection> action) {
+        return action::accept;
+    }
+
     /** The handshake completed: the connection is ACTIVE and usable. */
     void switchConnected(SwitchConnection connection);
 

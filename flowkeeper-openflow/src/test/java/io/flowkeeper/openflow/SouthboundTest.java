@@ -283,12 +283,7 @@ class SouthboundTest {
     void onOpenFlow13TheRoleStatusLoxiCannotParseIsSkippedAndCountedNotFatal() throws Exception {
         Map<String, SwitchConnection> others = new ConcurrentHashMap<>();
         try (OpenFlowServer second = new OpenFlowServer(OpenFlowConfig.tcp(bed.controllerIp(), 0),
-                new SwitchListener() {
-                    @Override
-                    public void switchConnected(SwitchConnection c) {
-                        others.put(c.dpidString(), c);
-                    }
-                })) {
+                SwitchListener.onConnect(c -> others.put(c.dpidString(), c)))) {
             String target2 = "tcp:" + bed.controllerIp() + ":" + second.start();
             host.addBridge(BridgeSpec.named("rs13").protocols("OpenFlow13").controllers(target, target2));
             String dpid = host.vsctl("get", "bridge", "rs13", "datapath_id").strip().replace("\"", "");
@@ -317,12 +312,7 @@ class SouthboundTest {
     void aDeposedMasterHearsRoleStatusAndIsFencedByTheSwitch() throws Exception {
         Map<String, SwitchConnection> others = new ConcurrentHashMap<>();
         try (OpenFlowServer second = new OpenFlowServer(OpenFlowConfig.tcp(bed.controllerIp(), 0),
-                new SwitchListener() {
-                    @Override
-                    public void switchConnected(SwitchConnection c) {
-                        others.put(c.dpidString(), c);
-                    }
-                })) {
+                SwitchListener.onConnect(c -> others.put(c.dpidString(), c)))) {
             String target2 = "tcp:" + bed.controllerIp() + ":" + second.start();
             host.addBridge(BridgeSpec.named("ms0").controllers(target, target2));
             String dpid = host.vsctl("get", "bridge", "ms0", "datapath_id").strip().replace("\"", "");

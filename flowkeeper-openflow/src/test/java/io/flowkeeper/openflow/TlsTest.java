@@ -43,12 +43,7 @@ class TlsTest {
             CompletableFuture<SwitchConnection> connected = new CompletableFuture<>();
             OpenFlowConfig config = OpenFlowConfig.tcp(bed.controllerIp(), 0).withTls(new OpenFlowConfig.Tls(
                     pki.resolve("controller.pem"), pki.resolve("controller.pk8"), pki.resolve("ca.pem")));
-            try (OpenFlowServer server = new OpenFlowServer(config, new SwitchListener() {
-                @Override
-                public void switchConnected(SwitchConnection c) {
-                    connected.complete(c);
-                }
-            })) {
+            try (OpenFlowServer server = new OpenFlowServer(config, SwitchListener.onConnect(connected::complete))) {
                 int port = server.start();
                 host.addBridge(BridgeSpec.named("br0").controllers("ssl:" + bed.controllerIp() + ":" + port));
                 SwitchConnection c = connected.get(60, TimeUnit.SECONDS);

@@ -85,12 +85,7 @@ public final class SouthboundBench implements Callable<Integer> {
             OvsHost host = bed.addHost("h1");
             CompletableFuture<SwitchConnection> connected = new CompletableFuture<>();
             try (OpenFlowServer server = new OpenFlowServer(OpenFlowConfig.tcp(bed.controllerIp(), 0),
-                    new SwitchListener() {
-                        @Override
-                        public void switchConnected(SwitchConnection c) {
-                            connected.complete(c);
-                        }
-                    })) {
+                    SwitchListener.onConnect(connected::complete))) {
                 int port = server.start();
                 host.addBridge(BridgeSpec.named(BR).controllers("tcp:" + bed.controllerIp() + ":" + port));
                 SwitchConnection sw = connected.get(30, TimeUnit.SECONDS);

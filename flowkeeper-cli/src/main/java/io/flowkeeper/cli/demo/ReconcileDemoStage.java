@@ -41,12 +41,7 @@ final class ReconcileDemoStage implements DemoStage {
         String br = DemoContext.BRIDGE;
         CompletableFuture<SwitchConnection> connected = new CompletableFuture<>();
         OpenFlowServer server = ctx.closeAtEnd(new OpenFlowServer(OpenFlowConfig.tcp(ctx.bed().controllerIp(), 0),
-                new SwitchListener() {
-                    @Override
-                    public void switchConnected(SwitchConnection c) {
-                        connected.complete(c);
-                    }
-                }));
+                SwitchListener.onConnect(connected::complete)));
         int port = server.start();
         int before = host.flowCount(br);
         host.setControllers(br, "tcp:" + ctx.bed().controllerIp() + ":" + port);
