@@ -60,8 +60,8 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
         ctx.writeAndFlush(OF14.buildHello().setXid(1).setElements(List.of(bitmap)).build());
         handshakeTimeout = ctx.executor().schedule(() -> {
             if (state != HandshakeState.ACTIVE && ctx.channel().isActive()) {
-                LOG.warn("closing {}: no OpenFlow handshake within {} s (stuck in {})", ctx.channel().remoteAddress(),
-                        config.handshakeTimeout().toSeconds(), state);
+                LOG.warn("closing {}: no OpenFlow handshake within {} ms (stuck in {})",
+                        ctx.channel().remoteAddress(), config.handshakeTimeout().toMillis(), state);
                 ctx.close();
             }
         }, config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -88,7 +88,11 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
             return;
         }
         if (m.getType() == OFType.ECHO_REPLY) {
-            return; // liveness is any read; the read timeout handler saw it
+            // liveness is any read (the read timeout handler saw it); a session may be timing an echo of its own
+            if (state == HandshakeState.ACTIVE) {
+                connection.onMessage(m);
+            }
+            return;
         }
         switch (state) {
             case WAIT_HELLO -> onHello(ctx, m);
@@ -109,9 +113,11 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
         if (version == null) {
             LOG.warn("closing {}: no common OpenFlow version (we speak 1.3 and 1.4, it offered {})",
                     ctx.channel().remoteAddress(), m.getVersion());
-            ctx.writeAndFlush(OF14.errorMsgs().buildHelloFailedErrorMsg().setXid(m.getXid())
-                    .setCode(org.projectfloodlight.openflow.protocol.OFHelloFailedCode.INCOMPATIBLE).build());
-            ctx.close();
+            // told in the peer's own version, so an old switch can read why
+            ctx.writeAndFlush(OFFactories.getFactory(m.getVersion()).errorMsgs().buildHelloFailedErrorMsg()
+                    .setXid(m.getXid())
+                    .setCode(org.projectfloodlight.openflow.protocol.OFHelloFailedCode.INCOMPATIBLE).build())
+                    .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
             return;
         }
         factory = OFFactories.getFactory(version);
@@ -122,7 +128,9 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
     /** The highest of 1.3/1.4 both sides speak: from the version bitmap if the switch sent one. */
     private static OFVersion negotiate(OFHello hello) {
         long theirs = 0;
-        for (OFHelloElem e : hello.getElements()) {
+        // HELLO elements exist from 1.3 on; Loxi throws when asked for them in an older HELLO
+        for (OFHelloElem e : hello.getVersion().compareTo(OFVersion.OF_13) >= 0 ? hello.getElements()
+                : List.<OFHelloElem>of()) {
             if (e instanceof OFHelloElemVersionbitmap b && !b.getBitmaps().isEmpty()) {
                 theirs = b.getBitmaps().get(0).getValue();
             }
@@ -202,8 +210,8 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof ReadTimeoutException) {
-            LOG.warn("closing {}: dead peer (nothing received for {} s)", ctx.channel().remoteAddress(),
-                    config.deadPeerTimeout().toSeconds());
+            LOG.warn("closing {}: dead peer (nothing received for {} ms)", ctx.channel().remoteAddress(),
+                    config.deadPeerTimeout().toMillis());
         } else {
             LOG.warn("closing {}: {}", ctx.channel().remoteAddress(), cause.toString());
         }

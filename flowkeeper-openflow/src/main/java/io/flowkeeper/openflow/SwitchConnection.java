@@ -437,6 +437,18 @@ public final class SwitchConnection {
         }
     }
 
+    /**
+     * Sends an ECHO_REQUEST and waits for the reply: the round trip through everything queued ahead of it (our
+     * outbound buffer, the sockets, the switch's input). Used to show that keepalives are not starved behind a
+     * large push.
+     */
+    public Duration echo() {
+        long xid = xids.getAndIncrement();
+        long t0 = System.nanoTime();
+        request(factory.buildEchoRequest().setXid(xid).setData(new byte[0]).build(), xid);
+        return Duration.ofNanos(System.nanoTime() - t0);
+    }
+
     /** Waits until the switch has processed everything sent before. */
     public void barrier() {
         long xid = xids.getAndIncrement();
