@@ -2,12 +2,14 @@ package io.flowkeeper.openflow;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The southbound's settings, each with its reason.
  *
- * @param bindAddress the only address the server listens on (nothing else is opened)
- * @param port 6653 by IANA; 0 picks a free port (tests)
+ * @param bindAddresses the addresses the server listens on, all on the same port (nothing else is opened): e.g. the
+ *     management network's address and the loopback for a local agent
+ * @param port 6653 by IANA; 0 picks a free port (tests), then shared by every address
  * @param tls null for plain TCP; PEM files for TLS (OVS {@code ssl:} targets)
  * @param echoInterval after this long without a message from the switch, send an echo request: OVS itself probes
  *     every 5 s, so a quiet but healthy switch still answers well within {@code deadPeerTimeout}
@@ -17,20 +19,40 @@ import java.time.Duration;
  * @param writeHighWaterMark outbound bytes queued before writers wait: bounds memory per switch and keeps echo
  *     replies from queuing behind more than this much of a large push
  */
-public record OpenFlowConfig(String bindAddress, int port, Tls tls, Duration echoInterval, Duration deadPeerTimeout,
+public record OpenFlowConfig(List<String> bindAddresses, int port, Tls tls, Duration echoInterval, Duration deadPeerTimeout,
         Duration handshakeTimeout, int writeHighWaterMark) {
+
+    public OpenFlowConfig {
+        bindAddresses = List.copyOf(bindAddresses);
+        if (bindAddresses.isEmpty()) {
+            throw new IllegalArgumentException("no address to listen on");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0..65535: " + port);
+        }
+        if (deadPeerTimeout.compareTo(echoInterval) <= 0) {
+            throw new IllegalArgumentException("the dead-peer timeout must exceed the echo interval, or a quiet "
+                    + "healthy switch is closed before it is probed");
+        }
+    }
 
     /** TLS material in PEM: our certificate chain and key, and the CA that signs switch certificates. */
     public record Tls(Path certificateChain, Path privateKey, Path trustedCa) {
     }
 
+    /** Plain TCP on one address, default timeouts. */
     public static OpenFlowConfig tcp(String bindAddress, int port) {
-        return new OpenFlowConfig(bindAddress, port, null, Duration.ofSeconds(5), Duration.ofSeconds(15),
+        return tcp(List.of(bindAddress), port);
+    }
+
+    /** Plain TCP on several addresses (one port), default timeouts. */
+    public static OpenFlowConfig tcp(List<String> bindAddresses, int port) {
+        return new OpenFlowConfig(bindAddresses, port, null, Duration.ofSeconds(5), Duration.ofSeconds(15),
                 Duration.ofSeconds(10), 4 << 20);
     }
 
     public OpenFlowConfig withTls(Tls settings) {
-        return new OpenFlowConfig(bindAddress, port, settings, echoInterval, deadPeerTimeout, handshakeTimeout,
+        return new OpenFlowConfig(bindAddresses, port, settings, echoInterval, deadPeerTimeout, handshakeTimeout,
                 writeHighWaterMark);
     }
 }

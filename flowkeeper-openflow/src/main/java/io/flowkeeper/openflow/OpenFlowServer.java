@@ -15,6 +15,8 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
@@ -44,14 +46,18 @@ public final class OpenFlowServer implements AutoCloseable {
     private final OFFrameDecoder.Counters counters = new OFFrameDecoder.Counters();
     private EventLoopGroup boss;
     private EventLoopGroup workers;
-    private Channel serverChannel;
+    private final List<Channel> serverChannels = new ArrayList<>();
+    private boolean closed;
 
     public OpenFlowServer(OpenFlowConfig config, SwitchListener listener) {
         this.config = config;
         this.listener = listener;
     }
 
-    /** Binds and starts accepting switches; returns the bound port. */
+    /**
+     * Binds every configured address and starts accepting switches; returns the bound port. If one address cannot
+     * be bound, the ones already bound are released and the error is thrown.
+     */
     public int start() throws InterruptedException {
         SslContext ssl = sslContext();
         boss = new NioEventLoopGroup(1);
@@ -75,9 +81,18 @@ public final class OpenFlowServer implements AutoCloseable {
                         ch.pipeline().addLast(HANDLER, new SwitchChannelHandler(config, listener));
                     }
                 });
-        serverChannel = b.bind(new InetSocketAddress(config.bindAddress(), config.port())).sync().channel();
-        int port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
-        LOG.info("OpenFlow listening on {}:{} ({})", config.bindAddress(), port, ssl == null ? "tcp" : "tls");
+        int port = config.port();
+        try {
+            for (String address : config.bindAddresses()) {
+                Channel ch = b.bind(new InetSocketAddress(address, port)).sync().channel();
+                serverChannels.add(ch);
+                port = ((InetSocketAddress) ch.localAddress()).getPort(); // a picked port is then shared by the rest
+                LOG.info("OpenFlow listening on {}:{} ({})", address, port, ssl == null ? "tcp" : "tls");
+            }
+        } catch (Exception e) {
+            close();
+            throw e;
+        }
         return port;
     }
 
@@ -104,10 +119,15 @@ public final class OpenFlowServer implements AutoCloseable {
         return counters.garbageConnections.sum();
     }
 
+    /** Stops listening and closes every connection. Safe to call twice. */
     @Override
-    public void close() {
-        if (serverChannel != null) {
-            serverChannel.close().syncUninterruptibly();
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Channel ch : serverChannels) {
+            ch.close().syncUninterruptibly();
         }
         if (workers != null) {
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();

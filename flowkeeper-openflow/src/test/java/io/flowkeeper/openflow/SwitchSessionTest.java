@@ -1,6 +1,7 @@
 package io.flowkeeper.openflow;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flowkeeper.api.flow.OfctlText;
 import java.time.Duration;
@@ -33,7 +34,7 @@ class SwitchSessionTest {
 
     @BeforeEach
     void start() throws Exception {
-        OpenFlowConfig config = new OpenFlowConfig(LOOPBACK, 0, null, Duration.ofMillis(300), Duration.ofMillis(1200),
+        OpenFlowConfig config = new OpenFlowConfig(List.of(LOOPBACK, "127.0.0.2"), 0, null, Duration.ofMillis(300), Duration.ofMillis(1200),
                 Duration.ofMillis(800), 1 << 20);
         server = new OpenFlowServer(config, new SwitchListener() {
             @Override
@@ -149,6 +150,15 @@ class SwitchSessionTest {
             assertThat(((OFErrorMsg) error).getErrType()).isEqualTo(OFErrorType.HELLO_FAILED);
             assertThat(sw.closedWithin(Duration.ofSeconds(10))).isTrue();
         }
+    }
+
+    @Test
+    void everyConfiguredAddressAcceptsSwitchesOnTheOnePort() throws Exception {
+        try (ScriptedSwitch sw = new ScriptedSwitch("127.0.0.2", port, OFVersion.OF_14)) {
+            sw.handshake(0x46);
+            assertThat(session().dpid()).isEqualTo(0x46);
+        }
+        assertThatThrownBy(() -> OpenFlowConfig.tcp(List.of(), 0)).hasMessageContaining("no address");
     }
 
     @Test
