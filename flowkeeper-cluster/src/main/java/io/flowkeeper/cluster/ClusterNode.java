@@ -1,0 +1,546 @@
+package io.flowkeeper.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flowkeeper.api.cluster.ClusterAdminService;
+import io.flowkeeper.api.cluster.ClusterView;
+import io.flowkeeper.api.store.CommitResult;
+import io.flowkeeper.api.store.DataPath;
+import io.flowkeeper.api.store.DatastoreService;
+import io.flowkeeper.api.store.Operation;
+import io.flowkeeper.api.store.Precondition;
+import io.flowkeeper.api.store.ReadConsistency;
+import io.flowkeeper.api.store.StoreException;
+import io.flowkeeper.api.store.Transaction;
+import io.flowkeeper.api.store.VersionedValue;
+import io.flowkeeper.api.store.Watch;
+import io.flowkeeper.api.store.WatchListener;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupManagementRequest;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.AlreadyExistsException;
+import org.apache.ratis.protocol.exceptions.GroupMismatchException;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One cluster node: a Ratis server hosting every shard's Raft group, a Ratis client per shard (so a write here
+ * reaches the shard leader wherever it is, and a retry across a leader change keeps its client id and call id and is
+ * applied once, thanks to the server's retry cache), and a leader balancer. Implements the datastore and admin
+ * services every other part of the controller uses. Thread-safe.
+ */
+public final class ClusterNode implements DatastoreService, ClusterAdminService, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
+
+    private final ClusterConfig config;
+    private final ShardCatalog catalog;
+    private final RaftPeerId selfId;
+    private final Map<String, RaftGroupId> groupIds = new LinkedHashMap<>();
+    private final Map<String, RaftClient> clients = new ConcurrentHashMap<>();
+    private final RaftServer server;
+    private final ClientId adminClientId = ClientId.randomId();
+    private final AtomicLong adminCallId = new AtomicLong();
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "leader-balancer");
+        t.setDaemon(true);
+        return t;
+    });
+    private final LeaderBalancer balancer;
+    private volatile Map<String, String> members;
+
+    public ClusterNode(ClusterConfig config) throws IOException {
+        this.config = config;
+        this.catalog = new ShardCatalog(config.shards());
+        this.selfId = RaftPeerId.valueOf(config.nodeId());
+        this.members = new TreeMap<>(config.peers());
+        for (ShardCatalog.Shard s : catalog.shards()) {
+            groupIds.put(s.name(), RaftGroupId.valueOf(ShardCatalog.groupUuid(s.name())));
+        }
+        Files.createDirectories(config.dataDir());
+        Map<RaftGroupId, String> shardByGroup = new ConcurrentHashMap<>();
+        groupIds.forEach((name, id) -> shardByGroup.put(id, name));
+        this.server = RaftServer.newBuilder()
+                .setServerId(selfId)
+                .setProperties(serverProperties())
+                .setStateMachineRegistry(gid -> new ShardStateMachine(
+                        shardByGroup.getOrDefault(gid, gid.toString()), config.watchHistory()))
+                .build();
+        this.balancer = new LeaderBalancer(this);
+    }
+
+    private RaftProperties serverProperties() {
+        RaftProperties p = new RaftProperties();
+        String self = config.peers().get(config.nodeId());
+        int colon = self.lastIndexOf(':');
+        GrpcConfigKeys.Server.setHost(p, self.substring(0, colon));
+        GrpcConfigKeys.Server.setPort(p, Integer.parseInt(self.substring(colon + 1)));
+        RaftServerConfigKeys.setStorageDir(p, List.of(config.dataDir().toFile()));
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, dur(config.electionTimeoutMin().toMillis()));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, dur(config.electionTimeoutMax().toMillis()));
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThreshold());
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+        // Purge the log up to the snapshot, so a follower further behind than the log gets the snapshot installed.
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(Integer.MAX_VALUE, Math.max(16, config.snapshotThreshold() / 4)));
+        // Small log segments: four groups per node, each preallocating; 8 MB keeps an idle node light.
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
+        RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf("1MB"));
+        RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+        // The default retry policy has a restarted follower wait 5 s between retries (PRODUCT.md): retry every
+        // 100 ms, then every 500 ms, so a returning node catches up within a second or two.
+        RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, "1ms,10, 100ms,50, 500ms,1000000");
+        // Linearizable reads use ReadIndex: served by any replica once it has applied the leader's commit index.
+        RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        // The retry cache turns a retried call (same client id + call id) into the first call's reply. Keep
+        // entries for a minute: far longer than any client retries (request-timeout).
+        RaftServerConfigKeys.RetryCache.setExpiryTime(p, TimeDuration.valueOf(60, TimeUnit.SECONDS));
+        return p;
+    }
+
+    private static TimeDuration dur(long millis) {
+        return TimeDuration.valueOf(millis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Starts the Raft server and joins (or creates) every shard's group. */
+    public void start() throws IOException {
+        server.start();
+        Set<RaftGroupId> existing = new LinkedHashSet<>();
+        server.getGroupIds().forEach(existing::add);
+        for (ShardCatalog.Shard s : catalog.shards()) {
+            RaftGroupId gid = groupIds.get(s.name());
+            if (existing.contains(gid)) {
+                continue; // recovered from disk, with the membership the log recorded
+            }
+            RaftGroup group = RaftGroup.valueOf(gid, peers(members));
+            try {
+                RaftClientReply reply = server.groupManagement(GroupManagementRequest.newAdd(
+                        adminClientId, selfId, adminCallId.incrementAndGet(), group));
+                if (!reply.isSuccess()) {
+                    throw new IOException("could not create shard " + s.name() + ": " + reply.getException());
+                }
+            } catch (AlreadyExistsException e) {
+                // Raced with a recovery: fine.
+            }
+        }
+        long interval = config.rebalanceInterval().toMillis();
+        if (interval > 0) {
+            scheduler.scheduleWithFixedDelay(balancer::runOnce, interval, interval, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    static List<RaftPeer> peers(Map<String, String> members) {
+        List<RaftPeer> list = new ArrayList<>();
+        members.forEach((id, address) -> list.add(RaftPeer.newBuilder().setId(id).setAddress(address).build()));
+        return list;
+    }
+
+    /** Blocks until every shard has a leader and this replica has applied up to it, or the timeout passes. */
+    public boolean awaitReady(long timeoutMillis, java.util.function.Consumer<String> onShardReady) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        Set<String> ready = new LinkedHashSet<>();
+        while (System.currentTimeMillis() < deadline && ready.size() < catalog.shards().size()) {
+            for (ShardCatalog.Shard s : catalog.shards()) {
+                if (ready.contains(s.name())) {
+                    continue;
+                }
+                try {
+                    var div = server.getDivision(groupIds.get(s.name()));
+                    RaftPeerId leader = div.getInfo().getLeaderId();
+                    if (leader != null) {
+                        // A stale read of our own replica would answer now; prove the group commits instead.
+                        linearizableRevision(s.name());
+                        ready.add(s.name());
+                        var info = div.getInfo();
+                        onShardReady.accept(String.format("shard %-22s ready: leader %s, term %d, revision %d",
+                                s.name(), info.getLeaderId(), info.getCurrentTerm(), stateMachine(s.name()).revision()));
+                    }
+                } catch (IOException | StoreException e) {
+                    // not yet
+                }
+            }
+            if (ready.size() < catalog.shards().size()) {
+                Thread.sleep(100);
+            }
+        }
+        return ready.size() == catalog.shards().size();
+    }
+
+    private void linearizableRevision(String shard) {
+        query(shard, Codec.query("get", "/"));
+    }
+
+    public String nodeId() {
+        return config.nodeId();
+    }
+
+    public ClusterConfig config() {
+        return config;
+    }
+
+    public ShardCatalog catalog() {
+        return catalog;
+    }
+
+    RaftServer server() {
+        return server;
+    }
+
+    RaftGroupId groupId(String shard) {
+        return groupIds.get(shard);
+    }
+
+    // ---- DatastoreService ----
+
+    @Override
+    public Set<String> shards() {
+        return Collections.unmodifiableSet(groupIds.keySet());
+    }
+
+    private void checkShard(String shard) {
+        if (!groupIds.containsKey(shard)) {
+            throw new StoreException(StoreException.Kind.UNKNOWN_SHARD, shard,
+                    "unknown shard '" + shard + "' (shards: " + String.join(", ", groupIds.keySet()) + ")");
+        }
+    }
+
+    /** The local replica of a shard. */
+    public ShardStateMachine stateMachine(String shard) {
+        checkShard(shard);
+        try {
+            return (ShardStateMachine) server.getDivision(groupIds.get(shard)).getStateMachine();
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Kind.UNAVAILABLE, shard,
+                    "shard '" + shard + "' is not running on this node: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Optional<VersionedValue> get(String shard, DataPath path, ReadConsistency consistency) {
+        checkShard(shard);
+        if (consistency == ReadConsistency.STALE) {
+            return Optional.ofNullable(stateMachine(shard).get(path.toString()));
+        }
+        JsonNode reply = query(shard, Codec.query("get", path.toString()));
+        return reply.has("value") ? Optional.of(Codec.value(reply.get("value"))) : Optional.empty();
+    }
+
+    @Override
+    public Snapshot list(String shard, DataPath prefix, ReadConsistency consistency) {
+        checkShard(shard);
+        if (consistency == ReadConsistency.STALE) {
+            ShardStateMachine sm = stateMachine(shard);
+            synchronized (sm) {
+                return new Snapshot(sm.revision(), sm.list(prefix));
+            }
+        }
+        JsonNode reply = query(shard, Codec.query("list", prefix.toString()));
+        List<VersionedValue> values = new ArrayList<>();
+        reply.get("items").forEach(n -> values.add(Codec.value(n)));
+        return new Snapshot(reply.get("rev").asLong(), values);
+    }
+
+    private JsonNode query(String shard, Message message) {
+        RaftClientReply reply = await(shard, () -> client(shard).async().sendReadOnly(message));
+        return Codec.parse(reply.getMessage().getContent());
+    }
+
+    @Override
+    public CommitResult commit(String shard, Transaction txn) {
+        checkShard(shard);
+        validate(shard, txn);
+        Message message = Codec.encodeTransaction(txn);
+        RaftClientReply reply = await(shard, () -> client(shard).async().send(message));
+        return Codec.decodeResult(reply.getMessage().getContent(), txn);
+    }
+
+    /** Pipelined commit: returns at once; the future completes when committed (or fails as {@link #commit} would). */
+    public CompletableFuture<CommitResult> commitAsync(String shard, Transaction txn) {
+        checkShard(shard);
+        validate(shard, txn);
+        Message message = Codec.encodeTransaction(txn);
+        return client(shard).async().send(message)
+                .orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .thenApply(r -> {
+                    if (!r.isSuccess()) {
+                        throw new StoreException(StoreException.Kind.UNAVAILABLE, shard,
+                                "shard '" + shard + "' failed the write: " + r.getException());
+                    }
+                    return Codec.decodeResult(r.getMessage().getContent(), txn);
+                });
+    }
+
+    private void validate(String shard, Transaction txn) {
+        if (txn.operations().isEmpty() && txn.preconditions().isEmpty()) {
+            throw new StoreException(StoreException.Kind.INVALID, shard, "empty transaction");
+        }
+        try {
+            for (Precondition p : txn.preconditions()) {
+                DataPath.of(p.path());
+            }
+            for (Operation op : txn.operations()) {
+                DataPath path = DataPath.of(op.path());
+                if (op.kind() == Operation.Kind.PUT) {
+                    if (path.isRoot()) {
+                        throw new IllegalArgumentException("cannot store a document at /");
+                    }
+                    if (op.json() == null) {
+                        throw new IllegalArgumentException("PUT " + op.path() + " without a document");
+                    }
+                    int size = op.json().getBytes(StandardCharsets.UTF_8).length;
+                    if (size > config.maxValueBytes()) {
+                        throw new IllegalArgumentException("document at " + op.path() + " is " + size
+                                + " bytes; the limit is " + config.maxValueBytes() + " bytes");
+                    }
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            throw new StoreException(StoreException.Kind.INVALID, shard, e.getMessage());
+        }
+    }
+
+    private interface Call {
+        CompletableFuture<RaftClientReply> send();
+    }
+
+    /**
+     * Waits for a reply within the request timeout. At start-up a peer may not have created the group yet and
+     * answers GroupMismatchException, which the Ratis client does not retry: the request was not accepted, so a
+     * fresh attempt is safe.
+     */
+    private RaftClientReply await(String shard, Call call) {
+        long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw unavailable(shard, null);
+            }
+            try {
+                RaftClientReply reply = call.send().get(left, TimeUnit.NANOSECONDS);
+                if (reply.isSuccess()) {
+                    return reply;
+                }
+                if (reply.getException() instanceof GroupMismatchException) {
+                    Thread.sleep(100);
+                    continue;
+                }
+                throw unavailable(shard, reply.getException());
+            } catch (TimeoutException e) {
+                throw unavailable(shard, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw unavailable(shard, e);
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof GroupMismatchException
+                        || (cause != null && cause.getCause() instanceof GroupMismatchException)) {
+                    sleepQuietly(100);
+                    continue;
+                }
+                throw unavailable(shard, cause);
+            }
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private StoreException unavailable(String shard, Throwable cause) {
+        return new StoreException(StoreException.Kind.UNAVAILABLE, shard,
+                "shard '" + shard + "' did not answer within " + config.requestTimeout().toMillis()
+                        + " ms (no leader or no quorum)" + (cause == null || cause instanceof TimeoutException
+                        ? "" : ": " + cause.getClass().getSimpleName()), cause);
+    }
+
+    RaftClient client(String shard) {
+        return clients.computeIfAbsent(shard, s -> {
+            RaftProperties p = new RaftProperties();
+            // One attempt waits this long for its server; the retry policy then tries the next server.
+            RaftClientConfigKeys.Rpc.setRequestTimeout(p, dur(Math.max(1000, config.requestTimeout().toMillis() / 3)));
+            RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 1024);
+            return RaftClient.newBuilder()
+                    .setProperties(p)
+                    .setRaftGroup(RaftGroup.valueOf(groupIds.get(s), peers(members)))
+                    .setClientId(ClientId.randomId())
+                    // Retry every 50 ms (elections take 150-300 ms) for as long as the caller waits; the caller
+                    // gives up at request-timeout and the client stops soon after.
+                    .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                            (int) (config.requestTimeout().toMillis() / 50) + 1, dur(50)))
+                    .build();
+        });
+    }
+
+    @Override
+    public Watch watch(String shard, DataPath prefix, long fromRevision, WatchListener listener) {
+        return stateMachine(shard).watch(prefix, fromRevision, listener, 100_000);
+    }
+
+    // ---- ClusterAdminService ----
+
+    @Override
+    public ClusterView view() {
+        Map<String, Integer> leads = new TreeMap<>();
+        Map<String, Boolean> up = new TreeMap<>();
+        members.keySet().forEach(id -> {
+            leads.put(id, 0);
+            up.put(id, id.equals(config.nodeId()));
+        });
+        List<ClusterView.ShardView> shardViews = new ArrayList<>();
+        for (ShardCatalog.Shard s : catalog.shards()) {
+            try {
+                var div = server.getDivision(groupIds.get(s.name()));
+                var info = div.getInfo();
+                String leader = info.getLeaderId() == null ? null : info.getLeaderId().toString();
+                if (leader != null) {
+                    leads.merge(leader, 1, Integer::sum);
+                    up.put(leader, true);
+                }
+                long commit = div.getRaftLog().getLastCommittedIndex();
+                Map<String, Long> lag = new TreeMap<>();
+                if (info.isLeader()) {
+                    for (CommitInfoProto c : div.getCommitInfos()) {
+                        String id = c.getServer().getId().toStringUtf8();
+                        if (!id.equals(config.nodeId())) {
+                            lag.put(id, Math.max(0, commit - c.getCommitIndex()));
+                        }
+                    }
+                    for (var f : info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
+                        if (f.getLastRpcElapsedTimeMs() < 3_000) {
+                            up.put(f.getId().getId().toStringUtf8(), true);
+                        }
+                    }
+                }
+                List<String> memberIds = new ArrayList<>();
+                div.getGroup().getPeers().forEach(peer -> memberIds.add(peer.getId().toString()));
+                shardViews.add(new ClusterView.ShardView(s.name(), s.kind().name().toLowerCase(), leader,
+                        info.getCurrentTerm(), commit, info.getLastAppliedIndex(),
+                        ((ShardStateMachine) div.getStateMachine()).revision(), memberIds, lag));
+            } catch (IOException e) {
+                shardViews.add(new ClusterView.ShardView(s.name(), s.kind().name().toLowerCase(), null, 0, 0, 0, 0,
+                        List.of(), Map.of()));
+            }
+        }
+        List<ClusterView.NodeView> nodes = new ArrayList<>();
+        members.forEach((id, address) -> nodes.add(new ClusterView.NodeView(id, address, up.get(id), leads.get(id))));
+        return new ClusterView(config.nodeId(), nodes, shardViews);
+    }
+
+    /** Commit index of every replica of a shard as the leader knows it (empty on followers). */
+    Collection<CommitInfoProto> commitInfos(String shard) throws IOException {
+        return server.getDivision(groupIds.get(shard)).getCommitInfos();
+    }
+
+    @Override
+    public void addMember(String nodeId, String raftAddress) {
+        Map<String, String> next = new TreeMap<>(members);
+        next.put(nodeId, raftAddress);
+        changeMembership(next);
+    }
+
+    @Override
+    public void removeMember(String nodeId) {
+        if (!members.containsKey(nodeId)) {
+            throw new StoreException(StoreException.Kind.INVALID, null, "no member '" + nodeId + "'");
+        }
+        Map<String, String> next = new TreeMap<>(members);
+        next.remove(nodeId);
+        if (next.isEmpty()) {
+            throw new StoreException(StoreException.Kind.INVALID, null, "cannot remove the last member");
+        }
+        changeMembership(next);
+    }
+
+    private synchronized void changeMembership(Map<String, String> next) {
+        for (ShardCatalog.Shard s : catalog.shards()) {
+            try {
+                // The list form: the RaftPeer[] + RaftPeer[] form drops the servers in 3.3.0 (PRODUCT.md).
+                RaftClientReply reply = client(s.name()).admin().setConfiguration(peers(next));
+                if (!reply.isSuccess()) {
+                    throw unavailable(s.name(), reply.getException());
+                }
+            } catch (IOException e) {
+                throw unavailable(s.name(), e);
+            }
+        }
+        members = next;
+        // Clients built for the old membership would not find new leaders: rebuild them lazily.
+        List<RaftClient> old = new ArrayList<>(clients.values());
+        clients.clear();
+        old.forEach(c -> {
+            try {
+                c.close();
+            } catch (IOException e) {
+                LOG.debug("closing client", e);
+            }
+        });
+    }
+
+    @Override
+    public void transferLeader(String shard, String nodeId) {
+        checkShard(shard);
+        if (!members.containsKey(nodeId)) {
+            throw new StoreException(StoreException.Kind.INVALID, shard, "no member '" + nodeId + "'");
+        }
+        try {
+            RaftClientReply reply = client(shard).admin().transferLeadership(RaftPeerId.valueOf(nodeId), 3_000);
+            if (!reply.isSuccess()) {
+                throw unavailable(shard, reply.getException());
+            }
+        } catch (IOException e) {
+            throw unavailable(shard, e);
+        }
+    }
+
+    Map<String, String> members() {
+        return members;
+    }
+
+    @Override
+    public void close() throws IOException {
+        scheduler.shutdownNow();
+        for (RaftClient c : clients.values()) {
+            c.close();
+        }
+        server.close();
+    }
+}

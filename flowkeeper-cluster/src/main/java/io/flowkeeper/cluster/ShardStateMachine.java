@@ -1,0 +1,409 @@
+package io.flowkeeper.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowkeeper.api.store.CommitResult;
+import io.flowkeeper.api.store.DataPath;
+import io.flowkeeper.api.store.Operation;
+import io.flowkeeper.api.store.Precondition;
+import io.flowkeeper.api.store.Transaction;
+import io.flowkeeper.api.store.VersionedValue;
+import io.flowkeeper.api.store.Watch;
+import io.flowkeeper.api.store.WatchEvent;
+import io.flowkeeper.api.store.WatchListener;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.zip.CRC32;
+import java.util.zip.CheckedInputStream;
+import java.util.zip.CheckedOutputStream;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.util.LifeCycle;
+import org.apache.ratis.util.MD5FileUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One shard's replicated state: a sorted map from path to {@link VersionedValue}, the shard revision (one more per
+ * successful transaction), and a bounded history of committed changes for resuming watches.
+ *
+ * <p>Threading: Ratis calls {@link #applyTransaction} on one thread per group, in log order; queries, snapshots and
+ * watch registration come from other threads. Every access to the state holds this object's monitor, which also
+ * makes a watch's replay-then-live hand-over gap free.
+ *
+ * <p>Snapshot install: a follower too far behind receives the leader's snapshot file; Ratis first calls
+ * {@link #pause()} (we must stop serving and be PAUSED, or the follower silently drops out of the group), writes the
+ * file, then calls {@link #reinitialize()}, which loads it and returns to RUNNING. Watchers on that replica get a
+ * RESET and a fresh state dump, since the changes in between were never applied here.
+ */
+public final class ShardStateMachine extends BaseStateMachine {
+    private static final Logger LOG = LoggerFactory.getLogger(ShardStateMachine.class);
+    private static final int SNAPSHOT_MAGIC = 0x464b5331; // "FKS1"
+
+    private final String shard;
+    private final int historyLimit;
+    private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+
+    private NavigableMap<String, VersionedValue> data = new TreeMap<>();
+    private long revision;
+    /** Changes after {@code historyFloor}, oldest first; every change after the floor is in here. */
+    private final ArrayDeque<WatchEvent> history = new ArrayDeque<>();
+    private long historyFloor;
+    private final List<ShardWatch> watches = new CopyOnWriteArrayList<>();
+
+    public ShardStateMachine(String shard, int historyLimit) {
+        this.shard = shard;
+        this.historyLimit = historyLimit;
+    }
+
+    public String shard() {
+        return shard;
+    }
+
+    @Override
+    public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+        super.initialize(server, groupId, raftStorage);
+        storage.init(raftStorage);
+        getLifeCycle().startAndTransition(() -> load(storage.loadLatestSnapshot()));
+    }
+
+    @Override
+    public SimpleStateMachineStorage getStateMachineStorage() {
+        return storage;
+    }
+
+    @Override
+    public void pause() {
+        // BaseStateMachine.pause() does nothing; Ratis expects PAUSED before it replaces our snapshot files.
+        getLifeCycle().transition(LifeCycle.State.PAUSING);
+        getLifeCycle().transition(LifeCycle.State.PAUSED);
+    }
+
+    @Override
+    public void reinitialize() throws IOException {
+        load(storage.loadLatestSnapshot());
+        getLifeCycle().transition(LifeCycle.State.STARTING);
+        getLifeCycle().transition(LifeCycle.State.RUNNING);
+    }
+
+    private synchronized void load(SingleFileSnapshotInfo snapshot) throws IOException {
+        NavigableMap<String, VersionedValue> loaded = new TreeMap<>();
+        long loadedRevision = 0;
+        if (snapshot != null) {
+            File file = snapshot.getFile().getPath().toFile();
+            CRC32 crc = new CRC32();
+            try (InputStream raw = new BufferedInputStream(Files.newInputStream(file.toPath()), 1 << 16);
+                 DataInputStream in = new DataInputStream(new CheckedInputStream(raw, crc))) {
+                if (in.readInt() != SNAPSHOT_MAGIC) {
+                    throw new IOException("not a Flowkeeper shard snapshot: " + file);
+                }
+                loadedRevision = in.readLong();
+                int count = in.readInt();
+                for (int i = 0; i < count; i++) {
+                    String path = in.readUTF();
+                    byte[] json = new byte[in.readInt()];
+                    in.readFully(json);
+                    loaded.put(path, new VersionedValue(path, new String(json, StandardCharsets.UTF_8),
+                            in.readLong(), in.readLong(), in.readLong()));
+                }
+                long expected = crc.getValue();
+                if (new DataInputStream(raw).readLong() != expected) {
+                    throw new IOException("snapshot checksum mismatch: " + file);
+                }
+            }
+            setLastAppliedTermIndex(snapshot.getTermIndex());
+            LOG.info("{}: loaded snapshot {} (revision {}, {} keys)", shard, snapshot.getTermIndex(),
+                    loadedRevision, loaded.size());
+        }
+        data = loaded;
+        revision = loadedRevision;
+        history.clear();
+        historyFloor = loadedRevision;
+        // Watchers on this replica missed whatever the snapshot replaced: give them the new state from scratch.
+        for (ShardWatch w : watches) {
+            w.dump(this);
+        }
+    }
+
+    @Override
+    public long takeSnapshot() throws IOException {
+        final TermIndex last;
+        final List<VersionedValue> values;
+        final long rev;
+        synchronized (this) {
+            last = getLastAppliedTermIndex();
+            if (last == null || last.getIndex() < 0) {
+                return -1;
+            }
+            values = new ArrayList<>(data.values());
+            rev = revision;
+        }
+        File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
+        File tmp = new File(file.getParentFile(), file.getName() + ".tmp");
+        CRC32 crc = new CRC32();
+        try (OutputStream raw = new BufferedOutputStream(Files.newOutputStream(tmp.toPath()), 1 << 16);
+             DataOutputStream out = new DataOutputStream(new CheckedOutputStream(raw, crc))) {
+            out.writeInt(SNAPSHOT_MAGIC);
+            out.writeLong(rev);
+            out.writeInt(values.size());
+            for (VersionedValue v : values) {
+                out.writeUTF(v.path());
+                byte[] json = v.json().getBytes(StandardCharsets.UTF_8);
+                out.writeInt(json.length);
+                out.write(json);
+                out.writeLong(v.createRevision());
+                out.writeLong(v.modRevision());
+                out.writeLong(v.version());
+            }
+            out.flush();
+            new DataOutputStream(raw).writeLong(crc.getValue());
+        }
+        try (var channel = java.nio.channels.FileChannel.open(tmp.toPath(), java.nio.file.StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE);
+        var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
+        storage.cleanupOldSnapshots(new org.apache.ratis.statemachine.SnapshotRetentionPolicy() {
+            @Override
+            public int getNumSnapshotsRetained() {
+                return 2;
+            }
+        });
+        return last.getIndex();
+    }
+
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+        LogEntryProto entry = trx.getLogEntry();
+        Transaction txn;
+        try {
+            txn = Codec.decodeTransaction(entry.getStateMachineLogEntry().getLogData());
+        } catch (RuntimeException e) {
+            // Cannot happen for entries written by our own client; never let one bad entry stop the replica.
+            LOG.error("{}: undecodable log entry {}", shard, entry.getIndex(), e);
+            updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+            return CompletableFuture.completedFuture(Codec.encodeResult(new CommitResult(false, revision, null), -1));
+        }
+        Message reply;
+        synchronized (this) {
+            reply = apply(txn);
+            updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+        }
+        return CompletableFuture.completedFuture(reply);
+    }
+
+    private Message apply(Transaction txn) {
+        List<Precondition> pre = txn.preconditions();
+        for (int i = 0; i < pre.size(); i++) {
+            if (!holds(pre.get(i))) {
+                return Codec.encodeResult(new CommitResult(false, revision, pre.get(i)), i);
+            }
+        }
+        if (txn.operations().isEmpty()) {
+            return Codec.encodeResult(new CommitResult(true, revision, null), -1);
+        }
+        long rev = revision + 1;
+        List<WatchEvent> events = new ArrayList<>();
+        for (Operation op : txn.operations()) {
+            switch (op.kind()) {
+                case PUT -> {
+                    VersionedValue old = data.get(op.path());
+                    VersionedValue v = old == null
+                            ? new VersionedValue(op.path(), op.json(), rev, rev, 1)
+                            : new VersionedValue(op.path(), op.json(), old.createRevision(), rev, old.version() + 1);
+                    data.put(op.path(), v);
+                    events.add(new WatchEvent(WatchEvent.Type.PUT, rev, op.path(), op.json()));
+                }
+                case DELETE -> {
+                    if (data.remove(op.path()) != null) {
+                        events.add(new WatchEvent(WatchEvent.Type.DELETE, rev, op.path(), null));
+                    }
+                }
+                case DELETE_PREFIX -> {
+                    DataPath prefix = DataPath.of(op.path());
+                    for (String key : new ArrayList<>(subMap(prefix).keySet())) {
+                        data.remove(key);
+                        events.add(new WatchEvent(WatchEvent.Type.DELETE, rev, key, null));
+                    }
+                }
+            }
+        }
+        revision = rev;
+        for (WatchEvent e : events) {
+            history.addLast(e);
+            for (ShardWatch w : watches) {
+                w.offer(e);
+            }
+        }
+        while (history.size() > historyLimit) {
+            historyFloor = history.removeFirst().revision();
+            // Drop the rest of that revision too, so the floor never splits one transaction.
+            while (!history.isEmpty() && history.peekFirst().revision() == historyFloor) {
+                history.removeFirst();
+            }
+        }
+        return Codec.encodeResult(new CommitResult(true, rev, null), -1);
+    }
+
+    private boolean holds(Precondition p) {
+        VersionedValue v = data.get(p.path());
+        return switch (p.kind()) {
+            case ABSENT -> v == null;
+            case EXISTS -> v != null;
+            case MOD_REVISION -> p.revision() == 0 ? v == null : v != null && v.modRevision() == p.revision();
+        };
+    }
+
+    private NavigableMap<String, VersionedValue> subMap(DataPath prefix) {
+        if (prefix.isRoot()) {
+            return data;
+        }
+        String p = prefix.toString();
+        // Keys equal to p or starting with p + "/": '/' + 1 == '0', so [p, p + "0") holds exactly those and the
+        // siblings starting with p + "." or "-", filtered below.
+        NavigableMap<String, VersionedValue> range = data.subMap(p, true, p + "0", false);
+        if (range.keySet().stream().allMatch(prefix::contains)) {
+            return range;
+        }
+        NavigableMap<String, VersionedValue> filtered = new TreeMap<>();
+        range.forEach((k, v) -> {
+            if (prefix.contains(k)) {
+                filtered.put(k, v);
+            }
+        });
+        return filtered;
+    }
+
+    // ---- reads (local replica) ----
+
+    public synchronized VersionedValue get(String path) {
+        return data.get(path);
+    }
+
+    public synchronized List<VersionedValue> list(DataPath prefix) {
+        return new ArrayList<>(subMap(prefix).values());
+    }
+
+    public synchronized long revision() {
+        return revision;
+    }
+
+    public synchronized int size() {
+        return data.size();
+    }
+
+    /** A SHA-256 over every key, document and revision: equal on replicas that applied the same log. */
+    public synchronized String digest() {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (VersionedValue v : data.values()) {
+                md.update((v.path() + "\0" + v.json() + "\0" + v.createRevision() + "\0" + v.modRevision() + "\0"
+                        + v.version() + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Message> query(Message request) {
+        try {
+            JsonNode q = Codec.parse(request.getContent());
+            ObjectNode reply = Codec.JSON.createObjectNode();
+            synchronized (this) {
+                reply.put("rev", revision);
+                switch (q.get("q").asText()) {
+                    case "get" -> {
+                        VersionedValue v = data.get(q.get("p").asText());
+                        if (v != null) {
+                            reply.set("value", Codec.value(v));
+                        }
+                    }
+                    case "list" -> {
+                        ArrayNode items = reply.putArray("items");
+                        subMap(DataPath.of(q.get("p").asText())).values().forEach(v -> items.add(Codec.value(v)));
+                    }
+                    default -> throw new IllegalArgumentException("unknown query " + q);
+                }
+            }
+            return CompletableFuture.completedFuture(Codec.bytes(reply));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    // ---- watches ----
+
+    /** Registers a watch on this replica; see {@link io.flowkeeper.api.store.DatastoreService#watch}. */
+    public Watch watch(DataPath prefix, long fromRevision, WatchListener listener, int queueLimit) {
+        ShardWatch w = new ShardWatch(shard, prefix, listener, queueLimit, () -> {});
+        synchronized (this) {
+            if (fromRevision > 0 && fromRevision >= historyFloor) {
+                for (WatchEvent e : history) {
+                    if (e.revision() > fromRevision) {
+                        w.offer(e);
+                    }
+                }
+            } else if (fromRevision > 0) {
+                w.dump(this);
+            }
+            watches.add(w);
+        }
+        w.start(() -> watches.remove(w));
+        return w;
+    }
+
+    /** Called with the monitor held: a RESET, every current key under the prefix, then SYNCED. */
+    synchronized void dumpTo(ShardWatch w) {
+        w.offer(new WatchEvent(WatchEvent.Type.RESET, revision, w.prefix().toString(), null));
+        for (VersionedValue v : subMap(w.prefix()).values()) {
+            w.offer(new WatchEvent(WatchEvent.Type.PUT, v.modRevision(), v.path(), v.json()));
+        }
+        w.offer(new WatchEvent(WatchEvent.Type.SYNCED, revision, w.prefix().toString(), null));
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (ShardWatch w : watches) {
+            w.closeWith("the node is shutting down");
+        }
+        super.close();
+    }
+
+    /** For tests and the cluster view. */
+    synchronized Map<String, Long> stats() {
+        return Map.of("revision", revision, "keys", (long) data.size(), "historyFloor", historyFloor);
+    }
+}
