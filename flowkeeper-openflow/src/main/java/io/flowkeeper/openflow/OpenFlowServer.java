@@ -64,6 +64,9 @@ public final class OpenFlowServer implements AutoCloseable {
         workers = new NioEventLoopGroup(2);
         ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // The kernel's send buffer is queue too (autotuned up to megabytes): cap it like ours, so the
+                // bytes ahead of an echo, and thus its delay behind a large push, stay bounded.
+                .childOption(ChannelOption.SO_SNDBUF, Math.max(64 << 10, config.writeHighWaterMark()))
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(config.writeHighWaterMark() / 4, config.writeHighWaterMark()))
                 .childHandler(new ChannelInitializer<SocketChannel>() {

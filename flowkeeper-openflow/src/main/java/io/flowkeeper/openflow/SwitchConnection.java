@@ -10,6 +10,7 @@ import io.flowkeeper.openflow.local.WireFlows;
 import io.flowkeeper.openflow.reconcile.FlowReconciler;
 import io.flowkeeper.openflow.reconcile.ReconcilePlan;
 import io.flowkeeper.openflow.reconcile.ReconcileResult;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,7 +72,11 @@ public final class SwitchConnection {
     private static final Logger LOG = LoggerFactory.getLogger(SwitchConnection.class);
     /** Replies to a barrier or a statistics request; the switch answers in milliseconds unless overloaded. */
     static final Duration REPLY_TIMEOUT = Duration.ofSeconds(60);
-    private static final int FLUSH_EVERY = 512;
+    /**
+     * Large pushes are encoded on the caller's thread into buffers of about this size, one channel write each: one
+     * event-loop task per 64 KB instead of one per message keeps Netty's loop (one of two cores here) free.
+     */
+    private static final int BATCH_BYTES = 64 << 10;
 
     private final Channel channel;
     private final OFFactory factory;
@@ -213,11 +218,15 @@ public final class SwitchConnection {
         long first = xids.getAndAdd(flows.size());
         long xid = first;
         List<Flow> order = new ArrayList<>(flows);
-        int n = 0;
-        for (Flow f : order) {
-            send(LoxiFlows.flowMod(factory, f, LoxiFlows.Command.ADD, xid++), ++n % FLUSH_EVERY == 0);
+        Batch batch = new Batch();
+        try {
+            for (Flow f : order) {
+                batch.add(LoxiFlows.flowMod(factory, f, LoxiFlows.Command.ADD, xid++));
+            }
+            batch.finish();
+        } finally {
+            batch.release();
         }
-        channel.flush();
         barrier();
         checkBatchErrors(first, order.size(), i -> OfctlText.format(order.get(i)));
     }
@@ -238,26 +247,42 @@ public final class SwitchConnection {
         bundleControl(bundleId, OFBundleCtrlType.OPEN_REQUEST, flags);
         long first = xids.getAndAdd(changes.size());
         long xid = first;
-        int n = 0;
-        for (FlowChange c : changes) {
-            LoxiFlows.Command command = switch (c.kind()) {
-                case ADD -> LoxiFlows.Command.ADD;
-                case MODIFY -> LoxiFlows.Command.MODIFY_STRICT;
-                case DELETE -> LoxiFlows.Command.DELETE_STRICT;
-            };
-            OFFlowMod mod = LoxiFlows.flowMod(factory, c.flow(), command, xid);
-            // BUNDLE_ADD: only setData works in Loxi 1.4; flags must equal the OPEN's or OVS drops the bundle.
-            send(factory.buildBundleAddMsg().setXid(xid).setBundleId(bundleId).setFlags(flags).setData(mod).build(),
-                    ++n % FLUSH_EVERY == 0);
-            xid++;
+        Batch batch = new Batch();
+        try {
+            for (FlowChange c : changes) {
+                LoxiFlows.Command command = switch (c.kind()) {
+                    case ADD -> LoxiFlows.Command.ADD;
+                    case MODIFY -> LoxiFlows.Command.MODIFY_STRICT;
+                    case DELETE -> LoxiFlows.Command.DELETE_STRICT;
+                };
+                OFFlowMod mod = LoxiFlows.flowMod(factory, c.flow(), command, xid);
+                // BUNDLE_ADD: only setData works in Loxi 1.4; flags must equal the OPEN's or OVS drops the bundle.
+                batch.add(factory.buildBundleAddMsg().setXid(xid).setBundleId(bundleId).setFlags(flags).setData(mod)
+                        .build());
+                xid++;
+            }
+            batch.finish();
+        } catch (RuntimeException e) {
+            // a flow we could not encode, or the connection failed: do not leave the bundle open on the switch
+            if (channel.isActive()) {
+                try {
+                    bundleControl(bundleId, OFBundleCtrlType.DISCARD_REQUEST, flags);
+                } catch (OpenFlowException ignored) {
+                    // the original failure is the one to report
+                }
+            }
+            throw e;
+        } finally {
+            batch.release();
         }
-        channel.flush();
         barrier();
         List<BundleResult.Failure> failures = new ArrayList<>();
         for (int i = 0; i < changes.size(); i++) {
             OFErrorMsg e = batchErrors.remove(first + i);
             if (e != null) {
-                failures.add(new BundleResult.Failure(i, describe(e)));
+                // name the flow, not just its position: the caller logs this line as it is
+                failures.add(new BundleResult.Failure(i, describe(e) + " for " + changes.get(i).kind() + " "
+                        + OfctlText.format(changes.get(i).flow())));
             }
         }
         boolean commit = failures.isEmpty();
@@ -523,7 +548,59 @@ public final class SwitchConnection {
     }
 
     /** Writes one message, waiting first while the outbound buffer is above its high-water mark. */
-    private void send(OFMessage m, boolean flush) {
+    /** Messages encoded here into large buffers, each written once full and at {@link #finish} (BATCH_BYTES). */
+    private final class Batch {
+        private ByteBuf buf = channel.alloc().buffer(BATCH_BYTES + 1024);
+
+        void add(OFMessage m) {
+            m.writeTo(buf);
+            if (buf.readableBytes() >= BATCH_BYTES) {
+                ByteBuf full = buf;
+                buf = null;
+                send(full, true);
+                buf = channel.alloc().buffer(BATCH_BYTES + 1024);
+            }
+        }
+
+        /** Writes what is left. */
+        void finish() {
+            ByteBuf last = buf;
+            buf = null;
+            if (last.isReadable()) {
+                send(last, true);
+            } else {
+                last.release();
+            }
+        }
+
+        /** Frees the buffer of a batch that failed before {@link #finish}; nothing of it is sent. */
+        void release() {
+            if (buf != null) {
+                buf.release();
+                buf = null;
+            }
+        }
+    }
+
+    /**
+     * Writes one message (or an encoded batch), waiting first while the outbound buffer is above its high-water
+     * mark: the bound that keeps memory flat and echoes from queuing behind more than that much of a push.
+     */
+    private void send(Object m, boolean flush) {
+        try {
+            awaitWritable();
+        } catch (RuntimeException e) {
+            io.netty.util.ReferenceCountUtil.release(m);
+            throw e;
+        }
+        if (flush) {
+            channel.writeAndFlush(m, channel.voidPromise());
+        } else {
+            channel.write(m, channel.voidPromise());
+        }
+    }
+
+    private void awaitWritable() {
         if (!channel.isWritable()) {
             channel.flush();
             synchronized (writability) {
@@ -543,11 +620,6 @@ public final class SwitchConnection {
         }
         if (!channel.isActive()) {
             throw new OpenFlowException("connection to switch " + dpidString() + " is closed");
-        }
-        if (flush) {
-            channel.writeAndFlush(m, channel.voidPromise());
-        } else {
-            channel.write(m, channel.voidPromise());
         }
     }
 

@@ -151,7 +151,10 @@ class SouthboundTest {
         changes.add(FlowChange.add(OfctlText.parse("table=9,priority=5,actions=goto_table:3"))); // backwards goto
         BundleResult r = c.applyBundle(changes);
         assertThat(r.committed()).isFalse();
-        assertThat(r.failures()).singleElement().satisfies(f -> assertThat(f.index()).isEqualTo(changes.size() - 1));
+        assertThat(r.failures()).singleElement().satisfies(f -> {
+            assertThat(f.index()).isEqualTo(changes.size() - 1);
+            assertThat(f.error()).contains("BAD_INSTRUCTION").contains("goto_table:3");
+        });
         assertThat(host.flowCount("bu0")).isEqualTo(1);
 
         BundleResult ok = c.applyBundle(changes.subList(0, changes.size() - 1));
