@@ -12,8 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Frames OpenFlow messages by their header length and parses each with Loxi. A frame Loxi cannot parse (OVS sends
- * some experimenter messages on 1.3 that Loxi rejects) is skipped and counted, never fatal; a stream that is not
+ * Frames OpenFlow messages by their header length and parses each with Loxi. A frame Loxi cannot parse is skipped
+ * and counted, never fatal (OVS's 1.3 role status, which Loxi rejects, is read by hand instead); a stream that is not
  * OpenFlow at all (bad version byte, a length under 8) closes this connection only, with one log line.
  */
 final class OFFrameDecoder extends ByteToMessageDecoder {
@@ -32,6 +32,15 @@ final class OFFrameDecoder extends ByteToMessageDecoder {
 
     /** A flow statistics reply handed on undecoded. */
     record RawFlowStats(byte[] frame) {
+    }
+
+    /**
+     * OVS's OpenFlow 1.3 ROLE_STATUS: the ONF extension (experimenter 0x4f4e4600, type 1911) carrying the 1.4 body.
+     * Loxi throws on it, so it is read here by hand and tracked like a 1.4 ROLE_STATUS.
+     */
+    record OnfRoleStatus(int role, int reason, long generationId) {
+        static final int ONF_EXPERIMENTER = 0x4f4e4600;
+        static final int ROLE_STATUS = 1911;
     }
 
     private final Counters counters;
@@ -74,6 +83,14 @@ final class OFFrameDecoder extends ByteToMessageDecoder {
                 in.getBytes(start, raw);
                 in.skipBytes(length);
                 out.add(new RawFlowStats(raw));
+                continue;
+            }
+            if (version == 4 && in.getUnsignedByte(start + 1) == 4 && length >= 32
+                    && in.getInt(start + 8) == OnfRoleStatus.ONF_EXPERIMENTER
+                    && in.getInt(start + 12) == OnfRoleStatus.ROLE_STATUS) {
+                out.add(new OnfRoleStatus(in.getInt(start + 16), in.getUnsignedByte(start + 20),
+                        in.getLong(start + 24)));
+                in.skipBytes(length);
                 continue;
             }
             ByteBuf frame = in.retainedSlice(start, length);

@@ -81,6 +81,12 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
             }
             return;
         }
+        if (msg instanceof OFFrameDecoder.OnfRoleStatus status) {
+            if (state == HandshakeState.ACTIVE) {
+                connection.onOnfRoleStatus(status);
+            }
+            return;
+        }
         OFMessage m = (OFMessage) msg;
         if (m.getType() == OFType.ECHO_REQUEST) {
             OFFactory f = OFFactories.getFactory(m.getVersion());

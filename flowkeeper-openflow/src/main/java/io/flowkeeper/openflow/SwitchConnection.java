@@ -90,10 +90,7 @@ public final class SwitchConnection {
     /** Errors for messages of a batch or bundle in flight, by xid; drained by that operation. */
     private final Map<Long, OFErrorMsg> batchErrors = new ConcurrentHashMap<>();
     private final Object writability = new Object();
-    private volatile CompletableFuture<Void> roleGate = CompletableFuture.completedFuture(null);
-    private volatile ControllerRole role = ControllerRole.EQUAL;
-    private volatile long generationId = -1;
-    private volatile ControllerRole lastRoleStatus;
+    private final RoleHandshake roles;
     private volatile FlowMonitorListener monitorListener;
     private volatile long monitorXid = -1;
     private final SwitchListener listener;
@@ -104,6 +101,7 @@ public final class SwitchConnection {
         this.factory = factory;
         this.dpid = dpid;
         this.listener = listener;
+        this.roles = new RoleHandshake(dpidString(), REPLY_TIMEOUT);
         for (OFPortDesc p : portDescs) {
             PortInfo info = portInfo(p);
             ports.put(info.number(), info);
@@ -130,14 +128,15 @@ public final class SwitchConnection {
         return Collections.unmodifiableMap(ports);
     }
 
-    /** The role the switch last confirmed for this connection. */
+    /** The role the switch last confirmed for this connection: in a ROLE_REPLY, or since in a ROLE_STATUS. */
     public ControllerRole role() {
-        return role;
+        return roles.role();
     }
 
     /** The role the switch last announced in a ROLE_STATUS (another controller took over, ...), or null. */
     public ControllerRole lastRoleStatus() {
-        return lastRoleStatus;
+        RoleHandshake.Status status = roles.lastStatus();
+        return status == null ? null : status.role();
     }
 
     public boolean isActive() {
@@ -160,24 +159,17 @@ public final class SwitchConnection {
      * @throws OpenFlowException.StaleGeneration when the switch has seen a newer generation id: we are deposed
      */
     public ControllerRole requestRole(ControllerRole wanted, long generation) {
-        CompletableFuture<Void> gate = new CompletableFuture<>();
-        roleGate = gate;
-        try {
+        return roles.request(wanted, generation, () -> {
             long xid = xids.getAndIncrement();
             OFMessage reply = request(factory.buildRoleRequest().setXid(xid).setRole(ofRole(wanted))
                     .setGenerationId(U64.of(generation)).build(), xid);
-            ControllerRole granted = ourRole(((OFRoleReply) reply).getRole());
-            role = granted;
-            generationId = generation;
-            LOG.info("switch {}: role {} (generation {})", dpidString(), granted, generation);
-            return granted;
-        } finally {
-            gate.complete(null);
-        }
+            return ourRole(((OFRoleReply) reply).getRole());
+        });
     }
 
+    /** The generation id of the last role request the switch granted, or -1. */
     public long generationId() {
-        return generationId;
+        return roles.generationId();
     }
 
     private static OFControllerRole ofRole(ControllerRole r) {
@@ -197,14 +189,7 @@ public final class SwitchConnection {
     }
 
     private void awaitRoleGate() {
-        try {
-            roleGate.get(REPLY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new OpenFlowException("interrupted while waiting for the role reply", e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new OpenFlowException("role request did not complete", e);
-        }
+        roles.awaitWritable();
     }
 
     // ---- flows ------------------------------------------------------------------------------------------
@@ -376,6 +361,21 @@ public final class SwitchConnection {
             streams.remove(xid);
             pending.remove(xid);
         }
+    }
+
+    /** On the event loop: OVS's OpenFlow 1.3 role status (an ONF experimenter message), read by hand. */
+    void onOnfRoleStatus(OFFrameDecoder.OnfRoleStatus status) {
+        ControllerRole r = switch (status.role()) {
+            case 2 -> ControllerRole.MASTER;
+            case 3 -> ControllerRole.SLAVE;
+            default -> ControllerRole.EQUAL;
+        };
+        String reason = switch (status.reason()) {
+            case 0 -> "MASTER_REQUEST";
+            case 1 -> "CONFIG";
+            default -> "EXPERIMENTER";
+        };
+        roles.onStatus(r, reason, status.generationId());
     }
 
     /** On the event loop: a FLOW_STATS reply frame for a dump in progress. */
@@ -665,9 +665,9 @@ public final class SwitchConnection {
                 listener.portChanged(this, info, s.getReason().toString());
             }
             case ROLE_STATUS -> {
-                lastRoleStatus = ourRole(((OFRoleStatus) m).getRole());
-                LOG.info("switch {}: role status {} ({})", dpidString(), lastRoleStatus,
-                        ((OFRoleStatus) m).getReason());
+                OFRoleStatus status = (OFRoleStatus) m;
+                roles.onStatus(ourRole(status.getRole()), String.valueOf(status.getReason()),
+                        status.getGenerationId().getValue());
             }
             case PACKET_IN -> {
                 OFPacketIn p = (OFPacketIn) m;

@@ -162,6 +162,28 @@ class SwitchSessionTest {
     }
 
     @Test
+    void aFrameLoxiCannotParseIsSkippedAndCountedAndTheSessionGoesOn() throws Exception {
+        try (ScriptedSwitch sw = new ScriptedSwitch(LOOPBACK, port, OFVersion.OF_14)) {
+            sw.handshake(0x47);
+            SwitchConnection c = session();
+            long before = server.unparsedMessages();
+            byte[] odd = new byte[24]; // a well-framed EXPERIMENTER message from an experimenter nobody knows
+            odd[0] = 5;
+            odd[1] = 4;
+            odd[3] = 24;
+            odd[8] = 0x12;
+            odd[9] = 0x34;
+            sw.sendRaw(odd);
+            CompletableFuture<Void> barrier = CompletableFuture.runAsync(c::barrier);
+            OFMessage m = sw.expectAnsweringEchoes(OFType.BARRIER_REQUEST);
+            sw.send(sw.factory.buildBarrierReply().setXid(m.getXid()).build());
+            barrier.get(10, TimeUnit.SECONDS);
+            assertThat(server.unparsedMessages()).isEqualTo(before + 1);
+            assertThat(c.isActive()).isTrue();
+        }
+    }
+
+    @Test
     void aTruncatedFrameClosesOnlyItsOwnConnection() throws Exception {
         try (ScriptedSwitch good = new ScriptedSwitch(LOOPBACK, port, OFVersion.OF_14)) {
             good.handshake(0x45);
