@@ -55,13 +55,19 @@ final class LoxiFlows {
     }
 
     /** Which kind of FLOW_MOD to build. */
-    enum Command { ADD, MODIFY_STRICT, DELETE_STRICT }
+    enum Command { ADD, MODIFY_STRICT, DELETE_STRICT, DELETE_BY_COOKIE }
 
     static OFFlowMod flowMod(OFFactory f, Flow flow, Command command, long xid) {
+        if (command == Command.DELETE_BY_COOKIE) {
+            return f.buildFlowDelete().setXid(xid).setTableId(TableId.of(flow.tableId()))
+                    .setMatch(f.buildMatch().build()).setCookie(U64.of(flow.cookie())).setCookieMask(U64.of(-1L))
+                    .setBufferId(OFBufferId.NO_BUFFER).setOutPort(OFPort.ANY).setOutGroup(OFGroup.ANY).build();
+        }
         OFFlowMod.Builder b = switch (command) {
             case ADD -> f.buildFlowAdd();
             case MODIFY_STRICT -> f.buildFlowModifyStrict();
             case DELETE_STRICT -> f.buildFlowDeleteStrict();
+            default -> throw new IllegalStateException(command.toString());
         };
         b.setXid(xid)
                 .setTableId(TableId.of(flow.tableId()))

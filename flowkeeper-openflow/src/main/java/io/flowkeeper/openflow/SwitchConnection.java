@@ -239,6 +239,7 @@ public final class SwitchConnection {
                     case ADD -> LoxiFlows.Command.ADD;
                     case MODIFY -> LoxiFlows.Command.MODIFY_STRICT;
                     case DELETE -> LoxiFlows.Command.DELETE_STRICT;
+                    case DELETE_BY_COOKIE -> LoxiFlows.Command.DELETE_BY_COOKIE;
                 };
                 OFFlowMod mod = LoxiFlows.flowMod(factory, c.flow(), command, xid);
                 // BUNDLE_ADD: only setData works in Loxi 1.4; flags must equal the OPEN's or OVS drops the bundle.
@@ -287,14 +288,52 @@ public final class SwitchConnection {
      * in one atomic bundle: traffic never sees a partial table.
      */
     public ReconcileResult reconcile(Collection<Flow> desired, FlowReconciler reconciler) {
-        ReconcilePlan plan = reconciler.diff(desired, dumpFlows());
-        if (plan.isEmpty()) {
+        List<Flow> actual = new ArrayList<>();
+        List<UnreadableFlow> unreadable = new ArrayList<>();
+        streamFlowStats(sinkOf(actual, unreadable));
+        ReconcilePlan plan = reconciler.diff(desired, actual);
+        // Flows the model cannot read (a hand-made Nicira action, ...) cannot be compared: ours are deleted by their
+        // cookie (unless a readable flow of that table shares it), foreign ones are left alone and logged.
+        List<FlowChange> changes = new ArrayList<>();
+        Set<String> readableCookies = new java.util.HashSet<>();
+        for (Flow f : actual) {
+            readableCookies.add(f.tableId() + "/" + f.cookie());
+        }
+        for (UnreadableFlow u : unreadable) {
+            if (reconciler.isOurs(u.cookie()) && !readableCookies.contains(u.tableId() + "/" + u.cookie())) {
+                changes.add(FlowChange.deleteByCookie(u.tableId(), u.cookie()));
+            } else {
+                LOG.warn("switch {}: left alone a flow Flowkeeper cannot read (table {}, priority {}, cookie 0x{}): "
+                        + "{}", dpidString(), u.tableId(), u.priority(), Long.toHexString(u.cookie()), u.reason());
+            }
+        }
+        if (plan.isEmpty() && changes.isEmpty()) {
             return new ReconcileResult(plan, null);
         }
-        BundleResult result = applyBundle(plan.changes());
-        LOG.info("switch {}: reconciled ({}) in one bundle: {}", dpidString(), plan,
-                result.committed() ? "committed" : "DISCARDED, " + result.failures().size() + " refused");
+        changes.addAll(plan.changes());
+        BundleResult result = applyBundle(changes);
+        LOG.info("switch {}: reconciled ({}{}) in one bundle: {}", dpidString(), plan,
+                changes.size() > plan.size() ? ", " + (changes.size() - plan.size()) + " unreadable deleted by cookie"
+                        : "", result.committed() ? "committed" : "DISCARDED, " + result.failures().size() + " refused");
         return new ReconcileResult(plan, result);
+    }
+
+    /** A flow in a dump whose match or actions the neutral model cannot express. */
+    record UnreadableFlow(int tableId, int priority, long cookie, String reason) {
+    }
+
+    private static WireFlows.EntrySink sinkOf(List<Flow> readable, List<UnreadableFlow> unreadable) {
+        return new WireFlows.EntrySink() {
+            @Override
+            public void accept(Flow flow, long packets, long bytes, long durationSeconds) {
+                readable.add(flow);
+            }
+
+            @Override
+            public void unreadable(int tableId, int priority, long cookie, String reason) {
+                unreadable.add(new UnreadableFlow(tableId, priority, cookie, reason));
+            }
+        };
     }
 
     /** Deletes every flow whose cookie matches {@code cookie} under {@code mask}, in every table. */
@@ -310,18 +349,36 @@ public final class SwitchConnection {
 
     /**
      * Every flow of every table, from a multipart FLOW_STATS exchange. Replies are decoded (by hand, see
-     * {@link WireFlows}) on this thread while Netty is still reading later ones.
+     * {@link WireFlows}) on this thread while Netty is still reading later ones. Flows the neutral model cannot
+     * express (someone's Nicira actions) are skipped, with one warning per dump: a dump never fails over them.
      */
     public List<Flow> dumpFlows() {
         List<Flow> flows = new ArrayList<>();
-        streamFlowStats((f, packets, bytes, seconds) -> flows.add(f));
+        List<UnreadableFlow> unreadable = new ArrayList<>();
+        streamFlowStats(sinkOf(flows, unreadable));
+        if (!unreadable.isEmpty()) {
+            // one line per dump, not per flow: a table full of hand-made flows must not flood the log
+            LOG.warn("switch {}: dump skipped {} flow(s) Flowkeeper cannot read, first: table {} cookie 0x{}: {}",
+                    dpidString(), unreadable.size(), unreadable.get(0).tableId(),
+                    Long.toHexString(unreadable.get(0).cookie()), unreadable.get(0).reason());
+        }
         return flows;
     }
 
     /** Every flow with its counters. */
     public List<FlowStats> flowStats() {
         List<FlowStats> stats = new ArrayList<>();
-        streamFlowStats((f, packets, bytes, seconds) -> stats.add(new FlowStats(f, packets, bytes, seconds)));
+        streamFlowStats(new WireFlows.EntrySink() {
+            @Override
+            public void accept(Flow f, long packets, long bytes, long seconds) {
+                stats.add(new FlowStats(f, packets, bytes, seconds));
+            }
+
+            @Override
+            public void unreadable(int tableId, int priority, long cookie, String reason) {
+                // statistics of flows the model cannot express are of no use to it: skipped
+            }
+        });
         return stats;
     }
 

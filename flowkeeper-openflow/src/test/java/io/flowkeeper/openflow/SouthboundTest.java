@@ -230,6 +230,24 @@ class SouthboundTest {
     }
 
     @Test
+    void flowsTheModelCannotReadAreSkippedByDumpsAndOursAreDeletedByCookie() {
+        SwitchConnection c = connect("un0");
+        List<Flow> desired = pipeline(4, OURS);
+        c.install(desired);
+        host.ofctl("-O", "OpenFlow14", "add-flow", "un0",
+                "table=3,priority=9,cookie=0xf1000000dddd0001,ip,actions=load:0x1->NXM_NX_REG0[],resubmit(,4)");
+        host.ofctl("-O", "OpenFlow14", "add-flow", "un0", "table=3,priority=8,cookie=0x7,actions=resubmit(,4)");
+        assertThat(new HashSet<>(c.dumpFlows())).isEqualTo(new HashSet<>(desired));
+        assertThat(c.flowStats()).hasSize(desired.size());
+
+        ReconcileResult r = c.reconcile(desired, new FlowReconciler(OURS, MASK, false));
+        assertThat(r.applied()).isTrue();
+        assertThat(host.flowCount("un0")).isEqualTo(desired.size() + 1); // ours gone, the foreign one stays
+        assertThat(host.ofctl("-O", "OpenFlow14", "dump-flows", "un0", "table=3")).contains("cookie=0x7")
+                .doesNotContain("dddd");
+    }
+
+    @Test
     void theFlowMonitorOnAControllerConnectionSeesChangesByAnyone() {
         SwitchConnection c = connect("mo0");
         c.install(List.of(OfctlText.parse("table=0,priority=1,actions=drop")));

@@ -28,6 +28,14 @@ public final class WireFlows {
     @FunctionalInterface
     public interface EntrySink {
         void accept(Flow flow, long packets, long bytes, long durationSeconds);
+
+        /**
+         * An entry whose match or instructions the model cannot express (a Nicira action someone added by hand,
+         * ...): by default the dump fails naming it; a sink may instead note it and let the dump go on.
+         */
+        default void unreadable(int tableId, int priority, long cookie, String reason) {
+            throw new IllegalArgumentException(reason);
+        }
     }
 
     /** Every flow of one FLOW_STATS multipart reply (a whole frame). */
@@ -55,9 +63,17 @@ public final class WireFlows {
             long cookie = frame.getLong(at + 24);
             int matchLength = Short.toUnsignedInt(frame.getShort(at + 50));
             int instructionsAt = at + 48 + (matchLength + 7) / 8 * 8;
-            sink.accept(new Flow(table, priority, match(frame, at + 48, matchLength),
-                    instructions(frame, instructionsAt, at + length), cookie, idle, hard, flags(flags)),
-                    frame.getLong(at + 32), frame.getLong(at + 40), Integer.toUnsignedLong(frame.getInt(at + 4)));
+            Flow flow;
+            try {
+                flow = new Flow(table, priority, match(frame, at + 48, matchLength),
+                        instructions(frame, instructionsAt, at + length), cookie, idle, hard, flags(flags));
+            } catch (IllegalArgumentException e) {
+                sink.unreadable(table, priority, cookie, e.getMessage());
+                at += length; // framed by its length: the next entry is still readable
+                continue;
+            }
+            sink.accept(flow, frame.getLong(at + 32), frame.getLong(at + 40),
+                    Integer.toUnsignedLong(frame.getInt(at + 4)));
             at += length;
         }
     }

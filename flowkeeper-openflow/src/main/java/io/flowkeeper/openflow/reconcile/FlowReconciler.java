@@ -32,7 +32,12 @@ public final class FlowReconciler {
     }
 
     public boolean isOurs(Flow f) {
-        return (f.cookie() & cookieMask) == cookiePrefix;
+        return isOurs(f.cookie());
+    }
+
+    /** Whether a flow with this cookie carries our prefix. */
+    public boolean isOurs(long cookie) {
+        return (cookie & cookieMask) == cookiePrefix;
     }
 
     /** The minimal change from {@code actual} to {@code desired}. */
