@@ -288,6 +288,12 @@ public final class SwitchConnection {
      * in one atomic bundle: traffic never sees a partial table.
      */
     public ReconcileResult reconcile(Collection<Flow> desired, FlowReconciler reconciler) {
+        awaitRoleGate();
+        if (roles.role() == ControllerRole.SLAVE) {
+            // checked again here, not only by the switch: a deposed master must not even dump and plan
+            throw new OpenFlowException.NotMaster("switch " + dpidString() + ": not reconciling, this connection is "
+                    + "SLAVE");
+        }
         List<Flow> actual = new ArrayList<>();
         List<UnreadableFlow> unreadable = new ArrayList<>();
         streamFlowStats(sinkOf(actual, unreadable));

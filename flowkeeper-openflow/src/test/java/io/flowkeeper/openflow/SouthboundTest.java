@@ -171,6 +171,10 @@ class SouthboundTest {
         assertThat(c.requestRole(ControllerRole.SLAVE, 1_001)).isEqualTo(ControllerRole.SLAVE);
         assertThatThrownBy(() -> c.install(List.of(OfctlText.parse("table=0,priority=3,actions=drop"))))
                 .isInstanceOf(OpenFlowException.NotMaster.class);
+        assertThatThrownBy(() -> c.applyBundle(List.of(FlowChange.add(OfctlText.parse(
+                "table=0,priority=4,actions=drop"))))).isInstanceOf(OpenFlowException.NotMaster.class);
+        assertThatThrownBy(() -> c.reconcile(List.of(), new FlowReconciler(OURS, MASK, true)))
+                .isInstanceOf(OpenFlowException.NotMaster.class);
         assertThat(host.flowCount("ro0")).isEqualTo(1);
 
         assertThatThrownBy(() -> c.requestRole(ControllerRole.MASTER, 999))
