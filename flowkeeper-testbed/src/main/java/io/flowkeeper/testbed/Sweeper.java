@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * Removes what test-bed runs whose JVM is gone left behind: processes inside their namespaces ({@code
  * ovs-vswitchd}, {@code ovsdb-server}, pings, DHCP clients), the namespaces, root-namespace links and run
  * directories. A run is alive while the JVM recorded in its {@code owner} file (pid and start time, so a reused
- * pid does not count) still runs; live runs of other JVMs are never touched.
+ * pid does not count) still runs; live runs of other JVMs are never touched, and neither are runs without a
+ * directory here (they belong to a test bed in another mount namespace: root links are kernel-wide).
  */
 public final class Sweeper {
     private static final Logger LOG = LoggerFactory.getLogger(Sweeper.class);
@@ -36,7 +37,10 @@ public final class Sweeper {
     public static synchronized List<String> sweepDeadRuns(Path root) {
         TreeSet<String> dead = new TreeSet<>();
         for (String run : knownRuns(root)) {
-            if (!ownerAlive(root, run)) {
+            // Only a run with a directory here can be judged: root links are kernel-wide, so a run seen only
+            // through them may belong to a live test bed in another mount namespace (a chroot or container
+            // sharing this network namespace), whose owner record we cannot see.
+            if (Files.isDirectory(root.resolve(run)) && !ownerAlive(root, run)) {
                 dead.add(run);
             }
         }
