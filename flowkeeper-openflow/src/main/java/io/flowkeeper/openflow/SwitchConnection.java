@@ -139,6 +139,15 @@ public final class SwitchConnection {
         return status == null ? null : status.role();
     }
 
+    /**
+     * Bytes written to this session and not yet handed to the socket: bounded by the configured high-water mark
+     * plus one batch, however large the push, because writers wait while it is above the mark.
+     */
+    public long queuedBytes() {
+        io.netty.channel.ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
+    }
+
     public boolean isActive() {
         return channel.isActive();
     }

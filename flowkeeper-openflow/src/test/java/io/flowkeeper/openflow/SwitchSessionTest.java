@@ -184,6 +184,32 @@ class SwitchSessionTest {
     }
 
     @Test
+    void aSwitchThatStopsReadingHoldsTheWriterNotTheHeap() throws Exception {
+        List<io.flowkeeper.api.flow.Flow> flows = new java.util.ArrayList<>();
+        for (int i = 0; i < 200_000; i++) {
+            flows.add(OfctlText.parse("table=1,priority=" + (i % 60_000) + ",ip,nw_dst=10." + (i >> 16) + "."
+                    + ((i >> 8) & 0xff) + "." + (i & 0xff) + ",actions=output:2"));
+        }
+        try (ScriptedSwitch sw = new ScriptedSwitch(LOOPBACK, port, OFVersion.OF_14)) {
+            sw.handshake(0x48);
+            SwitchConnection c = session();
+            // The switch reads nothing from here on (~25 MB of flow-mods cannot all be queued), but it still
+            // talks, so the dead-peer timeout does not end the test early.
+            CompletableFuture<Void> push = CompletableFuture.runAsync(() -> c.install(flows));
+            long peak = 0;
+            for (int i = 0; i < 30; i++) {
+                Thread.sleep(100);
+                sw.send(sw.factory.buildEchoRequest().setXid(900 + i).setData(new byte[0]).build());
+                peak = Math.max(peak, c.queuedBytes());
+            }
+            assertThat(push).as("the writer waits for the switch").isNotDone();
+            assertThat(peak).as("bytes queued in the controller").isLessThanOrEqualTo((1 << 20) + (128 << 10));
+            sw.close(); // the switch goes away: the held writer fails, nothing hangs
+            assertThatThrownBy(() -> push.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(OpenFlowException.class);
+        }
+    }
+
+    @Test
     void aTruncatedFrameClosesOnlyItsOwnConnection() throws Exception {
         try (ScriptedSwitch good = new ScriptedSwitch(LOOPBACK, port, OFVersion.OF_14)) {
             good.handshake(0x45);
