@@ -14,7 +14,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Frames OpenFlow messages by their header length and parses each with Loxi. A frame Loxi cannot parse is skipped
  * and counted, never fatal (OVS's 1.3 role status, which Loxi rejects, is read by hand instead); a stream that is not
- * OpenFlow at all (bad version byte, a length under 8) closes this connection only, with one log line.
+ * OpenFlow at all (bad version byte, a length under 8) closes this connection only, with one log line. No frame
+ * can be oversized: the header's length is 16 bits, so a connection buffers at most one 64 KB frame while it
+ * arrives, and a peer that stops mid-frame is closed by the read or handshake timeout.
  */
 final class OFFrameDecoder extends ByteToMessageDecoder {
     private static final Logger LOG = LoggerFactory.getLogger(OFFrameDecoder.class);

@@ -33,6 +33,7 @@ public final class OpenFlowServer implements AutoCloseable {
     public static final String TLS = "tls";
     /** Frames by OpenFlow header length, parses with Loxi; garbage closes the connection. */
     public static final String FRAME_DECODER = "ofFrameDecoder";
+    /** Writes Loxi messages; pre-encoded batches (ByteBufs) pass through untouched. */
     public static final String ENCODER = "ofEncoder";
     /** Fires an idle event after {@code echoInterval} without reads: we then send an echo request. */
     public static final String ECHO_TIMER = "echoTimer";
