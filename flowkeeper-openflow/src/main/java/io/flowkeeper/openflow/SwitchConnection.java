@@ -447,7 +447,12 @@ public final class SwitchConnection {
             case 1 -> "CONFIG";
             default -> "EXPERIMENTER";
         };
-        roles.onStatus(r, reason, status.generationId());
+        onRoleStatus(r, reason, status.generationId());
+    }
+
+    private void onRoleStatus(ControllerRole r, String reason, long generation) {
+        roles.onStatus(r, reason, generation);
+        listener.roleChanged(this, r, reason, generation);
     }
 
     /** On the event loop: a FLOW_STATS reply frame for a dump in progress. */
@@ -738,7 +743,7 @@ public final class SwitchConnection {
             }
             case ROLE_STATUS -> {
                 OFRoleStatus status = (OFRoleStatus) m;
-                roles.onStatus(ourRole(status.getRole()), String.valueOf(status.getReason()),
+                onRoleStatus(ourRole(status.getRole()), String.valueOf(status.getReason()),
                         status.getGenerationId().getValue());
             }
             case PACKET_IN -> {

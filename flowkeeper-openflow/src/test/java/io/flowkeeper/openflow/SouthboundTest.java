@@ -46,6 +46,7 @@ class SouthboundTest {
     private String target;
     private final Map<String, SwitchConnection> byDpid = new ConcurrentHashMap<>();
     private final List<String> portEvents = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<String> roleEvents = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @BeforeAll
     void setUp() throws Exception {
@@ -65,6 +66,11 @@ class SouthboundTest {
             @Override
             public void portChanged(SwitchConnection c, PortInfo port, String reason) {
                 portEvents.add(c.dpidString() + " " + port.name() + " " + reason);
+            }
+
+            @Override
+            public void roleChanged(SwitchConnection c, ControllerRole role, String reason, long generationId) {
+                roleEvents.add(c.dpidString() + " " + role + " " + generationId);
             }
         });
         target = "tcp:" + bed.controllerIp() + ":" + server.start();
@@ -351,6 +357,7 @@ class SouthboundTest {
 
             assertThat(b.requestRole(ControllerRole.MASTER, 11)).isEqualTo(ControllerRole.MASTER);
             await().atMost(T).until(() -> a.lastRoleStatus() == ControllerRole.SLAVE);
+            await().atMost(T).until(() -> roleEvents.contains(dpid + " SLAVE 11"));
             assertThatThrownBy(() -> a.install(List.of(OfctlText.parse("table=0,priority=2,actions=drop"))))
                     .isInstanceOf(OpenFlowException.NotMaster.class);
             assertThatThrownBy(() -> a.requestRole(ControllerRole.MASTER, 10))
