@@ -226,10 +226,13 @@ class SouthboundTest {
         host.ofctl("-O", "OpenFlow14", "add-flows", "rc0", file.toString());
 
         PingMonitor ping = a.startPing(b.ip(), Duration.ofMillis(10));
-        await().atMost(T).until(() -> ping.receivedSoFar() > 20);
+        PingMonitor back = b.startPing(a.ip(), Duration.ofMillis(10)); // both VMs ping, each every 10 ms
+        await().atMost(T).until(() -> ping.receivedSoFar() > 20 && back.receivedSoFar() > 20);
         ReconcileResult result = c.reconcile(desired, new FlowReconciler(OURS, MASK, false));
         Thread.sleep(500);
         PingResult pr = ping.stop();
+        PingResult prBack = back.stop();
+        assertThat(prBack.lost()).as(prBack.toString()).isZero();
 
         assertThat(result.applied()).isTrue();
         assertThat(result.plan().size()).isBetween(150, 300);
