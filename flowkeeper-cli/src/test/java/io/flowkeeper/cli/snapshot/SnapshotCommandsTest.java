@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.flowkeeper.agent.AgentConfig;
 import io.flowkeeper.agent.AgentListener;
+import io.flowkeeper.agent.AgentStatus;
 import io.flowkeeper.agent.HostAgent;
 import io.flowkeeper.agent.snapshot.SnapshotInspector;
 import io.flowkeeper.cli.Main;
@@ -53,7 +54,8 @@ class SnapshotCommandsTest {
             try (HostAgent agent = new HostAgent(new AgentConfig(host.runDir(), List.of("br-int"), snapshots),
                     new AgentListener() { }).start()) {
                 await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(dir.resolve("MANIFEST"))
-                        && SnapshotInspector.inspect(dir, p -> { }).flows() == 40);
+                        && SnapshotInspector.inspect(dir, p -> { }).flows() == 40
+                        && AgentStatus.read(dir) != null && "journaling".equals(AgentStatus.read(dir).state()));
             }
             List<String> before = host.dumpFlowsWithoutCounters("br-int");
 
