@@ -2,6 +2,8 @@ package io.flowkeeper.cli;
 
 import io.flowkeeper.cli.agent.AgentCommand;
 import io.flowkeeper.cli.bench.BenchCommand;
+import io.flowkeeper.cli.cluster.ClusterCommand;
+import io.flowkeeper.cli.cluster.ControllerCommand;
 import io.flowkeeper.cli.demo.DemoCommand;
 import io.flowkeeper.cli.snapshot.SnapshotCommand;
 import picocli.CommandLine.Command;
@@ -22,6 +24,8 @@ import picocli.CommandLine.Command;
             BenchCommand.class,
             SnapshotCommand.class,
             TestbedCommand.class,
+            ControllerCommand.class,
+            ClusterCommand.class,
         })
 public final class FlowkeeperCommand implements Runnable {
     @picocli.CommandLine.Spec

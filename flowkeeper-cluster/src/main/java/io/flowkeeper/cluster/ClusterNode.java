@@ -50,6 +50,10 @@ import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.AlreadyExistsException;
 import org.apache.ratis.protocol.exceptions.GroupMismatchException;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.TransferLeadershipException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -71,7 +75,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     private final ShardCatalog catalog;
     private final RaftPeerId selfId;
     private final Map<String, RaftGroupId> groupIds = new LinkedHashMap<>();
-    private final Map<String, RaftClient> clients = new ConcurrentHashMap<>();
+    private final ShardClients clients;
     private final RaftServer server;
     private final ClientId adminClientId = ClientId.randomId();
     private final AtomicLong adminCallId = new AtomicLong();
@@ -100,6 +104,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
                 .setStateMachineRegistry(gid -> new ShardStateMachine(
                         shardByGroup.getOrDefault(gid, gid.toString()), config.watchHistory()))
                 .build();
+        this.clients = new ShardClients(groupIds, config.peers(), config.requestTimeout());
         this.balancer = new LeaderBalancer(this);
     }
 
@@ -276,7 +281,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     }
 
     private JsonNode query(String shard, Message message) {
-        RaftClientReply reply = await(shard, () -> client(shard).async().sendReadOnly(message));
+        RaftClientReply reply = clients.await(shard, c -> c.async().sendReadOnly(message));
         return Codec.parse(reply.getMessage().getContent());
     }
 
@@ -285,7 +290,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         checkShard(shard);
         validate(shard, txn);
         Message message = Codec.encodeTransaction(txn);
-        RaftClientReply reply = await(shard, () -> client(shard).async().send(message));
+        RaftClientReply reply = clients.await(shard, c -> c.async().send(message));
         return Codec.decodeResult(reply.getMessage().getContent(), txn);
     }
 
@@ -293,16 +298,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     public CompletableFuture<CommitResult> commitAsync(String shard, Transaction txn) {
         checkShard(shard);
         validate(shard, txn);
-        Message message = Codec.encodeTransaction(txn);
-        return client(shard).async().send(message)
-                .orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .thenApply(r -> {
-                    if (!r.isSuccess()) {
-                        throw new StoreException(StoreException.Kind.UNAVAILABLE, shard,
-                                "shard '" + shard + "' failed the write: " + r.getException());
-                    }
-                    return Codec.decodeResult(r.getMessage().getContent(), txn);
-                });
+        return clients.commitAsync(shard, txn);
     }
 
     private void validate(String shard, Transaction txn) {
@@ -334,80 +330,12 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         }
     }
 
-    private interface Call {
-        CompletableFuture<RaftClientReply> send();
-    }
-
-    /**
-     * Waits for a reply within the request timeout. At start-up a peer may not have created the group yet and
-     * answers GroupMismatchException, which the Ratis client does not retry: the request was not accepted, so a
-     * fresh attempt is safe.
-     */
-    private RaftClientReply await(String shard, Call call) {
-        long deadline = System.nanoTime() + config.requestTimeout().toNanos();
-        while (true) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw unavailable(shard, null);
-            }
-            try {
-                RaftClientReply reply = call.send().get(left, TimeUnit.NANOSECONDS);
-                if (reply.isSuccess()) {
-                    return reply;
-                }
-                if (reply.getException() instanceof GroupMismatchException) {
-                    Thread.sleep(100);
-                    continue;
-                }
-                throw unavailable(shard, reply.getException());
-            } catch (TimeoutException e) {
-                throw unavailable(shard, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw unavailable(shard, e);
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof GroupMismatchException
-                        || (cause != null && cause.getCause() instanceof GroupMismatchException)) {
-                    sleepQuietly(100);
-                    continue;
-                }
-                throw unavailable(shard, cause);
-            }
-        }
-    }
-
-    private static void sleepQuietly(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    RaftClient client(String shard) {
+        return clients.client(shard);
     }
 
     private StoreException unavailable(String shard, Throwable cause) {
-        return new StoreException(StoreException.Kind.UNAVAILABLE, shard,
-                "shard '" + shard + "' did not answer within " + config.requestTimeout().toMillis()
-                        + " ms (no leader or no quorum)" + (cause == null || cause instanceof TimeoutException
-                        ? "" : ": " + cause.getClass().getSimpleName()), cause);
-    }
-
-    RaftClient client(String shard) {
-        return clients.computeIfAbsent(shard, s -> {
-            RaftProperties p = new RaftProperties();
-            // One attempt waits this long for its server; the retry policy then tries the next server.
-            RaftClientConfigKeys.Rpc.setRequestTimeout(p, dur(Math.max(1000, config.requestTimeout().toMillis() / 3)));
-            RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 1024);
-            return RaftClient.newBuilder()
-                    .setProperties(p)
-                    .setRaftGroup(RaftGroup.valueOf(groupIds.get(s), peers(members)))
-                    .setClientId(ClientId.randomId())
-                    // Retry every 50 ms (elections take 150-300 ms) for as long as the caller waits; the caller
-                    // gives up at request-timeout and the client stops soon after.
-                    .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                            (int) (config.requestTimeout().toMillis() / 50) + 1, dur(50)))
-                    .build();
-        });
+        return clients.unavailable(shard, cause);
     }
 
     @Override
@@ -503,16 +431,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
             }
         }
         members = next;
-        // Clients built for the old membership would not find new leaders: rebuild them lazily.
-        List<RaftClient> old = new ArrayList<>(clients.values());
-        clients.clear();
-        old.forEach(c -> {
-            try {
-                c.close();
-            } catch (IOException e) {
-                LOG.debug("closing client", e);
-            }
-        });
+        clients.setMembers(next);
     }
 
     @Override
@@ -538,9 +457,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     @Override
     public void close() throws IOException {
         scheduler.shutdownNow();
-        for (RaftClient c : clients.values()) {
-            c.close();
-        }
+        clients.close();
         server.close();
     }
 }

@@ -1,0 +1,259 @@
+package io.flowkeeper.cli.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flowkeeper.api.store.Transaction;
+import io.flowkeeper.cluster.ShardClients;
+import io.flowkeeper.controller.RestClient;
+import io.flowkeeper.controller.local.LocalCluster;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code flowkeeper bench datastore}: three controller JVMs on this machine and a client in this JVM (Ratis client,
+ * as a controller node's REST layer uses it). Measures pipelined single-key writes, 100-key transactions, the write
+ * gap after kill -9 of the shard leader, restart to caught-up, and idle RSS per node.
+ */
+@Command(name = "datastore", mixinStandardHelpOptions = true,
+        description = {"Benchmark the replicated datastore: 3 controller JVMs, pipelined writes, 100-key",
+            "transactions, write gap after kill -9 of a leader (p50/p99), restart to caught-up, idle RSS."})
+public final class DatastoreBench implements Callable<Integer> {
+    static final String SHARD = "network-config";
+
+    @Option(names = "--small", description = "CI size: fewer writes and 3 failovers instead of 20.")
+    boolean small;
+
+    @Option(names = "--json", description = "Print JSON instead of a table.")
+    boolean json;
+
+    @Option(names = "--failovers", description = "Leader kills to time (default: 20, or 3 with --small).")
+    Integer failovers;
+
+    @Override
+    public Integer call() throws Exception {
+        int writes = small ? 3_000 : 20_000;
+        int txns = small ? 40 : 300;
+        int kills = failovers != null ? failovers : small ? 3 : 20;
+        String value = "{\"pad\":\"" + "x".repeat(1000) + "\"}";
+        BenchReport report = new BenchReport("datastore (3 controller JVMs, 1 KB documents)",
+                "measure", "value", "unit", "target", "met");
+        try (LocalCluster cluster = LocalCluster.inTempDir(3, List.of("rebalance-settle: 2s"))) {
+            progress("starting 3 controller JVMs in " + cluster.dir());
+            cluster.startAll();
+            cluster.awaitAllReady(120_000);
+            try (ShardClients clients = ShardClients.forCluster(cluster.raftPeers(), Duration.ofSeconds(5))) {
+                pipelined(clients, 500, value, "/warmup/"); // JIT and connections
+
+                progress("pipelined single-key writes: " + writes);
+                List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+                long t0 = System.nanoTime();
+                pipelined(clients, writes, value, "/single/", latencies);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                double rate = writes / seconds;
+                report.row("pipelined writes (128 in flight)", round(rate), "writes/s", ">= 1500", rate >= 1500);
+                report.row("  latency p50", round(BenchReport.quantile(latencies, 0.5)), "ms", null, null);
+                report.row("  latency p99", round(BenchReport.quantile(latencies, 0.99)), "ms", null, null);
+
+                progress("100-key transactions: " + txns);
+                List<Double> txnLatencies = Collections.synchronizedList(new ArrayList<>());
+                Semaphore window = new Semaphore(8);
+                List<CompletableFuture<?>> futures = new ArrayList<>();
+                t0 = System.nanoTime();
+                for (int t = 0; t < txns; t++) {
+                    Transaction.Builder b = Transaction.builder();
+                    for (int k = 0; k < 100; k++) {
+                        b.put("/txn/t" + t + "/k" + k, value);
+                    }
+                    window.acquire();
+                    long s = System.nanoTime();
+                    futures.add(clients.commitAsync(SHARD, b.build()).whenComplete((r, e) -> {
+                        txnLatencies.add((System.nanoTime() - s) / 1e6);
+                        window.release();
+                    }));
+                }
+                CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).join();
+                seconds = (System.nanoTime() - t0) / 1e9;
+                double keyRate = txns * 100 / seconds;
+                report.row("keys in 100-key transactions (8 in flight)", round(keyRate), "keys/s", ">= 20000",
+                        keyRate >= 20_000);
+                report.row("  transaction latency p50", round(BenchReport.quantile(txnLatencies, 0.5)), "ms", null, null);
+                report.row("  transaction latency p99", round(BenchReport.quantile(txnLatencies, 0.99)), "ms", null, null);
+
+                Thread.sleep(3_000);
+                long maxRss = 0;
+                for (int i = 0; i < 3; i++) {
+                    maxRss = Math.max(maxRss, cluster.rssBytes(i));
+                }
+                report.row("RSS per node after load, idle (max of 3)", round(maxRss / 1e6), "MB", "< 300",
+                        maxRss < 300e6);
+
+                List<Double> gaps = new ArrayList<>();
+                List<Double> catchUps = new ArrayList<>();
+                for (int rep = 0; rep < kills; rep++) {
+                    progress("failover " + (rep + 1) + "/" + kills);
+                    failover(cluster, clients, value, rep, gaps, catchUps);
+                }
+                double gap99 = BenchReport.quantile(gaps, 0.99);
+                report.row("write gap after kill -9 of the leader, p50 (" + kills + " kills)",
+                        round(BenchReport.quantile(gaps, 0.5)), "ms", null, null);
+                report.row("write gap after kill -9 of the leader, p99", round(gap99), "ms", "< 1000", gap99 < 1000);
+                double catch99 = BenchReport.quantile(catchUps, 0.99);
+                report.row("killed node restart to caught-up, p50", round(BenchReport.quantile(catchUps, 0.5)), "s",
+                        null, null);
+                report.row("killed node restart to caught-up, max", round(Collections.max(catchUps)), "s", "< 10",
+                        Collections.max(catchUps) < 10);
+            }
+        }
+        report.note("client: a Ratis client in the bench JVM (the path a controller's REST layer takes); values 1 KB");
+        report.note("gap: longest time between consecutive acknowledged writes of a 16-deep pipelined writer around the"
+                + " kill; caught-up: from process start to an equal state digest on the restarted node");
+        report.print(System.out, json);
+        return 0;
+    }
+
+    private void progress(String line) {
+        if (!json) {
+            System.err.println(line);
+        }
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10) / 10.0;
+    }
+
+    private static void pipelined(ShardClients clients, int n, String value, String prefix) throws InterruptedException {
+        pipelined(clients, n, value, prefix, null);
+    }
+
+    private static void pipelined(ShardClients clients, int n, String value, String prefix, List<Double> latencies)
+            throws InterruptedException {
+        Semaphore window = new Semaphore(128);
+        AtomicLong failures = new AtomicLong();
+        for (int i = 0; i < n; i++) {
+            window.acquire();
+            long s = System.nanoTime();
+            clients.commitAsync(SHARD, Transaction.builder().put(prefix + i, value).build()).whenComplete((r, e) -> {
+                if (e != null) {
+                    failures.incrementAndGet();
+                } else if (latencies != null) {
+                    latencies.add((System.nanoTime() - s) / 1e6);
+                }
+                window.release();
+            });
+        }
+        window.acquire(128);
+        if (failures.get() > 0) {
+            throw new IllegalStateException(failures.get() + " of " + n + " writes failed");
+        }
+    }
+
+    private static void failover(LocalCluster cluster, ShardClients clients, String value, int rep, List<Double> gaps,
+                                 List<Double> catchUps) throws Exception {
+        String leader = leader(cluster);
+        int victim = cluster.indexOf(leader);
+        ConcurrentLinkedQueue<Long> acks = new ConcurrentLinkedQueue<>();
+        AtomicBoolean running = new AtomicBoolean(true);
+        Thread writer = new Thread(() -> {
+            Semaphore window = new Semaphore(16);
+            int i = 0;
+            while (running.get()) {
+                try {
+                    window.acquire();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                clients.commitAsync(SHARD, Transaction.builder().put("/failover/r" + rep + "/" + i++, value).build())
+                        .whenComplete((r, e) -> {
+                            if (e == null) {
+                                acks.add(System.nanoTime());
+                            }
+                            window.release();
+                        });
+            }
+        }, "failover-writer");
+        writer.start();
+        Thread.sleep(1_000);
+        long kill = System.nanoTime();
+        cluster.kill(victim);
+        Thread.sleep(3_000);
+        running.set(false);
+        writer.join();
+        Thread.sleep(500);
+        List<Long> times = new ArrayList<>(acks);
+        Collections.sort(times);
+        long previous = kill;
+        long gap = 0;
+        for (long t : times) {
+            if (t < kill) {
+                previous = t;
+                continue;
+            }
+            gap = Math.max(gap, t - previous);
+            previous = t;
+            if (t > kill + 2_500_000_000L) {
+                break;
+            }
+        }
+        if (times.isEmpty() || times.get(times.size() - 1) < kill) {
+            throw new IllegalStateException("no write succeeded after killing " + leader);
+        }
+        gaps.add(gap / 1e6);
+
+        long start = System.nanoTime();
+        cluster.start(victim);
+        int other = (victim + 1) % 3;
+        while (true) {
+            String a = digest(cluster, victim);
+            String b = digest(cluster, other);
+            if (a != null && a.equals(b)) {
+                break;
+            }
+            if (System.nanoTime() - start > 120_000_000_000L) {
+                throw new IllegalStateException(cluster.id(victim) + " did not catch up within 120 s");
+            }
+            Thread.sleep(50);
+        }
+        catchUps.add((System.nanoTime() - start) / 1e9);
+        cluster.awaitReady(victim, 60_000);
+    }
+
+    private static String leader(LocalCluster cluster) throws Exception {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            for (int i = 0; i < cluster.size(); i++) {
+                if (!cluster.isRunning(i)) {
+                    continue;
+                }
+                try {
+                    JsonNode view = cluster.client(i).get("/v1/cluster").body();
+                    for (JsonNode s : view.path("shards")) {
+                        if (s.get("name").asText().equals(SHARD) && s.hasNonNull("leader")) {
+                            return s.get("leader").asText();
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    // try the next node
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("no leader for " + SHARD);
+    }
+
+    private static String digest(LocalCluster cluster, int node) {
+        try {
+            RestClient.Response r = cluster.client(node).get("/v1/shards/" + SHARD + "/digest");
+            return r.ok() ? r.body().get("digest").asText() + "@" + r.body().get("revision").asLong() : null;
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+}

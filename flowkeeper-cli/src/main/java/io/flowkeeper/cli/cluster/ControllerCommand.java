@@ -1,0 +1,31 @@
+package io.flowkeeper.cli.cluster;
+
+import io.flowkeeper.controller.ControllerMain;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code flowkeeper controller}: runs one cluster node until SIGTERM. The flags are the controller's own (see
+ * {@link ControllerMain#USAGE}); they are passed through unchanged so the tests, the bench and operators start the
+ * node the same way.
+ */
+@Command(name = "controller", mixinStandardHelpOptions = false,
+        description = {"Run one controller cluster node (3 or 5 form a cluster; 1 for development).",
+            "Flags: --config FILE (YAML) --node-id ID --peer ID=HOST:PORT (repeat) --rest-address HOST:PORT",
+            "       --openflow-address HOST:PORT --data-dir DIR --token TOKEN (repeat) --request-timeout 5s",
+            "Prints one line per shard when it is ready. Exit code 2: bad configuration."})
+public final class ControllerCommand implements Callable<Integer> {
+    @Parameters(arity = "0..*", paramLabel = "FLAGS", description = "Controller flags, see above.")
+    List<String> flags = List.of();
+
+    @Override
+    public Integer call() {
+        if (flags.contains("--help") || flags.contains("-h")) {
+            System.out.println(ControllerMain.USAGE);
+            return 0;
+        }
+        return ControllerMain.run(flags.toArray(String[]::new), System.out, System.err);
+    }
+}

@@ -1,0 +1,262 @@
+package io.flowkeeper.controller.local;
+
+import io.flowkeeper.controller.ControllerMain;
+import io.flowkeeper.controller.RestClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * N controller JVMs on 127.0.0.1. Each node {@code i} (0-based) is {@code n<i+1>}, has its own data directory and a
+ * log file ({@code node-n1.log}) under the cluster's directory. Not thread-safe: drive it from one thread.
+ */
+public final class LocalCluster implements AutoCloseable {
+    public static final String TOKEN = "local-cluster-token";
+
+    private final Path dir;
+    private final int size;
+    private final List<String> ids = new ArrayList<>();
+    private final Map<String, String> raft = new LinkedHashMap<>();
+    private final List<Integer> restPorts = new ArrayList<>();
+    private final Process[] processes;
+    private final List<String> extraYaml;
+    private final Thread hook;
+    private final boolean deleteOnClose;
+
+    /**
+     * @param extraYaml extra lines for every node's config file (e.g. {@code snapshot-threshold: 500})
+     */
+    public LocalCluster(int size, Path dir, List<String> extraYaml, boolean deleteOnClose) throws IOException {
+        this.size = size;
+        this.dir = dir;
+        this.extraYaml = List.copyOf(extraYaml);
+        this.deleteOnClose = deleteOnClose;
+        this.processes = new Process[size];
+        Files.createDirectories(dir);
+        for (int i = 0; i < size; i++) {
+            String id = "n" + (i + 1);
+            ids.add(id);
+            raft.put(id, "127.0.0.1:" + freePort());
+            restPorts.add(freePort());
+        }
+        for (int i = 0; i < size; i++) {
+            writeConfig(i);
+        }
+        hook = new Thread(this::killAll, "local-cluster-cleanup");
+        Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    public static LocalCluster inTempDir(int size, List<String> extraYaml) throws IOException {
+        return new LocalCluster(size, Files.createTempDirectory("flowkeeper-cluster-"), extraYaml, true);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        }
+    }
+
+    private void writeConfig(int i) throws IOException {
+        StringBuilder y = new StringBuilder();
+        y.append("node-id: ").append(ids.get(i)).append('\n');
+        y.append("peers:\n");
+        raft.forEach((id, address) -> y.append("  ").append(id).append(": ").append(address).append('\n'));
+        y.append("rest-address: 127.0.0.1:").append(restPorts.get(i)).append('\n');
+        y.append("openflow-address: 127.0.0.1:0\n".replace(":0", ":" + (16653 + i)));
+        y.append("data-dir: ").append(dataDir(i)).append('\n');
+        y.append("api-tokens: [").append(TOKEN).append("]\n");
+        extraYaml.forEach(line -> y.append(line).append('\n'));
+        Files.writeString(configFile(i), y.toString());
+    }
+
+    /** Node id to Raft address, for clients outside the cluster (the bench). */
+    public Map<String, String> raftPeers() {
+        return Map.copyOf(raft);
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public String id(int i) {
+        return ids.get(i);
+    }
+
+    public int indexOf(String id) {
+        return ids.indexOf(id);
+    }
+
+    public Path dataDir(int i) {
+        return dir.resolve("data-" + ids.get(i));
+    }
+
+    public Path configFile(int i) {
+        return dir.resolve(ids.get(i) + ".yaml");
+    }
+
+    public Path logFile(int i) {
+        return dir.resolve("node-" + ids.get(i) + ".log");
+    }
+
+    public String restUrl(int i) {
+        return "http://127.0.0.1:" + restPorts.get(i);
+    }
+
+    public RestClient client(int i) {
+        return new RestClient(restUrl(i), TOKEN);
+    }
+
+    public boolean isRunning(int i) {
+        return processes[i] != null && processes[i].isAlive();
+    }
+
+    public long pid(int i) {
+        return processes[i].pid();
+    }
+
+    /** Starts node i (does not wait). */
+    public void start(int i) throws IOException {
+        if (isRunning(i)) {
+            return;
+        }
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-Xss512k",
+                "-cp", System.getProperty("java.class.path"), ControllerMain.class.getName(),
+                "--config", configFile(i).toString());
+        Files.writeString(logFile(i), "", StandardCharsets.UTF_8);
+        processes[i] = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(i).toFile())).start();
+    }
+
+    public void startAll() throws IOException {
+        for (int i = 0; i < size; i++) {
+            start(i);
+        }
+    }
+
+    /** Waits until node i printed its ready line (every shard has a leader and REST is up). */
+    public void awaitReady(int i, long timeoutMillis) throws IOException, InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (System.currentTimeMillis() < deadline) {
+            String log = Files.readString(logFile(i), StandardCharsets.UTF_8);
+            if (log.contains(" ready: REST")) {
+                return;
+            }
+            if (processes[i] == null || !processes[i].isAlive()) {
+                throw new IOException("node " + id(i) + " exited: " + tail(log));
+            }
+            Thread.sleep(100);
+        }
+        throw new IOException("node " + id(i) + " not ready within " + timeoutMillis + " ms: "
+                + tail(Files.readString(logFile(i))));
+    }
+
+    public void awaitAllReady(long timeoutMillis) throws IOException, InterruptedException {
+        for (int i = 0; i < size; i++) {
+            if (isRunning(i)) {
+                awaitReady(i, timeoutMillis);
+            }
+        }
+    }
+
+    private static String tail(String log) {
+        String[] lines = log.split("\n");
+        return String.join(" | ", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - 5), lines.length));
+    }
+
+    /** kill -9. */
+    public void kill(int i) throws InterruptedException {
+        if (processes[i] != null) {
+            processes[i].destroyForcibly();
+            processes[i].waitFor();
+        }
+    }
+
+    /** SIGTERM and wait for a clean stop (kill -9 after 10 s). */
+    public void stop(int i) throws InterruptedException {
+        if (processes[i] != null) {
+            processes[i].destroy();
+            if (!processes[i].waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                kill(i);
+            }
+        }
+    }
+
+    /** Deletes node i's data directory (the node must be stopped). */
+    public void wipe(int i) throws IOException {
+        deleteTree(dataDir(i));
+    }
+
+    /** Resident set size of node i in bytes, from /proc (0 where unavailable). */
+    public long rssBytes(int i) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid(i)), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+        return 0;
+    }
+
+    private void killAll() {
+        for (Process p : processes) {
+            if (p != null && p.isAlive()) {
+                p.destroyForcibly();
+            }
+        }
+        for (Process p : processes) {
+            if (p != null) {
+                try {
+                    p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        killAll();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // already shutting down
+        }
+        if (deleteOnClose) {
+            try {
+                deleteTree(dir);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

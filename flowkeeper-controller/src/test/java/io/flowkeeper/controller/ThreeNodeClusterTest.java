@@ -1,0 +1,320 @@
+package io.flowkeeper.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flowkeeper.controller.local.LocalCluster;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Three controller JVMs on 127.0.0.1 (real Ratis over gRPC, real kill -9). One cluster for the class; every test
+ * leaves all three nodes running for the next one. Assertions are about behaviour, with generous timeouts: timings
+ * belong to {@code flowkeeper bench datastore}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(180)
+class ThreeNodeClusterTest {
+    private static final String SHARD = "network-config";
+    private LocalCluster cluster;
+
+    @BeforeAll
+    void startCluster() throws Exception {
+        // A low snapshot threshold so the wiped node must be caught up by snapshot install, not log replay.
+        cluster = LocalCluster.inTempDir(3, List.of("request-timeout: 3s", "snapshot-threshold: 200",
+                "rebalance-settle: 2s", "rebalance-interval: 1s"));
+        cluster.startAll();
+        cluster.awaitAllReady(90_000);
+    }
+
+    @AfterAll
+    void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @AfterEach
+    void allNodesBack() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            cluster.start(i);
+        }
+        cluster.awaitAllReady(90_000);
+    }
+
+    private JsonNode clusterView(int node) throws Exception {
+        RestClient.Response r = cluster.client(node).get("/v1/cluster");
+        assertThat(r.status()).isEqualTo(200);
+        return r.body();
+    }
+
+    private String leaderOf(int node, String shard) throws Exception {
+        for (JsonNode s : clusterView(node).get("shards")) {
+            if (s.get("name").asText().equals(shard)) {
+                return s.path("leader").isNull() ? null : s.path("leader").asText(null);
+            }
+        }
+        return null;
+    }
+
+    private String digest(int node, String shard) throws Exception {
+        RestClient.Response r = cluster.client(node).get("/v1/shards/" + shard + "/digest");
+        return r.ok() ? r.body().get("digest").asText() + "@" + r.body().get("revision").asLong() : "down";
+    }
+
+    private void awaitConverged(String shard) {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300)).untilAsserted(() -> {
+            Set<String> digests = new HashSet<>();
+            for (int i = 0; i < 3; i++) {
+                digests.add(digest(i, shard));
+            }
+            assertThat(digests).hasSize(1).doesNotContain("down");
+        });
+    }
+
+    @Test
+    @Order(1)
+    void leadersAreSpreadOverTheNodesAndVisibleFromEveryNode() throws Exception {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            Set<String> leaders = new HashSet<>();
+            for (JsonNode s : clusterView(0).get("shards")) {
+                leaders.add(s.path("leader").asText());
+                assertThat(s.get("term").asLong()).isPositive();
+            }
+            assertThat(leaders).containsExactlyInAnyOrder("n1", "n2", "n3");
+        });
+        JsonNode view = clusterView(2);
+        assertThat(view.get("nodes")).hasSize(3);
+        assertThat(view.get("shards")).extracting(s -> s.get("name").asText())
+                .contains("network-config", "inventory-config", "inventory-operational", "ownership");
+    }
+
+    @Test
+    @Order(2)
+    void watchDeliversCommittedChangesInOrderOnAnotherNodeAndResumes() throws Exception {
+        List<JsonNode> events = new CopyOnWriteArrayList<>();
+        InputStream stream = cluster.client(2).watch(SHARD, "/watched", 0);
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    events.add(RestServer.JSON.readTree(line));
+                }
+            } catch (Exception e) {
+                // stream closed
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !events.isEmpty()); // the WATCHING line
+        for (int k = 0; k < 20; k++) {
+            RestClient.Response r = cluster.client(k % 3).put("/v1/datastore/" + SHARD + "/watched/k" + k,
+                    "{\"k\":" + k + "}");
+            assertThat(r.status()).as(r.error()).isEqualTo(200);
+        }
+        cluster.client(0).put("/v1/datastore/" + SHARD + "/elsewhere/x", "{}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> events.stream()
+                .filter(e -> e.get("type").asText().equals("PUT")).count() == 20);
+        stream.close();
+        List<JsonNode> puts = events.stream().filter(e -> e.get("type").asText().equals("PUT")).toList();
+        long last = 0;
+        for (int k = 0; k < 20; k++) {
+            assertThat(puts.get(k).get("path").asText()).isEqualTo("/watched/k" + k);
+            assertThat(puts.get(k).get("revision").asLong()).isGreaterThan(last);
+            last = puts.get(k).get("revision").asLong();
+        }
+        // Resume from the 10th change: exactly the changes after it come back, in order.
+        long from = puts.get(9).get("revision").asLong();
+        List<String> resumed = new ArrayList<>();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(
+                cluster.client(1).watch(SHARD, "/watched", from), StandardCharsets.UTF_8))) {
+            in.readLine(); // WATCHING
+            for (int k = 10; k < 20; k++) {
+                resumed.add(RestServer.JSON.readTree(in.readLine()).get("path").asText());
+            }
+        }
+        assertThat(resumed).containsExactly("/watched/k10", "/watched/k11", "/watched/k12", "/watched/k13",
+                "/watched/k14", "/watched/k15", "/watched/k16", "/watched/k17", "/watched/k18", "/watched/k19");
+    }
+
+    @Test
+    @Order(3)
+    void concurrentAllocationFromThreeNodesNeverHandsOutAValueTwice() throws Exception {
+        int values = 60;
+        Map<Integer, Set<Integer>> won = new ConcurrentHashMap<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int node = 0; node < 3; node++) {
+            int n = node;
+            won.put(n, ConcurrentHashMap.newKeySet());
+            threads.add(new Thread(() -> {
+                RestClient c = cluster.client(n);
+                for (int v = 1; v <= values; v++) {
+                    try {
+                        RestClient.Response r = c.put("/v1/datastore/" + SHARD + "/alloc/ip-" + v + "?if-absent=true",
+                                "{\"owner\":\"n" + (n + 1) + "\"}");
+                        if (r.status() == 200) {
+                            won.get(n).add(v);
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            }));
+        }
+        threads.forEach(Thread::start);
+        for (Thread t : threads) {
+            t.join();
+        }
+        Set<Integer> all = new HashSet<>();
+        int total = 0;
+        for (Set<Integer> s : won.values()) {
+            all.addAll(s);
+            total += s.size();
+        }
+        assertThat(total).as("no value won twice").isEqualTo(all.size());
+        assertThat(all).hasSize(values);
+        JsonNode list = cluster.client(0).get("/v1/datastore/" + SHARD + "/alloc?list=true").body();
+        for (JsonNode item : list.get("items")) {
+            int v = Integer.parseInt(item.get("path").asText().substring("/alloc/ip-".length()));
+            String owner = item.get("value").get("owner").asText();
+            assertThat(won.get(Integer.parseInt(owner.substring(1)) - 1)).contains(v);
+            assertThat(item.get("version").asLong()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    @Order(4)
+    void killingTheShardLeaderUnderContinuousWritesLosesNoAcknowledgedWriteAndAppliesNoneTwice() throws Exception {
+        String leader = leaderOf(0, SHARD);
+        assertThat(leader).isNotNull();
+        int victim = cluster.indexOf(leader);
+        AtomicBoolean running = new AtomicBoolean(true);
+        Map<String, Boolean> acknowledged = new ConcurrentHashMap<>();
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 0; w < 3; w++) {
+            int writer = w;
+            writers.add(new Thread(() -> {
+                int seq = 0;
+                while (running.get()) {
+                    // Each writer prefers its own node, and moves on to the next one when its node is dead.
+                    int node = (writer + seq / 1_000_000) % 3;
+                    String key = "/writes/w" + writer + "-" + seq++;
+                    for (int attempt = 0; attempt < 3 && running.get(); attempt++) {
+                        int target = (node + attempt) % 3;
+                        if (!cluster.isRunning(target)) {
+                            continue;
+                        }
+                        try {
+                            RestClient.Response r = cluster.client(target).put("/v1/datastore/" + SHARD + key,
+                                    "{\"w\":" + writer + "}");
+                            if (r.status() == 200) {
+                                acknowledged.put(key, true);
+                            }
+                            break;
+                        } catch (Exception e) {
+                            // connection refused from the killed node: the write was not acknowledged
+                        }
+                    }
+                }
+            }));
+        }
+        writers.forEach(Thread::start);
+        Thread.sleep(2_000);
+        int before = acknowledged.size();
+        cluster.kill(victim);
+        Thread.sleep(4_000);
+        running.set(false);
+        for (Thread t : writers) {
+            t.join();
+        }
+        assertThat(before).isPositive();
+        assertThat(acknowledged.size()).as("writes went on after the kill").isGreaterThan(before);
+        cluster.start(victim);
+        cluster.awaitReady(victim, 90_000);
+        awaitConverged(SHARD);
+        for (int node = 0; node < 3; node++) {
+            JsonNode list = cluster.client(node).get("/v1/datastore/" + SHARD + "/writes?list=true&consistency=stale")
+                    .body();
+            Map<String, Long> versions = new HashMap<>();
+            list.get("items").forEach(i -> versions.put(i.get("path").asText(), i.get("version").asLong()));
+            assertThat(versions.keySet()).as("every acknowledged write on " + cluster.id(node))
+                    .containsAll(acknowledged.keySet());
+            assertThat(versions.values()).as("no write applied twice").allMatch(v -> v == 1L);
+        }
+    }
+
+    @Test
+    @Order(5)
+    void aRestartedNodeCatchesUpAndAWipedNodeRejoinsBySnapshot() throws Exception {
+        int node = 2;
+        cluster.stop(node);
+        for (int k = 0; k < 450; k += 50) {
+            StringBuilder ops = new StringBuilder("{\"operations\":[");
+            for (int j = 0; j < 50; j++) {
+                ops.append(j == 0 ? "" : ",").append("{\"put\":\"/bulk/k").append(k + j).append("\",\"value\":{\"i\":")
+                        .append(k + j).append("}}");
+            }
+            assertThat(cluster.client(0).post("/v1/txn/" + SHARD, ops + "]}").status()).isEqualTo(200);
+        }
+        // Single writes too, so the log passes the snapshot threshold (200 entries) and gets purged.
+        for (int k = 0; k < 260; k++) {
+            assertThat(cluster.client(k % 2).put("/v1/datastore/" + SHARD + "/single/k" + k, "{}").status())
+                    .isEqualTo(200);
+        }
+        cluster.start(node);
+        cluster.awaitReady(node, 90_000);
+        awaitConverged(SHARD);
+
+        cluster.kill(node);
+        cluster.wipe(node);
+        for (int k = 0; k < 260; k++) {
+            assertThat(cluster.client(k % 2).put("/v1/datastore/" + SHARD + "/after-wipe/k" + k, "{}").status())
+                    .isEqualTo(200);
+        }
+        cluster.start(node);
+        cluster.awaitReady(node, 90_000);
+        awaitConverged(SHARD);
+        assertThat(cluster.client(node).get("/v1/datastore/" + SHARD + "/bulk/k7?consistency=stale").status())
+                .isEqualTo(200);
+    }
+
+    @Test
+    @Order(6)
+    void withoutQuorumWritesFailWith503NamingTheShardAndResumeWhenANodeReturns() throws Exception {
+        cluster.kill(1);
+        cluster.kill(2);
+        long start = System.nanoTime();
+        RestClient.Response r = cluster.client(0).put("/v1/datastore/" + SHARD + "/q/k1", "{}");
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        assertThat(r.status()).isEqualTo(503);
+        assertThat(r.error()).contains(SHARD);
+        assertThat(tookMs).as("bounded by request-timeout (3 s) plus slack").isLessThan(10_000);
+        cluster.start(1);
+        cluster.awaitReady(1, 90_000);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+                assertThat(cluster.client(0).put("/v1/datastore/" + SHARD + "/q/k2", "{}").status()).isEqualTo(200));
+    }
+}
