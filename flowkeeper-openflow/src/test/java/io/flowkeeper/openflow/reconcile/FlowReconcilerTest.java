@@ -52,6 +52,17 @@ class FlowReconcilerTest {
     }
 
     @Test
+    void aForeignFlowInADesiredFlowsSlotIsTakenOverButOtherForeignFlowsStay() {
+        Flow wanted = f("table=0,priority=1,cookie=0xf100000000000001,in_port=1,actions=output:2");
+        Flow squatter = f("table=0,priority=1,cookie=0x5,in_port=1,actions=drop"); // same table, priority, match
+        Flow bystander = f("table=0,priority=1,cookie=0x5,in_port=2,actions=drop");
+        ReconcilePlan plan = reconciler.diff(List.of(wanted), List.of(squatter, bystander));
+        assertThat(plan.replace()).containsExactly(wanted); // the desired state owns its slot
+        assertThat(plan.delete()).isEmpty();
+        assertThat(plan.add()).isEmpty();
+    }
+
+    @Test
     void twoDesiredFlowsWithOneIdentityAreRefused() {
         Flow a = f("table=0,priority=1,in_port=1,actions=output:2");
         Flow b = f("table=0,priority=1,in_port=1,actions=output:3");
