@@ -24,7 +24,8 @@ public final class DemoCommand implements Callable<Integer> {
         return List.of(
                 new TestbedDemoStage(),
                 new AgentDemoStage(),
-                new ReconcileDemoStage());
+                new ReconcileDemoStage(),
+                new ClusterDemoStage());
     }
 
     @Option(names = "--list", description = "List the stages and exit.")

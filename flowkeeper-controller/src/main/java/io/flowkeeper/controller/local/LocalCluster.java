@@ -135,7 +135,7 @@ public final class LocalCluster implements AutoCloseable {
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-Xss512k",
-                "-cp", System.getProperty("java.class.path"), ControllerMain.class.getName(),
+                "-cp", classPath(), ControllerMain.class.getName(),
                 "--config", configFile(i).toString());
         Files.writeString(logFile(i), "", StandardCharsets.UTF_8);
         processes[i] = new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -146,6 +146,32 @@ public final class LocalCluster implements AutoCloseable {
         for (int i = 0; i < size; i++) {
             start(i);
         }
+    }
+
+    /**
+     * This JVM's class path, for the children. Under surefire it can be one manifest-only booter jar whose
+     * Class-Path attribute lists the real entries: expand it, since a child started with that jar alone would not
+     * find its main class' dependencies in every layout.
+     */
+    static String classPath() {
+        String cp = System.getProperty("java.class.path");
+        String[] entries = cp.split(java.io.File.pathSeparator);
+        if (entries.length == 1 && entries[0].endsWith(".jar")) {
+            try (java.util.jar.JarFile jar = new java.util.jar.JarFile(entries[0])) {
+                var manifest = jar.getManifest();
+                String listed = manifest == null ? null : manifest.getMainAttributes().getValue("Class-Path");
+                if (listed != null) {
+                    List<String> paths = new ArrayList<>();
+                    for (String url : listed.trim().split("\\s+")) {
+                        paths.add(Path.of(java.net.URI.create(url)).toString());
+                    }
+                    return String.join(java.io.File.pathSeparator, paths);
+                }
+            } catch (IOException | IllegalArgumentException e) {
+                return cp;
+            }
+        }
+        return cp;
     }
 
     /** Waits until node i printed its ready line (every shard has a leader and REST is up). */
