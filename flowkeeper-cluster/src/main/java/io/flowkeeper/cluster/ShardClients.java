@@ -81,7 +81,10 @@ public final class ShardClients implements AutoCloseable {
         return Codec.decodeResult(reply.getMessage().getContent(), txn);
     }
 
-    /** Pipelined commit: many may be in flight on one client; each completes when committed. */
+    /**
+     * Pipelined commit: many may be in flight on one client; each completes when committed. A failure does not
+     * replace the client here (that would fail every other request in flight); the blocking path does that.
+     */
     public CompletableFuture<CommitResult> commitAsync(String shard, Transaction txn) {
         Message message = Codec.encodeTransaction(txn);
         RaftClient c = client(shard);
@@ -89,11 +92,7 @@ public final class ShardClients implements AutoCloseable {
                 .orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS)
                 .handle((r, error) -> {
                     if (error != null || !r.isSuccess()) {
-                        Throwable cause = error != null ? error : r.getException();
-                        if (!notAppended(cause)) {
-                            discardClient(shard, c);
-                        }
-                        throw unavailable(shard, cause);
+                        throw unavailable(shard, error != null ? error : r.getException());
                     }
                     return Codec.decodeResult(r.getMessage().getContent(), txn);
                 });
@@ -196,9 +195,11 @@ public final class ShardClients implements AutoCloseable {
         }
         return clients.computeIfAbsent(shard, s -> {
             RaftProperties p = new RaftProperties();
-            // One attempt waits this long for its server before the retry policy tries the next server.
+            // One attempt waits this long for its server before the retry policy tries the next server. Shorter
+            // attempts fail deep pipelines on a loaded 2-core machine (each timeout resets the stream and fails
+            // every request on it), so an attempt may take half the caller's budget.
             RaftClientConfigKeys.Rpc.setRequestTimeout(p,
-                    TimeDuration.valueOf(Math.max(1000, requestTimeout.toMillis() / 3), TimeUnit.MILLISECONDS));
+                    TimeDuration.valueOf(Math.max(1000, requestTimeout.toMillis() / 2), TimeUnit.MILLISECONDS));
             RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 1024);
             return RaftClient.newBuilder()
                     .setProperties(p)

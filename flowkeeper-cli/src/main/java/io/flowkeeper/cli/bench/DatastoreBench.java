@@ -50,13 +50,14 @@ public final class DatastoreBench implements Callable<Integer> {
             progress("starting 3 controller JVMs in " + cluster.dir());
             cluster.startAll();
             cluster.awaitAllReady(120_000);
-            try (ShardClients clients = ShardClients.forCluster(cluster.raftPeers(), Duration.ofSeconds(5))) {
-                pipelined(clients, 500, value, "/warmup/"); // JIT and connections
+            awaitBalanced(cluster);
+            try (ShardClients clients = ShardClients.forCluster(cluster.raftPeers(), Duration.ofSeconds(10))) {
+                pipelined(clients, 1_000, value, "/warmup/", null, 8); // JIT and connections, gently
 
                 progress("pipelined single-key writes: " + writes);
                 List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
                 long t0 = System.nanoTime();
-                pipelined(clients, writes, value, "/single/", latencies);
+                pipelined(clients, writes, value, "/single/", latencies, 128);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 double rate = writes / seconds;
                 report.row("pipelined writes (128 in flight)", round(rate), "writes/s", ">= 1500", rate >= 1500);
@@ -130,13 +131,9 @@ public final class DatastoreBench implements Callable<Integer> {
         return Math.round(v * 10) / 10.0;
     }
 
-    private static void pipelined(ShardClients clients, int n, String value, String prefix) throws InterruptedException {
-        pipelined(clients, n, value, prefix, null);
-    }
-
-    private static void pipelined(ShardClients clients, int n, String value, String prefix, List<Double> latencies)
-            throws InterruptedException {
-        Semaphore window = new Semaphore(128);
+    private static void pipelined(ShardClients clients, int n, String value, String prefix, List<Double> latencies,
+                                  int depth) throws InterruptedException {
+        Semaphore window = new Semaphore(depth);
         AtomicLong failures = new AtomicLong();
         for (int i = 0; i < n; i++) {
             window.acquire();
@@ -150,7 +147,7 @@ public final class DatastoreBench implements Callable<Integer> {
                 window.release();
             });
         }
-        window.acquire(128);
+        window.acquire(depth);
         if (failures.get() > 0) {
             throw new IllegalStateException(failures.get() + " of " + n + " writes failed");
         }
@@ -224,6 +221,22 @@ public final class DatastoreBench implements Callable<Integer> {
         }
         catchUps.add((System.nanoTime() - start) / 1e9);
         cluster.awaitReady(victim, 60_000);
+    }
+
+    /** Start-up elections put leaders anywhere; the balancer then moves them. Measure after it settled. */
+    private static void awaitBalanced(LocalCluster cluster) throws Exception {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (System.currentTimeMillis() < deadline) {
+            List<String> leaders = new ArrayList<>();
+            for (JsonNode s : cluster.client(0).get("/v1/cluster").body().path("shards")) {
+                leaders.add(s.path("leader").asText(""));
+            }
+            if (leaders.equals(List.of("n1", "n2", "n3", "n1"))) {
+                return;
+            }
+            Thread.sleep(250);
+        }
+        throw new IllegalStateException("shard leaders did not settle on their preferred nodes within 60 s");
     }
 
     private static String leader(LocalCluster cluster) throws Exception {
