@@ -4,7 +4,7 @@ import io.flowkeeper.controller.ControllerMain;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Unmatched;
 
 /**
  * {@code flowkeeper controller}: runs one cluster node until SIGTERM. The flags are the controller's own (see
@@ -17,8 +17,9 @@ import picocli.CommandLine.Parameters;
             "       --openflow-address HOST:PORT --data-dir DIR --token TOKEN (repeat) --request-timeout 5s",
             "Prints one line per shard when it is ready. Exit code 2: bad configuration."})
 public final class ControllerCommand implements Callable<Integer> {
-    @Parameters(arity = "0..*", paramLabel = "FLAGS", description = "Controller flags, see above.")
-    List<String> flags = List.of();
+    /** Every argument, unparsed: the controller parses its own flags (picocli would reject them as unknown). */
+    @Unmatched
+    List<String> flags = new java.util.ArrayList<>();
 
     @Override
     public Integer call() {

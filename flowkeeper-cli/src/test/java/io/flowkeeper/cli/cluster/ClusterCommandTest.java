@@ -73,6 +73,14 @@ class ClusterCommandTest {
     }
 
     @Test
+    void theControllerCommandPassesItsFlagsThroughAndRejectsBadOnesWithExit2() {
+        assertThat(Main.run("controller", "--bogus", "x")).isEqualTo(2);
+        assertThat(err.toString()).contains("unknown flag --bogus");
+        assertThat(Main.run("controller", "--node-id", "a", "--data-dir", "/tmp/x")).isEqualTo(2);
+        assertThat(err.toString()).contains("peers is required");
+    }
+
+    @Test
     void badInputAndFailuresAreOneLineWithAnExitCode() {
         String url = cluster.restUrl(0);
         assertThat(Main.run("cluster", "status", "--url", url, "--token", "wrong-token")).isEqualTo(1);
