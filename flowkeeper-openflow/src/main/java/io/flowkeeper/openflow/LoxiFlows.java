@@ -15,18 +15,8 @@ import java.util.Set;
 import org.projectfloodlight.openflow.protocol.OFFactory;
 import org.projectfloodlight.openflow.protocol.OFFlowMod;
 import org.projectfloodlight.openflow.protocol.OFFlowModFlags;
-import org.projectfloodlight.openflow.protocol.OFFlowStatsEntry;
 import org.projectfloodlight.openflow.protocol.action.OFAction;
-import org.projectfloodlight.openflow.protocol.action.OFActionDecNwTtl;
-import org.projectfloodlight.openflow.protocol.action.OFActionGroup;
-import org.projectfloodlight.openflow.protocol.action.OFActionOutput;
-import org.projectfloodlight.openflow.protocol.action.OFActionPopVlan;
-import org.projectfloodlight.openflow.protocol.action.OFActionPushVlan;
-import org.projectfloodlight.openflow.protocol.action.OFActionSetField;
 import org.projectfloodlight.openflow.protocol.instruction.OFInstruction;
-import org.projectfloodlight.openflow.protocol.instruction.OFInstructionApplyActions;
-import org.projectfloodlight.openflow.protocol.instruction.OFInstructionGotoTable;
-import org.projectfloodlight.openflow.protocol.instruction.OFInstructionWriteMetadata;
 import org.projectfloodlight.openflow.protocol.oxm.OFOxm;
 import org.projectfloodlight.openflow.types.ArpOpcode;
 import org.projectfloodlight.openflow.types.EthType;
@@ -35,7 +25,6 @@ import org.projectfloodlight.openflow.types.ICMPv4Type;
 import org.projectfloodlight.openflow.types.IPv4Address;
 import org.projectfloodlight.openflow.types.IpProtocol;
 import org.projectfloodlight.openflow.types.MacAddress;
-import org.projectfloodlight.openflow.types.Masked;
 import org.projectfloodlight.openflow.types.OFBufferId;
 import org.projectfloodlight.openflow.types.OFGroup;
 import org.projectfloodlight.openflow.types.OFMetadata;
@@ -47,8 +36,9 @@ import org.projectfloodlight.openflow.types.TransportPort;
 import org.projectfloodlight.openflow.types.U64;
 
 /**
- * The one translation between the neutral {@link Flow} model and Loxi. Nothing outside this module sees a Loxi
- * type; nothing here decides what a flow should be.
+ * The one translation from the neutral {@link Flow} model to Loxi messages. Nothing outside this module sees a
+ * Loxi type; nothing here decides what a flow should be. The way back (dumps, snapshots) is read straight from the
+ * wire by {@code local.WireFlows}, which is faster than Loxi's object tree.
  */
 final class LoxiFlows {
     private LoxiFlows() {
@@ -96,21 +86,6 @@ final class LoxiFlows {
                 case NO_PACKET_COUNTS -> OFFlowModFlags.NO_PKT_COUNTS;
                 case NO_BYTE_COUNTS -> OFFlowModFlags.NO_BYT_COUNTS;
             });
-        }
-        return out;
-    }
-
-    private static Set<FlowFlag> flags(Set<OFFlowModFlags> flags, boolean unused) {
-        Set<FlowFlag> out = EnumSet.noneOf(FlowFlag.class);
-        for (OFFlowModFlags flag : flags) {
-            switch (flag) {
-                case SEND_FLOW_REM -> out.add(FlowFlag.SEND_FLOW_REM);
-                case CHECK_OVERLAP -> out.add(FlowFlag.CHECK_OVERLAP);
-                case RESET_COUNTS -> out.add(FlowFlag.RESET_COUNTS);
-                case NO_PKT_COUNTS -> out.add(FlowFlag.NO_PACKET_COUNTS);
-                case NO_BYT_COUNTS -> out.add(FlowFlag.NO_BYTE_COUNTS);
-                default -> { }
-            }
         }
         return out;
     }
@@ -174,96 +149,6 @@ final class LoxiFlows {
         }
     }
 
-    static Match match(org.projectfloodlight.openflow.protocol.match.Match m) {
-        Match.Builder b = Match.builder();
-        if (m instanceof org.projectfloodlight.openflow.protocol.OFMatchV3 v3) {
-            // One pass over the OXM list: Loxi's per-field lookups scan the list each time, which a 200,000-flow
-            // dump pays for several times per flow.
-            for (OFOxm<?> oxm : v3.getOxmList()) {
-                MatchField ours = ourField(oxm.getMatchField());
-                if (ours == null) {
-                    throw new IllegalArgumentException("match field not supported by Flowkeeper: "
-                            + oxm.getMatchField().getName());
-                }
-                if (oxm.isMasked()) {
-                    b.masked(ours, value(ours, oxm.getValue()), value(ours, oxm.getMask()));
-                } else {
-                    b.exact(ours, value(ours, oxm.getValue()));
-                }
-            }
-            return b.build();
-        }
-        for (org.projectfloodlight.openflow.protocol.match.MatchField<?> field : m.getMatchFields()) {
-            MatchField ours = ourField(field);
-            if (ours == null) {
-                throw new IllegalArgumentException("match field not supported by Flowkeeper: " + field.getName());
-            }
-            if (m.isExact(field)) {
-                b.exact(ours, value(ours, m.get(field)));
-            } else {
-                @SuppressWarnings({"unchecked", "rawtypes"})
-                Masked<?> masked = m.getMasked((org.projectfloodlight.openflow.protocol.match.MatchField) field);
-                b.masked(ours, value(ours, masked.getValue()), value(ours, masked.getMask()));
-            }
-        }
-        return b.build();
-    }
-
-    private static MatchField ourField(org.projectfloodlight.openflow.protocol.match.MatchField<?> field) {
-        return switch (field.id) {
-            case IN_PORT -> MatchField.IN_PORT;
-            case METADATA -> MatchField.METADATA;
-            case ETH_SRC -> MatchField.ETH_SRC;
-            case ETH_DST -> MatchField.ETH_DST;
-            case ETH_TYPE -> MatchField.ETH_TYPE;
-            case VLAN_VID -> MatchField.VLAN_VID;
-            case IP_PROTO -> MatchField.IP_PROTO;
-            case IPV4_SRC -> MatchField.IPV4_SRC;
-            case IPV4_DST -> MatchField.IPV4_DST;
-            case TCP_SRC -> MatchField.TCP_SRC;
-            case TCP_DST -> MatchField.TCP_DST;
-            case UDP_SRC -> MatchField.UDP_SRC;
-            case UDP_DST -> MatchField.UDP_DST;
-            case ICMPV4_TYPE -> MatchField.ICMPV4_TYPE;
-            case ICMPV4_CODE -> MatchField.ICMPV4_CODE;
-            case ARP_OP -> MatchField.ARP_OP;
-            case ARP_SPA -> MatchField.ARP_SPA;
-            case ARP_TPA -> MatchField.ARP_TPA;
-            case TUNNEL_ID -> MatchField.TUNNEL_ID;
-            default -> null;
-        };
-    }
-
-    /** A Loxi value as the unsigned number the neutral model holds. */
-    private static long value(MatchField field, Object v) {
-        if (v instanceof OFPort p) {
-            return Integer.toUnsignedLong(p.getPortNumber());
-        } else if (v instanceof OFMetadata md) {
-            return md.getValue().getValue();
-        } else if (v instanceof MacAddress mac) {
-            return mac.getLong();
-        } else if (v instanceof EthType t) {
-            return t.getValue();
-        } else if (v instanceof OFVlanVidMatch vid) {
-            return Short.toUnsignedLong(vid.getRawVid());
-        } else if (v instanceof IpProtocol p) {
-            return p.getIpProtocolNumber();
-        } else if (v instanceof IPv4Address ip) {
-            return Integer.toUnsignedLong(ip.getInt());
-        } else if (v instanceof TransportPort tp) {
-            return tp.getPort();
-        } else if (v instanceof ICMPv4Type t) {
-            return t.getType();
-        } else if (v instanceof ICMPv4Code c) {
-            return c.getCode();
-        } else if (v instanceof ArpOpcode op) {
-            return op.getOpcode();
-        } else if (v instanceof U64 u) {
-            return u.getValue();
-        }
-        throw new IllegalArgumentException("value of " + field + " not supported: " + v);
-    }
-
     // ---- instructions and actions -------------------------------------------------------------------------
 
     static List<OFInstruction> instructions(OFFactory f, Instructions ins) {
@@ -319,56 +204,5 @@ final class LoxiFlows {
             case TUNNEL_ID -> f.oxms().tunnelId(U64.of(v));
             default -> throw new IllegalArgumentException(field.ofctlName() + " cannot be set");
         };
-    }
-
-    static Instructions instructions(List<OFInstruction> ins) {
-        List<Action> actions = new ArrayList<>();
-        Long metadata = null;
-        long mask = -1L;
-        Integer gotoTable = null;
-        for (OFInstruction i : ins) {
-            if (i instanceof OFInstructionApplyActions apply) {
-                for (OFAction a : apply.getActions()) {
-                    actions.add(action(a));
-                }
-            } else if (i instanceof OFInstructionWriteMetadata wm) {
-                metadata = wm.getMetadata().getValue();
-                mask = wm.getMetadataMask().getValue();
-            } else if (i instanceof OFInstructionGotoTable g) {
-                gotoTable = (int) g.getTableId().getValue();
-            } else {
-                throw new IllegalArgumentException("instruction not supported by Flowkeeper: " + i.getType());
-            }
-        }
-        return new Instructions(actions, metadata, mask, gotoTable);
-    }
-
-    private static Action action(OFAction a) {
-        if (a instanceof OFActionOutput o) {
-            return new Action.Output(Integer.toUnsignedLong(o.getPort().getPortNumber()), o.getMaxLen());
-        } else if (a instanceof OFActionSetField s) {
-            OFOxm<?> oxm = s.getField();
-            MatchField field = ourField(oxm.getMatchField());
-            if (field == null) {
-                throw new IllegalArgumentException("set_field of " + oxm.getMatchField().getName() + " not supported");
-            }
-            return new Action.SetField(field, value(field, oxm.getValue()));
-        } else if (a instanceof OFActionDecNwTtl) {
-            return new Action.DecTtl();
-        } else if (a instanceof OFActionPushVlan p) {
-            return new Action.PushVlan(p.getEthertype().getValue());
-        } else if (a instanceof OFActionPopVlan) {
-            return new Action.PopVlan();
-        } else if (a instanceof OFActionGroup g) {
-            return new Action.Group(Integer.toUnsignedLong(g.getGroup().getGroupNumber()));
-        }
-        throw new IllegalArgumentException("action not supported by Flowkeeper: " + a.getType());
-    }
-
-    /** A flow statistics entry (from a dump) as a neutral flow. */
-    static Flow flow(OFFlowStatsEntry e) {
-        return new Flow(e.getTableId().getValue(), e.getPriority(), match(e.getMatch()),
-                instructions(e.getInstructions()), e.getCookie().getValue(), e.getIdleTimeout(), e.getHardTimeout(),
-                flags(e.getFlags(), true));
     }
 }
