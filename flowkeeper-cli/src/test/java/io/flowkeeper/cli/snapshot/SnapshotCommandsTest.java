@@ -8,20 +8,19 @@ import io.flowkeeper.agent.AgentListener;
 import io.flowkeeper.agent.AgentStatus;
 import io.flowkeeper.agent.HostAgent;
 import io.flowkeeper.agent.snapshot.SnapshotInspector;
+import io.flowkeeper.cli.ConsoleCapture;
 import io.flowkeeper.cli.Main;
 import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.TestBed;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** inspect, verify and restore on a snapshot the agent wrote from a real bridge. */
@@ -29,16 +28,13 @@ class SnapshotCommandsTest {
     @TempDir
     Path snapshots;
 
-    private static String run(int expectedExit, String... args) {
-        PrintStream saved = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            assertThat(Main.run(args)).as(String.join(" ", args)).isEqualTo(expectedExit);
-        } finally {
-            System.setOut(saved);
-        }
-        return out.toString(StandardCharsets.UTF_8);
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
+
+    private String run(int expectedExit, String... args) {
+        console.reset();
+        assertThat(Main.run(args)).as(String.join(" ", args) + ": " + console.err()).isEqualTo(expectedExit);
+        return console.out();
     }
 
     @Test
