@@ -101,8 +101,12 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         this.server = RaftServer.newBuilder()
                 .setServerId(selfId)
                 .setProperties(serverProperties())
-                .setStateMachineRegistry(gid -> new ShardStateMachine(
-                        shardByGroup.getOrDefault(gid, gid.toString()), config.watchHistory()))
+                .setStateMachineRegistry(gid -> {
+                    String shard = shardByGroup.getOrDefault(gid, gid.toString());
+                    return new ShardStateMachine(shard, config.watchHistory(), catalog.shards().stream()
+                            .anyMatch(s -> s.name().equals(shard) && s.kind() == ShardCatalog.Kind.OWNERSHIP)
+                            ? new OwnershipCommands() : ShardCommands.NONE);
+                })
                 .build();
         this.clients = new ShardClients(groupIds, config.peers(), config.requestTimeout());
         this.balancer = new LeaderBalancer(this);
@@ -292,6 +296,25 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         Message message = Codec.encodeTransaction(txn);
         RaftClientReply reply = clients.await(shard, c -> c.async().send(message));
         return Codec.decodeResult(reply.getMessage().getContent(), txn);
+    }
+
+    /** Commits a command for the shard's own logic (see {@link ShardCommands}); returns the committed result. */
+    CommitResult command(String shard, String command, com.fasterxml.jackson.databind.node.ObjectNode args) {
+        checkShard(shard);
+        Message message = Codec.encodeCommand(command, args);
+        RaftClientReply reply = clients.await(shard, c -> c.async().send(message));
+        return Codec.decodeResult(reply.getMessage().getContent(), new Transaction(List.of(), List.of()));
+    }
+
+    /** Whether this node leads the shard right now (leadership can move the next instant). */
+    public boolean isLocalLeader(String shard) {
+        checkShard(shard);
+        try {
+            var div = server.getDivision(groupIds.get(shard));
+            return div.getInfo().isLeader() && div.getInfo().isLeaderReady();
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Pipelined commit: returns at once; the future completes when committed (or fails as {@link #commit} would). */

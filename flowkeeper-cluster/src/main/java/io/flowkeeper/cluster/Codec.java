@@ -41,8 +41,20 @@ final class Codec {
         return bytes(root);
     }
 
+    /** A command for the shard's {@link ShardCommands}: its name and arguments, planned on every replica. */
+    static Message encodeCommand(String command, ObjectNode args) {
+        return bytes(JSON.createObjectNode().put("cmd", command).set("args", args));
+    }
+
     static Transaction decodeTransaction(ByteString bytes) {
-        JsonNode root = parse(bytes);
+        return decodeTransaction(parse(bytes));
+    }
+
+    /** A log entry's transaction, or {@code null} when it is a command (see {@link #encodeCommand}). */
+    static Transaction decodeTransaction(JsonNode root) {
+        if (root.has("cmd")) {
+            return null;
+        }
         List<Precondition> pre = new ArrayList<>();
         for (JsonNode p : root.path("pre")) {
             pre.add(new Precondition(p.get("p").asText(), Precondition.Kind.valueOf(p.get("k").asText()),
@@ -84,6 +96,14 @@ final class Codec {
     static Message bytes(JsonNode node) {
         try {
             return Message.valueOf(ByteString.copyFrom(JSON.writeValueAsBytes(node)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static JsonNode parse(String json) {
+        try {
+            return JSON.readTree(json);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

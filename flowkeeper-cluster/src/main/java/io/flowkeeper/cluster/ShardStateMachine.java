@@ -72,6 +72,7 @@ public final class ShardStateMachine extends BaseStateMachine {
 
     private final String shard;
     private final int historyLimit;
+    private final ShardCommands commands;
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
 
     private NavigableMap<String, VersionedValue> data = new TreeMap<>();
@@ -82,8 +83,13 @@ public final class ShardStateMachine extends BaseStateMachine {
     private final List<ShardWatch> watches = new CopyOnWriteArrayList<>();
 
     public ShardStateMachine(String shard, int historyLimit) {
+        this(shard, historyLimit, ShardCommands.NONE);
+    }
+
+    ShardStateMachine(String shard, int historyLimit, ShardCommands commands) {
         this.shard = shard;
         this.historyLimit = historyLimit;
+        this.commands = commands;
     }
 
     public String shard() {
@@ -206,9 +212,11 @@ public final class ShardStateMachine extends BaseStateMachine {
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
+        JsonNode root;
         Transaction txn;
         try {
-            txn = Codec.decodeTransaction(entry.getStateMachineLogEntry().getLogData());
+            root = Codec.parse(entry.getStateMachineLogEntry().getLogData());
+            txn = Codec.decodeTransaction(root);
         } catch (RuntimeException e) {
             // Cannot happen for entries written by our own client; never let one bad entry stop the replica.
             LOG.error("{}: undecodable log entry {}", shard, entry.getIndex(), e);
@@ -217,6 +225,15 @@ public final class ShardStateMachine extends BaseStateMachine {
         }
         Message reply;
         synchronized (this) {
+            if (txn == null) {
+                try {
+                    // Planned against the state right here, under the monitor: every replica plans the same changes.
+                    txn = commands.plan(root.get("cmd").asText(), root.path("args"), commandState);
+                } catch (RuntimeException e) {
+                    LOG.warn("{}: command at log index {} refused: {}", shard, entry.getIndex(), e.getMessage());
+                    txn = new Transaction(List.of(), List.of());
+                }
+            }
             reply = apply(txn);
             updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
         }
@@ -304,6 +321,18 @@ public final class ShardStateMachine extends BaseStateMachine {
         });
         return filtered;
     }
+
+    private final ShardCommands.State commandState = new ShardCommands.State() {
+        @Override
+        public VersionedValue get(String path) {
+            return data.get(path);
+        }
+
+        @Override
+        public List<VersionedValue> list(DataPath prefix) {
+            return new ArrayList<>(subMap(prefix).values());
+        }
+    };
 
     // ---- reads (local replica) ----
 

@@ -1,0 +1,253 @@
+package io.flowkeeper.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowkeeper.api.ownership.EntityOwnership;
+import io.flowkeeper.api.ownership.NodeLease;
+import io.flowkeeper.api.ownership.OwnershipService;
+import io.flowkeeper.api.store.DataPath;
+import io.flowkeeper.api.store.Transaction;
+import io.flowkeeper.api.store.VersionedValue;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The ownership shard's rules, applied identically on every replica:
+ * <ul>
+ *   <li>an entity keeps its owner while the owner is a live candidate (no flapping);</li>
+ *   <li>otherwise the live candidate owning the fewest entities gets it, ties broken by a hash of entity and node
+ *       so switches spread over nodes;</li>
+ *   <li>a newly registered candidate takes the entity over when the owner has two or more entities more than it,
+ *       which balances switches that connected to one node first;</li>
+ *   <li>every owner change bumps the entity's generation; entity documents are never deleted, so the generation
+ *       only grows;</li>
+ *   <li>a lease renewal with a new incarnation drops the node's old candidacies; an expiry applies only if no
+ *       renewal committed since the leader judged it.</li>
+ * </ul>
+ */
+final class OwnershipCommands implements ShardCommands {
+    static final String RENEW = "renew";
+    static final String EXPIRE = "expire";
+    static final String REGISTER = "register";
+    static final String UNREGISTER = "unregister";
+
+    @Override
+    public Transaction plan(String command, JsonNode args, State state) {
+        Plan plan = new Plan(state);
+        switch (command) {
+            case RENEW -> plan.renew(text(args, "node"), text(args, "incarnation"), args.path("rpc").asText(""));
+            case EXPIRE -> plan.expire(text(args, "node"), args.path("renewals").asLong());
+            case REGISTER -> plan.register(text(args, "entity"), text(args, "node"));
+            case UNREGISTER -> plan.unregister(text(args, "entity"), text(args, "node"));
+            default -> throw new IllegalArgumentException("unknown ownership command '" + command + "'");
+        }
+        return plan.transaction();
+    }
+
+    private static String text(JsonNode args, String field) {
+        String value = args.path(field).asText("");
+        if (value.isEmpty()) {
+            throw new IllegalArgumentException("ownership command without " + field);
+        }
+        if (DataPath.of("/" + value).segments().size() != 1) {
+            throw new IllegalArgumentException("invalid path segment '" + value + "' for " + field);
+        }
+        return value;
+    }
+
+    static String entityPath(String entity) {
+        return OwnershipService.ENTITIES + "/" + entity;
+    }
+
+    static String nodePath(String node) {
+        return OwnershipService.NODES + "/" + node;
+    }
+
+    static EntityOwnership entity(VersionedValue v) {
+        JsonNode n = Codec.parse(v.json());
+        List<String> candidates = new ArrayList<>();
+        n.path("candidates").forEach(c -> candidates.add(c.asText()));
+        return new EntityOwnership(n.path("entity").asText(), n.path("owner").isTextual() ? n.get("owner").asText() : null,
+                n.path("generation").asLong(), candidates);
+    }
+
+    static NodeLease lease(VersionedValue v) {
+        JsonNode n = Codec.parse(v.json());
+        return new NodeLease(n.path("node").asText(), n.path("incarnation").asText(), n.path("alive").asBoolean(),
+                n.path("renewals").asLong(), n.path("rpc").asText(""));
+    }
+
+    static String json(EntityOwnership e) {
+        ObjectNode o = Codec.JSON.createObjectNode().put("entity", e.entity());
+        if (e.owner() == null) {
+            o.putNull("owner");
+        } else {
+            o.put("owner", e.owner());
+        }
+        o.put("generation", e.generation());
+        e.candidates().forEach(o.putArray("candidates")::add);
+        return write(o);
+    }
+
+    static String json(NodeLease l) {
+        return write(Codec.JSON.createObjectNode().put("node", l.node()).put("incarnation", l.incarnation())
+                .put("alive", l.alive()).put("renewals", l.renewals()).put("rpc", l.rpcAddress()));
+    }
+
+    private static String write(ObjectNode o) {
+        try {
+            return Codec.JSON.writeValueAsString(o);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** One command's changes, computed against the state plus the changes planned so far. */
+    private static final class Plan {
+        private final State state;
+        private final Map<String, EntityOwnership> entities = new LinkedHashMap<>();
+        private final Map<String, NodeLease> leases = new LinkedHashMap<>();
+        private final Map<String, EntityOwnership> changedEntities = new LinkedHashMap<>();
+        private final Map<String, NodeLease> changedLeases = new LinkedHashMap<>();
+
+        Plan(State state) {
+            this.state = state;
+            // Small: one document per switch and per node. Loaded whole so load counts are exact.
+            for (VersionedValue v : state.list(DataPath.of(OwnershipService.ENTITIES))) {
+                EntityOwnership e = entity(v);
+                entities.put(e.entity(), e);
+            }
+            for (VersionedValue v : state.list(DataPath.of(OwnershipService.NODES))) {
+                NodeLease l = lease(v);
+                leases.put(l.node(), l);
+            }
+        }
+
+        void renew(String node, String incarnation, String rpc) {
+            NodeLease old = leases.get(node);
+            boolean restarted = old != null && !old.incarnation().equals(incarnation);
+            long renewals = old == null || restarted ? 1 : old.renewals() + 1;
+            boolean wasAlive = old != null && old.alive() && !restarted;
+            setLease(new NodeLease(node, incarnation, true, renewals, rpc));
+            if (restarted) {
+                // The old process' sessions are gone: so are its candidacies. It registers again as it reconnects.
+                for (EntityOwnership e : List.copyOf(entities.values())) {
+                    if (e.candidates().contains(node)) {
+                        TreeSet<String> c = new TreeSet<>(e.candidates());
+                        c.remove(node);
+                        settle(new EntityOwnership(e.entity(), e.owner(), e.generation(), List.copyOf(c)));
+                    }
+                }
+            } else if (!wasAlive) {
+                // Back from an expiry: entities left without an owner may have it now.
+                for (EntityOwnership e : List.copyOf(entities.values())) {
+                    if (e.owner() == null && e.candidates().contains(node)) {
+                        settle(e);
+                    }
+                }
+            }
+        }
+
+        void expire(String node, long renewals) {
+            NodeLease old = leases.get(node);
+            if (old == null || !old.alive() || old.renewals() != renewals) {
+                return; // renewed since the leader judged it, or already dead
+            }
+            setLease(new NodeLease(node, old.incarnation(), false, old.renewals(), old.rpcAddress()));
+            for (EntityOwnership e : List.copyOf(entities.values())) {
+                if (node.equals(e.owner())) {
+                    settle(e);
+                }
+            }
+        }
+
+        void register(String entity, String node) {
+            EntityOwnership e = entities.get(entity);
+            TreeSet<String> c = new TreeSet<>(e == null ? List.of() : e.candidates());
+            if (!c.add(node) && e.owner() != null) {
+                return; // already a candidate, and the entity has an owner: nothing to do
+            }
+            EntityOwnership next = e == null
+                    ? new EntityOwnership(entity, null, 0, List.copyOf(c))
+                    : new EntityOwnership(entity, e.owner(), e.generation(), List.copyOf(c));
+            if (next.owner() != null && alive(next.owner()) && alive(node)
+                    && load(next.owner()) >= load(node) + 2) {
+                next = withOwner(next, node);
+            }
+            settle(next);
+        }
+
+        void unregister(String entity, String node) {
+            EntityOwnership e = entities.get(entity);
+            if (e == null || !e.candidates().contains(node)) {
+                return;
+            }
+            TreeSet<String> c = new TreeSet<>(e.candidates());
+            c.remove(node);
+            settle(new EntityOwnership(entity, e.owner(), e.generation(), List.copyOf(c)));
+        }
+
+        /** Keeps a live candidate owner; otherwise picks one (or none). Records the entity if it changed. */
+        private void settle(EntityOwnership e) {
+            EntityOwnership next = e;
+            boolean ownerOk = e.owner() != null && e.candidates().contains(e.owner()) && alive(e.owner());
+            if (!ownerOk) {
+                String pick = e.candidates().stream().filter(this::alive)
+                        .min(Comparator.<String>comparingInt(this::load)
+                                .thenComparingInt(n -> spread(e.entity(), n))
+                                .thenComparing(Comparator.naturalOrder()))
+                        .orElse(null);
+                next = withOwner(e, pick);
+            }
+            EntityOwnership old = entities.get(e.entity());
+            if (!next.equals(old)) {
+                entities.put(next.entity(), next);
+                changedEntities.put(next.entity(), next);
+            }
+        }
+
+        private static EntityOwnership withOwner(EntityOwnership e, String owner) {
+            if (java.util.Objects.equals(e.owner(), owner)) {
+                return e;
+            }
+            return new EntityOwnership(e.entity(), owner, e.generation() + 1, e.candidates());
+        }
+
+        private static int spread(String entity, String node) {
+            return Integer.rotateLeft((entity + "/" + node).hashCode() * 0x9E3779B9, 7);
+        }
+
+        private boolean alive(String node) {
+            NodeLease l = leases.get(node);
+            return l != null && l.alive();
+        }
+
+        private int load(String node) {
+            int n = 0;
+            for (EntityOwnership e : entities.values()) {
+                if (node.equals(e.owner())) {
+                    n++;
+                }
+            }
+            return n;
+        }
+
+        private void setLease(NodeLease l) {
+            leases.put(l.node(), l);
+            changedLeases.put(l.node(), l);
+        }
+
+        Transaction transaction() {
+            Transaction.Builder b = Transaction.builder();
+            changedLeases.values().forEach(l -> b.put(nodePath(l.node()), json(l)));
+            changedEntities.values().forEach(e -> b.put(entityPath(e.entity()), json(e)));
+            return b.build();
+        }
+    }
+}
