@@ -109,6 +109,13 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
                 })
                 .build();
         this.clients = new ShardClients(groupIds, config.peers(), config.requestTimeout());
+        clients.setLeaderHint(shard -> {
+            try {
+                return server.getDivision(groupIds.get(shard)).getInfo().getLeaderId();
+            } catch (IOException | RuntimeException e) {
+                return null;
+            }
+        });
         this.balancer = new LeaderBalancer(this);
     }
 
@@ -302,7 +309,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     CommitResult command(String shard, String command, com.fasterxml.jackson.databind.node.ObjectNode args) {
         checkShard(shard);
         Message message = Codec.encodeCommand(command, args);
-        RaftClientReply reply = clients.await(shard, c -> c.async().send(message));
+        RaftClientReply reply = clients.awaitIdempotent(shard, c -> c.async().send(message));
         return Codec.decodeResult(reply.getMessage().getContent(), new Transaction(List.of(), List.of()));
     }
 

@@ -70,7 +70,11 @@ final class OwnershipCommands implements ShardCommands {
     }
 
     static EntityOwnership entity(VersionedValue v) {
-        JsonNode n = Codec.parse(v.json());
+        return entity(v.json());
+    }
+
+    static EntityOwnership entity(String json) {
+        JsonNode n = Codec.parse(json);
         List<String> candidates = new ArrayList<>();
         n.path("candidates").forEach(c -> candidates.add(c.asText()));
         return new EntityOwnership(n.path("entity").asText(), n.path("owner").isTextual() ? n.get("owner").asText() : null,

@@ -61,6 +61,11 @@ public final class ReplicatedOwnership implements OwnershipService {
                 .map(OwnershipCommands::lease).toList();
     }
 
+    /** An entity document as stored (and as watches deliver it). */
+    public static EntityOwnership parseEntity(String json) {
+        return OwnershipCommands.entity(json);
+    }
+
     private static ObjectNode args() {
         return Codec.JSON.createObjectNode();
     }

@@ -43,6 +43,8 @@ public final class ShardClients implements AutoCloseable {
     private final Duration requestTimeout;
     private final Map<String, RaftClient> clients = new ConcurrentHashMap<>();
     private volatile Map<String, String> members;
+    /** Who this process believes leads a shard (a node knows from its own replica); null when unknown. */
+    private volatile java.util.function.Function<String, org.apache.ratis.protocol.RaftPeerId> leaderHint = s -> null;
 
     /**
      * @param groupIds shard name to Raft group id
@@ -68,6 +70,14 @@ public final class ShardClients implements AutoCloseable {
         List<RaftClient> old = new ArrayList<>(clients.values());
         clients.clear();
         old.forEach(this::closeQuietly);
+    }
+
+    /**
+     * New clients start at the hinted leader instead of the first peer: otherwise, while that peer is frozen (or
+     * partitioned: no answer, not even a refusal), every new client waits out a whole attempt on it.
+     */
+    void setLeaderHint(java.util.function.Function<String, org.apache.ratis.protocol.RaftPeerId> hint) {
+        leaderHint = hint;
     }
 
     interface Call {
@@ -156,6 +166,43 @@ public final class ShardClients implements AutoCloseable {
         }
     }
 
+    /**
+     * For idempotent commands only (applying one twice changes nothing that matters): an attempt that gets no
+     * answer within a quarter of the request timeout is abandoned and sent again on a fresh client, which starts
+     * at the currently hinted leader. This is what lets a lease expiry go through quickly when the old leader is
+     * frozen rather than dead.
+     */
+    RaftClientReply awaitIdempotent(String shard, Call call) {
+        long deadline = System.nanoTime() + requestTimeout.toNanos();
+        long attempt = Math.max(TimeUnit.MILLISECONDS.toNanos(300), requestTimeout.toNanos() / 4);
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw unavailable(shard, null);
+            }
+            RaftClient c = client(shard);
+            try {
+                RaftClientReply reply = call.send(c).get(Math.min(left, attempt), TimeUnit.NANOSECONDS);
+                if (reply.isSuccess()) {
+                    return reply;
+                }
+                if (!notAppended(reply.getException())) {
+                    discardClient(shard, c);
+                    throw unavailable(shard, reply.getException());
+                }
+                sleepQuietly(50);
+            } catch (TimeoutException e) {
+                discardClient(shard, c);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw unavailable(shard, e);
+            } catch (ExecutionException e) {
+                discardClient(shard, c);
+                sleepQuietly(50);
+            }
+        }
+    }
+
     private void discardClient(String shard, RaftClient c) {
         if (clients.remove(shard, c)) {
             closeQuietly(c);
@@ -201,7 +248,12 @@ public final class ShardClients implements AutoCloseable {
             RaftClientConfigKeys.Rpc.setRequestTimeout(p,
                     TimeDuration.valueOf(Math.max(1000, requestTimeout.toMillis() / 2), TimeUnit.MILLISECONDS));
             RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 1024);
-            return RaftClient.newBuilder()
+            RaftClient.Builder builder = RaftClient.newBuilder();
+            org.apache.ratis.protocol.RaftPeerId hint = leaderHint.apply(s);
+            if (hint != null && members.containsKey(hint.toString())) {
+                builder.setLeaderId(hint);
+            }
+            return builder
                     .setProperties(p)
                     .setRaftGroup(RaftGroup.valueOf(gid, ClusterNode.peers(members)))
                     .setClientId(ClientId.randomId())

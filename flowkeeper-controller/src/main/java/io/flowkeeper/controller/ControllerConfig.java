@@ -38,17 +38,26 @@ import java.util.Set;
  * rebalance-settle: 3s             # a returning node must be caught up this long before it gets shards back
  * shards:                          # optional; default: network-config, inventory-config,
  *   - {name: network-config, kind: config, description: ...}   # inventory-operational, ownership
+ * lease-time: 1s                   # a node that has not renewed its lease for this long loses its switches; it
+ *                                  # stops writing to them itself after 60% of it (see Mastership)
+ * stats-interval: 2s               # how often a switch's master polls flow and port statistics
+ * node-token: secret-n             # token nodes use for calls forwarded to each other (default: first api-token);
+ *                                  # must be the same on every node
  * </pre>
  * The Raft address a node binds is its own entry in {@code peers}; nothing binds any address not configured here.
  */
-public record ControllerConfig(ClusterConfig cluster, String restAddress, String openflowAddress, List<String> apiTokens) {
+public record ControllerConfig(ClusterConfig cluster, String restAddress, String openflowAddress, List<String> apiTokens,
+                               Duration leaseTime, Duration statsInterval, String nodeToken) {
 
     public static final String DEFAULT_REST_ADDRESS = "127.0.0.1:8181";
     public static final String DEFAULT_OPENFLOW_ADDRESS = "0.0.0.0:6653";
 
     private static final Set<String> KEYS = Set.of("node-id", "peers", "rest-address", "openflow-address", "data-dir",
             "api-tokens", "request-timeout", "election-timeout-min", "election-timeout-max", "snapshot-threshold",
-            "watch-history", "max-value-bytes", "rebalance-interval", "rebalance-settle", "shards");
+            "watch-history", "max-value-bytes", "rebalance-interval", "rebalance-settle", "shards", "lease-time",
+            "stats-interval", "node-token");
+    public static final Duration DEFAULT_LEASE_TIME = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_STATS_INTERVAL = Duration.ofSeconds(2);
 
     public ControllerConfig {
         apiTokens = List.copyOf(apiTokens);
@@ -57,6 +66,18 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
         }
         checkAddress("rest-address", restAddress);
         checkAddress("openflow-address", openflowAddress);
+        if (leaseTime.toMillis() < 300) {
+            throw new IllegalArgumentException("lease-time: at least 300ms (renewals go through Raft), got "
+                    + leaseTime.toMillis() + "ms");
+        }
+        if (statsInterval.toMillis() < 100) {
+            throw new IllegalArgumentException("stats-interval: at least 100ms");
+        }
+        if (nodeToken == null) {
+            nodeToken = apiTokens.get(0);
+        } else if (nodeToken.length() < 8) {
+            throw new IllegalArgumentException("node-token: at least 8 characters");
+        }
     }
 
     private static void checkAddress(String key, String address) {
@@ -145,7 +166,9 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
                 duration(v, "rebalance-interval", ClusterConfig.DEFAULT_REBALANCE_INTERVAL),
                 duration(v, "rebalance-settle", ClusterConfig.DEFAULT_REBALANCE_SETTLE));
         return new ControllerConfig(cluster, text(v, "rest-address", DEFAULT_REST_ADDRESS),
-                text(v, "openflow-address", DEFAULT_OPENFLOW_ADDRESS), tokens);
+                text(v, "openflow-address", DEFAULT_OPENFLOW_ADDRESS), tokens,
+                duration(v, "lease-time", DEFAULT_LEASE_TIME), duration(v, "stats-interval", DEFAULT_STATS_INTERVAL),
+                text(v, "node-token", null));
     }
 
     private static String text(Map<String, Object> v, String key, String def) {

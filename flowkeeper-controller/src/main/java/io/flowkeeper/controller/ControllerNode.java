@@ -1,13 +1,19 @@
 package io.flowkeeper.controller;
 
 import io.flowkeeper.cluster.ClusterNode;
+import io.flowkeeper.cluster.ReplicatedOwnership;
+import io.flowkeeper.controller.mastership.LeaseKeeper;
+import io.flowkeeper.controller.mastership.Mastership;
+import io.flowkeeper.openflow.OpenFlowConfig;
+import io.flowkeeper.openflow.OpenFlowServer;
 import java.io.IOException;
 import java.io.PrintStream;
 
 /**
- * Wires one controller node: the cluster datastore (Ratis server + shard groups) and the REST API on top of it.
- * Start order: Raft first (so peers can elect), then wait for every shard, then REST (so a client never sees a node
- * that answers HTTP but has no datastore yet).
+ * Wires one controller node: the cluster datastore (Ratis server + shard groups), this node's lease and switch
+ * mastership, the OpenFlow server switches connect to, and the REST API. Start order: Raft first (so peers can
+ * elect), then wait for every shard, then the lease, then OpenFlow and REST (so neither a switch nor a client meets
+ * a node without a datastore).
  */
 public final class ControllerNode implements AutoCloseable {
     /** How long start-up waits for every shard to have a leader before giving up (a peer may still be booting). */
@@ -16,6 +22,10 @@ public final class ControllerNode implements AutoCloseable {
     private final ControllerConfig config;
     private final ClusterNode cluster;
     private RestServer rest;
+    private LeaseKeeper lease;
+    private Mastership mastership;
+    private OpenFlowServer openflow;
+    private int openflowPort;
 
     public ControllerNode(ControllerConfig config) throws IOException {
         this.config = config;
@@ -35,8 +45,26 @@ public final class ControllerNode implements AutoCloseable {
             throw new IOException("not every shard elected a leader within " + READY_TIMEOUT_MS / 1000
                     + " s: is a majority of the peers running?");
         }
-        rest = new RestServer(cluster, config.restAddress(), config.apiTokens());
+        ReplicatedOwnership ownership = new ReplicatedOwnership(cluster);
+        lease = new LeaseKeeper(cluster, ownership, cluster.nodeId(), config.restAddress(), config.leaseTime());
+        lease.start();
+        mastership = new Mastership(cluster.nodeId(), cluster, ownership, lease, config.statsInterval());
+        mastership.start();
+        rest = new RestServer(cluster, config.restAddress(), config.apiTokens(), config.nodeToken());
+        new SwitchRoutes(rest, cluster, ownership, mastership, config.nodeToken()).mountOn(rest);
         rest.start();
+        String of = config.openflowAddress();
+        int colon = of.lastIndexOf(':');
+        openflow = new OpenFlowServer(OpenFlowConfig.tcp(of.substring(0, colon),
+                Integer.parseInt(of.substring(colon + 1))), mastership);
+        try {
+            openflowPort = openflow.start();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while binding OpenFlow", e);
+        }
+        out.println("controller " + cluster.nodeId() + ": OpenFlow on " + of.substring(0, colon) + ":" + openflowPort
+                + ", lease " + config.leaseTime().toMillis() + " ms");
         out.println("controller " + cluster.nodeId() + " ready: REST http://" + config.restAddress()
                 + " (token required)");
         out.flush();
@@ -50,8 +78,22 @@ public final class ControllerNode implements AutoCloseable {
         return rest.port();
     }
 
+    public int openflowPort() {
+        return openflowPort;
+    }
+
     @Override
     public void close() throws IOException {
+        // Switches first: their connections drop at once, so OVS stops sending to a node that is going away.
+        if (openflow != null) {
+            openflow.close();
+        }
+        if (mastership != null) {
+            mastership.close();
+        }
+        if (lease != null) {
+            lease.close();
+        }
         if (rest != null) {
             rest.close();
         }

@@ -58,6 +58,8 @@ import org.slf4j.LoggerFactory;
  *                                                      "operations":[{"put":path,"value":json}|{"delete":path}]}
  * GET    /v1/shards/{shard}/digest                    this replica's state digest, revision, key count
  * </pre>
+ * Switch and ownership routes are mounted by {@link SwitchRoutes}. Routes under {@code /v1/internal/} are for calls
+ * one node forwards to another and accept only the node token, never an API token.
  * Errors are {@code {"error": "..."}}: 400 bad input, 401 no token, 403 wrong token, 404 unknown shard/path/route,
  * 409 failed precondition, 413 oversized body, 503 shard without quorum (after request-timeout).
  */
@@ -65,15 +67,23 @@ public final class RestServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RestServer.class);
     static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The routes of one first path segment after {@code /v1/}, mounted by other parts of the node. */
+    interface Routes {
+        void handle(HttpExchange ex, String method, String[] parts, Map<String, String> query) throws IOException;
+    }
+
     private final ClusterNode node;
     private final List<byte[]> tokens;
+    private final byte[] nodeToken;
+    private final Map<String, Routes> mounted = new java.util.concurrent.ConcurrentHashMap<>();
     private final HttpServer http;
     private final ExecutorService executor;
     private final int maxBodyBytes;
 
-    public RestServer(ClusterNode node, String address, List<String> tokens) throws IOException {
+    public RestServer(ClusterNode node, String address, List<String> tokens, String nodeToken) throws IOException {
         this.node = node;
         this.tokens = tokens.stream().map(t -> t.getBytes(StandardCharsets.UTF_8)).toList();
+        this.nodeToken = nodeToken.getBytes(StandardCharsets.UTF_8);
         // A transaction body holds documents plus their paths and framing: allow 4 x the document limit.
         this.maxBodyBytes = node.config().maxValueBytes() * 4 + 65_536;
         int colon = address.lastIndexOf(':');
@@ -91,6 +101,11 @@ public final class RestServer implements AutoCloseable {
 
     public void start() {
         http.start();
+    }
+
+    /** Serves {@code /v1/<segment>/...} with {@code routes}; {@code internal} is reserved for node-to-node calls. */
+    void mount(String segment, Routes routes) {
+        mounted.put(segment, routes);
     }
 
     public int port() {
@@ -121,7 +136,7 @@ public final class RestServer implements AutoCloseable {
                 send(ex, 200, JSON.createObjectNode().put("status", "up").put("node", node.nodeId()));
                 return;
             }
-            authorize(ex);
+            authorize(ex, path.startsWith("/v1/internal/") ? List.of(nodeToken) : tokens);
             route(ex, path);
         } catch (HttpError e) {
             sendError(ex, e.status, e.getMessage());
@@ -144,7 +159,7 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
-    private void authorize(HttpExchange ex) {
+    private static void authorize(HttpExchange ex, List<byte[]> tokens) {
         String header = ex.getRequestHeaders().getFirst("Authorization");
         if (header == null || header.isBlank()) {
             throw new HttpError(401, "missing token: send 'Authorization: Bearer <token>'");
@@ -189,11 +204,17 @@ public final class RestServer implements AutoCloseable {
                     throw new HttpError(404, "no such route: " + rawPath);
                 }
             }
-            default -> throw new HttpError(404, "no such route: " + rawPath);
+            default -> {
+                Routes routes = mounted.get(parts[2]);
+                if (routes == null) {
+                    throw new HttpError(404, "no such route: " + rawPath);
+                }
+                routes.handle(ex, method, parts, q);
+            }
         }
     }
 
-    private static void requireMethod(String method, String... allowed) {
+    static void requireMethod(String method, String... allowed) {
         for (String a : allowed) {
             if (a.equals(method)) {
                 return;
@@ -410,7 +431,7 @@ public final class RestServer implements AutoCloseable {
         return n;
     }
 
-    private JsonNode body(HttpExchange ex) throws IOException {
+    JsonNode body(HttpExchange ex) throws IOException {
         String text = readBody(ex);
         try {
             JsonNode n = JSON.readTree(text);
@@ -435,7 +456,7 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
-    private String readBody(HttpExchange ex) throws IOException {
+    String readBody(HttpExchange ex) throws IOException {
         try (InputStream in = ex.getRequestBody()) {
             byte[] bytes = in.readNBytes(maxBodyBytes + 1);
             if (bytes.length > maxBodyBytes) {
@@ -472,7 +493,7 @@ public final class RestServer implements AutoCloseable {
         return q;
     }
 
-    private static void send(HttpExchange ex, int status, JsonNode body) throws IOException {
+    static void send(HttpExchange ex, int status, JsonNode body) throws IOException {
         byte[] bytes = (JSON.writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", "application/json");
         ex.sendResponseHeaders(status, bytes.length);

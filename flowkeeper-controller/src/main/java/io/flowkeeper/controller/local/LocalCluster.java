@@ -27,6 +27,8 @@ public final class LocalCluster implements AutoCloseable {
     private final List<String> ids = new ArrayList<>();
     private final Map<String, String> raft = new LinkedHashMap<>();
     private final List<Integer> restPorts = new ArrayList<>();
+    private final List<Integer> openflowPorts = new ArrayList<>();
+    private final String openflowHost;
     private final Process[] processes;
     private final List<String> extraYaml;
     private final Thread hook;
@@ -36,6 +38,16 @@ public final class LocalCluster implements AutoCloseable {
      * @param extraYaml extra lines for every node's config file (e.g. {@code snapshot-threshold: 500})
      */
     public LocalCluster(int size, Path dir, List<String> extraYaml, boolean deleteOnClose) throws IOException {
+        this(size, dir, extraYaml, deleteOnClose, "127.0.0.1");
+    }
+
+    /**
+     * @param openflowHost the address every node's OpenFlow server binds (each on its own free port): for switches
+     *     in test-bed namespaces, the test bed's controller address
+     */
+    public LocalCluster(int size, Path dir, List<String> extraYaml, boolean deleteOnClose, String openflowHost)
+            throws IOException {
+        this.openflowHost = openflowHost;
         this.size = size;
         this.dir = dir;
         this.extraYaml = List.copyOf(extraYaml);
@@ -47,6 +59,7 @@ public final class LocalCluster implements AutoCloseable {
             ids.add(id);
             raft.put(id, "127.0.0.1:" + freePort());
             restPorts.add(freePort());
+            openflowPorts.add(freePort());
         }
         for (int i = 0; i < size; i++) {
             writeConfig(i);
@@ -57,6 +70,11 @@ public final class LocalCluster implements AutoCloseable {
 
     public static LocalCluster inTempDir(int size, List<String> extraYaml) throws IOException {
         return new LocalCluster(size, Files.createTempDirectory("flowkeeper-cluster-"), extraYaml, true);
+    }
+
+    /** As {@link #inTempDir(int, List)}, with OpenFlow bound on {@code openflowHost}. */
+    public static LocalCluster inTempDir(int size, List<String> extraYaml, String openflowHost) throws IOException {
+        return new LocalCluster(size, Files.createTempDirectory("flowkeeper-cluster-"), extraYaml, true, openflowHost);
     }
 
     private static int freePort() throws IOException {
@@ -72,7 +90,7 @@ public final class LocalCluster implements AutoCloseable {
         y.append("peers:\n");
         raft.forEach((id, address) -> y.append("  ").append(id).append(": ").append(address).append('\n'));
         y.append("rest-address: 127.0.0.1:").append(restPorts.get(i)).append('\n');
-        y.append("openflow-address: 127.0.0.1:0\n".replace(":0", ":" + (16653 + i)));
+        y.append("openflow-address: ").append(openflowAddress(i)).append('\n');
         y.append("data-dir: ").append(dataDir(i)).append('\n');
         y.append("api-tokens: [").append(TOKEN).append("]\n");
         extraYaml.forEach(line -> y.append(line).append('\n'));
@@ -110,6 +128,11 @@ public final class LocalCluster implements AutoCloseable {
 
     public Path logFile(int i) {
         return dir.resolve("node-" + ids.get(i) + ".log");
+    }
+
+    /** Where node i accepts switches: {@code host:port}. */
+    public String openflowAddress(int i) {
+        return openflowHost + ":" + openflowPorts.get(i);
     }
 
     public String restUrl(int i) {

@@ -1,0 +1,181 @@
+package io.flowkeeper.cli.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flowkeeper.controller.RestClient;
+import io.flowkeeper.controller.local.LocalCluster;
+import io.flowkeeper.testbed.BridgeSpec;
+import io.flowkeeper.testbed.OvsHost;
+import io.flowkeeper.testbed.TestBed;
+import io.flowkeeper.testbed.Vm;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A 3-node controller cluster (separate JVMs) and OVS hosts whose bridge {@code br-int} connects to all 3 nodes,
+ * each host with two VMs on that bridge. The switches get datapath ids 0xa1, 0xa2, ...; nothing is programmed until
+ * {@link #pushBaseline()} writes one NORMAL flow per switch through the API. Used by {@code bench failover}, the
+ * demo and the mastership tests. Closing stops every JVM, OVS and namespace it made.
+ */
+public final class MastershipBed implements AutoCloseable {
+    public static final String BRIDGE = "br-int";
+
+    private final TestBed bed;
+    private final LocalCluster cluster;
+    private final List<OvsHost> hosts = new ArrayList<>();
+    private final List<Vm[]> vms = new ArrayList<>();
+
+    private MastershipBed(TestBed bed, LocalCluster cluster) {
+        this.bed = bed;
+        this.cluster = cluster;
+    }
+
+    /** Starts everything; on failure, stops what it started. */
+    public static MastershipBed create(int hostCount, List<String> extraYaml) throws IOException, InterruptedException {
+        TestBed bed = TestBed.create();
+        MastershipBed m = null;
+        try {
+            LocalCluster cluster = LocalCluster.inTempDir(3, extraYaml, bed.controllerIp());
+            m = new MastershipBed(bed, cluster);
+            cluster.startAll();
+            cluster.awaitAllReady(180_000);
+            List<String> targets = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                targets.add("tcp:" + cluster.openflowAddress(i));
+            }
+            for (int h = 0; h < hostCount; h++) {
+                OvsHost host = bed.addHost("h" + (h + 1));
+                // The datapath id first, controllers last: a bridge flushes its flows when it first gets one.
+                host.addBridge(BridgeSpec.named(BRIDGE));
+                host.vsctl("set", "bridge", BRIDGE, "other-config:datapath-id=" + dpidHex(h));
+                Vm a = host.addVm("a", BRIDGE, String.format("02:00:00:00:%02x:01", h + 1),
+                        "10.0." + (h + 1) + ".1/24");
+                Vm b = host.addVm("b", BRIDGE, String.format("02:00:00:00:%02x:02", h + 1),
+                        "10.0." + (h + 1) + ".2/24");
+                host.setControllers(BRIDGE, targets.toArray(String[]::new));
+                m.hosts.add(host);
+                m.vms.add(new Vm[] {a, b});
+            }
+            return m;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            if (m != null) {
+                m.close();
+            } else {
+                bed.close();
+            }
+            throw e;
+        }
+    }
+
+    public static String dpidHex(int hostIndex) {
+        return String.format("%016x", 0xa1 + hostIndex);
+    }
+
+    public LocalCluster cluster() {
+        return cluster;
+    }
+
+    public OvsHost host(int h) {
+        return hosts.get(h);
+    }
+
+    public Vm vm(int h, int v) {
+        return vms.get(h)[v];
+    }
+
+    public int hostCount() {
+        return hosts.size();
+    }
+
+    /** A REST client of some running node, preferring {@code avoid}'s others. */
+    public RestClient anyLiveClient(int... avoid) {
+        outer:
+        for (int i = 0; i < cluster.size(); i++) {
+            for (int a : avoid) {
+                if (a == i) {
+                    continue outer;
+                }
+            }
+            if (cluster.isRunning(i)) {
+                return cluster.client(i);
+            }
+        }
+        throw new IllegalStateException("no running controller node");
+    }
+
+    /** One NORMAL flow per switch, through the API: the VMs of each host can then talk. */
+    public void pushBaseline() throws IOException {
+        for (int h = 0; h < hosts.size(); h++) {
+            RestClient.Response r = anyLiveClient().put("/v1/switches/" + dpidHex(h) + "/flows/normal",
+                    "{\"flow\": \"table=0,priority=1,actions=NORMAL\"}");
+            if (!r.ok()) {
+                throw new IOException("pushing the baseline flow failed: " + r.status() + " " + r.error());
+            }
+        }
+    }
+
+    /** The committed owner of a switch's entity as a live node sees it, if any. */
+    public Optional<Ownership> ownership(int h, int... avoid) throws IOException {
+        RestClient.Response r = anyLiveClient(avoid).get("/v1/ownership");
+        if (!r.ok()) {
+            return Optional.empty();
+        }
+        for (JsonNode e : r.body().path("entities")) {
+            if (e.path("entity").asText().equals("openflow:" + dpidHex(h)) && e.path("owner").isTextual()) {
+                return Optional.of(new Ownership(e.get("owner").asText(), e.path("generation").asLong(),
+                        e.path("candidates").size()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Owner and generation of a switch, and how many nodes are candidates. */
+    public record Ownership(String owner, long generation, int candidates) {}
+
+    /** Waits until every switch has an owner with all 3 nodes as candidates; returns the owners by host. */
+    public List<Ownership> awaitMasters(Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            List<Ownership> all = new ArrayList<>();
+            for (int h = 0; h < hosts.size(); h++) {
+                ownership(h).filter(o -> o.candidates() == 3).ifPresent(all::add);
+            }
+            if (all.size() == hosts.size()) {
+                return all;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException("switches without a master after " + timeout.toSeconds() + " s: " + all);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** True when the switch of host h holds a flow whose dump line contains {@code text}. */
+    public boolean switchHas(int h, String text) {
+        return hosts.get(h).dumpFlowsWithoutCounters(BRIDGE).stream().anyMatch(l -> l.contains(text));
+    }
+
+    @Override
+    public void close() {
+        String keep = System.getProperty("flowkeeper.keep-logs");
+        if (keep != null) {
+            // For diagnosing a failed run: the node logs outlive the cluster's temp directory.
+            try {
+                java.nio.file.Files.createDirectories(java.nio.file.Path.of(keep));
+                for (int i = 0; i < cluster.size(); i++) {
+                    java.nio.file.Files.copy(cluster.logFile(i), java.nio.file.Path.of(keep).resolve(
+                            cluster.logFile(i).getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            } catch (IOException e) {
+                System.err.println("could not keep the node logs: " + e);
+            }
+        }
+        try {
+            cluster.close();
+        } finally {
+            bed.close();
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package io.flowkeeper.cli.mastership;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.flowkeeper.cli.bench.MastershipBed;
+import io.flowkeeper.cli.bench.MastershipBed.Ownership;
+import io.flowkeeper.controller.RestClient;
+import io.flowkeeper.controller.local.LocalCluster;
+import io.flowkeeper.testbed.PingMonitor;
+import io.flowkeeper.testbed.PingResult;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Switch mastership against real OVS: 3 controller JVMs, 2 OVS hosts whose bridges connect to all 3 nodes, VMs
+ * pinging each other. Each test leaves every node running for the next.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(300)
+class MastershipTest {
+    private static final Duration LONG = Duration.ofSeconds(60);
+    private static MastershipBed bed;
+
+    @BeforeAll
+    static void start() throws Exception {
+        bed = MastershipBed.create(2, List.of("lease-time: 1s", "stats-interval: 1s"));
+        bed.awaitMasters(LONG);
+        bed.pushBaseline();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (bed != null) {
+            bed.close();
+        }
+    }
+
+    @BeforeEach
+    void everyNodeRuns() throws Exception {
+        LocalCluster c = bed.cluster();
+        for (int i = 0; i < c.size(); i++) {
+            if (!c.isRunning(i)) {
+                c.start(i);
+            }
+        }
+        c.awaitAllReady(180_000);
+        bed.awaitMasters(LONG);
+        await().atMost(LONG).until(() -> bed.switchHas(0, "actions=NORMAL") && bed.switchHas(1, "actions=NORMAL"));
+    }
+
+    private static int indexOf(String node) {
+        return bed.cluster().indexOf(node);
+    }
+
+    @Test
+    @Order(1)
+    void mastersAreSpreadAndApiFlowsReachTheSwitches() throws Exception {
+        List<Ownership> owners = bed.awaitMasters(LONG);
+        assertThat(owners.get(0).owner()).isNotEqualTo(owners.get(1).owner());
+        assertThat(bed.vm(0, 0).reachable(bed.vm(0, 1).ip(), Duration.ofSeconds(20))).isTrue();
+        assertThat(bed.vm(1, 0).reachable(bed.vm(1, 1).ip(), Duration.ofSeconds(20))).isTrue();
+
+        // A batch through a node that does not master switch 0, then a delete: the switch follows.
+        RestClient client = bed.anyLiveClient(indexOf(owners.get(0).owner()));
+        RestClient.Response r = client.post("/v1/switches/" + MastershipBed.dpidHex(0) + "/flows",
+                "{\"flows\": [{\"id\": \"drop-9\", \"flow\": \"table=0,priority=50,ip,nw_dst=10.9.9.9,actions=drop\"},"
+                        + "{\"id\": \"drop-8\", \"flow\": \"table=0,priority=50,ip,nw_dst=10.9.9.8,actions=drop\"}]}");
+        assertThat(r.status()).as(r.body().toString()).isEqualTo(200);
+        await().atMost(LONG).until(() -> bed.switchHas(0, "nw_dst=10.9.9.9") && bed.switchHas(0, "nw_dst=10.9.9.8"));
+        assertThat(client.delete("/v1/switches/" + MastershipBed.dpidHex(0) + "/flows/drop-8").status()).isEqualTo(200);
+        await().atMost(LONG).until(() -> !bed.switchHas(0, "nw_dst=10.9.9.8"));
+        assertThat(bed.switchHas(1, "nw_dst=10.9.9.9")).isFalse();
+
+        // The master's statistics manager publishes what the switch holds; the diff view agrees.
+        await().atMost(LONG).until(() -> client.get("/v1/switches/" + MastershipBed.dpidHex(0)
+                + "/flows?view=diff").body().path("in-sync").asBoolean());
+        // Remote call: the role query is answered by the master whichever node is asked.
+        for (int i = 0; i < 3; i++) {
+            RestClient.Response role = bed.cluster().client(i).get("/v1/switches/" + MastershipBed.dpidHex(0)
+                    + "/role");
+            assertThat(role.status()).as(role.body().toString()).isEqualTo(200);
+            assertThat(role.body().path("role").asText()).isEqualTo("MASTER");
+            assertThat(role.body().path("generation").asLong()).isEqualTo(owners.get(0).generation());
+        }
+    }
+
+    @Test
+    @Order(2)
+    void killingAMasterMovesItsSwitchAndLosesNoPacket() throws Exception {
+        Ownership before = bed.awaitMasters(LONG).get(0);
+        int victim = indexOf(before.owner());
+        PingMonitor ping = bed.vm(0, 0).startPing(bed.vm(0, 1).ip(), Duration.ofMillis(10));
+        Thread.sleep(500);
+        bed.cluster().kill(victim);
+        // Written right after the kill, through a surviving node: the new master programs it.
+        RestClient survivor = bed.anyLiveClient(victim);
+        await().atMost(LONG).until(() -> survivor.put("/v1/switches/" + MastershipBed.dpidHex(0)
+                + "/flows/after-kill", "table=0,priority=60,ip,nw_dst=10.9.9.7,actions=drop").ok());
+        await().atMost(LONG).until(() -> bed.switchHas(0, "nw_dst=10.9.9.7"));
+        Thread.sleep(500);
+        PingResult result = ping.stop();
+        Ownership after = bed.ownership(0, victim).orElseThrow();
+        assertThat(after.owner()).isNotEqualTo(before.owner());
+        assertThat(after.generation()).isGreaterThan(before.generation());
+        assertThat(result.received()).isGreaterThan(50);
+        assertThat(result.lost()).as(result.toString()).isZero();
+    }
+
+    @Test
+    @Order(3)
+    void aFrozenMasterNeverWritesToTheSwitchAgain() throws Exception {
+        Ownership before = bed.awaitMasters(LONG).get(1);
+        int frozen = indexOf(before.owner());
+        long pid = bed.cluster().pid(frozen);
+        String dp = MastershipBed.dpidHex(1);
+        RestClient survivor = bed.anyLiveClient(frozen);
+        assertThat(survivor.put("/v1/switches/" + dp + "/flows/doomed", "table=0,priority=70,ip,nw_dst=10.9.9.6,"
+                + "actions=drop").ok()).isTrue();
+        await().atMost(LONG).until(() -> bed.switchHas(1, "nw_dst=10.9.9.6"));
+        new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor();
+        try {
+            await().atMost(LONG).until(() -> bed.ownership(1, frozen).map(o -> !o.owner().equals(before.owner()))
+                    .orElse(false));
+            // While it sleeps, the flow it programmed is deleted through the new master.
+            await().atMost(LONG).until(() -> survivor.delete("/v1/switches/" + dp + "/flows/doomed").ok());
+            await().atMost(LONG).until(() -> !bed.switchHas(1, "nw_dst=10.9.9.6"));
+        } finally {
+            new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+        }
+        List<String> table = bed.host(1).dumpFlowsWithoutCounters(MastershipBed.BRIDGE);
+        Thread.sleep(4_000); // the resumed node's timers, watches and stale views all fire in here
+        assertThat(bed.host(1).dumpFlowsWithoutCounters(MastershipBed.BRIDGE)).isEqualTo(table);
+        assertThat(Files.readString(bed.cluster().logFile(frozen))).contains("lease of " + before.owner() + " lost");
+    }
+
+    @Test
+    @Order(4)
+    void losingQuorumKeepsForwardingAnswers503AndResumes() throws Exception {
+        bed.awaitMasters(LONG);
+        PingMonitor ping = bed.vm(1, 0).startPing(bed.vm(1, 1).ip(), Duration.ofMillis(10));
+        bed.cluster().kill(0);
+        bed.cluster().kill(1);
+        RestClient last = bed.cluster().client(2);
+        RestClient.Response r = last.put("/v1/switches/" + MastershipBed.dpidHex(1) + "/flows/no-quorum",
+                "table=0,priority=80,ip,nw_dst=10.9.9.5,actions=drop");
+        assertThat(r.status()).as(r.body().toString()).isEqualTo(503);
+        assertThat(r.error()).contains("inventory-config");
+        Thread.sleep(1_000);
+        bed.cluster().start(0);
+        bed.cluster().awaitReady(0, 180_000);
+        await().atMost(LONG).until(() -> last.put("/v1/switches/" + MastershipBed.dpidHex(1) + "/flows/no-quorum",
+                "table=0,priority=80,ip,nw_dst=10.9.9.5,actions=drop").ok());
+        await().atMost(LONG).until(() -> bed.switchHas(1, "nw_dst=10.9.9.5"));
+        PingResult result = ping.stop();
+        assertThat(result.lost()).as(result.toString()).isZero();
+    }
+
+    @Test
+    @Order(5)
+    void theOwnershipLeaderDyingWithAMasterStillConverges() throws Exception {
+        Ownership before = bed.awaitMasters(LONG).get(0);
+        int victim = indexOf(before.owner());
+        // Make the switch's master also lead the ownership shard, then kill that node.
+        RestClient c = bed.cluster().client(victim);
+        await().atMost(LONG).until(() -> c.post("/v1/cluster/shards/ownership/transfer-leader",
+                "{\"node\": \"" + before.owner() + "\"}").ok()
+                && before.owner().equals(leaderOf(c, "ownership")));
+        bed.cluster().kill(victim);
+        RestClient survivor = bed.anyLiveClient(victim);
+        await().atMost(LONG).until(() -> survivor.put("/v1/switches/" + MastershipBed.dpidHex(0)
+                + "/flows/both-died", "table=0,priority=90,ip,nw_dst=10.9.9.4,actions=drop").ok());
+        await().atMost(LONG).until(() -> bed.switchHas(0, "nw_dst=10.9.9.4"));
+        assertThat(bed.ownership(0, victim).orElseThrow().owner()).isNotEqualTo(before.owner());
+    }
+
+    private static String leaderOf(RestClient c, String shard) throws Exception {
+        for (var s : c.get("/v1/cluster").body().path("shards")) {
+            if (s.path("name").asText().equals(shard)) {
+                return s.path("leader").asText();
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,186 @@
+package io.flowkeeper.controller.mastership;
+
+import io.flowkeeper.api.ownership.NodeLease;
+import io.flowkeeper.api.ownership.OwnershipService;
+import io.flowkeeper.api.store.StoreException;
+import io.flowkeeper.cluster.ClusterNode;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's lease, and (while this node leads the ownership shard) the expiry of other nodes' leases.
+ *
+ * <p>Why it is safe: the node renews every lease-time / 5 and counts its lease as held until 60% of the lease time
+ * after it <em>sent</em> the last renewal that committed. The ownership leader expires a lease only after a full
+ * lease time without seeing a new renewal in its replica, and it sees a renewal only after it committed, so after
+ * it was sent. A node that stops being able to renew (partitioned, paused, quorum lost) therefore stops acting as
+ * owner at least 40% of the lease time before any other node is given its entities. A new leader starts every
+ * node's clock afresh when it takes over, which only delays expiries. Clocks are each node's own monotonic clock;
+ * only their rates are assumed equal.
+ */
+public final class LeaseKeeper implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LeaseKeeper.class);
+    private static final long EXPIRY_TICK_MS = 50;
+
+    private final ClusterNode cluster;
+    private final OwnershipService ownership;
+    private final String nodeId;
+    private final String incarnation = UUID.randomUUID().toString();
+    private final String rpcAddress;
+    private final long leaseNanos;
+    private final long renewMillis;
+    private final ScheduledExecutorService renewer = daemon("lease-renewer");
+    private final ScheduledExecutorService watchdog = daemon("lease-watchdog");
+    private final ScheduledExecutorService expirer = daemon("lease-expirer");
+    private final CopyOnWriteArrayList<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
+    private volatile long validUntil = System.nanoTime();
+    private volatile boolean held;
+    private volatile boolean closed;
+    private volatile long lastRenewalMillis = -1;
+
+    /** What the expiring leader last saw of each node: renewal count, and when (local clock) it changed. */
+    private final Map<String, long[]> seen = new HashMap<>();
+    private boolean leading;
+
+    public LeaseKeeper(ClusterNode cluster, OwnershipService ownership, String nodeId, String rpcAddress,
+                       Duration leaseTime) {
+        this.cluster = cluster;
+        this.ownership = ownership;
+        this.nodeId = nodeId;
+        this.rpcAddress = rpcAddress;
+        this.leaseNanos = leaseTime.toNanos();
+        this.renewMillis = Math.max(50, leaseTime.toMillis() / 5);
+    }
+
+    private static ScheduledExecutorService daemon(String name) {
+        return Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Called with true when the lease is (re)gained, false when it lapses; from the lease threads. */
+    public void addListener(Consumer<Boolean> listener) {
+        listeners.add(listener);
+    }
+
+    public void start() {
+        renewer.scheduleWithFixedDelay(this::renewOnce, 0, renewMillis, TimeUnit.MILLISECONDS);
+        watchdog.scheduleWithFixedDelay(this::checkValidity, 10, 10, TimeUnit.MILLISECONDS);
+        expirer.scheduleWithFixedDelay(this::expireOnce, EXPIRY_TICK_MS, EXPIRY_TICK_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** True while this node may act as owner of its entities. */
+    public boolean isHeld() {
+        return held && System.nanoTime() - validUntil < 0;
+    }
+
+    public String incarnation() {
+        return incarnation;
+    }
+
+    /** Milliseconds the last committed renewal took, or -1 before the first. */
+    public long lastRenewalMillis() {
+        return lastRenewalMillis;
+    }
+
+    private void renewOnce() {
+        if (closed) {
+            return;
+        }
+        long sent = System.nanoTime();
+        try {
+            ownership.renewLease(nodeId, incarnation, rpcAddress);
+            long now = System.nanoTime();
+            lastRenewalMillis = TimeUnit.NANOSECONDS.toMillis(now - sent);
+            validUntil = sent + leaseNanos * 6 / 10;
+            if (!held && now - validUntil < 0) {
+                held = true;
+                LOG.info("lease of {} held (renewal committed in {} ms; valid {} ms after each renewal is sent)",
+                        nodeId, lastRenewalMillis, TimeUnit.NANOSECONDS.toMillis(leaseNanos * 6 / 10));
+                fire(true);
+            }
+        } catch (StoreException | IllegalStateException e) {
+            LOG.debug("lease renewal failed: {}", e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.warn("lease renewal failed", e);
+        }
+    }
+
+    private void checkValidity() {
+        if (held && System.nanoTime() - validUntil >= 0) {
+            held = false;
+            LOG.warn("lease of {} lost: no renewal committed within {} ms; no longer acting as owner of anything",
+                    nodeId, TimeUnit.NANOSECONDS.toMillis(leaseNanos * 6 / 10));
+            fire(false);
+        }
+    }
+
+    private void fire(boolean nowHeld) {
+        for (Consumer<Boolean> l : listeners) {
+            try {
+                l.accept(nowHeld);
+            } catch (RuntimeException e) {
+                LOG.warn("lease listener failed", e);
+            }
+        }
+    }
+
+    /** On the ownership shard's leader only: expire leases not renewed for a whole lease time. */
+    private void expireOnce() {
+        if (closed) {
+            return;
+        }
+        try {
+            if (!cluster.isLocalLeader(OwnershipService.SHARD)) {
+                leading = false;
+                return;
+            }
+            long now = System.nanoTime();
+            if (!leading) {
+                leading = true;
+                seen.clear(); // a new leader knows nothing of when renewals arrived: everyone starts afresh
+                LOG.info("leading the ownership shard: expiring leases not renewed for {} ms",
+                        TimeUnit.NANOSECONDS.toMillis(leaseNanos));
+            }
+            for (NodeLease lease : ownership.leases()) {
+                if (!lease.alive()) {
+                    seen.remove(lease.node());
+                    continue;
+                }
+                long[] s = seen.get(lease.node());
+                if (s == null || s[0] != lease.renewals()) {
+                    seen.put(lease.node(), new long[] {lease.renewals(), now});
+                } else if (now - s[1] > leaseNanos) {
+                    LOG.warn("lease of {} expired: no renewal for {} ms; its entities move to other candidates",
+                            lease.node(), TimeUnit.NANOSECONDS.toMillis(now - s[1]));
+                    ownership.expireLease(lease.node(), lease.renewals());
+                    s[1] = now; // do not repeat the expiry every tick if it has not applied yet
+                }
+            }
+        } catch (StoreException | IllegalStateException e) {
+            LOG.debug("lease expiry check failed: {}", e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.warn("lease expiry check failed", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        held = false;
+        renewer.shutdownNow();
+        watchdog.shutdownNow();
+        expirer.shutdownNow();
+    }
+}

@@ -1,0 +1,280 @@
+package io.flowkeeper.controller.mastership;
+
+import io.flowkeeper.api.ownership.EntityOwnership;
+import io.flowkeeper.api.ownership.OwnershipService;
+import io.flowkeeper.api.store.DataPath;
+import io.flowkeeper.cluster.ReplicatedOwnership;
+import io.flowkeeper.api.store.DatastoreService;
+import io.flowkeeper.api.store.ReadConsistency;
+import io.flowkeeper.api.store.StoreException;
+import io.flowkeeper.api.store.VersionedValue;
+import io.flowkeeper.api.store.Watch;
+import io.flowkeeper.api.store.WatchEvent;
+import io.flowkeeper.api.store.WatchListener;
+import io.flowkeeper.openflow.ControllerRole;
+import io.flowkeeper.openflow.SwitchConnection;
+import io.flowkeeper.openflow.SwitchListener;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's side of switch mastership. Every switch connects to every node; for each connection this node
+ * registers as candidate for {@code openflow:<dpid>} and keeps a {@link SwitchMaster} that follows the committed
+ * owner: MASTER with the entity generation when the owner is this node and its lease is held, SLAVE otherwise.
+ *
+ * <p>The ownership view is this replica's, fed by a watch; it only moves forward (a document with a lower
+ * generation than one already seen is ignored). After the lease lapses, nothing acts until the lease is held again
+ * <em>and</em> ownership was re-read linearizably: the replica may have missed that another node took over.
+ */
+public final class Mastership implements SwitchListener, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Mastership.class);
+
+    private final String nodeId;
+    private final DatastoreService store;
+    private final OwnershipService ownership;
+    private final LeaseKeeper lease;
+    private final Duration statsInterval;
+    private final Map<String, EntityOwnership> owners = new ConcurrentHashMap<>();
+    private final Map<Long, SwitchMaster> switches = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1, r -> {
+        Thread t = new Thread(r, "mastership");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Candidacy commands, in order, one at a time (they block while the ownership shard has no quorum). */
+    private final ScheduledExecutorService registrar = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "candidacy");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile boolean resynced;
+    private volatile boolean closed;
+    private Watch ownershipWatch;
+
+    public Mastership(String nodeId, DatastoreService store, OwnershipService ownership, LeaseKeeper lease,
+                      Duration statsInterval) {
+        this.nodeId = nodeId;
+        this.store = store;
+        this.ownership = ownership;
+        this.lease = lease;
+        this.statsInterval = statsInterval;
+    }
+
+    public void start() {
+        ownershipWatch = store.watch(OwnershipService.SHARD, DataPath.of(OwnershipService.ENTITIES), 0,
+                new WatchListener() {
+                    @Override
+                    public void onEvent(WatchEvent event) {
+                        if (event.type() == WatchEvent.Type.PUT) {
+                            accept(ReplicatedOwnership.parseEntity(event.json()));
+                        } else if (event.type() == WatchEvent.Type.RESET) {
+                            scheduler.execute(() -> reread(ReadConsistency.STALE));
+                        }
+                    }
+
+                    @Override
+                    public void onClosed(String reason) {
+                        if (!closed) {
+                            LOG.error("ownership watch closed ({}): restarting it", reason);
+                            scheduler.schedule(Mastership.this::start, 100, TimeUnit.MILLISECONDS);
+                        }
+                    }
+                });
+        reread(ReadConsistency.STALE);
+        lease.addListener(this::leaseChanged);
+        if (lease.isHeld()) {
+            leaseChanged(true);
+        }
+    }
+
+    private void reread(ReadConsistency consistency) {
+        for (VersionedValue v : store.list(OwnershipService.SHARD, DataPath.of(OwnershipService.ENTITIES),
+                consistency).values()) {
+            accept(ReplicatedOwnership.parseEntity(v.json()));
+        }
+    }
+
+    /** Takes a newer ownership document and tells the switch's master about it. */
+    private void accept(EntityOwnership e) {
+        EntityOwnership merged = owners.merge(e.entity(), e, (old, next) ->
+                next.generation() >= old.generation() ? next : old);
+        if (merged == e) {
+            SwitchMaster sm = switches.get(FlowDocuments.dpidOfEntity(e.entity()));
+            if (sm != null) {
+                sm.ownershipChanged();
+            }
+        }
+    }
+
+    private void leaseChanged(boolean held) {
+        if (!held) {
+            resynced = false;
+            switches.values().forEach(SwitchMaster::ownershipChanged); // each stops writing at once
+            return;
+        }
+        scheduler.execute(this::resync);
+    }
+
+    /** With the lease held again: read ownership through the leader before acting on anything. */
+    private void resync() {
+        if (closed || !lease.isHeld()) {
+            return;
+        }
+        try {
+            reread(ReadConsistency.LINEARIZABLE);
+            resynced = true;
+            LOG.info("node {}: lease held and ownership read ({} entities, {} owned here)", nodeId, owners.size(),
+                    owners.values().stream().filter(o -> o.ownedBy(nodeId)).count());
+            switches.values().forEach(SwitchMaster::ownershipChanged);
+            // Candidacies first taken while the lease was not held (or dropped by a restart) are taken again.
+            switches.keySet().forEach(this::register);
+        } catch (StoreException e) {
+            LOG.warn("cannot read ownership yet ({}); retrying", e.getMessage());
+            scheduler.schedule(this::resync, 200, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** True when this node may act for the entity at that generation: the only gate before a switch write. */
+    boolean canAct(String entity, long generation) {
+        if (!resynced || !lease.isHeld()) {
+            return false;
+        }
+        EntityOwnership e = owners.get(entity);
+        return e != null && e.ownedBy(nodeId) && e.generation() == generation;
+    }
+
+    boolean isLeaseHeld() {
+        return lease.isHeld() && resynced;
+    }
+
+    Optional<EntityOwnership> owner(String entity) {
+        return Optional.ofNullable(owners.get(entity));
+    }
+
+    public String nodeId() {
+        return nodeId;
+    }
+
+    DatastoreService store() {
+        return store;
+    }
+
+    Duration statsInterval() {
+        return statsInterval;
+    }
+
+    ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    /** The ownership this node last saw, entity by entity. */
+    public List<EntityOwnership> knownOwners() {
+        List<EntityOwnership> list = new ArrayList<>(owners.values());
+        list.sort((a, b) -> a.entity().compareTo(b.entity()));
+        return list;
+    }
+
+    /** The switch master for a switch connected to this node. */
+    public Optional<SwitchMaster> localSwitch(long dpid) {
+        return Optional.ofNullable(switches.get(dpid));
+    }
+
+    public Collection<SwitchMaster> localSwitches() {
+        return List.copyOf(switches.values());
+    }
+
+    // ---- SwitchListener (Netty threads: hand work off) ----
+
+    @Override
+    public void switchConnected(SwitchConnection connection) {
+        SwitchMaster sm = new SwitchMaster(this, connection);
+        SwitchMaster old = switches.put(connection.dpid(), sm);
+        if (old != null) {
+            old.close();
+        }
+        LOG.info("switch {} connected from {}: registering node {} as candidate", connection.dpidString(),
+                connection.remoteAddress(), nodeId);
+        register(connection.dpid());
+        sm.ownershipChanged();
+    }
+
+    @Override
+    public void switchDisconnected(SwitchConnection connection) {
+        SwitchMaster sm = switches.get(connection.dpid());
+        if (sm == null || sm.connection() != connection) {
+            return;
+        }
+        switches.remove(connection.dpid(), sm);
+        sm.close();
+        LOG.info("switch {} disconnected: withdrawing node {}'s candidacy", connection.dpidString(), nodeId);
+        String entity = FlowDocuments.entity(connection.dpid());
+        registrar.execute(() -> retry(() -> {
+            if (!switches.containsKey(connection.dpid())) {
+                ownership.unregisterCandidate(entity, nodeId);
+            }
+        }));
+    }
+
+    @Override
+    public void roleChanged(SwitchConnection connection, ControllerRole role, String reason, long generationId) {
+        SwitchMaster sm = switches.get(connection.dpid());
+        if (sm != null && sm.connection() == connection) {
+            LOG.info("switch {}: the switch made this node {} ({}, generation {})", connection.dpidString(), role,
+                    reason, generationId);
+            sm.ownershipChanged();
+        }
+    }
+
+    private void register(long dpid) {
+        String entity = FlowDocuments.entity(dpid);
+        registrar.execute(() -> retry(() -> {
+            // After a restart the first renewal of the new incarnation drops the old candidacies: register after it.
+            if (!lease.isHeld()) {
+                throw new StoreException(StoreException.Kind.UNAVAILABLE, OwnershipService.SHARD, "lease not held");
+            }
+            if (switches.containsKey(dpid)) {
+                ownership.registerCandidate(entity, nodeId);
+            }
+        }));
+    }
+
+    /** Runs a candidacy command until it commits (quorum may be missing for a while) or the node closes. */
+    private void retry(Runnable command) {
+        while (!closed) {
+            try {
+                command.run();
+                return;
+            } catch (StoreException e) {
+                LOG.debug("candidacy command failed ({}); retrying", e.getMessage());
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        if (ownershipWatch != null) {
+            ownershipWatch.close();
+        }
+        switches.values().forEach(SwitchMaster::close);
+        switches.clear();
+        registrar.shutdownNow();
+        scheduler.shutdownNow();
+    }
+}

@@ -1,0 +1,442 @@
+package io.flowkeeper.controller.mastership;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowkeeper.api.flow.Flow;
+import io.flowkeeper.api.flow.FlowId;
+import io.flowkeeper.api.flow.OfctlText;
+import io.flowkeeper.api.ownership.EntityOwnership;
+import io.flowkeeper.api.store.DatastoreService;
+import io.flowkeeper.api.store.ReadConsistency;
+import io.flowkeeper.api.store.StoreException;
+import io.flowkeeper.api.store.Transaction;
+import io.flowkeeper.api.store.VersionedValue;
+import io.flowkeeper.api.store.Watch;
+import io.flowkeeper.api.store.WatchEvent;
+import io.flowkeeper.api.store.WatchListener;
+import io.flowkeeper.openflow.ControllerRole;
+import io.flowkeeper.openflow.FlowChange;
+import io.flowkeeper.openflow.FlowStats;
+import io.flowkeeper.openflow.OpenFlowException;
+import io.flowkeeper.openflow.PortInfo;
+import io.flowkeeper.openflow.PortStats;
+import io.flowkeeper.openflow.SwitchConnection;
+import io.flowkeeper.openflow.local.BundleResult;
+import io.flowkeeper.openflow.reconcile.FlowReconciler;
+import io.flowkeeper.openflow.reconcile.ReconcileResult;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One switch as seen from this node. Everything runs on one thread per switch, so role changes, flow programming
+ * and statistics never interleave. While this node owns the switch's entity (and holds its lease), it is MASTER
+ * with the entity generation as role generation id, reconciles the switch to the desired flows once, then applies
+ * every committed change to them in commit order, one bundle per batch; before each write it checks mastership
+ * again. Otherwise it asks for SLAVE, so the switch itself refuses any write that might still come from here.
+ */
+public final class SwitchMaster {
+    private static final Logger LOG = LoggerFactory.getLogger(SwitchMaster.class);
+    static final FlowReconciler RECONCILER =
+            new FlowReconciler(FlowDocuments.COOKIE_PREFIX, FlowDocuments.COOKIE_MASK, false);
+
+    private final Mastership mastership;
+    private final SwitchConnection connection;
+    private final long dpid;
+    private final String entity;
+    private final ExecutorService executor;
+    private final ConcurrentLinkedQueue<WatchEvent> pending = new ConcurrentLinkedQueue<>();
+    /** Flow id to flow: what this master last programmed (confined to the executor). */
+    private final Map<String, Flow> desired = new HashMap<>();
+
+    private volatile long masterGeneration = -1;
+    private volatile boolean synced;
+    private long baseRevision;
+    private Watch flowWatch;
+    private ScheduledFuture<?> statsTask;
+    private ScheduledFuture<?> retryTask;
+    private volatile boolean closed;
+    private volatile String lastError = "";
+    private volatile long changesApplied;
+
+    SwitchMaster(Mastership mastership, SwitchConnection connection) {
+        this.mastership = mastership;
+        this.connection = connection;
+        this.dpid = connection.dpid();
+        this.entity = FlowDocuments.entity(dpid);
+        this.executor = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "switch-" + FlowDocuments.dpid(dpid));
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Desired vs actual as the reconciler sees it (only flows with our cookie prefix count as extra). */
+    public static io.flowkeeper.openflow.reconcile.ReconcilePlan diff(java.util.Collection<Flow> desired,
+                                                                     java.util.Collection<Flow> actual) {
+        return RECONCILER.diff(desired, actual);
+    }
+
+    public SwitchConnection connection() {
+        return connection;
+    }
+
+    public long dpid() {
+        return dpid;
+    }
+
+    /** The generation this node is master at, or -1. */
+    public long masterGeneration() {
+        return masterGeneration;
+    }
+
+    public boolean isMaster() {
+        return masterGeneration >= 0 && synced;
+    }
+
+    public String lastError() {
+        return lastError;
+    }
+
+    public long changesApplied() {
+        return changesApplied;
+    }
+
+    void ownershipChanged() {
+        submit(this::settle);
+    }
+
+    private void submit(Runnable task) {
+        if (closed) {
+            return;
+        }
+        try {
+            executor.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    lastError = e.toString();
+                    LOG.warn("switch {}: {}", connection.dpidString(), e.toString(), e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closed meanwhile
+        }
+    }
+
+    /** Follows the committed owner: become MASTER, stay, or step down. */
+    private void settle() {
+        if (closed || !connection.isActive()) {
+            return;
+        }
+        EntityOwnership e = mastership.owner(entity).orElse(null);
+        if (e != null && mastership.canAct(entity, e.generation())) {
+            if (masterGeneration != e.generation()) {
+                becomeMaster(e.generation());
+            } else if (!synced) {
+                sync();
+            }
+            return;
+        }
+        if (masterGeneration >= 0) {
+            LOG.info("switch {}: no longer master here ({}); stepping down to SLAVE", connection.dpidString(),
+                    e == null ? "no owner" : mastership.isLeaseHeld()
+                            ? "owner " + e.owner() + " at generation " + e.generation() : "lease not held");
+        }
+        stopMastering();
+        if (e != null && (connection.role() != ControllerRole.SLAVE || connection.generationId() != e.generation())) {
+            try {
+                connection.requestRole(ControllerRole.SLAVE, e.generation());
+            } catch (OpenFlowException ex) {
+                // A newer master already told the switch a newer generation: we are SLAVE there anyway.
+                LOG.debug("switch {}: SLAVE request: {}", connection.dpidString(), ex.getMessage());
+            }
+        }
+    }
+
+    private void becomeMaster(long generation) {
+        stopMastering();
+        ControllerRole granted;
+        try {
+            granted = connection.requestRole(ControllerRole.MASTER, generation);
+        } catch (OpenFlowException.StaleGeneration e) {
+            lastError = "switch refused generation " + generation + ": " + e.getMessage();
+            LOG.warn("switch {}: refused MASTER at generation {} (stale): {}", connection.dpidString(), generation,
+                    e.getMessage());
+            return;
+        } catch (OpenFlowException e) {
+            lastError = e.getMessage();
+            LOG.warn("switch {}: MASTER request failed: {}; retrying", connection.dpidString(), e.getMessage());
+            scheduleRetry();
+            return;
+        }
+        if (granted != ControllerRole.MASTER) {
+            return;
+        }
+        masterGeneration = generation;
+        LOG.info("switch {}: MASTER on node {} at generation {}", connection.dpidString(), mastership.nodeId(),
+                generation);
+        sync();
+    }
+
+    /** Reads the desired flows through the leader, watches changes after them, and reconciles the switch. */
+    private void sync() {
+        DatastoreService store = mastership.store();
+        DatastoreService.Snapshot snapshot;
+        try {
+            snapshot = store.list(FlowDocuments.CONFIG_SHARD, FlowDocuments.desiredPrefix(dpid),
+                    ReadConsistency.LINEARIZABLE);
+        } catch (StoreException e) {
+            lastError = e.getMessage();
+            LOG.warn("switch {}: cannot read desired flows ({}); retrying", connection.dpidString(), e.getMessage());
+            scheduleRetry();
+            return;
+        }
+        closeWatch();
+        pending.clear();
+        desired.clear();
+        Map<FlowId, String> byIdentity = new HashMap<>();
+        for (VersionedValue v : snapshot.values()) {
+            String id = FlowDocuments.flowIdOf(v.path());
+            try {
+                Flow f = FlowDocuments.flowOf(v.json());
+                String other = byIdentity.putIfAbsent(f.id(), id);
+                if (other != null) {
+                    LOG.warn("switch {}: flows {} and {} have the same table, priority and match; programming {}",
+                            connection.dpidString(), other, id, other);
+                    continue;
+                }
+                desired.put(id, f);
+            } catch (RuntimeException e) {
+                LOG.warn("switch {}: skipping unreadable flow {}: {}", connection.dpidString(), id, e.getMessage());
+            }
+        }
+        baseRevision = snapshot.revision();
+        flowWatch = store.watch(FlowDocuments.CONFIG_SHARD, FlowDocuments.desiredPrefix(dpid),
+                Math.max(1, baseRevision), new WatchListener() {
+                    @Override
+                    public void onEvent(WatchEvent event) {
+                        pending.add(event);
+                        submit(SwitchMaster.this::drain);
+                    }
+
+                    @Override
+                    public void onClosed(String reason) {
+                        if (!closed && masterGeneration >= 0) {
+                            LOG.warn("switch {}: flow watch closed ({}); syncing again", connection.dpidString(),
+                                    reason);
+                            submit(() -> {
+                                synced = false;
+                                settle();
+                            });
+                        }
+                    }
+                });
+        if (!mastership.canAct(entity, masterGeneration)) {
+            submit(this::settle);
+            return;
+        }
+        try {
+            ReconcileResult r = connection.reconcile(desired.values(), RECONCILER);
+            LOG.info("switch {}: reconciled to {} desired flows at revision {} ({})", connection.dpidString(),
+                    desired.size(), baseRevision, r.plan().isEmpty() ? "already in sync" : r.plan());
+            synced = true;
+        } catch (OpenFlowException e) {
+            lastError = e.getMessage();
+            LOG.warn("switch {}: reconcile failed: {}", connection.dpidString(), e.getMessage());
+            scheduleRetry();
+            return;
+        }
+        long interval = mastership.statsInterval().toMillis();
+        statsTask = mastership.scheduler().scheduleWithFixedDelay(() -> submit(this::publishStatistics), 0,
+                interval, TimeUnit.MILLISECONDS);
+        drain();
+    }
+
+    private void scheduleRetry() {
+        if (retryTask == null || retryTask.isDone()) {
+            retryTask = mastership.scheduler().schedule(() -> submit(this::settle), 500, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Applies queued desired-flow changes, as one bundle, if still master. */
+    private void drain() {
+        if (!synced || masterGeneration < 0) {
+            return;
+        }
+        List<FlowChange> changes = new ArrayList<>();
+        boolean reset = false;
+        for (WatchEvent e; (e = pending.poll()) != null; ) {
+            switch (e.type()) {
+                case RESET -> reset = true;
+                case SYNCED -> { }
+                case PUT -> {
+                    if (e.revision() > baseRevision) {
+                        put(FlowDocuments.flowIdOf(e.path()), e.json(), changes);
+                    }
+                }
+                case DELETE -> {
+                    if (e.revision() > baseRevision) {
+                        Flow old = desired.remove(FlowDocuments.flowIdOf(e.path()));
+                        if (old != null) {
+                            changes.add(FlowChange.delete(old));
+                        }
+                    }
+                }
+            }
+        }
+        if (reset) {
+            synced = false;
+            sync();
+            return;
+        }
+        if (changes.isEmpty()) {
+            return;
+        }
+        if (!mastership.canAct(entity, masterGeneration)) {
+            LOG.info("switch {}: mastership lost before writing {} changes; the next master programs them",
+                    connection.dpidString(), changes.size());
+            settle();
+            return;
+        }
+        try {
+            BundleResult r = connection.applyBundle(changes);
+            changesApplied += changes.size();
+            if (!r.committed() || !r.failures().isEmpty()) {
+                lastError = "bundle of " + changes.size() + " changes: " + r.failures();
+                LOG.warn("switch {}: the switch refused part of {} changes: {}", connection.dpidString(),
+                        changes.size(), r.failures());
+            }
+        } catch (OpenFlowException e) {
+            lastError = e.getMessage();
+            LOG.warn("switch {}: writing {} changes failed: {}; syncing again", connection.dpidString(),
+                    changes.size(), e.getMessage());
+            synced = false;
+            scheduleRetry();
+        }
+    }
+
+    private void put(String id, String json, List<FlowChange> changes) {
+        Flow next;
+        try {
+            next = FlowDocuments.flowOf(json);
+        } catch (RuntimeException e) {
+            LOG.warn("switch {}: skipping unreadable flow {}: {}", connection.dpidString(), id, e.getMessage());
+            return;
+        }
+        Flow old = desired.put(id, next);
+        if (next.equals(old)) {
+            return;
+        }
+        if (old != null && old.id().equals(next.id()) && old.cookie() == next.cookie()
+                && old.idleTimeout() == next.idleTimeout() && old.hardTimeout() == next.hardTimeout()
+                && Objects.equals(old.flags(), next.flags())) {
+            changes.add(FlowChange.modify(next));
+            return;
+        }
+        if (old != null) {
+            changes.add(FlowChange.delete(old)); // a modify cannot change identity, cookie, timeouts or flags
+        }
+        changes.add(FlowChange.add(next));
+    }
+
+    /** The statistics manager: the master alone publishes what the switch holds. */
+    private void publishStatistics() {
+        long generation = masterGeneration;
+        if (!synced || !mastership.canAct(entity, generation)) {
+            return;
+        }
+        List<FlowStats> flows;
+        List<PortStats> ports;
+        try {
+            flows = connection.flowStats();
+            ports = connection.portStats();
+        } catch (OpenFlowException e) {
+            lastError = e.getMessage();
+            return;
+        }
+        ObjectNode sw = FlowDocuments.JSON.createObjectNode()
+                .put("dpid", FlowDocuments.dpid(dpid))
+                .put("master", mastership.nodeId())
+                .put("generation", generation)
+                .put("address", connection.remoteAddress())
+                .put("openflow-version", connection.version())
+                .put("flows", flows.size())
+                .put("desired-flows", desired.size())
+                .put("updated-ms", System.currentTimeMillis());
+        Map<Long, PortStats> statsByPort = new TreeMap<>();
+        ports.forEach(p -> statsByPort.put(p.port(), p));
+        ArrayNode portArray = sw.putArray("ports");
+        for (PortInfo p : new TreeMap<>(connection.ports()).values()) {
+            ObjectNode o = portArray.addObject().put("number", p.number()).put("name", p.name())
+                    .put("mac", String.format("%012x", p.mac()).replaceAll("(..)(?!$)", "$1:"))
+                    .put("up", !p.linkDown() && !p.adminDown());
+            PortStats s = statsByPort.get(p.number());
+            if (s != null) {
+                o.put("rx-packets", s.rxPackets()).put("tx-packets", s.txPackets()).put("rx-bytes", s.rxBytes())
+                        .put("tx-bytes", s.txBytes()).put("rx-dropped", s.rxDropped());
+            }
+        }
+        ObjectNode actual = FlowDocuments.JSON.createObjectNode().put("dpid", FlowDocuments.dpid(dpid))
+                .put("updated-ms", System.currentTimeMillis()).put("total", flows.size());
+        ArrayNode list = actual.putArray("flows");
+        int budget = 900_000; // under the default document limit: the rest is counted, not listed
+        boolean truncated = false;
+        for (FlowStats f : flows) {
+            String text = OfctlText.format(f.flow());
+            budget -= text.length() + 64;
+            if (budget < 0) {
+                truncated = true;
+                break;
+            }
+            list.addObject().put("flow", text).put("packets", f.packets()).put("bytes", f.bytes());
+        }
+        actual.put("truncated", truncated);
+        if (!mastership.canAct(entity, generation)) {
+            return;
+        }
+        try {
+            mastership.store().commit(FlowDocuments.OPERATIONAL_SHARD, Transaction.builder()
+                    .put(FlowDocuments.switchPath(dpid).toString(), sw.toString())
+                    .put(FlowDocuments.actualPath(dpid).toString(), actual.toString())
+                    .build());
+        } catch (StoreException e) {
+            LOG.debug("switch {}: cannot publish statistics: {}", connection.dpidString(), e.getMessage());
+        }
+    }
+
+    private void stopMastering() {
+        masterGeneration = -1;
+        synced = false;
+        closeWatch();
+        if (statsTask != null) {
+            statsTask.cancel(false);
+            statsTask = null;
+        }
+        pending.clear();
+        desired.clear();
+    }
+
+    private void closeWatch() {
+        if (flowWatch != null) {
+            flowWatch.close();
+            flowWatch = null;
+        }
+    }
+
+    void close() {
+        submit(this::stopMastering);
+        closed = true;
+        executor.shutdown();
+    }
+}
