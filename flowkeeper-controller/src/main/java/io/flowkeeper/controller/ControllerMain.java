@@ -109,8 +109,16 @@ public final class ControllerMain {
         return ControllerConfig.load(file, overrides);
     }
 
-    /** Ratis logs a line per election and append at INFO: keep libraries at WARN whatever the logback file says. */
+    /**
+     * Ratis logs a line per election and append at INFO: keep libraries at WARN whatever the logback file says. Our
+     * own INFO lines are the node's state changes (roles, leases, reconciles), one line each: a controller logs
+     * them unless FLOWKEEPER_LOG_LEVEL says otherwise (the CLI's default is WARN).
+     */
     static void quietLibraries() {
+        if (System.getenv("FLOWKEEPER_LOG_LEVEL") == null
+                && LoggerFactory.getLogger("io.flowkeeper") instanceof ch.qos.logback.classic.Logger own) {
+            own.setLevel(ch.qos.logback.classic.Level.INFO);
+        }
         for (String name : List.of("org.apache.ratis", "io.grpc", "org.apache.ratis.thirdparty")) {
             if (LoggerFactory.getLogger(name) instanceof ch.qos.logback.classic.Logger l) {
                 l.setLevel(ch.qos.logback.classic.Level.WARN);

@@ -179,7 +179,7 @@ final class SwitchRoutes {
 
     private JsonNode batch(long dpid, JsonNode body) {
         Map<String, Flow> flows = new LinkedHashMap<>();
-        List<String> deletes = new ArrayList<>();
+        java.util.Set<String> deletes = new java.util.LinkedHashSet<>();
         int i = 0;
         for (JsonNode n : body.path("flows")) {
             String id;
@@ -213,17 +213,17 @@ final class SwitchRoutes {
      * this replica, so two racing writers on different nodes can still both get in; the master then programs the
      * lower id and logs the conflict.
      */
-    private void checkIdentities(long dpid, Map<String, Flow> incoming, List<String> deleting) {
-        Map<FlowId, String> owners = new HashMap<>();
+    private void checkIdentities(long dpid, Map<String, Flow> incoming, java.util.Collection<String> deleting) {
+        Map<String, String> owners = new HashMap<>();
         for (VersionedValue v : store.list(FlowDocuments.CONFIG_SHARD, FlowDocuments.desiredPrefix(dpid),
                 ReadConsistency.STALE).values()) {
             String id = FlowDocuments.flowIdOf(v.path());
             if (!incoming.containsKey(id) && !deleting.contains(id)) {
-                owners.put(FlowDocuments.flowOf(v.json()).id(), id);
+                owners.put(FlowDocuments.identityOf(v.json()), id);
             }
         }
         incoming.forEach((id, f) -> {
-            String other = owners.putIfAbsent(f.id(), id);
+            String other = owners.putIfAbsent(FlowDocuments.identity(f), id);
             if (other != null) {
                 throw new HttpError(409, "flow " + id + " has the same table, priority and match as flow " + other);
             }

@@ -12,7 +12,8 @@ import picocli.CommandLine.Spec;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Run a benchmark against real OVS and print a table (or --json).",
-        subcommands = {TestbedBench.class, RestoreBench.class, SouthboundBench.class, DatastoreBench.class})
+        subcommands = {TestbedBench.class, RestoreBench.class, SouthboundBench.class, DatastoreBench.class,
+                FailoverBench.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -8,6 +8,8 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -160,7 +162,9 @@ public final class LocalCluster implements AutoCloseable {
         List<String> cmd = List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-Xss512k",
                 "-cp", classPath(), ControllerMain.class.getName(),
                 "--config", configFile(i).toString());
-        Files.writeString(logFile(i), "", StandardCharsets.UTF_8);
+        // Appended, not truncated: a restarted node's log keeps what its previous run wrote before being killed.
+        Files.writeString(logFile(i), "--- node " + ids.get(i) + " starting at " + LocalTime.now() + "\n",
+                StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         processes[i] = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(i).toFile())).start();
     }
@@ -202,6 +206,7 @@ public final class LocalCluster implements AutoCloseable {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         while (System.currentTimeMillis() < deadline) {
             String log = Files.readString(logFile(i), StandardCharsets.UTF_8);
+            log = log.substring(Math.max(0, log.lastIndexOf("--- node " + ids.get(i) + " starting at ")));
             if (log.contains(" ready: REST")) {
                 return;
             }

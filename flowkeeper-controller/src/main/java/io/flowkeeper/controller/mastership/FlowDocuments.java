@@ -110,7 +110,22 @@ public final class FlowDocuments {
 
     /** The stored document for a flow (already parsed, so its text is canonical). */
     public static String document(String flowId, Flow flow) {
-        return JSON.createObjectNode().put("id", flowId).put("flow", OfctlText.format(flow)).toString();
+        return JSON.createObjectNode().put("id", flowId).put("flow", OfctlText.format(flow))
+                .put("identity", identity(flow)).toString();
+    }
+
+    /**
+     * Table, priority and match as one string: two flows with equal identities are one switch flow. Stored in the
+     * document so a writer can check a batch against thousands of stored flows without parsing them.
+     */
+    public static String identity(Flow flow) {
+        return flow.tableId() + "/" + flow.priority() + "/" + OfctlText.formatMatch(flow.match());
+    }
+
+    /** The identity stored in a document (documents written before it existed are parsed). */
+    public static String identityOf(String documentJson) {
+        JsonNode n = read(documentJson);
+        return n.has("identity") ? n.get("identity").asText() : identity(OfctlText.parse(n.path("flow").asText()));
     }
 
     /** Reads a stored document back. */

@@ -5,7 +5,9 @@ import io.flowkeeper.api.ownership.OwnershipService;
 import io.flowkeeper.api.store.StoreException;
 import io.flowkeeper.cluster.ClusterNode;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -23,9 +25,11 @@ import org.slf4j.LoggerFactory;
  * after it <em>sent</em> the last renewal that committed. The ownership leader expires a lease only after a full
  * lease time without seeing a new renewal in its replica, and it sees a renewal only after it committed, so after
  * it was sent. A node that stops being able to renew (partitioned, paused, quorum lost) therefore stops acting as
- * owner at least 40% of the lease time before any other node is given its entities. A new leader starts every
- * node's clock afresh when it takes over, which only delays expiries. Clocks are each node's own monotonic clock;
- * only their rates are assumed equal.
+ * owner at least 40% of the lease time before any other node is given its entities. Every node, leader or not,
+ * notes when each renewal reaches its own replica (never before it was sent), so a new leader expires a dead node
+ * on the same schedule as the old one would have, even when the old leader died with it; an expiry names the
+ * renewal count it judged, so one decided on a lagging replica is a no-op once the newer renewal is applied.
+ * Clocks are each node's own monotonic clock; only their rates are assumed equal.
  */
 public final class LeaseKeeper implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseKeeper.class);
@@ -47,7 +51,7 @@ public final class LeaseKeeper implements AutoCloseable {
     private volatile boolean closed;
     private volatile long lastRenewalMillis = -1;
 
-    /** What the expiring leader last saw of each node: renewal count, and when (local clock) it changed. */
+    /** What this replica last saw of each node: renewal count, and when (local clock) it changed. */
     private final Map<String, long[]> seen = new HashMap<>();
     private boolean leading;
 
@@ -136,23 +140,14 @@ public final class LeaseKeeper implements AutoCloseable {
         }
     }
 
-    /** On the ownership shard's leader only: expire leases not renewed for a whole lease time. */
+    /** Notes renewals on every node; on the ownership shard's leader, expires leases not renewed for a lease time. */
     private void expireOnce() {
         if (closed) {
             return;
         }
         try {
-            if (!cluster.isLocalLeader(OwnershipService.SHARD)) {
-                leading = false;
-                return;
-            }
             long now = System.nanoTime();
-            if (!leading) {
-                leading = true;
-                seen.clear(); // a new leader knows nothing of when renewals arrived: everyone starts afresh
-                LOG.info("leading the ownership shard: expiring leases not renewed for {} ms",
-                        TimeUnit.NANOSECONDS.toMillis(leaseNanos));
-            }
+            List<NodeLease> due = new ArrayList<>();
             for (NodeLease lease : ownership.leases()) {
                 if (!lease.alive()) {
                     seen.remove(lease.node());
@@ -162,11 +157,26 @@ public final class LeaseKeeper implements AutoCloseable {
                 if (s == null || s[0] != lease.renewals()) {
                     seen.put(lease.node(), new long[] {lease.renewals(), now});
                 } else if (now - s[1] > leaseNanos) {
-                    LOG.warn("lease of {} expired: no renewal for {} ms; its entities move to other candidates",
-                            lease.node(), TimeUnit.NANOSECONDS.toMillis(now - s[1]));
-                    ownership.expireLease(lease.node(), lease.renewals());
-                    s[1] = now; // do not repeat the expiry every tick if it has not applied yet
+                    due.add(lease);
                 }
+            }
+            boolean leader = cluster.isLocalLeader(OwnershipService.SHARD);
+            if (leader != leading) {
+                leading = leader;
+                if (leader) {
+                    LOG.info("leading the ownership shard: expiring leases not renewed for {} ms",
+                            TimeUnit.NANOSECONDS.toMillis(leaseNanos));
+                }
+            }
+            if (!leader) {
+                return;
+            }
+            for (NodeLease lease : due) {
+                long[] s = seen.get(lease.node());
+                LOG.warn("lease of {} expired: no renewal for {} ms; its entities move to other candidates",
+                        lease.node(), TimeUnit.NANOSECONDS.toMillis(now - s[1]));
+                ownership.expireLease(lease.node(), lease.renewals());
+                s[1] = now; // do not repeat the expiry every tick if it has not applied yet
             }
         } catch (StoreException | IllegalStateException e) {
             LOG.debug("lease expiry check failed: {}", e.getMessage());
