@@ -25,7 +25,8 @@ public final class DemoCommand implements Callable<Integer> {
                 new TestbedDemoStage(),
                 new AgentDemoStage(),
                 new ReconcileDemoStage(),
-                new ClusterDemoStage());
+                new ClusterDemoStage(),
+                new MastershipDemoStage());
     }
 
     @Option(names = "--list", description = "List the stages and exit.")

@@ -92,6 +92,23 @@ class MastershipTest {
             assertThat(role.body().path("role").asText()).isEqualTo("MASTER");
             assertThat(role.body().path("generation").asLong()).isEqualTo(owners.get(0).generation());
         }
+        // A live dump through a node that is not the master comes from the switch itself.
+        RestClient.Response live = client.get("/v1/switches/" + MastershipBed.dpidHex(0) + "/flows?view=live");
+        assertThat(live.status()).as(live.body().toString()).isEqualTo(200);
+        assertThat(live.body().toString()).contains("nw_dst=10.9.9.9").doesNotContain("nw_dst=10.9.9.8");
+        // The node-to-node route takes the node token only: an API token is refused there.
+        RestClient.Response internal = bed.cluster().client(0).get("/v1/internal/switches/"
+                + MastershipBed.dpidHex(0) + "/role");
+        assertThat(internal.status()).isEqualTo(403);
+        // Bad input: a clear 4xx, nothing written.
+        RestClient.Response bad = client.put("/v1/switches/" + MastershipBed.dpidHex(0) + "/flows/bad",
+                "table=0,priority=5,nw_dst=10.1.1.1,actions=frobnicate");
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.error()).contains("bad");
+        RestClient.Response clash = client.put("/v1/switches/" + MastershipBed.dpidHex(0) + "/flows/clash",
+                "table=0,priority=50,ip,nw_dst=10.9.9.9,actions=NORMAL");
+        assertThat(clash.status()).isEqualTo(409);
+        assertThat(clash.error()).contains("drop-9");
     }
 
     @Test

@@ -95,6 +95,7 @@ public final class LocalCluster implements AutoCloseable {
         y.append("openflow-address: ").append(openflowAddress(i)).append('\n');
         y.append("data-dir: ").append(dataDir(i)).append('\n');
         y.append("api-tokens: [").append(TOKEN).append("]\n");
+        y.append("node-token: local-cluster-node-token\n");
         extraYaml.forEach(line -> y.append(line).append('\n'));
         Files.writeString(configFile(i), y.toString());
     }

@@ -43,6 +43,17 @@ public final class LeaseKeeper implements AutoCloseable {
     private final long leaseNanos;
     private final long renewMillis;
     private final ScheduledExecutorService renewer = daemon("lease-renewer");
+    /**
+     * Renewals overlap: one is sent every interval even while earlier ones are still committing, so a slow commit
+     * (a loaded machine, an election) delays the lease's extension but not the next renewal.
+     */
+    private final java.util.concurrent.ExecutorService renewals = java.util.concurrent.Executors.newFixedThreadPool(3,
+            r -> {
+                Thread t = new Thread(r, "lease-renewal");
+                t.setDaemon(true);
+                return t;
+            });
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private final ScheduledExecutorService watchdog = daemon("lease-watchdog");
     private final ScheduledExecutorService expirer = daemon("lease-expirer");
     private final CopyOnWriteArrayList<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
@@ -79,7 +90,18 @@ public final class LeaseKeeper implements AutoCloseable {
     }
 
     public void start() {
-        renewer.scheduleWithFixedDelay(this::renewOnce, 0, renewMillis, TimeUnit.MILLISECONDS);
+        renewer.scheduleAtFixedRate(() -> {
+            if (inFlight.get() < 3) {
+                inFlight.incrementAndGet();
+                renewals.execute(() -> {
+                    try {
+                        renewOnce();
+                    } finally {
+                        inFlight.decrementAndGet();
+                    }
+                });
+            }
+        }, 0, renewMillis, TimeUnit.MILLISECONDS);
         watchdog.scheduleWithFixedDelay(this::checkValidity, 10, 10, TimeUnit.MILLISECONDS);
         expirer.scheduleWithFixedDelay(this::expireOnce, EXPIRY_TICK_MS, EXPIRY_TICK_MS, TimeUnit.MILLISECONDS);
     }
@@ -107,9 +129,15 @@ public final class LeaseKeeper implements AutoCloseable {
             ownership.renewLease(nodeId, incarnation, rpcAddress);
             long now = System.nanoTime();
             lastRenewalMillis = TimeUnit.NANOSECONDS.toMillis(now - sent);
-            validUntil = sent + leaseNanos * 6 / 10;
-            if (!held && now - validUntil < 0) {
-                held = true;
+            extendTo(sent + leaseNanos * 6 / 10);
+            boolean gained;
+            synchronized (this) {
+                gained = !held && now - validUntil < 0;
+                if (gained) {
+                    held = true;
+                }
+            }
+            if (gained) {
                 LOG.info("lease of {} held (renewal committed in {} ms; valid {} ms after each renewal is sent)",
                         nodeId, lastRenewalMillis, TimeUnit.NANOSECONDS.toMillis(leaseNanos * 6 / 10));
                 fire(true);
@@ -121,7 +149,14 @@ public final class LeaseKeeper implements AutoCloseable {
         }
     }
 
-    private void checkValidity() {
+    /** Renewals complete out of order: the lease runs from the latest send among the committed ones. */
+    private synchronized void extendTo(long until) {
+        if (until - validUntil > 0) {
+            validUntil = until;
+        }
+    }
+
+    private synchronized void checkValidity() {
         if (held && System.nanoTime() - validUntil >= 0) {
             held = false;
             LOG.warn("lease of {} lost: no renewal committed within {} ms; no longer acting as owner of anything",
@@ -190,6 +225,7 @@ public final class LeaseKeeper implements AutoCloseable {
         closed = true;
         held = false;
         renewer.shutdownNow();
+        renewals.shutdownNow();
         watchdog.shutdownNow();
         expirer.shutdownNow();
     }
