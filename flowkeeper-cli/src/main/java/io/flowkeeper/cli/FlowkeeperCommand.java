@@ -6,6 +6,10 @@ import io.flowkeeper.cli.cluster.ClusterCommand;
 import io.flowkeeper.cli.cluster.ControllerCommand;
 import io.flowkeeper.cli.demo.DemoCommand;
 import io.flowkeeper.cli.snapshot.SnapshotCommand;
+import io.flowkeeper.cli.switches.FlowsCommand;
+import io.flowkeeper.cli.switches.OwnershipCommand;
+import io.flowkeeper.cli.switches.SwitchCommand;
+import io.flowkeeper.cli.switches.SwitchesCommand;
 import picocli.CommandLine.Command;
 
 /**
@@ -26,6 +30,10 @@ import picocli.CommandLine.Command;
             TestbedCommand.class,
             ControllerCommand.class,
             ClusterCommand.class,
+            SwitchesCommand.class,
+            SwitchCommand.class,
+            FlowsCommand.class,
+            OwnershipCommand.class,
         })
 public final class FlowkeeperCommand implements Runnable {
     @picocli.CommandLine.Spec
