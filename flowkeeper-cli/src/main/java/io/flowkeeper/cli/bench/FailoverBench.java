@@ -49,10 +49,10 @@ public final class FailoverBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int kills = killsOption != null ? killsOption : small ? 3 : 20;
-        BenchReport report = new BenchReport("switch master failover (3 controller JVMs, 2 OVS hosts, lease 1 s)",
+        BenchReport report = new BenchReport("switch master failover (3 controller JVMs, 2 OVS hosts, default lease 800 ms)",
                 "measure", "value", "unit", "target", "met");
         progress("starting 3 controller JVMs and 2 OVS hosts");
-        try (MastershipBed bed = MastershipBed.create(2, List.of("lease-time: 1s"))) {
+        try (MastershipBed bed = MastershipBed.create(2, List.of())) {
             bed.awaitMasters(Duration.ofSeconds(120));
             bed.pushBaseline();
             awaitBaseline(bed);

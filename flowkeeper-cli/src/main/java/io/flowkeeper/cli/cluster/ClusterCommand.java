@@ -1,5 +1,7 @@
 package io.flowkeeper.cli.cluster;
 
+import io.flowkeeper.cli.RestConnection;
+import io.flowkeeper.cli.TextTable;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -35,68 +37,7 @@ public final class ClusterCommand implements Runnable {
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** Options every subcommand shares. */
-    static class Connection {
-        @Option(names = "--url", defaultValue = "http://127.0.0.1:8181",
-                description = "Any node's REST address (default: ${DEFAULT-VALUE}).")
-        String url;
-
-        @Option(names = "--token", description = "API token (default: $FLOWKEEPER_TOKEN).")
-        String token;
-
-        @Option(names = "--output", defaultValue = "table", description = "table (default) or json")
-        String output;
-
-        RestClient client() {
-            if (!output.equals("table") && !output.equals("json")) {
-                throw new UserException("--output must be table or json, not '" + output + "'", 2);
-            }
-            String t = token != null ? token : System.getenv("FLOWKEEPER_TOKEN");
-            if (t == null || t.isBlank()) {
-                throw new UserException("no token: pass --token or set FLOWKEEPER_TOKEN", 2);
-            }
-            return new RestClient(url, t);
-        }
-
-        RestClient.Response call(String method, String path, String body) {
-            try {
-                RestClient.Response r = client().send(method, path, body);
-                if (!r.ok()) {
-                    throw new UserException(r.error() + " (HTTP " + r.status() + ")", 1);
-                }
-                return r;
-            } catch (IOException e) {
-                throw new UserException("cannot reach " + url + ": " + e.getMessage(), 3);
-            }
-        }
-
-        boolean json() {
-            return output.equals("json");
-        }
-    }
-
-    static String table(List<String> header, List<List<String>> rows) {
-        int[] w = new int[header.size()];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = header.get(i).length();
-            for (List<String> r : rows) {
-                w[i] = Math.max(w[i], r.get(i).length());
-            }
-        }
-        StringBuilder sb = new StringBuilder();
-        List<List<String>> all = new ArrayList<>();
-        all.add(header);
-        all.addAll(rows);
-        for (List<String> r : all) {
-            for (int i = 0; i < w.length; i++) {
-                sb.append(String.format("%-" + w[i] + "s", r.get(i))).append(i + 1 < w.length ? "  " : "");
-            }
-            sb.append('\n');
-        }
-        return sb.toString();
-    }
-
-    static void print(Connection c, JsonNode body, String tableText) throws IOException {
+    static void print(RestConnection c, JsonNode body, String tableText) throws IOException {
         System.out.print(c.json() ? JSON.writeValueAsString(body) + "\n" : tableText);
     }
 
@@ -104,7 +45,7 @@ public final class ClusterCommand implements Runnable {
             description = "Nodes (up/down, shards led) and per shard: leader, term, commit index, follower lag.")
     static final class Status implements Callable<Integer> {
         @picocli.CommandLine.Mixin
-        Connection c = new Connection();
+        RestConnection c = new RestConnection();
 
         @Override
         public Integer call() throws IOException {
@@ -125,8 +66,8 @@ public final class ClusterCommand implements Runnable {
                         lag.length() == 0 ? "-" : lag.toString()));
             }
             print(c, v, "observed from " + v.get("observer").asText() + "\n\n"
-                    + table(List.of("NODE", "RAFT ADDRESS", "STATE", "LEADS"), nodes) + "\n"
-                    + table(List.of("SHARD", "KIND", "LEADER", "TERM", "COMMIT", "REVISION", "FOLLOWER LAG"), shards));
+                    + TextTable.render(List.of("NODE", "RAFT ADDRESS", "STATE", "LEADS"), nodes) + "\n"
+                    + TextTable.render(List.of("SHARD", "KIND", "LEADER", "TERM", "COMMIT", "REVISION", "FOLLOWER LAG"), shards));
             return 0;
         }
     }
@@ -134,14 +75,14 @@ public final class ClusterCommand implements Runnable {
     @Command(name = "members", mixinStandardHelpOptions = true, description = "List members and Raft addresses.")
     static final class Members implements Callable<Integer> {
         @picocli.CommandLine.Mixin
-        Connection c = new Connection();
+        RestConnection c = new RestConnection();
 
         @Override
         public Integer call() throws IOException {
             JsonNode m = c.call("GET", "/v1/cluster/members", null).body();
             List<List<String>> rows = new ArrayList<>();
             m.get("members").fields().forEachRemaining(e -> rows.add(List.of(e.getKey(), e.getValue().asText())));
-            print(c, m, table(List.of("NODE", "RAFT ADDRESS"), rows));
+            print(c, m, TextTable.render(List.of("NODE", "RAFT ADDRESS"), rows));
             return 0;
         }
     }
@@ -150,7 +91,7 @@ public final class ClusterCommand implements Runnable {
             description = "Add a running node to every shard (start it first with all members as --peer).")
     static final class AddMember implements Callable<Integer> {
         @picocli.CommandLine.Mixin
-        Connection c = new Connection();
+        RestConnection c = new RestConnection();
 
         @Parameters(index = "0", paramLabel = "NODE_ID")
         String id;
@@ -170,7 +111,7 @@ public final class ClusterCommand implements Runnable {
     @Command(name = "remove-member", mixinStandardHelpOptions = true, description = "Remove a node from every shard.")
     static final class RemoveMember implements Callable<Integer> {
         @picocli.CommandLine.Mixin
-        Connection c = new Connection();
+        RestConnection c = new RestConnection();
 
         @Parameters(index = "0", paramLabel = "NODE_ID")
         String id;
@@ -187,7 +128,7 @@ public final class ClusterCommand implements Runnable {
             description = "Hand a shard's leadership to a node.")
     static final class TransferLeader implements Callable<Integer> {
         @picocli.CommandLine.Mixin
-        Connection c = new Connection();
+        RestConnection c = new RestConnection();
 
         @Parameters(index = "0", paramLabel = "SHARD")
         String shard;

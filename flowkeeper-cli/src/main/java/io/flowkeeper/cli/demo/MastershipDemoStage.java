@@ -20,7 +20,7 @@ final class MastershipDemoStage implements DemoStage {
 
     @Override
     public void run(DemoContext ctx) throws Exception {
-        MastershipBed bed = ctx.closeAtEnd(MastershipBed.create(2, List.of("lease-time: 1s")));
+        MastershipBed bed = ctx.closeAtEnd(MastershipBed.create(2, List.of()));
         List<Ownership> owners = bed.awaitMasters(Duration.ofSeconds(120));
         for (int h = 0; h < owners.size(); h++) {
             ctx.say("switch " + MastershipBed.dpidHex(h) + ": master " + owners.get(h).owner() + " at generation "

@@ -1,5 +1,6 @@
 package io.flowkeeper.cli.switches;
 
+import io.flowkeeper.cli.TextTable;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -31,9 +32,9 @@ public final class OwnershipCommand extends RestCommand {
         }
         StringBuilder sb = new StringBuilder();
         sb.append(entities.isEmpty() ? "no entities: no switch has connected yet\n"
-                : table(List.of("ENTITY", "OWNER", "GENERATION", "CANDIDATES"), entities));
+                : TextTable.render(List.of("ENTITY", "OWNER", "GENERATION", "CANDIDATES"), entities));
         sb.append('\n');
-        sb.append(nodes.isEmpty() ? "no node leases\n" : table(List.of("NODE", "ALIVE", "RENEWALS"), nodes));
+        sb.append(nodes.isEmpty() ? "no node leases\n" : TextTable.render(List.of("NODE", "ALIVE", "RENEWALS"), nodes));
         System.out.print(sb);
         return 0;
     }

@@ -1,5 +1,6 @@
 package io.flowkeeper.cli.switches;
 
+import io.flowkeeper.cli.RestConnection;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -15,12 +16,11 @@ import picocli.CommandLine.Mixin;
 abstract class RestCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** Declared as Object because its class is not visible here; picocli takes the options from the instance. */
     @Mixin
-    final Object connection = ClusterConnection.options();
+    final RestConnection connection = new RestConnection();
 
     JsonNode get(String path) {
-        return ClusterConnection.call(connection, "GET", path, null).body();
+        return connection.call("GET", path, null).body();
     }
 
     /**
@@ -43,7 +43,7 @@ abstract class RestCommand implements Callable<Integer> {
     }
 
     boolean json() {
-        return ClusterConnection.json(connection);
+        return connection.json();
     }
 
     static void printJson(JsonNode body) throws IOException {
@@ -93,27 +93,5 @@ abstract class RestCommand implements Callable<Integer> {
             return String.format("%dh%02dm", s / 3600, s % 3600 / 60);
         }
         return s / 86_400 + "d";
-    }
-
-    static String table(List<String> header, List<List<String>> rows) {
-        int[] w = new int[header.size()];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = header.get(i).length();
-            for (List<String> r : rows) {
-                w[i] = Math.max(w[i], r.get(i).length());
-            }
-        }
-        List<List<String>> all = new ArrayList<>();
-        all.add(header);
-        all.addAll(rows);
-        StringBuilder sb = new StringBuilder();
-        for (List<String> r : all) {
-            StringBuilder line = new StringBuilder();
-            for (int i = 0; i < w.length; i++) {
-                line.append(String.format("%-" + w[i] + "s", r.get(i))).append(i + 1 < w.length ? "  " : "");
-            }
-            sb.append(line.toString().stripTrailing()).append('\n');
-        }
-        return sb.toString();
     }
 }

@@ -1,5 +1,6 @@
 package io.flowkeeper.cli.switches;
 
+import io.flowkeeper.cli.TextTable;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -73,7 +74,7 @@ public final class SwitchCommand implements Runnable {
             if (ports.isEmpty()) {
                 sb.append("no ports reported yet (the master has not polled this switch)\n");
             } else {
-                sb.append(table(List.of("PORT", "NAME", "MAC", "UP", "RX-PACKETS", "TX-PACKETS", "RX-BYTES",
+                sb.append(TextTable.render(List.of("PORT", "NAME", "MAC", "UP", "RX-PACKETS", "TX-PACKETS", "RX-BYTES",
                         "TX-BYTES", "RX-DROPPED"), ports));
             }
             System.out.print(sb);

@@ -1,5 +1,6 @@
 package io.flowkeeper.cli.switches;
 
+import io.flowkeeper.cli.TextTable;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -32,7 +33,7 @@ public final class SwitchesCommand extends RestCommand {
             System.out.println("no switches: none has connected to a controller node yet");
             return 0;
         }
-        System.out.print(table(List.of("DPID", "MASTER", "GENERATION", "CONNECTED-TO", "DESIRED", "FLOWS",
+        System.out.print(TextTable.render(List.of("DPID", "MASTER", "GENERATION", "CONNECTED-TO", "DESIRED", "FLOWS",
                 "STATS AGE"), rows));
         return 0;
     }

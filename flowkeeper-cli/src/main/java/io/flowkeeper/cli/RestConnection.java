@@ -1,0 +1,50 @@
+package io.flowkeeper.cli;
+
+import io.flowkeeper.controller.RestClient;
+import java.io.IOException;
+import picocli.CommandLine.Option;
+
+/**
+ * The options every command that talks to a controller node shares ({@code --url}, {@code --token} or
+ * {@code FLOWKEEPER_TOKEN}, {@code --output table|json}) and their error mapping: exit 1 when the node refused (its
+ * message and the HTTP status), 2 for usage, 3 when the node cannot be reached. Use as a picocli {@code @Mixin}.
+ */
+public final class RestConnection {
+    @Option(names = "--url", defaultValue = "http://127.0.0.1:8181",
+            description = "Any node's REST address (default: ${DEFAULT-VALUE}).")
+    String url;
+
+    @Option(names = "--token", description = "API token (default: $FLOWKEEPER_TOKEN).")
+    String token;
+
+    @Option(names = "--output", defaultValue = "table", description = "table (default) or json")
+    String output;
+
+    public RestClient client() {
+        if (!output.equals("table") && !output.equals("json")) {
+            throw new UserException("--output must be table or json, not '" + output + "'", 2);
+        }
+        String t = token != null ? token : System.getenv("FLOWKEEPER_TOKEN");
+        if (t == null || t.isBlank()) {
+            throw new UserException("no token: pass --token or set FLOWKEEPER_TOKEN", 2);
+        }
+        return new RestClient(url, t);
+    }
+
+    /** A 2xx answer, or a {@link UserException} with the exit code above. */
+    public RestClient.Response call(String method, String path, String body) {
+        try {
+            RestClient.Response r = client().send(method, path, body);
+            if (!r.ok()) {
+                throw new UserException(r.error() + " (HTTP " + r.status() + ")", 1);
+            }
+            return r;
+        } catch (IOException e) {
+            throw new UserException("cannot reach " + url + ": " + e.getMessage(), 3);
+        }
+    }
+
+    public boolean json() {
+        return output.equals("json");
+    }
+}
