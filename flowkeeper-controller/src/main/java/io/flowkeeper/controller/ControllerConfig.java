@@ -38,7 +38,7 @@ import java.util.Set;
  * rebalance-settle: 3s             # a returning node must be caught up this long before it gets shards back
  * shards:                          # optional; default: network-config, inventory-config,
  *   - {name: network-config, kind: config, description: ...}   # inventory-operational, ownership
- * lease-time: 1s                   # a node that has not renewed its lease for this long loses its switches; it
+ * lease-time: 800ms               # a node that has not renewed its lease for this long loses its switches; it
  *                                  # stops writing to them itself after 60% of it (see Mastership)
  * stats-interval: 2s               # how often a switch's master polls flow and port statistics
  * node-token: secret-n             # token nodes use for calls forwarded to each other (default: first api-token);
@@ -56,7 +56,12 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
             "api-tokens", "request-timeout", "election-timeout-min", "election-timeout-max", "snapshot-threshold",
             "watch-history", "max-value-bytes", "rebalance-interval", "rebalance-settle", "shards", "lease-time",
             "stats-interval", "node-token");
-    public static final Duration DEFAULT_LEASE_TIME = Duration.ofSeconds(1);
+    /**
+     * A dead master's switches move ~lease-time after its death; 800 ms leaves room under the 1.5 s failover goal
+     * for the new master's role request and reconcile, while renewals (every 160 ms, overlapping) tolerate commit
+     * latencies of a few hundred milliseconds before a node fences itself.
+     */
+    public static final Duration DEFAULT_LEASE_TIME = Duration.ofMillis(800);
     public static final Duration DEFAULT_STATS_INTERVAL = Duration.ofSeconds(2);
 
     public ControllerConfig {

@@ -33,7 +33,7 @@ class MastershipTest {
 
     @BeforeAll
     static void start() throws Exception {
-        bed = MastershipBed.create(2, List.of("lease-time: 1s", "stats-interval: 1s"));
+        bed = MastershipBed.create(2, List.of("stats-interval: 1s"));
         bed.awaitMasters(LONG);
         bed.pushBaseline();
     }

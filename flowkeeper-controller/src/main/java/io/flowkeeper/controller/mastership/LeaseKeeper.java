@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * it was sent. A node that stops being able to renew (partitioned, paused, quorum lost) therefore stops acting as
  * owner at least 40% of the lease time before any other node is given its entities. Every node, leader or not,
  * notes when each renewal reaches its own replica (never before it was sent), so a new leader expires a dead node
- * on the same schedule as the old one would have, even when the old leader died with it; an expiry names the
+ * on the same schedule as the old one would have, even when the old leader died with it (but gives every node half
+ * a lease to renew through it first, since nobody could renew while there was no leader); an expiry names the
  * renewal count it judged, so one decided on a lagging replica is a no-op once the newer renewal is applied.
  * Clocks are each node's own monotonic clock; only their rates are assumed equal.
  */
@@ -199,6 +200,15 @@ public final class LeaseKeeper implements AutoCloseable {
             if (leader != leading) {
                 leading = leader;
                 if (leader) {
+                    // While the shard had no leader nobody could renew: give every node half a lease to get a
+                    // renewal through this leader before judging it, or an election would expire everyone.
+                    long floor = now - leaseNanos / 2;
+                    for (long[] s : seen.values()) {
+                        if (s[1] - floor < 0) {
+                            s[1] = floor;
+                        }
+                    }
+                    due.removeIf(l -> now - seen.get(l.node())[1] <= leaseNanos);
                     LOG.info("leading the ownership shard: expiring leases not renewed for {} ms",
                             TimeUnit.NANOSECONDS.toMillis(leaseNanos));
                 }
