@@ -206,6 +206,7 @@ public final class Mastership implements SwitchListener, AutoCloseable {
                 connection.remoteAddress(), nodeId);
         register(connection.dpid());
         sm.ownershipChanged();
+        sm.warmUp();
     }
 
     @Override
