@@ -96,6 +96,15 @@ class MastershipTest {
         RestClient.Response live = client.get("/v1/switches/" + MastershipBed.dpidHex(0) + "/flows?view=live");
         assertThat(live.status()).as(live.body().toString()).isEqualTo(200);
         assertThat(live.body().toString()).contains("nw_dst=10.9.9.9").doesNotContain("nw_dst=10.9.9.8");
+        // A packet-out through a node that is not the master leaves the switch on the port it names.
+        int port = bed.vm(0, 1).ofport();
+        long txBefore = txPackets(0, port);
+        // A broadcast frame of the local experimental EtherType, sent as if from the controller port (0xfffffffd).
+        String frame = "ffffffffffff" + "020000000099" + "88b5" + "00".repeat(46);
+        RestClient.Response out = client.post("/v1/switches/" + MastershipBed.dpidHex(0) + "/packet-out",
+                "{\"in-port\": 4294967293, \"actions\": \"output:" + port + "\", \"packet\": \"" + frame + "\"}");
+        assertThat(out.status()).as(out.body().toString()).isEqualTo(200);
+        await().atMost(LONG).until(() -> txPackets(0, port) > txBefore);
         // The node-to-node route takes the node token only: an API token is refused there.
         RestClient.Response internal = bed.cluster().client(0).get("/v1/internal/switches/"
                 + MastershipBed.dpidHex(0) + "/role");
@@ -198,6 +207,13 @@ class MastershipTest {
                 + "/flows/both-died", "table=0,priority=90,ip,nw_dst=10.9.9.4,actions=drop").ok());
         await().atMost(LONG).until(() -> bed.switchHas(0, "nw_dst=10.9.9.4"));
         assertThat(bed.ownership(0, victim).orElseThrow().owner()).isNotEqualTo(before.owner());
+    }
+
+    /** tx_pkts of one switch port, from ovs-ofctl dump-ports. */
+    private static long txPackets(int h, int port) {
+        String dump = bed.host(h).ofctl("-O", "OpenFlow14", "dump-ports", MastershipBed.BRIDGE, Integer.toString(port));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("tx pkts=(\\d+)").matcher(dump);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 
     private static String leaderOf(RestClient c, String shard) throws Exception {

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class LeaseKeeper implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseKeeper.class);
-    private static final long EXPIRY_TICK_MS = 50;
+    private static final long EXPIRY_TICK_MS = 20;
 
     private final ClusterNode cluster;
     private final OwnershipService ownership;
