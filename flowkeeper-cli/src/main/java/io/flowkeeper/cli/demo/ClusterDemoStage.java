@@ -17,8 +17,14 @@ final class ClusterDemoStage implements DemoStage {
 
     @Override
     public void run(DemoContext ctx) throws Exception {
-        LocalCluster cluster = ctx.closeAtEnd(LocalCluster.inTempDir(3, List.of("rebalance-settle: 1s",
-                "rebalance-interval: 1s")));
+        // Closed at the end of this stage, not of the demo: the next stage starts a cluster of its own.
+        try (LocalCluster cluster = LocalCluster.inTempDir(3, List.of("rebalance-settle: 1s",
+                "rebalance-interval: 1s"))) {
+            show(ctx, cluster);
+        }
+    }
+
+    private static void show(DemoContext ctx, LocalCluster cluster) throws Exception {
         cluster.startAll();
         cluster.awaitAllReady(120_000);
         ctx.event("3 controller JVMs up (" + cluster.id(0) + ", " + cluster.id(1) + ", " + cluster.id(2) + ")");
