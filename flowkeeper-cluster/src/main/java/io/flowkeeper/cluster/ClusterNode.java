@@ -281,7 +281,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     }
 
     private JsonNode query(String shard, Message message) {
-        RaftClientReply reply = clients.await(shard, c -> c.async().sendReadOnly(message));
+        RaftClientReply reply = clients.await(shard, clients.read(shard, message));
         return Codec.parse(reply.getMessage().getContent());
     }
 
@@ -290,11 +290,14 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         checkShard(shard);
         validate(shard, txn);
         Message message = Codec.encodeTransaction(txn);
-        RaftClientReply reply = clients.await(shard, c -> c.async().send(message));
+        RaftClientReply reply = clients.await(shard, clients.write(shard, message));
         return Codec.decodeResult(reply.getMessage().getContent(), txn);
     }
 
-    /** Pipelined commit: returns at once; the future completes when committed (or fails as {@link #commit} would). */
+    /**
+     * Pipelined commit: returns at once; the future completes when committed (or fails as {@link #commit} would).
+     * Commits in flight together are independent: their order in the log is not their order of submission.
+     */
     public CompletableFuture<CommitResult> commitAsync(String shard, Transaction txn) {
         checkShard(shard);
         validate(shard, txn);
@@ -349,6 +352,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     public ClusterView view() {
         Map<String, Integer> leads = new TreeMap<>();
         Map<String, Boolean> up = new TreeMap<>();
+        Map<String, String> members = members();
         members.keySet().forEach(id -> {
             leads.put(id, 0);
             up.put(id, id.equals(config.nodeId()));
@@ -400,17 +404,18 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
 
     @Override
     public void addMember(String nodeId, String raftAddress) {
-        Map<String, String> next = new TreeMap<>(members);
+        Map<String, String> next = new TreeMap<>(members());
         next.put(nodeId, raftAddress);
         changeMembership(next);
     }
 
     @Override
     public void removeMember(String nodeId) {
-        if (!members.containsKey(nodeId)) {
+        Map<String, String> current = members();
+        if (!current.containsKey(nodeId)) {
             throw new StoreException(StoreException.Kind.INVALID, null, "no member '" + nodeId + "'");
         }
-        Map<String, String> next = new TreeMap<>(members);
+        Map<String, String> next = new TreeMap<>(current);
         next.remove(nodeId);
         if (next.isEmpty()) {
             throw new StoreException(StoreException.Kind.INVALID, null, "cannot remove the last member");
@@ -437,7 +442,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     @Override
     public void transferLeader(String shard, String nodeId) {
         checkShard(shard);
-        if (!members.containsKey(nodeId)) {
+        if (!members().containsKey(nodeId)) {
             throw new StoreException(StoreException.Kind.INVALID, shard, "no member '" + nodeId + "'");
         }
         try {
@@ -450,7 +455,22 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         }
     }
 
+    /**
+     * The members as this replica's Raft log records them (the first shard's current configuration), so that every
+     * node sees a membership change, not only the node that made it, and a restarted node sees the latest one
+     * rather than its config file's. The configured peers until that group is up.
+     */
     Map<String, String> members() {
+        try {
+            var conf = server.getDivision(groupIds.get(catalog.shards().get(0).name())).getRaftConf();
+            Map<String, String> current = new TreeMap<>();
+            conf.getCurrentPeers().forEach(p -> current.put(p.getId().toString(), p.getAddress()));
+            if (!current.isEmpty()) {
+                return current;
+            }
+        } catch (IOException | RuntimeException e) {
+            // not started yet
+        }
         return members;
     }
 

@@ -6,9 +6,13 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flowkeeper.controller.local.LocalCluster;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,6 +32,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * Three controller JVMs on 127.0.0.1 (real Ratis over gRPC, real kill -9). One cluster for the class; every test
@@ -44,6 +51,29 @@ import org.junit.jupiter.api.Timeout;
 class ThreeNodeClusterTest {
     private static final String SHARD = "network-config";
     private LocalCluster cluster;
+
+    /** The cluster's directory is deleted at the end: keep the node logs of a failed test under target/. */
+    @RegisterExtension
+    final TestWatcher keepLogsOnFailure = new TestWatcher() {
+        @Override
+        public void testFailed(ExtensionContext context, Throwable cause) {
+            if (cluster == null) {
+                return;
+            }
+            Path to = Path.of("target", "cluster-logs", context.getRequiredTestMethod().getName());
+            try {
+                Files.createDirectories(to);
+                for (int i = 0; i < cluster.size(); i++) {
+                    if (Files.exists(cluster.logFile(i))) {
+                        Files.copy(cluster.logFile(i), to.resolve(cluster.logFile(i).getFileName()),
+                                StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            } catch (IOException e) {
+                cause.addSuppressed(e);
+            }
+        }
+    };
 
     @BeforeAll
     void startCluster() throws Exception {
