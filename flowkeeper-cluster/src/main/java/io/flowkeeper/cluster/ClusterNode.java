@@ -71,6 +71,9 @@ import org.slf4j.LoggerFactory;
 public final class ClusterNode implements DatastoreService, ClusterAdminService, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
 
+    /** How long start-up asks the other members whether they already run the cluster (only when groups are new). */
+    private static final java.time.Duration PROBE_TIMEOUT = java.time.Duration.ofSeconds(3);
+
     private final ClusterConfig config;
     private final ShardCatalog catalog;
     private final RaftPeerId selfId;
@@ -144,15 +147,23 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
 
     /** Starts the Raft server and joins (or creates) every shard's group. */
     public void start() throws IOException {
-        server.start();
+        // Groups are created before the Raft port opens. A leader reaches a node that is a member but has no group
+        // yet (a wiped node coming back, a node being added) at once, and a request landing while Ratis creates the
+        // group breaks the creation ("log is uninitialized", then "previous != null"): start-up failed and the
+        // node exited. Groups recovered from disk already exist here (the builder loads them).
         Set<RaftGroupId> existing = new LinkedHashSet<>();
         server.getGroupIds().forEach(existing::add);
+        boolean joining = !existing.containsAll(groupIds.values()) && clusterAlreadyRunning();
         for (ShardCatalog.Shard s : catalog.shards()) {
             RaftGroupId gid = groupIds.get(s.name());
             if (existing.contains(gid)) {
                 continue; // recovered from disk, with the membership the log recorded
             }
-            RaftGroup group = RaftGroup.valueOf(gid, peers(members));
+            // Joining a running cluster (a new member, or a member whose disk was wiped): the group starts empty and
+            // the leader sends the configuration with its log or snapshot. Started with the configured peers, the
+            // replica would call elections before the leader's new configuration includes it, and a voter that
+            // does not know it answers "shut down": Ratis then closes that replica for good.
+            RaftGroup group = joining ? RaftGroup.valueOf(gid) : RaftGroup.valueOf(gid, peers(members));
             try {
                 RaftClientReply reply = server.groupManagement(GroupManagementRequest.newAdd(
                         adminClientId, selfId, adminCallId.incrementAndGet(), group));
@@ -163,9 +174,27 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
                 // Raced with a recovery: fine.
             }
         }
+        server.start();
         long interval = config.rebalanceInterval().toMillis();
         if (interval > 0) {
             scheduler.scheduleWithFixedDelay(balancer::runOnce, interval, interval, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** True if the other configured members already serve the first shard (a linearizable read answers). */
+    private boolean clusterAlreadyRunning() {
+        Map<String, String> others = new TreeMap<>(members);
+        others.remove(config.nodeId());
+        if (others.isEmpty()) {
+            return false;
+        }
+        String first = catalog.shards().get(0).name();
+        try (ShardClients probe = new ShardClients(Map.of(first, groupIds.get(first)), others, PROBE_TIMEOUT)) {
+            probe.await(first, probe.read(first, Codec.query("get", "/")));
+            LOG.info("the other members already serve {}: joining with empty groups", first);
+            return true;
+        } catch (StoreException e) {
+            return false; // a new cluster, or no quorum yet: start the groups with the configured members
         }
     }
 

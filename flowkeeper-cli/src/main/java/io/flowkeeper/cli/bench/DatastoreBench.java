@@ -52,7 +52,10 @@ public final class DatastoreBench implements Callable<Integer> {
             cluster.awaitAllReady(120_000);
             awaitBalanced(cluster);
             try (ShardClients clients = ShardClients.forCluster(cluster.raftPeers(), Duration.ofSeconds(10))) {
-                pipelined(clients, 1_000, value, "/warmup/", null, 8); // JIT and connections, gently
+                // Warm-up: connections first, gently, then enough pipelined writes that the JIT has compiled the
+                // write path in all four JVMs (C2 compiling competes for the same 2 cores otherwise).
+                pipelined(clients, 1_000, value, "/warmup/", null, 8);
+                pipelined(clients, small ? 3_000 : 10_000, value, "/warmup/", null, 64);
 
                 progress("pipelined single-key writes: " + writes);
                 List<Double> latencies = Collections.synchronizedList(new ArrayList<>());

@@ -21,6 +21,8 @@ import java.util.stream.Stream;
  */
 public final class LocalCluster implements AutoCloseable {
     public static final String TOKEN = "local-cluster-token";
+    /** JVM options of every node (override: -Dflowkeeper.node.jvm-opts=...); see docs/operations.md, Cluster. */
+    public static final String NODE_JVM_OPTS = "-Xmx256m -XX:+UseSerialGC -Xss512k";
 
     private final Path dir;
     private final int size;
@@ -134,9 +136,12 @@ public final class LocalCluster implements AutoCloseable {
             return;
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-Xss512k",
-                "-cp", classPath(), ControllerMain.class.getName(),
-                "--config", configFile(i).toString());
+        List<String> cmd = new ArrayList<>(List.of(java));
+        cmd.addAll(List.of(System.getProperty("flowkeeper.node.jvm-opts", NODE_JVM_OPTS).trim().split("\\s+")));
+        cmd.addAll(List.of("-cp", classPath(), ControllerMain.class.getName(), "--config", configFile(i).toString()));
+        if (Files.exists(logFile(i)) && Files.size(logFile(i)) > 0) { // keep the previous run's log for post-mortems
+            Files.move(logFile(i), logFile(i).resolveSibling(logFile(i).getFileName() + "." + System.currentTimeMillis()));
+        }
         Files.writeString(logFile(i), "", StandardCharsets.UTF_8);
         processes[i] = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(i).toFile())).start();
