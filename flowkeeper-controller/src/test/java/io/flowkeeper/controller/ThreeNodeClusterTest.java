@@ -436,10 +436,12 @@ class ThreeNodeClusterTest {
         Path config = cluster.dir().resolve("n4.yaml");
         Files.writeString(config, yaml);
         Path log = cluster.dir().resolve("node-n4.log");
-        Process fourth = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                ControllerMain.class.getName(), "--config", config.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString()));
+        command.addAll(List.of(LocalCluster.NODE_JVM_OPTS.split(" ")));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), ControllerMain.class.getName(),
+                "--config", config.toString()));
+        Process fourth = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         membershipChanged = true;
         try {
             RestClient n4Client = new RestClient("http://127.0.0.1:" + restPort, LocalCluster.TOKEN);

@@ -21,8 +21,16 @@ import java.util.stream.Stream;
  */
 public final class LocalCluster implements AutoCloseable {
     public static final String TOKEN = "local-cluster-token";
-    /** JVM options of every node (override: -Dflowkeeper.node.jvm-opts=...); see docs/operations.md, Cluster. */
-    public static final String NODE_JVM_OPTS = "-Xmx256m -XX:+UseSerialGC -Xss512k";
+    /**
+     * JVM options of every node (override: -Dflowkeeper.node.jvm-opts=...). Sized for 3-4 JVMs on 2 cores: C1 only
+     * (C2 compiling took more CPU than it saved, measured by bench datastore), a heap that starts small and gives
+     * memory back, one Netty arena. See docs/operations.md, Cluster, for the figures.
+     */
+    public static final String NODE_JVM_OPTS = "-Xms48m -Xmx256m -XX:+UseSerialGC -XX:MaxHeapFreeRatio=30"
+            + " -XX:MinHeapFreeRatio=10 -Xss512k -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=48m"
+            + " -Dorg.apache.ratis.thirdparty.io.netty.allocator.numDirectArenas=1"
+            + " -Dorg.apache.ratis.thirdparty.io.netty.allocator.numHeapArenas=1"
+            + " -Dorg.apache.ratis.thirdparty.io.netty.leakDetection.level=disabled";
 
     private final Path dir;
     private final int size;
