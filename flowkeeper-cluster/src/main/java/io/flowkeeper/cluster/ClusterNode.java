@@ -71,6 +71,9 @@ import org.slf4j.LoggerFactory;
 public final class ClusterNode implements DatastoreService, ClusterAdminService, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
 
+    /** How long start-up asks the other members whether they already run the cluster (only when groups are new). */
+    private static final java.time.Duration PROBE_TIMEOUT = java.time.Duration.ofSeconds(3);
+
     private final ClusterConfig config;
     private final ShardCatalog catalog;
     private final RaftPeerId selfId;
@@ -137,6 +140,9 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         // Small log segments: four groups per node, each preallocating; 8 MB keeps an idle node light.
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
         RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf("1MB"));
+        // fsync on a separate thread while the log worker goes on writing the next entries. Still durable: an
+        // entry counts as flushed (and so towards the commit index) only once its fsync has returned.
+        RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, true);
         RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
         // The default retry policy has a restarted follower wait 5 s between retries (PRODUCT.md): retry every
         // 100 ms, then every 500 ms, so a returning node catches up within a second or two.
@@ -155,15 +161,23 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
 
     /** Starts the Raft server and joins (or creates) every shard's group. */
     public void start() throws IOException {
-        server.start();
+        // Groups are created before the Raft port opens. A leader reaches a node that is a member but has no group
+        // yet (a wiped node coming back, a node being added) at once, and a request landing while Ratis creates the
+        // group breaks the creation ("log is uninitialized", then "previous != null"): start-up failed and the
+        // node exited. Groups recovered from disk already exist here (the builder loads them).
         Set<RaftGroupId> existing = new LinkedHashSet<>();
         server.getGroupIds().forEach(existing::add);
+        boolean joining = !existing.containsAll(groupIds.values()) && clusterAlreadyRunning();
         for (ShardCatalog.Shard s : catalog.shards()) {
             RaftGroupId gid = groupIds.get(s.name());
             if (existing.contains(gid)) {
                 continue; // recovered from disk, with the membership the log recorded
             }
-            RaftGroup group = RaftGroup.valueOf(gid, peers(members));
+            // Joining a running cluster (a new member, or a member whose disk was wiped): the group starts empty and
+            // the leader sends the configuration with its log or snapshot. Started with the configured peers, the
+            // replica would call elections before the leader's new configuration includes it, and a voter that
+            // does not know it answers "shut down": Ratis then closes that replica for good.
+            RaftGroup group = joining ? RaftGroup.valueOf(gid) : RaftGroup.valueOf(gid, peers(members));
             try {
                 RaftClientReply reply = server.groupManagement(GroupManagementRequest.newAdd(
                         adminClientId, selfId, adminCallId.incrementAndGet(), group));
@@ -174,9 +188,27 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
                 // Raced with a recovery: fine.
             }
         }
+        server.start();
         long interval = config.rebalanceInterval().toMillis();
         if (interval > 0) {
             scheduler.scheduleWithFixedDelay(balancer::runOnce, interval, interval, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** True if the other configured members already serve the first shard (a linearizable read answers). */
+    private boolean clusterAlreadyRunning() {
+        Map<String, String> others = new TreeMap<>(members);
+        others.remove(config.nodeId());
+        if (others.isEmpty()) {
+            return false;
+        }
+        String first = catalog.shards().get(0).name();
+        try (ShardClients probe = new ShardClients(Map.of(first, groupIds.get(first)), others, PROBE_TIMEOUT)) {
+            probe.await(first, probe.read(first, Codec.query("get", "/")));
+            LOG.info("the other members already serve {}: joining with empty groups", first);
+            return true;
+        } catch (StoreException e) {
+            return false; // a new cluster, or no quorum yet: start the groups with the configured members
         }
     }
 
@@ -292,7 +324,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     }
 
     private JsonNode query(String shard, Message message) {
-        RaftClientReply reply = clients.await(shard, c -> c.async().sendReadOnly(message));
+        RaftClientReply reply = clients.await(shard, clients.read(shard, message));
         return Codec.parse(reply.getMessage().getContent());
     }
 
@@ -301,7 +333,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         checkShard(shard);
         validate(shard, txn);
         Message message = Codec.encodeTransaction(txn);
-        RaftClientReply reply = clients.await(shard, c -> c.async().send(message));
+        RaftClientReply reply = clients.await(shard, clients.write(shard, message));
         return Codec.decodeResult(reply.getMessage().getContent(), txn);
     }
 
@@ -309,7 +341,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     CommitResult command(String shard, String command, com.fasterxml.jackson.databind.node.ObjectNode args) {
         checkShard(shard);
         Message message = Codec.encodeCommand(command, args);
-        RaftClientReply reply = clients.awaitIdempotent(shard, c -> c.async().send(message));
+        RaftClientReply reply = clients.await(shard, clients.write(shard, message));
         return Codec.decodeResult(reply.getMessage().getContent(), new Transaction(List.of(), List.of()));
     }
 
@@ -324,7 +356,10 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         }
     }
 
-    /** Pipelined commit: returns at once; the future completes when committed (or fails as {@link #commit} would). */
+    /**
+     * Pipelined commit: returns at once; the future completes when committed (or fails as {@link #commit} would).
+     * Commits in flight together are independent: their order in the log is not their order of submission.
+     */
     public CompletableFuture<CommitResult> commitAsync(String shard, Transaction txn) {
         checkShard(shard);
         validate(shard, txn);
@@ -379,6 +414,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     public ClusterView view() {
         Map<String, Integer> leads = new TreeMap<>();
         Map<String, Boolean> up = new TreeMap<>();
+        Map<String, String> members = members();
         members.keySet().forEach(id -> {
             leads.put(id, 0);
             up.put(id, id.equals(config.nodeId()));
@@ -430,17 +466,18 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
 
     @Override
     public void addMember(String nodeId, String raftAddress) {
-        Map<String, String> next = new TreeMap<>(members);
+        Map<String, String> next = new TreeMap<>(members());
         next.put(nodeId, raftAddress);
         changeMembership(next);
     }
 
     @Override
     public void removeMember(String nodeId) {
-        if (!members.containsKey(nodeId)) {
+        Map<String, String> current = members();
+        if (!current.containsKey(nodeId)) {
             throw new StoreException(StoreException.Kind.INVALID, null, "no member '" + nodeId + "'");
         }
-        Map<String, String> next = new TreeMap<>(members);
+        Map<String, String> next = new TreeMap<>(current);
         next.remove(nodeId);
         if (next.isEmpty()) {
             throw new StoreException(StoreException.Kind.INVALID, null, "cannot remove the last member");
@@ -467,7 +504,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     @Override
     public void transferLeader(String shard, String nodeId) {
         checkShard(shard);
-        if (!members.containsKey(nodeId)) {
+        if (!members().containsKey(nodeId)) {
             throw new StoreException(StoreException.Kind.INVALID, shard, "no member '" + nodeId + "'");
         }
         try {
@@ -480,7 +517,22 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         }
     }
 
+    /**
+     * The members as this replica's Raft log records them (the first shard's current configuration), so that every
+     * node sees a membership change, not only the node that made it, and a restarted node sees the latest one
+     * rather than its config file's. The configured peers until that group is up.
+     */
     Map<String, String> members() {
+        try {
+            var conf = server.getDivision(groupIds.get(catalog.shards().get(0).name())).getRaftConf();
+            Map<String, String> current = new TreeMap<>();
+            conf.getCurrentPeers().forEach(p -> current.put(p.getId().toString(), p.getAddress()));
+            if (!current.isEmpty()) {
+                return current;
+            }
+        } catch (IOException | RuntimeException e) {
+            // not started yet
+        }
         return members;
     }
 

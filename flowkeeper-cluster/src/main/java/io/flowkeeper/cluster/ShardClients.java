@@ -9,42 +9,81 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.client.impl.RaftClientRpcWithProxy;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.GroupMismatchException;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.ReadException;
+import org.apache.ratis.protocol.exceptions.ReadIndexException;
+import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
+import org.apache.ratis.protocol.exceptions.ServerNotReadyException;
+import org.apache.ratis.protocol.exceptions.TimeoutIOException;
 import org.apache.ratis.protocol.exceptions.TransferLeadershipException;
 import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.rpc.CallId;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Ratis client per shard group, shared by every caller on this node (or in a client process such as the
- * bench). A request keeps its client id + call id through Ratis' own retries, so the leader's retry cache answers a
- * retry after a leader change with the first attempt's result instead of applying it again. Thread-safe.
+ * Sends datastore writes and linearizable reads to a shard's Raft group, from a cluster node or from a process
+ * outside the cluster (the bench). Thread-safe.
+ *
+ * <p>Why not {@code RaftClient.async()}: the Ratis 3.3 async API is an <em>ordered</em> sliding window shared by
+ * every request of a client. One request that fails for good (a {@code GroupMismatchException} from a peer still
+ * creating its groups, or retries exhausted while a loaded node answered slowly) poisons the window: every later
+ * request on that client fails at once with {@code AlreadyClosedException}, and a per-attempt timeout resets the
+ * connection under every other request in flight. That is what turned single writes into 503s with a quorum up.
+ *
+ * <p>So each call here is independent: it keeps one client id + call id for all its attempts (the leader's retry
+ * cache answers a resend with the first attempt's result, so a write is never applied twice), goes out on Ratis'
+ * unordered stream (no window to poison, a slow reply delays only itself), follows {@code NotLeaderException}
+ * hints, moves to the next peer when one is down, and gives up only when the caller's request timeout has passed.
+ * A {@link RaftClient} per shard still provides the connections (and the admin API).
  */
 public final class ShardClients implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ShardClients.class);
+    /** Pause before resending after an answer that says "not now" (elections take 150-300 ms). */
+    private static final long RETRY_MS = 50;
 
     private final Map<String, RaftGroupId> groupIds;
     private final Duration requestTimeout;
-    private final Map<String, RaftClient> clients = new ConcurrentHashMap<>();
+    private final Map<String, Shard> shards = new ConcurrentHashMap<>();
+    private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
+        Thread t = new Thread(r, "shard-client-retry");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Closing a gRPC channel can block for seconds: never on a reply thread or the retry timer. */
+    private final ExecutorService resets = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "shard-client-reset");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile Map<String, String> members;
-    /** Who this process believes leads a shard (a node knows from its own replica); null when unknown. */
-    private volatile java.util.function.Function<String, org.apache.ratis.protocol.RaftPeerId> leaderHint = s -> null;
+    /** Who this process's own replica says leads a shard (a cluster node knows); null when unknown or not a node. */
+    private volatile java.util.function.Function<String, RaftPeerId> localLeader = shard -> null;
 
     /**
      * @param groupIds shard name to Raft group id
@@ -55,6 +94,7 @@ public final class ShardClients implements AutoCloseable {
         this.groupIds = Map.copyOf(groupIds);
         this.members = Map.copyOf(members);
         this.requestTimeout = requestTimeout;
+        timer.setRemoveOnCancelPolicy(true); // one deadline per call, cancelled on its reply
     }
 
     /** A client of the default shards of a cluster whose members are given: for processes outside the cluster. */
@@ -64,149 +104,330 @@ public final class ShardClients implements AutoCloseable {
         return new ShardClients(ids, members, requestTimeout);
     }
 
-    /** New membership: clients built for the old one are closed and rebuilt on next use. */
+    /** Where a cluster node's own replica says a shard's leader is: the first target of every call. */
+    void setLeaderHint(java.util.function.Function<String, RaftPeerId> hint) {
+        localLeader = hint;
+    }
+
+    /** New membership: connections built for the old one are closed and rebuilt on next use. */
     void setMembers(Map<String, String> next) {
         members = Map.copyOf(next);
-        List<RaftClient> old = new ArrayList<>(clients.values());
-        clients.clear();
-        old.forEach(this::closeQuietly);
-    }
-
-    /**
-     * New clients start at the hinted leader instead of the first peer: otherwise, while that peer is frozen (or
-     * partitioned: no answer, not even a refusal), every new client waits out a whole attempt on it.
-     */
-    void setLeaderHint(java.util.function.Function<String, org.apache.ratis.protocol.RaftPeerId> hint) {
-        leaderHint = hint;
-    }
-
-    interface Call {
-        CompletableFuture<RaftClientReply> send(RaftClient client);
+        List<Shard> old = new ArrayList<>(shards.values());
+        shards.clear();
+        // Calls in flight on the old clients fail with AlreadyClosedException and resend on the new ones.
+        old.forEach(s -> {
+            s.closed = true;
+            resets.execute(() -> closeQuietly(s.client));
+        });
     }
 
     /** Commits a transaction and waits for it, as {@link ClusterNode#commit}. */
     public CommitResult commit(String shard, Transaction txn) {
-        Message message = Codec.encodeTransaction(txn);
-        RaftClientReply reply = await(shard, c -> c.async().send(message));
+        RaftClientReply reply = await(shard, write(shard, Codec.encodeTransaction(txn)));
         return Codec.decodeResult(reply.getMessage().getContent(), txn);
     }
 
-    /**
-     * Pipelined commit: many may be in flight on one client; each completes when committed. A failure does not
-     * replace the client here (that would fail every other request in flight); the blocking path does that.
-     */
+    /** Pipelined commit: many may be in flight; each completes when committed, or fails as {@link #commit} would. */
     public CompletableFuture<CommitResult> commitAsync(String shard, Transaction txn) {
-        Message message = Codec.encodeTransaction(txn);
-        RaftClient c = client(shard);
-        return c.async().send(message)
-                .orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                .handle((r, error) -> {
-                    if (error != null || !r.isSuccess()) {
-                        throw unavailable(shard, error != null ? error : r.getException());
+        return write(shard, Codec.encodeTransaction(txn)).handle((r, error) -> {
+            if (error != null) {
+                throw unavailable(shard, unwrap(error));
+            }
+            return Codec.decodeResult(r.getMessage().getContent(), txn);
+        });
+    }
+
+    /** A write (one log entry). The future fails with the last error seen once the request timeout has passed. */
+    CompletableFuture<RaftClientReply> write(String shard, Message message) {
+        return send(shard, RaftClientRequest.writeRequestType(), message);
+    }
+
+    /** A linearizable read (ReadIndex), served by whichever replica gets it. */
+    CompletableFuture<RaftClientReply> read(String shard, Message message) {
+        return send(shard, RaftClientRequest.readRequestType(), message);
+    }
+
+    /** Waits for a call within the request timeout (the call enforces it too; this is a backstop). */
+    RaftClientReply await(String shard, CompletableFuture<RaftClientReply> call) {
+        try {
+            return call.get(requestTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            call.cancel(false);
+            throw unavailable(shard, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable(shard, e);
+        } catch (ExecutionException e) {
+            throw unavailable(shard, unwrap(e));
+        }
+    }
+
+    private CompletableFuture<RaftClientReply> send(String shard, RaftClientRequest.Type type, Message message) {
+        Shard s = shard(shard);
+        Call call = new Call(shard, s, type, message);
+        // A node's own replica learns of a new leader from its heartbeats: better than the last leader that answered,
+        // which may be frozen (no answer at all, so each attempt on it costs a whole RPC timeout).
+        RaftPeerId local = localLeader.apply(shard);
+        RaftPeerId first = local != null && s.knows(local) ? local : s.leaderHint;
+        call.attempt(first != null ? first : s.peerAfter(null));
+        return call.result;
+    }
+
+    /** One request and its attempts: same client id and call id every time, so the retry cache can recognise it. */
+    private final class Call {
+        final String shardName;
+        final ClientId clientId;
+        final RaftGroupId groupId;
+        final long callId = CallId.getAndIncrement();
+        final RaftClientRequest.Type type;
+        final Message message;
+        final List<Long> replied;
+        final long deadline = System.nanoTime() + requestTimeout.toNanos();
+        final CompletableFuture<RaftClientReply> result = new CompletableFuture<>();
+        volatile Shard shard;
+        volatile Throwable lastError;
+        /** The last attempts (target and outcome), logged when the call fails: a 503 should be explainable. */
+        final java.util.ArrayDeque<String> trail = new java.util.ArrayDeque<>();
+
+        Call(String shardName, Shard shard, RaftClientRequest.Type type, Message message) {
+            this.shardName = shardName;
+            this.shard = shard;
+            this.clientId = shard.client.getId();
+            this.groupId = groupIds.get(shardName);
+            this.type = type;
+            this.message = message;
+            this.replied = shard.takeReplied();
+            var expiry = schedule(() -> result.completeExceptionally(lastError != null ? lastError
+                    : new TimeoutException("no reply")), requestTimeout.toMillis());
+            result.whenComplete((r, e) -> {
+                expiry.cancel(false);
+                if (e != null && LOG.isWarnEnabled()) {
+                    synchronized (trail) {
+                        LOG.warn("shard {}: call {} of {} failed after {} attempts: {}", shardName, callId, clientId,
+                                attempts, String.join(" | ", trail));
                     }
-                    return Codec.decodeResult(r.getMessage().getContent(), txn);
+                }
+            });
+        }
+
+        int attempts;
+
+        void note(String line) {
+            synchronized (trail) {
+                if (trail.size() == 12) {
+                    trail.removeFirst();
+                }
+                trail.addLast(line);
+            }
+        }
+
+        void attempt(RaftPeerId target) {
+            if (result.isDone()) {
+                return;
+            }
+            attempts++;
+            Shard s = shard;
+            if (s.closed) { // membership changed: same call, new connections
+                s = shard(shardName);
+                shard = s;
+            }
+            RaftClientRequest request = RaftClientRequest.newBuilder()
+                    .setClientId(clientId)
+                    .setLeaderId(target)
+                    .setGroupId(groupId)
+                    .setCallId(callId)
+                    .setRepliedCallIds(replied)
+                    .setMessage(message)
+                    .setType(type)
+                    .build();
+            CompletableFuture<RaftClientReply> f;
+            Object connection = s.connection(target);
+            try {
+                f = s.client.getClientRpc().sendRequestAsyncUnordered(request);
+            } catch (RuntimeException e) {
+                f = CompletableFuture.failedFuture(e);
+            }
+            Shard used = s;
+            f.whenComplete((reply, error) -> onAnswer(used, target, connection, reply, error));
+        }
+
+        private void onAnswer(Shard s, RaftPeerId target, Object connection, RaftClientReply reply, Throwable error) {
+            if (result.isDone()) {
+                return;
+            }
+            Throwable t = error != null ? unwrap(error) : reply.getException();
+            if (t == null && reply.isSuccess()) {
+                s.leaderHint = target;
+                s.replied.add(callId);
+                result.complete(reply);
+                return;
+            }
+            if (t == null) {
+                t = new IOException("unsuccessful reply without an exception from " + target);
+            }
+            lastError = t;
+            if (error != null && !(t instanceof TimeoutIOException)) {
+                // Ratis' gRPC client closes a peer's whole stream when it fails a call this way (NotLeader and
+                // LeaderNotReady included) and never reopens it: every later call on it fails with "is closed".
+                s.reset(target, connection);
+            }
+            note(String.format("+%dms %s: %s", (System.nanoTime() - deadline + requestTimeout.toNanos()) / 1_000_000,
+                    target, t.toString().replace('\n', ' ')));
+            RaftPeerId next;
+            long delay = RETRY_MS;
+            if (t instanceof NotLeaderException nle) {
+                if (!nle.getPeers().isEmpty()) {
+                    s.addPeers(nle.getPeers());
+                }
+                RaftPeer suggested = nle.getSuggestedLeader();
+                if (suggested != null && !suggested.getId().equals(target)) {
+                    s.addPeers(List.of(suggested));
+                    next = suggested.getId();
+                    delay = 0;
+                } else {
+                    next = s.peerAfter(target);
+                }
+                s.leaderHint = next;
+            } else if (t instanceof LeaderNotReadyException || t instanceof ReadIndexException
+                    || t instanceof ReadException || t instanceof ResourceUnavailableException) {
+                next = target; // the leader is there, just not able to answer yet
+            } else if (t instanceof LeaderSteppingDownException || t instanceof TransferLeadershipException
+                    || t instanceof GroupMismatchException || t instanceof ServerNotReadyException
+                    || t instanceof TimeoutIOException) {
+                // Moving on is safe whatever happened: the call id is the same, so at worst the retry cache answers.
+                next = s.peerAfter(target);
+            } else if (t instanceof IOException) {
+                next = s.peerAfter(target); // connection refused or broken (reset above)
+            } else {
+                result.completeExceptionally(t); // a state machine or protocol error: resending cannot help
+                return;
+            }
+            if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay) >= deadline) {
+                result.completeExceptionally(t);
+                return;
+            }
+            schedule(() -> attempt(next), delay);
+        }
+    }
+
+    private java.util.concurrent.Future<?> schedule(Runnable task, long delayMs) {
+        try {
+            return timer.schedule(task, delayMs, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) { // closed
+            return CompletableFuture.completedFuture(null);
+        }
+    }
+
+    /** Per shard: the Ratis client whose connections carry the calls, the leader last seen, replied call ids. */
+    private final class Shard {
+        final RaftClient client;
+        final List<RaftPeerId> peers = new ArrayList<>();
+        final ConcurrentLinkedQueue<Long> replied = new ConcurrentLinkedQueue<>();
+        volatile RaftPeerId leaderHint;
+        volatile boolean closed;
+
+        Shard(RaftClient client, List<RaftPeer> initial) {
+            this.client = client;
+            initial.forEach(p -> peers.add(p.getId()));
+        }
+
+        synchronized boolean knows(RaftPeerId peer) {
+            return peers.contains(peer);
+        }
+
+        synchronized RaftPeerId peerAfter(RaftPeerId current) {
+            int i = current == null ? -1 : peers.indexOf(current);
+            return peers.get((i + 1) % peers.size());
+        }
+
+        synchronized void addPeers(java.util.Collection<RaftPeer> more) {
+            List<RaftPeer> added = new ArrayList<>();
+            for (RaftPeer p : more) {
+                if (!peers.contains(p.getId()) && p.getAddress() != null) {
+                    peers.add(p.getId());
+                    added.add(p);
+                }
+            }
+            if (!added.isEmpty()) {
+                client.getClientRpc().addRaftPeers(added);
+            }
+        }
+
+        /** Replied call ids to piggy-back on the next request, so the leader can drop them from its retry cache. */
+        List<Long> takeReplied() {
+            List<Long> ids = new ArrayList<>();
+            for (Long id; ids.size() < 256 && (id = replied.poll()) != null; ) {
+                ids.add(id);
+            }
+            return ids;
+        }
+
+        /** The connection (gRPC client) a call to this peer goes out on now; null if unknown. */
+        Object connection(RaftPeerId peer) {
+            try {
+                return client.getClientRpc() instanceof RaftClientRpcWithProxy<?> rpc
+                        ? rpc.getProxies().getProxy(peer) : null;
+            } catch (IOException | RuntimeException e) {
+                return null;
+            }
+        }
+
+        /**
+         * Replaces the connection to a peer, unless a call that failed before already did: every call in flight
+         * on the dead stream fails at once, and each must not close the fresh connection the others now use.
+         * Also what makes a restarted peer reachable again at once (gRPC's own reconnect backs off for seconds).
+         */
+        void reset(RaftPeerId peer, Object failed) {
+            try {
+                resets.execute(() -> {
+                    if (failed == null || connection(peer) == failed) {
+                        client.getClientRpc().handleException(peer, new IOException("reset"), true);
+                    }
                 });
-    }
-
-    /**
-     * True for failures that prove the request was never appended to the log (wrong or changing leader, group not
-     * created yet on that peer), so sending it again, even with a new call id, cannot apply it twice. At start-up
-     * a peer may not have created the group yet and answers GroupMismatchException, which the Ratis client does
-     * not retry by itself.
-     */
-    static boolean notAppended(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof GroupMismatchException || c instanceof NotLeaderException
-                    || c instanceof LeaderNotReadyException || c instanceof LeaderSteppingDownException
-                    || c instanceof TransferLeadershipException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * Sends and waits for a reply within the request timeout. On failure the shard's client is replaced: a Ratis
-     * async client whose request exhausted its retries keeps later requests of its ordered window waiting, so after
-     * a quorum loss a fresh client (new client id) is what lets writes resume at once.
-     */
-    RaftClientReply await(String shard, Call call) {
-        long deadline = System.nanoTime() + requestTimeout.toNanos();
-        while (true) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw unavailable(shard, null);
-            }
-            RaftClient c = client(shard);
-            try {
-                RaftClientReply reply = call.send(c).get(left, TimeUnit.NANOSECONDS);
-                if (reply.isSuccess()) {
-                    return reply;
-                }
-                if (notAppended(reply.getException())) {
-                    sleepQuietly(50);
-                    continue;
-                }
-                discardClient(shard, c);
-                throw unavailable(shard, reply.getException());
-            } catch (TimeoutException e) {
-                discardClient(shard, c);
-                throw unavailable(shard, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw unavailable(shard, e);
-            } catch (ExecutionException e) {
-                if (notAppended(e.getCause())) {
-                    sleepQuietly(50);
-                    continue;
-                }
-                discardClient(shard, c);
-                throw unavailable(shard, e.getCause());
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closed
             }
         }
     }
 
-    /**
-     * For idempotent commands only (applying one twice changes nothing that matters): an attempt that gets no
-     * answer within a quarter of the request timeout is abandoned and sent again on a fresh client, which starts
-     * at the currently hinted leader. This is what lets a lease expiry go through quickly when the old leader is
-     * frozen rather than dead.
-     */
-    RaftClientReply awaitIdempotent(String shard, Call call) {
-        long deadline = System.nanoTime() + requestTimeout.toNanos();
-        long attempt = Math.max(TimeUnit.MILLISECONDS.toNanos(300), requestTimeout.toNanos() / 4);
-        while (true) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw unavailable(shard, null);
-            }
-            RaftClient c = client(shard);
-            try {
-                RaftClientReply reply = call.send(c).get(Math.min(left, attempt), TimeUnit.NANOSECONDS);
-                if (reply.isSuccess()) {
-                    return reply;
-                }
-                if (!notAppended(reply.getException())) {
-                    discardClient(shard, c);
-                    throw unavailable(shard, reply.getException());
-                }
-                sleepQuietly(50);
-            } catch (TimeoutException e) {
-                discardClient(shard, c);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw unavailable(shard, e);
-            } catch (ExecutionException e) {
-                discardClient(shard, c);
-                sleepQuietly(50);
-            }
+    private Shard shard(String shard) {
+        RaftGroupId gid = groupIds.get(shard);
+        if (gid == null) {
+            throw new StoreException(StoreException.Kind.UNKNOWN_SHARD, shard, "unknown shard '" + shard + "'");
         }
+        return shards.computeIfAbsent(shard, name -> {
+            List<RaftPeer> peers = ClusterNode.peers(members);
+            return new Shard(newClient(gid, peers), peers);
+        });
     }
 
-    private void discardClient(String shard, RaftClient c) {
-        if (clients.remove(shard, c)) {
-            closeQuietly(c);
+    private RaftClient newClient(RaftGroupId gid, List<RaftPeer> peers) {
+        RaftProperties p = new RaftProperties();
+        // One attempt's wait before Call moves on (same call id). Never longer than the caller's whole budget;
+        // at least 2 s, since a loaded 2-core machine can take that long to answer a healthy request.
+        long attemptMs = Math.min(requestTimeout.toMillis(), Math.max(2_000, requestTimeout.toMillis() / 2));
+        RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(attemptMs, TimeUnit.MILLISECONDS));
+        return RaftClient.newBuilder()
+                .setProperties(p)
+                .setRaftGroup(RaftGroup.valueOf(gid, peers))
+                .setClientId(ClientId.randomId())
+                // Used by the admin API only (leader transfer, membership); data calls retry in Call.
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                        (int) (requestTimeout.toMillis() / RETRY_MS) + 1,
+                        TimeDuration.valueOf(RETRY_MS, TimeUnit.MILLISECONDS)))
+                .build();
+    }
+
+    /** The shard's Ratis client, for the admin API. */
+    RaftClient client(String shard) {
+        return shard(shard).client;
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
         }
+        return t;
     }
 
     private void closeQuietly(RaftClient c) {
@@ -214,14 +435,6 @@ public final class ShardClients implements AutoCloseable {
             c.close();
         } catch (IOException | RuntimeException e) {
             LOG.debug("closing a client", e);
-        }
-    }
-
-    private static void sleepQuietly(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
@@ -235,39 +448,15 @@ public final class ShardClients implements AutoCloseable {
                         ? "" : ": " + cause), cause);
     }
 
-    RaftClient client(String shard) {
-        RaftGroupId gid = groupIds.get(shard);
-        if (gid == null) {
-            throw new StoreException(StoreException.Kind.UNKNOWN_SHARD, shard, "unknown shard '" + shard + "'");
-        }
-        return clients.computeIfAbsent(shard, s -> {
-            RaftProperties p = new RaftProperties();
-            // One attempt waits this long for its server before the retry policy tries the next server. Shorter
-            // attempts fail deep pipelines on a loaded 2-core machine (each timeout resets the stream and fails
-            // every request on it), so an attempt may take half the caller's budget.
-            RaftClientConfigKeys.Rpc.setRequestTimeout(p,
-                    TimeDuration.valueOf(Math.max(1000, requestTimeout.toMillis() / 2), TimeUnit.MILLISECONDS));
-            RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 1024);
-            RaftClient.Builder builder = RaftClient.newBuilder();
-            org.apache.ratis.protocol.RaftPeerId hint = leaderHint.apply(s);
-            if (hint != null && members.containsKey(hint.toString())) {
-                builder.setLeaderId(hint);
-            }
-            return builder
-                    .setProperties(p)
-                    .setRaftGroup(RaftGroup.valueOf(gid, ClusterNode.peers(members)))
-                    .setClientId(ClientId.randomId())
-                    // Retry every 50 ms (elections take 150-300 ms) for about as long as the caller waits.
-                    .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                            (int) (requestTimeout.toMillis() / 50) + 1,
-                            TimeDuration.valueOf(50, TimeUnit.MILLISECONDS)))
-                    .build();
-        });
-    }
-
     @Override
     public void close() {
-        clients.values().forEach(this::closeQuietly);
-        clients.clear();
+        timer.shutdownNow();
+        List<Shard> all = new ArrayList<>(shards.values());
+        shards.clear();
+        all.forEach(s -> {
+            s.closed = true;
+            closeQuietly(s.client);
+        });
+        resets.shutdown();
     }
 }

@@ -52,22 +52,30 @@ public final class DatastoreBench implements Callable<Integer> {
             cluster.awaitAllReady(120_000);
             awaitBalanced(cluster);
             try (ShardClients clients = ShardClients.forCluster(cluster.raftPeers(), Duration.ofSeconds(10))) {
-                pipelined(clients, 1_000, value, "/warmup/", null, 8); // JIT and connections, gently
+                // Warm-up: connections first, gently, then enough pipelined writes that the JIT has compiled the
+                // write path in all four JVMs (C2 compiling competes for the same 2 cores otherwise).
+                pipelined(clients, 1_000, value, "/warmup/", null, 8);
+                pipelined(clients, small ? 3_000 : 10_000, value, "/warmup/", null, 64);
 
                 progress("pipelined single-key writes: " + writes);
                 List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+                double cpu0 = cpuSeconds(cluster);
                 long t0 = System.nanoTime();
                 pipelined(clients, writes, value, "/single/", latencies, 128);
                 double seconds = (System.nanoTime() - t0) / 1e9;
+                double cpu = cpuSeconds(cluster) - cpu0;
                 double rate = writes / seconds;
                 report.row("pipelined writes (128 in flight)", round(rate), "writes/s", ">= 1500", rate >= 1500);
                 report.row("  latency p50", round(BenchReport.quantile(latencies, 0.5)), "ms", null, null);
                 report.row("  latency p99", round(BenchReport.quantile(latencies, 0.99)), "ms", null, null);
+                report.row("  CPU per write (3 nodes + client)", round(cpu * 1000 / writes), "ms", null, null);
+                report.row("  CPU the 4 JVMs got while writing", round(cpu / seconds * 100), "% of a core", null, null);
 
                 progress("100-key transactions: " + txns);
                 List<Double> txnLatencies = Collections.synchronizedList(new ArrayList<>());
                 Semaphore window = new Semaphore(8);
                 List<CompletableFuture<?>> futures = new ArrayList<>();
+                double cpu1 = cpuSeconds(cluster);
                 t0 = System.nanoTime();
                 for (int t = 0; t < txns; t++) {
                     Transaction.Builder b = Transaction.builder();
@@ -83,11 +91,14 @@ public final class DatastoreBench implements Callable<Integer> {
                 }
                 CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).join();
                 seconds = (System.nanoTime() - t0) / 1e9;
+                cpu = cpuSeconds(cluster) - cpu1;
                 double keyRate = txns * 100 / seconds;
                 report.row("keys in 100-key transactions (8 in flight)", round(keyRate), "keys/s", ">= 20000",
                         keyRate >= 20_000);
                 report.row("  transaction latency p50", round(BenchReport.quantile(txnLatencies, 0.5)), "ms", null, null);
                 report.row("  transaction latency p99", round(BenchReport.quantile(txnLatencies, 0.99)), "ms", null, null);
+                report.row("  CPU per 100-key transaction (3 nodes + client)", round(cpu * 1000 / txns), "ms", null,
+                        null);
 
                 Thread.sleep(3_000);
                 long maxRss = 0;
@@ -119,6 +130,30 @@ public final class DatastoreBench implements Callable<Integer> {
                 + " kill; caught-up: from process start to an equal state digest on the restarted node");
         report.print(System.out, json);
         return 0;
+    }
+
+    /**
+     * CPU time used so far by the 3 nodes and this JVM, from /proc (0 where unavailable). On a shared machine the
+     * rates above depend on what else runs; this shows how much CPU the datastore itself needed.
+     */
+    private static double cpuSeconds(LocalCluster cluster) {
+        double total = cpuSeconds(ProcessHandle.current().pid());
+        for (int i = 0; i < cluster.size(); i++) {
+            if (cluster.isRunning(i)) {
+                total += cpuSeconds(cluster.pid(i));
+            }
+        }
+        return total;
+    }
+
+    private static double cpuSeconds(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime + stime, in USER_HZ (100)
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     private void progress(String line) {

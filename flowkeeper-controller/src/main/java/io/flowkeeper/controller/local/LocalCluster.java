@@ -23,6 +23,16 @@ import java.util.stream.Stream;
  */
 public final class LocalCluster implements AutoCloseable {
     public static final String TOKEN = "local-cluster-token";
+    /**
+     * JVM options of every node (override: -Dflowkeeper.node.jvm-opts=...). Sized for 3-4 JVMs on 2 cores: C1 only
+     * (C2 compiling took more CPU than it saved, measured by bench datastore), a heap that starts small and gives
+     * memory back, one Netty arena. See docs/operations.md, Cluster, for the figures.
+     */
+    public static final String NODE_JVM_OPTS = "-Xms48m -Xmx256m -XX:+UseSerialGC -XX:MaxHeapFreeRatio=30"
+            + " -XX:MinHeapFreeRatio=10 -Xss512k -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=48m"
+            + " -Dorg.apache.ratis.thirdparty.io.netty.allocator.numDirectArenas=1"
+            + " -Dorg.apache.ratis.thirdparty.io.netty.allocator.numHeapArenas=1"
+            + " -Dorg.apache.ratis.thirdparty.io.netty.leakDetection.level=disabled";
 
     private final Path dir;
     private final int size;
@@ -160,9 +170,9 @@ public final class LocalCluster implements AutoCloseable {
             return;
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-Xss512k",
-                "-cp", classPath(), ControllerMain.class.getName(),
-                "--config", configFile(i).toString());
+        List<String> cmd = new ArrayList<>(List.of(java));
+        cmd.addAll(List.of(System.getProperty("flowkeeper.node.jvm-opts", NODE_JVM_OPTS).trim().split("\\s+")));
+        cmd.addAll(List.of("-cp", classPath(), ControllerMain.class.getName(), "--config", configFile(i).toString()));
         // Appended, not truncated: a restarted node's log keeps what its previous run wrote before being killed.
         Files.writeString(logFile(i), "--- node " + ids.get(i) + " starting at " + LocalTime.now() + "\n",
                 StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
