@@ -123,6 +123,9 @@ public final class DatastoreBench implements Callable<Integer> {
                         null, null);
                 report.row("killed node restart to caught-up, max", round(Collections.max(catchUps)), "s", "< 10",
                         Collections.max(catchUps) < 10);
+            } catch (Exception | AssertionError e) {
+                keepLogs(cluster);
+                throw e;
             }
         }
         report.note("client: a Ratis client in the bench JVM (the path a controller's REST layer takes); values 1 KB");
@@ -153,6 +156,21 @@ public final class DatastoreBench implements Callable<Integer> {
             return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime + stime, in USER_HZ (100)
         } catch (java.io.IOException | RuntimeException e) {
             return 0;
+        }
+    }
+
+    /** The cluster directory goes with the bench: copy the node logs somewhere that stays, for a post-mortem. */
+    private static void keepLogs(LocalCluster cluster) {
+        try {
+            java.nio.file.Path to = java.nio.file.Files.createTempDirectory("flowkeeper-bench-logs-");
+            try (var logs = java.nio.file.Files.newDirectoryStream(cluster.dir(), "node-*.log*")) {
+                for (java.nio.file.Path log : logs) {
+                    java.nio.file.Files.copy(log, to.resolve(log.getFileName()));
+                }
+            }
+            System.err.println("node logs kept in " + to);
+        } catch (java.io.IOException e) {
+            System.err.println("could not keep the node logs: " + e);
         }
     }
 
