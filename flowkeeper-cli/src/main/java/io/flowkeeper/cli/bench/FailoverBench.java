@@ -176,7 +176,10 @@ public final class FailoverBench implements Callable<Integer> {
             }
             shards = Math.max(shards, r.body().path("shards").size());
             for (var s : r.body().path("shards")) {
-                if (bed.cluster().id(i).equals(s.path("leader").asText()) && s.path("followerLag").has(node)) {
+                if (node.equals(s.path("leader").asText())) {
+                    lagByShard.put(s.path("name").asText(), 0L); // it leads the shard again: nothing to catch up
+                } else if (bed.cluster().id(i).equals(s.path("leader").asText())
+                        && s.path("followerLag").has(node)) {
                     lagByShard.put(s.path("name").asText(), s.path("followerLag").get(node).asLong());
                 }
             }
