@@ -129,6 +129,11 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         // Small log segments: four groups per node, each preallocating; 8 MB keeps an idle node light.
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
         RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf("1MB"));
+        // Ratis keeps closed log segments in memory for its appenders, up to 200 MB per group by default: with four
+        // groups and a 256 MB heap that ran a node out of memory in a 20-kill bench. Two segments per group are
+        // enough to serve a follower a few seconds behind; one further behind is read from disk or sent a snapshot.
+        RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+        RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("16MB"));
         // fsync on a separate thread while the log worker goes on writing the next entries. Still durable: an
         // entry counts as flushed (and so towards the commit index) only once its fsync has returned.
         RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, true);
