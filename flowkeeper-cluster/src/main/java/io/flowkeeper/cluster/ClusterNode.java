@@ -138,6 +138,10 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         // entry counts as flushed (and so towards the commit index) only once its fsync has returned.
         RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, true);
         RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+        // Snapshot chunks of 1 MB, not 16 MB: a follower writing a 16 MB chunk on a 256 MB heap hit a 0.5 s full GC,
+        // missed the election timeout, started an election and rejected the leader's next chunk as stale; the
+        // install then restarted under each new leader and the follower never caught up (seen in bench datastore).
+        RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf("1MB"));
         // The default retry policy has a restarted follower wait 5 s between retries (PRODUCT.md): retry every
         // 100 ms, then every 500 ms, so a returning node catches up within a second or two.
         RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, "1ms,10, 100ms,50, 500ms,1000000");
