@@ -140,10 +140,19 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         // Small log segments: four groups per node, each preallocating; 8 MB keeps an idle node light.
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
         RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf("1MB"));
+        // Ratis keeps closed log segments in memory for its appenders, up to 200 MB per group by default: with four
+        // groups and a 256 MB heap that ran a node out of memory in a 20-kill bench. Two segments per group are
+        // enough to serve a follower a few seconds behind; one further behind is read from disk or sent a snapshot.
+        RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+        RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("16MB"));
         // fsync on a separate thread while the log worker goes on writing the next entries. Still durable: an
         // entry counts as flushed (and so towards the commit index) only once its fsync has returned.
         RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, true);
         RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+        // Snapshot chunks of 1 MB, not 16 MB: a follower writing a 16 MB chunk on a 256 MB heap hit a 0.5 s full GC,
+        // missed the election timeout, started an election and rejected the leader's next chunk as stale; the
+        // install then restarted under each new leader and the follower never caught up (seen in bench datastore).
+        RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf("1MB"));
         // The default retry policy has a restarted follower wait 5 s between retries (PRODUCT.md): retry every
         // 100 ms, then every 500 ms, so a returning node catches up within a second or two.
         RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, "1ms,10, 100ms,50, 500ms,1000000");
