@@ -53,7 +53,7 @@ public final class DatastoreBench implements Callable<Integer> {
             progress("starting 3 controller JVMs in " + cluster.dir());
             cluster.startAll();
             cluster.awaitAllReady(120_000);
-            awaitBalanced(cluster);
+            report.environment("shard_leaders_at_start", String.join(",", awaitBalanced(cluster)));
             try (ShardClients clients = ShardClients.forCluster(cluster.raftPeers(), Duration.ofSeconds(10))) {
                 // Warm-up: connections first, gently, then enough pipelined writes that the JIT has compiled the
                 // write path in all four JVMs (C2 compiling competes for the same 2 cores otherwise).
@@ -293,20 +293,28 @@ public final class DatastoreBench implements Callable<Integer> {
         cluster.awaitReady(victim, 60_000);
     }
 
-    /** Start-up elections put leaders anywhere; the balancer then moves them. Measure after it settled. */
-    private static void awaitBalanced(LocalCluster cluster) throws Exception {
+    /**
+     * Start-up elections put leaders anywhere; the balancer then moves them. Measure after it settled, or after 60 s
+     * with the placement reached by then: the measured shard is written to the same way wherever its leader is, and
+     * a benchmark that gives up here measures nothing (the ownership shard's steady lease renewals can make a
+     * leadership transfer time out on a loaded machine). Returns the placement, for the report.
+     */
+    private static List<String> awaitBalanced(LocalCluster cluster) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
+        List<String> leaders = new ArrayList<>();
         while (System.currentTimeMillis() < deadline) {
-            List<String> leaders = new ArrayList<>();
+            leaders.clear();
             for (JsonNode s : cluster.client(0).get("/v1/cluster").body().path("shards")) {
                 leaders.add(s.path("leader").asText(""));
             }
             if (leaders.equals(List.of("n1", "n2", "n3", "n1"))) {
-                return;
+                return leaders;
             }
             Thread.sleep(250);
         }
-        throw new IllegalStateException("shard leaders did not settle on their preferred nodes within 60 s");
+        System.err.println("shard leaders not all on their preferred nodes after 60 s (" + leaders
+                + "); measuring anyway");
+        return leaders;
     }
 
     /** A replica's revision of the shard, from its cluster view (-1 while it does not answer). */
