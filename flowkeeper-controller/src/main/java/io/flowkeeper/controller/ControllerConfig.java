@@ -32,7 +32,7 @@ import java.util.Set;
  * election-timeout-min: 150ms      # Raft election timeout range (see ClusterConfig)
  * election-timeout-max: 300ms
  * snapshot-threshold: 10000        # log entries between state-machine snapshots
- * watch-history: 100000            # changes kept per shard for resuming watches
+ * watch-history: 20000             # changes kept per shard for resuming watches
  * max-value-bytes: 1048576         # largest JSON document accepted (413 above)
  * rebalance-interval: 2s           # how often leaders re-balance shards (0s: never)
  * rebalance-settle: 3s             # a returning node must be caught up this long before it gets shards back
