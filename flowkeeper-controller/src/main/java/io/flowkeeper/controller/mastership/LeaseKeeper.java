@@ -43,25 +43,23 @@ public final class LeaseKeeper implements AutoCloseable {
     private final String rpcAddress;
     private final long leaseNanos;
     private final long renewMillis;
-    private final ScheduledExecutorService renewer = daemon("lease-renewer");
+    private final ScheduledExecutorService renewer =
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("lease-renewer"));
     /**
      * Renewals overlap: one is sent every interval even while earlier ones are still committing, so a slow commit
      * (a loaded machine, an election) delays the lease's extension but not the next renewal.
      */
-    private final java.util.concurrent.ExecutorService renewals = java.util.concurrent.Executors.newFixedThreadPool(3,
-            r -> {
-                Thread t = new Thread(r, "lease-renewal");
-                t.setDaemon(true);
-                return t;
-            });
+    private final java.util.concurrent.ExecutorService renewals =
+            Executors.newFixedThreadPool(3, Threads.daemon("lease-renewal"));
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
-    private final ScheduledExecutorService watchdog = daemon("lease-watchdog");
-    private final ScheduledExecutorService expirer = daemon("lease-expirer");
+    private final ScheduledExecutorService watchdog =
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("lease-watchdog"));
+    private final ScheduledExecutorService expirer =
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("lease-expirer"));
     private final CopyOnWriteArrayList<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
     private volatile long validUntil = System.nanoTime();
     private volatile boolean held;
     private volatile boolean closed;
-    private volatile long lastRenewalMillis = -1;
 
     /** What this replica last saw of each node: renewal count, and when (local clock) it changed. */
     private final Map<String, long[]> seen = new HashMap<>();
@@ -75,14 +73,6 @@ public final class LeaseKeeper implements AutoCloseable {
         this.rpcAddress = rpcAddress;
         this.leaseNanos = leaseTime.toNanos();
         this.renewMillis = Math.max(50, leaseTime.toMillis() / 5);
-    }
-
-    private static ScheduledExecutorService daemon(String name) {
-        return Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     /** Called with true when the lease is (re)gained, false when it lapses; from the lease threads. */
@@ -116,11 +106,6 @@ public final class LeaseKeeper implements AutoCloseable {
         return incarnation;
     }
 
-    /** Milliseconds the last committed renewal took, or -1 before the first. */
-    public long lastRenewalMillis() {
-        return lastRenewalMillis;
-    }
-
     private void renewOnce() {
         if (closed) {
             return;
@@ -129,7 +114,7 @@ public final class LeaseKeeper implements AutoCloseable {
         try {
             ownership.renewLease(nodeId, incarnation, rpcAddress);
             long now = System.nanoTime();
-            lastRenewalMillis = TimeUnit.NANOSECONDS.toMillis(now - sent);
+            long tookMillis = TimeUnit.NANOSECONDS.toMillis(now - sent);
             extendTo(sent + leaseNanos * 6 / 10);
             boolean gained;
             synchronized (this) {
@@ -140,7 +125,7 @@ public final class LeaseKeeper implements AutoCloseable {
             }
             if (gained) {
                 LOG.info("lease of {} held (renewal committed in {} ms; valid {} ms after each renewal is sent)",
-                        nodeId, lastRenewalMillis, TimeUnit.NANOSECONDS.toMillis(leaseNanos * 6 / 10));
+                        nodeId, tookMillis, TimeUnit.NANOSECONDS.toMillis(leaseNanos * 6 / 10));
                 fire(true);
             }
         } catch (StoreException | IllegalStateException e) {

@@ -3,7 +3,6 @@ package io.flowkeeper.controller.mastership;
 import io.flowkeeper.api.ownership.EntityOwnership;
 import io.flowkeeper.api.ownership.OwnershipService;
 import io.flowkeeper.api.store.DataPath;
-import io.flowkeeper.cluster.ReplicatedOwnership;
 import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.api.store.ReadConsistency;
 import io.flowkeeper.api.store.StoreException;
@@ -11,13 +10,11 @@ import io.flowkeeper.api.store.VersionedValue;
 import io.flowkeeper.api.store.Watch;
 import io.flowkeeper.api.store.WatchEvent;
 import io.flowkeeper.api.store.WatchListener;
+import io.flowkeeper.cluster.ReplicatedOwnership;
 import io.flowkeeper.openflow.ControllerRole;
 import io.flowkeeper.openflow.SwitchConnection;
 import io.flowkeeper.openflow.SwitchListener;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -46,17 +43,10 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     private final Duration statsInterval;
     private final Map<String, EntityOwnership> owners = new ConcurrentHashMap<>();
     private final Map<Long, SwitchMaster> switches = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1, r -> {
-        Thread t = new Thread(r, "mastership");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1, Threads.daemon("mastership"));
     /** Candidacy commands, in order, one at a time (they block while the ownership shard has no quorum). */
-    private final ScheduledExecutorService registrar = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "candidacy");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService registrar = Executors.newSingleThreadScheduledExecutor(
+            Threads.daemon("candidacy"));
     private volatile boolean resynced;
     private volatile boolean closed;
     private Watch ownershipWatch;
@@ -177,20 +167,9 @@ public final class Mastership implements SwitchListener, AutoCloseable {
         return scheduler;
     }
 
-    /** The ownership this node last saw, entity by entity. */
-    public List<EntityOwnership> knownOwners() {
-        List<EntityOwnership> list = new ArrayList<>(owners.values());
-        list.sort((a, b) -> a.entity().compareTo(b.entity()));
-        return list;
-    }
-
     /** The switch master for a switch connected to this node. */
     public Optional<SwitchMaster> localSwitch(long dpid) {
         return Optional.ofNullable(switches.get(dpid));
-    }
-
-    public Collection<SwitchMaster> localSwitches() {
-        return List.copyOf(switches.values());
     }
 
     // ---- SwitchListener (Netty threads: hand work off) ----

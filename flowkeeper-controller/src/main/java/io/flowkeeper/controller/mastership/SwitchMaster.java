@@ -66,19 +66,13 @@ public final class SwitchMaster {
     private ScheduledFuture<?> statsTask;
     private ScheduledFuture<?> retryTask;
     private volatile boolean closed;
-    private volatile String lastError = "";
-    private volatile long changesApplied;
 
     SwitchMaster(Mastership mastership, SwitchConnection connection) {
         this.mastership = mastership;
         this.connection = connection;
         this.dpid = connection.dpid();
         this.entity = FlowDocuments.entity(dpid);
-        this.executor = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "switch-" + FlowDocuments.dpid(dpid));
-            t.setDaemon(true);
-            return t;
-        });
+        this.executor = Executors.newSingleThreadExecutor(Threads.daemon("switch-" + FlowDocuments.dpid(dpid)));
     }
 
     /** Desired vs actual as the reconciler sees it (only flows with our cookie prefix count as extra). */
@@ -102,14 +96,6 @@ public final class SwitchMaster {
 
     public boolean isMaster() {
         return masterGeneration >= 0 && synced;
-    }
-
-    public String lastError() {
-        return lastError;
-    }
-
-    public long changesApplied() {
-        return changesApplied;
     }
 
     void ownershipChanged() {
@@ -151,7 +137,6 @@ public final class SwitchMaster {
                 try {
                     task.run();
                 } catch (RuntimeException e) {
-                    lastError = e.toString();
                     LOG.warn("switch {}: {}", connection.dpidString(), e.toString(), e);
                 }
             });
@@ -196,12 +181,10 @@ public final class SwitchMaster {
         try {
             granted = connection.requestRole(ControllerRole.MASTER, generation);
         } catch (OpenFlowException.StaleGeneration e) {
-            lastError = "switch refused generation " + generation + ": " + e.getMessage();
             LOG.warn("switch {}: refused MASTER at generation {} (stale): {}", connection.dpidString(), generation,
                     e.getMessage());
             return;
         } catch (OpenFlowException e) {
-            lastError = e.getMessage();
             LOG.warn("switch {}: MASTER request failed: {}; retrying", connection.dpidString(), e.getMessage());
             scheduleRetry();
             return;
@@ -223,7 +206,6 @@ public final class SwitchMaster {
             snapshot = store.list(FlowDocuments.CONFIG_SHARD, FlowDocuments.desiredPrefix(dpid),
                     ReadConsistency.LINEARIZABLE);
         } catch (StoreException e) {
-            lastError = e.getMessage();
             LOG.warn("switch {}: cannot read desired flows ({}); retrying", connection.dpidString(), e.getMessage());
             scheduleRetry();
             return;
@@ -278,7 +260,6 @@ public final class SwitchMaster {
                     desired.size(), baseRevision, r.plan().isEmpty() ? "already in sync" : r.plan());
             synced = true;
         } catch (OpenFlowException e) {
-            lastError = e.getMessage();
             LOG.warn("switch {}: reconcile failed: {}", connection.dpidString(), e.getMessage());
             scheduleRetry();
             return;
@@ -337,14 +318,11 @@ public final class SwitchMaster {
         }
         try {
             BundleResult r = connection.applyBundle(changes);
-            changesApplied += changes.size();
             if (!r.committed() || !r.failures().isEmpty()) {
-                lastError = "bundle of " + changes.size() + " changes: " + r.failures();
                 LOG.warn("switch {}: the switch refused part of {} changes: {}", connection.dpidString(),
                         changes.size(), r.failures());
             }
         } catch (OpenFlowException e) {
-            lastError = e.getMessage();
             LOG.warn("switch {}: writing {} changes failed: {}; syncing again", connection.dpidString(),
                     changes.size(), e.getMessage());
             synced = false;
@@ -388,7 +366,7 @@ public final class SwitchMaster {
             flows = connection.flowStats();
             ports = connection.portStats();
         } catch (OpenFlowException e) {
-            lastError = e.getMessage();
+            LOG.debug("switch {}: statistics poll failed: {}", connection.dpidString(), e.getMessage());
             return;
         }
         ObjectNode sw = FlowDocuments.JSON.createObjectNode()
