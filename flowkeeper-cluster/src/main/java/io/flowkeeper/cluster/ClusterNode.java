@@ -341,9 +341,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     public CommitResult commit(String shard, Transaction txn) {
         checkShard(shard);
         validate(shard, txn);
-        Message message = Codec.encodeTransaction(txn);
-        RaftClientReply reply = clients.await(shard, clients.write(shard, message));
-        return Codec.decodeResult(reply.getMessage().getContent(), txn);
+        return clients.commit(shard, txn);
     }
 
     /** Commits a command for the shard's own logic (see {@link ShardCommands}); returns the committed result. */
@@ -351,7 +349,8 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         checkShard(shard);
         Message message = Codec.encodeCommand(command, args);
         RaftClientReply reply = clients.await(shard, clients.write(shard, message));
-        return Codec.decodeResult(reply.getMessage().getContent(), new Transaction(List.of(), List.of()));
+        return Codec.decodeResults(reply.getMessage().getContent()).get(0)
+                .toCommitResult(new Transaction(List.of(), List.of()));
     }
 
     /** Whether this node leads the shard right now (leadership can move the next instant). */

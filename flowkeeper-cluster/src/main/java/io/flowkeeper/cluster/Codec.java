@@ -2,81 +2,198 @@ package io.flowkeeper.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.api.store.CommitResult;
 import io.flowkeeper.api.store.Operation;
 import io.flowkeeper.api.store.Precondition;
 import io.flowkeeper.api.store.Transaction;
 import io.flowkeeper.api.store.VersionedValue;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 
 /**
- * Encodes commands, queries and replies carried in Ratis messages, as compact JSON: easy to inspect in a log dump,
- * and the documents are JSON already. One transaction is one log entry.
+ * Encodes what Ratis messages carry.
+ *
+ * <p>Log entries are binary: a kind byte, then either a batch of transactions (length-prefixed UTF-8 paths and
+ * documents, no escaping; every replica decodes every entry, so this is on the write path three times) or a command
+ * as JSON. Replies to writes are binary too: one result per transaction of the entry. Queries and their replies
+ * stay JSON (easy to read in a packet capture, and not on the write path).
  */
 final class Codec {
     static final ObjectMapper JSON = new ObjectMapper();
+    /** First byte of a log entry holding transactions (see {@link #encodeBatch}). */
+    private static final byte BATCH = 'B';
+    /** First byte of a log entry holding a {@link ShardCommands} command (see {@link #encodeCommand}). */
+    private static final byte COMMAND = 'C';
+    private static final Operation.Kind[] OPERATION_KINDS = Operation.Kind.values();
+    private static final Precondition.Kind[] PRECONDITION_KINDS = Precondition.Kind.values();
 
     private Codec() {}
 
-    static Message encodeTransaction(Transaction txn) {
-        ObjectNode root = JSON.createObjectNode();
-        ArrayNode pre = root.putArray("pre");
-        for (Precondition p : txn.preconditions()) {
-            pre.addObject().put("p", p.path()).put("k", p.kind().name()).put("r", p.revision());
+    /** What a log entry holds: transactions applied one after the other, or one command. */
+    record Entry(List<Transaction> transactions, String command, JsonNode args) {
+        boolean isCommand() {
+            return command != null;
         }
-        ArrayNode ops = root.putArray("ops");
-        for (Operation op : txn.operations()) {
-            ObjectNode o = ops.addObject().put("k", op.kind().name()).put("p", op.path());
-            if (op.json() != null) {
-                o.put("v", op.json());
+    }
+
+    /**
+     * The outcome of one transaction of an entry: {@code error} is set when the replica refused it as malformed
+     * (the same on every replica, since all decode the same bytes).
+     */
+    record Result(boolean succeeded, long revision, int failedPrecondition, String error) {
+        static Result refused(long revision, String error) {
+            return new Result(false, revision, -1, error);
+        }
+
+        CommitResult toCommitResult(Transaction txn) {
+            return new CommitResult(succeeded, revision,
+                    failedPrecondition >= 0 ? txn.preconditions().get(failedPrecondition) : null);
+        }
+    }
+
+    /** Several transactions in one log entry: each is checked and applied on its own, with its own revision. */
+    static Message encodeBatch(List<Transaction> txns) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + 64 * txns.size());
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(BATCH);
+            out.writeInt(txns.size());
+            for (Transaction txn : txns) {
+                out.writeInt(txn.preconditions().size());
+                for (Precondition p : txn.preconditions()) {
+                    writeString(out, p.path());
+                    out.writeByte(p.kind().ordinal());
+                    out.writeLong(p.revision());
+                }
+                out.writeInt(txn.operations().size());
+                for (Operation op : txn.operations()) {
+                    out.writeByte(op.kind().ordinal());
+                    writeString(out, op.path());
+                    out.writeBoolean(op.json() != null);
+                    if (op.json() != null) {
+                        writeString(out, op.json());
+                    }
+                }
             }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        return bytes(root);
+        return Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes.toByteArray()));
     }
 
     /** A command for the shard's {@link ShardCommands}: its name and arguments, planned on every replica. */
     static Message encodeCommand(String command, ObjectNode args) {
-        return bytes(JSON.createObjectNode().put("cmd", command).set("args", args));
-    }
-
-    static Transaction decodeTransaction(ByteString bytes) {
-        return decodeTransaction(parse(bytes));
-    }
-
-    /** A log entry's transaction, or {@code null} when it is a command (see {@link #encodeCommand}). */
-    static Transaction decodeTransaction(JsonNode root) {
-        if (root.has("cmd")) {
-            return null;
+        try {
+            byte[] json = JSON.writeValueAsBytes(JSON.createObjectNode().put("cmd", command).set("args", args));
+            byte[] entry = new byte[json.length + 1];
+            entry[0] = COMMAND;
+            System.arraycopy(json, 0, entry, 1, json.length);
+            return Message.valueOf(UnsafeByteOperations.unsafeWrap(entry));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        List<Precondition> pre = new ArrayList<>();
-        for (JsonNode p : root.path("pre")) {
-            pre.add(new Precondition(p.get("p").asText(), Precondition.Kind.valueOf(p.get("k").asText()),
-                    p.path("r").asLong()));
-        }
-        List<Operation> ops = new ArrayList<>();
-        for (JsonNode o : root.path("ops")) {
-            ops.add(new Operation(Operation.Kind.valueOf(o.get("k").asText()), o.get("p").asText(),
-                    o.has("v") ? o.get("v").asText() : null));
-        }
-        return new Transaction(pre, ops);
     }
 
-    static Message encodeResult(CommitResult r, int failedIndex) {
-        return bytes(JSON.createObjectNode().put("ok", r.succeeded()).put("rev", r.revision()).put("f", failedIndex));
+    /** Decodes a log entry; throws IllegalArgumentException when the bytes are not one we wrote. */
+    static Entry decodeEntry(ByteString bytes) {
+        if (bytes.isEmpty()) {
+            throw new IllegalArgumentException("empty log entry");
+        }
+        byte kind = bytes.byteAt(0);
+        if (kind == COMMAND) {
+            JsonNode root = parse(bytes.substring(1));
+            return new Entry(List.of(), root.path("cmd").asText(), root.path("args"));
+        }
+        if (kind != BATCH) {
+            throw new IllegalArgumentException("unknown log entry kind " + kind);
+        }
+        try {
+            ByteBuffer in = bytes.asReadOnlyByteBuffer();
+            in.get(); // the kind
+            int count = in.getInt();
+            List<Transaction> txns = new ArrayList<>(Math.min(count, 4096));
+            for (int t = 0; t < count; t++) {
+                int preCount = in.getInt();
+                List<Precondition> pre = new ArrayList<>(Math.min(preCount, 4096));
+                for (int i = 0; i < preCount; i++) {
+                    pre.add(new Precondition(readString(in), PRECONDITION_KINDS[in.get()], in.getLong()));
+                }
+                int opCount = in.getInt();
+                List<Operation> ops = new ArrayList<>(Math.min(opCount, 4096));
+                for (int i = 0; i < opCount; i++) {
+                    Operation.Kind opKind = OPERATION_KINDS[in.get()];
+                    String path = readString(in);
+                    ops.add(new Operation(opKind, path, in.get() != 0 ? readString(in) : null));
+                }
+                txns.add(new Transaction(pre, ops));
+            }
+            return new Entry(txns, null, null);
+        } catch (BufferUnderflowException | IndexOutOfBoundsException e) {
+            throw new IllegalArgumentException("truncated or corrupt log entry: " + e, e);
+        }
     }
 
-    static CommitResult decodeResult(ByteString bytes, Transaction txn) {
-        JsonNode n = parse(bytes);
-        int f = n.path("f").asInt(-1);
-        return new CommitResult(n.get("ok").asBoolean(), n.get("rev").asLong(),
-                f >= 0 ? txn.preconditions().get(f) : null);
+    /** The reply to a write: one result per transaction of its entry, in order. */
+    static Message encodeResults(List<Result> results) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(4 + 16 * results.size());
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(results.size());
+            for (Result r : results) {
+                out.writeBoolean(r.succeeded());
+                out.writeLong(r.revision());
+                out.writeInt(r.failedPrecondition());
+                out.writeBoolean(r.error() != null);
+                if (r.error() != null) {
+                    writeString(out, r.error());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes.toByteArray()));
+    }
+
+    static List<Result> decodeResults(ByteString bytes) {
+        try {
+            ByteBuffer in = bytes.asReadOnlyByteBuffer();
+            int count = in.getInt();
+            List<Result> results = new ArrayList<>(Math.min(count, 4096));
+            for (int i = 0; i < count; i++) {
+                boolean ok = in.get() != 0;
+                long rev = in.getLong();
+                int failed = in.getInt();
+                results.add(new Result(ok, rev, failed, in.get() != 0 ? readString(in) : null));
+            }
+            return results;
+        } catch (BufferUnderflowException | IndexOutOfBoundsException e) {
+            throw new IllegalStateException("malformed reply from the shard: " + e, e);
+        }
+    }
+
+    private static void writeString(DataOutputStream out, String s) throws IOException {
+        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(utf8.length);
+        out.write(utf8);
+    }
+
+    private static String readString(ByteBuffer in) {
+        int length = in.getInt();
+        if (length < 0 || length > in.remaining()) {
+            throw new IndexOutOfBoundsException("string of " + length + " bytes, " + in.remaining() + " left");
+        }
+        byte[] utf8 = new byte[length];
+        in.get(utf8);
+        return new String(utf8, StandardCharsets.UTF_8);
     }
 
     static Message query(String kind, String path) {

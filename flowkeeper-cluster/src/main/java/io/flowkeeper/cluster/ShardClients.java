@@ -66,10 +66,16 @@ public final class ShardClients implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ShardClients.class);
     /** Pause before resending after an answer that says "not now" (elections take 150-300 ms). */
     private static final long RETRY_MS = 50;
+    /** Group commit (see {@link Batcher}): entries of one shard in flight at once from this process. */
+    private static final int BATCHES_IN_FLIGHT = 4;
+    /** A batch stops growing at this many transactions or about this many bytes; one transaction is never split. */
+    private static final int BATCH_MAX_TRANSACTIONS = 512;
+    private static final long BATCH_MAX_BYTES = 512 * 1024;
 
     private final Map<String, RaftGroupId> groupIds;
     private final Duration requestTimeout;
     private final Map<String, Shard> shards = new ConcurrentHashMap<>();
+    private final Map<String, Batcher> batchers = new ConcurrentHashMap<>();
     private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
         Thread t = new Thread(r, "shard-client-retry");
         t.setDaemon(true);
@@ -123,32 +129,32 @@ public final class ShardClients implements AutoCloseable {
 
     /** Commits a transaction and waits for it, as {@link ClusterNode#commit}. */
     public CommitResult commit(String shard, Transaction txn) {
-        RaftClientReply reply = await(shard, write(shard, Codec.encodeTransaction(txn)));
-        return Codec.decodeResult(reply.getMessage().getContent(), txn);
+        return await(shard, commitAsync(shard, txn));
     }
 
-    /** Pipelined commit: many may be in flight; each completes when committed, or fails as {@link #commit} would. */
+    /**
+     * Pipelined commit: many may be in flight; each completes when committed, or fails as {@link #commit} would.
+     * Commits to one shard that arrive while others are in flight share a log entry (see {@link Batcher}).
+     */
     public CompletableFuture<CommitResult> commitAsync(String shard, Transaction txn) {
-        return write(shard, Codec.encodeTransaction(txn)).handle((r, error) -> {
-            if (error != null) {
-                throw unavailable(shard, unwrap(error));
-            }
-            return Codec.decodeResult(r.getMessage().getContent(), txn);
-        });
+        if (!groupIds.containsKey(shard)) {
+            throw new StoreException(StoreException.Kind.UNKNOWN_SHARD, shard, "unknown shard '" + shard + "'");
+        }
+        return batchers.computeIfAbsent(shard, Batcher::new).submit(txn);
     }
 
     /** A write (one log entry). The future fails with the last error seen once the request timeout has passed. */
     CompletableFuture<RaftClientReply> write(String shard, Message message) {
-        return send(shard, RaftClientRequest.writeRequestType(), message);
+        return send(shard, RaftClientRequest.writeRequestType(), message, System.nanoTime() + requestTimeout.toNanos());
     }
 
     /** A linearizable read (ReadIndex), served by whichever replica gets it. */
     CompletableFuture<RaftClientReply> read(String shard, Message message) {
-        return send(shard, RaftClientRequest.readRequestType(), message);
+        return send(shard, RaftClientRequest.readRequestType(), message, System.nanoTime() + requestTimeout.toNanos());
     }
 
     /** Waits for a call within the request timeout (the call enforces it too; this is a backstop). */
-    RaftClientReply await(String shard, CompletableFuture<RaftClientReply> call) {
+    <T> T await(String shard, CompletableFuture<T> call) {
         try {
             return call.get(requestTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -162,9 +168,10 @@ public final class ShardClients implements AutoCloseable {
         }
     }
 
-    private CompletableFuture<RaftClientReply> send(String shard, RaftClientRequest.Type type, Message message) {
+    private CompletableFuture<RaftClientReply> send(String shard, RaftClientRequest.Type type, Message message,
+                                                    long deadline) {
         Shard s = shard(shard);
-        Call call = new Call(shard, s, type, message);
+        Call call = new Call(shard, s, type, message, deadline);
         // A node's own replica learns of a new leader from its heartbeats: better than the last leader that answered,
         // which may be frozen (no answer at all, so each attempt on it costs a whole RPC timeout).
         RaftPeerId local = localLeader.apply(shard);
@@ -182,14 +189,16 @@ public final class ShardClients implements AutoCloseable {
         final RaftClientRequest.Type type;
         final Message message;
         final List<Long> replied;
-        final long deadline = System.nanoTime() + requestTimeout.toNanos();
+        final long start = System.nanoTime();
+        final long deadline;
         final CompletableFuture<RaftClientReply> result = new CompletableFuture<>();
         volatile Shard shard;
         volatile Throwable lastError;
         /** The last attempts (target and outcome), logged when the call fails: a 503 should be explainable. */
         final java.util.ArrayDeque<String> trail = new java.util.ArrayDeque<>();
 
-        Call(String shardName, Shard shard, RaftClientRequest.Type type, Message message) {
+        Call(String shardName, Shard shard, RaftClientRequest.Type type, Message message, long deadline) {
+            this.deadline = deadline;
             this.shardName = shardName;
             this.shard = shard;
             this.clientId = shard.client.getId();
@@ -198,7 +207,7 @@ public final class ShardClients implements AutoCloseable {
             this.message = message;
             this.replied = shard.takeReplied();
             var expiry = schedule(() -> result.completeExceptionally(lastError != null ? lastError
-                    : new TimeoutException("no reply")), requestTimeout.toMillis());
+                    : new TimeoutException("no reply")), Math.max(0, (deadline - start) / 1_000_000));
             result.whenComplete((r, e) -> {
                 expiry.cancel(false);
                 if (e != null && LOG.isWarnEnabled()) {
@@ -271,7 +280,7 @@ public final class ShardClients implements AutoCloseable {
                 // LeaderNotReady included) and never reopens it: every later call on it fails with "is closed".
                 s.reset(target, connection);
             }
-            note(String.format("+%dms %s: %s", (System.nanoTime() - deadline + requestTimeout.toNanos()) / 1_000_000,
+            note(String.format("+%dms %s: %s", (System.nanoTime() - start) / 1_000_000,
                     target, t.toString().replace('\n', ' ')));
             RaftPeerId next;
             long delay = RETRY_MS;
@@ -307,6 +316,126 @@ public final class ShardClients implements AutoCloseable {
                 return;
             }
             schedule(() -> attempt(next), delay);
+        }
+    }
+
+    /**
+     * Group commit for one shard: a commit goes out at once while fewer than {@link #BATCHES_IN_FLIGHT} entries are
+     * in flight, else it waits for the next entry, which carries every commit queued by then. The state machine
+     * still checks and applies each transaction on its own, with its own revision and result; what they share is
+     * the per-entry cost (the client call, the log entry, replication, the retry cache), about 3 ms of CPU across the
+     * cluster against ~0.15 ms per 1 KB key (bench datastore). A lone commit waits for nothing.
+     *
+     * <p>A batch's call gets the budget of its oldest commit: every batch in flight holds only commits older than
+     * the queued ones, so no commit waits past its own request timeout.
+     */
+    private final class Batcher {
+        private final String shard;
+        private final java.util.ArrayDeque<Pending> queue = new java.util.ArrayDeque<>();
+        private int inFlight;
+
+        Batcher(String shard) {
+            this.shard = shard;
+        }
+
+        CompletableFuture<CommitResult> submit(Transaction txn) {
+            Pending p = new Pending(txn, System.nanoTime() + requestTimeout.toNanos());
+            List<Pending> batch;
+            synchronized (this) {
+                queue.addLast(p);
+                batch = inFlight < BATCHES_IN_FLIGHT ? take() : null;
+            }
+            if (batch != null) {
+                sendBatch(batch);
+            }
+            return p.result;
+        }
+
+        /** With the monitor held: the next batch, oldest first, counted as in flight; null when nothing waits. */
+        private List<Pending> take() {
+            if (queue.isEmpty()) {
+                return null;
+            }
+            List<Pending> batch = new ArrayList<>();
+            long bytes = 0;
+            while (!queue.isEmpty() && batch.size() < BATCH_MAX_TRANSACTIONS
+                    && (batch.isEmpty() || bytes + queue.peekFirst().bytes <= BATCH_MAX_BYTES)) {
+                Pending p = queue.pollFirst();
+                batch.add(p);
+                bytes += p.bytes;
+            }
+            inFlight++;
+            return batch;
+        }
+
+        private void sendBatch(List<Pending> batch) {
+            long deadline = batch.get(0).deadline;
+            CompletableFuture<RaftClientReply> call;
+            if (System.nanoTime() >= deadline) {
+                call = CompletableFuture.failedFuture(new TimeoutException("queued past the request timeout"));
+            } else {
+                try {
+                    call = send(shard, RaftClientRequest.writeRequestType(),
+                            Codec.encodeBatch(batch.stream().map(Pending::txn).toList()), deadline);
+                } catch (RuntimeException e) {
+                    call = CompletableFuture.failedFuture(e);
+                }
+            }
+            call.whenComplete((reply, error) -> {
+                List<Pending> next;
+                synchronized (this) {
+                    inFlight--;
+                    next = take();
+                }
+                complete(batch, reply, error);
+                if (next != null) {
+                    sendBatch(next);
+                }
+            });
+        }
+
+        private void complete(List<Pending> batch, RaftClientReply reply, Throwable error) {
+            List<Codec.Result> results = null;
+            if (error == null) {
+                try {
+                    results = Codec.decodeResults(reply.getMessage().getContent());
+                    if (results.size() != batch.size()) {
+                        error = new IllegalStateException(results.size() + " results for " + batch.size()
+                                + " transactions");
+                    }
+                } catch (RuntimeException e) {
+                    error = e;
+                }
+            }
+            for (int i = 0; i < batch.size(); i++) {
+                Pending p = batch.get(i);
+                if (error != null) {
+                    p.result.completeExceptionally(unavailable(shard, unwrap(error)));
+                } else if (results.get(i).error() != null) {
+                    p.result.completeExceptionally(
+                            new StoreException(StoreException.Kind.INVALID, shard, results.get(i).error()));
+                } else {
+                    p.result.complete(results.get(i).toCommitResult(p.txn));
+                }
+            }
+        }
+    }
+
+    /** A commit waiting for its batch; {@code bytes} roughly what it adds to the entry. */
+    private record Pending(Transaction txn, long deadline, long bytes, CompletableFuture<CommitResult> result) {
+        Pending(Transaction txn, long deadline) {
+            this(txn, deadline, sizeOf(txn), new CompletableFuture<>());
+        }
+
+        private static long sizeOf(Transaction txn) {
+            long bytes = 8;
+            for (var p : txn.preconditions()) {
+                bytes += 17 + p.path().length();
+            }
+            for (var op : txn.operations()) {
+                bytes += 10 + op.path().length() + (op.json() == null ? 0 : op.json().length());
+            }
+            return bytes;
         }
     }
 

@@ -3,7 +3,6 @@ package io.flowkeeper.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.flowkeeper.api.store.CommitResult;
 import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.store.Operation;
 import io.flowkeeper.api.store.Precondition;
@@ -212,47 +211,67 @@ public final class ShardStateMachine extends BaseStateMachine {
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
-        JsonNode root;
-        Transaction txn;
+        Codec.Entry decoded;
         try {
-            root = Codec.parse(entry.getStateMachineLogEntry().getLogData());
-            txn = Codec.decodeTransaction(root);
+            decoded = Codec.decodeEntry(entry.getStateMachineLogEntry().getLogData());
         } catch (RuntimeException e) {
             // Cannot happen for entries written by our own client; never let one bad entry stop the replica.
             LOG.error("{}: undecodable log entry {}", shard, entry.getIndex(), e);
-            updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
-            return CompletableFuture.completedFuture(Codec.encodeResult(new CommitResult(false, revision, null), -1));
+            synchronized (this) {
+                updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+                return CompletableFuture.completedFuture(Codec.encodeResults(
+                        List.of(Codec.Result.refused(revision, "undecodable log entry: " + e.getMessage()))));
+            }
         }
-        Message reply;
+        List<Codec.Result> results = new ArrayList<>(Math.max(1, decoded.transactions().size()));
         synchronized (this) {
-            if (txn == null) {
+            if (decoded.isCommand()) {
+                Transaction txn;
                 try {
                     // Planned against the state right here, under the monitor: every replica plans the same changes.
-                    txn = commands.plan(root.get("cmd").asText(), root.path("args"), commandState);
+                    txn = commands.plan(decoded.command(), decoded.args(), commandState);
                 } catch (RuntimeException e) {
                     LOG.warn("{}: command at log index {} refused: {}", shard, entry.getIndex(), e.getMessage());
                     txn = new Transaction(List.of(), List.of());
                 }
+                results.add(apply(txn));
+            } else {
+                for (Transaction txn : decoded.transactions()) {
+                    results.add(apply(txn));
+                }
             }
-            reply = apply(txn);
             updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
         }
-        return CompletableFuture.completedFuture(reply);
+        return CompletableFuture.completedFuture(Codec.encodeResults(results));
     }
 
-    private Message apply(Transaction txn) {
+    /** Checks one transaction's preconditions and applies it under the next revision; the same on every replica. */
+    private Codec.Result apply(Transaction txn) {
         List<Precondition> pre = txn.preconditions();
         for (int i = 0; i < pre.size(); i++) {
             if (!holds(pre.get(i))) {
-                return Codec.encodeResult(new CommitResult(false, revision, pre.get(i)), i);
+                return new Codec.Result(false, revision, i, null);
             }
         }
         if (txn.operations().isEmpty()) {
-            return Codec.encodeResult(new CommitResult(true, revision, null), -1);
+            return new Codec.Result(true, revision, -1, null);
+        }
+        DataPath[] prefixes = new DataPath[txn.operations().size()];
+        for (int i = 0; i < prefixes.length; i++) {
+            Operation op = txn.operations().get(i);
+            if (op.kind() == Operation.Kind.DELETE_PREFIX) {
+                try {
+                    prefixes[i] = DataPath.of(op.path());
+                } catch (IllegalArgumentException e) {
+                    // Checked before anything changed, so a refused transaction leaves no partial write behind.
+                    return Codec.Result.refused(revision, e.getMessage());
+                }
+            }
         }
         long rev = revision + 1;
         List<WatchEvent> events = new ArrayList<>();
-        for (Operation op : txn.operations()) {
+        for (int i = 0; i < prefixes.length; i++) {
+            Operation op = txn.operations().get(i);
             switch (op.kind()) {
                 case PUT -> {
                     VersionedValue old = data.get(op.path());
@@ -268,8 +287,7 @@ public final class ShardStateMachine extends BaseStateMachine {
                     }
                 }
                 case DELETE_PREFIX -> {
-                    DataPath prefix = DataPath.of(op.path());
-                    for (String key : new ArrayList<>(subMap(prefix).keySet())) {
+                    for (String key : new ArrayList<>(subMap(prefixes[i]).keySet())) {
                         data.remove(key);
                         events.add(new WatchEvent(WatchEvent.Type.DELETE, rev, key, null));
                     }
@@ -290,7 +308,7 @@ public final class ShardStateMachine extends BaseStateMachine {
                 history.removeFirst();
             }
         }
-        return Codec.encodeResult(new CommitResult(true, rev, null), -1);
+        return new Codec.Result(true, rev, -1, null);
     }
 
     private boolean holds(Precondition p) {

@@ -1,15 +1,31 @@
 package io.flowkeeper.controller;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.flowkeeper.api.store.CommitResult;
+import io.flowkeeper.api.store.Operation;
+import io.flowkeeper.api.store.Precondition;
+import io.flowkeeper.api.store.StoreException;
+import io.flowkeeper.api.store.Transaction;
+import io.flowkeeper.cluster.ShardClients;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,6 +41,7 @@ class RestApiTest {
     private Path dir;
     private ControllerNode node;
     private RestClient api;
+    private int raftPort;
 
     @BeforeAll
     void start() throws Exception {
@@ -33,6 +50,7 @@ class RestApiTest {
         int rest;
         try (ServerSocket a = new ServerSocket(0); ServerSocket b = new ServerSocket(0)) {
             raft = a.getLocalPort();
+            raftPort = raft;
             rest = b.getLocalPort();
         }
         Files.writeString(dir.resolve("c.yaml"), "node-id: solo\npeers:\n  solo: 127.0.0.1:" + raft + "\n"
@@ -128,6 +146,56 @@ class RestApiTest {
         assertThat(list.get("items")).extracting(i -> i.get("path").asText()).containsExactly("/nets/n1");
         assertThat(api.delete("/v1/datastore/network-config/nets?prefix=true").status()).isEqualTo(200);
         assertThat(api.get("/v1/datastore/network-config/nets?list=true").body().get("items")).isEmpty();
+    }
+
+    @Test
+    void concurrentCommitsShareLogEntriesYetEachIsCheckedAndAppliedOnItsOwn() throws Exception {
+        // 300 commits at once: the node's client batches them into a few log entries (group commit). Each still
+        // gets its own precondition check, revision and result: of 100 claims on each of 3 addresses exactly one wins.
+        List<CompletableFuture<CommitResult>> claims = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            String ip = "/claims/10.9.0." + (i % 3);
+            claims.add(node.cluster().commitAsync("network-config", Transaction.builder()
+                    .require(Precondition.absent(ip)).put(ip, "{\"by\":" + i + "}").build()));
+        }
+        Set<Long> revisions = new HashSet<>();
+        Map<String, Integer> winners = new HashMap<>();
+        for (int i = 0; i < claims.size(); i++) {
+            CommitResult r = claims.get(i).get(30, TimeUnit.SECONDS);
+            if (r.succeeded()) {
+                assertThat(revisions.add(r.revision())).as("revision of claim %d", i).isTrue();
+                winners.merge("/claims/10.9.0." + (i % 3), i, (a, b) -> -1);
+            } else {
+                assertThat(r.failedPrecondition().path()).isEqualTo("/claims/10.9.0." + (i % 3));
+            }
+        }
+        assertThat(winners).hasSize(3).doesNotContainValue(-1);
+        winners.forEach((path, i) -> assertThat(node.cluster().stateMachine("network-config").get(path).json())
+                .isEqualTo("{\"by\":" + i + "}"));
+
+        // A malformed transaction that got past a client's checks is refused alone by the state machine, and the
+        // commits around it (sent at once, so most share log entries with it) commit. (A node checks paths before
+        // sending; this bare client does not.)
+        try (ShardClients raw = ShardClients.forCluster(Map.of("solo", "127.0.0.1:" + raftPort),
+                Duration.ofSeconds(10))) {
+            List<CompletableFuture<CommitResult>> around = new ArrayList<>();
+            CompletableFuture<CommitResult> bad = null;
+            for (int i = 0; i < 40; i++) {
+                around.add(raw.commitAsync("network-config",
+                        Transaction.builder().put("/claims/ok" + i, "{}").build()));
+                if (i == 20) {
+                    bad = raw.commitAsync("network-config", new Transaction(List.of(),
+                            List.of(Operation.deletePrefix("no-leading-slash"))));
+                }
+            }
+            for (CompletableFuture<CommitResult> f : around) {
+                assertThat(f.get(30, TimeUnit.SECONDS).succeeded()).isTrue();
+            }
+            CompletableFuture<CommitResult> refused = bad;
+            assertThatThrownBy(() -> refused.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(StoreException.class)
+                    .hasMessageContaining("no-leading-slash");
+        }
+        assertThat(node.cluster().stateMachine("network-config").get("/claims/ok39")).isNotNull();
     }
 
     @Test

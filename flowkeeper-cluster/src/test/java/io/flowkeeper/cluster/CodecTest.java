@@ -1,0 +1,63 @@
+package io.flowkeeper.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.flowkeeper.api.store.Operation;
+import io.flowkeeper.api.store.Precondition;
+import io.flowkeeper.api.store.Transaction;
+import java.util.List;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.junit.jupiter.api.Test;
+
+/** Log entries and write replies: what every replica decodes, and what it does with bytes it did not write. */
+class CodecTest {
+    @Test
+    void aBatchOfTransactionsRoundTripsWithDocumentsUnescaped() {
+        Transaction first = Transaction.builder()
+                .require(Precondition.absent("/ips/10.0.0.5"))
+                .require(Precondition.modRevision("/nets/n1", 42))
+                .put("/ips/10.0.0.5", "{\"port\":\"p1\",\"note\":\"quotes \\\" and ünïcödé\"}")
+                .delete("/old")
+                .build();
+        Transaction second = new Transaction(List.of(), List.of(Operation.deletePrefix("/tmp")));
+
+        Codec.Entry entry = Codec.decodeEntry(Codec.encodeBatch(List.of(first, second)).getContent());
+
+        assertThat(entry.isCommand()).isFalse();
+        assertThat(entry.transactions()).containsExactly(first, second);
+    }
+
+    @Test
+    void aCommandIsTellableFromTransactions() {
+        var args = Codec.JSON.createObjectNode().put("node", "n1");
+        Codec.Entry entry = Codec.decodeEntry(Codec.encodeCommand("renew", args).getContent());
+        assertThat(entry.isCommand()).isTrue();
+        assertThat(entry.command()).isEqualTo("renew");
+        assertThat(entry.args().get("node").asText()).isEqualTo("n1");
+    }
+
+    @Test
+    void resultsKeepTheirOrderAndRefusals() {
+        List<Codec.Result> results = List.of(new Codec.Result(true, 7, -1, null), new Codec.Result(false, 7, 1, null),
+                Codec.Result.refused(7, "path must start with '/': x"));
+        assertThat(Codec.decodeResults(Codec.encodeResults(results).getContent())).isEqualTo(results);
+    }
+
+    @Test
+    void truncatedCorruptOrForeignEntriesAreRefusedNotMisread() {
+        ByteString whole = Codec.encodeBatch(List.of(Transaction.builder().put("/a", "{\"x\":1}").build()))
+                .getContent();
+        for (int cut = 0; cut < whole.size(); cut++) {
+            ByteString truncated = whole.substring(0, cut);
+            assertThatThrownBy(() -> Codec.decodeEntry(truncated)).as("cut at %d", cut)
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+        byte[] bytes = whole.toByteArray();
+        bytes[5 + 4 + 4] = 9; // an operation kind that does not exist
+        assertThatThrownBy(() -> Codec.decodeEntry(ByteString.copyFrom(bytes)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Codec.decodeEntry(ByteString.copyFromUtf8("{\"pre\":[],\"ops\":[]}")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown log entry kind");
+    }
+}
