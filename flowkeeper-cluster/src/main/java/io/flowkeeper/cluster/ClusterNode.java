@@ -134,17 +134,24 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThreshold());
         RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
-        // Purge the log up to the snapshot, so a follower further behind than the log gets the snapshot installed.
-        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        // After a snapshot, purge the log only up to the lowest commit index any member reported (Ratis' default):
+        // a member that was down catches up from the leader's log, however long it was away. Purging up to the
+        // snapshot instead made the leader send a restarted node its whole snapshot (60 MB in the bench, 25 s)
+        // after a few seconds away, because a busy shard had snapshotted meanwhile. A member whose disk was wiped
+        // still gets the snapshot: it asks for index 0, which the log no longer has. The cost: while a member is
+        // down the log grows; remove a member that will not return (operations.md, Membership).
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, false);
         RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(Integer.MAX_VALUE, Math.max(16, config.snapshotThreshold() / 4)));
-        // Small log segments: four groups per node, each preallocating; 8 MB keeps an idle node light.
-        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
+        // Small log segments, and only two closed ones cached per group. Ratis keeps every entry of the open segment
+        // and of the cached closed ones on the heap for its appenders: with 8 MB segments and a 16 MB cache each entry
+        // lived for seconds, survived young collections, and became old-generation garbage that only full collections
+        // reclaim (GC took a third of a node's CPU under load, bench datastore). With 1 MB segments entries mostly
+        // die young. A follower further behind is served from disk, or sent a snapshot. An entry larger than a
+        // segment still goes in one (Ratis writes it into a segment of its own).
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("1MB"));
         RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf("1MB"));
-        // Ratis keeps closed log segments in memory for its appenders, up to 200 MB per group by default: with four
-        // groups and a 256 MB heap that ran a node out of memory in a 20-kill bench. Two segments per group are
-        // enough to serve a follower a few seconds behind; one further behind is read from disk or sent a snapshot.
         RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
-        RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("16MB"));
+        RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("2MB"));
         // fsync on a separate thread while the log worker goes on writing the next entries. Still durable: an
         // entry counts as flushed (and so towards the commit index) only once its fsync has returned.
         RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, true);
@@ -366,7 +373,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
 
     /**
      * Pipelined commit: returns at once; the future completes when committed (or fails as {@link #commit} would).
-     * Commits in flight together are independent: their order in the log is not their order of submission.
+     * Commits in flight together are independent: their order in the log is not always their order of submission.
      */
     public CompletableFuture<CommitResult> commitAsync(String shard, Transaction txn) {
         checkShard(shard);

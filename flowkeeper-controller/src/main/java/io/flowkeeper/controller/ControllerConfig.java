@@ -31,7 +31,7 @@ import java.util.Set;
  * request-timeout: 5s              # a write/linearizable read without quorum fails with 503 after this
  * election-timeout-min: 150ms      # Raft election timeout range (see ClusterConfig)
  * election-timeout-max: 300ms
- * snapshot-threshold: 10000        # log entries between state-machine snapshots
+ * snapshot-threshold: 4000         # log entries between state-machine snapshots
  * watch-history: 20000             # changes kept per shard for resuming watches
  * max-value-bytes: 1048576         # largest JSON document accepted (413 above)
  * rebalance-interval: 2s           # how often leaders re-balance shards (0s: never)
