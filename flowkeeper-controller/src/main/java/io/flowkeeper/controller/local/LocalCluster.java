@@ -25,13 +25,15 @@ public final class LocalCluster implements AutoCloseable {
     public static final String TOKEN = "local-cluster-token";
     /**
      * JVM options of every node (override: -Dflowkeeper.node.jvm-opts=...). Sized for 3-4 JVMs on 2 cores: C1 only
-     * (C2 compiling took more CPU than it saved, measured by bench datastore), a heap that starts small and gives
-     * memory back, one Netty arena. See docs/operations.md, Cluster, for the figures.
+     * (C2 compiling took more CPU than it saved, measured by bench datastore), a heap that starts small, the Serial
+     * collector with its default free-ratio targets (tighter ones made it run a full collection about every second
+     * while a node's data grew), one Netty arena of 1 MB chunks. See docs/operations.md, Cluster, for the figures.
      */
-    public static final String NODE_JVM_OPTS = "-Xms48m -Xmx256m -XX:+UseSerialGC -XX:MaxHeapFreeRatio=30"
-            + " -XX:MinHeapFreeRatio=10 -Xss512k -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=48m"
+    public static final String NODE_JVM_OPTS = "-Xms48m -Xmx256m -XX:+UseSerialGC"
+            + " -Xss512k -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=48m"
             + " -Dorg.apache.ratis.thirdparty.io.netty.allocator.numDirectArenas=1"
             + " -Dorg.apache.ratis.thirdparty.io.netty.allocator.numHeapArenas=1"
+            + " -Dorg.apache.ratis.thirdparty.io.netty.allocator.maxOrder=7"
             + " -Dorg.apache.ratis.thirdparty.io.netty.leakDetection.level=disabled";
 
     private final Path dir;
