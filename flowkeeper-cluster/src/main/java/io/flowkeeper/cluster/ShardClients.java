@@ -67,7 +67,7 @@ public final class ShardClients implements AutoCloseable {
     /** Pause before resending after an answer that says "not now" (elections take 150-300 ms). */
     private static final long RETRY_MS = 50;
     /** Group commit (see {@link Batcher}): entries of one shard in flight at once from this process. */
-    private static final int BATCHES_IN_FLIGHT = 4;
+    private static final int BATCHES_IN_FLIGHT = 2;
     /** A batch stops growing at this many transactions or about this many bytes; one transaction is never split. */
     private static final int BATCH_MAX_TRANSACTIONS = 512;
     private static final long BATCH_MAX_BYTES = 512 * 1024;
