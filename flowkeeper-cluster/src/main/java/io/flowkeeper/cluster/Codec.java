@@ -180,20 +180,27 @@ final class Codec {
         }
     }
 
+    /**
+     * Length, an ASCII flag, UTF-8 bytes. The flag costs the writer nothing (the UTF-8 form is as long as the string
+     * exactly when every character is ASCII) and spares every replica a scan of each document for non-ASCII bytes:
+     * with C1 only, that scan was ~6% of a leader's CPU in bench datastore.
+     */
     private static void writeString(DataOutputStream out, String s) throws IOException {
         byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
         out.writeInt(utf8.length);
+        out.writeBoolean(utf8.length == s.length());
         out.write(utf8);
     }
 
     private static String readString(ByteBuffer in) {
         int length = in.getInt();
+        boolean ascii = in.get() != 0;
         if (length < 0 || length > in.remaining()) {
             throw new IndexOutOfBoundsException("string of " + length + " bytes, " + in.remaining() + " left");
         }
         byte[] utf8 = new byte[length];
         in.get(utf8);
-        return new String(utf8, StandardCharsets.UTF_8);
+        return new String(utf8, ascii ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
     }
 
     static Message query(String kind, String path) {

@@ -274,11 +274,10 @@ public final class ShardStateMachine extends BaseStateMachine {
             Operation op = txn.operations().get(i);
             switch (op.kind()) {
                 case PUT -> {
-                    VersionedValue old = data.get(op.path());
-                    VersionedValue v = old == null
-                            ? new VersionedValue(op.path(), op.json(), rev, rev, 1)
-                            : new VersionedValue(op.path(), op.json(), old.createRevision(), rev, old.version() + 1);
-                    data.put(op.path(), v);
+                    // One walk down the tree, not a get and a put: path comparisons were ~10% of a replica's CPU.
+                    data.compute(op.path(), (path, old) -> old == null
+                            ? new VersionedValue(path, op.json(), rev, rev, 1)
+                            : new VersionedValue(path, op.json(), old.createRevision(), rev, old.version() + 1));
                     events.add(new WatchEvent(WatchEvent.Type.PUT, rev, op.path(), op.json()));
                 }
                 case DELETE -> {
