@@ -143,7 +143,8 @@ public final class DatastoreBench implements Callable<Integer> {
                 throw e;
             }
         }
-        report.note("client: a Ratis client in the bench JVM (the path a controller's REST layer takes); values 1 KB");
+        report.note("client: the shard client a controller's REST layer uses (group commit included), in a JVM with"
+                + " the nodes' options; values 1 KB");
         report.note("gap: longest time between consecutive acknowledged writes of a 16-deep pipelined writer around the"
                 + " kill; caught-up: from process start to an equal state digest on the restarted node");
         report.print(System.out, json);
