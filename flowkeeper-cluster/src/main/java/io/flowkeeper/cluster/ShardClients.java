@@ -137,9 +137,7 @@ public final class ShardClients implements AutoCloseable {
      * Commits to one shard that arrive while others are in flight share a log entry (see {@link Batcher}).
      */
     public CompletableFuture<CommitResult> commitAsync(String shard, Transaction txn) {
-        if (!groupIds.containsKey(shard)) {
-            throw new StoreException(StoreException.Kind.UNKNOWN_SHARD, shard, "unknown shard '" + shard + "'");
-        }
+        groupId(shard);
         return batchers.computeIfAbsent(shard, Batcher::new).submit(txn);
     }
 
@@ -519,11 +517,17 @@ public final class ShardClients implements AutoCloseable {
         }
     }
 
-    private Shard shard(String shard) {
+    /** The shard's Raft group id; an unknown shard is a StoreException (a 404), before anything is queued or sent. */
+    private RaftGroupId groupId(String shard) {
         RaftGroupId gid = groupIds.get(shard);
         if (gid == null) {
             throw new StoreException(StoreException.Kind.UNKNOWN_SHARD, shard, "unknown shard '" + shard + "'");
         }
+        return gid;
+    }
+
+    private Shard shard(String shard) {
+        RaftGroupId gid = groupId(shard);
         return shards.computeIfAbsent(shard, name -> {
             List<RaftPeer> peers = ClusterNode.peers(members);
             return new Shard(newClient(gid, peers), peers);
