@@ -328,6 +328,10 @@ class ThreeNodeClusterTest {
     void aRestartedNodeCatchesUpOnWritesItMissed() throws Exception {
         int node = 2;
         cluster.stop(node);
+        // As a node killed while writing a snapshot leaves it: the file was never registered, and goes at start-up.
+        Path unfinished = stateMachineDir(node, SHARD).resolve("snapshot.1_5.tmp");
+        Files.writeString(unfinished, "half a snapshot");
+        long snapshotBefore = latestCompleteSnapshot(node, SHARD);
         for (int k = 0; k < 450; k += 50) {
             StringBuilder ops = new StringBuilder("{\"operations\":[");
             for (int j = 0; j < 50; j++) {
@@ -347,6 +351,29 @@ class ThreeNodeClusterTest {
 
         assertThat(cluster.client(node).get("/v1/datastore/" + SHARD + "/bulk/k7?consistency=stale").status())
                 .isEqualTo(200);
+        assertThat(unfinished).doesNotExist();
+        // Past the threshold again since its restart, it snapshots (in the background): a complete file and its MD5.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(latestCompleteSnapshot(node, SHARD)).isGreaterThan(snapshotBefore));
+    }
+
+    /** The log index of a replica's newest snapshot that has its MD5 file (Ratis' mark of a complete one), or -1. */
+    private long latestCompleteSnapshot(int node, String shard) throws IOException {
+        long latest = -1;
+        try (var files = Files.list(stateMachineDir(node, shard))) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (name.matches("snapshot\\.\\d+_\\d+") && Files.exists(f.resolveSibling(name + ".md5"))) {
+                    latest = Math.max(latest, Long.parseLong(name.substring(name.indexOf('_') + 1)));
+                }
+            }
+        }
+        return latest;
+    }
+
+    /** Where a replica keeps a shard's snapshot files (Ratis' state-machine directory of the shard's group). */
+    private Path stateMachineDir(int node, String shard) {
+        return cluster.dataDir(node).resolve(ShardCatalog.groupUuid(shard).toString()).resolve("sm");
     }
 
     @Test
