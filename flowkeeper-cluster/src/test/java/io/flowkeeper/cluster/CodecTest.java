@@ -26,6 +26,15 @@ class CodecTest {
 
         assertThat(entry.isCommand()).isFalse();
         assertThat(entry.transactions()).containsExactly(first, second);
+
+        // The same bytes inside a larger buffer, as a message parsed out of a bigger one can hand them over.
+        ByteString encoded = Codec.encodeBatch(List.of(first, second)).getContent();
+        ByteString inside = ByteString.copyFromUtf8("prefix").concat(encoded).concat(ByteString.copyFromUtf8("!"))
+                .substring(6, 6 + encoded.size());
+        ByteString flat = ByteString.copyFrom(ByteString.copyFromUtf8("prefix").concat(encoded).toByteArray())
+                .substring(6);
+        assertThat(Codec.decodeEntry(inside).transactions()).containsExactly(first, second);
+        assertThat(Codec.decodeEntry(flat).transactions()).containsExactly(first, second);
     }
 
     @Test
@@ -42,6 +51,9 @@ class CodecTest {
         List<Codec.Result> results = List.of(new Codec.Result(true, 7, -1, null), new Codec.Result(false, 7, 1, null),
                 Codec.Result.refused(7, "path must start with '/': x"));
         assertThat(Codec.decodeResults(Codec.encodeResults(results).getContent())).isEqualTo(results);
+        ByteString atAnOffset = ByteString.copyFrom(ByteString.copyFromUtf8("xyz")
+                .concat(Codec.encodeResults(results).getContent()).toByteArray()).substring(3);
+        assertThat(Codec.decodeResults(atAnOffset)).isEqualTo(results);
     }
 
     @Test
