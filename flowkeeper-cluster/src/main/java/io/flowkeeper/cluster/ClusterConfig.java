@@ -29,7 +29,8 @@ import java.util.Objects;
  * @param watchHistory committed changes each replica remembers for resuming watches ({@code watch-history},
  *     default 20,000 events); older resume revisions get a RESET and a fresh state dump. Each change keeps its
  *     document in memory: 100,000 changes of 1 KB documents ran a 256 MB node out of heap in the bench
- * @param maxValueBytes the largest document accepted ({@code max-value-bytes}, default 1 MiB)
+ * @param maxValueBytes the largest document accepted ({@code max-value-bytes}, default 1 MiB, at most 8 MiB); a
+ *     transaction may be 4 times that plus 64 KB ({@link #maxTransactionBytes})
  * @param rebalanceInterval how often a leader checks whether a shard should move to its preferred node
  *     ({@code rebalance-interval}, default 2 s; 0 disables re-balancing)
  * @param rebalanceSettle how long a preferred node must have been seen up and caught up before leadership is moved
@@ -46,6 +47,8 @@ public record ClusterConfig(String nodeId, Map<String, String> peers, Path dataD
     public static final long DEFAULT_SNAPSHOT_THRESHOLD = 4_000;
     public static final int DEFAULT_WATCH_HISTORY = 20_000;
     public static final int DEFAULT_MAX_VALUE_BYTES = 1 << 20;
+    /** Each shard group's log write buffer holds a whole transaction, 4 documents: 4 x 8 MiB x 4 groups at most. */
+    public static final int MAX_MAX_VALUE_BYTES = 8 << 20;
     public static final Duration DEFAULT_REBALANCE_INTERVAL = Duration.ofSeconds(2);
     public static final Duration DEFAULT_REBALANCE_SETTLE = Duration.ofSeconds(3);
 
@@ -68,6 +71,19 @@ public record ClusterConfig(String nodeId, Map<String, String> peers, Path dataD
         if (electionTimeoutMax.compareTo(electionTimeoutMin) <= 0) {
             throw new IllegalArgumentException("election-timeout-max must exceed election-timeout-min");
         }
+        if (maxValueBytes < 1 || maxValueBytes > MAX_MAX_VALUE_BYTES) {
+            throw new IllegalArgumentException("max-value-bytes must be between 1 and " + MAX_MAX_VALUE_BYTES
+                    + ", got " + maxValueBytes);
+        }
+    }
+
+    /**
+     * The largest transaction, encoded, that a node accepts: what one API request may carry (four documents of the
+     * largest size, plus 64 KB for paths and framing). A log entry is never larger (batches stop at 512 KB), and the
+     * Raft log and its appenders are sized to hold one of this size.
+     */
+    public long maxTransactionBytes() {
+        return 4L * maxValueBytes + 65_536;
     }
 
     /** A config with every default, for the given identity. */

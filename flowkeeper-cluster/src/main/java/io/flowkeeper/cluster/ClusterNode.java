@@ -152,10 +152,14 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf("1MB"));
         RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
         RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("2MB"));
-        // Each group's log worker holds a direct write buffer, 8 MB by default: 32 MB of every node's RSS for four
-        // groups. Ratis only needs it to hold the largest entry an appender sends (4 MB) plus 8 bytes of framing.
-        RaftServerConfigKeys.Log.setWriteBufferSize(p,
-                SizeInBytes.valueOf(RaftServerConfigKeys.Log.Appender.bufferByteLimit(p).getSizeInt() + 8));
+        // The largest log entry is one transaction at the limit (validate(); batches stop at 512 KB) plus Ratis'
+        // envelope. An appender cannot send an entry larger than its buffer (it fails an assertion, and the shard
+        // never replicates past that entry) and the log worker cannot write one larger than its write buffer (the
+        // log fails): both must hold it. Each group's write buffer is direct memory, 8 MB by default, which was 32 MB
+        // of every node's RSS for four groups; sized to the largest entry, it is ~4.2 MB with 1 MB documents.
+        long maxEntry = Math.max(4L << 20, config.maxTransactionBytes() + 65_536);
+        RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(maxEntry));
+        RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(maxEntry + 8));
         // fsync on a separate thread while the log worker goes on writing the next entries. Still durable: an
         // entry counts as flushed (and so towards the commit index) only once its fsync has returned.
         RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, true);
@@ -390,11 +394,15 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
             throw new StoreException(StoreException.Kind.INVALID, shard, "empty transaction");
         }
         try {
+            // Roughly the encoded size (Codec): a path, a document and a few bytes of framing per item.
+            long bytes = 0;
             for (Precondition p : txn.preconditions()) {
                 DataPath.of(p.path());
+                bytes += p.path().length() + 16;
             }
             for (Operation op : txn.operations()) {
                 DataPath path = DataPath.of(op.path());
+                bytes += op.path().length() + 16;
                 if (op.kind() == Operation.Kind.PUT) {
                     if (path.isRoot()) {
                         throw new IllegalArgumentException("cannot store a document at /");
@@ -407,7 +415,13 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
                         throw new IllegalArgumentException("document at " + op.path() + " is " + size
                                 + " bytes; the limit is " + config.maxValueBytes() + " bytes");
                     }
+                    bytes += size;
                 }
+            }
+            if (bytes > config.maxTransactionBytes()) {
+                throw new IllegalArgumentException("transaction of " + txn.operations().size() + " operations is "
+                        + bytes + " bytes; the limit is " + config.maxTransactionBytes()
+                        + " bytes (4 x max-value-bytes + 64 KB): split it");
             }
         } catch (IllegalArgumentException e) {
             throw new StoreException(StoreException.Kind.INVALID, shard, e.getMessage());

@@ -84,8 +84,9 @@ public final class RestServer implements AutoCloseable {
         this.node = node;
         this.tokens = tokens.stream().map(t -> t.getBytes(StandardCharsets.UTF_8)).toList();
         this.nodeToken = nodeToken.getBytes(StandardCharsets.UTF_8);
-        // A transaction body holds documents plus their paths and framing: allow 4 x the document limit.
-        this.maxBodyBytes = node.config().maxValueBytes() * 4 + 65_536;
+        // A body may carry a transaction of the largest size a node accepts and replicates: 4 documents of the
+        // largest size plus their paths and framing.
+        this.maxBodyBytes = (int) node.config().maxTransactionBytes();
         int colon = address.lastIndexOf(':');
         this.http = HttpServer.create(new InetSocketAddress(address.substring(0, colon),
                 Integer.parseInt(address.substring(colon + 1))), 128);

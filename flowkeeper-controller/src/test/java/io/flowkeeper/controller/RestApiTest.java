@@ -85,6 +85,24 @@ class RestApiTest {
     }
 
     @Test
+    void aTransactionLargerThanOneRequestMayCarryIsRefusedWholeAndTheShardGoesOn() throws Exception {
+        // max-value-bytes 1000 here: a transaction may be 4 x 1000 + 64 KB. 100 documents of 900 bytes each pass
+        // the per-document check but not the transaction's, which an in-process writer reaches without the REST
+        // body limit.
+        Transaction.Builder big = Transaction.builder();
+        for (int i = 0; i < 100; i++) {
+            big.put("/huge/k" + i, "{\"x\":\"" + "a".repeat(890) + "\"}");
+        }
+        assertThatThrownBy(() -> node.cluster().commit("network-config", big.build()))
+                .isInstanceOfSatisfying(StoreException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(StoreException.Kind.INVALID);
+                    assertThat(e.getMessage()).contains("100 operations").contains("the limit is 69536 bytes");
+                });
+        assertThat(api.get("/v1/datastore/network-config/huge/k0").status()).isEqualTo(404);
+        assertThat(api.put("/v1/datastore/network-config/huge/after", "{}").status()).isEqualTo(200);
+    }
+
+    @Test
     void badInputGetsA4xxWithAClearMessage() throws Exception {
         RestClient.Response r = api.put("/v1/datastore/network-config/bad", "{not json");
         assertThat(r.status()).isEqualTo(400);
