@@ -19,9 +19,11 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
@@ -32,10 +34,15 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 import java.util.zip.CheckedInputStream;
 import java.util.zip.CheckedOutputStream;
+import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -75,10 +82,12 @@ public final class ShardStateMachine extends BaseStateMachine {
     private final ShardCommands commands;
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     /** Writes snapshot files off Ratis' apply thread (see {@link #takeSnapshot}). */
-    private final java.util.concurrent.ExecutorService snapshotWriter;
+    private final ExecutorService snapshotWriter;
     private final Object snapshotLock = new Object();
     /** The snapshot being written, or written and not yet reported to Ratis; null when there is none. */
     private CompletableFuture<Long> snapshotWrite;
+    /** Index of the snapshot the state was last loaded from (-1: none); an older one is never reported. */
+    private volatile long loadedSnapshotIndex = -1;
 
     private NavigableMap<String, VersionedValue> data = new TreeMap<>();
     private long revision;
@@ -95,7 +104,7 @@ public final class ShardStateMachine extends BaseStateMachine {
         this.shard = shard;
         this.historyLimit = historyLimit;
         this.commands = commands;
-        this.snapshotWriter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        this.snapshotWriter = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "snapshot-writer-" + shard);
             t.setDaemon(true);
             return t;
@@ -169,6 +178,7 @@ public final class ShardStateMachine extends BaseStateMachine {
                 }
             }
             setLastAppliedTermIndex(snapshot.getTermIndex());
+            loadedSnapshotIndex = snapshot.getIndex();
             LOG.info("{}: loaded snapshot {} (revision {}, {} keys)", shard, snapshot.getTermIndex(),
                     loadedRevision, loaded.size());
         }
@@ -198,12 +208,16 @@ public final class ShardStateMachine extends BaseStateMachine {
                 }
                 CompletableFuture<Long> finished = snapshotWrite;
                 snapshotWrite = null;
+                long index;
                 try {
-                    return finished.join();
-                } catch (java.util.concurrent.CompletionException e) {
+                    index = finished.join();
+                } catch (CompletionException e) {
                     // Ratis logs it and asks again later, which starts a new write.
                     throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
                 }
+                // A snapshot installed from the leader while this one was written is newer: Ratis asserts that its
+                // snapshot index only grows (and would stop applying the log), so the older file is not reported.
+                return index > loadedSnapshotIndex ? index : -1;
             }
             if (snapshotWriter.isShutdown()) {
                 return -1; // closing: close() waits for the write already under way, if any
@@ -224,7 +238,7 @@ public final class ShardStateMachine extends BaseStateMachine {
                     return writeSnapshot(last, values, rev);
                 } catch (IOException e) {
                     LOG.warn("{}: snapshot at {} failed: {}", shard, last, e.toString());
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
             }, snapshotWriter);
             return -1;
@@ -239,9 +253,9 @@ public final class ShardStateMachine extends BaseStateMachine {
         CRC32 crc = new CRC32();
         // The MD5 Ratis ships with a snapshot it installs on another node, computed while writing rather than by
         // reading the file back.
-        java.security.MessageDigest md5 = MD5FileUtil.newMD5();
+        MessageDigest md5 = MD5FileUtil.newMD5();
         try (OutputStream raw = new BufferedOutputStream(
-                new java.security.DigestOutputStream(Files.newOutputStream(tmp.toPath()), md5), 1 << 16);
+                new DigestOutputStream(Files.newOutputStream(tmp.toPath()), md5), 1 << 16);
              DataOutputStream out = new DataOutputStream(new CheckedOutputStream(raw, crc))) {
             out.writeInt(SNAPSHOT_MAGIC);
             out.writeLong(rev);
@@ -262,7 +276,7 @@ public final class ShardStateMachine extends BaseStateMachine {
             channel.force(true);
         }
         Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE);
-        var digest = org.apache.ratis.io.MD5Hash.newInstance(md5.digest());
+        MD5Hash digest = MD5Hash.newInstance(md5.digest());
         MD5FileUtil.saveMD5File(file, digest);
         storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), digest), last));
         storage.cleanupOldSnapshots(new org.apache.ratis.statemachine.SnapshotRetentionPolicy() {
@@ -517,7 +531,7 @@ public final class ShardStateMachine extends BaseStateMachine {
         // at most a .tmp file, removed at the next start.
         snapshotWriter.shutdown();
         try {
-            if (!snapshotWriter.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!snapshotWriter.awaitTermination(30, TimeUnit.SECONDS)) {
                 LOG.warn("{}: snapshot still being written after 30 s; closing anyway", shard);
             }
         } catch (InterruptedException e) {
