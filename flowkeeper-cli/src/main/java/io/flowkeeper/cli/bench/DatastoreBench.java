@@ -5,6 +5,8 @@ import io.flowkeeper.api.store.Transaction;
 import io.flowkeeper.cluster.ShardClients;
 import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.controller.local.LocalCluster;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -56,6 +58,7 @@ public final class DatastoreBench implements Callable<Integer> {
         String value = "{\"pad\":\"" + "x".repeat(1000) + "\"}";
         BenchReport report = new BenchReport("datastore (3 controller JVMs, 1 KB documents)",
                 "measure", "value", "unit", "target", "met");
+        referenceMillis(); // compiled before it is timed
         try (LocalCluster cluster = LocalCluster.inTempDir(3, List.of("rebalance-settle: 2s"))) {
             progress("starting 3 controller JVMs in " + cluster.dir());
             cluster.startAll();
@@ -67,6 +70,7 @@ public final class DatastoreBench implements Callable<Integer> {
                 pipelined(clients, 1_000, value, "/warmup/", null, 8);
                 pipelined(clients, small ? 3_000 : 10_000, value, "/warmup/", null, 64);
 
+                double referenceBefore = referenceMillis();
                 progress("pipelined single-key writes: " + writes);
                 List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
                 double[] cpu0 = cpuSeconds(cluster);
@@ -113,6 +117,9 @@ public final class DatastoreBench implements Callable<Integer> {
                 report.row("  CPU per 100-key transaction (3 nodes + client)", round(cpu * 1000 / txns), "ms", null,
                         null);
 
+                report.note("host speed: a fixed workload (SHA-256 of 16 MB in this JVM) took " + round(referenceBefore)
+                        + " ms before the writes and " + round(referenceMillis()) + " ms after the transactions; the"
+                        + " same code every run, so a slower run on a shared host shows here");
                 Thread.sleep(3_000);
                 long maxRss = 0;
                 for (int i = 0; i < 3; i++) {
@@ -217,6 +224,25 @@ public final class DatastoreBench implements Callable<Integer> {
      * CPU time used so far by this JVM and each node, from /proc (0 where unavailable). On a shared machine the
      * rates above depend on what else runs; this shows how much CPU the datastore itself needed.
      */
+    /**
+     * Times a fixed single-threaded workload. The host is shared: with the same code, one 100-key transaction cost
+     * 6-12 ms of CPU from run to run, and this puts a number on how fast the host was in this run.
+     */
+    private static double referenceMillis() {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            byte[] block = new byte[1 << 20];
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 16; i++) {
+                sha.update(block);
+            }
+            sha.digest();
+            return (System.nanoTime() - t0) / 1e6;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static double[] cpuSeconds(LocalCluster cluster) {
         double[] used = new double[cluster.size() + 1];
         used[0] = cpuSeconds(ProcessHandle.current().pid());
