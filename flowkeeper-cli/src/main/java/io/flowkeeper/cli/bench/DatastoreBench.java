@@ -87,9 +87,9 @@ public final class DatastoreBench implements Callable<Integer> {
 
                 progress("100-key transactions: " + txns);
                 List<Double> txnLatencies = Collections.synchronizedList(new ArrayList<>());
-                // 16 in flight: this phase measures throughput, so the cluster must have work queued. With 8 (about
-                // two log entries of 4 transactions) perf showed 17% of the two cores idle during the phase, entries
-                // of 1 and 4 transactions alternated, and keys/s ranged 15-25k from run to run (26-30k with 16).
+                // 16 in flight: this phase measures throughput, so the cluster must have work queued. 8 are about
+                // two log entries' worth (4 of these per 512 KB entry): one 8-deep run left a third of the two cores
+                // idle, and keys/s ranged 15-25k from run to run against 26-30k with 16 (docs/benchmarks.md).
                 Semaphore window = new Semaphore(TXNS_IN_FLIGHT);
                 List<CompletableFuture<?>> futures = new ArrayList<>();
                 double[] cpu1 = cpuSeconds(cluster);
