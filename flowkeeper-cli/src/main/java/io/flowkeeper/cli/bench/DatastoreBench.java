@@ -221,10 +221,6 @@ public final class DatastoreBench implements Callable<Integer> {
     }
 
     /**
-     * CPU time used so far by this JVM and each node, from /proc (0 where unavailable). On a shared machine the
-     * rates above depend on what else runs; this shows how much CPU the datastore itself needed.
-     */
-    /**
      * Times a fixed single-threaded workload. The host is shared: with the same code, one 100-key transaction cost
      * 6-12 ms of CPU from run to run, and this puts a number on how fast the host was in this run.
      */
@@ -243,6 +239,10 @@ public final class DatastoreBench implements Callable<Integer> {
         }
     }
 
+    /**
+     * CPU time used so far by this JVM and each node, from /proc (0 where unavailable). On a shared machine the
+     * rates above depend on what else runs; this shows how much CPU the datastore itself needed.
+     */
     private static double[] cpuSeconds(LocalCluster cluster) {
         double[] used = new double[cluster.size() + 1];
         used[0] = cpuSeconds(ProcessHandle.current().pid());
