@@ -278,13 +278,9 @@ public final class ShardStateMachine extends BaseStateMachine {
         Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE);
         MD5Hash digest = MD5Hash.newInstance(md5.digest());
         MD5FileUtil.saveMD5File(file, digest);
+        // Older files go when Ratis is told of this one: it cleans up after every takeSnapshot() call, keeping
+        // snapshot-retention (2) files.
         storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), digest), last));
-        storage.cleanupOldSnapshots(new org.apache.ratis.statemachine.SnapshotRetentionPolicy() {
-            @Override
-            public int getNumSnapshotsRetained() {
-                return 2;
-            }
-        });
         LOG.info("{}: snapshot taken at {} (revision {}, {} keys, {} KB) in {} ms, in the background", shard, last,
                 rev, values.size(), file.length() / 1024, (System.nanoTime() - started) / 1_000_000);
         return last.getIndex();
