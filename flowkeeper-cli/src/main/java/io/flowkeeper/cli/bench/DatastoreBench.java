@@ -61,8 +61,13 @@ public final class DatastoreBench implements Callable<Integer> {
         referenceMillis(); // compiled before it is timed
         try (LocalCluster cluster = LocalCluster.inTempDir(3, List.of("rebalance-settle: 2s"))) {
             progress("starting 3 controller JVMs in " + cluster.dir());
-            cluster.startAll();
-            cluster.awaitAllReady(120_000);
+            try {
+                cluster.startAll();
+                cluster.awaitAllReady(120_000);
+            } catch (java.io.IOException e) {
+                keepLogs(cluster); // a node that fails to start is worth a post-mortem too
+                throw e;
+            }
             report.environment("shard_leaders_at_start", String.join(",", awaitBalanced(cluster)));
             try (ShardClients clients = ShardClients.forCluster(cluster.raftPeers(), Duration.ofSeconds(10))) {
                 // Warm-up: connections first, gently, then enough pipelined writes that the JIT has compiled the

@@ -242,9 +242,10 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
+    /** The log's last five lines, stack frames left out: a node that died says why in the lines around them. */
     private static String tail(String log) {
-        String[] lines = log.split("\n");
-        return String.join(" | ", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - 5), lines.length));
+        List<String> lines = log.lines().filter(l -> !l.startsWith("\tat ") && !l.startsWith("\t... ")).toList();
+        return String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
     }
 
     /** kill -9. */
