@@ -10,9 +10,9 @@ import io.flowkeeper.api.store.Precondition;
 import io.flowkeeper.api.store.StoreException;
 import io.flowkeeper.api.store.Transaction;
 import io.flowkeeper.cluster.ShardClients;
+import io.flowkeeper.controller.local.FreePorts;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,13 +46,9 @@ class RestApiTest {
     @BeforeAll
     void start() throws Exception {
         dir = Files.createTempDirectory("flowkeeper-rest-");
-        int raft;
-        int rest;
-        try (ServerSocket a = new ServerSocket(0); ServerSocket b = new ServerSocket(0)) {
-            raft = a.getLocalPort();
-            raftPort = raft;
-            rest = b.getLocalPort();
-        }
+        int raft = FreePorts.next();
+        raftPort = raft;
+        int rest = FreePorts.next();
         Files.writeString(dir.resolve("c.yaml"), "node-id: solo\npeers:\n  solo: 127.0.0.1:" + raft + "\n"
                 + "data-dir: " + dir.resolve("data") + "\nrest-address: 127.0.0.1:" + rest + "\n"
                 + "api-tokens: [" + TOKEN + "]\nmax-value-bytes: 1000\nrequest-timeout: 3s\n");

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flowkeeper.cluster.ShardCatalog;
+import io.flowkeeper.controller.local.FreePorts;
 import io.flowkeeper.controller.local.LocalCluster;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -464,19 +465,15 @@ class ThreeNodeClusterTest {
     @Test
     @Order(100) // last: leaves n1, n2, n4 as the members
     void aFourthNodeJoinsAtRunTimeCatchesUpAndAnOriginalMemberIsRemovedWhileWritesGoOn() throws Exception {
-        int raftPort;
-        int restPort;
-        try (var a = new java.net.ServerSocket(0); var b = new java.net.ServerSocket(0)) {
-            raftPort = a.getLocalPort();
-            restPort = b.getLocalPort();
-        }
+        int raftPort = FreePorts.next();
+        int restPort = FreePorts.next();
         String n4 = "127.0.0.1:" + raftPort;
         StringBuilder yaml = new StringBuilder("node-id: n4\npeers:\n");
         cluster.raftPeers().forEach((id, address) -> yaml.append("  ").append(id).append(": ").append(address)
                 .append('\n'));
         yaml.append("  n4: ").append(n4).append('\n')
                 .append("rest-address: 127.0.0.1:").append(restPort).append('\n')
-                .append("openflow-address: 127.0.0.1:16660\n")
+                .append("openflow-address: 127.0.0.1:").append(FreePorts.next()).append('\n')
                 .append("data-dir: ").append(cluster.dir().resolve("data-n4")).append('\n')
                 .append("api-tokens: [").append(LocalCluster.TOKEN).append("]\n")
                 .append("request-timeout: 5s\nsnapshot-threshold: 200\nrebalance-settle: 2s\nrebalance-interval: 1s\n")

@@ -4,7 +4,6 @@ import io.flowkeeper.controller.ControllerMain;
 import io.flowkeeper.controller.RestClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,9 +72,9 @@ public final class LocalCluster implements AutoCloseable {
         for (int i = 0; i < size; i++) {
             String id = "n" + (i + 1);
             ids.add(id);
-            raft.put(id, "127.0.0.1:" + freePort());
-            restPorts.add(freePort());
-            openflowPorts.add(freePort());
+            raft.put(id, "127.0.0.1:" + FreePorts.next());
+            restPorts.add(FreePorts.next());
+            openflowPorts.add(FreePorts.next());
         }
         for (int i = 0; i < size; i++) {
             writeConfig(i);
@@ -91,13 +90,6 @@ public final class LocalCluster implements AutoCloseable {
     /** As {@link #inTempDir(int, List)}, with OpenFlow bound on {@code openflowHost}. */
     public static LocalCluster inTempDir(int size, List<String> extraYaml, String openflowHost) throws IOException {
         return new LocalCluster(size, Files.createTempDirectory("flowkeeper-cluster-"), extraYaml, true, openflowHost);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        }
     }
 
     private void writeConfig(int i) throws IOException {
