@@ -10,8 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>The kernel picks a free port on {@code bind(0)}, but once that probe is closed the port is free again, and the
  * next probe may get the same one: of 20,000 sets of 9 probes (one 3-node {@link LocalCluster}: Raft, REST and
- * OpenFlow per node), 97 held a port twice. Two servers then bind one port; the second fails, and its node exits at
- * start-up (seen in {@code bench datastore}). So no port is handed out twice in the life of this JVM.
+ * OpenFlow per node), 97 held a port twice. Two servers then bind one port and the second fails: the likely cause of
+ * a node that exited at start-up in one {@code bench datastore} run. So no port is handed out twice in this JVM.
  */
 public final class FreePorts {
     private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();

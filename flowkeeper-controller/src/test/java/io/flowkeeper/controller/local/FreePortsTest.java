@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 class FreePortsTest {
     @Test
     void neverHandsOutAPortTwiceAndEachCanBeBound() throws Exception {
-        // 2,000 bare bind(0) probes repeat ports for certain (about 14,000 to choose from); 9 did in about 1 set of 200.
+        // 2,000 bare bind(0) probes repeat ports for certain (about 14,000 to choose from); sets of 9 did about
+        // once in 200.
         Set<Integer> seen = new HashSet<>();
         for (int i = 0; i < 2_000; i++) {
             int port = FreePorts.next();
