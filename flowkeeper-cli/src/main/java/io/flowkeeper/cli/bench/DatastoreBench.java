@@ -126,9 +126,8 @@ public final class DatastoreBench implements Callable<Integer> {
                         + " ms before the writes and " + round(referenceMillis()) + " ms after the transactions; the"
                         + " same code every run, so a slower run on a shared host shows here");
                 report.note("host memory: writing 64 MB to a new file (pages the page cache takes fresh, as the"
-                        + " nodes' Raft logs do) took " + round(freshPagesMillis(cluster.dir())) + " ms after the"
-                        + " transactions (dd of 1 GB into a new file took 0.2-1.9 s on this VM within one hour: the"
-                        + " host backs fresh guest memory on demand)");
+                        + " nodes' Raft logs do) " + freshPagesTiming(cluster.dir()) + " after the transactions; on a"
+                        + " VM whose host backs guest memory on demand this moves from run to run");
                 Thread.sleep(3_000);
                 long maxRss = 0;
                 for (int i = 0; i < 3; i++) {
@@ -252,9 +251,10 @@ public final class DatastoreBench implements Callable<Integer> {
      * Times writing 64 MB to a new file, without fsync: what a node's log writer pays for pages the page cache takes
      * fresh. On this VM the host backs guest memory on demand, and that cost changed within one hour ({@code dd} of
      * 1 GB into a new file: 0.2-1.9 s), which {@link #referenceMillis} (CPU only, no new memory) does not show. Run
-     * after the measured phases: the freed pages would otherwise be there for the nodes to reuse.
+     * after the measured phases: the freed pages would otherwise be there for the nodes to reuse. Returns "took N ms",
+     * or why it could not be timed: a diagnostic that fails does not fail the bench.
      */
-    private static double freshPagesMillis(java.nio.file.Path dir) {
+    private static String freshPagesTiming(java.nio.file.Path dir) {
         java.nio.file.Path file = dir.resolve("fresh-pages.tmp");
         java.nio.ByteBuffer block = java.nio.ByteBuffer.allocateDirect(1 << 20);
         try (var out = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE_NEW,
@@ -266,9 +266,9 @@ public final class DatastoreBench implements Callable<Integer> {
                     out.write(block);
                 }
             }
-            return (System.nanoTime() - t0) / 1e6;
+            return "took " + round((System.nanoTime() - t0) / 1e6) + " ms";
         } catch (java.io.IOException e) {
-            return -1;
+            return "could not be timed (" + e + ")";
         } finally {
             try {
                 java.nio.file.Files.deleteIfExists(file);
