@@ -2,7 +2,7 @@ package io.flowkeeper.agent;
 
 import io.flowkeeper.agent.snapshot.SnapshotDamage;
 import io.flowkeeper.agent.snapshot.SnapshotInspector;
-import io.flowkeeper.openflow.local.BundleResult;
+import io.flowkeeper.api.flow.BundleResult;
 import io.flowkeeper.openflow.local.LocalSwitchConnection;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -11,8 +11,8 @@ import io.flowkeeper.openflow.OpenFlowConfig;
 import io.flowkeeper.openflow.OpenFlowServer;
 import io.flowkeeper.openflow.SwitchConnection;
 import io.flowkeeper.openflow.SwitchListener;
-import io.flowkeeper.openflow.reconcile.FlowReconciler;
-import io.flowkeeper.openflow.reconcile.ReconcileResult;
+import io.flowkeeper.api.flow.reconcile.FlowReconciler;
+import io.flowkeeper.api.flow.reconcile.ReconcileResult;
 import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.PingMonitor;
@@ -65,7 +65,7 @@ class AgentWithControllerTest {
                         + b.ofport()).withCookie(cookie++));
                 desired.add(OfctlText.parse("table=0,priority=200,in_port=" + b.ofport() + ",actions=output:"
                         + a.ofport()).withCookie(cookie));
-                sw.applyBundle(desired.stream().map(io.flowkeeper.openflow.FlowChange::add).toList());
+                sw.applyBundle(desired.stream().map(io.flowkeeper.api.flow.FlowChange::add).toList());
 
                 try (HostAgent agent = new HostAgent(new AgentConfig(host.runDir(), List.of(BR), snapshots),
                         new AgentListener() { }).start()) {

@@ -23,7 +23,7 @@ import io.flowkeeper.controller.mastership.SwitchMaster;
 import io.flowkeeper.openflow.FlowStats;
 import io.flowkeeper.openflow.OpenFlowException;
 import io.flowkeeper.openflow.SwitchConnection;
-import io.flowkeeper.openflow.reconcile.ReconcilePlan;
+import io.flowkeeper.api.flow.reconcile.ReconcilePlan;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,15 +1,17 @@
 package io.flowkeeper.openflow;
 
+import io.flowkeeper.api.flow.FlowChange;
+import io.flowkeeper.api.flow.BundleResult;
 import io.flowkeeper.api.flow.Action;
 import io.flowkeeper.api.flow.Flow;
 import io.flowkeeper.api.flow.OfctlText;
-import io.flowkeeper.openflow.local.BundleResult;
+import io.flowkeeper.api.flow.BundleResult;
 import io.flowkeeper.openflow.local.FlowMonitorListener;
 import io.flowkeeper.openflow.local.FlowMonitorWire;
 import io.flowkeeper.openflow.local.WireFlows;
-import io.flowkeeper.openflow.reconcile.FlowReconciler;
-import io.flowkeeper.openflow.reconcile.ReconcilePlan;
-import io.flowkeeper.openflow.reconcile.ReconcileResult;
+import io.flowkeeper.api.flow.reconcile.FlowReconciler;
+import io.flowkeeper.api.flow.reconcile.ReconcilePlan;
+import io.flowkeeper.api.flow.reconcile.ReconcileResult;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package io.flowkeeper.openflow;
 
+import io.flowkeeper.api.flow.FlowChange;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -7,10 +8,10 @@ import static org.awaitility.Awaitility.await;
 import io.flowkeeper.api.flow.Action;
 import io.flowkeeper.api.flow.Flow;
 import io.flowkeeper.api.flow.OfctlText;
-import io.flowkeeper.openflow.local.BundleResult;
+import io.flowkeeper.api.flow.BundleResult;
 import io.flowkeeper.openflow.local.FlowUpdate;
-import io.flowkeeper.openflow.reconcile.FlowReconciler;
-import io.flowkeeper.openflow.reconcile.ReconcileResult;
+import io.flowkeeper.api.flow.reconcile.FlowReconciler;
+import io.flowkeeper.api.flow.reconcile.ReconcileResult;
 import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.PingMonitor;

@@ -2,12 +2,12 @@ package io.flowkeeper.cli.bench;
 
 import io.flowkeeper.api.flow.Flow;
 import io.flowkeeper.api.flow.OfctlText;
-import io.flowkeeper.openflow.FlowChange;
+import io.flowkeeper.api.flow.FlowChange;
 import io.flowkeeper.openflow.OpenFlowConfig;
 import io.flowkeeper.openflow.OpenFlowServer;
 import io.flowkeeper.openflow.SwitchConnection;
 import io.flowkeeper.openflow.SwitchListener;
-import io.flowkeeper.openflow.local.BundleResult;
+import io.flowkeeper.api.flow.BundleResult;
 import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.Cmd;
 import io.flowkeeper.testbed.OvsHost;

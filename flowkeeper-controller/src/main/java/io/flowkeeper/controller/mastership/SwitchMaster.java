@@ -15,15 +15,15 @@ import io.flowkeeper.api.store.Watch;
 import io.flowkeeper.api.store.WatchEvent;
 import io.flowkeeper.api.store.WatchListener;
 import io.flowkeeper.openflow.ControllerRole;
-import io.flowkeeper.openflow.FlowChange;
+import io.flowkeeper.api.flow.FlowChange;
 import io.flowkeeper.openflow.FlowStats;
 import io.flowkeeper.openflow.OpenFlowException;
 import io.flowkeeper.openflow.PortInfo;
 import io.flowkeeper.openflow.PortStats;
 import io.flowkeeper.openflow.SwitchConnection;
-import io.flowkeeper.openflow.local.BundleResult;
-import io.flowkeeper.openflow.reconcile.FlowReconciler;
-import io.flowkeeper.openflow.reconcile.ReconcileResult;
+import io.flowkeeper.api.flow.BundleResult;
+import io.flowkeeper.api.flow.reconcile.FlowReconciler;
+import io.flowkeeper.api.flow.reconcile.ReconcileResult;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -76,7 +76,7 @@ public final class SwitchMaster {
     }
 
     /** Desired vs actual as the reconciler sees it (only flows with our cookie prefix count as extra). */
-    public static io.flowkeeper.openflow.reconcile.ReconcilePlan diff(java.util.Collection<Flow> desired,
+    public static io.flowkeeper.api.flow.reconcile.ReconcilePlan diff(java.util.Collection<Flow> desired,
                                                                      java.util.Collection<Flow> actual) {
         return RECONCILER.diff(desired, actual);
     }

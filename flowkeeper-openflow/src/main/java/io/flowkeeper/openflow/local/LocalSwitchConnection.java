@@ -1,5 +1,6 @@
 package io.flowkeeper.openflow.local;
 
+import io.flowkeeper.api.flow.BundleResult;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;

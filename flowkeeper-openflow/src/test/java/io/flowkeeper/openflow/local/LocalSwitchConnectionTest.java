@@ -1,5 +1,6 @@
 package io.flowkeeper.openflow.local;
 
+import io.flowkeeper.api.flow.BundleResult;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;

@@ -1,4 +1,4 @@
-package io.flowkeeper.openflow.local;
+package io.flowkeeper.api.flow;
 
 import java.time.Duration;
 import java.util.List;

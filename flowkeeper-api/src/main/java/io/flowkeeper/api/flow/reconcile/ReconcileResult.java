@@ -1,6 +1,6 @@
-package io.flowkeeper.openflow.reconcile;
+package io.flowkeeper.api.flow.reconcile;
 
-import io.flowkeeper.openflow.local.BundleResult;
+import io.flowkeeper.api.flow.BundleResult;
 
 /** A reconciliation: what was planned and how the bundle went (null bundle: nothing to do). */
 public record ReconcileResult(ReconcilePlan plan, BundleResult bundle) {

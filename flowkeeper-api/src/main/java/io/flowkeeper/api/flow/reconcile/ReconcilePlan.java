@@ -1,7 +1,7 @@
-package io.flowkeeper.openflow.reconcile;
+package io.flowkeeper.api.flow.reconcile;
 
 import io.flowkeeper.api.flow.Flow;
-import io.flowkeeper.openflow.FlowChange;
+import io.flowkeeper.api.flow.FlowChange;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package io.flowkeeper.openflow.reconcile;
+package io.flowkeeper.api.flow.reconcile;
 
 import io.flowkeeper.api.flow.Flow;
 import io.flowkeeper.api.flow.FlowId;

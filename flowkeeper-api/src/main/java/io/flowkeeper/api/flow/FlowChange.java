@@ -1,4 +1,4 @@
-package io.flowkeeper.openflow;
+package io.flowkeeper.api.flow;
 
 import io.flowkeeper.api.flow.Flow;
 

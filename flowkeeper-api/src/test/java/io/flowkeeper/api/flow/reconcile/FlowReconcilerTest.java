@@ -1,11 +1,11 @@
-package io.flowkeeper.openflow.reconcile;
+package io.flowkeeper.api.flow.reconcile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flowkeeper.api.flow.Flow;
 import io.flowkeeper.api.flow.OfctlText;
-import io.flowkeeper.openflow.FlowChange;
+import io.flowkeeper.api.flow.FlowChange;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
