@@ -256,7 +256,8 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
                         ready.add(s.name());
                         var info = div.getInfo();
                         onShardReady.accept(String.format("shard %-22s ready: leader %s, term %d, revision %d",
-                                s.name(), info.getLeaderId(), info.getCurrentTerm(), stateMachine(s.name()).state().revision()));
+                                s.name(), info.getLeaderId(), info.getCurrentTerm(),
+                                stateMachine(s.name()).state().revision()));
                     }
                 } catch (IOException | StoreException e) {
                     // not yet

@@ -48,7 +48,8 @@ class CodecTest {
 
     @Test
     void resultsKeepTheirOrderAndRefusals() {
-        List<ShardState.Outcome> results = List.of(new ShardState.Outcome(true, 7, -1, null), new ShardState.Outcome(false, 7, 1, null),
+        List<ShardState.Outcome> results = List.of(new ShardState.Outcome(true, 7, -1, null),
+                new ShardState.Outcome(false, 7, 1, null),
                 ShardState.Outcome.refused(7, "path must start with '/': x"));
         assertThat(Codec.decodeResults(Codec.encodeResults(results).getContent())).isEqualTo(results);
         ByteString atAnOffset = ByteString.copyFrom(ByteString.copyFromUtf8("xyz")

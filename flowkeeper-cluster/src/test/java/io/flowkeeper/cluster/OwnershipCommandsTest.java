@@ -216,7 +216,7 @@ class OwnershipCommandsTest {
             register("openflow:1", "n1");
             register("openflow:1", "n2");
             expire("n1", 1);
-            await().atMost(Duration.ofSeconds(5)).until(() -> seen.size() == 3);
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> seen.size() == 3);
             assertThat(seen).extracting(EntityOwnership::owner).containsExactly("n1", "n1", "n2");
             assertThat(seen).extracting(EntityOwnership::generation).containsExactly(1L, 1L, 2L);
             assertThat(seen.get(2)).isEqualTo(entity("openflow:1"));

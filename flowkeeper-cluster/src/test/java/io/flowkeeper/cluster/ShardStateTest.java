@@ -109,7 +109,7 @@ class ShardStateTest {
         try (Watch w1 = state.watch(DataPath.of("/k"), 4, resumed, 100);
              Watch w2 = state.watch(DataPath.of("/k"), 1, old, 100)) {
             state.apply(put("/k/7", "7"));
-            await().atMost(Duration.ofSeconds(5)).until(() -> resumed.events.size() == 3 && old.events.size() == 9);
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> resumed.events.size() == 3 && old.events.size() == 9);
             assertThat(resumed.lines()).containsExactly("PUT 5 /k/5", "PUT 6 /k/6", "PUT 7 /k/7");
             assertThat(old.lines()).containsExactly("RESET 6 /k", "PUT 1 /k/1", "PUT 2 /k/2", "PUT 3 /k/3",
                     "PUT 4 /k/4", "PUT 5 /k/5", "PUT 6 /k/6", "SYNCED 6 /k", "PUT 7 /k/7");
@@ -121,10 +121,10 @@ class ShardStateTest {
         Events events = new Events();
         Watch w = state.watch(DataPath.of("/a"), 0, events, 100);
         state.apply(Transaction.builder().put("/a/1", "1").put("/b/1", "2").put("/ab", "3").build());
-        await().atMost(Duration.ofSeconds(5)).until(() -> events.events.size() == 1);
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> events.events.size() == 1);
         assertThat(events.lines()).containsExactly("PUT 1 /a/1");
         w.close();
-        await().atMost(Duration.ofSeconds(5)).until(() -> "cancelled".equals(events.closed));
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> "cancelled".equals(events.closed));
     }
 
     @Test
@@ -136,7 +136,7 @@ class ShardStateTest {
             other.apply(put("/x", "9"));
             other.apply(put("/y", "8"));
             state.restore(other.capture());
-            await().atMost(Duration.ofSeconds(5)).until(() -> events.events.size() == 4);
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> events.events.size() == 4);
             assertThat(events.lines()).containsExactly("RESET 2 /", "PUT 1 /x", "PUT 2 /y", "SYNCED 2 /");
             assertThat(state.digest()).isEqualTo(other.digest());
             assertThat(state.stats()).containsEntry("historyFloor", 2L);

@@ -24,7 +24,8 @@ class ArchitectureTest {
     /** Modules whose code must reach the cluster and the southbound through services only. */
     private static final List<String> SERVICE_ONLY_MODULES = List.of("flowkeeper-controller", "flowkeeper-network");
 
-    private static final Pattern IMPLEMENTATION_REFERENCE = Pattern.compile("\\bio\\.flowkeeper\\.(cluster|openflow)\\.");
+    private static final Pattern IMPLEMENTATION_REFERENCE =
+            Pattern.compile("\\bio\\.flowkeeper\\.(cluster|openflow)\\.");
 
     /**
      * Files that may still name {@code io.flowkeeper.cluster} or {@code io.flowkeeper.openflow} types, and why. The
@@ -79,7 +80,8 @@ class ArchitectureTest {
                 }
             }
         }
-        assertThat(found.keySet()).as("files naming io.flowkeeper.cluster/openflow types (allowed: %s)", ALLOWED.keySet())
+        assertThat(found.keySet())
+                .as("files naming io.flowkeeper.cluster/openflow types (allowed: %s)", ALLOWED.keySet())
                 .isSubsetOf(ALLOWED.keySet());
         assertThat(ALLOWED.keySet()).as("allowed files that no longer need it: remove them from ALLOWED")
                 .isSubsetOf(found.keySet());

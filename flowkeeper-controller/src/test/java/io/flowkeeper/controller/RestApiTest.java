@@ -214,7 +214,8 @@ class RestApiTest {
             assertThatThrownBy(() -> refused.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(StoreException.class)
                     .hasMessageContaining("no-leading-slash");
         }
-        assertThat(node.cluster().get("network-config", DataPath.of("/claims/ok39"), ReadConsistency.STALE)).isPresent();
+        assertThat(node.cluster().get("network-config", DataPath.of("/claims/ok39"), ReadConsistency.STALE))
+                .isPresent();
     }
 
     @Test

@@ -165,7 +165,8 @@ class RestServerTest {
         assertThat(api.put(url("/a/../b"), "{}").status()).isEqualTo(400);
         assertThat(api.put(url("/a%20b"), "{}").error()).contains("invalid path segment");
         assertThat(api.put(url(""), "{}").status()).isEqualTo(400);
-        assertThat(api.put(url("/a?if-mod-revision=x"), "{}").error()).isEqualTo("if-mod-revision must be a number, got 'x'");
+        assertThat(api.put(url("/a?if-mod-revision=x"), "{}").error())
+                .isEqualTo("if-mod-revision must be a number, got 'x'");
         assertThat(api.get(url("/a?consistency=sometimes")).status()).isEqualTo(400);
         assertThat(api.post("/v1/txn/network-config", "[1,2]").error()).isEqualTo("body must be a JSON object");
         assertThat(api.post("/v1/txn/network-config", "{\"operations\":[{\"put\":\"/x\"}]}").error())
