@@ -18,11 +18,13 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The lease of node n1 and its expiry of other nodes, on the in-memory datastore with the real ownership rules: real
- * clocks and threads, a 400 ms lease, so each test takes about a second.
+ * clocks and threads, a 600 ms lease, so each test takes a second or two. A machine loaded enough to delay a renewal
+ * thread by a third of the lease makes the lease flap, as it would in production: the assertions allow that, except
+ * where the flap is the point.
  */
 @Timeout(20)
 class LeaseKeeperTest {
-    private static final Duration LEASE = Duration.ofMillis(400);
+    private static final Duration LEASE = Duration.ofMillis(600);
     private static final Duration WAIT = Duration.ofSeconds(5);
 
     private final InMemoryDatastore store = new InMemoryDatastore();
@@ -43,13 +45,17 @@ class LeaseKeeperTest {
     private void startHeld() {
         keeper.addListener(changes::add);
         keeper.start();
-        await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(keeper::isHeld);
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(() -> keeper.isHeld() && !changes.isEmpty());
+    }
+
+    private boolean lastChangeWas(boolean held) {
+        return !changes.isEmpty() && changes.get(changes.size() - 1) == held;
     }
 
     @Test
     void theLeaseIsHeldWhileRenewalsCommitAndLapsesWithinALeaseTimeWhenTheyStop() {
         startHeld();
-        assertThat(changes).containsExactly(true);
+        assertThat(changes).startsWith(true);
         assertThat(lease("n1").alive()).isTrue();
         assertThat(lease("n1").rpcAddress()).isEqualTo("127.0.0.1:8181");
         assertThat(lease("n1").incarnation()).isEqualTo(keeper.incarnation());
@@ -61,12 +67,11 @@ class LeaseKeeperTest {
         // Held until 60% of a lease time after the last committed renewal was sent: never a whole lease time after
         // the store stopped committing (the other nodes' leader expires it only after a whole lease time).
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped)).isLessThan(LEASE.toMillis());
-        await().atMost(WAIT).until(() -> changes.size() == 2);
-        assertThat(changes).containsExactly(true, false);
+        await().atMost(WAIT).until(() -> lastChangeWas(false));
 
         store.setAvailable(true);
         await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(keeper::isHeld);
-        assertThat(changes).containsExactly(true, false, true);
+        await().atMost(WAIT).until(() -> lastChangeWas(true));
     }
 
     @Test
@@ -106,8 +111,9 @@ class LeaseKeeperTest {
     @Test
     void aNodeStillRenewingIsNeverExpired() throws Exception {
         startHeld();
+        long renewals = lease("n1").renewals();
         Thread.sleep(LEASE.toMillis() * 3);
         assertThat(lease("n1").alive()).isTrue();
-        assertThat(changes).containsExactly(true);
+        assertThat(lease("n1").renewals()).isGreaterThan(renewals);
     }
 }

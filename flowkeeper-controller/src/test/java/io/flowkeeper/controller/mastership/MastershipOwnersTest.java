@@ -30,7 +30,7 @@ class MastershipOwnersTest {
     private final InMemoryDatastore store = new InMemoryDatastore();
     private final OwnershipService ownership = new ReplicatedOwnership(store);
     private final InMemoryClusterAdmin admin = new InMemoryClusterAdmin("n1", "127.0.0.1:1", store);
-    private final LeaseKeeper lease = new LeaseKeeper(admin, ownership, "n1", "127.0.0.1:8181", Duration.ofMillis(400));
+    private final LeaseKeeper lease = new LeaseKeeper(admin, ownership, "n1", "127.0.0.1:8181", Duration.ofMillis(600));
     private final Mastership mastership = new Mastership("n1", store, ownership, lease, Duration.ofSeconds(10));
 
     @BeforeEach
