@@ -17,10 +17,12 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The agent killed with SIGKILL fifty times while the flow table churns: the snapshot always loads. */
+@Tag("integration")
 class AgentCrashTest {
     private static final int KILLS = 50;
     private static final String BR = "br-int";

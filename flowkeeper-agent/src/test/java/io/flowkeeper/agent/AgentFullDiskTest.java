@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The agent on a disk that fills up: it reports itself degraded, the last good snapshot stays loadable, and once
  * space is back it rebuilds the snapshot from the switch by itself.
  */
+@Tag("integration")
 class AgentFullDiskTest {
     private static final String BR = "br-int";
     private static final Duration T = Duration.ofSeconds(60);

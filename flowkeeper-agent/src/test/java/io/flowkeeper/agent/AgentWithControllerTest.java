@@ -27,6 +27,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * restores it before the controller is even back, and the controller's reconciliation then finds nothing to do
  * and disturbs no packet.
  */
+@Tag("integration")
 class AgentWithControllerTest {
     private static final String BR = "br-int";
     private static final Duration T = Duration.ofSeconds(30);

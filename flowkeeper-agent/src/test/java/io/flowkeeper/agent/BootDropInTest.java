@@ -10,9 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The systemd drop-in we ship really makes OVS wait at boot (its command runs as the boot would run it). */
+@Tag("integration")
 class BootDropInTest {
     static final Path DROP_IN = Path.of("..", "dist", "systemd", "ovs-vswitchd.service.d",
             "10-flowkeeper-flow-restore-wait.conf");

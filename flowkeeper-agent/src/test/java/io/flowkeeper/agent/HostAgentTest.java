@@ -17,10 +17,12 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The agent against real OVS: journaling whatever changes the table, restore after restarts and at boot. */
+@Tag("integration")
 class HostAgentTest {
     private static final Duration T = Duration.ofSeconds(30);
     private static final String BR = "br-int";

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -41,6 +42,7 @@ class MainTest {
     }
 
     @Test
+    @Tag("integration")
     void theTestbedBenchmarkProducesJsonRows() throws Exception {
         assertThat(Main.run("bench", "testbed", "--small", "--json")).isZero();
         JsonNode doc = new ObjectMapper().readTree(stdout());
@@ -52,6 +54,7 @@ class MainTest {
     }
 
     @Test
+    @Tag("integration")
     void theRestoreBenchmarkRunsItsSmallVersion() throws Exception {
         assertThat(Main.run("bench", "restore", "--small", "--json")).as(stderr()).isZero();
         JsonNode doc = new ObjectMapper().readTree(stdout());
@@ -64,6 +67,7 @@ class MainTest {
     }
 
     @Test
+    @Tag("integration")
     void theSouthboundBenchmarkRunsItsSmallVersion() throws Exception {
         assertThat(Main.run("bench", "southbound", "--small", "--json")).as(stderr()).isZero();
         JsonNode doc = new ObjectMapper().readTree(stdout());
@@ -86,6 +90,7 @@ class MainTest {
     }
 
     @Test
+    @Tag("integration")
     void theDemoRunsEveryStageAndCleansUp() {
         assertThat(Main.run("demo")).as(stderr()).isZero();
         assertThat(stdout()).contains("== Timeline", "Demo finished", "agent restored", "flow-restore-wait cleared",

@@ -1,5 +1,6 @@
 package io.flowkeeper.cluster;
 
+import io.flowkeeper.api.store.StoreLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -83,7 +84,12 @@ public record ClusterConfig(String nodeId, Map<String, String> peers, Path dataD
      * Raft log and its appenders are sized to hold one of this size.
      */
     public long maxTransactionBytes() {
-        return 4L * maxValueBytes + 65_536;
+        return limits().maxTransactionBytes();
+    }
+
+    /** What the datastore accepts with this config. */
+    public StoreLimits limits() {
+        return StoreLimits.ofMaxValue(maxValueBytes);
     }
 
     /** A config with every default, for the given identity. */

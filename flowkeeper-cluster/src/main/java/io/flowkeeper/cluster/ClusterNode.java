@@ -3,19 +3,19 @@ package io.flowkeeper.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flowkeeper.api.cluster.ClusterAdminService;
 import io.flowkeeper.api.cluster.ClusterView;
+import io.flowkeeper.api.cluster.ShardStatus;
 import io.flowkeeper.api.store.CommitResult;
 import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.store.DatastoreService;
-import io.flowkeeper.api.store.Operation;
-import io.flowkeeper.api.store.Precondition;
 import io.flowkeeper.api.store.ReadConsistency;
 import io.flowkeeper.api.store.StoreException;
+import io.flowkeeper.api.store.StoreLimits;
 import io.flowkeeper.api.store.Transaction;
 import io.flowkeeper.api.store.VersionedValue;
 import io.flowkeeper.api.store.Watch;
 import io.flowkeeper.api.store.WatchListener;
+import io.flowkeeper.api.util.Threads;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -68,7 +68,7 @@ import org.slf4j.LoggerFactory;
  * applied once, thanks to the server's retry cache), and a leader balancer. Implements the datastore and admin
  * services every other part of the controller uses. Thread-safe.
  */
-public final class ClusterNode implements DatastoreService, ClusterAdminService, AutoCloseable {
+public final class ClusterNode implements CommandDatastore, ClusterAdminService, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
 
     /** How long start-up asks the other members whether they already run the cluster (only when groups are new). */
@@ -82,11 +82,8 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     private final RaftServer server;
     private final ClientId adminClientId = ClientId.randomId();
     private final AtomicLong adminCallId = new AtomicLong();
-    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "leader-balancer");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService scheduler =
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("leader-balancer"));
     private final LeaderBalancer balancer;
     private volatile Map<String, String> members;
 
@@ -106,9 +103,8 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
                 .setProperties(serverProperties())
                 .setStateMachineRegistry(gid -> {
                     String shard = shardByGroup.getOrDefault(gid, gid.toString());
-                    return new ShardStateMachine(shard, config.watchHistory(), catalog.shards().stream()
-                            .anyMatch(s -> s.name().equals(shard) && s.kind() == ShardCatalog.Kind.OWNERSHIP)
-                            ? new OwnershipCommands() : ShardCommands.NONE);
+                    return new ShardStateMachine(shard, config.watchHistory(), catalog.find(shard)
+                            .map(s -> ShardCommands.forKind(s.kind())).orElse(ShardCommands.NONE));
                 })
                 .build();
         this.clients = new ShardClients(groupIds, config.peers(), config.requestTimeout());
@@ -260,7 +256,8 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
                         ready.add(s.name());
                         var info = div.getInfo();
                         onShardReady.accept(String.format("shard %-22s ready: leader %s, term %d, revision %d",
-                                s.name(), info.getLeaderId(), info.getCurrentTerm(), stateMachine(s.name()).revision()));
+                                s.name(), info.getLeaderId(), info.getCurrentTerm(),
+                                stateMachine(s.name()).state().revision()));
                     }
                 } catch (IOException | StoreException e) {
                     // not yet
@@ -277,6 +274,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         query(shard, Codec.query("get", "/"));
     }
 
+    @Override
     public String nodeId() {
         return config.nodeId();
     }
@@ -312,7 +310,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     }
 
     /** The local replica of a shard. */
-    public ShardStateMachine stateMachine(String shard) {
+    ShardStateMachine stateMachine(String shard) {
         checkShard(shard);
         try {
             return (ShardStateMachine) server.getDivision(groupIds.get(shard)).getStateMachine();
@@ -326,7 +324,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     public Optional<VersionedValue> get(String shard, DataPath path, ReadConsistency consistency) {
         checkShard(shard);
         if (consistency == ReadConsistency.STALE) {
-            return Optional.ofNullable(stateMachine(shard).get(path.toString()));
+            return Optional.ofNullable(stateMachine(shard).state().get(path.toString()));
         }
         JsonNode reply = query(shard, Codec.query("get", path.toString()));
         return reply.has("value") ? Optional.of(Codec.value(reply.get("value"))) : Optional.empty();
@@ -336,10 +334,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     public Snapshot list(String shard, DataPath prefix, ReadConsistency consistency) {
         checkShard(shard);
         if (consistency == ReadConsistency.STALE) {
-            ShardStateMachine sm = stateMachine(shard);
-            synchronized (sm) {
-                return new Snapshot(sm.revision(), sm.list(prefix));
-            }
+            return stateMachine(shard).state().snapshot(prefix);
         }
         JsonNode reply = query(shard, Codec.query("list", prefix.toString()));
         List<VersionedValue> values = new ArrayList<>();
@@ -353,14 +348,19 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
     }
 
     @Override
+    public StoreLimits limits() {
+        return config.limits();
+    }
+
+    @Override
     public CommitResult commit(String shard, Transaction txn) {
         checkShard(shard);
-        validate(shard, txn);
+        limits().check(shard, txn);
         return clients.commit(shard, txn);
     }
 
-    /** Commits a command for the shard's own logic (see {@link ShardCommands}); returns the committed result. */
-    CommitResult command(String shard, String command, com.fasterxml.jackson.databind.node.ObjectNode args) {
+    @Override
+    public CommitResult command(String shard, String command, com.fasterxml.jackson.databind.node.ObjectNode args) {
         checkShard(shard);
         Message message = Codec.encodeCommand(command, args);
         RaftClientReply reply = clients.await(shard, clients.write(shard, message));
@@ -368,7 +368,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
                 .toCommitResult(new Transaction(List.of(), List.of()));
     }
 
-    /** Whether this node leads the shard right now (leadership can move the next instant). */
+    @Override
     public boolean isLocalLeader(String shard) {
         checkShard(shard);
         try {
@@ -385,47 +385,8 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
      */
     public CompletableFuture<CommitResult> commitAsync(String shard, Transaction txn) {
         checkShard(shard);
-        validate(shard, txn);
+        limits().check(shard, txn);
         return clients.commitAsync(shard, txn);
-    }
-
-    private void validate(String shard, Transaction txn) {
-        if (txn.operations().isEmpty() && txn.preconditions().isEmpty()) {
-            throw new StoreException(StoreException.Kind.INVALID, shard, "empty transaction");
-        }
-        try {
-            // Roughly the encoded size (Codec): a path, a document and a few bytes of framing per item.
-            long bytes = 0;
-            for (Precondition p : txn.preconditions()) {
-                DataPath.of(p.path());
-                bytes += p.path().length() + 16;
-            }
-            for (Operation op : txn.operations()) {
-                DataPath path = DataPath.of(op.path());
-                bytes += op.path().length() + 16;
-                if (op.kind() == Operation.Kind.PUT) {
-                    if (path.isRoot()) {
-                        throw new IllegalArgumentException("cannot store a document at /");
-                    }
-                    if (op.json() == null) {
-                        throw new IllegalArgumentException("PUT " + op.path() + " without a document");
-                    }
-                    int size = op.json().getBytes(StandardCharsets.UTF_8).length;
-                    if (size > config.maxValueBytes()) {
-                        throw new IllegalArgumentException("document at " + op.path() + " is " + size
-                                + " bytes; the limit is " + config.maxValueBytes() + " bytes");
-                    }
-                    bytes += size;
-                }
-            }
-            if (bytes > config.maxTransactionBytes()) {
-                throw new IllegalArgumentException("transaction of " + txn.operations().size() + " operations is "
-                        + bytes + " bytes; the limit is " + config.maxTransactionBytes()
-                        + " bytes (4 x max-value-bytes + 64 KB): split it");
-            }
-        } catch (IllegalArgumentException e) {
-            throw new StoreException(StoreException.Kind.INVALID, shard, e.getMessage());
-        }
     }
 
     RaftClient client(String shard) {
@@ -438,7 +399,15 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
 
     @Override
     public Watch watch(String shard, DataPath prefix, long fromRevision, WatchListener listener) {
-        return stateMachine(shard).watch(prefix, fromRevision, listener, 100_000);
+        return stateMachine(shard).state().watch(prefix, fromRevision, listener, 100_000);
+    }
+
+    @Override
+    public ShardStatus shardStatus(String shard) {
+        ShardStateMachine sm = stateMachine(shard);
+        ShardState state = sm.state();
+        return new ShardStatus(shard, config.nodeId(), state.digest(), state.revision(), state.size(),
+                sm.appliedIndex());
     }
 
     // ---- ClusterAdminService ----
@@ -481,7 +450,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
                 div.getGroup().getPeers().forEach(peer -> memberIds.add(peer.getId().toString()));
                 shardViews.add(new ClusterView.ShardView(s.name(), s.kind().name().toLowerCase(), leader,
                         info.getCurrentTerm(), commit, info.getLastAppliedIndex(),
-                        ((ShardStateMachine) div.getStateMachine()).revision(), memberIds, lag));
+                        ((ShardStateMachine) div.getStateMachine()).state().revision(), memberIds, lag));
             } catch (IOException e) {
                 shardViews.add(new ClusterView.ShardView(s.name(), s.kind().name().toLowerCase(), null, 0, 0, 0, 0,
                         List.of(), Map.of()));

@@ -3,7 +3,6 @@ package io.flowkeeper.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.flowkeeper.api.store.CommitResult;
 import io.flowkeeper.api.store.Operation;
 import io.flowkeeper.api.store.Precondition;
 import io.flowkeeper.api.store.Transaction;
@@ -44,21 +43,6 @@ final class Codec {
     record Entry(List<Transaction> transactions, String command, JsonNode args) {
         boolean isCommand() {
             return command != null;
-        }
-    }
-
-    /**
-     * The outcome of one transaction of an entry: {@code error} is set when the replica refused it as malformed
-     * (the same on every replica, since all decode the same bytes).
-     */
-    record Result(boolean succeeded, long revision, int failedPrecondition, String error) {
-        static Result refused(long revision, String error) {
-            return new Result(false, revision, -1, error);
-        }
-
-        CommitResult toCommitResult(Transaction txn) {
-            return new CommitResult(succeeded, revision,
-                    failedPrecondition >= 0 ? txn.preconditions().get(failedPrecondition) : null);
         }
     }
 
@@ -144,11 +128,11 @@ final class Codec {
     }
 
     /** The reply to a write: one result per transaction of its entry, in order. */
-    static Message encodeResults(List<Result> results) {
+    static Message encodeResults(List<ShardState.Outcome> results) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(4 + 16 * results.size());
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(results.size());
-            for (Result r : results) {
+            for (ShardState.Outcome r : results) {
                 out.writeBoolean(r.succeeded());
                 out.writeLong(r.revision());
                 out.writeInt(r.failedPrecondition());
@@ -163,16 +147,16 @@ final class Codec {
         return Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes.toByteArray()));
     }
 
-    static List<Result> decodeResults(ByteString bytes) {
+    static List<ShardState.Outcome> decodeResults(ByteString bytes) {
         try {
             ByteBuffer in = reader(bytes);
             int count = in.getInt();
-            List<Result> results = new ArrayList<>(Math.min(count, 4096));
+            List<ShardState.Outcome> results = new ArrayList<>(Math.min(count, 4096));
             for (int i = 0; i < count; i++) {
                 boolean ok = in.get() != 0;
                 long rev = in.getLong();
                 int failed = in.getInt();
-                results.add(new Result(ok, rev, failed, in.get() != 0 ? readString(bytes, in) : null));
+                results.add(new ShardState.Outcome(ok, rev, failed, in.get() != 0 ? readString(bytes, in) : null));
             }
             return results;
         } catch (BufferUnderflowException | IndexOutOfBoundsException e) {

@@ -3,67 +3,89 @@ package io.flowkeeper.cluster;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.api.ownership.EntityOwnership;
 import io.flowkeeper.api.ownership.NodeLease;
+import io.flowkeeper.api.ownership.OwnershipListener;
 import io.flowkeeper.api.ownership.OwnershipService;
 import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.store.ReadConsistency;
-import io.flowkeeper.api.store.VersionedValue;
+import io.flowkeeper.api.store.Watch;
+import io.flowkeeper.api.store.WatchEvent;
+import io.flowkeeper.api.store.WatchListener;
 import java.util.List;
 import java.util.Optional;
 
-/** {@link OwnershipService} over the ownership shard of a {@link ClusterNode}: commands in, replica reads out. */
+/**
+ * {@link OwnershipService} over the ownership shard of a {@link CommandDatastore}: commands in, replica reads out.
+ * Over a {@link ClusterNode} it is the replicated service; over {@code testing.InMemoryDatastore} it is the test
+ * double, with the same rules ({@link OwnershipCommands}) and the same documents.
+ */
 public final class ReplicatedOwnership implements OwnershipService {
-    private final ClusterNode node;
+    private final CommandDatastore store;
 
-    public ReplicatedOwnership(ClusterNode node) {
-        this.node = node;
+    public ReplicatedOwnership(CommandDatastore store) {
+        this.store = store;
     }
 
     @Override
     public NodeLease renewLease(String nodeId, String incarnation, String rpcAddress) {
-        node.command(SHARD, OwnershipCommands.RENEW, args().put("node", nodeId).put("incarnation", incarnation)
+        store.command(SHARD, OwnershipCommands.RENEW, args().put("node", nodeId).put("incarnation", incarnation)
                 .put("rpc", rpcAddress));
         // Applied here before the reply came back? Not necessarily: read our own replica, which may lag; callers
         // only use the result for display.
-        VersionedValue v = node.stateMachine(SHARD).get(OwnershipCommands.nodePath(nodeId));
-        return v == null ? new NodeLease(nodeId, incarnation, true, 0, rpcAddress) : OwnershipCommands.lease(v);
+        return store.get(SHARD, DataPath.of(OwnershipCommands.nodePath(nodeId)), ReadConsistency.STALE)
+                .map(OwnershipCommands::lease)
+                .orElseGet(() -> new NodeLease(nodeId, incarnation, true, 0, rpcAddress));
     }
 
     @Override
     public void expireLease(String nodeId, long renewals) {
-        node.command(SHARD, OwnershipCommands.EXPIRE, args().put("node", nodeId).put("renewals", renewals));
+        store.command(SHARD, OwnershipCommands.EXPIRE, args().put("node", nodeId).put("renewals", renewals));
     }
 
     @Override
     public void registerCandidate(String entity, String nodeId) {
-        node.command(SHARD, OwnershipCommands.REGISTER, args().put("entity", entity).put("node", nodeId));
+        store.command(SHARD, OwnershipCommands.REGISTER, args().put("entity", entity).put("node", nodeId));
     }
 
     @Override
     public void unregisterCandidate(String entity, String nodeId) {
-        node.command(SHARD, OwnershipCommands.UNREGISTER, args().put("entity", entity).put("node", nodeId));
+        store.command(SHARD, OwnershipCommands.UNREGISTER, args().put("entity", entity).put("node", nodeId));
     }
 
     @Override
-    public List<EntityOwnership> entities() {
-        return node.list(SHARD, DataPath.of(ENTITIES), ReadConsistency.STALE).values().stream()
+    public List<EntityOwnership> entities(ReadConsistency consistency) {
+        return store.list(SHARD, DataPath.of(ENTITIES), consistency).values().stream()
                 .map(OwnershipCommands::entity).toList();
     }
 
     @Override
     public Optional<EntityOwnership> entity(String entity) {
-        return node.get(SHARD, DataPath.of(OwnershipCommands.entityPath(entity)), ReadConsistency.STALE)
+        return store.get(SHARD, DataPath.of(OwnershipCommands.entityPath(entity)), ReadConsistency.STALE)
                 .map(OwnershipCommands::entity);
     }
 
     @Override
     public List<NodeLease> leases() {
-        return node.list(SHARD, DataPath.of(NODES), ReadConsistency.STALE).values().stream()
+        return store.list(SHARD, DataPath.of(NODES), ReadConsistency.STALE).values().stream()
                 .map(OwnershipCommands::lease).toList();
     }
 
-    /** An entity document as stored (and as watches deliver it). */
-    public static EntityOwnership parseEntity(String json) {
-        return OwnershipCommands.entity(json);
+    @Override
+    public Watch watch(OwnershipListener listener) {
+        // A replica reset (snapshot install) is followed by a PUT of every current entity: delivering those is the
+        // "every entity again" the listener contract promises, so RESET and SYNCED need no handling of their own.
+        return store.watch(SHARD, DataPath.of(ENTITIES), 0, new WatchListener() {
+            @Override
+            public void onEvent(WatchEvent event) {
+                if (event.type() == WatchEvent.Type.PUT) {
+                    listener.ownershipChanged(OwnershipCommands.entity(event.json()));
+                }
+            }
+
+            @Override
+            public void onClosed(String reason) {
+                listener.onClosed(reason);
+            }
+        });
     }
 
     private static ObjectNode args() {

@@ -3,6 +3,7 @@ package io.flowkeeper.cluster;
 import io.flowkeeper.api.store.CommitResult;
 import io.flowkeeper.api.store.StoreException;
 import io.flowkeeper.api.store.Transaction;
+import io.flowkeeper.api.util.Threads;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -76,17 +77,10 @@ public final class ShardClients implements AutoCloseable {
     private final Duration requestTimeout;
     private final Map<String, Shard> shards = new ConcurrentHashMap<>();
     private final Map<String, Batcher> batchers = new ConcurrentHashMap<>();
-    private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
-        Thread t = new Thread(r, "shard-client-retry");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledThreadPoolExecutor timer =
+            new ScheduledThreadPoolExecutor(1, Threads.daemon("shard-client-retry"));
     /** Closing a gRPC channel can block for seconds: never on a reply thread or the retry timer. */
-    private final ExecutorService resets = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "shard-client-reset");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService resets = Executors.newCachedThreadPool(Threads.daemon("shard-client-reset"));
     private volatile Map<String, String> members;
     /** Who this process's own replica says leads a shard (a cluster node knows); null when unknown or not a node. */
     private volatile java.util.function.Function<String, RaftPeerId> localLeader = shard -> null;
@@ -393,7 +387,7 @@ public final class ShardClients implements AutoCloseable {
         }
 
         private void complete(List<Pending> batch, RaftClientReply reply, Throwable error) {
-            List<Codec.Result> results = null;
+            List<ShardState.Outcome> results = null;
             if (error == null) {
                 try {
                     results = Codec.decodeResults(reply.getMessage().getContent());

@@ -11,7 +11,7 @@ import java.util.List;
  * reading the replica's current state. It must be a pure function of (state, command): every replica applies the
  * same log and must reach the same state, so no clocks, randomness or local configuration.
  */
-interface ShardCommands {
+public interface ShardCommands {
     /** The committed state a command may read. */
     interface State {
         VersionedValue get(String path);
@@ -26,4 +26,9 @@ interface ShardCommands {
     ShardCommands NONE = (command, args, state) -> {
         throw new IllegalArgumentException("this shard has no command '" + command + "'");
     };
+
+    /** The commands a shard of that kind runs: the ownership rules for the ownership shard, none elsewhere. */
+    static ShardCommands forKind(ShardCatalog.Kind kind) {
+        return kind == ShardCatalog.Kind.OWNERSHIP ? new OwnershipCommands() : NONE;
+    }
 }

@@ -4,13 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.api.store.DataPath;
-import io.flowkeeper.api.store.Operation;
-import io.flowkeeper.api.store.Precondition;
+import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.api.store.Transaction;
 import io.flowkeeper.api.store.VersionedValue;
-import io.flowkeeper.api.store.Watch;
-import io.flowkeeper.api.store.WatchEvent;
-import io.flowkeeper.api.store.WatchListener;
+import io.flowkeeper.api.util.Threads;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -25,17 +22,10 @@ import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
-import java.util.NavigableMap;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -60,12 +50,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One shard's replicated state: a sorted map from path to {@link VersionedValue}, the shard revision (one more per
- * successful transaction), and a bounded history of committed changes for resuming watches.
+ * One shard's Raft state machine: adapts the replicated log to a {@link ShardState} (which holds the documents, the
+ * revision, the watch history and the watches, and knows nothing of Ratis) and keeps that state's snapshot files.
  *
  * <p>Threading: Ratis calls {@link #applyTransaction} on one thread per group, in log order; queries, snapshots and
- * watch registration come from other threads. Every access to the state holds this object's monitor, which also
- * makes a watch's replay-then-live hand-over gap free.
+ * watch registration come from other threads. Applying an entry and recording its log index hold this object's
+ * monitor, so a snapshot captured under it holds exactly the state at its index.
  *
  * <p>Snapshot install: a follower too far behind receives the leader's snapshot file; Ratis first calls
  * {@link #pause()} (we must stop serving and be PAUSED, or the follower silently drops out of the group), writes the
@@ -78,7 +68,6 @@ public final class ShardStateMachine extends BaseStateMachine {
     private static final String TMP_SUFFIX = ".tmp";
 
     private final String shard;
-    private final int historyLimit;
     private final ShardCommands commands;
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     /** Writes snapshot files off Ratis' apply thread (see {@link #takeSnapshot}). */
@@ -89,12 +78,7 @@ public final class ShardStateMachine extends BaseStateMachine {
     /** Index of the snapshot the state was last loaded from (-1: none); an older one is never reported. */
     private volatile long loadedSnapshotIndex = -1;
 
-    private NavigableMap<String, VersionedValue> data = new TreeMap<>();
-    private long revision;
-    /** Changes after {@code historyFloor}, oldest first; every change after the floor is in here. */
-    private final ArrayDeque<WatchEvent> history = new ArrayDeque<>();
-    private long historyFloor;
-    private final List<ShardWatch> watches = new CopyOnWriteArrayList<>();
+    private final ShardState state;
 
     public ShardStateMachine(String shard, int historyLimit) {
         this(shard, historyLimit, ShardCommands.NONE);
@@ -102,13 +86,9 @@ public final class ShardStateMachine extends BaseStateMachine {
 
     ShardStateMachine(String shard, int historyLimit, ShardCommands commands) {
         this.shard = shard;
-        this.historyLimit = historyLimit;
+        this.state = new ShardState(shard, historyLimit);
         this.commands = commands;
-        this.snapshotWriter = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "snapshot-writer-" + shard);
-            t.setDaemon(true);
-            return t;
-        });
+        this.snapshotWriter = Executors.newSingleThreadExecutor(Threads.daemon("snapshot-writer-" + shard));
     }
 
     public String shard() {
@@ -153,7 +133,7 @@ public final class ShardStateMachine extends BaseStateMachine {
     }
 
     private synchronized void load(SingleFileSnapshotInfo snapshot) throws IOException {
-        NavigableMap<String, VersionedValue> loaded = new TreeMap<>();
+        List<VersionedValue> loaded = new ArrayList<>();
         long loadedRevision = 0;
         if (snapshot != null) {
             File file = snapshot.getFile().getPath().toFile();
@@ -169,7 +149,7 @@ public final class ShardStateMachine extends BaseStateMachine {
                     String path = in.readUTF();
                     byte[] json = new byte[in.readInt()];
                     in.readFully(json);
-                    loaded.put(path, new VersionedValue(path, new String(json, StandardCharsets.UTF_8),
+                    loaded.add(new VersionedValue(path, new String(json, StandardCharsets.UTF_8),
                             in.readLong(), in.readLong(), in.readLong()));
                 }
                 long expected = crc.getValue();
@@ -182,14 +162,8 @@ public final class ShardStateMachine extends BaseStateMachine {
             LOG.info("{}: loaded snapshot {} (revision {}, {} keys)", shard, snapshot.getTermIndex(),
                     loadedRevision, loaded.size());
         }
-        data = loaded;
-        revision = loadedRevision;
-        history.clear();
-        historyFloor = loadedRevision;
-        // Watchers on this replica missed whatever the snapshot replaced: give them the new state from scratch.
-        for (ShardWatch w : watches) {
-            w.dump(this);
-        }
+        // Watchers on this replica missed whatever the snapshot replaced: the state gives them it from scratch.
+        state.restore(new ShardState.Image(loadedRevision, loaded));
     }
 
     /**
@@ -223,19 +197,17 @@ public final class ShardStateMachine extends BaseStateMachine {
                 return -1; // closing: close() waits for the write already under way, if any
             }
             final TermIndex last;
-            final List<VersionedValue> values;
-            final long rev;
+            final ShardState.Image image;
             synchronized (this) {
                 last = getLastAppliedTermIndex();
                 if (last == null || last.getIndex() < 0) {
                     return -1;
                 }
-                values = new ArrayList<>(data.values());
-                rev = revision;
+                image = state.capture();
             }
             snapshotWrite = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return writeSnapshot(last, values, rev);
+                    return writeSnapshot(last, image.values(), image.revision());
                 } catch (IOException e) {
                     LOG.warn("{}: snapshot at {} failed: {}", shard, last, e.toString());
                     throw new UncheckedIOException(e);
@@ -297,25 +269,18 @@ public final class ShardStateMachine extends BaseStateMachine {
             LOG.error("{}: undecodable log entry {}", shard, entry.getIndex(), e);
             synchronized (this) {
                 updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
-                return CompletableFuture.completedFuture(Codec.encodeResults(
-                        List.of(Codec.Result.refused(revision, "undecodable log entry: " + e.getMessage()))));
+                return CompletableFuture.completedFuture(Codec.encodeResults(List.of(
+                        ShardState.Outcome.refused(state.revision(), "undecodable log entry: " + e.getMessage()))));
             }
         }
-        List<Codec.Result> results = new ArrayList<>(Math.max(1, decoded.transactions().size()));
+        List<ShardState.Outcome> results = new ArrayList<>(Math.max(1, decoded.transactions().size()));
+        // The state and the applied index move together, so a snapshot taken under this monitor is exact.
         synchronized (this) {
             if (decoded.isCommand()) {
-                Transaction txn;
-                try {
-                    // Planned against the state right here, under the monitor: every replica plans the same changes.
-                    txn = commands.plan(decoded.command(), decoded.args(), commandState);
-                } catch (RuntimeException e) {
-                    LOG.warn("{}: command at log index {} refused: {}", shard, entry.getIndex(), e.getMessage());
-                    txn = new Transaction(List.of(), List.of());
-                }
-                results.add(apply(txn));
+                results.add(state.applyCommand(commands, decoded.command(), decoded.args()));
             } else {
                 for (Transaction txn : decoded.transactions()) {
-                    results.add(apply(txn));
+                    results.add(state.apply(txn));
                 }
             }
             updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
@@ -323,142 +288,15 @@ public final class ShardStateMachine extends BaseStateMachine {
         return CompletableFuture.completedFuture(Codec.encodeResults(results));
     }
 
-    /** Checks one transaction's preconditions and applies it under the next revision; the same on every replica. */
-    private Codec.Result apply(Transaction txn) {
-        List<Precondition> pre = txn.preconditions();
-        for (int i = 0; i < pre.size(); i++) {
-            if (!holds(pre.get(i))) {
-                return new Codec.Result(false, revision, i, null);
-            }
-        }
-        if (txn.operations().isEmpty()) {
-            return new Codec.Result(true, revision, -1, null);
-        }
-        DataPath[] prefixes = new DataPath[txn.operations().size()];
-        for (int i = 0; i < prefixes.length; i++) {
-            Operation op = txn.operations().get(i);
-            if (op.kind() == Operation.Kind.DELETE_PREFIX) {
-                try {
-                    prefixes[i] = DataPath.of(op.path());
-                } catch (IllegalArgumentException e) {
-                    // Checked before anything changed, so a refused transaction leaves no partial write behind.
-                    return Codec.Result.refused(revision, e.getMessage());
-                }
-            }
-        }
-        long rev = revision + 1;
-        List<WatchEvent> events = new ArrayList<>();
-        for (int i = 0; i < prefixes.length; i++) {
-            Operation op = txn.operations().get(i);
-            switch (op.kind()) {
-                case PUT -> {
-                    // One walk down the tree, not a get and a put: path comparisons were ~10% of a replica's CPU.
-                    data.compute(op.path(), (path, old) -> old == null
-                            ? new VersionedValue(path, op.json(), rev, rev, 1)
-                            : new VersionedValue(path, op.json(), old.createRevision(), rev, old.version() + 1));
-                    events.add(new WatchEvent(WatchEvent.Type.PUT, rev, op.path(), op.json()));
-                }
-                case DELETE -> {
-                    if (data.remove(op.path()) != null) {
-                        events.add(new WatchEvent(WatchEvent.Type.DELETE, rev, op.path(), null));
-                    }
-                }
-                case DELETE_PREFIX -> {
-                    for (String key : new ArrayList<>(subMap(prefixes[i]).keySet())) {
-                        data.remove(key);
-                        events.add(new WatchEvent(WatchEvent.Type.DELETE, rev, key, null));
-                    }
-                }
-            }
-        }
-        revision = rev;
-        for (WatchEvent e : events) {
-            history.addLast(e);
-            for (ShardWatch w : watches) {
-                w.offer(e);
-            }
-        }
-        while (history.size() > historyLimit) {
-            historyFloor = history.removeFirst().revision();
-            // Drop the rest of that revision too, so the floor never splits one transaction.
-            while (!history.isEmpty() && history.peekFirst().revision() == historyFloor) {
-                history.removeFirst();
-            }
-        }
-        return new Codec.Result(true, rev, -1, null);
+    /** The replica's state, for reads and watches on this node. */
+    public ShardState state() {
+        return state;
     }
 
-    private boolean holds(Precondition p) {
-        VersionedValue v = data.get(p.path());
-        return switch (p.kind()) {
-            case ABSENT -> v == null;
-            case EXISTS -> v != null;
-            case MOD_REVISION -> p.revision() == 0 ? v == null : v != null && v.modRevision() == p.revision();
-        };
-    }
-
-    private NavigableMap<String, VersionedValue> subMap(DataPath prefix) {
-        if (prefix.isRoot()) {
-            return data;
-        }
-        String p = prefix.toString();
-        // Keys equal to p or starting with p + "/": '/' + 1 == '0', so [p, p + "0") holds exactly those and the
-        // siblings starting with p + "." or "-", filtered below.
-        NavigableMap<String, VersionedValue> range = data.subMap(p, true, p + "0", false);
-        if (range.keySet().stream().allMatch(prefix::contains)) {
-            return range;
-        }
-        NavigableMap<String, VersionedValue> filtered = new TreeMap<>();
-        range.forEach((k, v) -> {
-            if (prefix.contains(k)) {
-                filtered.put(k, v);
-            }
-        });
-        return filtered;
-    }
-
-    private final ShardCommands.State commandState = new ShardCommands.State() {
-        @Override
-        public VersionedValue get(String path) {
-            return data.get(path);
-        }
-
-        @Override
-        public List<VersionedValue> list(DataPath prefix) {
-            return new ArrayList<>(subMap(prefix).values());
-        }
-    };
-
-    // ---- reads (local replica) ----
-
-    public synchronized VersionedValue get(String path) {
-        return data.get(path);
-    }
-
-    public synchronized List<VersionedValue> list(DataPath prefix) {
-        return new ArrayList<>(subMap(prefix).values());
-    }
-
-    public synchronized long revision() {
-        return revision;
-    }
-
-    public synchronized int size() {
-        return data.size();
-    }
-
-    /** A SHA-256 over every key, document and revision: equal on replicas that applied the same log. */
-    public synchronized String digest() {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            for (VersionedValue v : data.values()) {
-                md.update((v.path() + "\0" + v.json() + "\0" + v.createRevision() + "\0" + v.modRevision() + "\0"
-                        + v.version() + "\n").getBytes(StandardCharsets.UTF_8));
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    /** The log index this replica has applied (0 before the first entry). */
+    public long appliedIndex() {
+        TermIndex last = getLastAppliedTermIndex();
+        return last == null ? 0 : Math.max(0, last.getIndex());
     }
 
     @Override
@@ -466,21 +304,23 @@ public final class ShardStateMachine extends BaseStateMachine {
         try {
             JsonNode q = Codec.parse(request.getContent());
             ObjectNode reply = Codec.JSON.createObjectNode();
-            synchronized (this) {
-                reply.put("rev", revision);
-                switch (q.get("q").asText()) {
-                    case "get" -> {
-                        VersionedValue v = data.get(q.get("p").asText());
+            switch (q.get("q").asText()) {
+                case "get" -> {
+                    synchronized (state) { // the revision the value was read at
+                        reply.put("rev", state.revision());
+                        VersionedValue v = state.get(q.get("p").asText());
                         if (v != null) {
                             reply.set("value", Codec.value(v));
                         }
                     }
-                    case "list" -> {
-                        ArrayNode items = reply.putArray("items");
-                        subMap(DataPath.of(q.get("p").asText())).values().forEach(v -> items.add(Codec.value(v)));
-                    }
-                    default -> throw new IllegalArgumentException("unknown query " + q);
                 }
+                case "list" -> {
+                    DatastoreService.Snapshot s = state.snapshot(DataPath.of(q.get("p").asText()));
+                    reply.put("rev", s.revision());
+                    ArrayNode items = reply.putArray("items");
+                    s.values().forEach(v -> items.add(Codec.value(v)));
+                }
+                default -> throw new IllegalArgumentException("unknown query " + q);
             }
             return CompletableFuture.completedFuture(Codec.bytes(reply));
         } catch (RuntimeException e) {
@@ -488,41 +328,9 @@ public final class ShardStateMachine extends BaseStateMachine {
         }
     }
 
-    // ---- watches ----
-
-    /** Registers a watch on this replica; see {@link io.flowkeeper.api.store.DatastoreService#watch}. */
-    public Watch watch(DataPath prefix, long fromRevision, WatchListener listener, int queueLimit) {
-        ShardWatch w = new ShardWatch(shard, prefix, listener, queueLimit, () -> {});
-        synchronized (this) {
-            if (fromRevision > 0 && fromRevision >= historyFloor) {
-                for (WatchEvent e : history) {
-                    if (e.revision() > fromRevision) {
-                        w.offer(e);
-                    }
-                }
-            } else if (fromRevision > 0) {
-                w.dump(this);
-            }
-            watches.add(w);
-        }
-        w.start(() -> watches.remove(w));
-        return w;
-    }
-
-    /** Called with the monitor held: a RESET, every current key under the prefix, then SYNCED. */
-    synchronized void dumpTo(ShardWatch w) {
-        w.offer(new WatchEvent(WatchEvent.Type.RESET, revision, w.prefix().toString(), null));
-        for (VersionedValue v : subMap(w.prefix()).values()) {
-            w.offer(new WatchEvent(WatchEvent.Type.PUT, v.modRevision(), v.path(), v.json()));
-        }
-        w.offer(new WatchEvent(WatchEvent.Type.SYNCED, revision, w.prefix().toString(), null));
-    }
-
     @Override
     public void close() throws IOException {
-        for (ShardWatch w : watches) {
-            w.closeWith("the node is shutting down");
-        }
+        state.closeWatches("the node is shutting down");
         // A graceful stop lets the snapshot under way finish (Ratis also asks for one when it stops); a kill leaves
         // at most a .tmp file, removed at the next start.
         snapshotWriter.shutdown();
@@ -534,10 +342,5 @@ public final class ShardStateMachine extends BaseStateMachine {
             Thread.currentThread().interrupt();
         }
         super.close();
-    }
-
-    /** For tests and the cluster view. */
-    synchronized Map<String, Long> stats() {
-        return Map.of("revision", revision, "keys", (long) data.size(), "historyFloor", historyFloor);
     }
 }

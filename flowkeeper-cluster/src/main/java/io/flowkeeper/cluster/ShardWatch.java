@@ -4,6 +4,7 @@ import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.store.Watch;
 import io.flowkeeper.api.store.WatchEvent;
 import io.flowkeeper.api.store.WatchListener;
+import io.flowkeeper.api.util.Threads;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -52,15 +53,9 @@ final class ShardWatch implements Watch {
         }
     }
 
-    void dump(ShardStateMachine sm) {
-        sm.dumpTo(this);
-    }
-
     void start(Runnable deregister) {
         this.onClose = deregister;
-        Thread t = new Thread(this::deliver, "watch-" + shard + prefix);
-        t.setDaemon(true);
-        t.start();
+        Threads.startDaemon("watch-" + shard + prefix, this::deliver);
     }
 
     private void deliver() {

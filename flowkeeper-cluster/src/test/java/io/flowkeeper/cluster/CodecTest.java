@@ -48,8 +48,9 @@ class CodecTest {
 
     @Test
     void resultsKeepTheirOrderAndRefusals() {
-        List<Codec.Result> results = List.of(new Codec.Result(true, 7, -1, null), new Codec.Result(false, 7, 1, null),
-                Codec.Result.refused(7, "path must start with '/': x"));
+        List<ShardState.Outcome> results = List.of(new ShardState.Outcome(true, 7, -1, null),
+                new ShardState.Outcome(false, 7, 1, null),
+                ShardState.Outcome.refused(7, "path must start with '/': x"));
         assertThat(Codec.decodeResults(Codec.encodeResults(results).getContent())).isEqualTo(results);
         ByteString atAnOffset = ByteString.copyFrom(ByteString.copyFromUtf8("xyz")
                 .concat(Codec.encodeResults(results).getContent()).toByteArray()).substring(3);

@@ -1,70 +1,48 @@
 package io.flowkeeper.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.api.ownership.EntityOwnership;
-import io.flowkeeper.api.store.DataPath;
-import io.flowkeeper.api.store.Operation;
-import io.flowkeeper.api.store.Transaction;
-import io.flowkeeper.api.store.VersionedValue;
-import java.util.ArrayList;
+import io.flowkeeper.api.ownership.NodeLease;
+import io.flowkeeper.api.ownership.OwnershipListener;
+import io.flowkeeper.api.ownership.OwnershipService;
+import io.flowkeeper.api.store.Watch;
+import io.flowkeeper.cluster.testing.InMemoryDatastore;
+import java.time.Duration;
 import java.util.List;
-import java.util.NavigableMap;
-import java.util.TreeMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
-/** The ownership rules as a pure function: commands in, documents out, against an in-memory state. */
+/**
+ * The ownership rules, through the ownership service a node uses ({@link ReplicatedOwnership}) over the in-memory
+ * datastore: the same commands and documents as on a cluster, decided by one {@link ShardState} instead of Raft.
+ */
 class OwnershipCommandsTest {
-    private final NavigableMap<String, VersionedValue> data = new TreeMap<>();
-    private final OwnershipCommands rules = new OwnershipCommands();
-    private long revision;
-
-    private final ShardCommands.State state = new ShardCommands.State() {
-        @Override
-        public VersionedValue get(String path) {
-            return data.get(path);
-        }
-
-        @Override
-        public List<VersionedValue> list(DataPath prefix) {
-            List<VersionedValue> out = new ArrayList<>();
-            data.forEach((k, v) -> {
-                if (prefix.contains(k)) {
-                    out.add(v);
-                }
-            });
-            return out;
-        }
-    };
-
-    private void run(String command, ObjectNode args) {
-        Transaction t = rules.plan(command, args, state);
-        revision++;
-        for (Operation op : t.operations()) {
-            data.put(op.path(), new VersionedValue(op.path(), op.json(), revision, revision, 1));
-        }
-    }
+    private final InMemoryDatastore store = new InMemoryDatastore();
+    private final OwnershipService ownership = new ReplicatedOwnership(store);
 
     private void renew(String node, String incarnation) {
-        run(OwnershipCommands.RENEW, Codec.JSON.createObjectNode().put("node", node).put("incarnation", incarnation)
-                .put("rpc", "127.0.0.1:1"));
+        ownership.renewLease(node, incarnation, "127.0.0.1:1");
     }
 
     private void register(String entity, String node) {
-        run(OwnershipCommands.REGISTER, Codec.JSON.createObjectNode().put("entity", entity).put("node", node));
+        ownership.registerCandidate(entity, node);
     }
 
     private void unregister(String entity, String node) {
-        run(OwnershipCommands.UNREGISTER, Codec.JSON.createObjectNode().put("entity", entity).put("node", node));
+        ownership.unregisterCandidate(entity, node);
     }
 
     private void expire(String node, long renewals) {
-        run(OwnershipCommands.EXPIRE, Codec.JSON.createObjectNode().put("node", node).put("renewals", renewals));
+        ownership.expireLease(node, renewals);
     }
 
     private EntityOwnership entity(String name) {
-        return OwnershipCommands.entity(data.get(OwnershipCommands.entityPath(name)));
+        return ownership.entity(name).orElseThrow();
     }
 
     private void threeNodesTwoSwitches() {
@@ -149,10 +127,99 @@ class OwnershipCommandsTest {
 
     @Test
     void unknownCommandsAndBadArgumentsAreRefused() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> rules.plan("steal", Codec.JSON.createObjectNode(), state))
+        ShardState state = store.state(OwnershipService.SHARD);
+        ShardCommands.State view = new ShardCommands.State() {
+            @Override
+            public io.flowkeeper.api.store.VersionedValue get(String path) {
+                return state.get(path);
+            }
+
+            @Override
+            public List<io.flowkeeper.api.store.VersionedValue> list(io.flowkeeper.api.store.DataPath prefix) {
+                return state.list(prefix);
+            }
+        };
+        OwnershipCommands rules = new OwnershipCommands();
+        assertThatThrownBy(() -> rules.plan("steal", Codec.JSON.createObjectNode(), view))
                 .hasMessageContaining("unknown ownership command");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> rules.plan(OwnershipCommands.REGISTER,
-                Codec.JSON.createObjectNode().put("entity", "a/b").put("node", "n1"), state))
+        assertThatThrownBy(() -> rules.plan(OwnershipCommands.REGISTER,
+                Codec.JSON.createObjectNode().put("entity", "a/b").put("node", "n1"), view))
                 .hasMessageContaining("invalid path segment");
+        // Through the service, a refused command changes nothing.
+        long revision = state.revision();
+        register("a:b", "n1");
+        ownership.registerCandidate("x", "");
+        assertThat(state.revision()).isEqualTo(revision + 1); // only the valid registration wrote
+    }
+
+    @Test
+    void theLeastLoadedLiveCandidateIsChosen() {
+        for (String n : List.of("n1", "n2")) {
+            renew(n, "i-" + n);
+        }
+        register("openflow:1", "n1");
+        register("openflow:2", "n1");
+        // n1 owns two, n2 none: a new entity both serve goes to n2, whatever the tie-break hash says.
+        register("openflow:3", "n1");
+        register("openflow:3", "n2");
+        assertThat(entity("openflow:3").owner()).isEqualTo("n2");
+        assertThat(ownership.entities()).extracting(EntityOwnership::entity)
+                .containsExactly("openflow:1", "openflow:2", "openflow:3");
+    }
+
+    @Test
+    void theGenerationOnlyGrowsThroughEveryKindOfOwnerChange() {
+        for (String n : List.of("n1", "n2", "n3")) {
+            renew(n, "i-" + n);
+            register("openflow:7", n);
+        }
+        long last = entity("openflow:7").generation();
+        Map<String, Long> owners = new ConcurrentHashMap<>();
+        for (int round = 0; round < 12; round++) {
+            String owner = entity("openflow:7").owner();
+            switch (round % 3) {
+                case 0 -> expire(owner, leaseOf(owner).renewals());
+                case 1 -> renew(owner, "restart-" + round); // a restart drops its candidacy
+                default -> unregister("openflow:7", owner);
+            }
+            // Every node comes back as a live candidate.
+            for (String n : List.of("n1", "n2", "n3")) {
+                if (!leaseOf(n).alive()) {
+                    renew(n, leaseOf(n).incarnation());
+                }
+                register("openflow:7", n);
+            }
+            EntityOwnership now = entity("openflow:7");
+            assertThat(now.owner()).as("round %d", round).isNotNull().isNotEqualTo(owner);
+            assertThat(now.generation()).as("round %d", round).isGreaterThan(last);
+            last = now.generation();
+            owners.merge(now.owner(), 1L, Long::sum);
+        }
+        assertThat(owners).as("owners over the rounds").hasSizeGreaterThan(1);
+    }
+
+    private NodeLease leaseOf(String node) {
+        return ownership.leases().stream().filter(l -> l.node().equals(node)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void theTypedWatchDeliversEveryCommittedChangeInOrder() {
+        List<EntityOwnership> seen = new CopyOnWriteArrayList<>();
+        renew("n1", "a");
+        renew("n2", "b");
+        try (Watch w = ownership.watch(new OwnershipListener() {
+            @Override
+            public void ownershipChanged(EntityOwnership e) {
+                seen.add(e);
+            }
+        })) {
+            register("openflow:1", "n1");
+            register("openflow:1", "n2");
+            expire("n1", 1);
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> seen.size() == 3);
+            assertThat(seen).extracting(EntityOwnership::owner).containsExactly("n1", "n1", "n2");
+            assertThat(seen).extracting(EntityOwnership::generation).containsExactly(1L, 1L, 2L);
+            assertThat(seen.get(2)).isEqualTo(entity("openflow:1"));
+        }
     }
 }

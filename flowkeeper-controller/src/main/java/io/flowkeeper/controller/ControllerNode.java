@@ -50,7 +50,7 @@ public final class ControllerNode implements AutoCloseable {
         lease.start();
         mastership = new Mastership(cluster.nodeId(), cluster, ownership, lease, config.statsInterval());
         mastership.start();
-        rest = new RestServer(cluster, config.restAddress(), config.apiTokens(), config.nodeToken());
+        rest = new RestServer(cluster, cluster, config.restAddress(), config.apiTokens(), config.nodeToken());
         new SwitchRoutes(rest, cluster, ownership, mastership, config.nodeToken()).mountOn(rest);
         rest.start();
         String of = config.openflowAddress();

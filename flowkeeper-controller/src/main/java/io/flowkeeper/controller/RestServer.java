@@ -7,20 +7,22 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.flowkeeper.api.cluster.ClusterAdminService;
 import io.flowkeeper.api.cluster.ClusterView;
+import io.flowkeeper.api.cluster.ShardStatus;
 import io.flowkeeper.api.store.CommitResult;
 import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.api.store.Precondition;
 import io.flowkeeper.api.store.ReadConsistency;
 import io.flowkeeper.api.store.StoreException;
+import io.flowkeeper.api.store.StoreLimits;
 import io.flowkeeper.api.store.Transaction;
 import io.flowkeeper.api.store.VersionedValue;
 import io.flowkeeper.api.store.Watch;
 import io.flowkeeper.api.store.WatchEvent;
 import io.flowkeeper.api.store.WatchListener;
-import io.flowkeeper.cluster.ClusterNode;
-import io.flowkeeper.cluster.ShardStateMachine;
+import io.flowkeeper.api.util.Threads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -72,7 +74,8 @@ public final class RestServer implements AutoCloseable {
         void handle(HttpExchange ex, String method, String[] parts, Map<String, String> query) throws IOException;
     }
 
-    private final ClusterNode node;
+    private final DatastoreService store;
+    private final ClusterAdminService admin;
     private final List<byte[]> tokens;
     private final byte[] nodeToken;
     private final Map<String, Routes> mounted = new java.util.concurrent.ConcurrentHashMap<>();
@@ -80,22 +83,22 @@ public final class RestServer implements AutoCloseable {
     private final ExecutorService executor;
     private final int maxBodyBytes;
 
-    public RestServer(ClusterNode node, String address, List<String> tokens, String nodeToken) throws IOException {
-        this.node = node;
+    /** Serves {@code store} and {@code admin} (this node's services) on {@code address} (host:port; port 0: any). */
+    public RestServer(DatastoreService store, ClusterAdminService admin, String address, List<String> tokens,
+                      String nodeToken) throws IOException {
+        this.store = store;
+        this.admin = admin;
         this.tokens = tokens.stream().map(t -> t.getBytes(StandardCharsets.UTF_8)).toList();
         this.nodeToken = nodeToken.getBytes(StandardCharsets.UTF_8);
         // A body may carry a transaction of the largest size a node accepts and replicates: 4 documents of the
         // largest size plus their paths and framing.
-        this.maxBodyBytes = (int) node.config().maxTransactionBytes();
+        this.maxBodyBytes = (int) store.limits().maxTransactionBytes();
         int colon = address.lastIndexOf(':');
         this.http = HttpServer.create(new InetSocketAddress(address.substring(0, colon),
                 Integer.parseInt(address.substring(colon + 1))), 128);
         // Watch streams hold a thread each for their lifetime: a bounded pool, rejecting beyond 256 requests.
-        this.executor = new ThreadPoolExecutor(8, 256, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-            Thread t = new Thread(r, "rest");
-            t.setDaemon(true);
-            return t;
-        });
+        this.executor = new ThreadPoolExecutor(8, 256, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                Threads.daemon("rest"));
         http.setExecutor(executor);
         http.createContext("/", this::handle);
     }
@@ -134,7 +137,7 @@ public final class RestServer implements AutoCloseable {
         try {
             String path = ex.getRequestURI().getRawPath();
             if (path.equals("/v1/health")) {
-                send(ex, 200, JSON.createObjectNode().put("status", "up").put("node", node.nodeId()));
+                send(ex, 200, JSON.createObjectNode().put("status", "up").put("node", admin.nodeId()));
                 return;
             }
             authorize(ex, path.startsWith("/v1/internal/") ? List.of(nodeToken) : tokens);
@@ -143,7 +146,7 @@ public final class RestServer implements AutoCloseable {
             sendError(ex, e.status, e.getMessage());
         } catch (StoreException e) {
             int status = switch (e.kind()) {
-                case INVALID -> e.getMessage().contains("bytes; the limit is") ? 413 : 400;
+                case INVALID -> e.getMessage().contains(StoreLimits.SIZE_REFUSAL) ? 413 : 400;
                 case UNKNOWN_SHARD -> 404;
                 case UNAVAILABLE -> 503;
             };
@@ -197,10 +200,10 @@ public final class RestServer implements AutoCloseable {
             case "shards" -> {
                 if (parts.length == 5 && parts[4].equals("digest")) {
                     requireMethod(method, "GET");
-                    ShardStateMachine sm = node.stateMachine(parts[3]);
-                    send(ex, 200, JSON.createObjectNode().put("shard", parts[3]).put("node", node.nodeId())
-                            .put("digest", sm.digest()).put("revision", sm.revision()).put("keys", sm.size())
-                            .put("applied-index", sm.getLastAppliedTermIndex().getIndex()));
+                    ShardStatus s = admin.shardStatus(parts[3]);
+                    send(ex, 200, JSON.createObjectNode().put("shard", s.shard()).put("node", s.node())
+                            .put("digest", s.digest()).put("revision", s.revision()).put("keys", s.keys())
+                            .put("applied-index", s.appliedIndex()));
                 } else {
                     throw new HttpError(404, "no such route: " + rawPath);
                 }
@@ -227,7 +230,7 @@ public final class RestServer implements AutoCloseable {
     private void cluster(HttpExchange ex, String method, String[] parts) throws IOException {
         if (parts.length == 3) {
             requireMethod(method, "GET");
-            send(ex, 200, JSON.valueToTree(node.view()));
+            send(ex, 200, JSON.valueToTree(admin.view()));
         } else if (parts[3].equals("members") && parts.length == 4) {
             requireMethod(method, "GET", "POST");
             if (method.equals("POST")) {
@@ -237,16 +240,16 @@ public final class RestServer implements AutoCloseable {
                 if (id.isEmpty() || !address.matches("[^:\\s]+:\\d{1,5}")) {
                     throw new HttpError(400, "expected {\"id\": \"n4\", \"address\": \"host:port\"}");
                 }
-                node.addMember(id, address);
+                admin.addMember(id, address);
             }
             ObjectNode out = JSON.createObjectNode();
-            for (ClusterView.NodeView n : node.view().nodes()) {
+            for (ClusterView.NodeView n : admin.view().nodes()) {
                 out.put(n.id(), n.raftAddress());
             }
             send(ex, 200, JSON.createObjectNode().set("members", out));
         } else if (parts[3].equals("members") && parts.length == 5) {
             requireMethod(method, "DELETE");
-            node.removeMember(parts[4]);
+            admin.removeMember(parts[4]);
             send(ex, 200, JSON.createObjectNode().put("removed", parts[4]));
         } else if (parts[3].equals("shards") && parts.length == 6 && parts[5].equals("transfer-leader")) {
             requireMethod(method, "POST");
@@ -254,7 +257,7 @@ public final class RestServer implements AutoCloseable {
             if (target.isEmpty()) {
                 throw new HttpError(400, "expected {\"node\": \"<node id>\"}");
             }
-            node.transferLeader(parts[4], target);
+            admin.transferLeader(parts[4], target);
             send(ex, 200, JSON.createObjectNode().put("shard", parts[4]).put("requested-leader", target));
         } else {
             throw new HttpError(404, "no such route: " + String.join("/", parts));
@@ -269,8 +272,8 @@ public final class RestServer implements AutoCloseable {
         int slash = rest.indexOf('/', 1);
         String shard = slash < 0 ? rest.substring(1) : rest.substring(1, slash);
         String pathText = slash < 0 ? "/" : URLDecoder.decode(rest.substring(slash), StandardCharsets.UTF_8);
-        if (!node.shards().contains(shard)) {
-            throw new HttpError(404, "unknown shard '" + shard + "' (shards: " + String.join(", ", node.shards()) + ")");
+        if (!store.shards().contains(shard)) {
+            throw new HttpError(404, "unknown shard '" + shard + "' (shards: " + String.join(", ", store.shards()) + ")");
         }
         DataPath path = DataPath.of(pathText);
         ReadConsistency consistency = switch (q.getOrDefault("consistency", "linearizable")) {
@@ -283,13 +286,13 @@ public final class RestServer implements AutoCloseable {
                 if (Boolean.parseBoolean(q.get("watch"))) {
                     watch(ex, shard, path, longParam(q, "from-revision", 0));
                 } else if (Boolean.parseBoolean(q.get("list")) || path.isRoot()) {
-                    DatastoreService.Snapshot s = node.list(shard, path, consistency);
+                    DatastoreService.Snapshot s = store.list(shard, path, consistency);
                     ObjectNode out = JSON.createObjectNode().put("shard", shard).put("revision", s.revision());
                     ArrayNode items = out.putArray("items");
                     s.values().forEach(v -> items.add(valueJson(v)));
                     send(ex, 200, out);
                 } else {
-                    Optional<VersionedValue> v = node.get(shard, path, consistency);
+                    Optional<VersionedValue> v = store.get(shard, path, consistency);
                     if (v.isEmpty()) {
                         throw new HttpError(404, "no document at " + shard + path);
                     }
@@ -321,7 +324,7 @@ public final class RestServer implements AutoCloseable {
     }
 
     private void commitAndSend(HttpExchange ex, String shard, Transaction txn) throws IOException {
-        CommitResult r = node.commit(shard, txn);
+        CommitResult r = store.commit(shard, txn);
         ObjectNode out = JSON.createObjectNode().put("succeeded", r.succeeded()).put("revision", r.revision());
         if (!r.succeeded()) {
             Precondition p = r.failedPrecondition();
@@ -334,7 +337,7 @@ public final class RestServer implements AutoCloseable {
     }
 
     private void txn(HttpExchange ex, String shard) throws IOException {
-        if (!node.shards().contains(shard)) {
+        if (!store.shards().contains(shard)) {
             throw new HttpError(404, "unknown shard '" + shard + "'");
         }
         JsonNode body = body(ex);
@@ -370,7 +373,7 @@ public final class RestServer implements AutoCloseable {
     private void watch(HttpExchange ex, String shard, DataPath prefix, long fromRevision) throws IOException {
         LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>(100_000);
         Object closedMarker = new Object();
-        Watch w = node.watch(shard, prefix, fromRevision, new WatchListener() {
+        Watch w = store.watch(shard, prefix, fromRevision, new WatchListener() {
             @Override
             public void onEvent(WatchEvent event) {
                 if (!queue.offer(event)) {
@@ -389,7 +392,7 @@ public final class RestServer implements AutoCloseable {
         ex.sendResponseHeaders(200, 0);
         try (OutputStream out = ex.getResponseBody()) {
             out.write((JSON.writeValueAsString(JSON.createObjectNode().put("type", "WATCHING").put("shard", shard)
-                    .put("prefix", prefix.toString()).put("node", node.nodeId())) + "\n").getBytes(StandardCharsets.UTF_8));
+                    .put("prefix", prefix.toString()).put("node", admin.nodeId())) + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
             while (true) {
                 // Heartbeat every 10 s so proxies keep the stream open and a dead client is noticed.
@@ -462,7 +465,7 @@ public final class RestServer implements AutoCloseable {
             byte[] bytes = in.readNBytes(maxBodyBytes + 1);
             if (bytes.length > maxBodyBytes) {
                 throw new HttpError(413, "request body larger than " + maxBodyBytes + " bytes (documents may be at most "
-                        + node.config().maxValueBytes() + " bytes)");
+                        + store.limits().maxValueBytes() + " bytes)");
             }
             return new String(bytes, StandardCharsets.UTF_8);
         }

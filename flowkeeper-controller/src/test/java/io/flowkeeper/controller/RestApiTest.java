@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flowkeeper.api.store.CommitResult;
+import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.store.Operation;
 import io.flowkeeper.api.store.Precondition;
+import io.flowkeeper.api.store.ReadConsistency;
 import io.flowkeeper.api.store.StoreException;
 import io.flowkeeper.api.store.Transaction;
 import io.flowkeeper.cluster.ShardClients;
@@ -29,11 +31,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /** A single-node cluster in this JVM (real Ratis): the REST contract, bad input and the data model. */
+@Tag("integration")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(120)
 class RestApiTest {
@@ -184,7 +188,8 @@ class RestApiTest {
             }
         }
         assertThat(winners).hasSize(3).doesNotContainValue(-1);
-        winners.forEach((path, i) -> assertThat(node.cluster().stateMachine("network-config").get(path).json())
+        winners.forEach((path, i) -> assertThat(node.cluster().get("network-config", DataPath.of(path),
+                ReadConsistency.STALE).orElseThrow().json())
                 .isEqualTo("{\"by\":" + i + "}"));
 
         // A malformed transaction that got past a client's checks is refused alone by the state machine, and the
@@ -209,7 +214,8 @@ class RestApiTest {
             assertThatThrownBy(() -> refused.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(StoreException.class)
                     .hasMessageContaining("no-leading-slash");
         }
-        assertThat(node.cluster().stateMachine("network-config").get("/claims/ok39")).isNotNull();
+        assertThat(node.cluster().get("network-config", DataPath.of("/claims/ok39"), ReadConsistency.STALE))
+                .isPresent();
     }
 
     @Test

@@ -11,10 +11,12 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** OVS connects over TLS ({@code ssl:} target) with certificates from a test CA; both sides verify each other. */
+@Tag("integration")
 class TlsTest {
     @TempDir
     Path pki;

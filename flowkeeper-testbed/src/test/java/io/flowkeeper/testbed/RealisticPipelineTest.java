@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The benchmark pipeline is valid OpenFlow that real OVS accepts, with the advertised number of flows. */
+@Tag("integration")
 class RealisticPipelineTest {
     @Test
     void ovsAcceptsEveryFlowOfThePipeline() throws Exception {

@@ -12,9 +12,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** What a killed run leaves behind is swept by the next run; live runs of other processes are never touched. */
+@Tag("integration")
 class SweeperTest {
 
     @Test

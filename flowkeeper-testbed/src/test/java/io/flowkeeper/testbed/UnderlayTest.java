@@ -3,9 +3,11 @@ package io.flowkeeper.testbed;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Two hosts joined by the underlay: a VM on each reaches the other through a VXLAN tunnel once flows allow it. */
+@Tag("integration")
 class UnderlayTest {
     @Test
     void vmsOnTwoHostsTalkThroughATunnelOnlyOnceFlowsAllowIt() {

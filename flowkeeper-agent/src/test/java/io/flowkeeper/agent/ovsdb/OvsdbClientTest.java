@@ -7,9 +7,11 @@ import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.TestBed;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Against a real ovsdb-server: flow-restore-wait set and cleared, VM bindings read. */
+@Tag("integration")
 class OvsdbClientTest {
     @Test
     void setsAndClearsFlowRestoreWaitAndReadsBindings() throws Exception {

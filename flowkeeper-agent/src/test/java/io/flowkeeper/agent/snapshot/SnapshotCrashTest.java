@@ -15,10 +15,12 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The snapshot under kill -9 and a full disk: it always loads, and it never loses acknowledged state. */
+@Tag("integration")
 class SnapshotCrashTest {
     private static final int KILLS = 50;
 

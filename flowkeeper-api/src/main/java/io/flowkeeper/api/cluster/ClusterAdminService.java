@@ -1,7 +1,13 @@
 package io.flowkeeper.api.cluster;
 
-/** Operator actions on the cluster; every call blocks at most its documented timeout. */
+/**
+ * Operator actions on the cluster, and what one node knows of its own part in it. Every call blocks at most its
+ * documented timeout; all methods are thread-safe.
+ */
 public interface ClusterAdminService {
+    /** This node's id. */
+    String nodeId();
+
     ClusterView view();
 
     /** Adds a node (id and Raft address host:port) to every shard's group. The node must already be running. */
@@ -12,4 +18,19 @@ public interface ClusterAdminService {
 
     /** Asks the shard's leader to hand leadership to {@code nodeId}. */
     void transferLeader(String shard, String nodeId);
+
+    /**
+     * Whether this node leads the shard and its leadership is ready (it has committed an entry of its term). Answers
+     * from local state without blocking; leadership can move the next instant, so a caller acting on it must
+     * tolerate a second leader's overlapping action (the ownership shard's commands do: an expiry names the renewal
+     * count it judged). Throws {@link io.flowkeeper.api.store.StoreException} (UNKNOWN_SHARD) for an unknown shard.
+     */
+    boolean isLocalLeader(String shard);
+
+    /**
+     * This node's replica of a shard, for comparing replicas: equal digests at equal applied positions mean equal
+     * state. Answers from local state without contacting other nodes; throws
+     * {@link io.flowkeeper.api.store.StoreException} (UNKNOWN_SHARD, or UNAVAILABLE if the shard does not run here).
+     */
+    ShardStatus shardStatus(String shard);
 }

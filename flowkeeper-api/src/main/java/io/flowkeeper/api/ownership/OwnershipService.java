@@ -1,5 +1,7 @@
 package io.flowkeeper.api.ownership;
 
+import io.flowkeeper.api.store.ReadConsistency;
+import io.flowkeeper.api.store.Watch;
 import java.util.List;
 import java.util.Optional;
 
@@ -26,7 +28,22 @@ public interface OwnershipService {
     void unregisterCandidate(String entity, String node);
 
     /** Every entity, in name order, from this node's replica (may lag the leader by a few milliseconds). */
-    List<EntityOwnership> entities();
+    default List<EntityOwnership> entities() {
+        return entities(ReadConsistency.STALE);
+    }
+
+    /**
+     * Every entity, in name order. {@link ReadConsistency#LINEARIZABLE} sees every ownership change committed before
+     * the call (what a node must read before acting again after its lease lapsed); STALE reads this node's replica.
+     */
+    List<EntityOwnership> entities(ReadConsistency consistency);
+
+    /**
+     * Watches every entity's ownership on this node's replica: changes committed after the call, in commit order,
+     * on the watch's own thread (see {@link OwnershipListener}). Read {@link #entities} after starting the watch to
+     * learn the state it starts from.
+     */
+    Watch watch(OwnershipListener listener);
 
     Optional<EntityOwnership> entity(String entity);
 

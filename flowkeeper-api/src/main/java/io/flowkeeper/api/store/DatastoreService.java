@@ -19,6 +19,9 @@ public interface DatastoreService {
     /** Every key equal to or below {@code prefix}, in path order, and the shard revision they were read at. */
     Snapshot list(String shard, DataPath prefix, ReadConsistency consistency);
 
+    /** The largest document and transaction {@link #commit} accepts; larger ones are refused as INVALID. */
+    StoreLimits limits();
+
     /** Commits a transaction atomically; a failed precondition is a normal result, not an exception. */
     CommitResult commit(String shard, Transaction transaction);
 

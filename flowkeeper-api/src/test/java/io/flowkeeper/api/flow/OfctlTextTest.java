@@ -13,9 +13,11 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** ovs-ofctl syntax both ways, proven against the real ovs-ofctl: what we print, OVS accepts and dumps back equal. */
+@Tag("integration")
 class OfctlTextTest {
     static final List<String> SPECIAL = List.of(
             "cookie=0x1234,idle_timeout=30,hard_timeout=60,send_flow_rem,tcp,nw_src=10.0.0.1,tp_dst=80,"

@@ -1,5 +1,6 @@
 package io.flowkeeper.cli.bench;
 
+import io.flowkeeper.api.util.Threads;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -37,9 +38,7 @@ final class AgentProcess implements AutoCloseable {
                 System.getProperty("java.class.path"), "io.flowkeeper.cli.Main", "agent", "--ovs-rundir",
                 ovsRundir.toString(), "--bridge", bridge, "--snapshot-dir", snapshotDir.toString(),
                 "--report-journal").redirectErrorStream(true).start();
-        Thread reader = new Thread(this::read, "agent-output");
-        reader.setDaemon(true);
-        reader.start();
+        Threads.startDaemon("agent-output", this::read);
     }
 
     private void read() {

@@ -2,6 +2,7 @@ package io.flowkeeper.cli.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flowkeeper.api.store.Transaction;
+import io.flowkeeper.api.util.Threads;
 import io.flowkeeper.cluster.ShardClients;
 import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.controller.local.LocalCluster;
@@ -213,7 +214,7 @@ public final class DatastoreBench implements Callable<Integer> {
 
     /** Copies a child's output into this process's stream (which a test may have replaced), line by line. */
     private static Thread copy(java.io.InputStream from, java.io.PrintStream to) {
-        Thread t = new Thread(() -> {
+        return Threads.startDaemon("bench-client-output", () -> {
             try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(from,
                     java.nio.charset.StandardCharsets.UTF_8))) {
                 for (String line; (line = in.readLine()) != null; ) {
@@ -222,10 +223,7 @@ public final class DatastoreBench implements Callable<Integer> {
             } catch (java.io.IOException e) {
                 // the client exited
             }
-        }, "bench-client-output");
-        t.setDaemon(true);
-        t.start();
-        return t;
+        });
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.flowkeeper.cli.bench;
 
+import io.flowkeeper.api.util.Threads;
 import io.flowkeeper.openflow.SwitchConnection;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,7 +18,7 @@ final class SouthboundEchoProbe implements AutoCloseable {
     private volatile boolean running = true;
 
     SouthboundEchoProbe(SwitchConnection sw) {
-        thread = new Thread(() -> {
+        thread = Threads.daemon("echo-probe").newThread(() -> {
             while (running) {
                 Duration rtt = sw.echo();
                 maxNanos.accumulateAndGet(rtt.toNanos(), Math::max);
@@ -28,8 +29,7 @@ final class SouthboundEchoProbe implements AutoCloseable {
                     return;
                 }
             }
-        }, "echo-probe");
-        thread.setDaemon(true);
+        });
         thread.start();
     }
 

@@ -8,10 +8,12 @@ import io.flowkeeper.cli.Main;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** CI runs the small datastore benchmark so it cannot rot: 3 controller JVMs, writes, transactions, failovers. */
+@Tag("integration")
 class DatastoreBenchTest {
     @Test
     @Timeout(300)

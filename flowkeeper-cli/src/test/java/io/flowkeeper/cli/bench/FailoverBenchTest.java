@@ -6,11 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flowkeeper.cli.ConsoleCapture;
 import io.flowkeeper.cli.Main;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** CI runs the small failover benchmark so it cannot rot: 3 master kills under a ping, then 4,000 API flows. */
+@Tag("integration")
 class FailoverBenchTest {
     @RegisterExtension
     final ConsoleCapture console = new ConsoleCapture();

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,6 +39,7 @@ class SnapshotCommandsTest {
     }
 
     @Test
+    @Tag("integration")
     void inspectVerifyAndRestoreByHand() throws Exception {
         try (TestBed bed = TestBed.create()) {
             OvsHost host = bed.addHost("h1");

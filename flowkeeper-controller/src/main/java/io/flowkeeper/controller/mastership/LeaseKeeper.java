@@ -1,9 +1,10 @@
 package io.flowkeeper.controller.mastership;
 
+import io.flowkeeper.api.cluster.ClusterAdminService;
 import io.flowkeeper.api.ownership.NodeLease;
 import io.flowkeeper.api.ownership.OwnershipService;
 import io.flowkeeper.api.store.StoreException;
-import io.flowkeeper.cluster.ClusterNode;
+import io.flowkeeper.api.util.Threads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,7 +37,7 @@ public final class LeaseKeeper implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseKeeper.class);
     private static final long EXPIRY_TICK_MS = 20;
 
-    private final ClusterNode cluster;
+    private final ClusterAdminService cluster;
     private final OwnershipService ownership;
     private final String nodeId;
     private final String incarnation = UUID.randomUUID().toString();
@@ -65,7 +66,8 @@ public final class LeaseKeeper implements AutoCloseable {
     private final Map<String, long[]> seen = new HashMap<>();
     private boolean leading;
 
-    public LeaseKeeper(ClusterNode cluster, OwnershipService ownership, String nodeId, String rpcAddress,
+    /** @param cluster this node's view of the cluster: whether it leads the ownership shard (and so expires leases) */
+    public LeaseKeeper(ClusterAdminService cluster, OwnershipService ownership, String nodeId, String rpcAddress,
                        Duration leaseTime) {
         this.cluster = cluster;
         this.ownership = ownership;

@@ -1,16 +1,13 @@
 package io.flowkeeper.controller.mastership;
 
 import io.flowkeeper.api.ownership.EntityOwnership;
+import io.flowkeeper.api.ownership.OwnershipListener;
 import io.flowkeeper.api.ownership.OwnershipService;
-import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.api.store.ReadConsistency;
 import io.flowkeeper.api.store.StoreException;
-import io.flowkeeper.api.store.VersionedValue;
 import io.flowkeeper.api.store.Watch;
-import io.flowkeeper.api.store.WatchEvent;
-import io.flowkeeper.api.store.WatchListener;
-import io.flowkeeper.cluster.ReplicatedOwnership;
+import io.flowkeeper.api.util.Threads;
 import io.flowkeeper.openflow.ControllerRole;
 import io.flowkeeper.openflow.SwitchConnection;
 import io.flowkeeper.openflow.SwitchListener;
@@ -61,25 +58,20 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     }
 
     public void start() {
-        ownershipWatch = store.watch(OwnershipService.SHARD, DataPath.of(OwnershipService.ENTITIES), 0,
-                new WatchListener() {
-                    @Override
-                    public void onEvent(WatchEvent event) {
-                        if (event.type() == WatchEvent.Type.PUT) {
-                            accept(ReplicatedOwnership.parseEntity(event.json()));
-                        } else if (event.type() == WatchEvent.Type.RESET) {
-                            scheduler.execute(() -> reread(ReadConsistency.STALE));
-                        }
-                    }
+        ownershipWatch = ownership.watch(new OwnershipListener() {
+            @Override
+            public void ownershipChanged(EntityOwnership e) {
+                accept(e);
+            }
 
-                    @Override
-                    public void onClosed(String reason) {
-                        if (!closed) {
-                            LOG.error("ownership watch closed ({}): restarting it", reason);
-                            scheduler.schedule(Mastership.this::start, 100, TimeUnit.MILLISECONDS);
-                        }
-                    }
-                });
+            @Override
+            public void onClosed(String reason) {
+                if (!closed) {
+                    LOG.error("ownership watch closed ({}): restarting it", reason);
+                    scheduler.schedule(Mastership.this::start, 100, TimeUnit.MILLISECONDS);
+                }
+            }
+        });
         reread(ReadConsistency.STALE);
         lease.addListener(this::leaseChanged);
         if (lease.isHeld()) {
@@ -88,9 +80,8 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     }
 
     private void reread(ReadConsistency consistency) {
-        for (VersionedValue v : store.list(OwnershipService.SHARD, DataPath.of(OwnershipService.ENTITIES),
-                consistency).values()) {
-            accept(ReplicatedOwnership.parseEntity(v.json()));
+        for (EntityOwnership e : ownership.entities(consistency)) {
+            accept(e);
         }
     }
 

@@ -2,16 +2,15 @@ package io.flowkeeper.controller.mastership;
 
 import java.util.concurrent.ThreadFactory;
 
-/** Named daemon threads: mastership's timers and per-switch workers must never keep a stopping node alive. */
+/**
+ * Kept only for {@link SwitchMaster}, whose file another change rewrites: once that change is merged, SwitchMaster
+ * imports {@link io.flowkeeper.api.util.Threads} and this class goes.
+ */
 final class Threads {
     private Threads() {
     }
 
     static ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
+        return io.flowkeeper.api.util.Threads.daemon(name);
     }
 }

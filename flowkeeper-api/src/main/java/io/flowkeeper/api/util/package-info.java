@@ -1,0 +1,2 @@
+/** Small helpers every module shares (no protocol or consensus types). */
+package io.flowkeeper.api.util;
