@@ -1,5 +1,9 @@
 package io.flowkeeper.openflow;
 
+import io.flowkeeper.api.switches.ControllerRole;
+import io.flowkeeper.api.switches.SwitchListener;
+import io.flowkeeper.api.switches.Switch;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -38,12 +42,14 @@ class SwitchSessionTest {
                 Duration.ofMillis(2000), 1 << 20);
         server = new OpenFlowServer(config, new SwitchListener() {
             @Override
-            public void switchConnected(SwitchConnection c) {
+            public void switchConnected(Switch sw) {
+                SwitchConnection c = (SwitchConnection) sw;
                 connected.add(c);
             }
 
             @Override
-            public void switchDisconnected(SwitchConnection c) {
+            public void switchDisconnected(Switch sw) {
+                SwitchConnection c = (SwitchConnection) sw;
                 disconnected.add(c);
             }
         });

@@ -11,9 +11,9 @@ import io.flowkeeper.api.store.Watch;
 import io.flowkeeper.api.store.WatchEvent;
 import io.flowkeeper.api.store.WatchListener;
 import io.flowkeeper.cluster.ReplicatedOwnership;
-import io.flowkeeper.openflow.ControllerRole;
-import io.flowkeeper.openflow.SwitchConnection;
-import io.flowkeeper.openflow.SwitchListener;
+import io.flowkeeper.api.switches.ControllerRole;
+import io.flowkeeper.api.switches.Switch;
+import io.flowkeeper.api.switches.SwitchListener;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -175,7 +175,7 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     // ---- SwitchListener (Netty threads: hand work off) ----
 
     @Override
-    public void switchConnected(SwitchConnection connection) {
+    public void switchConnected(Switch connection) {
         SwitchMaster sm = new SwitchMaster(this, connection);
         SwitchMaster old = switches.put(connection.dpid(), sm);
         if (old != null) {
@@ -189,7 +189,7 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     }
 
     @Override
-    public void switchDisconnected(SwitchConnection connection) {
+    public void switchDisconnected(Switch connection) {
         SwitchMaster sm = switches.get(connection.dpid());
         if (sm == null || sm.connection() != connection) {
             return;
@@ -206,7 +206,7 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     }
 
     @Override
-    public void roleChanged(SwitchConnection connection, ControllerRole role, String reason, long generationId) {
+    public void roleChanged(Switch connection, ControllerRole role, String reason, long generationId) {
         SwitchMaster sm = switches.get(connection.dpid());
         if (sm != null && sm.connection() == connection) {
             LOG.info("switch {}: the switch made this node {} ({}, generation {})", connection.dpidString(), role,
