@@ -3,18 +3,16 @@ package io.flowkeeper.openflow;
 import io.flowkeeper.api.switches.ControllerRole;
 import io.flowkeeper.api.switches.PacketIn;
 import io.flowkeeper.api.switches.PacketProcessor;
+import io.flowkeeper.api.switches.PacketProcessors;
 import io.flowkeeper.api.switches.PortInfo;
 import io.flowkeeper.api.switches.Switch;
 import io.flowkeeper.api.switches.SwitchListener;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,16 +24,9 @@ import org.slf4j.LoggerFactory;
 final class SwitchEvents {
     private static final Logger LOG = LoggerFactory.getLogger(SwitchEvents.class);
 
-    private record Registered(PacketProcessor processor, int priority, long order) {
-    }
-
-    private static final Comparator<Registered> BY_PRIORITY =
-            Comparator.comparingInt(Registered::priority).reversed().thenComparingLong(Registered::order);
-
     private final Map<Long, SwitchConnection> connected = new ConcurrentHashMap<>();
     private final List<SwitchListener> listeners = new CopyOnWriteArrayList<>();
-    private final AtomicLong registrations = new AtomicLong();
-    private volatile List<Registered> processors = List.of();
+    private final PacketProcessors processors = new PacketProcessors();
 
     Collection<Switch> switches() {
         return List.copyOf(connected.values());
@@ -53,17 +44,12 @@ final class SwitchEvents {
         listeners.remove(l);
     }
 
-    synchronized void addProcessor(PacketProcessor p, int priority) {
-        List<Registered> next = new ArrayList<>(processors);
-        next.add(new Registered(p, priority, registrations.getAndIncrement()));
-        next.sort(BY_PRIORITY);
-        processors = List.copyOf(next);
+    void addProcessor(PacketProcessor p, int priority) {
+        processors.add(p, priority);
     }
 
-    synchronized void removeProcessor(PacketProcessor p) {
-        List<Registered> next = new ArrayList<>(processors);
-        next.removeIf(r -> r.processor() == p);
-        processors = List.copyOf(next);
+    void removeProcessor(PacketProcessor p) {
+        processors.remove(p);
     }
 
     void connected(SwitchConnection c) {
@@ -85,13 +71,13 @@ final class SwitchEvents {
     }
 
     void packetIn(SwitchConnection c, PacketIn packet) {
-        for (Registered r : processors) {
+        for (PacketProcessor p : processors.inOrder()) {
             try {
-                if (r.processor().process(c, packet)) {
+                if (p.process(c, packet)) {
                     return;
                 }
             } catch (RuntimeException e) {
-                LOG.warn("switch {}: packet processor {} failed: {}", c.dpidString(), r.processor(), e.toString(), e);
+                LOG.warn("switch {}: packet processor {} failed: {}", c.dpidString(), p, e.toString(), e);
             }
         }
     }

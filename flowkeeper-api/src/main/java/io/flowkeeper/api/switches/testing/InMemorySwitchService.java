@@ -4,15 +4,14 @@ import io.flowkeeper.api.flow.Action;
 import io.flowkeeper.api.switches.ControllerRole;
 import io.flowkeeper.api.switches.PacketIn;
 import io.flowkeeper.api.switches.PacketProcessor;
+import io.flowkeeper.api.switches.PacketProcessors;
 import io.flowkeeper.api.switches.PacketService;
 import io.flowkeeper.api.switches.PortInfo;
 import io.flowkeeper.api.switches.Switch;
 import io.flowkeeper.api.switches.SwitchException;
 import io.flowkeeper.api.switches.SwitchListener;
 import io.flowkeeper.api.switches.SwitchService;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -28,14 +27,10 @@ public final class InMemorySwitchService implements SwitchService, PacketService
     public record PacketOut(long dpid, long inPort, List<Action> actions, byte[] data) {
     }
 
-    private record Registered(PacketProcessor processor, int priority, int order) {
-    }
-
     private final Map<Long, InMemorySwitch> switches = new ConcurrentHashMap<>();
     private final List<SwitchListener> listeners = new CopyOnWriteArrayList<>();
-    private final List<Registered> processors = new ArrayList<>();
+    private final PacketProcessors processors = new PacketProcessors();
     private final List<PacketOut> packetOuts = new CopyOnWriteArrayList<>();
-    private int registrations;
 
     /** Connects a switch: listeners hear {@code switchConnected}. */
     public InMemorySwitch connect(InMemorySwitch sw) {
@@ -70,12 +65,8 @@ public final class InMemorySwitchService implements SwitchService, PacketService
     /** Switch {@code dpid} sends a packet to the controller; returns whether a processor handled it. */
     public boolean packetIn(long dpid, PacketIn packet) {
         InMemorySwitch sw = require(dpid);
-        List<Registered> order;
-        synchronized (processors) {
-            order = List.copyOf(processors);
-        }
-        for (Registered r : order) {
-            if (r.processor().process(sw, packet)) {
+        for (PacketProcessor p : processors.inOrder()) {
+            if (p.process(sw, packet)) {
                 return true;
             }
         }
@@ -109,18 +100,12 @@ public final class InMemorySwitchService implements SwitchService, PacketService
 
     @Override
     public void addProcessor(PacketProcessor processor, int priority) {
-        synchronized (processors) {
-            processors.add(new Registered(processor, priority, registrations++));
-            processors.sort(Comparator.comparingInt(Registered::priority).reversed()
-                    .thenComparingInt(Registered::order));
-        }
+        processors.add(processor, priority);
     }
 
     @Override
     public void removeProcessor(PacketProcessor processor) {
-        synchronized (processors) {
-            processors.removeIf(r -> r.processor() == processor);
-        }
+        processors.remove(processor);
     }
 
     @Override
