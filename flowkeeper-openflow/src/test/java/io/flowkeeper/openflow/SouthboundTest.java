@@ -1,24 +1,23 @@
 package io.flowkeeper.openflow;
 
-import io.flowkeeper.api.switches.ControllerRole;
-import io.flowkeeper.api.switches.SwitchListener;
-import io.flowkeeper.api.switches.PacketIn;
-import io.flowkeeper.api.switches.PortInfo;
-import io.flowkeeper.api.switches.SwitchException;
-import io.flowkeeper.api.switches.Switch;
-
-import io.flowkeeper.api.flow.FlowChange;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.flowkeeper.api.flow.Action;
-import io.flowkeeper.api.flow.Flow;
-import io.flowkeeper.api.flow.OfctlText;
 import io.flowkeeper.api.flow.BundleResult;
-import io.flowkeeper.openflow.wire.FlowUpdate;
+import io.flowkeeper.api.flow.Flow;
+import io.flowkeeper.api.flow.FlowChange;
+import io.flowkeeper.api.flow.OfctlText;
 import io.flowkeeper.api.flow.reconcile.FlowReconciler;
 import io.flowkeeper.api.flow.reconcile.ReconcileResult;
+import io.flowkeeper.api.switches.ControllerRole;
+import io.flowkeeper.api.switches.PacketIn;
+import io.flowkeeper.api.switches.PortInfo;
+import io.flowkeeper.api.switches.Switch;
+import io.flowkeeper.api.switches.SwitchException;
+import io.flowkeeper.api.switches.SwitchListener;
+import io.flowkeeper.openflow.wire.FlowUpdate;
 import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.PingMonitor;

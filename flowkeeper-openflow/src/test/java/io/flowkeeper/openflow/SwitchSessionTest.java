@@ -1,13 +1,12 @@
 package io.flowkeeper.openflow;
 
-import io.flowkeeper.api.switches.ControllerRole;
-import io.flowkeeper.api.switches.SwitchListener;
-import io.flowkeeper.api.switches.Switch;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flowkeeper.api.flow.OfctlText;
+import io.flowkeeper.api.switches.ControllerRole;
+import io.flowkeeper.api.switches.Switch;
+import io.flowkeeper.api.switches.SwitchListener;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

@@ -1,10 +1,9 @@
 package io.flowkeeper.openflow;
 
-import io.flowkeeper.api.switches.SwitchListener;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flowkeeper.api.flow.OfctlText;
+import io.flowkeeper.api.switches.SwitchListener;
 import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.Cmd;
 import io.flowkeeper.testbed.OvsHost;
