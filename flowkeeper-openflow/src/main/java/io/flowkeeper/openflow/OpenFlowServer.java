@@ -78,7 +78,7 @@ public final class OpenFlowServer implements SwitchService, PacketService, AutoC
 
     @Override
     public Optional<Switch> getSwitch(long dpid) {
-        return events.get(dpid);
+        return events.get(dpid).map(Switch.class::cast);
     }
 
     @Override
@@ -103,9 +103,8 @@ public final class OpenFlowServer implements SwitchService, PacketService, AutoC
 
     @Override
     public void packetOut(long dpid, long inPort, List<Action> actions, byte[] data) {
-        Switch sw = events.get(dpid).orElseThrow(() -> new SwitchException("switch " + String.format("%016x", dpid)
-                + " is not connected to this node"));
-        ((SwitchConnection) sw).packetOut(inPort, actions, data);
+        events.get(dpid).orElseThrow(() -> new SwitchException("switch " + String.format("%016x", dpid)
+                + " is not connected to this node")).packetOut(inPort, actions, data);
     }
 
     /**

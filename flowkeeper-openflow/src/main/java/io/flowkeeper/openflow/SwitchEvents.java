@@ -32,7 +32,7 @@ final class SwitchEvents {
         return List.copyOf(connected.values());
     }
 
-    Optional<Switch> get(long dpid) {
+    Optional<SwitchConnection> get(long dpid) {
         return Optional.ofNullable(connected.get(dpid));
     }
 
