@@ -2,9 +2,9 @@ package io.flowkeeper.agent;
 
 import io.flowkeeper.agent.snapshot.FlowSnapshot;
 import io.flowkeeper.agent.snapshot.SnapshotInspector;
-import io.flowkeeper.openflow.local.FlowMonitorListener;
-import io.flowkeeper.openflow.local.FlowUpdate;
-import io.flowkeeper.openflow.local.LocalSwitchConnection;
+import io.flowkeeper.openflow.wire.FlowMonitorListener;
+import io.flowkeeper.openflow.wire.FlowUpdate;
+import io.flowkeeper.openflow.unix.UnixSwitchConnection;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +40,7 @@ final class BridgeJournal implements Runnable {
     private final Runnable restoredCallback;
     private final CompletableFuture<Void> firstRestoreDecision = new CompletableFuture<>();
     private volatile boolean stopping;
-    private volatile LocalSwitchConnection session;
+    private volatile UnixSwitchConnection session;
     private long journaledVswitchdPid = -1;
     private boolean everConnected;
     /** What {@code STATUS} says; replaced whole at every change (readers see one consistent record). */
@@ -93,7 +93,7 @@ final class BridgeJournal implements Runnable {
     @Override
     public void run() {
         while (!stopping) {
-            LocalSwitchConnection c = connect();
+            UnixSwitchConnection c = connect();
             if (c == null) {
                 return;
             }
@@ -126,13 +126,13 @@ final class BridgeJournal implements Runnable {
     }
 
     /** Polls the management socket until {@code ovs-vswitchd} serves it; null when stopping. */
-    private LocalSwitchConnection connect() {
+    private UnixSwitchConnection connect() {
         Path socket = config.managementSocket(bridge);
         boolean said = false;
         while (!stopping) {
             if (Files.exists(socket)) {
                 try {
-                    return LocalSwitchConnection.connect(socket);
+                    return UnixSwitchConnection.connect(socket);
                 } catch (IOException e) {
                     if (!said) {
                         LOG.info("bridge {}: {}", bridge, e.getMessage());
@@ -145,7 +145,7 @@ final class BridgeJournal implements Runnable {
         return null;
     }
 
-    private void restoreIfNeeded(LocalSwitchConnection c) throws IOException {
+    private void restoreIfNeeded(UnixSwitchConnection c) throws IOException {
         long pid = vswitchdPid();
         boolean waitFlag = flowRestoreWait.getAsBoolean();
         boolean newSwitch = everConnected && pid != journaledVswitchdPid;
@@ -184,7 +184,7 @@ final class BridgeJournal implements Runnable {
     }
 
     /** Monitors the switch: the initial dump replaces the snapshot, then every change is journaled. */
-    private void journal(LocalSwitchConnection c) throws IOException {
+    private void journal(UnixSwitchConnection c) throws IOException {
         Journaler j = new Journaler();
         c.startMonitor(j, INITIAL_DUMP_TIMEOUT);
         if (j.failure != null) {
@@ -297,7 +297,7 @@ final class BridgeJournal implements Runnable {
 
     /** Drops the session so the loop reconnects and rebuilds the snapshot from a fresh initial dump. */
     private void resync() {
-        LocalSwitchConnection c = session;
+        UnixSwitchConnection c = session;
         if (c != null) {
             journaledVswitchdPid = vswitchdPid(); // same switch: no restore
             CompletableFuture.runAsync(c::close);
@@ -328,7 +328,7 @@ final class BridgeJournal implements Runnable {
     void stop() {
         stopping = true;
         setState("stopped");
-        LocalSwitchConnection c = session;
+        UnixSwitchConnection c = session;
         if (c != null) {
             c.close();
         }

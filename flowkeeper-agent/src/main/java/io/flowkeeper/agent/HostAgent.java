@@ -1,5 +1,6 @@
 package io.flowkeeper.agent;
 
+import io.flowkeeper.api.util.Threads;
 import io.flowkeeper.agent.ovsdb.OvsdbClient;
 import io.flowkeeper.agent.ovsdb.OvsdbException;
 import io.flowkeeper.agent.snapshot.FlowSnapshot;
@@ -43,9 +44,7 @@ public final class HostAgent implements AutoCloseable {
             BridgeJournal journal = new BridgeJournal(bridge, config, snapshot, listener, this::flowRestoreWait,
                     this::releaseIfAllRestored);
             journals.add(journal);
-            Thread t = new Thread(journal, "agent-" + bridge);
-            t.setDaemon(true);
-            threads.add(t);
+            threads.add(Threads.daemon("agent-" + bridge).newThread(journal));
         }
         threads.forEach(Thread::start);
         CompletableFuture.allOf(journals.stream().map(BridgeJournal::firstRestoreDecision)

@@ -1,9 +1,11 @@
 package io.flowkeeper.agent;
 
+import io.flowkeeper.api.util.Threads;
 import io.flowkeeper.agent.snapshot.SnapshotDamage;
 import io.flowkeeper.agent.snapshot.SnapshotInspector;
 import io.flowkeeper.api.flow.BundleResult;
-import io.flowkeeper.openflow.local.LocalSwitchConnection;
+import io.flowkeeper.openflow.unix.UnixSwitchConnection;
+import io.flowkeeper.openflow.wire.BundleWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -38,18 +40,14 @@ public final class SnapshotRestorer {
     }
 
     /** Restores {@code snapshotDir} into the switch behind {@code connection}. */
-    public static Result restore(Path snapshotDir, LocalSwitchConnection connection, IntConsumer progress)
+    public static Result restore(Path snapshotDir, UnixSwitchConnection connection, IntConsumer progress)
             throws IOException {
         int partitions = SnapshotInspector.partitionCount(snapshotDir);
         List<SnapshotDamage> damage = java.util.Collections.synchronizedList(new ArrayList<>());
-        ExecutorService readers = Executors.newFixedThreadPool(2, r -> {
-            Thread t = new Thread(r, "snapshot-read");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService readers = Executors.newFixedThreadPool(2, Threads.daemon("snapshot-read"));
         try {
             PartitionStream flows = new PartitionStream(snapshotDir, partitions, readers, damage);
-            BundleResult bundle = connection.installBundle(flows, true, LocalSwitchConnection.OnError.COMMIT_REST,
+            BundleResult bundle = connection.installBundle(flows, true, BundleWriter.OnError.COMMIT_REST,
                     progress);
             return new Result(bundle, List.copyOf(damage));
         } catch (UncheckedIOException e) {

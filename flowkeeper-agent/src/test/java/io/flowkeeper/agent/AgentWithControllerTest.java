@@ -6,13 +6,13 @@ import static org.awaitility.Awaitility.await;
 import io.flowkeeper.agent.snapshot.SnapshotInspector;
 import io.flowkeeper.api.flow.Flow;
 import io.flowkeeper.api.flow.OfctlText;
-import io.flowkeeper.openflow.ControllerRole;
 import io.flowkeeper.openflow.OpenFlowConfig;
 import io.flowkeeper.openflow.OpenFlowServer;
-import io.flowkeeper.openflow.SwitchConnection;
-import io.flowkeeper.openflow.SwitchListener;
 import io.flowkeeper.api.flow.reconcile.FlowReconciler;
 import io.flowkeeper.api.flow.reconcile.ReconcileResult;
+import io.flowkeeper.api.switches.ControllerRole;
+import io.flowkeeper.api.switches.Switch;
+import io.flowkeeper.api.switches.SwitchListener;
 import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.PingMonitor;
@@ -49,7 +49,7 @@ class AgentWithControllerTest {
     void controllerFlowsAreJournaledRestoredWithoutItAndThenReconciledHitlessly() throws Exception {
         try (TestBed bed = TestBed.create()) {
             OvsHost host = bed.addHost("h1");
-            LinkedBlockingQueue<SwitchConnection> sessions = new LinkedBlockingQueue<>();
+            LinkedBlockingQueue<Switch> sessions = new LinkedBlockingQueue<>();
             List<Flow> desired = new ArrayList<>();
             try (OpenFlowServer server = new OpenFlowServer(OpenFlowConfig.tcp(bed.controllerIp(), 0),
                     SwitchListener.onConnect(sessions::add))) {
@@ -57,7 +57,7 @@ class AgentWithControllerTest {
                 host.addBridge(BridgeSpec.named(BR).controllers("tcp:" + bed.controllerIp() + ":" + port));
                 Vm a = host.addVm("a", BR, "02:00:00:00:00:0a", "10.0.0.1/24");
                 Vm b = host.addVm("b", BR, "02:00:00:00:00:0b", "10.0.0.2/24");
-                SwitchConnection sw = sessions.poll(30, TimeUnit.SECONDS);
+                Switch sw = sessions.poll(30, TimeUnit.SECONDS);
                 sw.requestRole(ControllerRole.MASTER, 1);
                 long cookie = OURS;
                 for (String line : RealisticPipeline.flows(200)) {
@@ -90,7 +90,7 @@ class AgentWithControllerTest {
             try (OpenFlowServer again = new OpenFlowServer(OpenFlowConfig.tcp(bed.controllerIp(), 0),
                     SwitchListener.onConnect(sessions::add))) {
                 host.setControllers(BR, "tcp:" + bed.controllerIp() + ":" + again.start());
-                SwitchConnection sw = sessions.poll(30, TimeUnit.SECONDS);
+                Switch sw = sessions.poll(30, TimeUnit.SECONDS);
                 sw.requestRole(ControllerRole.MASTER, 2);
                 assertThat(new HashSet<>(sw.dumpFlows())).isEqualTo(new HashSet<>(desired));
                 Vm a = host.vms().get(0);

@@ -50,13 +50,13 @@ public final class ControllerNode implements AutoCloseable {
         lease.start();
         mastership = new Mastership(cluster.nodeId(), cluster, ownership, lease, config.statsInterval());
         mastership.start();
-        rest = new RestServer(cluster, cluster, config.restAddress(), config.apiTokens(), config.nodeToken());
-        new SwitchRoutes(rest, cluster, ownership, mastership, config.nodeToken()).mountOn(rest);
-        rest.start();
         String of = config.openflowAddress();
         int colon = of.lastIndexOf(':');
         openflow = new OpenFlowServer(OpenFlowConfig.tcp(of.substring(0, colon),
                 Integer.parseInt(of.substring(colon + 1))), mastership);
+        rest = new RestServer(cluster, cluster, config.restAddress(), config.apiTokens(), config.nodeToken());
+        new SwitchRoutes(rest, cluster, ownership, mastership, openflow, config.nodeToken()).mountOn(rest);
+        rest.start();
         try {
             openflowPort = openflow.start();
         } catch (InterruptedException e) {

@@ -20,9 +20,10 @@ import io.flowkeeper.controller.RestServer.HttpError;
 import io.flowkeeper.controller.mastership.FlowDocuments;
 import io.flowkeeper.controller.mastership.Mastership;
 import io.flowkeeper.controller.mastership.SwitchMaster;
-import io.flowkeeper.openflow.FlowStats;
-import io.flowkeeper.openflow.OpenFlowException;
-import io.flowkeeper.openflow.SwitchConnection;
+import io.flowkeeper.api.switches.FlowStats;
+import io.flowkeeper.api.switches.SwitchException;
+import io.flowkeeper.api.switches.PacketService;
+import io.flowkeeper.api.switches.Switch;
 import io.flowkeeper.api.flow.reconcile.ReconcilePlan;
 import java.io.IOException;
 import java.time.Duration;
@@ -61,15 +62,17 @@ final class SwitchRoutes {
     private final DatastoreService store;
     private final OwnershipService ownership;
     private final Mastership mastership;
+    private final PacketService packets;
     private final String nodeToken;
     private final Map<String, RestClient> peers = new HashMap<>();
 
     SwitchRoutes(RestServer rest, DatastoreService store, OwnershipService ownership, Mastership mastership,
-                 String nodeToken) {
+                 PacketService packets, String nodeToken) {
         this.rest = rest;
         this.store = store;
         this.ownership = ownership;
         this.mastership = mastership;
+        this.packets = packets;
         this.nodeToken = nodeToken;
     }
 
@@ -399,7 +402,7 @@ final class SwitchRoutes {
     }
 
     private JsonNode runLocally(SwitchMaster sm, String call, String body) {
-        SwitchConnection c = sm.connection();
+        Switch c = sm.connection();
         ObjectNode out = RestServer.JSON.createObjectNode().put("dpid", FlowDocuments.dpid(sm.dpid()));
         try {
             switch (call) {
@@ -426,12 +429,12 @@ final class SwitchRoutes {
                     } catch (IllegalArgumentException e) {
                         throw new HttpError(400, "packet must be hex: " + e.getMessage());
                     }
-                    c.packetOut(n.get("in-port").asLong(), list, data);
+                    packets.packetOut(sm.dpid(), n.get("in-port").asLong(), list, data);
                     out.put("sent-bytes", data.length);
                 }
                 default -> throw new HttpError(404, "no such call " + call);
             }
-        } catch (OpenFlowException e) {
+        } catch (SwitchException e) {
             throw new HttpError(503, "switch " + FlowDocuments.dpid(sm.dpid()) + ": " + e.getMessage());
         }
         return out;

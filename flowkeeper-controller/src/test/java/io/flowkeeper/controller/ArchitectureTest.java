@@ -28,21 +28,15 @@ class ArchitectureTest {
             Pattern.compile("\\bio\\.flowkeeper\\.(cluster|openflow)\\.");
 
     /**
-     * Files that may still name {@code io.flowkeeper.cluster} or {@code io.flowkeeper.openflow} types, and why. The
-     * node wiring stays; the others go when the neutral switch service replaces the OpenFlow types (issue 13's
-     * switch half): this list should only shrink, and an entry that no longer needs it fails the test.
+     * Files that may still name {@code io.flowkeeper.cluster} or {@code io.flowkeeper.openflow} types, and why: the
+     * node wiring only: everything else reaches the store, ownership and switches through the services of
+     * {@code flowkeeper-api}. This list should only shrink, and an entry that no longer needs it fails the test.
      */
     private static final Map<String, String> ALLOWED = Map.of(
             "flowkeeper-controller/src/main/java/io/flowkeeper/controller/ControllerNode.java",
             "node wiring: builds the ClusterNode, the ReplicatedOwnership over it and the OpenFlowServer",
             "flowkeeper-controller/src/main/java/io/flowkeeper/controller/ControllerConfig.java",
-            "node wiring: reads the cluster: section of the node's YAML into ClusterConfig and ShardCatalog",
-            "flowkeeper-controller/src/main/java/io/flowkeeper/controller/SwitchRoutes.java",
-            "switch routes call SwitchConnection, FlowStats, ReconcilePlan: until the neutral switch service",
-            "flowkeeper-controller/src/main/java/io/flowkeeper/controller/mastership/Mastership.java",
-            "is the OpenFlow SwitchListener: until the neutral switch service",
-            "flowkeeper-controller/src/main/java/io/flowkeeper/controller/mastership/SwitchMaster.java",
-            "drives SwitchConnection, the reconciler and bundles: until the neutral switch service");
+            "node wiring: reads the cluster: section of the node's YAML into ClusterConfig and ShardCatalog");
 
     private static Path reactorRoot() {
         Path dir = Path.of("").toAbsolutePath();

@@ -1,5 +1,12 @@
 package io.flowkeeper.openflow;
 
+import io.flowkeeper.api.flow.Action;
+import io.flowkeeper.api.switches.PacketProcessor;
+import io.flowkeeper.api.switches.PacketService;
+import io.flowkeeper.api.switches.Switch;
+import io.flowkeeper.api.switches.SwitchException;
+import io.flowkeeper.api.switches.SwitchListener;
+import io.flowkeeper.api.switches.SwitchService;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -16,7 +23,9 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
@@ -24,9 +33,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Listens for switches on one configured address (TCP, or TLS when configured) and runs each connection through
- * the pipeline below. Pipeline stage names are constants so tests and tools can find them.
+ * the pipeline below; the OpenFlow implementation of the neutral {@link SwitchService} and {@link PacketService}.
+ * Pipeline stage names are constants so tests and tools can find them. Listeners and packet processors are called
+ * on Netty's event-loop threads.
  */
-public final class OpenFlowServer implements AutoCloseable {
+public final class OpenFlowServer implements SwitchService, PacketService, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OpenFlowServer.class);
 
     /** TLS, first when configured. */
@@ -43,16 +54,57 @@ public final class OpenFlowServer implements AutoCloseable {
     public static final String HANDLER = "switchHandler";
 
     private final OpenFlowConfig config;
-    private final SwitchListener listener;
+    private final SwitchEvents events = new SwitchEvents();
     private final OFFrameDecoder.Counters counters = new OFFrameDecoder.Counters();
     private EventLoopGroup boss;
     private EventLoopGroup workers;
     private final List<Channel> serverChannels = new ArrayList<>();
     private boolean closed;
 
-    public OpenFlowServer(OpenFlowConfig config, SwitchListener listener) {
+    public OpenFlowServer(OpenFlowConfig config) {
         this.config = config;
-        this.listener = listener;
+    }
+
+    /** A server whose first listener is {@code listener} (it hears every switch, from the first). */
+    public OpenFlowServer(OpenFlowConfig config, SwitchListener listener) {
+        this(config);
+        addListener(listener);
+    }
+
+    @Override
+    public Collection<Switch> switches() {
+        return events.switches();
+    }
+
+    @Override
+    public Optional<Switch> getSwitch(long dpid) {
+        return events.get(dpid).map(Switch.class::cast);
+    }
+
+    @Override
+    public void addListener(SwitchListener listener) {
+        events.addListener(listener);
+    }
+
+    @Override
+    public void removeListener(SwitchListener listener) {
+        events.removeListener(listener);
+    }
+
+    @Override
+    public void addProcessor(PacketProcessor processor, int priority) {
+        events.addProcessor(processor, priority);
+    }
+
+    @Override
+    public void removeProcessor(PacketProcessor processor) {
+        events.removeProcessor(processor);
+    }
+
+    @Override
+    public void packetOut(long dpid, long inPort, List<Action> actions, byte[] data) {
+        events.get(dpid).orElseThrow(() -> new SwitchException("switch " + String.format("%016x", dpid)
+                + " is not connected to this node")).packetOut(inPort, actions, data);
     }
 
     /**
@@ -82,7 +134,7 @@ public final class OpenFlowServer implements AutoCloseable {
                                 TimeUnit.MILLISECONDS));
                         ch.pipeline().addLast(READ_TIMEOUT, new ReadTimeoutHandler(
                                 config.deadPeerTimeout().toMillis(), TimeUnit.MILLISECONDS));
-                        ch.pipeline().addLast(HANDLER, new SwitchChannelHandler(config, listener));
+                        ch.pipeline().addLast(HANDLER, new SwitchChannelHandler(config, events));
                     }
                 });
         int port = config.port();

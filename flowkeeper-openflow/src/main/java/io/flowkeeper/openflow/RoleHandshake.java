@@ -1,5 +1,6 @@
 package io.flowkeeper.openflow;
 
+import io.flowkeeper.api.switches.ControllerRole;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -14,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * Floodlight splits them. States: {@link State#NONE} (EQUAL, the switch's default, nothing asked),
  * {@link State#WAIT_ROLE_REPLY} (a ROLE_REQUEST is out: writers are held, queued on the gate, never dropped),
  * {@link State#CONFIRMED} (the switch answered; writes flow, and if we are SLAVE the switch refuses them with
- * IS_SLAVE, which the session turns into {@link OpenFlowException.NotMaster}), {@link State#REFUSED} (STALE or
+ * IS_SLAVE, which the session turns into {@link io.flowkeeper.api.switches.SwitchException.NotMaster}), {@link State#REFUSED} (STALE or
  * another error: held writers go on and meet the switch's own verdict).
  *
  * <p>Role requests are serialized: a second request waits for the first's reply, so a gate is never replaced

@@ -1,11 +1,14 @@
 package io.flowkeeper.openflow;
 
+import io.flowkeeper.api.switches.SwitchFeatures;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.ReadTimeoutException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.projectfloodlight.openflow.protocol.OFEchoRequest;
@@ -36,17 +39,18 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
     private static final long OUR_VERSIONS = (1L << 4) | (1L << 5);
 
     private final OpenFlowConfig config;
-    private final SwitchListener listener;
+    private final SwitchEvents events;
     private HandshakeState state = HandshakeState.WAIT_HELLO;
     private OFFactory factory;
     private long dpid;
+    private SwitchFeatures features;
     private final List<OFPortDesc> ports = new ArrayList<>();
     private SwitchConnection connection;
     private ScheduledFuture<?> handshakeTimeout;
 
-    SwitchChannelHandler(OpenFlowConfig config, SwitchListener listener) {
+    SwitchChannelHandler(OpenFlowConfig config, SwitchEvents events) {
         this.config = config;
-        this.listener = listener;
+        this.events = events;
     }
 
     HandshakeState state() {
@@ -159,7 +163,11 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
         if (m.getType() != OFType.FEATURES_REPLY) {
             return; // e.g. an experimenter message between HELLO and FEATURES: ignore
         }
-        dpid = ((OFFeaturesReply) m).getDatapathId().getLong();
+        OFFeaturesReply reply = (OFFeaturesReply) m;
+        dpid = reply.getDatapathId().getLong();
+        Set<String> capabilities = new TreeSet<>();
+        reply.getCapabilities().forEach(c -> capabilities.add(c.name()));
+        features = new SwitchFeatures(reply.getNTables(), reply.getNBuffers(), capabilities);
         state = HandshakeState.WAIT_PORT_DESC;
         ctx.writeAndFlush(factory.buildPortDescStatsRequest().setXid(3).build());
     }
@@ -174,10 +182,10 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
         }
         state = HandshakeState.ACTIVE;
         handshakeTimeout.cancel(false);
-        connection = new SwitchConnection(ctx.channel(), factory, dpid, ports, listener);
+        connection = new SwitchConnection(ctx.channel(), factory, dpid, features, ports, events);
         LOG.info("switch {} connected from {} (OpenFlow {}, {} ports)", connection.dpidString(),
                 ctx.channel().remoteAddress(), factory.getVersion(), ports.size());
-        listener.switchConnected(connection);
+        events.connected(connection);
     }
 
     @Override
@@ -208,7 +216,7 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
             connection.closed();
             if (was == HandshakeState.ACTIVE) {
                 LOG.info("switch {} disconnected", connection.dpidString());
-                listener.switchDisconnected(connection);
+                events.disconnected(connection);
             }
         }
     }

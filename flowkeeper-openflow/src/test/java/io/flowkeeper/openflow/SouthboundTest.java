@@ -1,17 +1,23 @@
 package io.flowkeeper.openflow;
 
-import io.flowkeeper.api.flow.FlowChange;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.flowkeeper.api.flow.Action;
-import io.flowkeeper.api.flow.Flow;
-import io.flowkeeper.api.flow.OfctlText;
 import io.flowkeeper.api.flow.BundleResult;
-import io.flowkeeper.openflow.local.FlowUpdate;
+import io.flowkeeper.api.flow.Flow;
+import io.flowkeeper.api.flow.FlowChange;
+import io.flowkeeper.api.flow.OfctlText;
 import io.flowkeeper.api.flow.reconcile.FlowReconciler;
 import io.flowkeeper.api.flow.reconcile.ReconcileResult;
+import io.flowkeeper.api.switches.ControllerRole;
+import io.flowkeeper.api.switches.PacketIn;
+import io.flowkeeper.api.switches.PortInfo;
+import io.flowkeeper.api.switches.Switch;
+import io.flowkeeper.api.switches.SwitchException;
+import io.flowkeeper.api.switches.SwitchListener;
+import io.flowkeeper.openflow.wire.FlowUpdate;
 import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.PingMonitor;
@@ -57,22 +63,24 @@ class SouthboundTest {
         host = bed.addHost("h1");
         server = new OpenFlowServer(OpenFlowConfig.tcp(bed.controllerIp(), 0), new SwitchListener() {
             @Override
-            public void switchConnected(SwitchConnection c) {
+            public void switchConnected(Switch sw) {
+                SwitchConnection c = (SwitchConnection) sw;
                 byDpid.put(c.dpidString(), c);
             }
 
             @Override
-            public void switchDisconnected(SwitchConnection c) {
+            public void switchDisconnected(Switch sw) {
+                SwitchConnection c = (SwitchConnection) sw;
                 byDpid.remove(c.dpidString(), c);
             }
 
             @Override
-            public void portChanged(SwitchConnection c, PortInfo port, String reason) {
+            public void portChanged(Switch c, PortInfo port, String reason) {
                 portEvents.add(c.dpidString() + " " + port.name() + " " + reason);
             }
 
             @Override
-            public void roleChanged(SwitchConnection c, ControllerRole role, String reason, long generationId) {
+            public void roleChanged(Switch c, ControllerRole role, String reason, long generationId) {
                 roleEvents.add(c.dpidString() + " " + role + " " + generationId);
             }
         });
@@ -179,15 +187,15 @@ class SouthboundTest {
 
         assertThat(c.requestRole(ControllerRole.SLAVE, 1_001)).isEqualTo(ControllerRole.SLAVE);
         assertThatThrownBy(() -> c.install(List.of(OfctlText.parse("table=0,priority=3,actions=drop"))))
-                .isInstanceOf(OpenFlowException.NotMaster.class);
+                .isInstanceOf(SwitchException.NotMaster.class);
         assertThatThrownBy(() -> c.applyBundle(List.of(FlowChange.add(OfctlText.parse(
-                "table=0,priority=4,actions=drop"))))).isInstanceOf(OpenFlowException.NotMaster.class);
+                "table=0,priority=4,actions=drop"))))).isInstanceOf(SwitchException.NotMaster.class);
         assertThatThrownBy(() -> c.reconcile(List.of(), new FlowReconciler(OURS, MASK, true)))
-                .isInstanceOf(OpenFlowException.NotMaster.class);
+                .isInstanceOf(SwitchException.NotMaster.class);
         assertThat(host.flowCount("ro0")).isEqualTo(1);
 
         assertThatThrownBy(() -> c.requestRole(ControllerRole.MASTER, 999))
-                .isInstanceOf(OpenFlowException.StaleGeneration.class);
+                .isInstanceOf(SwitchException.StaleGeneration.class);
         assertThat(c.requestRole(ControllerRole.MASTER, 1_002)).isEqualTo(ControllerRole.MASTER);
         c.install(List.of(OfctlText.parse("table=0,priority=3,actions=drop")));
         assertThat(host.flowCount("ro0")).isEqualTo(2);
@@ -281,17 +289,16 @@ class SouthboundTest {
     @Test
     void packetInReachesTheControllerAndPacketOutLeavesThePort() throws Exception {
         List<PacketIn> packets = new java.util.concurrent.CopyOnWriteArrayList<>();
-        OpenFlowServer second = new OpenFlowServer(OpenFlowConfig.tcp(bed.controllerIp(), 0), new SwitchListener() {
-            @Override
-            public void switchConnected(SwitchConnection c) {
-                byDpid.put(c.dpidString(), c);
-            }
-
-            @Override
-            public void packetIn(SwitchConnection c, PacketIn p) {
-                packets.add(p);
-            }
-        });
+        OpenFlowServer second = new OpenFlowServer(OpenFlowConfig.tcp(bed.controllerIp(), 0),
+                SwitchListener.onConnect(sw -> byDpid.put(sw.dpidString(), (SwitchConnection) sw)));
+        // a higher-priority processor that declines, then the one that takes it: both see the packet, in order
+        List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+        second.addProcessor((sw, p) -> order.add("declined") && false, 10);
+        second.addProcessor((sw, p) -> {
+            packets.add(p);
+            return order.add("handled");
+        }, 5);
+        second.addProcessor((sw, p) -> order.add("never reached"), 1);
         try {
             String target2 = "tcp:" + bed.controllerIp() + ":" + second.start();
             host.addBridge(BridgeSpec.named("pk0").controllers(target2));
@@ -305,10 +312,12 @@ class SouthboundTest {
             await().atMost(T).until(() -> !packets.isEmpty());
             assertThat(packets.get(0).inPort()).isEqualTo(a.ofport());
             assertThat(packets.get(0).data().length).isGreaterThanOrEqualTo(42);
+            assertThat(order).startsWith("declined", "handled").doesNotContain("never reached");
 
             long before = c.portStats().stream().filter(p -> p.port() == b.ofport()).findFirst().orElseThrow()
                     .txPackets();
-            c.packetOut(Action.PORT_CONTROLLER, List.of(Action.Output.to(b.ofport())), packets.get(0).data());
+            second.packetOut(c.dpid(), Action.PORT_CONTROLLER, List.of(Action.Output.to(b.ofport())),
+                    packets.get(0).data());
             await().atMost(T).until(() -> c.portStats().stream().filter(p -> p.port() == b.ofport()).findFirst()
                     .orElseThrow().txPackets() > before);
         } finally {
@@ -320,7 +329,7 @@ class SouthboundTest {
     void onOpenFlow13TheRoleStatusLoxiCannotParseIsReadByHandAndTracked() throws Exception {
         Map<String, SwitchConnection> others = new ConcurrentHashMap<>();
         try (OpenFlowServer second = new OpenFlowServer(OpenFlowConfig.tcp(bed.controllerIp(), 0),
-                SwitchListener.onConnect(c -> others.put(c.dpidString(), c)))) {
+                SwitchListener.onConnect(c -> others.put(c.dpidString(), (SwitchConnection) c)))) {
             String target2 = "tcp:" + bed.controllerIp() + ":" + second.start();
             host.addBridge(BridgeSpec.named("rs13").protocols("OpenFlow13").controllers(target, target2));
             String dpid = host.vsctl("get", "bridge", "rs13", "datapath_id").strip().replace("\"", "");
@@ -351,7 +360,7 @@ class SouthboundTest {
     void aDeposedMasterHearsRoleStatusAndIsFencedByTheSwitch() throws Exception {
         Map<String, SwitchConnection> others = new ConcurrentHashMap<>();
         try (OpenFlowServer second = new OpenFlowServer(OpenFlowConfig.tcp(bed.controllerIp(), 0),
-                SwitchListener.onConnect(c -> others.put(c.dpidString(), c)))) {
+                SwitchListener.onConnect(c -> others.put(c.dpidString(), (SwitchConnection) c)))) {
             String target2 = "tcp:" + bed.controllerIp() + ":" + second.start();
             host.addBridge(BridgeSpec.named("ms0").controllers(target, target2));
             String dpid = host.vsctl("get", "bridge", "ms0", "datapath_id").strip().replace("\"", "");
@@ -365,9 +374,9 @@ class SouthboundTest {
             await().atMost(T).until(() -> a.lastRoleStatus() == ControllerRole.SLAVE);
             await().atMost(T).until(() -> roleEvents.contains(dpid + " SLAVE 11"));
             assertThatThrownBy(() -> a.install(List.of(OfctlText.parse("table=0,priority=2,actions=drop"))))
-                    .isInstanceOf(OpenFlowException.NotMaster.class);
+                    .isInstanceOf(SwitchException.NotMaster.class);
             assertThatThrownBy(() -> a.requestRole(ControllerRole.MASTER, 10))
-                    .isInstanceOf(OpenFlowException.StaleGeneration.class);
+                    .isInstanceOf(SwitchException.StaleGeneration.class);
             b.install(List.of(OfctlText.parse("table=0,priority=3,actions=drop")));
             assertThat(host.flowCount("ms0")).isEqualTo(2);
         }

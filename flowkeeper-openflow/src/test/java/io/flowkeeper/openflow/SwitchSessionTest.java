@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flowkeeper.api.flow.OfctlText;
+import io.flowkeeper.api.switches.ControllerRole;
+import io.flowkeeper.api.switches.Switch;
+import io.flowkeeper.api.switches.SwitchListener;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -38,12 +41,14 @@ class SwitchSessionTest {
                 Duration.ofMillis(2000), 1 << 20);
         server = new OpenFlowServer(config, new SwitchListener() {
             @Override
-            public void switchConnected(SwitchConnection c) {
+            public void switchConnected(Switch sw) {
+                SwitchConnection c = (SwitchConnection) sw;
                 connected.add(c);
             }
 
             @Override
-            public void switchDisconnected(SwitchConnection c) {
+            public void switchDisconnected(Switch sw) {
+                SwitchConnection c = (SwitchConnection) sw;
                 disconnected.add(c);
             }
         });

@@ -3,6 +3,7 @@ package io.flowkeeper.openflow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flowkeeper.api.flow.OfctlText;
+import io.flowkeeper.api.switches.SwitchListener;
 import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.Cmd;
 import io.flowkeeper.testbed.OvsHost;
@@ -45,7 +46,7 @@ class TlsTest {
             CompletableFuture<SwitchConnection> connected = new CompletableFuture<>();
             OpenFlowConfig config = OpenFlowConfig.tcp(bed.controllerIp(), 0).withTls(new OpenFlowConfig.Tls(
                     pki.resolve("controller.pem"), pki.resolve("controller.pk8"), pki.resolve("ca.pem")));
-            try (OpenFlowServer server = new OpenFlowServer(config, SwitchListener.onConnect(connected::complete))) {
+            try (OpenFlowServer server = new OpenFlowServer(config, SwitchListener.onConnect(sw -> connected.complete((SwitchConnection) sw)))) {
                 int port = server.start();
                 host.addBridge(BridgeSpec.named("br0").controllers("ssl:" + bed.controllerIp() + ":" + port));
                 SwitchConnection c = connected.get(60, TimeUnit.SECONDS);

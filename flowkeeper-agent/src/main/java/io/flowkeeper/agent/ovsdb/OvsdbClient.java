@@ -1,5 +1,6 @@
 package io.flowkeeper.agent.ovsdb;
 
+import io.flowkeeper.api.util.Threads;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
@@ -47,9 +48,7 @@ public final class OvsdbClient implements AutoCloseable {
 
     private OvsdbClient(SocketChannel channel, String name) {
         this.channel = channel;
-        this.reader = new Thread(this::readLoop, "ovsdb-" + name);
-        this.reader.setDaemon(true);
-        this.reader.start();
+        this.reader = Threads.startDaemon("ovsdb-" + name, this::readLoop);
     }
 
     /** Connects to {@code db.sock}. */

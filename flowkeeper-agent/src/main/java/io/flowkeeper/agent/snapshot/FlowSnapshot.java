@@ -1,5 +1,6 @@
 package io.flowkeeper.agent.snapshot;
 
+import io.flowkeeper.api.util.Threads;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -73,11 +74,7 @@ public final class FlowSnapshot implements AutoCloseable {
         this.fsync = fsync;
         this.compactThreshold = compactThreshold;
         this.parts = new Partition[partitions];
-        this.background = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "snapshot-" + dir.getFileName());
-            t.setDaemon(true);
-            return t;
-        });
+        this.background = Executors.newSingleThreadScheduledExecutor(Threads.daemon("snapshot-" + dir.getFileName()));
     }
 
     /** Opens (creating if new) the snapshot in {@code dir} with default settings. */

@@ -6,7 +6,7 @@ import io.flowkeeper.api.flow.FlowChange;
 import io.flowkeeper.openflow.OpenFlowConfig;
 import io.flowkeeper.openflow.OpenFlowServer;
 import io.flowkeeper.openflow.SwitchConnection;
-import io.flowkeeper.openflow.SwitchListener;
+import io.flowkeeper.api.switches.SwitchListener;
 import io.flowkeeper.api.flow.BundleResult;
 import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.Cmd;
@@ -85,7 +85,7 @@ public final class SouthboundBench implements Callable<Integer> {
             OvsHost host = bed.addHost("h1");
             CompletableFuture<SwitchConnection> connected = new CompletableFuture<>();
             try (OpenFlowServer server = new OpenFlowServer(OpenFlowConfig.tcp(bed.controllerIp(), 0),
-                    SwitchListener.onConnect(connected::complete))) {
+                    SwitchListener.onConnect(sw -> connected.complete((SwitchConnection) sw)))) {
                 int port = server.start();
                 host.addBridge(BridgeSpec.named(BR).controllers("tcp:" + bed.controllerIp() + ":" + port));
                 SwitchConnection sw = connected.get(30, TimeUnit.SECONDS);

@@ -2,11 +2,11 @@ package io.flowkeeper.cli.demo;
 
 import io.flowkeeper.api.flow.Flow;
 import io.flowkeeper.api.flow.OfctlText;
-import io.flowkeeper.openflow.ControllerRole;
+import io.flowkeeper.api.switches.ControllerRole;
+import io.flowkeeper.api.switches.Switch;
 import io.flowkeeper.openflow.OpenFlowConfig;
 import io.flowkeeper.openflow.OpenFlowServer;
-import io.flowkeeper.openflow.SwitchConnection;
-import io.flowkeeper.openflow.SwitchListener;
+import io.flowkeeper.api.switches.SwitchListener;
 import io.flowkeeper.api.flow.reconcile.FlowReconciler;
 import io.flowkeeper.api.flow.reconcile.ReconcileResult;
 import io.flowkeeper.testbed.OvsHost;
@@ -39,13 +39,13 @@ final class ReconcileDemoStage implements DemoStage {
         Vm a = ctx.vmA();
         Vm b = ctx.vmB();
         String br = DemoContext.BRIDGE;
-        CompletableFuture<SwitchConnection> connected = new CompletableFuture<>();
+        CompletableFuture<Switch> connected = new CompletableFuture<>();
         OpenFlowServer server = ctx.closeAtEnd(new OpenFlowServer(OpenFlowConfig.tcp(ctx.bed().controllerIp(), 0),
                 SwitchListener.onConnect(connected::complete)));
         int port = server.start();
         int before = host.flowCount(br);
         host.setControllers(br, "tcp:" + ctx.bed().controllerIp() + ":" + port);
-        SwitchConnection sw = connected.get(30, TimeUnit.SECONDS);
+        Switch sw = connected.get(30, TimeUnit.SECONDS);
         long generation = System.currentTimeMillis();
         sw.requestRole(ControllerRole.MASTER, generation);
         ctx.event("controller on " + ctx.bed().controllerIp() + ":" + port + " is MASTER of " + br + " (switch "

@@ -4,7 +4,7 @@ import io.flowkeeper.agent.snapshot.SnapshotDamage;
 import io.flowkeeper.agent.snapshot.SnapshotInspector;
 import io.flowkeeper.cli.ProgressBar;
 import io.flowkeeper.cli.UserException;
-import io.flowkeeper.openflow.local.OfpParseText;
+import io.flowkeeper.openflow.wire.OfpParseText;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;

@@ -5,7 +5,7 @@ import io.flowkeeper.agent.ovsdb.OvsdbClient;
 import io.flowkeeper.agent.snapshot.SnapshotInspector;
 import io.flowkeeper.cli.ProgressBar;
 import io.flowkeeper.cli.UserException;
-import io.flowkeeper.openflow.local.LocalSwitchConnection;
+import io.flowkeeper.openflow.unix.UnixSwitchConnection;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -43,7 +43,7 @@ public final class SnapshotRestoreCommand implements Callable<Integer> {
             throw new UserException(e.getMessage(), 2);
         }
         SnapshotRestorer.Result result;
-        try (LocalSwitchConnection c = LocalSwitchConnection.connect(ovsRundir.resolve(bridge + ".mgmt"));
+        try (UnixSwitchConnection c = UnixSwitchConnection.connect(ovsRundir.resolve(bridge + ".mgmt"));
                 ProgressBar bar = new ProgressBar("restoring " + bridge, flows, flows > 10_000)) {
             int[] last = {0};
             result = SnapshotRestorer.restore(dir, c, n -> {

@@ -8,9 +8,9 @@ import io.flowkeeper.api.store.ReadConsistency;
 import io.flowkeeper.api.store.StoreException;
 import io.flowkeeper.api.store.Watch;
 import io.flowkeeper.api.util.Threads;
-import io.flowkeeper.openflow.ControllerRole;
-import io.flowkeeper.openflow.SwitchConnection;
-import io.flowkeeper.openflow.SwitchListener;
+import io.flowkeeper.api.switches.ControllerRole;
+import io.flowkeeper.api.switches.Switch;
+import io.flowkeeper.api.switches.SwitchListener;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -166,7 +166,7 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     // ---- SwitchListener (Netty threads: hand work off) ----
 
     @Override
-    public void switchConnected(SwitchConnection connection) {
+    public void switchConnected(Switch connection) {
         SwitchMaster sm = new SwitchMaster(this, connection);
         SwitchMaster old = switches.put(connection.dpid(), sm);
         if (old != null) {
@@ -180,7 +180,7 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     }
 
     @Override
-    public void switchDisconnected(SwitchConnection connection) {
+    public void switchDisconnected(Switch connection) {
         SwitchMaster sm = switches.get(connection.dpid());
         if (sm == null || sm.connection() != connection) {
             return;
@@ -197,7 +197,7 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     }
 
     @Override
-    public void roleChanged(SwitchConnection connection, ControllerRole role, String reason, long generationId) {
+    public void roleChanged(Switch connection, ControllerRole role, String reason, long generationId) {
         SwitchMaster sm = switches.get(connection.dpid());
         if (sm != null && sm.connection() == connection) {
             LOG.info("switch {}: the switch made this node {} ({}, generation {})", connection.dpidString(), role,

@@ -1,5 +1,6 @@
 package io.flowkeeper.controller.mastership;
 
+import io.flowkeeper.api.util.Threads;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.api.flow.Flow;
@@ -14,13 +15,13 @@ import io.flowkeeper.api.store.VersionedValue;
 import io.flowkeeper.api.store.Watch;
 import io.flowkeeper.api.store.WatchEvent;
 import io.flowkeeper.api.store.WatchListener;
-import io.flowkeeper.openflow.ControllerRole;
+import io.flowkeeper.api.switches.ControllerRole;
 import io.flowkeeper.api.flow.FlowChange;
-import io.flowkeeper.openflow.FlowStats;
-import io.flowkeeper.openflow.OpenFlowException;
-import io.flowkeeper.openflow.PortInfo;
-import io.flowkeeper.openflow.PortStats;
-import io.flowkeeper.openflow.SwitchConnection;
+import io.flowkeeper.api.switches.FlowStats;
+import io.flowkeeper.api.switches.PortInfo;
+import io.flowkeeper.api.switches.PortStats;
+import io.flowkeeper.api.switches.Switch;
+import io.flowkeeper.api.switches.SwitchException;
 import io.flowkeeper.api.flow.BundleResult;
 import io.flowkeeper.api.flow.reconcile.FlowReconciler;
 import io.flowkeeper.api.flow.reconcile.ReconcileResult;
@@ -51,7 +52,7 @@ public final class SwitchMaster {
             new FlowReconciler(FlowDocuments.COOKIE_PREFIX, FlowDocuments.COOKIE_MASK, false);
 
     private final Mastership mastership;
-    private final SwitchConnection connection;
+    private final Switch connection;
     private final long dpid;
     private final String entity;
     private final ExecutorService executor;
@@ -67,7 +68,7 @@ public final class SwitchMaster {
     private ScheduledFuture<?> retryTask;
     private volatile boolean closed;
 
-    SwitchMaster(Mastership mastership, SwitchConnection connection) {
+    SwitchMaster(Mastership mastership, Switch connection) {
         this.mastership = mastership;
         this.connection = connection;
         this.dpid = connection.dpid();
@@ -81,7 +82,7 @@ public final class SwitchMaster {
         return RECONCILER.diff(desired, actual);
     }
 
-    public SwitchConnection connection() {
+    public Switch connection() {
         return connection;
     }
 
@@ -168,7 +169,7 @@ public final class SwitchMaster {
         if (e != null && (connection.role() != ControllerRole.SLAVE || connection.generationId() != e.generation())) {
             try {
                 connection.requestRole(ControllerRole.SLAVE, e.generation());
-            } catch (OpenFlowException ex) {
+            } catch (SwitchException ex) {
                 // A newer master already told the switch a newer generation: we are SLAVE there anyway.
                 LOG.debug("switch {}: SLAVE request: {}", connection.dpidString(), ex.getMessage());
             }
@@ -180,11 +181,11 @@ public final class SwitchMaster {
         ControllerRole granted;
         try {
             granted = connection.requestRole(ControllerRole.MASTER, generation);
-        } catch (OpenFlowException.StaleGeneration e) {
+        } catch (SwitchException.StaleGeneration e) {
             LOG.warn("switch {}: refused MASTER at generation {} (stale): {}", connection.dpidString(), generation,
                     e.getMessage());
             return;
-        } catch (OpenFlowException e) {
+        } catch (SwitchException e) {
             LOG.warn("switch {}: MASTER request failed: {}; retrying", connection.dpidString(), e.getMessage());
             scheduleRetry();
             return;
@@ -259,7 +260,7 @@ public final class SwitchMaster {
             LOG.info("switch {}: reconciled to {} desired flows at revision {} ({})", connection.dpidString(),
                     desired.size(), baseRevision, r.plan().isEmpty() ? "already in sync" : r.plan());
             synced = true;
-        } catch (OpenFlowException e) {
+        } catch (SwitchException e) {
             LOG.warn("switch {}: reconcile failed: {}", connection.dpidString(), e.getMessage());
             scheduleRetry();
             return;
@@ -322,7 +323,7 @@ public final class SwitchMaster {
                 LOG.warn("switch {}: the switch refused part of {} changes: {}", connection.dpidString(),
                         changes.size(), r.failures());
             }
-        } catch (OpenFlowException e) {
+        } catch (SwitchException e) {
             LOG.warn("switch {}: writing {} changes failed: {}; syncing again", connection.dpidString(),
                     changes.size(), e.getMessage());
             synced = false;
@@ -365,7 +366,7 @@ public final class SwitchMaster {
         try {
             flows = connection.flowStats();
             ports = connection.portStats();
-        } catch (OpenFlowException e) {
+        } catch (SwitchException e) {
             LOG.debug("switch {}: statistics poll failed: {}", connection.dpidString(), e.getMessage());
             return;
         }

@@ -1,10 +1,13 @@
-package io.flowkeeper.openflow.local;
+package io.flowkeeper.openflow.unix;
 
-import io.flowkeeper.api.flow.BundleResult;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.flowkeeper.api.flow.BundleResult;
+import io.flowkeeper.openflow.wire.BundleWriter;
+import io.flowkeeper.openflow.wire.FlowMonitorListener;
+import io.flowkeeper.openflow.wire.FlowUpdate;
 import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.TestBed;
@@ -24,7 +27,7 @@ import org.junit.jupiter.api.TestInstance;
 /** The agent's session on a real bridge's management socket: monitor, bundles, flow counts. */
 @Tag("integration")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class LocalSwitchConnectionTest {
+class UnixSwitchConnectionTest {
     private static final Duration T = Duration.ofSeconds(30);
     private TestBed bed;
     private OvsHost host;
@@ -60,7 +63,7 @@ class LocalSwitchConnectionTest {
         host.ofctl("del-flows", "br0");
         host.ofctl("add-flow", "br0", "table=0,priority=10,in_port=1,actions=output:2");
         host.ofctl("add-flow", "br0", "table=3,priority=20,cookie=0x42,ip,nw_dst=10.0.0.1,actions=drop");
-        try (LocalSwitchConnection c = LocalSwitchConnection.connect(host.managementSocket("br0"))) {
+        try (UnixSwitchConnection c = UnixSwitchConnection.connect(host.managementSocket("br0"))) {
             assertThat(c.flowCount()).isEqualTo(2);
             Recorder r = new Recorder();
             c.startMonitor(r, T);
@@ -99,7 +102,7 @@ class LocalSwitchConnectionTest {
         assertThat(before).hasSize(501);
 
         Map<String, byte[]> captured = new LinkedHashMap<>();
-        try (LocalSwitchConnection c = LocalSwitchConnection.connect(host.managementSocket("br0"))) {
+        try (UnixSwitchConnection c = UnixSwitchConnection.connect(host.managementSocket("br0"))) {
             Recorder r = new Recorder();
             c.startMonitor(r, T);
             for (FlowUpdate u : r.events) {
@@ -111,9 +114,9 @@ class LocalSwitchConnectionTest {
 
         host.restartVswitchd();
         assertThat(host.flowCount("br0")).isZero();
-        try (LocalSwitchConnection c = LocalSwitchConnection.connect(host.managementSocket("br0"))) {
+        try (UnixSwitchConnection c = UnixSwitchConnection.connect(host.managementSocket("br0"))) {
             BundleResult result = c.installBundle(captured.values().iterator(), true,
-                    LocalSwitchConnection.OnError.DISCARD, n -> { });
+                    BundleWriter.OnError.DISCARD, n -> { });
             assertThat(result.committed()).isTrue();
             assertThat(result.failures()).isEmpty();
             assertThat(result.messages()).isEqualTo(501);
@@ -126,7 +129,7 @@ class LocalSwitchConnectionTest {
         host.ofctl("del-flows", "br0");
         host.ofctl("add-flow", "br0", "table=0,priority=1,actions=drop");
         List<byte[]> mods = new ArrayList<>();
-        try (LocalSwitchConnection c = LocalSwitchConnection.connect(host.managementSocket("br0"))) {
+        try (UnixSwitchConnection c = UnixSwitchConnection.connect(host.managementSocket("br0"))) {
             Recorder r = new Recorder();
             c.startMonitor(r, T);
             byte[] good = r.events.get(0).toFlowMod();
@@ -137,8 +140,8 @@ class LocalSwitchConnectionTest {
             mods.add(other);
             mods.add(bad);
         }
-        try (LocalSwitchConnection c = LocalSwitchConnection.connect(host.managementSocket("br0"))) {
-            BundleResult result = c.installBundle(mods.iterator(), true, LocalSwitchConnection.OnError.DISCARD,
+        try (UnixSwitchConnection c = UnixSwitchConnection.connect(host.managementSocket("br0"))) {
+            BundleResult result = c.installBundle(mods.iterator(), true, BundleWriter.OnError.DISCARD,
                     n -> { });
             assertThat(result.committed()).isFalse();
             assertThat(result.failures()).singleElement().satisfies(f -> assertThat(f.index()).isEqualTo(1));
@@ -149,10 +152,10 @@ class LocalSwitchConnectionTest {
 
     @Test
     void aMissingSocketOrAnOldProtocolIsAClearError() {
-        assertThatThrownBy(() -> LocalSwitchConnection.connect(host.runDir().resolve("nope.mgmt")))
+        assertThatThrownBy(() -> UnixSwitchConnection.connect(host.runDir().resolve("nope.mgmt")))
                 .isInstanceOf(IOException.class).hasMessageContaining("cannot connect");
         host.addBridge(BridgeSpec.named("br13").protocols("OpenFlow13"));
-        assertThatThrownBy(() -> LocalSwitchConnection.connect(host.managementSocket("br13")))
+        assertThatThrownBy(() -> UnixSwitchConnection.connect(host.managementSocket("br13")))
                 .isInstanceOf(IOException.class).hasMessageContaining("OpenFlow14");
     }
 }

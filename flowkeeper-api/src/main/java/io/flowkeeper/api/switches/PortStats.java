@@ -1,4 +1,4 @@
-package io.flowkeeper.openflow;
+package io.flowkeeper.api.switches;
 
 /** A port's counters. */
 public record PortStats(long port, long rxPackets, long txPackets, long rxBytes, long txBytes, long rxDropped,

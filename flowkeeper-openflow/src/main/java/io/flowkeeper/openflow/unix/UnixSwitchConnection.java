@@ -1,5 +1,11 @@
-package io.flowkeeper.openflow.local;
+package io.flowkeeper.openflow.unix;
 
+import io.flowkeeper.api.util.Threads;
+import io.flowkeeper.openflow.wire.BundleWriter;
+import io.flowkeeper.openflow.wire.FlowMonitorListener;
+import io.flowkeeper.openflow.wire.FlowMonitorWire;
+import io.flowkeeper.openflow.wire.FlowUpdate;
+import io.flowkeeper.openflow.wire.OfWire;
 import io.flowkeeper.api.flow.BundleResult;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -26,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * An OpenFlow 1.4 session on a bridge's management socket. Thread-safe: requests from any thread; one reader
  * thread answers echo requests, completes requests by xid and feeds the flow monitor's listener.
  */
-public final class LocalSwitchConnection implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(LocalSwitchConnection.class);
+public final class UnixSwitchConnection implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(UnixSwitchConnection.class);
 
     /** OVS answers HELLO at once on a local socket; this only bounds a wedged switch. */
     static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
@@ -37,14 +43,6 @@ public final class LocalSwitchConnection implements AutoCloseable {
     static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(120);
     private static final int READ_BUFFER = 1 << 20;
     private static final int WRITE_CHUNK = 256 << 10;
-
-    /** What to do when the switch refuses some messages of a bundle. */
-    public enum OnError {
-        /** Discard the whole bundle: the table is left exactly as it was (reconciliation). */
-        DISCARD,
-        /** Commit the messages the switch accepted and report the others (restoring a snapshot). */
-        COMMIT_REST
-    }
 
     private final String name;
     private final SocketChannel channel;
@@ -56,16 +54,41 @@ public final class LocalSwitchConnection implements AutoCloseable {
     private final Thread reader;
     /** Errors for messages inside a bundle being built, by xid. */
     private final Map<Integer, String> bundleErrors = new ConcurrentHashMap<>();
+    private final BundleWriter bundles = new BundleWriter(new BundleWriter.Transport() {
+        @Override
+        public int nextXid() {
+            return xids.getAndIncrement();
+        }
+
+        @Override
+        public void request(ByteBuffer message, Duration timeout) throws IOException {
+            UnixSwitchConnection.this.request(message, timeout);
+        }
+
+        @Override
+        public void write(ByteBuffer messages) throws IOException {
+            UnixSwitchConnection.this.write(messages);
+        }
+
+        @Override
+        public String takeError(int xid) {
+            return bundleErrors.remove(xid);
+        }
+
+        @Override
+        public boolean isOpen() {
+            return UnixSwitchConnection.this.isOpen();
+        }
+    }, WRITE_CHUNK, REQUEST_TIMEOUT, COMMIT_TIMEOUT);
     private volatile FlowMonitorListener monitorListener;
     private volatile int monitorXid = -1;
     private volatile boolean initialDumpDone;
     private volatile boolean closing;
 
-    private LocalSwitchConnection(SocketChannel channel, String name) {
+    private UnixSwitchConnection(SocketChannel channel, String name) {
         this.channel = channel;
         this.name = name;
-        this.reader = new Thread(this::readLoop, "of-local-" + name);
-        this.reader.setDaemon(true);
+        this.reader = Threads.daemon("of-unix-" + name).newThread(this::readLoop);
     }
 
     /**
@@ -73,7 +96,7 @@ public final class LocalSwitchConnection implements AutoCloseable {
      *
      * @throws IOException when the socket is absent ({@code ovs-vswitchd} down) or the bridge does not allow 1.4
      */
-    public static LocalSwitchConnection connect(Path managementSocket) throws IOException {
+    public static UnixSwitchConnection connect(Path managementSocket) throws IOException {
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             ch.connect(UnixDomainSocketAddress.of(managementSocket));
@@ -82,7 +105,7 @@ public final class LocalSwitchConnection implements AutoCloseable {
             throw new IOException("cannot connect to " + managementSocket + ": " + e.getMessage(), e);
         }
         String bridge = managementSocket.getFileName().toString().replaceFirst("\\.mgmt$", "");
-        LocalSwitchConnection c = new LocalSwitchConnection(ch, bridge);
+        UnixSwitchConnection c = new UnixSwitchConnection(ch, bridge);
         c.reader.start();
         try {
             c.write(OfWire.hello(c.xids.getAndIncrement()));
@@ -253,51 +276,25 @@ public final class LocalSwitchConnection implements AutoCloseable {
     }
 
     /**
-     * Installs stored FLOW_MODs in one atomic bundle.
+     * Installs stored FLOW_MODs in one atomic bundle ({@link BundleWriter}: the messages are copied, not parsed).
      *
      * @param replaceAll first delete every flow, so the table ends up exactly the given set
      * @param progress hears the number of messages sent so far, every few thousand
      */
-    public BundleResult installBundle(Iterator<byte[]> flowMods, boolean replaceAll, OnError onError,
+    public BundleResult installBundle(Iterator<byte[]> flowMods, boolean replaceAll, BundleWriter.OnError onError,
             IntConsumer progress) throws IOException {
-        long t0 = System.nanoTime();
-        int bundleId = xids.getAndIncrement();
-        request(OfWire.bundleControl(xids.getAndIncrement(), bundleId, OfWire.BUNDLE_OPEN), REQUEST_TIMEOUT);
-        int firstXid = -1;
-        int count = 0;
-        ByteBuffer chunk = ByteBuffer.allocate(WRITE_CHUNK);
-        Iterator<byte[]> messages = replaceAll ? prepend(OfWire.deleteAllFlows(), flowMods) : flowMods;
-        while (messages.hasNext()) {
-            byte[] inner = messages.next();
-            int size = OfWire.bundleAddLength(inner);
-            if (chunk.remaining() < size) {
-                write(chunk.flip());
-                chunk = size > WRITE_CHUNK ? ByteBuffer.allocate(size) : chunk.clear();
-                progress.accept(count);
-            }
-            int xid = xids.getAndIncrement();
-            if (firstXid < 0) {
-                firstXid = xid;
-            }
-            OfWire.bundleAdd(chunk, xid, bundleId, inner);
-            count++;
+        if (!replaceAll) {
+            return bundles.apply(flowMods, onError, null, progress);
         }
-        write(chunk.flip());
-        progress.accept(count);
-        // Messages on one connection are processed in order: after the barrier, every ADD's error has arrived.
-        barrier();
+        // the leading delete-all is message 0 on the wire: report the caller's messages by their own index
+        BundleResult r = bundles.apply(prepend(OfWire.deleteAllFlows(), flowMods), onError,
+                i -> i == 0 ? "the delete-all that starts a restore" : null,
+                progress == null ? null : sent -> progress.accept(Math.max(0, sent - 1)));
         List<BundleResult.Failure> failures = new ArrayList<>();
-        int offset = replaceAll ? 1 : 0;
-        for (int i = 0; i < count; i++) {
-            String error = bundleErrors.remove(firstXid + i);
-            if (error != null) {
-                failures.add(new BundleResult.Failure(i - offset, error));
-            }
+        for (BundleResult.Failure f : r.failures()) {
+            failures.add(new BundleResult.Failure(f.index() - 1, f.error()));
         }
-        boolean commit = failures.isEmpty() || onError == OnError.COMMIT_REST;
-        short control = commit ? OfWire.BUNDLE_COMMIT : OfWire.BUNDLE_DISCARD;
-        request(OfWire.bundleControl(xids.getAndIncrement(), bundleId, control), COMMIT_TIMEOUT);
-        return new BundleResult(count - offset, commit, failures, Duration.ofNanos(System.nanoTime() - t0));
+        return new BundleResult(r.messages() - 1, r.committed(), failures, r.elapsed());
     }
 
     private static Iterator<byte[]> prepend(byte[] first, Iterator<byte[]> rest) {

@@ -1,4 +1,4 @@
-package io.flowkeeper.openflow.local;
+package io.flowkeeper.openflow.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.flowkeeper.openflow.local;
+package io.flowkeeper.openflow.wire;
 
 import io.flowkeeper.api.flow.Action;
 import io.flowkeeper.api.flow.Flow;

@@ -1,4 +1,4 @@
-package io.flowkeeper.openflow.local;
+package io.flowkeeper.openflow.wire;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package io.flowkeeper.openflow.local;
+package io.flowkeeper.openflow.wire;
 
 import java.util.ArrayList;
 import java.util.List;

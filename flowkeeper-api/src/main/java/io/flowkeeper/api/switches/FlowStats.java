@@ -1,4 +1,4 @@
-package io.flowkeeper.openflow;
+package io.flowkeeper.api.switches;
 
 import io.flowkeeper.api.flow.Flow;
 
