@@ -23,12 +23,13 @@ import io.flowkeeper.openflow.PortStats;
 import io.flowkeeper.openflow.SwitchConnection;
 import io.flowkeeper.api.flow.BundleResult;
 import io.flowkeeper.api.flow.reconcile.FlowReconciler;
+import io.flowkeeper.api.flow.reconcile.ReconcilePlan;
 import io.flowkeeper.api.flow.reconcile.ReconcileResult;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -56,8 +57,14 @@ public final class SwitchMaster {
     private final String entity;
     private final ExecutorService executor;
     private final ConcurrentLinkedQueue<WatchEvent> pending = new ConcurrentLinkedQueue<>();
-    /** Flow id to flow: what this master last programmed (confined to the executor). */
-    private final Map<String, Flow> desired = new HashMap<>();
+    /** Flow id to flow: what the switch holds from this master, as far as it knows (confined to the executor). */
+    private final Map<String, Flow> programmed = new HashMap<>();
+    /**
+     * Desired flows the switch refused, by flow id, with its error (confined to the executor): not in
+     * {@link #programmed} (the switch keeps what it held before), published in {@code /switches/{dpid}} until a
+     * later write of the flow is accepted or the flow is deleted.
+     */
+    private final Map<String, Refusal> refused = new TreeMap<>();
 
     private volatile long masterGeneration = -1;
     private volatile boolean synced;
@@ -79,6 +86,10 @@ public final class SwitchMaster {
     public static io.flowkeeper.api.flow.reconcile.ReconcilePlan diff(java.util.Collection<Flow> desired,
                                                                      java.util.Collection<Flow> actual) {
         return RECONCILER.diff(desired, actual);
+    }
+
+    /** A desired flow the switch refused: the flow wanted (null: its removal) and the switch's error. */
+    record Refusal(Flow flow, String error) {
     }
 
     public SwitchConnection connection() {
@@ -212,8 +223,11 @@ public final class SwitchMaster {
         }
         closeWatch();
         pending.clear();
-        desired.clear();
+        programmed.clear();
+        refused.clear();
+        Map<String, Flow> desired = new HashMap<>();
         Map<FlowId, String> byIdentity = new HashMap<>();
+        List<VersionedValue> textDocuments = new ArrayList<>();
         for (VersionedValue v : snapshot.values()) {
             String id = FlowDocuments.flowIdOf(v.path());
             try {
@@ -225,6 +239,9 @@ public final class SwitchMaster {
                     continue;
                 }
                 desired.put(id, f);
+                if (FlowDocuments.isTextDocument(v.json())) {
+                    textDocuments.add(v);
+                }
             } catch (RuntimeException e) {
                 LOG.warn("switch {}: skipping unreadable flow {}: {}", connection.dpidString(), id, e.getMessage());
             }
@@ -254,10 +271,13 @@ public final class SwitchMaster {
             submit(this::settle);
             return;
         }
+        if (!textDocuments.isEmpty()) {
+            int migrated = new DesiredFlows(store).migrate(dpid, textDocuments);
+            LOG.info("switch {}: {} of {} flows stored as ovs-ofctl text rewritten as structured documents",
+                    connection.dpidString(), migrated, textDocuments.size());
+        }
         try {
-            ReconcileResult r = connection.reconcile(desired.values(), RECONCILER);
-            LOG.info("switch {}: reconciled to {} desired flows at revision {} ({})", connection.dpidString(),
-                    desired.size(), baseRevision, r.plan().isEmpty() ? "already in sync" : r.plan());
+            reconcile(desired, byIdentity);
             synced = true;
         } catch (OpenFlowException e) {
             LOG.warn("switch {}: reconcile failed: {}", connection.dpidString(), e.getMessage());
@@ -276,12 +296,49 @@ public final class SwitchMaster {
         }
     }
 
+    /**
+     * Reconciles the switch to {@code desired}. A bundle the switch refuses is discarded whole (atomic), so the
+     * refused flows are set aside and the rest reconciled again: the switch then holds every desired flow it
+     * accepts, and {@link #refused} names the others.
+     */
+    private void reconcile(Map<String, Flow> desired, Map<FlowId, String> idOf) {
+        Map<String, Flow> wanted = new HashMap<>(desired);
+        while (true) {
+            ReconcileResult r = connection.reconcile(wanted.values(), RECONCILER);
+            if (r.applied()) {
+                LOG.info("switch {}: reconciled to {} desired flows at revision {} ({}){}", connection.dpidString(),
+                        wanted.size(), baseRevision, r.plan().isEmpty() ? "already in sync" : r.plan(),
+                        refused.isEmpty() ? "" : "; refused by the switch: " + refused);
+                programmed.putAll(wanted);
+                return;
+            }
+            // The bundle holds deletes of flows the model cannot read first, then the plan's changes in order.
+            List<FlowChange> changes = r.plan().changes();
+            int offset = r.bundle().messages() - changes.size();
+            int before = refused.size();
+            for (BundleResult.Failure failure : r.bundle().failures()) {
+                int i = failure.index() - offset;
+                String id = i >= 0 && i < changes.size() ? idOf.get(changes.get(i).flow().id()) : null;
+                if (id != null && wanted.remove(id) != null) {
+                    refused.put(id, new Refusal(desired.get(id), failure.error()));
+                }
+            }
+            if (refused.size() == before) {
+                throw new OpenFlowException("the switch refused the reconciliation bundle and the refusal names no "
+                        + "desired flow: " + r.bundle().failures());
+            }
+            LOG.warn("switch {}: the switch refused {} desired flows, so the bundle was discarded; reconciling again "
+                    + "without them: {}", connection.dpidString(), refused.size() - before, r.bundle().failures());
+        }
+    }
+
     /** Applies queued desired-flow changes, as one bundle, if still master. */
     private void drain() {
         if (!synced || masterGeneration < 0) {
             return;
         }
-        List<FlowChange> changes = new ArrayList<>();
+        // flow id -> the flow now desired (null: deleted); a later event for an id replaces an earlier one
+        Map<String, Flow> next = new LinkedHashMap<>();
         boolean reset = false;
         for (WatchEvent e; (e = pending.poll()) != null; ) {
             switch (e.type()) {
@@ -289,15 +346,18 @@ public final class SwitchMaster {
                 case SYNCED -> { }
                 case PUT -> {
                     if (e.revision() > baseRevision) {
-                        put(FlowDocuments.flowIdOf(e.path()), e.json(), changes);
+                        String id = FlowDocuments.flowIdOf(e.path());
+                        try {
+                            next.put(id, FlowDocuments.flowOf(e.json()));
+                        } catch (RuntimeException ex) {
+                            LOG.warn("switch {}: skipping unreadable flow {}: {}", connection.dpidString(), id,
+                                    ex.getMessage());
+                        }
                     }
                 }
                 case DELETE -> {
                     if (e.revision() > baseRevision) {
-                        Flow old = desired.remove(FlowDocuments.flowIdOf(e.path()));
-                        if (old != null) {
-                            changes.add(FlowChange.delete(old));
-                        }
+                        next.put(FlowDocuments.flowIdOf(e.path()), null);
                     }
                 }
             }
@@ -307,51 +367,87 @@ public final class SwitchMaster {
             sync();
             return;
         }
-        if (changes.isEmpty()) {
+        if (next.isEmpty()) {
             return;
         }
         if (!mastership.canAct(entity, masterGeneration)) {
             LOG.info("switch {}: mastership lost before writing {} changes; the next master programs them",
-                    connection.dpidString(), changes.size());
+                    connection.dpidString(), next.size());
             settle();
             return;
         }
+        boolean refusalsChanged = false;
+        for (String id : next.keySet()) {
+            refusalsChanged |= refused.remove(id) != null;
+        }
         try {
-            BundleResult r = connection.applyBundle(changes);
-            if (!r.committed() || !r.failures().isEmpty()) {
-                LOG.warn("switch {}: the switch refused part of {} changes: {}", connection.dpidString(),
-                        changes.size(), r.failures());
-            }
+            refusalsChanged |= apply(next);
         } catch (OpenFlowException e) {
             LOG.warn("switch {}: writing {} changes failed: {}; syncing again", connection.dpidString(),
-                    changes.size(), e.getMessage());
+                    next.size(), e.getMessage());
             synced = false;
             scheduleRetry();
+            return;
+        }
+        if (refusalsChanged) {
+            submit(this::publishStatistics); // the switch's state shows the refusals now, not at the next poll
         }
     }
 
-    private void put(String id, String json, List<FlowChange> changes) {
-        Flow next;
-        try {
-            next = FlowDocuments.flowOf(json);
-        } catch (RuntimeException e) {
-            LOG.warn("switch {}: skipping unreadable flow {}: {}", connection.dpidString(), id, e.getMessage());
-            return;
+    /**
+     * Programs the step from {@link #programmed} to {@code next} in one bundle. A bundle the switch partly refuses
+     * is discarded whole (atomic): the refused flows go to {@link #refused}, keep what the switch held before, and
+     * the rest is programmed again in a new bundle.
+     *
+     * @return whether any flow was refused
+     */
+    private boolean apply(Map<String, Flow> next) {
+        Map<String, Flow> remaining = new LinkedHashMap<>(next);
+        boolean anyRefused = false;
+        while (!remaining.isEmpty()) {
+            ReconcilePlan.Builder plan = ReconcilePlan.builder();
+            Map<FlowId, String> removedBy = new HashMap<>();
+            Map<FlowId, String> installedBy = new HashMap<>();
+            remaining.forEach((id, wanted) -> {
+                Flow installed = programmed.get(id);
+                plan.change(installed, wanted);
+                if (installed != null) {
+                    removedBy.put(installed.id(), id);
+                }
+                if (wanted != null) {
+                    installedBy.put(wanted.id(), id);
+                }
+            });
+            List<FlowChange> changes = plan.build().changes();
+            BundleResult r = changes.isEmpty() ? null : connection.applyBundle(changes);
+            if (r == null || r.committed()) {
+                remaining.forEach((id, wanted) -> {
+                    if (wanted == null) {
+                        programmed.remove(id);
+                    } else {
+                        programmed.put(id, wanted);
+                    }
+                });
+                return anyRefused;
+            }
+            int before = remaining.size();
+            for (BundleResult.Failure failure : r.failures()) {
+                FlowChange c = changes.get(failure.index());
+                String id = (c.kind() == FlowChange.Kind.DELETE ? removedBy : installedBy).get(c.flow().id());
+                if (id != null && remaining.containsKey(id)) {
+                    refused.put(id, new Refusal(remaining.remove(id), failure.error()));
+                    anyRefused = true;
+                }
+            }
+            if (remaining.size() == before) {
+                throw new OpenFlowException("the switch refused a bundle and the refusal names none of its flows: "
+                        + r.failures());
+            }
+            LOG.warn("switch {}: the switch refused {} of {} changes, so the bundle was discarded; programming the "
+                    + "other flows again without them: {}", connection.dpidString(), r.failures().size(),
+                    changes.size(), r.failures());
         }
-        Flow old = desired.put(id, next);
-        if (next.equals(old)) {
-            return;
-        }
-        if (old != null && old.id().equals(next.id()) && old.cookie() == next.cookie()
-                && old.idleTimeout() == next.idleTimeout() && old.hardTimeout() == next.hardTimeout()
-                && Objects.equals(old.flags(), next.flags())) {
-            changes.add(FlowChange.modify(next));
-            return;
-        }
-        if (old != null) {
-            changes.add(FlowChange.delete(old)); // a modify cannot change identity, cookie, timeouts or flags
-        }
-        changes.add(FlowChange.add(next));
+        return anyRefused;
     }
 
     /** The statistics manager: the master alone publishes what the switch holds. */
@@ -376,8 +472,12 @@ public final class SwitchMaster {
                 .put("address", connection.remoteAddress())
                 .put("openflow-version", connection.version())
                 .put("flows", flows.size())
-                .put("desired-flows", desired.size())
+                .put("desired-flows", programmed.size() + refused.keySet().stream()
+                        .filter(id -> !programmed.containsKey(id)).count())
                 .put("updated-ms", System.currentTimeMillis());
+        ArrayNode refusedArray = sw.putArray("refused");
+        refused.forEach((id, r) -> refusedArray.addObject().put("id", id)
+                .put("flow", r.flow() == null ? null : OfctlText.format(r.flow())).put("error", r.error()));
         Map<Long, PortStats> statsByPort = new TreeMap<>();
         ports.forEach(p -> statsByPort.put(p.port(), p));
         ArrayNode portArray = sw.putArray("ports");
@@ -428,7 +528,8 @@ public final class SwitchMaster {
             statsTask = null;
         }
         pending.clear();
-        desired.clear();
+        programmed.clear();
+        refused.clear();
     }
 
     private void closeWatch() {
