@@ -113,15 +113,16 @@ class SwitchOutputTest {
     @Test
     void flowsTheSwitchRefusedAreListedWithItsError() {
         answer("/v1/switches/" + DPID, 200, switchJson(false).replaceFirst("}$", ",'refused-flows':1,'refused':"
-                + "[{'id':'no-group','flow':'table=0,priority=40,ip,nw_dst=10.9.8.1,actions=group:4242',"
-                + "'error':'OFPBAC_BAD_OUT_GROUP for ADD table=0,priority=40,ip,nw_dst=10.9.8.1,actions=group:4242'}]}"));
+                + "[{'id':'backwards','flow':'table=3,priority=40,ip,nw_dst=10.9.8.1,actions=goto_table:1',"
+                + "'error':'BAD_INSTRUCTION code=BAD_TABLE_ID for ADD table=3,priority=40,ip,nw_dst=10.9.8.1,"
+                + "actions=goto_table:1'}]}"));
         answer("/v1/switches/" + DPID + "/role", 200, "{'dpid':'" + DPID + "','role':'MASTER','generation':7}");
         assertThat(run("switch", "show", DPID)).as(console.err()).isZero();
         assertThat(out()).contains("""
                 stats age     2s
                 refused       1 desired flow refused by the switch, not installed:
-                  no-group  table=0,priority=40,ip,nw_dst=10.9.8.1,actions=group:4242
-                    OFPBAC_BAD_OUT_GROUP for ADD table=0,priority=40,ip,nw_dst=10.9.8.1,actions=group:4242
+                  backwards  table=3,priority=40,ip,nw_dst=10.9.8.1,actions=goto_table:1
+                    BAD_INSTRUCTION code=BAD_TABLE_ID for ADD table=3,priority=40,ip,nw_dst=10.9.8.1,actions=goto_table:1
 
                 no ports reported yet""");
     }

@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -70,6 +71,8 @@ public final class SwitchMaster {
     private volatile boolean synced;
     private long baseRevision;
     private Watch flowWatch;
+    /** Counts the flow watches opened: a watch's close is news only while it is the current one. */
+    private long watchEpoch;
     private ScheduledFuture<?> statsTask;
     private ScheduledFuture<?> retryTask;
     private volatile boolean closed;
@@ -247,6 +250,7 @@ public final class SwitchMaster {
             }
         }
         baseRevision = snapshot.revision();
+        long epoch = ++watchEpoch;
         flowWatch = store.watch(FlowDocuments.CONFIG_SHARD, FlowDocuments.desiredPrefix(dpid),
                 Math.max(1, baseRevision), new WatchListener() {
                     @Override
@@ -257,14 +261,16 @@ public final class SwitchMaster {
 
                     @Override
                     public void onClosed(String reason) {
-                        if (!closed && masterGeneration >= 0) {
-                            LOG.warn("switch {}: flow watch closed ({}); syncing again", connection.dpidString(),
-                                    reason);
-                            submit(() -> {
+                        // Closing a watch ourselves (a new sync, stepping down) also lands here: only the current
+                        // watch closing by itself needs a sync, or a failing sync would restart itself at once.
+                        submit(() -> {
+                            if (!closed && masterGeneration >= 0 && epoch == watchEpoch) {
+                                LOG.warn("switch {}: flow watch closed ({}); syncing again", connection.dpidString(),
+                                        reason);
                                 synced = false;
                                 settle();
-                            });
-                        }
+                            }
+                        });
                     }
                 });
         if (!mastership.canAct(entity, masterGeneration)) {
@@ -376,12 +382,9 @@ public final class SwitchMaster {
             settle();
             return;
         }
-        boolean refusalsChanged = false;
-        for (String id : next.keySet()) {
-            refusalsChanged |= refused.remove(id) != null;
-        }
+        boolean refusalsChanged;
         try {
-            refusalsChanged |= apply(next);
+            refusalsChanged = program(programmed, refused, next, connection::applyBundle);
         } catch (OpenFlowException e) {
             LOG.warn("switch {}: writing {} changes failed: {}; syncing again", connection.dpidString(),
                     next.size(), e.getMessage());
@@ -390,20 +393,33 @@ public final class SwitchMaster {
             return;
         }
         if (refusalsChanged) {
+            if (!refused.isEmpty()) {
+                LOG.warn("switch {}: the switch refuses {} desired flows (each refusal discards its bundle; the other "
+                        + "flows were programmed again without them): {}", connection.dpidString(), refused.size(),
+                        refused);
+            }
             submit(this::publishStatistics); // the switch's state shows the refusals now, not at the next poll
         }
     }
 
     /**
-     * Programs the step from {@link #programmed} to {@code next} in one bundle. A bundle the switch partly refuses
-     * is discarded whole (atomic): the refused flows go to {@link #refused}, keep what the switch held before, and
-     * the rest is programmed again in a new bundle.
+     * Programs the step from {@code programmed} (what the switch holds from us) to {@code next} (flow id to the flow
+     * now desired, null for deleted) in one bundle, updating both maps. A bundle the switch partly refuses is
+     * discarded whole (atomic): the refused flows go to {@code refused} and keep what the switch held before (in
+     * {@code programmed} too), and the rest is programmed again in a new bundle. A flow of {@code next} that was
+     * refused before leaves {@code refused} unless the switch refuses it again.
      *
-     * @return whether any flow was refused
+     * @param bundle applies changes in one atomic bundle (the switch connection's, or a test's)
+     * @return whether {@code refused} changed
+     * @throws OpenFlowException when the switch fails, or refuses a bundle without naming a flow of it
      */
-    private boolean apply(Map<String, Flow> next) {
-        Map<String, Flow> remaining = new LinkedHashMap<>(next);
+    static boolean program(Map<String, Flow> programmed, Map<String, Refusal> refused, Map<String, Flow> next,
+                           Function<List<FlowChange>, BundleResult> bundle) {
         boolean anyRefused = false;
+        for (String id : next.keySet()) {
+            anyRefused |= refused.remove(id) != null;
+        }
+        Map<String, Flow> remaining = new LinkedHashMap<>(next);
         while (!remaining.isEmpty()) {
             ReconcilePlan.Builder plan = ReconcilePlan.builder();
             Map<FlowId, String> removedBy = new HashMap<>();
@@ -419,7 +435,7 @@ public final class SwitchMaster {
                 }
             });
             List<FlowChange> changes = plan.build().changes();
-            BundleResult r = changes.isEmpty() ? null : connection.applyBundle(changes);
+            BundleResult r = changes.isEmpty() ? null : bundle.apply(changes);
             if (r == null || r.committed()) {
                 remaining.forEach((id, wanted) -> {
                     if (wanted == null) {
@@ -443,9 +459,6 @@ public final class SwitchMaster {
                 throw new OpenFlowException("the switch refused a bundle and the refusal names none of its flows: "
                         + r.failures());
             }
-            LOG.warn("switch {}: the switch refused {} of {} changes, so the bundle was discarded; programming the "
-                    + "other flows again without them: {}", connection.dpidString(), r.failures().size(),
-                    changes.size(), r.failures());
         }
         return anyRefused;
     }
@@ -533,6 +546,7 @@ public final class SwitchMaster {
     }
 
     private void closeWatch() {
+        watchEpoch++;
         if (flowWatch != null) {
             flowWatch.close();
             flowWatch = null;
