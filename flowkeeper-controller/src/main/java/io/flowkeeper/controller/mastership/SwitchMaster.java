@@ -26,6 +26,7 @@ import io.flowkeeper.api.flow.reconcile.FlowReconciler;
 import io.flowkeeper.api.flow.reconcile.ReconcilePlan;
 import io.flowkeeper.api.flow.reconcile.ReconcileResult;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -302,39 +303,52 @@ public final class SwitchMaster {
         }
     }
 
-    /**
-     * Reconciles the switch to {@code desired}. A bundle the switch refuses is discarded whole (atomic), so the
-     * refused flows are set aside and the rest reconciled again: the switch then holds every desired flow it
-     * accepts, and {@link #refused} names the others.
-     */
+    /** Reconciles the switch to {@code desired}, setting aside (in {@link #refused}) the flows the switch refuses. */
     private void reconcile(Map<String, Flow> desired, Map<FlowId, String> idOf) {
         Map<String, Flow> wanted = new HashMap<>(desired);
+        ReconcileResult r = reconcile(wanted, idOf, refused, flows -> connection.reconcile(flows, RECONCILER));
+        LOG.info("switch {}: reconciled to {} desired flows at revision {} ({})", connection.dpidString(),
+                wanted.size(), baseRevision, r.plan().isEmpty() ? "already in sync" : r.plan());
+        programmed.putAll(wanted);
+        if (!refused.isEmpty()) {
+            LOG.warn("switch {}: the switch refuses {} desired flows (each refusal discards its bundle; the others were "
+                    + "reconciled again without them): {}", connection.dpidString(), refused.size(), refused);
+        }
+    }
+
+    /**
+     * Reconciles a switch to {@code wanted}. A bundle the switch refuses is discarded whole (atomic), so the refused
+     * flows are moved from {@code wanted} to {@code refused} and the rest reconciled again: the switch then holds
+     * every flow left in {@code wanted}.
+     *
+     * @param idOf the flow id of each desired identity, to name what the switch refused
+     * @param reconcile reconciles the switch to a flow set in one bundle (the connection's, or a test's)
+     * @return the reconciliation that the switch committed
+     * @throws OpenFlowException when the switch fails, or refuses a bundle without naming a desired flow of it
+     */
+    static ReconcileResult reconcile(Map<String, Flow> wanted, Map<FlowId, String> idOf, Map<String, Refusal> refused,
+                                     Function<Collection<Flow>, ReconcileResult> reconcile) {
         while (true) {
-            ReconcileResult r = connection.reconcile(wanted.values(), RECONCILER);
+            ReconcileResult r = reconcile.apply(wanted.values());
             if (r.applied()) {
-                LOG.info("switch {}: reconciled to {} desired flows at revision {} ({}){}", connection.dpidString(),
-                        wanted.size(), baseRevision, r.plan().isEmpty() ? "already in sync" : r.plan(),
-                        refused.isEmpty() ? "" : "; refused by the switch: " + refused);
-                programmed.putAll(wanted);
-                return;
+                return r;
             }
             // The bundle holds deletes of flows the model cannot read first, then the plan's changes in order.
             List<FlowChange> changes = r.plan().changes();
             int offset = r.bundle().messages() - changes.size();
-            int before = refused.size();
+            int before = wanted.size();
             for (BundleResult.Failure failure : r.bundle().failures()) {
                 int i = failure.index() - offset;
                 String id = i >= 0 && i < changes.size() ? idOf.get(changes.get(i).flow().id()) : null;
-                if (id != null && wanted.remove(id) != null) {
-                    refused.put(id, new Refusal(desired.get(id), failure.error()));
+                Flow f = id == null ? null : wanted.remove(id);
+                if (f != null) {
+                    refused.put(id, new Refusal(f, failure.error()));
                 }
             }
-            if (refused.size() == before) {
+            if (wanted.size() == before) {
                 throw new OpenFlowException("the switch refused the reconciliation bundle and the refusal names no "
                         + "desired flow: " + r.bundle().failures());
             }
-            LOG.warn("switch {}: the switch refused {} desired flows, so the bundle was discarded; reconciling again "
-                    + "without them: {}", connection.dpidString(), refused.size() - before, r.bundle().failures());
         }
     }
 

@@ -7,6 +7,9 @@ import io.flowkeeper.api.flow.BundleResult;
 import io.flowkeeper.api.flow.Flow;
 import io.flowkeeper.api.flow.FlowChange;
 import io.flowkeeper.api.flow.FlowId;
+import io.flowkeeper.api.flow.OfctlText;
+import io.flowkeeper.api.flow.reconcile.ReconcilePlan;
+import io.flowkeeper.api.flow.reconcile.ReconcileResult;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -65,7 +69,7 @@ class SwitchMasterProgramTest {
     /** The master's view equals the table, flow for flow. */
     private void assertViewIsTrue() {
         assertThat(new HashMap<>(table)).isEqualTo(programmed.values().stream()
-                .collect(java.util.stream.Collectors.toMap(Flow::id, f -> f)));
+                .collect(Collectors.toMap(Flow::id, f -> f)));
     }
 
     @Test
@@ -118,5 +122,31 @@ class SwitchMasterProgramTest {
         assertViewIsTrue();
         assertThat(table).hasSize(2);
         assertThat(refused).isEmpty();
+    }
+
+    @Test
+    void aTakeoverReconcilesEverythingTheSwitchAcceptsAndNamesTheRest() {
+        Flow stale = FlowDocuments.parseFlow("gone", "table=0,priority=5,ip,actions=drop");
+        Flow foreign = OfctlText.parse("table=0,priority=6,ip,cookie=0x1,actions=drop");
+        table.put(stale.id(), stale);
+        table.put(foreign.id(), foreign);
+        Map<String, Flow> wanted = new HashMap<>();
+        Map<FlowId, String> idOf = new HashMap<>();
+        for (String[] f : new String[][] {{"a", "table=0,priority=10,ip,nw_dst=10.0.0.1,actions=drop"},
+                {"bad", "table=0,priority=10,ip,nw_dst=10.0.0.2,actions=group:7"},
+                {"c", "table=0,priority=10,ip,nw_dst=10.0.0.3,actions=NORMAL"}}) {
+            Flow flow = FlowDocuments.parseFlow(f[0], f[1]);
+            wanted.put(f[0], flow);
+            idOf.put(flow.id(), f[0]);
+        }
+        ReconcileResult r = SwitchMaster.reconcile(wanted, idOf, refused, flows -> {
+            ReconcilePlan plan = SwitchMaster.RECONCILER.diff(flows, table.values());
+            return new ReconcileResult(plan, plan.isEmpty() ? null : bundle(plan.changes()));
+        });
+        assertThat(r.applied()).isTrue();
+        assertThat(refused).containsOnlyKeys("bad");
+        assertThat(wanted).containsOnlyKeys("a", "c");
+        assertThat(table.values()).containsExactlyInAnyOrder(wanted.get("a"), wanted.get("c"), foreign);
+        assertThat(bundles).isEqualTo(2);
     }
 }
