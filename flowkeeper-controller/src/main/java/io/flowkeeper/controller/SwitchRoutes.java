@@ -14,9 +14,9 @@ import io.flowkeeper.api.ownership.OwnershipService;
 import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.api.store.ReadConsistency;
-import io.flowkeeper.api.store.Transaction;
 import io.flowkeeper.api.store.VersionedValue;
 import io.flowkeeper.controller.RestServer.HttpError;
+import io.flowkeeper.controller.mastership.DesiredFlows;
 import io.flowkeeper.controller.mastership.FlowDocuments;
 import io.flowkeeper.controller.mastership.Mastership;
 import io.flowkeeper.controller.mastership.SwitchMaster;
@@ -40,7 +40,8 @@ import java.util.TreeMap;
  * The switch, flow and ownership routes, and the calls that must run on a switch's master:
  * <pre>
  * GET    /v1/switches                              every switch: master, generation, candidates, flow counts
- * GET    /v1/switches/{dpid}                       one switch, with ports and port counters
+ * GET    /v1/switches/{dpid}                       one switch, with ports and port counters, and the desired
+ *                                                  flows the switch refused ("refused": id, flow, error)
  * GET    /v1/switches/{dpid}/flows?view=desired    the flows pushed through the API (default)
  *                                   ?view=actual   what the master's statistics manager last saw on the switch
  *                                   ?view=diff     desired vs actual: missing, changed, extra
@@ -63,6 +64,7 @@ final class SwitchRoutes {
     private final OwnershipService ownership;
     private final Mastership mastership;
     private final PacketService packets;
+    private final DesiredFlows desiredFlows;
     private final String nodeToken;
     private final Map<String, RestClient> peers = new HashMap<>();
 
@@ -73,6 +75,7 @@ final class SwitchRoutes {
         this.ownership = ownership;
         this.mastership = mastership;
         this.packets = packets;
+        this.desiredFlows = new DesiredFlows(store);
         this.nodeToken = nodeToken;
     }
 
@@ -133,8 +136,7 @@ final class SwitchRoutes {
                     if (method.equals("PUT")) {
                         RestServer.send(ex, 200, putFlow(dpid, id, rest.readBody(ex)));
                     } else {
-                        long revision = store.commit(FlowDocuments.CONFIG_SHARD, Transaction.builder()
-                                .delete(FlowDocuments.desiredPath(dpid, id).toString()).build()).revision();
+                        long revision = write(dpid, Map.of(), List.of(id));
                         RestServer.send(ex, 200, RestServer.JSON.createObjectNode().put("deleted", id)
                                 .put("revision", revision));
                     }
@@ -172,10 +174,7 @@ final class SwitchRoutes {
                     + " or {\"flow\": \"...\"}");
         }
         Flow flow = FlowDocuments.parseFlow(id, text);
-        checkIdentities(dpid, Map.of(id, flow), List.of());
-        long revision = store.commit(FlowDocuments.CONFIG_SHARD, Transaction.builder()
-                .put(FlowDocuments.desiredPath(dpid, id).toString(), FlowDocuments.document(id, flow)).build())
-                .revision();
+        long revision = write(dpid, Map.of(id, flow), List.of());
         return RestServer.JSON.createObjectNode().put("id", id).put("flow", OfctlText.format(flow))
                 .put("revision", revision);
     }
@@ -202,35 +201,18 @@ final class SwitchRoutes {
         if (flows.isEmpty() && deletes.isEmpty()) {
             throw new HttpError(400, "empty batch: expected {\"flows\": [{\"id\", \"flow\"}], \"delete\": [ids]}");
         }
-        checkIdentities(dpid, flows, deletes);
-        Transaction.Builder txn = Transaction.builder();
-        flows.forEach((id, f) -> txn.put(FlowDocuments.desiredPath(dpid, id).toString(), FlowDocuments.document(id, f)));
-        deletes.forEach(id -> txn.delete(FlowDocuments.desiredPath(dpid, id).toString()));
-        long revision = store.commit(FlowDocuments.CONFIG_SHARD, txn.build()).revision();
+        long revision = write(dpid, flows, deletes);
         return RestServer.JSON.createObjectNode().put("written", flows.size()).put("deleted", deletes.size())
                 .put("revision", revision);
     }
 
-    /**
-     * Two ids for one (table, priority, match) would fight over one switch flow: refused with a 409. Checked against
-     * this replica, so two racing writers on different nodes can still both get in; the master then programs the
-     * lower id and logs the conflict.
-     */
-    private void checkIdentities(long dpid, Map<String, Flow> incoming, java.util.Collection<String> deleting) {
-        Map<String, String> owners = new HashMap<>();
-        for (VersionedValue v : store.list(FlowDocuments.CONFIG_SHARD, FlowDocuments.desiredPrefix(dpid),
-                ReadConsistency.STALE).values()) {
-            String id = FlowDocuments.flowIdOf(v.path());
-            if (!incoming.containsKey(id) && !deleting.contains(id)) {
-                owners.put(FlowDocuments.identityOf(v.json()), id);
-            }
+    /** Two ids for one (table, priority, match) would fight over one switch flow: refused with a 409. */
+    private long write(long dpid, Map<String, Flow> puts, java.util.Collection<String> deletes) {
+        try {
+            return desiredFlows.write(dpid, puts, deletes);
+        } catch (DesiredFlows.IdentityConflict e) {
+            throw new HttpError(409, e.getMessage());
         }
-        incoming.forEach((id, f) -> {
-            String other = owners.putIfAbsent(FlowDocuments.identity(f), id);
-            if (other != null) {
-                throw new HttpError(409, "flow " + id + " has the same table, priority and match as flow " + other);
-            }
-        });
     }
 
     private JsonNode flowsView(long dpid, String view, ReadConsistency consistency) {
@@ -241,7 +223,11 @@ final class SwitchRoutes {
                         consistency);
                 out.put("revision", s.revision());
                 ArrayNode flows = out.putArray("flows");
-                s.values().forEach(v -> flows.add(read(v.json())));
+                for (VersionedValue v : s.values()) {
+                    Flow f = flowOf(v);
+                    flows.addObject().put("id", FlowDocuments.flowIdOf(v.path())).put("flow", OfctlText.format(f))
+                            .put("identity", FlowDocuments.identity(f));
+                }
             }
             case "actual" -> {
                 Optional<VersionedValue> v = store.get(FlowDocuments.OPERATIONAL_SHARD, FlowDocuments.actualPath(dpid),
@@ -263,7 +249,7 @@ final class SwitchRoutes {
         Map<FlowId, String> idOf = new HashMap<>();
         for (VersionedValue v : store.list(FlowDocuments.CONFIG_SHARD, FlowDocuments.desiredPrefix(dpid),
                 consistency).values()) {
-            Flow f = FlowDocuments.flowOf(v.json());
+            Flow f = flowOf(v);
             if (idOf.putIfAbsent(f.id(), FlowDocuments.flowIdOf(v.path())) == null) {
                 desired.add(f);
             }
@@ -332,8 +318,10 @@ final class SwitchRoutes {
             o.put("flows", s.path("flows").asInt());
             o.put("address", s.path("address").asText());
             o.put("stats-updated-ms", s.path("updated-ms").asLong());
+            o.put("refused-flows", s.path("refused").size());
             if (detail) {
                 o.set("ports", s.path("ports"));
+                o.set("refused", s.path("refused").isArray() ? s.get("refused") : RestServer.JSON.createArrayNode());
             }
         });
         return o;
@@ -438,6 +426,14 @@ final class SwitchRoutes {
             throw new HttpError(503, "switch " + FlowDocuments.dpid(sm.dpid()) + ": " + e.getMessage());
         }
         return out;
+    }
+
+    private static Flow flowOf(VersionedValue v) {
+        try {
+            return FlowDocuments.flowOf(v.json());
+        } catch (RuntimeException e) {
+            throw new HttpError(500, "unreadable stored flow " + v.path() + ": " + e.getMessage());
+        }
     }
 
     private static JsonNode read(String json) {

@@ -28,7 +28,9 @@ public final class SwitchCommand implements Runnable {
                 "Prints the master and its generation, the nodes the switch is connected to,",
                 "its address, flow counts, the role the master holds on the switch right now",
                 "(GET /v1/switches/DPID/role, answered by the master), and a table of ports",
-                "with their counters from the master's last statistics poll.",
+                "with their counters from the master's last statistics poll. Desired flows the",
+                "switch refused (its error for each) are listed after the flow counts; they",
+                "stay desired, and are not on the switch until rewritten or deleted.",
                 "--output json: the GET /v1/switches/DPID body, with the role answer added",
                 "as \"live-role\" (or {\"error\": \"...\"} when the master could not answer).",
                 "Exit codes: 0 done, 1 the server refused (e.g. unknown switch), 2 bad usage,",
@@ -64,6 +66,15 @@ public final class SwitchCommand implements Runnable {
             sb.append("flows         ").append(text(sw, "flows")).append(" on the switch, ")
                     .append(text(sw, "desired-flows")).append(" desired\n");
             sb.append("stats age     ").append(age(sw.path("stats-updated-ms"))).append('\n');
+            JsonNode refused = sw.path("refused");
+            if (!refused.isEmpty()) {
+                sb.append("refused       ").append(refused.size()).append(refused.size() == 1 ? " desired flow" :
+                        " desired flows").append(" refused by the switch, not installed:\n");
+                for (JsonNode r : refused) {
+                    sb.append("  ").append(text(r, "id")).append("  ").append(text(r, "flow")).append("\n    ")
+                            .append(text(r, "error")).append('\n');
+                }
+            }
             List<List<String>> ports = new ArrayList<>();
             for (JsonNode p : sw.path("ports")) {
                 ports.add(List.of(text(p, "number"), text(p, "name"), text(p, "mac"),

@@ -226,4 +226,33 @@ class MastershipTest {
         }
         return null;
     }
+
+    @Test
+    @Order(6)
+    void aFlowTheSwitchRefusesIsShownInItsStateAndTheRestOfItsBatchIsInstalled() throws Exception {
+        String dp = MastershipBed.dpidHex(1);
+        RestClient client = bed.anyLiveClient();
+        // a goto_table backwards: OVS refuses the flow when it is added to the bundle, and discards the bundle
+        RestClient.Response r = client.post("/v1/switches/" + dp + "/flows",
+                "{\"flows\": [{\"id\": \"backwards\", \"flow\": \"table=3,priority=40,ip,nw_dst=10.9.8.1,"
+                        + "actions=goto_table:1\"}, {\"id\": \"fine\", \"flow\": \"table=0,priority=40,ip,"
+                        + "nw_dst=10.9.8.2,actions=drop\"}]}");
+        assertThat(r.status()).as(r.body().toString()).isEqualTo(200);
+        await().atMost(LONG).until(() -> bed.switchHas(1, "nw_dst=10.9.8.2"));
+        await().atMost(LONG).until(() -> client.get("/v1/switches/" + dp).body().path("refused").size() == 1);
+        RestClient.Response sw = client.get("/v1/switches/" + dp);
+        assertThat(sw.body().path("refused").get(0).path("id").asText()).isEqualTo("backwards");
+        assertThat(sw.body().path("refused").get(0).path("flow").asText()).contains("goto_table:1");
+        assertThat(sw.body().path("refused").get(0).path("error").asText()).isNotBlank();
+        assertThat(sw.body().path("refused-flows").asInt()).isEqualTo(1);
+        assertThat(bed.switchHas(1, "nw_dst=10.9.8.1")).isFalse();
+        // still desired: rewriting it with actions the switch accepts installs it and clears the refusal
+        assertThat(client.put("/v1/switches/" + dp + "/flows/backwards",
+                "table=3,priority=40,ip,nw_dst=10.9.8.1,actions=drop").status()).isEqualTo(200);
+        await().atMost(LONG).until(() -> bed.switchHas(1, "nw_dst=10.9.8.1"));
+        await().atMost(LONG).until(() -> client.get("/v1/switches/" + dp).body().path("refused").isEmpty());
+        assertThat(client.post("/v1/switches/" + dp + "/flows", "{\"delete\": [\"backwards\", \"fine\"]}")
+                .status()).isEqualTo(200);
+        await().atMost(LONG).until(() -> !bed.switchHas(1, "nw_dst=10.9.8.1") && !bed.switchHas(1, "nw_dst=10.9.8.2"));
+    }
 }

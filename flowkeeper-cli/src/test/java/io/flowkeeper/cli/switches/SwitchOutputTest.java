@@ -111,6 +111,23 @@ class SwitchOutputTest {
     }
 
     @Test
+    void flowsTheSwitchRefusedAreListedWithItsError() {
+        answer("/v1/switches/" + DPID, 200, switchJson(false).replaceFirst("}$", ",'refused-flows':1,'refused':"
+                + "[{'id':'backwards','flow':'table=3,priority=40,ip,nw_dst=10.9.8.1,actions=goto_table:1',"
+                + "'error':'BAD_INSTRUCTION code=BAD_TABLE_ID for ADD table=3,priority=40,ip,nw_dst=10.9.8.1,"
+                + "actions=goto_table:1'}]}"));
+        answer("/v1/switches/" + DPID + "/role", 200, "{'dpid':'" + DPID + "','role':'MASTER','generation':7}");
+        assertThat(run("switch", "show", DPID)).as(console.err()).isZero();
+        assertThat(out()).contains("""
+                stats age     2s
+                refused       1 desired flow refused by the switch, not installed:
+                  backwards  table=3,priority=40,ip,nw_dst=10.9.8.1,actions=goto_table:1
+                    BAD_INSTRUCTION code=BAD_TABLE_ID for ADD table=3,priority=40,ip,nw_dst=10.9.8.1,actions=goto_table:1
+
+                no ports reported yet""");
+    }
+
+    @Test
     void aRoleTheMasterCannotGiveIsShownNotFatal() throws Exception {
         answer("/v1/switches/" + DPID, 200, switchJson(false));
         answer("/v1/switches/" + DPID + "/role", 503,

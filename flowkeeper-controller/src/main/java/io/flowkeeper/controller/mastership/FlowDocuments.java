@@ -2,26 +2,40 @@ package io.flowkeeper.controller.mastership;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.api.flow.Flow;
+import io.flowkeeper.api.flow.FlowJson;
 import io.flowkeeper.api.flow.FlowParseException;
 import io.flowkeeper.api.flow.OfctlText;
 import io.flowkeeper.api.store.DataPath;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Locale;
 
 /**
  * Where switch data lives in the datastore and how flows are written there. Pure functions, shared by the REST
  * routes (writers) and the switch masters (readers).
  * <pre>
- * inventory-config       /flows/{dpid}/{flow-id}  {"id": ..., "flow": "table=0,priority=..,cookie=0xf1..,...,actions=.."}
- * inventory-operational  /switches/{dpid}         master, generation, ports and port counters, flow count, time
+ * inventory-config       /flows/{dpid}/{flow-id}     {"id": ..., "flow": {"table": 0, "priority": .., "match": {..}, ..}}
+ *                        /flow-ids/{dpid}/{key}      {"id": ...}: the flow holding this identity (table, priority,
+ *                                                    match); key = 32 hex digits of its SHA-256
+ * inventory-operational  /switches/{dpid}            master, generation, ports and port counters, flow count, time,
+ *                                                    the flows the switch refused
  *                        /flows/{dpid}            the flows the master last dumped, with packet and byte counters
  * ownership              /entities/openflow:{dpid}
  * </pre>
  * {@code dpid} is 16 lower-case hex digits. Every flow Flowkeeper programs carries cookie prefix {@code 0xf1} in
  * its top byte (the rest is a hash of its id unless the caller chose one), so reconciliation can tell our flows
  * from an operator's.
+ *
+ * <p>Flows are stored as structured JSON ({@link FlowJson}); ovs-ofctl text is for the REST API and the CLI only.
+ * Documents written before that hold the flow as ovs-ofctl text: {@link #flowOf} reads both, and the next write of
+ * a flow stores it structured. Such an old flow has no identity key until its switch's master migrates it
+ * ({@link DesiredFlows#migrate}).
  */
 public final class FlowDocuments {
     public static final String CONFIG_SHARD = "inventory-config";
@@ -108,29 +122,57 @@ public final class FlowDocuments {
         return f;
     }
 
-    /** The stored document for a flow (already parsed, so its text is canonical). */
+    /** The stored document for a flow. */
     public static String document(String flowId, Flow flow) {
-        return JSON.createObjectNode().put("id", flowId).put("flow", OfctlText.format(flow))
-                .put("identity", identity(flow)).toString();
+        ObjectNode n = JSON.createObjectNode().put("id", flowId);
+        n.set("flow", FlowJson.toJson(flow));
+        return n.toString();
     }
 
-    /**
-     * Table, priority and match as one string: two flows with equal identities are one switch flow. Stored in the
-     * document so a writer can check a batch against thousands of stored flows without parsing them.
-     */
+    /** Table, priority and match as ovs-ofctl text, for people (the desired view shows it). */
     public static String identity(Flow flow) {
         return flow.tableId() + "/" + flow.priority() + "/" + OfctlText.formatMatch(flow.match());
     }
 
-    /** The identity stored in a document (documents written before it existed are parsed). */
-    public static String identityOf(String documentJson) {
-        JsonNode n = read(documentJson);
-        return n.has("identity") ? n.get("identity").asText() : identity(OfctlText.parse(n.path("flow").asText()));
+    /**
+     * Where the index names the flow holding this flow's identity (table, priority, match). The key is a hash of
+     * the identity's canonical JSON, which is lossless (ovs-ofctl text drops a VLAN mask): 128 bits, so two
+     * identities sharing a key are not a practical concern.
+     */
+    public static DataPath identityPath(long dpid, Flow flow) {
+        byte[] digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256")
+                    .digest(FlowJson.identity(flow.id()).getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+        return DataPath.of("/flow-ids/" + dpid(dpid) + "/" + HexFormat.of().formatHex(digest, 0, 16));
     }
 
-    /** Reads a stored document back. */
+    /** The index document: which flow id holds an identity. */
+    public static String identityDocument(String flowId) {
+        return JSON.createObjectNode().put("id", flowId).toString();
+    }
+
+    /** The flow id an index document names. */
+    public static String idOfIdentityDocument(String json) {
+        return read(json).path("id").asText();
+    }
+
+    /**
+     * Reads a stored document back: structured, or ovs-ofctl text as written before flows were stored structured.
+     *
+     * @throws IllegalArgumentException when the document holds no readable flow
+     */
     public static Flow flowOf(String documentJson) {
-        return OfctlText.parse(read(documentJson).path("flow").asText());
+        JsonNode flow = read(documentJson).path("flow");
+        return flow.isTextual() ? OfctlText.parse(flow.asText()) : FlowJson.fromJson(flow);
+    }
+
+    /** Whether a stored document still holds its flow as ovs-ofctl text (written before structured documents). */
+    public static boolean isTextDocument(String documentJson) {
+        return read(documentJson).path("flow").isTextual();
     }
 
     static JsonNode read(String json) {

@@ -24,13 +24,16 @@ import io.flowkeeper.api.switches.Switch;
 import io.flowkeeper.api.switches.SwitchException;
 import io.flowkeeper.api.flow.BundleResult;
 import io.flowkeeper.api.flow.reconcile.FlowReconciler;
+import io.flowkeeper.api.flow.reconcile.ReconcilePlan;
 import io.flowkeeper.api.flow.reconcile.ReconcileResult;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -57,13 +60,21 @@ public final class SwitchMaster {
     private final String entity;
     private final ExecutorService executor;
     private final ConcurrentLinkedQueue<WatchEvent> pending = new ConcurrentLinkedQueue<>();
-    /** Flow id to flow: what this master last programmed (confined to the executor). */
-    private final Map<String, Flow> desired = new HashMap<>();
+    /** Flow id to flow: what the switch holds from this master, as far as it knows (confined to the executor). */
+    private final Map<String, Flow> programmed = new HashMap<>();
+    /**
+     * Desired flows the switch refused, by flow id, with its error (confined to the executor): not in
+     * {@link #programmed} (the switch keeps what it held before), published in {@code /switches/{dpid}} until a
+     * later write of the flow is accepted or the flow is deleted.
+     */
+    private final Map<String, Refusal> refused = new TreeMap<>();
 
     private volatile long masterGeneration = -1;
     private volatile boolean synced;
     private long baseRevision;
     private Watch flowWatch;
+    /** Counts the flow watches opened: a watch's close is news only while it is the current one. */
+    private long watchEpoch;
     private ScheduledFuture<?> statsTask;
     private ScheduledFuture<?> retryTask;
     private volatile boolean closed;
@@ -80,6 +91,10 @@ public final class SwitchMaster {
     public static io.flowkeeper.api.flow.reconcile.ReconcilePlan diff(java.util.Collection<Flow> desired,
                                                                      java.util.Collection<Flow> actual) {
         return RECONCILER.diff(desired, actual);
+    }
+
+    /** A desired flow the switch refused: the flow wanted (null: its removal) and the switch's error. */
+    record Refusal(Flow flow, String error) {
     }
 
     public Switch connection() {
@@ -213,8 +228,11 @@ public final class SwitchMaster {
         }
         closeWatch();
         pending.clear();
-        desired.clear();
+        programmed.clear();
+        refused.clear();
+        Map<String, Flow> desired = new HashMap<>();
         Map<FlowId, String> byIdentity = new HashMap<>();
+        List<VersionedValue> textDocuments = new ArrayList<>();
         for (VersionedValue v : snapshot.values()) {
             String id = FlowDocuments.flowIdOf(v.path());
             try {
@@ -226,11 +244,15 @@ public final class SwitchMaster {
                     continue;
                 }
                 desired.put(id, f);
+                if (FlowDocuments.isTextDocument(v.json())) {
+                    textDocuments.add(v);
+                }
             } catch (RuntimeException e) {
                 LOG.warn("switch {}: skipping unreadable flow {}: {}", connection.dpidString(), id, e.getMessage());
             }
         }
         baseRevision = snapshot.revision();
+        long epoch = ++watchEpoch;
         flowWatch = store.watch(FlowDocuments.CONFIG_SHARD, FlowDocuments.desiredPrefix(dpid),
                 Math.max(1, baseRevision), new WatchListener() {
                     @Override
@@ -241,24 +263,29 @@ public final class SwitchMaster {
 
                     @Override
                     public void onClosed(String reason) {
-                        if (!closed && masterGeneration >= 0) {
-                            LOG.warn("switch {}: flow watch closed ({}); syncing again", connection.dpidString(),
-                                    reason);
-                            submit(() -> {
+                        // Closing a watch ourselves (a new sync, stepping down) also lands here: only the current
+                        // watch closing by itself needs a sync, or a failing sync would restart itself at once.
+                        submit(() -> {
+                            if (!closed && masterGeneration >= 0 && epoch == watchEpoch) {
+                                LOG.warn("switch {}: flow watch closed ({}); syncing again", connection.dpidString(),
+                                        reason);
                                 synced = false;
                                 settle();
-                            });
-                        }
+                            }
+                        });
                     }
                 });
         if (!mastership.canAct(entity, masterGeneration)) {
             submit(this::settle);
             return;
         }
+        if (!textDocuments.isEmpty()) {
+            int migrated = new DesiredFlows(store).migrate(dpid, textDocuments);
+            LOG.info("switch {}: {} of {} flows stored as ovs-ofctl text rewritten as structured documents",
+                    connection.dpidString(), migrated, textDocuments.size());
+        }
         try {
-            ReconcileResult r = connection.reconcile(desired.values(), RECONCILER);
-            LOG.info("switch {}: reconciled to {} desired flows at revision {} ({})", connection.dpidString(),
-                    desired.size(), baseRevision, r.plan().isEmpty() ? "already in sync" : r.plan());
+            reconcile(desired, byIdentity);
             synced = true;
         } catch (SwitchException e) {
             LOG.warn("switch {}: reconcile failed: {}", connection.dpidString(), e.getMessage());
@@ -277,12 +304,62 @@ public final class SwitchMaster {
         }
     }
 
+    /** Reconciles the switch to {@code desired}, setting aside (in {@link #refused}) the flows the switch refuses. */
+    private void reconcile(Map<String, Flow> desired, Map<FlowId, String> idOf) {
+        Map<String, Flow> wanted = new HashMap<>(desired);
+        ReconcileResult r = reconcile(wanted, idOf, refused, flows -> connection.reconcile(flows, RECONCILER));
+        LOG.info("switch {}: reconciled to {} desired flows at revision {} ({})", connection.dpidString(),
+                wanted.size(), baseRevision, r.plan().isEmpty() ? "already in sync" : r.plan());
+        programmed.putAll(wanted);
+        if (!refused.isEmpty()) {
+            LOG.warn("switch {}: the switch refuses {} desired flows (each refusal discards its bundle; the others were "
+                    + "reconciled again without them): {}", connection.dpidString(), refused.size(), refused);
+        }
+    }
+
+    /**
+     * Reconciles a switch to {@code wanted}. A bundle the switch refuses is discarded whole (atomic), so the refused
+     * flows are moved from {@code wanted} to {@code refused} and the rest reconciled again: the switch then holds
+     * every flow left in {@code wanted}.
+     *
+     * @param idOf the flow id of each desired identity, to name what the switch refused
+     * @param reconcile reconciles the switch to a flow set in one bundle (the connection's, or a test's)
+     * @return the reconciliation that the switch committed
+     * @throws SwitchException when the switch fails, or refuses a bundle without naming a desired flow of it
+     */
+    static ReconcileResult reconcile(Map<String, Flow> wanted, Map<FlowId, String> idOf, Map<String, Refusal> refused,
+                                     Function<Collection<Flow>, ReconcileResult> reconcile) {
+        while (true) {
+            ReconcileResult r = reconcile.apply(wanted.values());
+            if (r.applied()) {
+                return r;
+            }
+            // The bundle holds deletes of flows the model cannot read first, then the plan's changes in order.
+            List<FlowChange> changes = r.plan().changes();
+            int offset = r.bundle().messages() - changes.size();
+            int before = wanted.size();
+            for (BundleResult.Failure failure : r.bundle().failures()) {
+                int i = failure.index() - offset;
+                String id = i >= 0 && i < changes.size() ? idOf.get(changes.get(i).flow().id()) : null;
+                Flow f = id == null ? null : wanted.remove(id);
+                if (f != null) {
+                    refused.put(id, new Refusal(f, failure.error()));
+                }
+            }
+            if (wanted.size() == before) {
+                throw new SwitchException("the switch refused the reconciliation bundle and the refusal names no "
+                        + "desired flow: " + r.bundle().failures());
+            }
+        }
+    }
+
     /** Applies queued desired-flow changes, as one bundle, if still master. */
     private void drain() {
         if (!synced || masterGeneration < 0) {
             return;
         }
-        List<FlowChange> changes = new ArrayList<>();
+        // flow id -> the flow now desired (null: deleted); a later event for an id replaces an earlier one
+        Map<String, Flow> next = new LinkedHashMap<>();
         boolean reset = false;
         for (WatchEvent e; (e = pending.poll()) != null; ) {
             switch (e.type()) {
@@ -290,15 +367,18 @@ public final class SwitchMaster {
                 case SYNCED -> { }
                 case PUT -> {
                     if (e.revision() > baseRevision) {
-                        put(FlowDocuments.flowIdOf(e.path()), e.json(), changes);
+                        String id = FlowDocuments.flowIdOf(e.path());
+                        try {
+                            next.put(id, FlowDocuments.flowOf(e.json()));
+                        } catch (RuntimeException ex) {
+                            LOG.warn("switch {}: skipping unreadable flow {}: {}", connection.dpidString(), id,
+                                    ex.getMessage());
+                        }
                     }
                 }
                 case DELETE -> {
                     if (e.revision() > baseRevision) {
-                        Flow old = desired.remove(FlowDocuments.flowIdOf(e.path()));
-                        if (old != null) {
-                            changes.add(FlowChange.delete(old));
-                        }
+                        next.put(FlowDocuments.flowIdOf(e.path()), null);
                     }
                 }
             }
@@ -308,51 +388,94 @@ public final class SwitchMaster {
             sync();
             return;
         }
-        if (changes.isEmpty()) {
+        if (next.isEmpty()) {
             return;
         }
         if (!mastership.canAct(entity, masterGeneration)) {
             LOG.info("switch {}: mastership lost before writing {} changes; the next master programs them",
-                    connection.dpidString(), changes.size());
+                    connection.dpidString(), next.size());
             settle();
             return;
         }
+        boolean refusalsChanged;
         try {
-            BundleResult r = connection.applyBundle(changes);
-            if (!r.committed() || !r.failures().isEmpty()) {
-                LOG.warn("switch {}: the switch refused part of {} changes: {}", connection.dpidString(),
-                        changes.size(), r.failures());
-            }
+            refusalsChanged = program(programmed, refused, next, connection::applyBundle);
         } catch (SwitchException e) {
             LOG.warn("switch {}: writing {} changes failed: {}; syncing again", connection.dpidString(),
-                    changes.size(), e.getMessage());
+                    next.size(), e.getMessage());
             synced = false;
             scheduleRetry();
+            return;
+        }
+        if (refusalsChanged) {
+            if (!refused.isEmpty()) {
+                LOG.warn("switch {}: the switch refuses {} desired flows (each refusal discards its bundle; the other "
+                        + "flows were programmed again without them): {}", connection.dpidString(), refused.size(),
+                        refused);
+            }
+            submit(this::publishStatistics); // the switch's state shows the refusals now, not at the next poll
         }
     }
 
-    private void put(String id, String json, List<FlowChange> changes) {
-        Flow next;
-        try {
-            next = FlowDocuments.flowOf(json);
-        } catch (RuntimeException e) {
-            LOG.warn("switch {}: skipping unreadable flow {}: {}", connection.dpidString(), id, e.getMessage());
-            return;
+    /**
+     * Programs the step from {@code programmed} (what the switch holds from us) to {@code next} (flow id to the flow
+     * now desired, null for deleted) in one bundle, updating both maps. A bundle the switch partly refuses is
+     * discarded whole (atomic): the refused flows go to {@code refused} and keep what the switch held before (in
+     * {@code programmed} too), and the rest is programmed again in a new bundle. A flow of {@code next} that was
+     * refused before leaves {@code refused} unless the switch refuses it again.
+     *
+     * @param bundle applies changes in one atomic bundle (the switch connection's, or a test's)
+     * @return whether {@code refused} changed
+     * @throws SwitchException when the switch fails, or refuses a bundle without naming a flow of it
+     */
+    static boolean program(Map<String, Flow> programmed, Map<String, Refusal> refused, Map<String, Flow> next,
+                           Function<List<FlowChange>, BundleResult> bundle) {
+        boolean anyRefused = false;
+        for (String id : next.keySet()) {
+            anyRefused |= refused.remove(id) != null;
         }
-        Flow old = desired.put(id, next);
-        if (next.equals(old)) {
-            return;
+        Map<String, Flow> remaining = new LinkedHashMap<>(next);
+        while (!remaining.isEmpty()) {
+            ReconcilePlan.Builder plan = ReconcilePlan.builder();
+            Map<FlowId, String> removedBy = new HashMap<>();
+            Map<FlowId, String> installedBy = new HashMap<>();
+            remaining.forEach((id, wanted) -> {
+                Flow installed = programmed.get(id);
+                plan.change(installed, wanted);
+                if (installed != null) {
+                    removedBy.put(installed.id(), id);
+                }
+                if (wanted != null) {
+                    installedBy.put(wanted.id(), id);
+                }
+            });
+            List<FlowChange> changes = plan.build().changes();
+            BundleResult r = changes.isEmpty() ? null : bundle.apply(changes);
+            if (r == null || r.committed()) {
+                remaining.forEach((id, wanted) -> {
+                    if (wanted == null) {
+                        programmed.remove(id);
+                    } else {
+                        programmed.put(id, wanted);
+                    }
+                });
+                return anyRefused;
+            }
+            int before = remaining.size();
+            for (BundleResult.Failure failure : r.failures()) {
+                FlowChange c = changes.get(failure.index());
+                String id = (c.kind() == FlowChange.Kind.DELETE ? removedBy : installedBy).get(c.flow().id());
+                if (id != null && remaining.containsKey(id)) {
+                    refused.put(id, new Refusal(remaining.remove(id), failure.error()));
+                    anyRefused = true;
+                }
+            }
+            if (remaining.size() == before) {
+                throw new SwitchException("the switch refused a bundle and the refusal names none of its flows: "
+                        + r.failures());
+            }
         }
-        if (old != null && old.id().equals(next.id()) && old.cookie() == next.cookie()
-                && old.idleTimeout() == next.idleTimeout() && old.hardTimeout() == next.hardTimeout()
-                && Objects.equals(old.flags(), next.flags())) {
-            changes.add(FlowChange.modify(next));
-            return;
-        }
-        if (old != null) {
-            changes.add(FlowChange.delete(old)); // a modify cannot change identity, cookie, timeouts or flags
-        }
-        changes.add(FlowChange.add(next));
+        return anyRefused;
     }
 
     /** The statistics manager: the master alone publishes what the switch holds. */
@@ -377,8 +500,12 @@ public final class SwitchMaster {
                 .put("address", connection.remoteAddress())
                 .put("openflow-version", connection.version())
                 .put("flows", flows.size())
-                .put("desired-flows", desired.size())
+                .put("desired-flows", programmed.size() + refused.keySet().stream()
+                        .filter(id -> !programmed.containsKey(id)).count())
                 .put("updated-ms", System.currentTimeMillis());
+        ArrayNode refusedArray = sw.putArray("refused");
+        refused.forEach((id, r) -> refusedArray.addObject().put("id", id)
+                .put("flow", r.flow() == null ? null : OfctlText.format(r.flow())).put("error", r.error()));
         Map<Long, PortStats> statsByPort = new TreeMap<>();
         ports.forEach(p -> statsByPort.put(p.port(), p));
         ArrayNode portArray = sw.putArray("ports");
@@ -429,10 +556,12 @@ public final class SwitchMaster {
             statsTask = null;
         }
         pending.clear();
-        desired.clear();
+        programmed.clear();
+        refused.clear();
     }
 
     private void closeWatch() {
+        watchEpoch++;
         if (flowWatch != null) {
             flowWatch.close();
             flowWatch = null;

@@ -2,12 +2,9 @@ package io.flowkeeper.api.flow.reconcile;
 
 import io.flowkeeper.api.flow.Flow;
 import io.flowkeeper.api.flow.FlowId;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Desired vs actual, by flow identity (table, priority, match). Flows are "ours" when their cookie carries our
@@ -46,29 +43,19 @@ public final class FlowReconciler {
         for (Flow f : actual) {
             have.put(f.id(), f);
         }
-        List<Flow> add = new ArrayList<>();
-        List<Flow> modify = new ArrayList<>();
-        List<Flow> replace = new ArrayList<>();
+        ReconcilePlan.Builder plan = ReconcilePlan.builder();
         Map<FlowId, Flow> want = new HashMap<>(desired.size() * 2);
         for (Flow d : desired) {
             if (want.put(d.id(), d) != null) {
                 throw new IllegalArgumentException("two desired flows with the same table, priority and match: " + d);
             }
-            Flow a = have.get(d.id());
-            if (a == null) {
-                add.add(d);
-            } else if (!a.equals(d)) {
-                boolean onlyInstructions = a.cookie() == d.cookie() && a.idleTimeout() == d.idleTimeout()
-                        && a.hardTimeout() == d.hardTimeout() && Objects.equals(a.flags(), d.flags());
-                (onlyInstructions ? modify : replace).add(d);
-            }
+            plan.change(have.get(d.id()), d);
         }
-        List<Flow> delete = new ArrayList<>();
         for (Flow a : actual) {
             if (!want.containsKey(a.id()) && (deleteForeign || isOurs(a))) {
-                delete.add(a);
+                plan.change(a, null);
             }
         }
-        return new ReconcilePlan(add, modify, replace, delete);
+        return plan.build();
     }
 }

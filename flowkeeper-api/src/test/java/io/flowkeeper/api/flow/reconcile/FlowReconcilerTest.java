@@ -68,4 +68,38 @@ class FlowReconcilerTest {
         Flow b = f("table=0,priority=1,in_port=1,actions=output:3");
         assertThatThrownBy(() -> reconciler.diff(List.of(a, b), List.of())).hasMessageContaining("same table");
     }
+
+    @Test
+    void oneDecisionForModifyReplaceAndMove() {
+        Flow base = f("table=1,priority=5,cookie=0xf100000000000003,ip,actions=output:3");
+        Flow otherActions = f("table=1,priority=5,cookie=0xf100000000000003,ip,actions=output:4");
+        ReconcilePlan.Builder b = ReconcilePlan.builder();
+        assertThat(b.change(base, base).build().isEmpty()).isTrue();
+        assertThat(ReconcilePlan.builder().change(base, otherActions).build().modify()).containsExactly(otherActions);
+        for (String changed : List.of("cookie=0xf100000000000004", "idle_timeout=5", "hard_timeout=5",
+                "send_flow_rem")) {
+            Flow next = f("table=1,priority=5," + changed + ",ip,actions=output:3");
+            if (next.cookie() == 0) {
+                next = next.withCookie(base.cookie());
+            }
+            ReconcilePlan p = ReconcilePlan.builder().change(base, next).build();
+            assertThat(p.replace()).as(changed).containsExactly(next);
+            assertThat(p.changes()).extracting(FlowChange::kind)
+                    .containsExactly(FlowChange.Kind.DELETE, FlowChange.Kind.ADD);
+        }
+        assertThat(ReconcilePlan.builder().change(null, base).build().add()).containsExactly(base);
+        assertThat(ReconcilePlan.builder().change(base, null).build().delete()).containsExactly(base);
+    }
+
+    @Test
+    void twoFlowsTradingIdentitiesInOneBatchDeleteBeforeTheyAdd() {
+        Flow a1 = f("table=0,priority=5,cookie=0xf100000000000001,ip,nw_dst=10.0.0.1,actions=output:1");
+        Flow b1 = f("table=0,priority=5,cookie=0xf100000000000002,ip,nw_dst=10.0.0.2,actions=output:2");
+        Flow a2 = f("table=0,priority=5,cookie=0xf100000000000001,ip,nw_dst=10.0.0.2,actions=output:1");
+        Flow b2 = f("table=0,priority=5,cookie=0xf100000000000002,ip,nw_dst=10.0.0.1,actions=output:2");
+        List<FlowChange> changes = ReconcilePlan.builder().change(a1, a2).change(b1, b2).build().changes();
+        assertThat(changes).extracting(FlowChange::kind).containsExactly(FlowChange.Kind.DELETE,
+                FlowChange.Kind.DELETE, FlowChange.Kind.ADD, FlowChange.Kind.ADD);
+        assertThat(changes.subList(2, 4)).extracting(FlowChange::flow).containsExactly(a2, b2);
+    }
 }
