@@ -1,12 +1,12 @@
 package io.flowkeeper.controller;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.flowkeeper.api.cluster.ClusterView;
 import io.flowkeeper.api.store.CommitResult;
 import io.flowkeeper.api.store.DataPath;
@@ -21,27 +21,50 @@ import io.flowkeeper.api.store.WatchEvent;
 import io.flowkeeper.api.store.WatchListener;
 import io.flowkeeper.cluster.ClusterNode;
 import io.flowkeeper.cluster.ShardStateMachine;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The northbound REST API of one node (JDK HTTP server: no framework needed for a dozen routes). Every route but
+ * The northbound REST API of one node, on Jetty's core HTTP server (no servlets: a dozen routes need no framework;
+ * timeouts, connection and size limits come from Jetty, see {@link RestLimits}). Every route but
  * {@code /v1/health} needs {@code Authorization: Bearer <token>}. Routes:
  * <pre>
  * GET    /v1/health                                   liveness, no token
@@ -60,48 +83,106 @@ import org.slf4j.LoggerFactory;
  * </pre>
  * Switch and ownership routes are mounted by {@link SwitchRoutes}. Routes under {@code /v1/internal/} are for calls
  * one node forwards to another and accept only the node token, never an API token.
- * Errors are {@code {"error": "..."}}: 400 bad input, 401 no token, 403 wrong token, 404 unknown shard/path/route,
- * 409 failed precondition, 413 oversized body, 503 shard without quorum (after request-timeout).
+ * Errors are {@code {"error": "...", "status": N}}, whoever answers (a route or Jetty itself): 400 bad input, 401 no
+ * token, 403 wrong token or a write to internal data ({@link InternalData}), 404 unknown shard/path/route, 409 failed
+ * precondition, 413 oversized body, 431 oversized headers, 503 shard without quorum (after request-timeout) or node
+ * busy. JSON bodies are strict: one value, no trailing text, no duplicate keys, finite numbers only.
+ *
+ * <p>Threads: Jetty's I/O threads read requests without blocking and answer health checks themselves; a request's
+ * body is read in full before it is handed to a route thread, so slow or half-sent requests hold no thread. API
+ * requests run on a bounded pool with a bounded queue, node-to-node calls on a pool of their own, watch streams on
+ * threads counted separately. None of these is the thread that renews this node's lease ({@code LeaseKeeper}).
  */
 public final class RestServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RestServer.class);
-    static final ObjectMapper JSON = new ObjectMapper();
+    static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     /** The routes of one first path segment after {@code /v1/}, mounted by other parts of the node. */
     interface Routes {
-        void handle(HttpExchange ex, String method, String[] parts, Map<String, String> query) throws IOException;
+        void handle(RestExchange ex, String method, String[] parts, Map<String, String> query) throws IOException;
     }
 
     private final ClusterNode node;
     private final List<byte[]> tokens;
     private final byte[] nodeToken;
     private final Map<String, Routes> mounted = new java.util.concurrent.ConcurrentHashMap<>();
-    private final HttpServer http;
-    private final ExecutorService executor;
+    private final Server http;
+    private final ServerConnector connector;
+    private final ThreadPoolExecutor apiPool;
+    private final ThreadPoolExecutor internalPool;
+    private final ExecutorService watchPool;
+    private final ExecutorService membershipChanges;
+    private final Semaphore watchSlots;
+    private final RestLimits limits;
     private final int maxBodyBytes;
 
-    public RestServer(ClusterNode node, String address, List<String> tokens, String nodeToken) throws IOException {
+    public RestServer(ClusterNode node, String address, List<String> tokens, String nodeToken) {
+        this(node, address, tokens, nodeToken, RestLimits.DEFAULTS);
+    }
+
+    public RestServer(ClusterNode node, String address, List<String> tokens, String nodeToken, RestLimits limits) {
         this.node = node;
         this.tokens = tokens.stream().map(t -> t.getBytes(StandardCharsets.UTF_8)).toList();
         this.nodeToken = nodeToken.getBytes(StandardCharsets.UTF_8);
+        this.limits = limits;
         // A body may carry a transaction of the largest size a node accepts and replicates: 4 documents of the
         // largest size plus their paths and framing.
         this.maxBodyBytes = (int) node.config().maxTransactionBytes();
         int colon = address.lastIndexOf(':');
-        this.http = HttpServer.create(new InetSocketAddress(address.substring(0, colon),
-                Integer.parseInt(address.substring(colon + 1))), 128);
-        // Watch streams hold a thread each for their lifetime: a bounded pool, rejecting beyond 256 requests.
-        this.executor = new ThreadPoolExecutor(8, 256, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-            Thread t = new Thread(r, "rest");
-            t.setDaemon(true);
-            return t;
-        });
-        http.setExecutor(executor);
-        http.createContext("/", this::handle);
+        // I/O only: handlers never block on these threads (see Dispatch), so a few suffice whatever the load.
+        QueuedThreadPool io = new QueuedThreadPool(12, 4);
+        io.setName("rest-io");
+        io.setDaemon(true);
+        io.setReservedThreads(0);
+        this.http = new Server(io);
+        HttpConfiguration config = new HttpConfiguration();
+        config.setSendServerVersion(false);
+        config.setSendXPoweredBy(false);
+        config.setRequestHeaderSize(RestLimits.MAX_HEADER_BYTES);
+        this.connector = new ServerConnector(http, 1, 1, new HttpConnectionFactory(config));
+        connector.setHost(address.substring(0, colon));
+        connector.setPort(Integer.parseInt(address.substring(colon + 1)));
+        // Idle covers every phase: headers or a body that stopped arriving, a response the client stopped reading.
+        connector.setIdleTimeout(limits.idleTimeout().toMillis());
+        connector.setAcceptQueueSize(128);
+        http.addConnector(connector);
+        NetworkConnectionLimit connections = new NetworkConnectionLimit(limits.maxConnections(), connector);
+        connections.setEndPointIdleTimeout(2_000); // at the limit, idle connections make room quickly
+        http.addBean(connections);
+        http.setErrorHandler(new JsonErrors());
+        http.setHandler(new Dispatch());
+        this.apiPool = new ThreadPoolExecutor(limits.apiThreads(), limits.apiThreads(), 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(limits.apiQueue()), daemon("rest-api"));
+        apiPool.allowCoreThreadTimeOut(true);
+        this.internalPool = new ThreadPoolExecutor(RestLimits.INTERNAL_THREADS, RestLimits.INTERNAL_THREADS, 60,
+                TimeUnit.SECONDS, new LinkedBlockingQueue<>(256), daemon("rest-internal"));
+        internalPool.allowCoreThreadTimeOut(true);
+        this.watchSlots = new Semaphore(limits.maxWatches());
+        this.watchPool = Executors.newCachedThreadPool(daemon("rest-watch")); // bounded by watchSlots
+        this.membershipChanges = Executors.newSingleThreadExecutor(daemon("rest-membership"));
     }
 
-    public void start() {
-        http.start();
+    private static ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Binds the REST address and starts serving. */
+    public void start() throws IOException {
+        try {
+            http.start();
+        } catch (IOException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException("cannot start the REST server on " + connector.getHost() + ":" + connector.getPort()
+                    + ": " + e.getMessage(), e);
+        }
     }
 
     /** Serves {@code /v1/<segment>/...} with {@code routes}; {@code internal} is reserved for node-to-node calls. */
@@ -110,13 +191,20 @@ public final class RestServer implements AutoCloseable {
     }
 
     public int port() {
-        return http.getAddress().getPort();
+        return connector.getLocalPort();
     }
 
     @Override
     public void close() {
-        http.stop(0);
-        executor.shutdownNow();
+        try {
+            http.stop();
+        } catch (Exception e) {
+            LOG.debug("stopping the REST server: {}", e.toString());
+        }
+        apiPool.shutdownNow();
+        internalPool.shutdownNow();
+        watchPool.shutdownNow();
+        membershipChanges.shutdownNow();
     }
 
     /** A failure answered as {@code {"error": message}} with a status. */
@@ -130,15 +218,166 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
-    private void handle(HttpExchange ex) throws IOException {
-        try {
-            String path = ex.getRequestURI().getRawPath();
-            if (path.equals("/v1/health")) {
-                send(ex, 200, JSON.createObjectNode().put("status", "up").put("node", node.nodeId()));
-                return;
+    /**
+     * Jetty's entry: answers what needs no route thread (health, authentication, size limits, a full queue) on the
+     * I/O thread, reads the body without blocking, then hands the request to its pool. Never blocks.
+     */
+    private final class Dispatch extends Handler.Abstract.NonBlocking {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            String path = request.getHttpURI().getPath();
+            if ("/v1/health".equals(path)) {
+                respondNow(response, callback, 200,
+                        JSON.createObjectNode().put("status", "up").put("node", node.nodeId()));
+                return true;
             }
-            authorize(ex, path.startsWith("/v1/internal/") ? List.of(nodeToken) : tokens);
-            route(ex, path);
+            boolean internal = path != null && path.startsWith("/v1/internal/");
+            try {
+                authorize(request.getHeaders().get(HttpHeader.AUTHORIZATION), internal ? List.of(nodeToken) : tokens);
+                if (request.getLength() > maxBodyBytes) {
+                    throw tooLarge();
+                }
+            } catch (HttpError e) {
+                respondNow(response, callback, e.status, errorJson(e.status, e.getMessage()));
+                return true;
+            }
+            boolean watch = "GET".equals(request.getMethod()) && path.startsWith("/v1/datastore/")
+                    && "true".equals(query(request.getHttpURI().getQuery()).get("watch"));
+            if (watch && !watchSlots.tryAcquire()) {
+                respondNow(response, callback, 503, errorJson(503, "too many watch streams on this node (limit "
+                        + limits.maxWatches() + "): close one, or watch through another node"));
+                return true;
+            }
+            ExecutorService pool = watch ? watchPool : internal ? internalPool : apiPool;
+            readBody(request, maxBodyBytes, (body, failure) -> {
+                if (failure != null) {
+                    release(watch);
+                    if (failure instanceof HttpError e) {
+                        respondNow(response, callback, e.status, errorJson(e.status, e.getMessage()));
+                    } else {
+                        callback.failed(failure); // the client went away or timed out mid-body
+                    }
+                    return;
+                }
+                try {
+                    pool.execute(() -> serve(new RestExchange(request, response, body), callback, watch));
+                } catch (RejectedExecutionException e) {
+                    release(watch);
+                    respondNow(response, callback, 503, errorJson(503, "node busy: " + limits.apiQueue()
+                            + " requests are waiting; retry"));
+                }
+            });
+            return true;
+        }
+    }
+
+    private void release(boolean watch) {
+        if (watch) {
+            watchSlots.release();
+        }
+    }
+
+    /** Runs on a route thread: routes the request, then completes it; a failed write aborts the connection. */
+    private void serve(RestExchange ex, Callback callback, boolean watch) {
+        try {
+            handle(ex);
+            callback.succeeded();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("request {} {} ended early: {}", ex.method(), ex.rawPath(), e.toString());
+            callback.failed(e);
+        } finally {
+            release(watch);
+        }
+    }
+
+    /**
+     * Reads a whole body, at most {@code max} bytes, without holding a thread while it arrives: reads what is
+     * there, asks Jetty to call back when more comes. A body that stops arriving ends with the idle timeout.
+     */
+    private static void readBody(Request request, int max, BiConsumer<byte[], Throwable> done) {
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        new Runnable() {
+            @Override
+            public void run() {
+                while (true) {
+                    Content.Chunk chunk = request.read();
+                    if (chunk == null) {
+                        request.demand(this);
+                        return;
+                    }
+                    if (Content.Chunk.isFailure(chunk)) {
+                        done.accept(null, chunk.getFailure());
+                        return;
+                    }
+                    ByteBuffer bytes = chunk.getByteBuffer();
+                    if (buffer.size() + bytes.remaining() > max) {
+                        chunk.release();
+                        done.accept(null, tooLarge());
+                        return;
+                    }
+                    byte[] copy = new byte[bytes.remaining()];
+                    bytes.get(copy);
+                    buffer.write(copy, 0, copy.length);
+                    chunk.release();
+                    if (chunk.isLast()) {
+                        done.accept(buffer.toByteArray(), null);
+                        return;
+                    }
+                }
+            }
+        }.run();
+    }
+
+    private static HttpError tooLarge() {
+        return new HttpError(413, "request body too large");
+    }
+
+    /** Answers from an I/O thread without blocking it. */
+    private static void respondNow(Response response, Callback callback, int status, JsonNode body) {
+        byte[] bytes;
+        try {
+            bytes = (JSON.writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8);
+        } catch (JsonProcessingException e) {
+            callback.failed(e);
+            return;
+        }
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+        response.write(true, ByteBuffer.wrap(bytes), callback);
+    }
+
+    private static ObjectNode errorJson(int status, String message) {
+        return JSON.createObjectNode().put("error", message).put("status", status);
+    }
+
+    /** What Jetty answers itself (malformed request line, oversized headers, ...): JSON as well, never HTML. */
+    private static final class JsonErrors extends ErrorHandler {
+        @Override
+        protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
+                                        Callback callback) {
+            respondNow(response, callback, code, errorJson(code, message == null || message.isBlank()
+                    ? org.eclipse.jetty.http.HttpStatus.getMessage(code) : message));
+        }
+
+        @Override
+        public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
+            fields.put(HttpHeader.CONTENT_TYPE, "application/json");
+            String message = reason == null || reason.isBlank() ? org.eclipse.jetty.http.HttpStatus.getMessage(status)
+                    : reason;
+            try {
+                return ByteBuffer.wrap((JSON.writeValueAsString(errorJson(status, message)) + "\n")
+                        .getBytes(StandardCharsets.UTF_8));
+            } catch (JsonProcessingException e) {
+                return ByteBuffer.allocate(0);
+            }
+        }
+    }
+
+    /** Routes one authenticated request and answers it; throws only when the answer cannot be written. */
+    private void handle(RestExchange ex) throws IOException {
+        try {
+            route(ex, ex.rawPath());
         } catch (HttpError e) {
             sendError(ex, e.status, e.getMessage());
         } catch (StoreException e) {
@@ -150,18 +389,13 @@ public final class RestServer implements AutoCloseable {
             sendError(ex, status, e.getMessage());
         } catch (IllegalArgumentException e) {
             sendError(ex, 400, e.getMessage());
-        } catch (IOException e) {
-            LOG.debug("client went away: {}", e.toString());
         } catch (RuntimeException e) {
-            LOG.warn("request {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
+            LOG.warn("request {} {} failed", ex.method(), ex.rawPath(), e);
             sendError(ex, 500, "internal error: " + e);
-        } finally {
-            ex.close();
         }
     }
 
-    private static void authorize(HttpExchange ex, List<byte[]> tokens) {
-        String header = ex.getRequestHeaders().getFirst("Authorization");
+    private static void authorize(String header, List<byte[]> tokens) {
         if (header == null || header.isBlank()) {
             throw new HttpError(401, "missing token: send 'Authorization: Bearer <token>'");
         }
@@ -177,9 +411,9 @@ public final class RestServer implements AutoCloseable {
         throw new HttpError(403, "invalid token");
     }
 
-    private void route(HttpExchange ex, String rawPath) throws IOException {
-        String method = ex.getRequestMethod();
-        Map<String, String> q = query(ex);
+    private void route(RestExchange ex, String rawPath) throws IOException {
+        String method = ex.method();
+        Map<String, String> q = query(ex.rawQuery());
         String[] parts = rawPath.split("/", -1); // "", "v1", ...
         if (parts.length < 3 || !parts[1].equals("v1")) {
             throw new HttpError(404, "no such route: " + rawPath);
@@ -224,7 +458,7 @@ public final class RestServer implements AutoCloseable {
         throw new HttpError(405, "method " + method + " not allowed here (use " + String.join(", ", allowed) + ")");
     }
 
-    private void cluster(HttpExchange ex, String method, String[] parts) throws IOException {
+    private void cluster(RestExchange ex, String method, String[] parts) throws IOException {
         if (parts.length == 3) {
             requireMethod(method, "GET");
             send(ex, 200, JSON.valueToTree(node.view()));
@@ -261,7 +495,7 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
-    private void datastore(HttpExchange ex, String method, String rawPath, Map<String, String> q) throws IOException {
+    private void datastore(RestExchange ex, String method, String rawPath, Map<String, String> q) throws IOException {
         String rest = rawPath.substring("/v1/datastore/".length() - 1); // "/{shard}/{path}"
         if (rest.length() <= 1) {
             throw new HttpError(404, "expected /v1/datastore/{shard}/{path}");
@@ -320,7 +554,7 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
-    private void commitAndSend(HttpExchange ex, String shard, Transaction txn) throws IOException {
+    private void commitAndSend(RestExchange ex, String shard, Transaction txn) throws IOException {
         CommitResult r = node.commit(shard, txn);
         ObjectNode out = JSON.createObjectNode().put("succeeded", r.succeeded()).put("revision", r.revision());
         if (!r.succeeded()) {
@@ -333,7 +567,7 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
-    private void txn(HttpExchange ex, String shard) throws IOException {
+    private void txn(RestExchange ex, String shard) throws IOException {
         if (!node.shards().contains(shard)) {
             throw new HttpError(404, "unknown shard '" + shard + "'");
         }
@@ -367,7 +601,7 @@ public final class RestServer implements AutoCloseable {
     }
 
     /** Streams events as NDJSON until the client disconnects or the watch closes. */
-    private void watch(HttpExchange ex, String shard, DataPath prefix, long fromRevision) throws IOException {
+    private void watch(RestExchange ex, String shard, DataPath prefix, long fromRevision) throws IOException {
         LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>(100_000);
         Object closedMarker = new Object();
         Watch w = node.watch(shard, prefix, fromRevision, new WatchListener() {
@@ -385,9 +619,7 @@ public final class RestServer implements AutoCloseable {
                 queue.offer(closedMarker);
             }
         });
-        ex.getResponseHeaders().set("Content-Type", "application/x-ndjson");
-        ex.sendResponseHeaders(200, 0);
-        try (OutputStream out = ex.getResponseBody()) {
+        try (OutputStream out = ex.stream(200, "application/x-ndjson")) {
             out.write((JSON.writeValueAsString(JSON.createObjectNode().put("type", "WATCHING").put("shard", shard)
                     .put("prefix", prefix.toString()).put("node", node.nodeId())) + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
@@ -432,7 +664,7 @@ public final class RestServer implements AutoCloseable {
         return n;
     }
 
-    JsonNode body(HttpExchange ex) throws IOException {
+    JsonNode body(RestExchange ex) throws IOException {
         String text = readBody(ex);
         try {
             JsonNode n = JSON.readTree(text);
@@ -457,15 +689,8 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
-    String readBody(HttpExchange ex) throws IOException {
-        try (InputStream in = ex.getRequestBody()) {
-            byte[] bytes = in.readNBytes(maxBodyBytes + 1);
-            if (bytes.length > maxBodyBytes) {
-                throw new HttpError(413, "request body larger than " + maxBodyBytes + " bytes (documents may be at most "
-                        + node.config().maxValueBytes() + " bytes)");
-            }
-            return new String(bytes, StandardCharsets.UTF_8);
-        }
+    String readBody(RestExchange ex) {
+        return new String(ex.body(), StandardCharsets.UTF_8);
     }
 
     private static long longParam(Map<String, String> q, String key, long def) {
@@ -480,9 +705,8 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
-    private static Map<String, String> query(HttpExchange ex) {
+    private static Map<String, String> query(String raw) {
         Map<String, String> q = new HashMap<>();
-        String raw = ex.getRequestURI().getRawQuery();
         if (raw != null) {
             for (String kv : raw.split("&")) {
                 int eq = kv.indexOf('=');
@@ -494,20 +718,14 @@ public final class RestServer implements AutoCloseable {
         return q;
     }
 
-    static void send(HttpExchange ex, int status, JsonNode body) throws IOException {
-        byte[] bytes = (JSON.writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
-        ex.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(bytes);
-        }
+    static void send(RestExchange ex, int status, JsonNode body) throws IOException {
+        ex.respond(status, "application/json", (JSON.writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
-    private static void sendError(HttpExchange ex, int status, String message) {
-        try {
-            send(ex, status, JSON.createObjectNode().put("error", message).put("status", status));
-        } catch (IOException e) {
-            LOG.debug("could not send error: {}", e.toString());
+    private static void sendError(RestExchange ex, int status, String message) throws IOException {
+        if (ex.responded()) {
+            throw new IOException("failed after the response started (" + status + " " + message + ")");
         }
+        send(ex, status, errorJson(status, message));
     }
 }

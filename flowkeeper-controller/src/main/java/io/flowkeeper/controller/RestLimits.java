@@ -1,0 +1,43 @@
+package io.flowkeeper.controller;
+
+import java.time.Duration;
+
+/**
+ * How much of a node one REST client, or a crowd of them, may take. Keys of the node's config file:
+ * <pre>
+ * rest-idle-timeout: 30s       # a connection silent this long is closed: a half-sent request (slowloris), a body
+ *                              # that stopped arriving, a client that stopped reading its response
+ * rest-max-connections: 4096   # open connections; beyond it the server stops accepting and closes connections
+ *                              # idle for 2 s, so a flood of idle sockets cannot exhaust file descriptors
+ * rest-api-threads: 32         # threads running API requests (each may wait up to request-timeout for Raft)
+ * rest-api-queue: 1024         # API requests waiting for one of them; beyond it: 503 "busy, retry"
+ * rest-max-watches: 128        # open watch streams (each holds a thread); beyond it: 503
+ * </pre>
+ * Health checks are answered by the I/O threads without waiting for any pool, and node-to-node calls
+ * ({@code /v1/internal/}) run on threads of their own, so neither API requests nor watch streams can starve them.
+ * Request headers are limited to 8 KB (431 above) and bodies to the node's largest transaction (413 above).
+ */
+public record RestLimits(Duration idleTimeout, int maxConnections, int apiThreads, int apiQueue, int maxWatches) {
+    public static final RestLimits DEFAULTS = new RestLimits(Duration.ofSeconds(30), 4096, 32, 1024, 128);
+    /** Threads for calls forwarded between nodes: one per switch call in flight is plenty for a small cluster. */
+    static final int INTERNAL_THREADS = 16;
+    static final int MAX_HEADER_BYTES = 8 * 1024;
+
+    public RestLimits {
+        // The watch heartbeat (10 s) must fit inside the idle timeout, or idle watch streams would be cut.
+        if (idleTimeout.toMillis() < 11_000) {
+            throw new IllegalArgumentException("rest-idle-timeout: at least 11s (watch streams send a heartbeat"
+                    + " every 10s), got " + idleTimeout.toMillis() + "ms");
+        }
+        positive("rest-max-connections", maxConnections);
+        positive("rest-api-threads", apiThreads);
+        positive("rest-api-queue", apiQueue);
+        positive("rest-max-watches", maxWatches);
+    }
+
+    private static void positive(String key, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(key + ": at least 1, got " + value);
+        }
+    }
+}
