@@ -98,7 +98,7 @@ public final class ClusterNode implements DatastoreService, ClusterAdminService,
         for (ShardCatalog.Shard s : catalog.shards()) {
             groupIds.put(s.name(), RaftGroupId.valueOf(ShardCatalog.groupUuid(s.name())));
         }
-        Files.createDirectories(config.dataDir());
+        io.flowkeeper.api.io.PrivateFiles.createPrivateDirectories(config.dataDir()); // Raft logs: owner only
         Map<RaftGroupId, String> shardByGroup = new ConcurrentHashMap<>();
         groupIds.forEach((name, id) -> shardByGroup.put(id, name));
         this.server = RaftServer.newBuilder()

@@ -45,20 +45,20 @@ public final class ReplicatedOwnership implements OwnershipService {
 
     @Override
     public List<EntityOwnership> entities() {
-        return node.list(SHARD, DataPath.of(ENTITIES), ReadConsistency.STALE).values().stream()
-                .map(OwnershipCommands::entity).toList();
+        return OwnershipCommands.readable(node.list(SHARD, DataPath.of(ENTITIES), ReadConsistency.STALE).values(),
+                OwnershipCommands::entity);
     }
 
     @Override
     public Optional<EntityOwnership> entity(String entity) {
         return node.get(SHARD, DataPath.of(OwnershipCommands.entityPath(entity)), ReadConsistency.STALE)
-                .map(OwnershipCommands::entity);
+                .flatMap(v -> OwnershipCommands.tryParse(v, OwnershipCommands::entity));
     }
 
     @Override
     public List<NodeLease> leases() {
-        return node.list(SHARD, DataPath.of(NODES), ReadConsistency.STALE).values().stream()
-                .map(OwnershipCommands::lease).toList();
+        return OwnershipCommands.readable(node.list(SHARD, DataPath.of(NODES), ReadConsistency.STALE).values(),
+                OwnershipCommands::lease);
     }
 
     /** An entity document as stored (and as watches deliver it). */

@@ -48,9 +48,12 @@ public final class ControllerNode implements AutoCloseable {
         ReplicatedOwnership ownership = new ReplicatedOwnership(cluster);
         lease = new LeaseKeeper(cluster, ownership, cluster.nodeId(), config.restAddress(), config.leaseTime());
         lease.start();
-        mastership = new Mastership(cluster.nodeId(), cluster, ownership, lease, config.statsInterval());
+        // Mastership reads through a filter: one unusable stored document is logged and skipped, never fatal.
+        mastership = new Mastership(cluster.nodeId(), new ValidatedDatastore(cluster), ownership, lease,
+                config.statsInterval());
         mastership.start();
-        rest = new RestServer(cluster, config.restAddress(), config.apiTokens(), config.nodeToken());
+        rest = new RestServer(cluster, config.restAddress(), config.apiTokens(), config.nodeToken(),
+                config.restLimits());
         new SwitchRoutes(rest, cluster, ownership, mastership, config.nodeToken()).mountOn(rest);
         rest.start();
         String of = config.openflowAddress();

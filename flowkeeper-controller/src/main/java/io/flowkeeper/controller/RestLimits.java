@@ -1,6 +1,8 @@
 package io.flowkeeper.controller;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * How much of a node one REST client, or a crowd of them, may take. Keys of the node's config file:
@@ -19,6 +21,8 @@ import java.time.Duration;
  */
 public record RestLimits(Duration idleTimeout, int maxConnections, int apiThreads, int apiQueue, int maxWatches) {
     public static final RestLimits DEFAULTS = new RestLimits(Duration.ofSeconds(30), 4096, 32, 1024, 128);
+    static final Set<String> KEYS = Set.of("rest-idle-timeout", "rest-max-connections", "rest-api-threads",
+            "rest-api-queue", "rest-max-watches");
     /** Threads for calls forwarded between nodes: one per switch call in flight is plenty for a small cluster. */
     static final int INTERNAL_THREADS = 16;
     static final int MAX_HEADER_BYTES = 8 * 1024;
@@ -33,6 +37,15 @@ public record RestLimits(Duration idleTimeout, int maxConnections, int apiThread
         positive("rest-api-threads", apiThreads);
         positive("rest-api-queue", apiQueue);
         positive("rest-max-watches", maxWatches);
+    }
+
+    /** From a node's config values (file keys and flags). */
+    static RestLimits from(Map<String, Object> v) {
+        return new RestLimits(ControllerConfig.duration(v, "rest-idle-timeout", DEFAULTS.idleTimeout()),
+                (int) ControllerConfig.number(v, "rest-max-connections", DEFAULTS.maxConnections()),
+                (int) ControllerConfig.number(v, "rest-api-threads", DEFAULTS.apiThreads()),
+                (int) ControllerConfig.number(v, "rest-api-queue", DEFAULTS.apiQueue()),
+                (int) ControllerConfig.number(v, "rest-max-watches", DEFAULTS.maxWatches()));
     }
 
     private static void positive(String key, int value) {

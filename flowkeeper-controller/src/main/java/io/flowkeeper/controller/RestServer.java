@@ -20,6 +20,7 @@ import io.flowkeeper.api.store.Watch;
 import io.flowkeeper.api.store.WatchEvent;
 import io.flowkeeper.api.store.WatchListener;
 import io.flowkeeper.cluster.ClusterNode;
+import io.flowkeeper.cluster.ShardCatalog;
 import io.flowkeeper.cluster.ShardStateMachine;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -466,12 +467,7 @@ public final class RestServer implements AutoCloseable {
             requireMethod(method, "GET", "POST");
             if (method.equals("POST")) {
                 JsonNode body = body(ex);
-                String id = body.path("id").asText("");
-                String address = body.path("address").asText("");
-                if (id.isEmpty() || !address.matches("[^:\\s]+:\\d{1,5}")) {
-                    throw new HttpError(400, "expected {\"id\": \"n4\", \"address\": \"host:port\"}");
-                }
-                node.addMember(id, address);
+                addMember(body.path("id").asText(""), body.path("address").asText(""));
             }
             ObjectNode out = JSON.createObjectNode();
             for (ClusterView.NodeView n : node.view().nodes()) {
@@ -495,6 +491,48 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Adds a member after checking what Ratis would otherwise fail on late and loudly (issue 15, D9): a node id and
+     * a host:port with a real port, not an id or an address already in the cluster. Waits at most request-timeout
+     * plus a second: a change that needs longer (the new node down or unreachable) is answered 503 and may still
+     * complete; {@code GET /v1/cluster/members} tells.
+     */
+    private void addMember(String id, String address) {
+        if (!id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw new HttpError(400, "expected {\"id\": \"n4\", \"address\": \"host:port\"}: the id is 1-64 of"
+                    + " A-Z a-z 0-9 . _ - (got '" + id + "')");
+        }
+        var m = java.util.regex.Pattern.compile("([A-Za-z0-9.-]{1,253}):(\\d{1,5})").matcher(address);
+        if (!m.matches() || Integer.parseInt(m.group(2)) < 1 || Integer.parseInt(m.group(2)) > 65535) {
+            throw new HttpError(400, "address must be host:port with a port from 1 to 65535, got '" + address + "'");
+        }
+        for (ClusterView.NodeView n : node.view().nodes()) {
+            if (n.id().equals(id)) {
+                throw new HttpError(409, "node " + id + " is already a member (at " + n.raftAddress() + ")");
+            }
+            if (n.raftAddress().equals(address)) {
+                throw new HttpError(409, "address " + address + " is already member " + n.id() + "'s");
+            }
+        }
+        long waitMs = node.config().requestTimeout().toMillis() + 1_000;
+        CompletableFuture<Void> change = CompletableFuture.runAsync(() -> node.addMember(id, address),
+                membershipChanges);
+        try {
+            change.get(waitMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new HttpError(503, "adding " + id + " at " + address + " did not complete within " + waitMs
+                    + " ms: is that node running and reachable? The change may still complete: see GET"
+                    + " /v1/cluster/members");
+        } catch (ExecutionException e) {
+            LOG.warn("adding member {} at {} failed: {}", id, address, e.getCause().toString());
+            throw new HttpError(503, "adding " + id + " at " + address + " failed: the cluster did not accept the"
+                    + " change (is a majority of the members up, and that node running?)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HttpError(503, "interrupted while adding " + id);
+        }
+    }
+
     private void datastore(RestExchange ex, String method, String rawPath, Map<String, String> q) throws IOException {
         String rest = rawPath.substring("/v1/datastore/".length() - 1); // "/{shard}/{path}"
         if (rest.length() <= 1) {
@@ -514,9 +552,9 @@ public final class RestServer implements AutoCloseable {
         };
         switch (method) {
             case "GET" -> {
-                if (Boolean.parseBoolean(q.get("watch"))) {
+                if (flag(q, "watch")) {
                     watch(ex, shard, path, longParam(q, "from-revision", 0));
-                } else if (Boolean.parseBoolean(q.get("list")) || path.isRoot()) {
+                } else if (flag(q, "list") || path.isRoot()) {
                     DatastoreService.Snapshot s = node.list(shard, path, consistency);
                     ObjectNode out = JSON.createObjectNode().put("shard", shard).put("revision", s.revision());
                     ArrayNode items = out.putArray("items");
@@ -531,12 +569,13 @@ public final class RestServer implements AutoCloseable {
                 }
             }
             case "PUT" -> {
+                refuseInternal(shard, path, false);
                 if (path.isRoot()) {
                     throw new HttpError(400, "cannot store a document at the shard root; give a path");
                 }
                 String json = canonical(readBody(ex));
                 Transaction.Builder b = Transaction.builder();
-                if (Boolean.parseBoolean(q.get("if-absent"))) {
+                if (flag(q, "if-absent")) {
                     b.require(Precondition.absent(path.toString()));
                 }
                 if (q.containsKey("if-mod-revision")) {
@@ -545,7 +584,9 @@ public final class RestServer implements AutoCloseable {
                 commitAndSend(ex, shard, b.put(path.toString(), json).build());
             }
             case "DELETE" -> {
-                Transaction txn = Boolean.parseBoolean(q.get("prefix"))
+                boolean subtree = flag(q, "prefix");
+                refuseInternal(shard, path, subtree);
+                Transaction txn = subtree
                         ? new Transaction(List.of(), List.of(io.flowkeeper.api.store.Operation.deletePrefix(path.toString())))
                         : Transaction.builder().delete(path.toString()).build();
                 commitAndSend(ex, shard, txn);
@@ -590,9 +631,13 @@ public final class RestServer implements AutoCloseable {
                 if (!o.has("value")) {
                     throw new HttpError(400, "put " + o.get("put").asText() + " needs a value");
                 }
-                b.put(DataPath.of(o.get("put").asText()).toString(), JSON.writeValueAsString(o.get("value")));
+                DataPath target = DataPath.of(o.get("put").asText());
+                refuseInternal(shard, target, false);
+                b.put(target.toString(), JSON.writeValueAsString(o.get("value")));
             } else if (o.has("delete")) {
-                b.delete(DataPath.of(o.get("delete").asText()).toString());
+                DataPath target = DataPath.of(o.get("delete").asText());
+                refuseInternal(shard, target, false);
+                b.delete(target.toString());
             } else {
                 throw new HttpError(400, "each operation is {\"put\": path, \"value\": json} or {\"delete\": path}");
             }
@@ -667,7 +712,7 @@ public final class RestServer implements AutoCloseable {
     JsonNode body(RestExchange ex) throws IOException {
         String text = readBody(ex);
         try {
-            JsonNode n = JSON.readTree(text);
+            JsonNode n = strictTree(text);
             if (n == null || !n.isObject()) {
                 throw new HttpError(400, "body must be a JSON object");
             }
@@ -677,9 +722,29 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * One JSON value and nothing after it, no duplicate keys (the mapper refuses those), and only finite numbers:
+     * {@code 1e999999} would otherwise be stored as the string "Infinity".
+     */
+    static JsonNode strictTree(String text) throws JsonProcessingException {
+        JsonNode n = JSON.readTree(text);
+        requireFinite(n);
+        return n;
+    }
+
+    private static void requireFinite(JsonNode n) {
+        if (n == null) {
+            return;
+        }
+        if (n.isFloatingPointNumber() && !Double.isFinite(n.doubleValue())) {
+            throw new HttpError(400, "number out of range: " + n.asText() + " (JSON numbers must be finite doubles)");
+        }
+        n.forEach(RestServer::requireFinite);
+    }
+
     private static String canonical(String text) {
         try {
-            JsonNode n = JSON.readTree(text);
+            JsonNode n = strictTree(text);
             if (n == null || n.isMissingNode()) {
                 throw new HttpError(400, "empty body: send a JSON document");
             }
@@ -691,6 +756,27 @@ public final class RestServer implements AutoCloseable {
 
     String readBody(RestExchange ex) {
         return new String(ex.body(), StandardCharsets.UTF_8);
+    }
+
+    /** 403 for a write to data the nodes keep for themselves (see {@link InternalData}). */
+    private void refuseInternal(String shard, DataPath path, boolean subtree) {
+        ShardCatalog.Kind kind = node.catalog().shards().stream().filter(s -> s.name().equals(shard))
+                .map(ShardCatalog.Shard::kind).findFirst().orElse(ShardCatalog.Kind.CONFIG);
+        InternalData.whyReadOnly(kind, shard, path, subtree).ifPresent(why -> {
+            throw new HttpError(403, why);
+        });
+    }
+
+    /** A boolean query parameter: {@code true} or {@code false} only ({@code ?list} alone means true). */
+    private static boolean flag(Map<String, String> q, String key) {
+        String s = q.get(key);
+        if (s == null || s.equals("false")) {
+            return false;
+        }
+        if (s.equals("true")) {
+            return true;
+        }
+        throw new HttpError(400, key + " must be true or false, got '" + s + "'");
     }
 
     private static long longParam(Map<String, String> q, String key, long def) {
