@@ -77,6 +77,11 @@ public final class ControllerNode implements AutoCloseable {
         return cluster;
     }
 
+    /** This node's lease (tests watch it for lapses). */
+    LeaseKeeper lease() {
+        return lease;
+    }
+
     public int restPort() {
         return rest.port();
     }

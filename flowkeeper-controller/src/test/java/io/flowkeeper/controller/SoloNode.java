@@ -22,6 +22,8 @@ final class SoloNode implements AutoCloseable {
         dir = Files.createTempDirectory("flowkeeper-solo-");
         restPort = FreePorts.next();
         config = dir.resolve("c.yaml");
+        Files.createFile(dir.resolve("api.token"), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
         Files.writeString(dir.resolve("api.token"), TOKEN + "\n");
         Files.writeString(config, "node-id: solo\npeers:\n  solo: 127.0.0.1:" + FreePorts.next() + "\n"
                 + "data-dir: " + dir.resolve("data") + "\nrest-address: 127.0.0.1:" + restPort + "\n"
