@@ -493,7 +493,8 @@ public final class RestServer implements AutoCloseable {
 
     /**
      * Adds a member after checking what Ratis would otherwise fail on late and loudly (issue 15, D9): a node id and
-     * a host:port with a real port, not an id or an address already in the cluster. Waits at most request-timeout
+     * a host:port with a real port, not an id or an address already in the cluster (the same id at the same address
+     * is a retry and succeeds without a change). Waits at most request-timeout
      * plus a second: a change that needs longer (the new node down or unreachable) is answered 503 and may still
      * complete; {@code GET /v1/cluster/members} tells.
      */
@@ -507,6 +508,9 @@ public final class RestServer implements AutoCloseable {
             throw new HttpError(400, "address must be host:port with a port from 1 to 65535, got '" + address + "'");
         }
         for (ClusterView.NodeView n : node.view().nodes()) {
+            if (n.id().equals(id) && n.raftAddress().equals(address)) {
+                return; // a retry of a change that completed: nothing to do
+            }
             if (n.id().equals(id)) {
                 throw new HttpError(409, "node " + id + " is already a member (at " + n.raftAddress() + ")");
             }
