@@ -23,6 +23,10 @@ public final class RestConnection {
 
     private static final java.util.concurrent.atomic.AtomicBoolean WARNED = new java.util.concurrent.atomic.AtomicBoolean();
 
+    @Option(names = "--ca-file", description = "For an https:// URL: PEM certificates to trust (the cluster's CA or"
+            + " the node's own certificate; default: the JDK's trusted CAs).")
+    java.nio.file.Path caFile;
+
     @Option(names = "--output", defaultValue = "table", description = "table (default) or json")
     String output;
 
@@ -37,7 +41,12 @@ public final class RestConnection {
         if (t == null || t.isBlank()) {
             throw new UserException("no token: pass --token-file or set FLOWKEEPER_TOKEN", 2);
         }
-        return new RestClient(url, t);
+        try {
+            return new RestClient(url, t, RestClient.DEFAULT_TIMEOUT,
+                    caFile == null ? null : io.flowkeeper.controller.PemFiles.trusting("--ca-file", caFile));
+        } catch (IllegalArgumentException e) {
+            throw new UserException(e.getMessage(), 2);
+        }
     }
 
     private static String readToken(java.nio.file.Path file) {

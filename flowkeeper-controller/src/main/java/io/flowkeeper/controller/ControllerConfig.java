@@ -49,16 +49,16 @@ import java.util.Set;
  *                                  # Required with more than one peer; a single node gets a random one
  * node-token: secret-n             # the same, written in this file
  * </pre>
- * The REST server's limits ({@code rest-idle-timeout}, {@code rest-max-connections}, ...) are {@link RestLimits}.
+ * The REST server's limits ({@code rest-idle-timeout}, {@code rest-max-connections}, ...) are {@link RestSettings}.
  * The Raft address a node binds is its own entry in {@code peers}; nothing binds any address not configured here.
  */
 public record ControllerConfig(ClusterConfig cluster, String restAddress, String openflowAddress, List<String> apiTokens,
-                               Duration leaseTime, Duration statsInterval, String nodeToken, RestLimits restLimits) {
+                               Duration leaseTime, Duration statsInterval, String nodeToken, RestSettings restSettings) {
 
     public static final String DEFAULT_REST_ADDRESS = "127.0.0.1:8181";
     public static final String DEFAULT_OPENFLOW_ADDRESS = "0.0.0.0:6653";
 
-    private static final Set<String> KEYS = union(RestLimits.KEYS, Set.of("api-token-files", "node-token-file"), Set.of("node-id", "peers", "rest-address", "openflow-address", "data-dir",
+    private static final Set<String> KEYS = union(RestSettings.KEYS, Set.of("api-token-files", "node-token-file"), Set.of("node-id", "peers", "rest-address", "openflow-address", "data-dir",
             "api-tokens", "request-timeout", "election-timeout-min", "election-timeout-max", "snapshot-threshold",
             "watch-history", "max-value-bytes", "rebalance-interval", "rebalance-settle", "shards", "lease-time",
             "stats-interval", "node-token"));
@@ -101,7 +101,7 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
             throw new IllegalArgumentException("node-token: must differ from every API token (an API token would"
                     + " then open the node-to-node routes /v1/internal/)");
         }
-        java.util.Objects.requireNonNull(restLimits, "restLimits");
+        java.util.Objects.requireNonNull(restSettings, "restSettings");
     }
 
     private static Set<String> union(Set<String> a, Set<String> b, Set<String> c) {
@@ -209,7 +209,7 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
         return new ControllerConfig(cluster, text(v, "rest-address", DEFAULT_REST_ADDRESS),
                 text(v, "openflow-address", DEFAULT_OPENFLOW_ADDRESS), tokens,
                 duration(v, "lease-time", DEFAULT_LEASE_TIME), duration(v, "stats-interval", DEFAULT_STATS_INTERVAL),
-                nodeToken, RestLimits.from(v));
+                nodeToken, RestSettings.from(v));
     }
 
     /** A key holding one value or a list of them. */

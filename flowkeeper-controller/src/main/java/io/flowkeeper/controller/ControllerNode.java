@@ -53,7 +53,7 @@ public final class ControllerNode implements AutoCloseable {
                 config.statsInterval());
         mastership.start();
         rest = new RestServer(cluster, config.restAddress(), config.apiTokens(), config.nodeToken(),
-                config.restLimits());
+                config.restSettings());
         new SwitchRoutes(rest, cluster, ownership, mastership, config.nodeToken()).mountOn(rest);
         rest.start();
         String of = config.openflowAddress();
@@ -68,8 +68,8 @@ public final class ControllerNode implements AutoCloseable {
         }
         out.println("controller " + cluster.nodeId() + ": OpenFlow on " + of.substring(0, colon) + ":" + openflowPort
                 + ", lease " + config.leaseTime().toMillis() + " ms");
-        out.println("controller " + cluster.nodeId() + " ready: REST http://" + config.restAddress()
-                + " (token required)");
+        out.println("controller " + cluster.nodeId() + " ready: REST " + config.restSettings().scheme() + "://"
+                + config.restAddress() + " (token required)");
         out.flush();
     }
 

@@ -49,23 +49,27 @@ import java.util.function.BiConsumer;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.DetectorConnectionFactory;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The northbound REST API of one node, on Jetty's core HTTP server (no servlets: a dozen routes need no framework;
- * timeouts, connection and size limits come from Jetty, see {@link RestLimits}). Every route but
+ * timeouts, connection and size limits come from Jetty, see {@link RestSettings}). Every route but
  * {@code /v1/health} needs {@code Authorization: Bearer <token>}. Routes:
  * <pre>
  * GET    /v1/health                                   liveness, no token
@@ -116,18 +120,21 @@ public final class RestServer implements AutoCloseable {
     private final ExecutorService watchPool;
     private final ExecutorService membershipChanges;
     private final Semaphore watchSlots;
-    private final RestLimits limits;
+    private final RestSettings settings;
     private final int maxBodyBytes;
+    /** What this node trusts in other nodes' HTTPS certificates; null without TLS. */
+    private final javax.net.ssl.SSLContext peerTls;
 
     public RestServer(ClusterNode node, String address, List<String> tokens, String nodeToken) {
-        this(node, address, tokens, nodeToken, RestLimits.DEFAULTS);
+        this(node, address, tokens, nodeToken, RestSettings.DEFAULTS);
     }
 
-    public RestServer(ClusterNode node, String address, List<String> tokens, String nodeToken, RestLimits limits) {
+    public RestServer(ClusterNode node, String address, List<String> tokens, String nodeToken, RestSettings settings) {
         this.node = node;
         this.tokens = tokens.stream().map(t -> t.getBytes(StandardCharsets.UTF_8)).toList();
         this.nodeToken = nodeToken.getBytes(StandardCharsets.UTF_8);
-        this.limits = limits;
+        this.settings = settings;
+        this.peerTls = settings.tls() == null ? null : PemFiles.trusting("rest-tls-ca", settings.tls().trusted());
         // A body may carry a transaction of the largest size a node accepts and replicates: 4 documents of the
         // largest size plus their paths and framing.
         this.maxBodyBytes = (int) node.config().maxTransactionBytes();
@@ -141,26 +148,39 @@ public final class RestServer implements AutoCloseable {
         HttpConfiguration config = new HttpConfiguration();
         config.setSendServerVersion(false);
         config.setSendXPoweredBy(false);
-        config.setRequestHeaderSize(RestLimits.MAX_HEADER_BYTES);
-        this.connector = new ServerConnector(http, 1, 1, new HttpConnectionFactory(config));
+        config.setRequestHeaderSize(RestSettings.MAX_HEADER_BYTES);
+        HttpConnectionFactory http11 = new HttpConnectionFactory(config);
+        if (settings.tls() == null) {
+            this.connector = new ServerConnector(http, 1, 1, http11);
+        } else {
+            // HTTPS; a plain-text request is still parsed, only to be told to use https (see Dispatch).
+            SslContextFactory.Server ssl = new SslContextFactory.Server();
+            ssl.setKeyStore(PemFiles.keyStore(settings.tls()));
+            ssl.setKeyStorePassword(new String(PemFiles.IN_MEMORY_PASSWORD));
+            SecureRequestCustomizer secure = new SecureRequestCustomizer();
+            secure.setSniHostCheck(false); // nodes are reached by IP address as often as by name
+            config.addCustomizer(secure);
+            this.connector = new ServerConnector(http, 1, 1,
+                    new DetectorConnectionFactory(new SslConnectionFactory(ssl, http11.getProtocol())), http11);
+        }
         connector.setHost(address.substring(0, colon));
         connector.setPort(Integer.parseInt(address.substring(colon + 1)));
         // Idle covers every phase: headers or a body that stopped arriving, a response the client stopped reading.
-        connector.setIdleTimeout(limits.idleTimeout().toMillis());
+        connector.setIdleTimeout(settings.idleTimeout().toMillis());
         connector.setAcceptQueueSize(128);
         http.addConnector(connector);
-        NetworkConnectionLimit connections = new NetworkConnectionLimit(limits.maxConnections(), connector);
+        NetworkConnectionLimit connections = new NetworkConnectionLimit(settings.maxConnections(), connector);
         connections.setEndPointIdleTimeout(2_000); // at the limit, idle connections make room quickly
         http.addBean(connections);
         http.setErrorHandler(new JsonErrors());
         http.setHandler(new Dispatch());
-        this.apiPool = new ThreadPoolExecutor(limits.apiThreads(), limits.apiThreads(), 60, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(limits.apiQueue()), daemon("rest-api"));
+        this.apiPool = new ThreadPoolExecutor(settings.apiThreads(), settings.apiThreads(), 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(settings.apiQueue()), daemon("rest-api"));
         apiPool.allowCoreThreadTimeOut(true);
-        this.internalPool = new ThreadPoolExecutor(RestLimits.INTERNAL_THREADS, RestLimits.INTERNAL_THREADS, 60,
+        this.internalPool = new ThreadPoolExecutor(RestSettings.INTERNAL_THREADS, RestSettings.INTERNAL_THREADS, 60,
                 TimeUnit.SECONDS, new LinkedBlockingQueue<>(256), daemon("rest-internal"));
         internalPool.allowCoreThreadTimeOut(true);
-        this.watchSlots = new Semaphore(limits.maxWatches());
+        this.watchSlots = new Semaphore(settings.maxWatches());
         this.watchPool = Executors.newCachedThreadPool(daemon("rest-watch")); // bounded by watchSlots
         this.membershipChanges = Executors.newSingleThreadExecutor(daemon("rest-membership"));
     }
@@ -189,6 +209,11 @@ public final class RestServer implements AutoCloseable {
     /** Serves {@code /v1/<segment>/...} with {@code routes}; {@code internal} is reserved for node-to-node calls. */
     void mount(String segment, Routes routes) {
         mounted.put(segment, routes);
+    }
+
+    /** A client for another node's REST API at {@code address}, over HTTPS when this node serves HTTPS. */
+    RestClient peerClient(String address, String token) {
+        return new RestClient(settings.scheme() + "://" + address, token, java.time.Duration.ofSeconds(10), peerTls);
     }
 
     public int port() {
@@ -233,6 +258,12 @@ public final class RestServer implements AutoCloseable {
                 return true;
             }
             boolean internal = path != null && path.startsWith("/v1/internal/");
+            if (settings.tls() != null && !request.isSecure()) {
+                respondNow(response, callback, 400, errorJson(400, "this node serves HTTPS only: use https://"
+                        + Request.getServerName(request) + ":" + Request.getServerPort(request)
+                        + " (a token sent over plain HTTP may have been seen on the network)"));
+                return true;
+            }
             try {
                 authorize(request.getHeaders().get(HttpHeader.AUTHORIZATION), internal ? List.of(nodeToken) : tokens);
                 if (request.getLength() > maxBodyBytes) {
@@ -246,7 +277,7 @@ public final class RestServer implements AutoCloseable {
                     && "true".equals(query(request.getHttpURI().getQuery()).get("watch"));
             if (watch && !watchSlots.tryAcquire()) {
                 respondNow(response, callback, 503, errorJson(503, "too many watch streams on this node (limit "
-                        + limits.maxWatches() + "): close one, or watch through another node"));
+                        + settings.maxWatches() + "): close one, or watch through another node"));
                 return true;
             }
             ExecutorService pool = watch ? watchPool : internal ? internalPool : apiPool;
@@ -264,7 +295,7 @@ public final class RestServer implements AutoCloseable {
                     pool.execute(() -> serve(new RestExchange(request, response, body), callback, watch));
                 } catch (RejectedExecutionException e) {
                     release(watch);
-                    respondNow(response, callback, 503, errorJson(503, "node busy: " + limits.apiQueue()
+                    respondNow(response, callback, 503, errorJson(503, "node busy: " + settings.apiQueue()
                             + " requests are waiting; retry"));
                 }
             });

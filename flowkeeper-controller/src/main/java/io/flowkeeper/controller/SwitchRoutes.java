@@ -24,7 +24,6 @@ import io.flowkeeper.openflow.OpenFlowException;
 import io.flowkeeper.openflow.SwitchConnection;
 import io.flowkeeper.api.flow.reconcile.ReconcilePlan;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -381,8 +380,7 @@ final class SwitchRoutes {
         }
         RestClient peer;
         synchronized (peers) {
-            peer = peers.computeIfAbsent(address,
-                    a -> new RestClient("http://" + a, nodeToken, Duration.ofSeconds(10)));
+            peer = peers.computeIfAbsent(address, a -> rest.peerClient(a, nodeToken));
         }
         String path = "/v1/internal/switches/" + dp + "/" + switch (call) {
             case "live-flows" -> "flows?view=live";

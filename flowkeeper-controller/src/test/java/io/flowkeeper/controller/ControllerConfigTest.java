@@ -74,12 +74,12 @@ class ControllerConfigTest {
     }
 
     @Test
-    void restLimitsAreKeysOfTheirOwn() throws Exception {
+    void restSettingsAreKeysOfTheirOwn() throws Exception {
         ControllerConfig c = load("peers: {n1: 127.0.0.1:9001}\napi-tokens: [api-token-1]\nrest-idle-timeout: 45s\n"
                 + "rest-max-watches: 7\n");
-        assertThat(c.restLimits().idleTimeout()).isEqualTo(Duration.ofSeconds(45));
-        assertThat(c.restLimits().maxWatches()).isEqualTo(7);
-        assertThat(c.restLimits().apiThreads()).isEqualTo(RestLimits.DEFAULTS.apiThreads());
+        assertThat(c.restSettings().idleTimeout()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(c.restSettings().maxWatches()).isEqualTo(7);
+        assertThat(c.restSettings().apiThreads()).isEqualTo(RestSettings.DEFAULTS.apiThreads());
         assertThatThrownBy(() -> load("peers: {n1: 127.0.0.1:9001}\napi-tokens: [api-token-1]\n"
                 + "rest-idle-timeout: 2s\n")).hasMessageContaining("rest-idle-timeout: at least 11s");
     }

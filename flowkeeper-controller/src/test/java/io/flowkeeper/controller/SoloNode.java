@@ -44,6 +44,11 @@ final class SoloNode implements AutoCloseable {
         return new RestClient("http://127.0.0.1:" + restPort, TOKEN);
     }
 
+    /** A client of the node's HTTPS port, trusting what {@code tls} trusts. */
+    RestClient httpsClient(javax.net.ssl.SSLContext tls) {
+        return new RestClient("https://127.0.0.1:" + restPort, TOKEN, RestClient.DEFAULT_TIMEOUT, tls);
+    }
+
     /** Stops the node, keeping its data. */
     void stop() throws IOException {
         if (node != null) {

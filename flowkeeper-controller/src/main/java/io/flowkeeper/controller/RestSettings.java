@@ -1,12 +1,18 @@
 package io.flowkeeper.controller;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * How much of a node one REST client, or a crowd of them, may take. Keys of the node's config file:
+ * How the REST server listens: HTTPS or not, and how much of a node one REST client, or a crowd of them, may take.
+ * Keys of the node's config file:
  * <pre>
+ * rest-tls-cert: /etc/flowkeeper/rest.pem   # HTTPS: this node's certificate chain (PEM), with rest-tls-key
+ * rest-tls-key: /etc/flowkeeper/rest.key    # its private key (PKCS#8 PEM, "BEGIN PRIVATE KEY", unencrypted; 0600)
+ * rest-tls-ca: /etc/flowkeeper/ca.pem       # certificates this node trusts when it forwards a call to another
+ *                                           # node over HTTPS (default: those in rest-tls-cert)
  * rest-idle-timeout: 30s       # a connection silent this long is closed: a half-sent request (slowloris), a body
  *                              # that stopped arriving, a client that stopped reading its response
  * rest-max-connections: 4096   # open connections; beyond it the server stops accepting and closes connections
@@ -19,15 +25,24 @@ import java.util.Set;
  * ({@code /v1/internal/}) run on threads of their own, so neither API requests nor watch streams can starve them.
  * Request headers are limited to 8 KB (431 above) and bodies to the node's largest transaction (413 above).
  */
-public record RestLimits(Duration idleTimeout, int maxConnections, int apiThreads, int apiQueue, int maxWatches) {
-    public static final RestLimits DEFAULTS = new RestLimits(Duration.ofSeconds(30), 4096, 32, 1024, 128);
+public record RestSettings(Duration idleTimeout, int maxConnections, int apiThreads, int apiQueue, int maxWatches,
+                           Tls tls) {
+    public static final RestSettings DEFAULTS = new RestSettings(Duration.ofSeconds(30), 4096, 32, 1024, 128, null);
     static final Set<String> KEYS = Set.of("rest-idle-timeout", "rest-max-connections", "rest-api-threads",
-            "rest-api-queue", "rest-max-watches");
+            "rest-api-queue", "rest-max-watches", "rest-tls-cert", "rest-tls-key", "rest-tls-ca");
+
+    /** HTTPS on the REST port: the node's certificate chain and key, and what it trusts in other nodes. */
+    public record Tls(Path certificateChain, Path privateKey, Path trusted) {}
+
+    /** The URL scheme clients use for this node. */
+    public String scheme() {
+        return tls == null ? "http" : "https";
+    }
     /** Threads for calls forwarded between nodes: one per switch call in flight is plenty for a small cluster. */
     static final int INTERNAL_THREADS = 16;
     static final int MAX_HEADER_BYTES = 8 * 1024;
 
-    public RestLimits {
+    public RestSettings {
         // The watch heartbeat (10 s) must fit inside the idle timeout, or idle watch streams would be cut.
         if (idleTimeout.toMillis() < 11_000) {
             throw new IllegalArgumentException("rest-idle-timeout: at least 11s (watch streams send a heartbeat"
@@ -40,12 +55,23 @@ public record RestLimits(Duration idleTimeout, int maxConnections, int apiThread
     }
 
     /** From a node's config values (file keys and flags). */
-    static RestLimits from(Map<String, Object> v) {
-        return new RestLimits(ControllerConfig.duration(v, "rest-idle-timeout", DEFAULTS.idleTimeout()),
+    static RestSettings from(Map<String, Object> v) {
+        String cert = ControllerConfig.text(v, "rest-tls-cert", null);
+        String key = ControllerConfig.text(v, "rest-tls-key", null);
+        String ca = ControllerConfig.text(v, "rest-tls-ca", null);
+        Tls tls = null;
+        if (cert != null || key != null || ca != null) {
+            if (cert == null || key == null) {
+                throw new IllegalArgumentException("rest-tls-cert and rest-tls-key go together (HTTPS needs both)");
+            }
+            tls = new Tls(Path.of(cert), Path.of(key), Path.of(ca == null ? cert : ca));
+            PemFiles.check(tls); // a bad file fails start-up here, naming the key, not at the first request
+        }
+        return new RestSettings(ControllerConfig.duration(v, "rest-idle-timeout", DEFAULTS.idleTimeout()),
                 (int) ControllerConfig.number(v, "rest-max-connections", DEFAULTS.maxConnections()),
                 (int) ControllerConfig.number(v, "rest-api-threads", DEFAULTS.apiThreads()),
                 (int) ControllerConfig.number(v, "rest-api-queue", DEFAULTS.apiQueue()),
-                (int) ControllerConfig.number(v, "rest-max-watches", DEFAULTS.maxWatches()));
+                (int) ControllerConfig.number(v, "rest-max-watches", DEFAULTS.maxWatches()), tls);
     }
 
     private static void positive(String key, int value) {
