@@ -67,7 +67,9 @@ class SwitchOutputTest {
 
     @BeforeEach
     void writeTokenFile() throws java.io.IOException {
-        tokenFile = java.nio.file.Files.writeString(tmp.resolve("token"), "t\n");
+        tokenFile = java.nio.file.Files.createFile(tmp.resolve("token"), java.nio.file.attribute.PosixFilePermissions
+                .asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        java.nio.file.Files.writeString(tokenFile, "t\n");
     }
 
     private int run(String... args) {
