@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -13,7 +14,9 @@ import org.junit.jupiter.api.Timeout;
  * An API flood must not cost the node its lease (issue 15: 800 ms leases lapsed 8 times during REST floods): the
  * renewals run on the lease keeper's own thread, and the REST server takes at most its bounded API pool, so
  * renewals keep their turn in Raft. Floods a node with 64 concurrent clients writing and reading for 8 s while
- * counting every lapse of its lease.
+ * counting every lapse of its lease, after 8 s without traffic that must show none (else the host is too loaded
+ * for the comparison and the test is skipped, saying so). Timing-sensitive: on a shared, overloaded host a flood
+ * can still cost a lapse (see docs/security.md).
  */
 @Timeout(120)
 class LeaseUnderFloodTest {
@@ -32,6 +35,13 @@ class LeaseUnderFloodTest {
                     lapses.incrementAndGet();
                 }
             });
+            // The same time without any REST traffic first: on a host so loaded that the lease lapses anyway, this
+            // test could not tell what the flood did, and says so instead of passing or failing.
+            Thread.sleep(8_000);
+            int idleLapses = lapses.getAndSet(0);
+            System.out.printf("idle: %d lease lapses in 8 s%n", idleLapses);
+            Assumptions.assumeTrue(idleLapses == 0, "host too loaded to judge: the lease lapsed " + idleLapses
+                    + " times in 8 s without any REST traffic");
             AtomicLong served = new AtomicLong();
             AtomicLong refused = new AtomicLong();
             long end = System.currentTimeMillis() + 8_000;
