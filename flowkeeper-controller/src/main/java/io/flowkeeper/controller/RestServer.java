@@ -251,30 +251,34 @@ public final class RestServer implements AutoCloseable {
     private final class Dispatch extends Handler.Abstract.NonBlocking {
         @Override
         public boolean handle(Request request, Response response, Callback callback) {
-            String path = request.getHttpURI().getPath();
+            String path = java.util.Objects.requireNonNullElse(request.getHttpURI().getPath(), "/");
             if ("/v1/health".equals(path)) {
                 respondNow(response, callback, 200,
                         JSON.createObjectNode().put("status", "up").put("node", node.nodeId()));
                 return true;
             }
-            boolean internal = path != null && path.startsWith("/v1/internal/");
+            boolean internal = path.startsWith("/v1/internal/");
             if (settings.tls() != null && !request.isSecure()) {
                 respondNow(response, callback, 400, errorJson(400, "this node serves HTTPS only: use https://"
                         + Request.getServerName(request) + ":" + Request.getServerPort(request)
                         + " (a token sent over plain HTTP may have been seen on the network)"));
                 return true;
             }
+            boolean watch;
             try {
                 authorize(request.getHeaders().get(HttpHeader.AUTHORIZATION), internal ? List.of(nodeToken) : tokens);
                 if (request.getLength() > maxBodyBytes) {
                     throw tooLarge();
                 }
+                watch = "GET".equals(request.getMethod()) && path.startsWith("/v1/datastore/")
+                        && "true".equals(query(request.getHttpURI().getQuery()).get("watch"));
             } catch (HttpError e) {
                 respondNow(response, callback, e.status, errorJson(e.status, e.getMessage()));
                 return true;
+            } catch (IllegalArgumentException e) { // a malformed %-escape in the query
+                respondNow(response, callback, 400, errorJson(400, "malformed query: " + e.getMessage()));
+                return true;
             }
-            boolean watch = "GET".equals(request.getMethod()) && path.startsWith("/v1/datastore/")
-                    && "true".equals(query(request.getHttpURI().getQuery()).get("watch"));
             if (watch && !watchSlots.tryAcquire()) {
                 respondNow(response, callback, 503, errorJson(503, "too many watch streams on this node (limit "
                         + settings.maxWatches() + "): close one, or watch through another node"));
@@ -295,8 +299,8 @@ public final class RestServer implements AutoCloseable {
                     pool.execute(() -> serve(new RestExchange(request, response, body), callback, watch));
                 } catch (RejectedExecutionException e) {
                     release(watch);
-                    respondNow(response, callback, 503, errorJson(503, "node busy: " + settings.apiQueue()
-                            + " requests are waiting; retry"));
+                    respondNow(response, callback, 503, errorJson(503, "node busy: too many requests are waiting;"
+                            + " retry"));
                 }
             });
             return true;

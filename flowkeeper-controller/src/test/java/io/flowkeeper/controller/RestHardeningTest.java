@@ -213,6 +213,9 @@ class RestHardeningTest {
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.error()).contains("if-absent must be true or false");
         assertThat(api.get("/v1/datastore/network-config/?list=yes").status()).isEqualTo(400);
+        String badEscape = raw("GET /v1/datastore/network-config/?watch=%zz HTTP/1.1\r\nHost: x\r\n"
+                + "Authorization: Bearer " + SoloNode.TOKEN + "\r\nConnection: close\r\n\r\n");
+        assertThat(badEscape).startsWith("HTTP/1.1 400").contains("\"error\"");
         assertThat(api.put("/v1/datastore/network-config/strict?if-absent=true", "{\"a\":1.5}").status())
                 .isEqualTo(200);
     }
