@@ -34,7 +34,9 @@ public record AgentStatus(String bridge, String state, Instant since, long agent
     }
 
     void write(Path snapshotDir) throws IOException {
-        Files.createDirectories(snapshotDir);
+        if (!Files.isDirectory(snapshotDir)) {
+            io.flowkeeper.api.io.PrivateFiles.createPrivateDirectories(snapshotDir);
+        }
         Path tmp = snapshotDir.resolve(FILE + ".tmp");
         Files.write(tmp, JSON.writeValueAsBytes(this));
         try {

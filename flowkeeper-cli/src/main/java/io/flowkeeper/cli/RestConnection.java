@@ -5,7 +5,7 @@ import java.io.IOException;
 import picocli.CommandLine.Option;
 
 /**
- * The options every command that talks to a controller node shares ({@code --url}, {@code --token} or
+ * The options every command that talks to a controller node shares ({@code --url}, {@code --token-file} or
  * {@code FLOWKEEPER_TOKEN}, {@code --output table|json}) and their error mapping: exit 1 when the node refused (its
  * message and the HTTP status), 2 for usage, 3 when the node cannot be reached. Use as a picocli {@code @Mixin}.
  */
@@ -14,8 +14,18 @@ public final class RestConnection {
             description = "Any node's REST address (default: ${DEFAULT-VALUE}).")
     String url;
 
-    @Option(names = "--token", description = "API token (default: $FLOWKEEPER_TOKEN).")
+    @Option(names = "--token-file", description = "File holding the API token (default: $FLOWKEEPER_TOKEN).")
+    java.nio.file.Path tokenFile;
+
+    @Option(names = "--token", description = "API token; visible to other users in ps: prefer --token-file or"
+            + " $FLOWKEEPER_TOKEN.")
     String token;
+
+    private static final java.util.concurrent.atomic.AtomicBoolean WARNED = new java.util.concurrent.atomic.AtomicBoolean();
+
+    @Option(names = "--ca-file", description = "For an https:// URL: PEM certificates to trust (the cluster's CA or"
+            + " the node's own certificate; default: the JDK's trusted CAs).")
+    java.nio.file.Path caFile;
 
     @Option(names = "--output", defaultValue = "table", description = "table (default) or json")
     String output;
@@ -24,11 +34,27 @@ public final class RestConnection {
         if (!output.equals("table") && !output.equals("json")) {
             throw new UserException("--output must be table or json, not '" + output + "'", 2);
         }
-        String t = token != null ? token : System.getenv("FLOWKEEPER_TOKEN");
-        if (t == null || t.isBlank()) {
-            throw new UserException("no token: pass --token or set FLOWKEEPER_TOKEN", 2);
+        String t = token != null ? token : tokenFile != null ? readToken(tokenFile) : System.getenv("FLOWKEEPER_TOKEN");
+        if (token != null && !WARNED.getAndSet(true)) {
+            System.err.println("warning: --token is visible to other users in ps; use --token-file or FLOWKEEPER_TOKEN");
         }
-        return new RestClient(url, t);
+        if (t == null || t.isBlank()) {
+            throw new UserException("no token: pass --token-file or set FLOWKEEPER_TOKEN", 2);
+        }
+        try {
+            return new RestClient(url, t, RestClient.DEFAULT_TIMEOUT,
+                    caFile == null ? null : io.flowkeeper.controller.PemFiles.trusting("--ca-file", caFile));
+        } catch (IllegalArgumentException e) {
+            throw new UserException(e.getMessage(), 2);
+        }
+    }
+
+    private static String readToken(java.nio.file.Path file) {
+        try {
+            return io.flowkeeper.controller.Secrets.readTokenFile("--token-file", file).get(0);
+        } catch (IllegalArgumentException e) {
+            throw new UserException(e.getMessage(), 2);
+        }
     }
 
     /** A 2xx answer, or a {@link UserException} with the exit code above. */

@@ -95,7 +95,7 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
         for (ShardCatalog.Shard s : catalog.shards()) {
             groupIds.put(s.name(), RaftGroupId.valueOf(ShardCatalog.groupUuid(s.name())));
         }
-        Files.createDirectories(config.dataDir());
+        io.flowkeeper.api.io.PrivateFiles.createPrivateDirectories(config.dataDir()); // Raft logs: owner only
         Map<RaftGroupId, String> shardByGroup = new ConcurrentHashMap<>();
         groupIds.forEach((name, id) -> shardByGroup.put(id, name));
         this.server = RaftServer.newBuilder()
@@ -272,6 +272,11 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
 
     private void linearizableRevision(String shard) {
         query(shard, Codec.query("get", "/"));
+    }
+
+    @Override
+    public java.time.Duration requestTimeout() {
+        return config.requestTimeout();
     }
 
     @Override

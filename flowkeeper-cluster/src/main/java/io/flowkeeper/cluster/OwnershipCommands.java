@@ -15,7 +15,13 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The ownership shard's rules, applied identically on every replica:
@@ -32,6 +38,9 @@ import java.util.TreeSet;
  * </ul>
  */
 final class OwnershipCommands implements ShardCommands {
+    private static final Logger LOG = LoggerFactory.getLogger(OwnershipCommands.class);
+    /** Documents already reported as unreadable (path and revision), so each is logged once, not per read. */
+    private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
     static final String RENEW = "renew";
     static final String EXPIRE = "expire";
     static final String REGISTER = "register";
@@ -67,6 +76,33 @@ final class OwnershipCommands implements ShardCommands {
 
     static String nodePath(String node) {
         return OwnershipService.NODES + "/" + node;
+    }
+
+    /**
+     * The documents that parse. One that does not (written around the REST API, which refuses writes to this
+     * shard) is skipped with one log line: a bad document must never stop renewals, elections or a node's start.
+     */
+    static <T> List<T> readable(java.util.Collection<VersionedValue> values, Function<VersionedValue, T> parse) {
+        List<T> out = new ArrayList<>(values.size());
+        for (VersionedValue v : values) {
+            tryParse(v, parse).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    static <T> Optional<T> tryParse(VersionedValue v, Function<VersionedValue, T> parse) {
+        try {
+            return Optional.of(parse.apply(v));
+        } catch (RuntimeException e) {
+            if (REPORTED.size() > 10_000) {
+                REPORTED.clear();
+            }
+            if (REPORTED.add(v.path() + "@" + v.modRevision())) {
+                LOG.error("ownership document {} (revision {}) is unreadable and ignored: {}", v.path(),
+                        v.modRevision(), e.getMessage());
+            }
+            return Optional.empty();
+        }
     }
 
     static EntityOwnership entity(VersionedValue v) {
@@ -123,12 +159,11 @@ final class OwnershipCommands implements ShardCommands {
         Plan(State state) {
             this.state = state;
             // Small: one document per switch and per node. Loaded whole so load counts are exact.
-            for (VersionedValue v : state.list(DataPath.of(OwnershipService.ENTITIES))) {
-                EntityOwnership e = entity(v);
+            for (EntityOwnership e : readable(state.list(DataPath.of(OwnershipService.ENTITIES)),
+                    OwnershipCommands::entity)) {
                 entities.put(e.entity(), e);
             }
-            for (VersionedValue v : state.list(DataPath.of(OwnershipService.NODES))) {
-                NodeLease l = lease(v);
+            for (NodeLease l : readable(state.list(DataPath.of(OwnershipService.NODES)), OwnershipCommands::lease)) {
                 leases.put(l.node(), l);
             }
         }

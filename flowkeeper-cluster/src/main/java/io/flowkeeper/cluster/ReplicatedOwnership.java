@@ -7,6 +7,7 @@ import io.flowkeeper.api.ownership.OwnershipListener;
 import io.flowkeeper.api.ownership.OwnershipService;
 import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.store.ReadConsistency;
+import io.flowkeeper.api.store.VersionedValue;
 import io.flowkeeper.api.store.Watch;
 import io.flowkeeper.api.store.WatchEvent;
 import io.flowkeeper.api.store.WatchListener;
@@ -53,20 +54,20 @@ public final class ReplicatedOwnership implements OwnershipService {
 
     @Override
     public List<EntityOwnership> entities(ReadConsistency consistency) {
-        return store.list(SHARD, DataPath.of(ENTITIES), consistency).values().stream()
-                .map(OwnershipCommands::entity).toList();
+        return OwnershipCommands.readable(store.list(SHARD, DataPath.of(ENTITIES), consistency).values(),
+                OwnershipCommands::entity);
     }
 
     @Override
     public Optional<EntityOwnership> entity(String entity) {
         return store.get(SHARD, DataPath.of(OwnershipCommands.entityPath(entity)), ReadConsistency.STALE)
-                .map(OwnershipCommands::entity);
+                .flatMap(v -> OwnershipCommands.tryParse(v, OwnershipCommands::entity));
     }
 
     @Override
     public List<NodeLease> leases() {
-        return store.list(SHARD, DataPath.of(NODES), ReadConsistency.STALE).values().stream()
-                .map(OwnershipCommands::lease).toList();
+        return OwnershipCommands.readable(store.list(SHARD, DataPath.of(NODES), ReadConsistency.STALE).values(),
+                OwnershipCommands::lease);
     }
 
     @Override
@@ -77,7 +78,9 @@ public final class ReplicatedOwnership implements OwnershipService {
             @Override
             public void onEvent(WatchEvent event) {
                 if (event.type() == WatchEvent.Type.PUT) {
-                    listener.ownershipChanged(OwnershipCommands.entity(event.json()));
+                    // An unreadable document is logged once and skipped: it must never stop a node (issue 15, D1).
+                    OwnershipCommands.tryParse(new VersionedValue(event.path(), event.json(), event.revision(),
+                            event.revision(), 0), OwnershipCommands::entity).ifPresent(listener::ownershipChanged);
                 }
             }
 

@@ -27,7 +27,10 @@ import java.util.Set;
  * rest-address: 127.0.0.1:8181     # where the REST API listens (default 127.0.0.1:8181: local only)
  * openflow-address: 0.0.0.0:6653   # where switches connect (used by the OpenFlow module)
  * data-dir: /var/lib/flowkeeper    # required; Raft logs and snapshots
- * api-tokens: [secret-1]           # required; bearer tokens accepted by the REST API (no token, no access)
+ * api-token-files: [/etc/flowkeeper/api.token]   # files of bearer tokens accepted by the REST API, one per line
+ *                                  # (blank and # lines skipped); keep them 0600. At least one token is required,
+ *                                  # from these files, api-tokens, or the environment's FLOWKEEPER_TOKEN (all count)
+ * api-tokens: [secret-1]           # tokens written in this file itself (then keep the file 0600)
  * request-timeout: 5s              # a write/linearizable read without quorum fails with 503 after this
  * election-timeout-min: 150ms      # Raft election timeout range (see ClusterConfig)
  * election-timeout-max: 300ms
@@ -41,21 +44,26 @@ import java.util.Set;
  * lease-time: 800ms               # a node that has not renewed its lease for this long loses its switches; it
  *                                  # stops writing to them itself after 60% of it (see Mastership)
  * stats-interval: 2s               # how often a switch's master polls flow and port statistics
- * node-token: secret-n             # token nodes use for calls forwarded to each other (default: first api-token);
- *                                  # must be the same on every node
+ * node-token-file: /etc/flowkeeper/node.token  # token nodes use for calls forwarded to each other
+ *                                  # (/v1/internal/); the same on every node, different from every API token.
+ *                                  # Required with more than one peer; a single node gets a random one
+ * node-token: secret-n             # the same, written in this file
  * </pre>
+ * The REST server's limits ({@code rest-idle-timeout}, {@code rest-max-connections}, ...) are {@link RestSettings}.
  * The Raft address a node binds is its own entry in {@code peers}; nothing binds any address not configured here.
  */
 public record ControllerConfig(ClusterConfig cluster, String restAddress, String openflowAddress, List<String> apiTokens,
-                               Duration leaseTime, Duration statsInterval, String nodeToken) {
+                               Duration leaseTime, Duration statsInterval, String nodeToken, RestSettings restSettings) {
 
     public static final String DEFAULT_REST_ADDRESS = "127.0.0.1:8181";
     public static final String DEFAULT_OPENFLOW_ADDRESS = "0.0.0.0:6653";
 
-    private static final Set<String> KEYS = Set.of("node-id", "peers", "rest-address", "openflow-address", "data-dir",
+    private static final Set<String> KEYS = union(RestSettings.KEYS, Set.of("api-token-files", "node-token-file"), Set.of("node-id", "peers", "rest-address", "openflow-address", "data-dir",
             "api-tokens", "request-timeout", "election-timeout-min", "election-timeout-max", "snapshot-threshold",
             "watch-history", "max-value-bytes", "rebalance-interval", "rebalance-settle", "shards", "lease-time",
-            "stats-interval", "node-token");
+            "stats-interval", "node-token"));
+    /** Not a file key: the environment's FLOWKEEPER_TOKEN, passed in by {@link ControllerMain}. */
+    static final String ENV_TOKEN = "FLOWKEEPER_TOKEN";
     /**
      * A dead master's switches move ~lease-time after its death; 800 ms leaves room under the 1.5 s failover goal
      * for the new master's role request and reconcile, while renewals (every 160 ms, overlapping) tolerate commit
@@ -67,7 +75,8 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
     public ControllerConfig {
         apiTokens = List.copyOf(apiTokens);
         if (apiTokens.isEmpty() || apiTokens.stream().anyMatch(t -> t.length() < 8)) {
-            throw new IllegalArgumentException("api-tokens: at least one token of 8 or more characters is required");
+            throw new IllegalArgumentException("api-token-files (or api-tokens, or FLOWKEEPER_TOKEN): at least one token"
+                    + " of 8 or more characters is required");
         }
         checkAddress("rest-address", restAddress);
         checkAddress("openflow-address", openflowAddress);
@@ -78,11 +87,28 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
         if (statsInterval.toMillis() < 100) {
             throw new IllegalArgumentException("stats-interval: at least 100ms");
         }
+        // ---- secrets (issue 15, D6): the node token opens /v1/internal/, so no API token may be it ----
         if (nodeToken == null) {
-            nodeToken = apiTokens.get(0);
+            if (cluster.peers().size() > 1) {
+                throw new IllegalArgumentException("node-token-file (or node-token) is required with more than one"
+                        + " peer: nodes authenticate calls forwarded to each other with it; the same on every node,"
+                        + " different from every API token");
+            }
+            nodeToken = Secrets.randomToken(); // a single node forwards nothing: nobody needs to know it
         } else if (nodeToken.length() < 8) {
             throw new IllegalArgumentException("node-token: at least 8 characters");
+        } else if (apiTokens.contains(nodeToken)) {
+            throw new IllegalArgumentException("node-token: must differ from every API token (an API token would"
+                    + " then open the node-to-node routes /v1/internal/)");
         }
+        java.util.Objects.requireNonNull(restSettings, "restSettings");
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b, Set<String> c) {
+        Set<String> all = new java.util.HashSet<>(a);
+        all.addAll(b);
+        all.addAll(c);
+        return Set.copyOf(all);
     }
 
     private static void checkAddress(String key, String address) {
@@ -142,16 +168,26 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
         if (dataDir == null) {
             throw new IllegalArgumentException("data-dir is required");
         }
-        List<String> tokens = new ArrayList<>();
-        Object t = v.get("api-tokens");
-        if (t instanceof JsonNode node) {
-            if (node.isArray()) {
-                node.forEach(n -> tokens.add(n.asText()));
-            } else {
-                tokens.add(node.asText());
+        List<String> tokens = new ArrayList<>(texts(v, "api-tokens"));
+        for (String file : texts(v, "api-token-files")) {
+            tokens.addAll(Secrets.readTokenFile("api-token-files", Path.of(file)));
+        }
+        String envToken = text(v, ENV_TOKEN, null);
+        if (envToken != null && !envToken.isBlank() && !tokens.contains(envToken.strip())) {
+            tokens.add(envToken.strip());
+        }
+        String nodeToken = text(v, "node-token", null);
+        String nodeTokenFile = text(v, "node-token-file", null);
+        if (nodeToken != null && nodeTokenFile != null) {
+            throw new IllegalArgumentException("node-token and node-token-file both set: keep one");
+        }
+        if (nodeTokenFile != null) {
+            List<String> read = Secrets.readTokenFile("node-token-file", Path.of(nodeTokenFile));
+            if (read.size() != 1) {
+                throw new IllegalArgumentException("node-token-file " + nodeTokenFile + ": expected one token, found "
+                        + read.size());
             }
-        } else if (t instanceof List<?> list) {
-            list.forEach(x -> tokens.add(x.toString()));
+            nodeToken = read.get(0);
         }
         List<ShardCatalog.Shard> shards = new ArrayList<>();
         if (v.get("shards") instanceof JsonNode node && node.isArray()) {
@@ -173,10 +209,28 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
         return new ControllerConfig(cluster, text(v, "rest-address", DEFAULT_REST_ADDRESS),
                 text(v, "openflow-address", DEFAULT_OPENFLOW_ADDRESS), tokens,
                 duration(v, "lease-time", DEFAULT_LEASE_TIME), duration(v, "stats-interval", DEFAULT_STATS_INTERVAL),
-                text(v, "node-token", null));
+                nodeToken, RestSettings.from(v));
     }
 
-    private static String text(Map<String, Object> v, String key, String def) {
+    /** A key holding one value or a list of them. */
+    private static List<String> texts(Map<String, Object> v, String key) {
+        List<String> out = new ArrayList<>();
+        Object t = v.get(key);
+        if (t instanceof JsonNode node) {
+            if (node.isArray()) {
+                node.forEach(n -> out.add(n.asText()));
+            } else if (!node.isNull()) {
+                out.add(node.asText());
+            }
+        } else if (t instanceof List<?> list) {
+            list.forEach(x -> out.add(x.toString()));
+        } else if (t != null) {
+            out.add(t.toString());
+        }
+        return out;
+    }
+
+    static String text(Map<String, Object> v, String key, String def) {
         Object o = v.get(key);
         if (o == null) {
             return def;
@@ -184,7 +238,7 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
         return o instanceof JsonNode n ? n.asText() : o.toString();
     }
 
-    private static long number(Map<String, Object> v, String key, long def) {
+    static long number(Map<String, Object> v, String key, long def) {
         String s = text(v, key, null);
         if (s == null) {
             return def;

@@ -14,14 +14,17 @@ import org.slf4j.LoggerFactory;
  * Flags override the YAML file's keys:
  * <pre>
  * --config FILE  --node-id ID  --peer ID=HOST:PORT (repeat)  --rest-address HOST:PORT
- * --openflow-address HOST:PORT  --data-dir DIR  --token TOKEN (repeat)  --request-timeout 5s
+ * --openflow-address HOST:PORT  --data-dir DIR  --token-file FILE (repeat)  --node-token-file FILE
+ * --request-timeout 5s
  * </pre>
+ * The environment's {@code FLOWKEEPER_TOKEN} is accepted as one more API token. {@code --token TOKEN} still works
+ * but warns: its value is visible to every local user in {@code ps}.
  * Exit codes: 0 after a clean stop (SIGTERM), 2 for bad configuration (one line on stderr), 1 if start-up fails.
  */
 public final class ControllerMain {
     public static final String USAGE = "usage: controller [--config FILE] [--node-id ID] [--peer ID=HOST:PORT]..."
-            + " [--rest-address HOST:PORT] [--openflow-address HOST:PORT] [--data-dir DIR] [--token TOKEN]..."
-            + " [--request-timeout DURATION]";
+            + " [--rest-address HOST:PORT] [--openflow-address HOST:PORT] [--data-dir DIR] [--token-file FILE]..."
+            + " [--node-token-file FILE] [--request-timeout DURATION] (API token also from $FLOWKEEPER_TOKEN)";
 
     private ControllerMain() {}
 
@@ -32,6 +35,9 @@ public final class ControllerMain {
     /** Runs a node until the JVM is asked to stop; returns the exit code on failure. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         quietLibraries();
+        if (java.util.Arrays.asList(args).contains("--token")) {
+            err.println("warning: --token is visible to every local user in ps; use --token-file or FLOWKEEPER_TOKEN");
+        }
         ControllerConfig config;
         try {
             config = parse(args);
@@ -76,6 +82,7 @@ public final class ControllerMain {
         Map<String, Object> overrides = new LinkedHashMap<>();
         Map<String, String> peers = new LinkedHashMap<>();
         List<String> tokens = new ArrayList<>();
+        List<String> tokenFiles = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             if (flag.equals("-h") || flag.equals("--help")) {
@@ -95,6 +102,8 @@ public final class ControllerMain {
                     peers.put(value.substring(0, eq), value.substring(eq + 1));
                 }
                 case "--token" -> tokens.add(value);
+                case "--token-file" -> tokenFiles.add(value);
+                case "--node-token-file" -> overrides.put("node-token-file", value);
                 case "--node-id", "--rest-address", "--openflow-address", "--data-dir", "--request-timeout" ->
                         overrides.put(flag.substring(2), value);
                 default -> throw new IllegalArgumentException("unknown flag " + flag + "; " + USAGE);
@@ -105,6 +114,13 @@ public final class ControllerMain {
         }
         if (!tokens.isEmpty()) {
             overrides.put("api-tokens", tokens);
+        }
+        if (!tokenFiles.isEmpty()) {
+            overrides.put("api-token-files", tokenFiles);
+        }
+        String envToken = System.getenv(ControllerConfig.ENV_TOKEN);
+        if (envToken != null) {
+            overrides.put(ControllerConfig.ENV_TOKEN, envToken);
         }
         return ControllerConfig.load(file, overrides);
     }

@@ -48,13 +48,16 @@ public final class ControllerNode implements AutoCloseable {
         ReplicatedOwnership ownership = new ReplicatedOwnership(cluster);
         lease = new LeaseKeeper(cluster, ownership, cluster.nodeId(), config.restAddress(), config.leaseTime());
         lease.start();
-        mastership = new Mastership(cluster.nodeId(), cluster, ownership, lease, config.statsInterval());
+        // Mastership reads through a filter: one unusable stored document is logged and skipped, never fatal.
+        mastership = new Mastership(cluster.nodeId(), new ValidatedDatastore(cluster), ownership, lease,
+                config.statsInterval());
         mastership.start();
         String of = config.openflowAddress();
         int colon = of.lastIndexOf(':');
         openflow = new OpenFlowServer(OpenFlowConfig.tcp(of.substring(0, colon),
                 Integer.parseInt(of.substring(colon + 1))), mastership);
-        rest = new RestServer(cluster, cluster, config.restAddress(), config.apiTokens(), config.nodeToken());
+        rest = new RestServer(cluster, cluster, config.restAddress(), config.apiTokens(), config.nodeToken(),
+                config.restSettings());
         new SwitchRoutes(rest, cluster, ownership, mastership, openflow, config.nodeToken()).mountOn(rest);
         rest.start();
         try {
@@ -65,13 +68,18 @@ public final class ControllerNode implements AutoCloseable {
         }
         out.println("controller " + cluster.nodeId() + ": OpenFlow on " + of.substring(0, colon) + ":" + openflowPort
                 + ", lease " + config.leaseTime().toMillis() + " ms");
-        out.println("controller " + cluster.nodeId() + " ready: REST http://" + config.restAddress()
-                + " (token required)");
+        out.println("controller " + cluster.nodeId() + " ready: REST " + config.restSettings().scheme() + "://"
+                + config.restAddress() + " (token required)");
         out.flush();
     }
 
     public ClusterNode cluster() {
         return cluster;
+    }
+
+    /** This node's lease (tests watch it for lapses). */
+    LeaseKeeper lease() {
+        return lease;
     }
 
     public int restPort() {

@@ -27,21 +27,36 @@ public final class RestClient {
         }
     }
 
+    /** Longer than the server's default request-timeout (5 s), so the server's 503 arrives first. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(15);
+
     private final String baseUrl;
     private final String token;
     private final Duration timeout;
     private final HttpClient http;
 
     public RestClient(String baseUrl, String token) {
-        this(baseUrl, token, Duration.ofSeconds(15));
+        this(baseUrl, token, DEFAULT_TIMEOUT);
     }
 
     public RestClient(String baseUrl, String token, Duration timeout) {
+        this(baseUrl, token, timeout, null);
+    }
+
+    /**
+     * @param tls for {@code https://} URLs: the context whose trust decides which servers are accepted (see
+     *     {@link PemFiles#trusting}); null for the JDK's default trust store
+     */
+    public RestClient(String baseUrl, String token, Duration timeout, javax.net.ssl.SSLContext tls) {
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
         this.token = token;
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).version(HttpClient.Version.HTTP_1_1)
-                .build();
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3))
+                .version(HttpClient.Version.HTTP_1_1);
+        if (tls != null) {
+            b.sslContext(tls);
+        }
+        this.http = b.build();
     }
 
     public String baseUrl() {

@@ -1,12 +1,12 @@
 package io.flowkeeper.controller;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.flowkeeper.api.cluster.ClusterAdminService;
 import io.flowkeeper.api.cluster.ClusterView;
 import io.flowkeeper.api.cluster.ShardStatus;
@@ -16,34 +16,59 @@ import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.api.store.Precondition;
 import io.flowkeeper.api.store.ReadConsistency;
 import io.flowkeeper.api.store.StoreException;
-import io.flowkeeper.api.store.StoreLimits;
 import io.flowkeeper.api.store.Transaction;
 import io.flowkeeper.api.store.VersionedValue;
 import io.flowkeeper.api.store.Watch;
 import io.flowkeeper.api.store.WatchEvent;
 import io.flowkeeper.api.store.WatchListener;
-import io.flowkeeper.api.util.Threads;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.DetectorConnectionFactory;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The northbound REST API of one node (JDK HTTP server: no framework needed for a dozen routes). Every route but
+ * The northbound REST API of one node, on Jetty's core HTTP server (no servlets: a dozen routes need no framework;
+ * timeouts, connection and size limits come from Jetty, see {@link RestSettings}). Every route but
  * {@code /v1/health} needs {@code Authorization: Bearer <token>}. Routes:
  * <pre>
  * GET    /v1/health                                   liveness, no token
@@ -62,16 +87,25 @@ import org.slf4j.LoggerFactory;
  * </pre>
  * Switch and ownership routes are mounted by {@link SwitchRoutes}. Routes under {@code /v1/internal/} are for calls
  * one node forwards to another and accept only the node token, never an API token.
- * Errors are {@code {"error": "..."}}: 400 bad input, 401 no token, 403 wrong token, 404 unknown shard/path/route,
- * 409 failed precondition, 413 oversized body, 503 shard without quorum (after request-timeout).
+ * Errors are {@code {"error": "...", "status": N}}, whoever answers (a route or Jetty itself): 400 bad input, 401 no
+ * token, 403 wrong token or a write to internal data ({@link InternalData}), 404 unknown shard/path/route, 409 failed
+ * precondition, 413 oversized body, 431 oversized headers, 503 shard without quorum (after request-timeout) or node
+ * busy. JSON bodies are strict: one value, no trailing text, no duplicate keys, finite numbers only.
+ *
+ * <p>Threads: Jetty's I/O threads read requests without blocking and answer health checks themselves; a request's
+ * body is read in full before it is handed to a route thread, so slow or half-sent requests hold no thread. API
+ * requests run on a bounded pool with a bounded queue, node-to-node calls on a pool of their own, watch streams on
+ * threads counted separately. None of these is the thread that renews this node's lease ({@code LeaseKeeper}).
  */
 public final class RestServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RestServer.class);
-    static final ObjectMapper JSON = new ObjectMapper();
+    static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     /** The routes of one first path segment after {@code /v1/}, mounted by other parts of the node. */
     interface Routes {
-        void handle(HttpExchange ex, String method, String[] parts, Map<String, String> query) throws IOException;
+        void handle(RestExchange ex, String method, String[] parts, Map<String, String> query) throws IOException;
     }
 
     private final DatastoreService store;
@@ -79,32 +113,101 @@ public final class RestServer implements AutoCloseable {
     private final List<byte[]> tokens;
     private final byte[] nodeToken;
     private final Map<String, Routes> mounted = new java.util.concurrent.ConcurrentHashMap<>();
-    private final HttpServer http;
-    private final ExecutorService executor;
+    private final Server http;
+    private final ServerConnector connector;
+    private final ThreadPoolExecutor apiPool;
+    private final ThreadPoolExecutor internalPool;
+    private final ExecutorService watchPool;
+    private final ExecutorService membershipChanges;
+    private final Semaphore watchSlots;
+    private final RestSettings settings;
     private final int maxBodyBytes;
+    /** What this node trusts in other nodes' HTTPS certificates; null without TLS. */
+    private final javax.net.ssl.SSLContext peerTls;
 
     /** Serves {@code store} and {@code admin} (this node's services) on {@code address} (host:port; port 0: any). */
     public RestServer(DatastoreService store, ClusterAdminService admin, String address, List<String> tokens,
-                      String nodeToken) throws IOException {
+                      String nodeToken) {
+        this(store, admin, address, tokens, nodeToken, RestSettings.DEFAULTS);
+    }
+
+    public RestServer(DatastoreService store, ClusterAdminService admin, String address, List<String> tokens,
+                      String nodeToken, RestSettings settings) {
         this.store = store;
         this.admin = admin;
         this.tokens = tokens.stream().map(t -> t.getBytes(StandardCharsets.UTF_8)).toList();
         this.nodeToken = nodeToken.getBytes(StandardCharsets.UTF_8);
+        this.settings = settings;
+        this.peerTls = settings.tls() == null ? null : PemFiles.trusting("rest-tls-ca", settings.tls().trusted());
         // A body may carry a transaction of the largest size a node accepts and replicates: 4 documents of the
         // largest size plus their paths and framing.
         this.maxBodyBytes = (int) store.limits().maxTransactionBytes();
         int colon = address.lastIndexOf(':');
-        this.http = HttpServer.create(new InetSocketAddress(address.substring(0, colon),
-                Integer.parseInt(address.substring(colon + 1))), 128);
-        // Watch streams hold a thread each for their lifetime: a bounded pool, rejecting beyond 256 requests.
-        this.executor = new ThreadPoolExecutor(8, 256, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
-                Threads.daemon("rest"));
-        http.setExecutor(executor);
-        http.createContext("/", this::handle);
+        // I/O only: handlers never block on these threads (see Dispatch), so a few suffice whatever the load.
+        QueuedThreadPool io = new QueuedThreadPool(12, 4);
+        io.setName("rest-io");
+        io.setDaemon(true);
+        io.setReservedThreads(0);
+        this.http = new Server(io);
+        HttpConfiguration config = new HttpConfiguration();
+        config.setSendServerVersion(false);
+        config.setSendXPoweredBy(false);
+        config.setRequestHeaderSize(RestSettings.MAX_HEADER_BYTES);
+        HttpConnectionFactory http11 = new HttpConnectionFactory(config);
+        if (settings.tls() == null) {
+            this.connector = new ServerConnector(http, 1, 1, http11);
+        } else {
+            // HTTPS; a plain-text request is still parsed, only to be told to use https (see Dispatch).
+            SslContextFactory.Server ssl = new SslContextFactory.Server();
+            ssl.setKeyStore(PemFiles.keyStore(settings.tls()));
+            ssl.setKeyStorePassword(new String(PemFiles.IN_MEMORY_PASSWORD));
+            SecureRequestCustomizer secure = new SecureRequestCustomizer();
+            secure.setSniHostCheck(false); // nodes are reached by IP address as often as by name
+            config.addCustomizer(secure);
+            this.connector = new ServerConnector(http, 1, 1,
+                    new DetectorConnectionFactory(new SslConnectionFactory(ssl, http11.getProtocol())), http11);
+        }
+        connector.setHost(address.substring(0, colon));
+        connector.setPort(Integer.parseInt(address.substring(colon + 1)));
+        // Idle covers every phase: headers or a body that stopped arriving, a response the client stopped reading.
+        connector.setIdleTimeout(settings.idleTimeout().toMillis());
+        connector.setAcceptQueueSize(128);
+        http.addConnector(connector);
+        NetworkConnectionLimit connections = new NetworkConnectionLimit(settings.maxConnections(), connector);
+        connections.setEndPointIdleTimeout(2_000); // at the limit, idle connections make room quickly
+        http.addBean(connections);
+        http.setErrorHandler(new JsonErrors());
+        http.setHandler(new Dispatch());
+        this.apiPool = new ThreadPoolExecutor(settings.apiThreads(), settings.apiThreads(), 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(settings.apiQueue()), daemon("rest-api"));
+        apiPool.allowCoreThreadTimeOut(true);
+        this.internalPool = new ThreadPoolExecutor(RestSettings.INTERNAL_THREADS, RestSettings.INTERNAL_THREADS, 60,
+                TimeUnit.SECONDS, new LinkedBlockingQueue<>(256), daemon("rest-internal"));
+        internalPool.allowCoreThreadTimeOut(true);
+        this.watchSlots = new Semaphore(settings.maxWatches());
+        this.watchPool = Executors.newCachedThreadPool(daemon("rest-watch")); // bounded by watchSlots
+        this.membershipChanges = Executors.newSingleThreadExecutor(daemon("rest-membership"));
     }
 
-    public void start() {
-        http.start();
+    private static ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Binds the REST address and starts serving. */
+    public void start() throws IOException {
+        try {
+            http.start();
+        } catch (IOException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException("cannot start the REST server on " + connector.getHost() + ":" + connector.getPort()
+                    + ": " + e.getMessage(), e);
+        }
     }
 
     /** Serves {@code /v1/<segment>/...} with {@code routes}; {@code internal} is reserved for node-to-node calls. */
@@ -112,14 +215,26 @@ public final class RestServer implements AutoCloseable {
         mounted.put(segment, routes);
     }
 
+    /** A client for another node's REST API at {@code address}, over HTTPS when this node serves HTTPS. */
+    RestClient peerClient(String address, String token) {
+        return new RestClient(settings.scheme() + "://" + address, token, java.time.Duration.ofSeconds(10), peerTls);
+    }
+
     public int port() {
-        return http.getAddress().getPort();
+        return connector.getLocalPort();
     }
 
     @Override
     public void close() {
-        http.stop(0);
-        executor.shutdownNow();
+        try {
+            http.stop();
+        } catch (Exception e) {
+            LOG.debug("stopping the REST server: {}", e.toString());
+        }
+        apiPool.shutdownNow();
+        internalPool.shutdownNow();
+        watchPool.shutdownNow();
+        membershipChanges.shutdownNow();
     }
 
     /** A failure answered as {@code {"error": message}} with a status. */
@@ -133,38 +248,195 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
-    private void handle(HttpExchange ex) throws IOException {
-        try {
-            String path = ex.getRequestURI().getRawPath();
-            if (path.equals("/v1/health")) {
-                send(ex, 200, JSON.createObjectNode().put("status", "up").put("node", admin.nodeId()));
-                return;
+    /**
+     * Jetty's entry: answers what needs no route thread (health, authentication, size limits, a full queue) on the
+     * I/O thread, reads the body without blocking, then hands the request to its pool. Never blocks.
+     */
+    private final class Dispatch extends Handler.Abstract.NonBlocking {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            String path = java.util.Objects.requireNonNullElse(request.getHttpURI().getPath(), "/");
+            if ("/v1/health".equals(path)) {
+                respondNow(response, callback, 200,
+                        JSON.createObjectNode().put("status", "up").put("node", admin.nodeId()));
+                return true;
             }
-            authorize(ex, path.startsWith("/v1/internal/") ? List.of(nodeToken) : tokens);
-            route(ex, path);
+            boolean internal = path.startsWith("/v1/internal/");
+            if (settings.tls() != null && !request.isSecure()) {
+                respondNow(response, callback, 400, errorJson(400, "this node serves HTTPS only: use https://"
+                        + Request.getServerName(request) + ":" + Request.getServerPort(request)
+                        + " (a token sent over plain HTTP may have been seen on the network)"));
+                return true;
+            }
+            boolean watch;
+            try {
+                authorize(request.getHeaders().get(HttpHeader.AUTHORIZATION), internal ? List.of(nodeToken) : tokens);
+                if (request.getLength() > maxBodyBytes) {
+                    throw tooLarge(maxBodyBytes);
+                }
+                watch = "GET".equals(request.getMethod()) && path.startsWith("/v1/datastore/")
+                        && "true".equals(query(request.getHttpURI().getQuery()).get("watch"));
+            } catch (HttpError e) {
+                respondNow(response, callback, e.status, errorJson(e.status, e.getMessage()));
+                return true;
+            } catch (IllegalArgumentException e) { // a malformed %-escape in the query
+                respondNow(response, callback, 400, errorJson(400, "malformed query: " + e.getMessage()));
+                return true;
+            }
+            if (watch && !watchSlots.tryAcquire()) {
+                respondNow(response, callback, 503, errorJson(503, "too many watch streams on this node (limit "
+                        + settings.maxWatches() + "): close one, or watch through another node"));
+                return true;
+            }
+            ExecutorService pool = watch ? watchPool : internal ? internalPool : apiPool;
+            readBody(request, maxBodyBytes, (body, failure) -> {
+                if (failure != null) {
+                    release(watch);
+                    if (failure instanceof HttpError e) {
+                        respondNow(response, callback, e.status, errorJson(e.status, e.getMessage()));
+                    } else {
+                        callback.failed(failure); // the client went away or timed out mid-body
+                    }
+                    return;
+                }
+                try {
+                    pool.execute(() -> serve(new RestExchange(request, response, body), callback, watch));
+                } catch (RejectedExecutionException e) {
+                    release(watch);
+                    respondNow(response, callback, 503, errorJson(503, "node busy: too many requests are waiting;"
+                            + " retry"));
+                }
+            });
+            return true;
+        }
+    }
+
+    private void release(boolean watch) {
+        if (watch) {
+            watchSlots.release();
+        }
+    }
+
+    /** Runs on a route thread: routes the request, then completes it; a failed write aborts the connection. */
+    private void serve(RestExchange ex, Callback callback, boolean watch) {
+        try {
+            handle(ex);
+            callback.succeeded();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("request {} {} ended early: {}", ex.method(), ex.rawPath(), e.toString());
+            callback.failed(e);
+        } finally {
+            release(watch);
+        }
+    }
+
+    /**
+     * Reads a whole body, at most {@code max} bytes, without holding a thread while it arrives: reads what is
+     * there, asks Jetty to call back when more comes. A body that stops arriving ends with the idle timeout.
+     */
+    private void readBody(Request request, int max, BiConsumer<byte[], Throwable> done) {
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        new Runnable() {
+            @Override
+            public void run() {
+                while (true) {
+                    Content.Chunk chunk = request.read();
+                    if (chunk == null) {
+                        request.demand(this);
+                        return;
+                    }
+                    if (Content.Chunk.isFailure(chunk)) {
+                        done.accept(null, chunk.getFailure());
+                        return;
+                    }
+                    ByteBuffer bytes = chunk.getByteBuffer();
+                    if (buffer.size() + bytes.remaining() > max) {
+                        chunk.release();
+                        done.accept(null, tooLarge(max));
+                        return;
+                    }
+                    byte[] copy = new byte[bytes.remaining()];
+                    bytes.get(copy);
+                    buffer.write(copy, 0, copy.length);
+                    chunk.release();
+                    if (chunk.isLast()) {
+                        done.accept(buffer.toByteArray(), null);
+                        return;
+                    }
+                }
+            }
+        }.run();
+    }
+
+    private HttpError tooLarge(int max) {
+        return new HttpError(413, "request body larger than " + max + " bytes (documents may be at most "
+                + store.limits().maxValueBytes() + " bytes)");
+    }
+
+    /** Answers from an I/O thread without blocking it. */
+    private static void respondNow(Response response, Callback callback, int status, JsonNode body) {
+        byte[] bytes;
+        try {
+            bytes = (JSON.writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8);
+        } catch (JsonProcessingException e) {
+            callback.failed(e);
+            return;
+        }
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+        response.write(true, ByteBuffer.wrap(bytes), callback);
+    }
+
+    private static ObjectNode errorJson(int status, String message) {
+        return JSON.createObjectNode().put("error", message).put("status", status);
+    }
+
+    /** What Jetty answers itself (malformed request line, oversized headers, ...): JSON as well, never HTML. */
+    private static final class JsonErrors extends ErrorHandler {
+        @Override
+        protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
+                                        Callback callback) {
+            respondNow(response, callback, code, errorJson(code, message == null || message.isBlank()
+                    ? org.eclipse.jetty.http.HttpStatus.getMessage(code) : message));
+        }
+
+        @Override
+        public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
+            fields.put(HttpHeader.CONTENT_TYPE, "application/json");
+            String message = reason == null || reason.isBlank() ? org.eclipse.jetty.http.HttpStatus.getMessage(status)
+                    : reason;
+            try {
+                return ByteBuffer.wrap((JSON.writeValueAsString(errorJson(status, message)) + "\n")
+                        .getBytes(StandardCharsets.UTF_8));
+            } catch (JsonProcessingException e) {
+                return ByteBuffer.allocate(0);
+            }
+        }
+    }
+
+    /** Routes one authenticated request and answers it; throws only when the answer cannot be written. */
+    private void handle(RestExchange ex) throws IOException {
+        try {
+            route(ex, ex.rawPath());
         } catch (HttpError e) {
             sendError(ex, e.status, e.getMessage());
         } catch (StoreException e) {
             int status = switch (e.kind()) {
-                case INVALID -> e.getMessage().contains(StoreLimits.SIZE_REFUSAL) ? 413 : 400;
+                case INVALID -> e.getMessage().contains("bytes; the limit is") ? 413 : 400;
                 case UNKNOWN_SHARD -> 404;
                 case UNAVAILABLE -> 503;
             };
             sendError(ex, status, e.getMessage());
         } catch (IllegalArgumentException e) {
             sendError(ex, 400, e.getMessage());
-        } catch (IOException e) {
-            LOG.debug("client went away: {}", e.toString());
         } catch (RuntimeException e) {
-            LOG.warn("request {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
+            LOG.warn("request {} {} failed", ex.method(), ex.rawPath(), e);
             sendError(ex, 500, "internal error: " + e);
-        } finally {
-            ex.close();
         }
     }
 
-    private static void authorize(HttpExchange ex, List<byte[]> tokens) {
-        String header = ex.getRequestHeaders().getFirst("Authorization");
+    private static void authorize(String header, List<byte[]> tokens) {
         if (header == null || header.isBlank()) {
             throw new HttpError(401, "missing token: send 'Authorization: Bearer <token>'");
         }
@@ -180,9 +452,9 @@ public final class RestServer implements AutoCloseable {
         throw new HttpError(403, "invalid token");
     }
 
-    private void route(HttpExchange ex, String rawPath) throws IOException {
-        String method = ex.getRequestMethod();
-        Map<String, String> q = query(ex);
+    private void route(RestExchange ex, String rawPath) throws IOException {
+        String method = ex.method();
+        Map<String, String> q = query(ex.rawQuery());
         String[] parts = rawPath.split("/", -1); // "", "v1", ...
         if (parts.length < 3 || !parts[1].equals("v1")) {
             throw new HttpError(404, "no such route: " + rawPath);
@@ -227,7 +499,7 @@ public final class RestServer implements AutoCloseable {
         throw new HttpError(405, "method " + method + " not allowed here (use " + String.join(", ", allowed) + ")");
     }
 
-    private void cluster(HttpExchange ex, String method, String[] parts) throws IOException {
+    private void cluster(RestExchange ex, String method, String[] parts) throws IOException {
         if (parts.length == 3) {
             requireMethod(method, "GET");
             send(ex, 200, JSON.valueToTree(admin.view()));
@@ -235,12 +507,7 @@ public final class RestServer implements AutoCloseable {
             requireMethod(method, "GET", "POST");
             if (method.equals("POST")) {
                 JsonNode body = body(ex);
-                String id = body.path("id").asText("");
-                String address = body.path("address").asText("");
-                if (id.isEmpty() || !address.matches("[^:\\s]+:\\d{1,5}")) {
-                    throw new HttpError(400, "expected {\"id\": \"n4\", \"address\": \"host:port\"}");
-                }
-                admin.addMember(id, address);
+                addMember(body.path("id").asText(""), body.path("address").asText(""));
             }
             ObjectNode out = JSON.createObjectNode();
             for (ClusterView.NodeView n : admin.view().nodes()) {
@@ -264,7 +531,53 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
-    private void datastore(HttpExchange ex, String method, String rawPath, Map<String, String> q) throws IOException {
+    /**
+     * Adds a member after checking what Ratis would otherwise fail on late and loudly (issue 15, D9): a node id and
+     * a host:port with a real port, not an id or an address already in the cluster (the same id at the same address
+     * is a retry and succeeds without a change). Waits at most request-timeout
+     * plus a second: a change that needs longer (the new node down or unreachable) is answered 503 and may still
+     * complete; {@code GET /v1/cluster/members} tells.
+     */
+    private void addMember(String id, String address) {
+        if (!id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw new HttpError(400, "expected {\"id\": \"n4\", \"address\": \"host:port\"}: the id is 1-64 of"
+                    + " A-Z a-z 0-9 . _ - (got '" + id + "')");
+        }
+        var m = java.util.regex.Pattern.compile("([A-Za-z0-9.-]{1,253}):(\\d{1,5})").matcher(address);
+        if (!m.matches() || Integer.parseInt(m.group(2)) < 1 || Integer.parseInt(m.group(2)) > 65535) {
+            throw new HttpError(400, "address must be host:port with a port from 1 to 65535, got '" + address + "'");
+        }
+        for (ClusterView.NodeView n : admin.view().nodes()) {
+            if (n.id().equals(id) && n.raftAddress().equals(address)) {
+                return; // a retry of a change that completed: nothing to do
+            }
+            if (n.id().equals(id)) {
+                throw new HttpError(409, "node " + id + " is already a member (at " + n.raftAddress() + ")");
+            }
+            if (n.raftAddress().equals(address)) {
+                throw new HttpError(409, "address " + address + " is already member " + n.id() + "'s");
+            }
+        }
+        long waitMs = admin.requestTimeout().toMillis() + 1_000;
+        CompletableFuture<Void> change = CompletableFuture.runAsync(() -> admin.addMember(id, address),
+                membershipChanges);
+        try {
+            change.get(waitMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new HttpError(503, "adding " + id + " at " + address + " did not complete within " + waitMs
+                    + " ms: is that node running and reachable? The change may still complete: see GET"
+                    + " /v1/cluster/members");
+        } catch (ExecutionException e) {
+            LOG.warn("adding member {} at {} failed: {}", id, address, e.getCause().toString());
+            throw new HttpError(503, "adding " + id + " at " + address + " failed: the cluster did not accept the"
+                    + " change (is a majority of the members up, and that node running?)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HttpError(503, "interrupted while adding " + id);
+        }
+    }
+
+    private void datastore(RestExchange ex, String method, String rawPath, Map<String, String> q) throws IOException {
         String rest = rawPath.substring("/v1/datastore/".length() - 1); // "/{shard}/{path}"
         if (rest.length() <= 1) {
             throw new HttpError(404, "expected /v1/datastore/{shard}/{path}");
@@ -283,9 +596,9 @@ public final class RestServer implements AutoCloseable {
         };
         switch (method) {
             case "GET" -> {
-                if (Boolean.parseBoolean(q.get("watch"))) {
+                if (flag(q, "watch")) {
                     watch(ex, shard, path, longParam(q, "from-revision", 0));
-                } else if (Boolean.parseBoolean(q.get("list")) || path.isRoot()) {
+                } else if (flag(q, "list") || path.isRoot()) {
                     DatastoreService.Snapshot s = store.list(shard, path, consistency);
                     ObjectNode out = JSON.createObjectNode().put("shard", shard).put("revision", s.revision());
                     ArrayNode items = out.putArray("items");
@@ -300,12 +613,13 @@ public final class RestServer implements AutoCloseable {
                 }
             }
             case "PUT" -> {
+                refuseInternal(shard, path, false);
                 if (path.isRoot()) {
                     throw new HttpError(400, "cannot store a document at the shard root; give a path");
                 }
                 String json = canonical(readBody(ex));
                 Transaction.Builder b = Transaction.builder();
-                if (Boolean.parseBoolean(q.get("if-absent"))) {
+                if (flag(q, "if-absent")) {
                     b.require(Precondition.absent(path.toString()));
                 }
                 if (q.containsKey("if-mod-revision")) {
@@ -314,7 +628,9 @@ public final class RestServer implements AutoCloseable {
                 commitAndSend(ex, shard, b.put(path.toString(), json).build());
             }
             case "DELETE" -> {
-                Transaction txn = Boolean.parseBoolean(q.get("prefix"))
+                boolean subtree = flag(q, "prefix");
+                refuseInternal(shard, path, subtree);
+                Transaction txn = subtree
                         ? new Transaction(List.of(), List.of(io.flowkeeper.api.store.Operation.deletePrefix(path.toString())))
                         : Transaction.builder().delete(path.toString()).build();
                 commitAndSend(ex, shard, txn);
@@ -323,7 +639,7 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
-    private void commitAndSend(HttpExchange ex, String shard, Transaction txn) throws IOException {
+    private void commitAndSend(RestExchange ex, String shard, Transaction txn) throws IOException {
         CommitResult r = store.commit(shard, txn);
         ObjectNode out = JSON.createObjectNode().put("succeeded", r.succeeded()).put("revision", r.revision());
         if (!r.succeeded()) {
@@ -336,7 +652,7 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
-    private void txn(HttpExchange ex, String shard) throws IOException {
+    private void txn(RestExchange ex, String shard) throws IOException {
         if (!store.shards().contains(shard)) {
             throw new HttpError(404, "unknown shard '" + shard + "'");
         }
@@ -359,9 +675,13 @@ public final class RestServer implements AutoCloseable {
                 if (!o.has("value")) {
                     throw new HttpError(400, "put " + o.get("put").asText() + " needs a value");
                 }
-                b.put(DataPath.of(o.get("put").asText()).toString(), JSON.writeValueAsString(o.get("value")));
+                DataPath target = DataPath.of(o.get("put").asText());
+                refuseInternal(shard, target, false);
+                b.put(target.toString(), JSON.writeValueAsString(o.get("value")));
             } else if (o.has("delete")) {
-                b.delete(DataPath.of(o.get("delete").asText()).toString());
+                DataPath target = DataPath.of(o.get("delete").asText());
+                refuseInternal(shard, target, false);
+                b.delete(target.toString());
             } else {
                 throw new HttpError(400, "each operation is {\"put\": path, \"value\": json} or {\"delete\": path}");
             }
@@ -370,7 +690,7 @@ public final class RestServer implements AutoCloseable {
     }
 
     /** Streams events as NDJSON until the client disconnects or the watch closes. */
-    private void watch(HttpExchange ex, String shard, DataPath prefix, long fromRevision) throws IOException {
+    private void watch(RestExchange ex, String shard, DataPath prefix, long fromRevision) throws IOException {
         LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>(100_000);
         Object closedMarker = new Object();
         Watch w = store.watch(shard, prefix, fromRevision, new WatchListener() {
@@ -388,9 +708,7 @@ public final class RestServer implements AutoCloseable {
                 queue.offer(closedMarker);
             }
         });
-        ex.getResponseHeaders().set("Content-Type", "application/x-ndjson");
-        ex.sendResponseHeaders(200, 0);
-        try (OutputStream out = ex.getResponseBody()) {
+        try (OutputStream out = ex.stream(200, "application/x-ndjson")) {
             out.write((JSON.writeValueAsString(JSON.createObjectNode().put("type", "WATCHING").put("shard", shard)
                     .put("prefix", prefix.toString()).put("node", admin.nodeId())) + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
@@ -435,10 +753,10 @@ public final class RestServer implements AutoCloseable {
         return n;
     }
 
-    JsonNode body(HttpExchange ex) throws IOException {
+    JsonNode body(RestExchange ex) throws IOException {
         String text = readBody(ex);
         try {
-            JsonNode n = JSON.readTree(text);
+            JsonNode n = strictTree(text);
             if (n == null || !n.isObject()) {
                 throw new HttpError(400, "body must be a JSON object");
             }
@@ -448,9 +766,29 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * One JSON value and nothing after it, no duplicate keys (the mapper refuses those), and only finite numbers:
+     * {@code 1e999999} would otherwise be stored as the string "Infinity".
+     */
+    static JsonNode strictTree(String text) throws JsonProcessingException {
+        JsonNode n = JSON.readTree(text);
+        requireFinite(n);
+        return n;
+    }
+
+    private static void requireFinite(JsonNode n) {
+        if (n == null) {
+            return;
+        }
+        if (n.isFloatingPointNumber() && !Double.isFinite(n.doubleValue())) {
+            throw new HttpError(400, "number out of range: " + n.asText() + " (JSON numbers must be finite doubles)");
+        }
+        n.forEach(RestServer::requireFinite);
+    }
+
     private static String canonical(String text) {
         try {
-            JsonNode n = JSON.readTree(text);
+            JsonNode n = strictTree(text);
             if (n == null || n.isMissingNode()) {
                 throw new HttpError(400, "empty body: send a JSON document");
             }
@@ -460,15 +798,27 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
-    String readBody(HttpExchange ex) throws IOException {
-        try (InputStream in = ex.getRequestBody()) {
-            byte[] bytes = in.readNBytes(maxBodyBytes + 1);
-            if (bytes.length > maxBodyBytes) {
-                throw new HttpError(413, "request body larger than " + maxBodyBytes + " bytes (documents may be at most "
-                        + store.limits().maxValueBytes() + " bytes)");
-            }
-            return new String(bytes, StandardCharsets.UTF_8);
+    String readBody(RestExchange ex) {
+        return new String(ex.body(), StandardCharsets.UTF_8);
+    }
+
+    /** 403 for a write to data the nodes keep for themselves (see {@link InternalData}). */
+    private void refuseInternal(String shard, DataPath path, boolean subtree) {
+        InternalData.whyReadOnly(shard, path, subtree).ifPresent(why -> {
+            throw new HttpError(403, why);
+        });
+    }
+
+    /** A boolean query parameter: {@code true} or {@code false} only ({@code ?list} alone means true). */
+    private static boolean flag(Map<String, String> q, String key) {
+        String s = q.get(key);
+        if (s == null || s.equals("false")) {
+            return false;
         }
+        if (s.equals("true")) {
+            return true;
+        }
+        throw new HttpError(400, key + " must be true or false, got '" + s + "'");
     }
 
     private static long longParam(Map<String, String> q, String key, long def) {
@@ -483,9 +833,8 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
-    private static Map<String, String> query(HttpExchange ex) {
+    private static Map<String, String> query(String raw) {
         Map<String, String> q = new HashMap<>();
-        String raw = ex.getRequestURI().getRawQuery();
         if (raw != null) {
             for (String kv : raw.split("&")) {
                 int eq = kv.indexOf('=');
@@ -497,20 +846,14 @@ public final class RestServer implements AutoCloseable {
         return q;
     }
 
-    static void send(HttpExchange ex, int status, JsonNode body) throws IOException {
-        byte[] bytes = (JSON.writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
-        ex.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(bytes);
-        }
+    static void send(RestExchange ex, int status, JsonNode body) throws IOException {
+        ex.respond(status, "application/json", (JSON.writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
-    private static void sendError(HttpExchange ex, int status, String message) {
-        try {
-            send(ex, status, JSON.createObjectNode().put("error", message).put("status", status));
-        } catch (IOException e) {
-            LOG.debug("could not send error: {}", e.toString());
+    private static void sendError(RestExchange ex, int status, String message) throws IOException {
+        if (ex.responded()) {
+            throw new IOException("failed after the response started (" + status + " " + message + ")");
         }
+        send(ex, status, errorJson(status, message));
     }
 }

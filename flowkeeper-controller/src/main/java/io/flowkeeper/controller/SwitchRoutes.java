@@ -3,7 +3,6 @@ package io.flowkeeper.controller;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
 import io.flowkeeper.api.flow.Action;
 import io.flowkeeper.api.flow.Flow;
 import io.flowkeeper.api.flow.FlowId;
@@ -26,7 +25,6 @@ import io.flowkeeper.api.switches.PacketService;
 import io.flowkeeper.api.switches.Switch;
 import io.flowkeeper.api.flow.reconcile.ReconcilePlan;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -102,7 +100,7 @@ final class SwitchRoutes {
         return "stale".equals(q.get("consistency")) ? ReadConsistency.STALE : ReadConsistency.LINEARIZABLE;
     }
 
-    private void switches(HttpExchange ex, String method, String[] parts, Map<String, String> q, boolean internal)
+    private void switches(RestExchange ex, String method, String[] parts, Map<String, String> q, boolean internal)
             throws IOException {
         // parts: "", "v1", "switches", dpid, sub, id
         if (parts.length == 3 || (parts.length == 4 && parts[3].isEmpty())) {
@@ -349,7 +347,7 @@ final class SwitchRoutes {
      * Runs a call on the switch's master: here if this node is master, else forwarded once to the owner's node.
      * A forwarded call that finds its target no longer master answers 503, and the caller may retry.
      */
-    private void remote(HttpExchange ex, long dpid, String call, String method, String body, boolean internal)
+    private void remote(RestExchange ex, long dpid, String call, String method, String body, boolean internal)
             throws IOException {
         String dp = FlowDocuments.dpid(dpid);
         Optional<SwitchMaster> local = mastership.localSwitch(dpid).filter(SwitchMaster::isMaster);
@@ -357,7 +355,7 @@ final class SwitchRoutes {
             RestServer.send(ex, 200, runLocally(local.get(), call, body));
             return;
         }
-        if (internal || ex.getRequestHeaders().containsKey(FORWARDED)) {
+        if (internal || ex.header(FORWARDED) != null) {
             throw new HttpError(503, "switch " + dp + " is not mastered by the node this call was forwarded to;"
                     + " mastership is moving, retry");
         }
@@ -373,8 +371,7 @@ final class SwitchRoutes {
         }
         RestClient peer;
         synchronized (peers) {
-            peer = peers.computeIfAbsent(address,
-                    a -> new RestClient("http://" + a, nodeToken, Duration.ofSeconds(10)));
+            peer = peers.computeIfAbsent(address, a -> rest.peerClient(a, nodeToken));
         }
         String path = "/v1/internal/switches/" + dp + "/" + switch (call) {
             case "live-flows" -> "flows?view=live";

@@ -223,18 +223,18 @@ class RestServerTest {
     void aWatchResumedFromAForgottenRevisionGetsAResetAndAStateDump() throws Exception {
         // History holds 8 changes here: after 12 writes, revision 1 is forgotten.
         for (int i = 0; i < 12; i++) {
-            api.put("/v1/datastore/inventory-config/flows/f" + (i % 3), "{\"i\":" + i + "}");
+            api.put("/v1/datastore/inventory-config/things/f" + (i % 3), "{\"i\":" + i + "}");
         }
         try (BufferedReader in = new BufferedReader(new InputStreamReader(
-                api.watch("inventory-config", "/flows", 1), StandardCharsets.UTF_8))) {
+                api.watch("inventory-config", "/things", 1), StandardCharsets.UTF_8))) {
             assertThat(in.readLine()).contains("WATCHING");
             List<String> types = new java.util.ArrayList<>();
             for (int i = 0; i < 5; i++) {
                 JsonNode e = RestServer.JSON.readTree(in.readLine());
                 types.add(e.get("type").asText() + " " + e.get("path").asText());
             }
-            assertThat(types).containsExactly("RESET /flows", "PUT /flows/f0", "PUT /flows/f1", "PUT /flows/f2",
-                    "SYNCED /flows");
+            assertThat(types).containsExactly("RESET /things", "PUT /things/f0", "PUT /things/f1", "PUT /things/f2",
+                    "SYNCED /things");
         }
     }
 

@@ -168,6 +168,27 @@ class ThreeNodeClusterTest {
                 .contains("network-config", "inventory-config", "inventory-operational", "ownership");
     }
 
+    /** Issue 15, D6 and D8: secrets stay out of ps, state stays private, API tokens cannot call node routes. */
+    @Test
+    @Order(1)
+    void noTokenShowsInPsAndNodeStateIsPrivate() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            Process ps = new ProcessBuilder("ps", "-ww", "-o", "args=", "-p", Long.toString(cluster.pid(i)))
+                    .redirectErrorStream(true).start();
+            String args = new String(ps.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(ps.waitFor()).isZero();
+            assertThat(args).contains("ControllerMain").doesNotContain(LocalCluster.TOKEN)
+                    .doesNotContain(LocalCluster.NODE_TOKEN);
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                    java.nio.file.Files.getPosixFilePermissions(cluster.dataDir(i)))).isEqualTo("rwx------");
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                    java.nio.file.Files.getPosixFilePermissions(cluster.configFile(i)))).isEqualTo("rw-------");
+        }
+        RestClient.Response r = cluster.client(0).get("/v1/internal/switches/0000000000000001/role");
+        assertThat(r.status()).isEqualTo(403);
+        assertThat(r.error()).isEqualTo("invalid token");
+    }
+
     @Test
     @Order(2)
     void watchDeliversCommittedChangesInOrderOnAnotherNodeAndResumes() throws Exception {
@@ -477,7 +498,8 @@ class ThreeNodeClusterTest {
                 .append("rest-address: 127.0.0.1:").append(restPort).append('\n')
                 .append("openflow-address: 127.0.0.1:").append(FreePorts.next()).append('\n')
                 .append("data-dir: ").append(cluster.dir().resolve("data-n4")).append('\n')
-                .append("api-tokens: [").append(LocalCluster.TOKEN).append("]\n")
+                .append("api-token-files: [").append(cluster.apiTokenFile()).append("]\n")
+                .append("node-token-file: ").append(cluster.nodeTokenFile()).append('\n')
                 .append("request-timeout: 5s\nsnapshot-threshold: 200\nrebalance-settle: 2s\nrebalance-interval: 1s\n")
                 .append("election-timeout-min: 1s\nelection-timeout-max: 2s\n");
         Path config = cluster.dir().resolve("n4.yaml");

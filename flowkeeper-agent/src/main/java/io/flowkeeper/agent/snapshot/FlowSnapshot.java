@@ -90,7 +90,7 @@ public final class FlowSnapshot implements AutoCloseable {
      */
     public static FlowSnapshot open(Path dir, int partitions, FsyncPolicy fsync, long compactThreshold)
             throws IOException {
-        Files.createDirectories(dir);
+        io.flowkeeper.api.io.PrivateFiles.createPrivateDirectories(dir); // the host's flows: owner only
         int count = readManifest(dir).orElse(-1);
         if (count < 0) {
             count = partitions;

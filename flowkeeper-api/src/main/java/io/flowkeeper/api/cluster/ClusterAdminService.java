@@ -10,6 +10,9 @@ public interface ClusterAdminService {
 
     ClusterView view();
 
+    /** How long one call waits for a shard (a membership change, per shard) before it fails as unavailable. */
+    java.time.Duration requestTimeout();
+
     /** Adds a node (id and Raft address host:port) to every shard's group. The node must already be running. */
     void addMember(String nodeId, String raftAddress);
 

@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code flowkeeper cluster status|members|add-member|remove-member|transfer-leader}: talks to any node's REST API
- * ({@code --url}, token from {@code --token} or {@code FLOWKEEPER_TOKEN}). Exit codes: 0 done, 1 the cluster said
+ * ({@code --url}, token from {@code --token-file} or {@code FLOWKEEPER_TOKEN}). Exit codes: 0 done, 1 the cluster said
  * no (the server's message is printed), 2 bad usage, 3 node unreachable.
  */
 @Command(name = "cluster", mixinStandardHelpOptions = true,

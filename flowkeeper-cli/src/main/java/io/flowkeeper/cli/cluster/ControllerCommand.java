@@ -14,7 +14,8 @@ import picocli.CommandLine.Unmatched;
 @Command(name = "controller", mixinStandardHelpOptions = false,
         description = {"Run one controller cluster node (3 or 5 form a cluster; 1 for development).",
             "Flags: --config FILE (YAML) --node-id ID --peer ID=HOST:PORT (repeat) --rest-address HOST:PORT",
-            "       --openflow-address HOST:PORT --data-dir DIR --token TOKEN (repeat) --request-timeout 5s",
+            "       --openflow-address HOST:PORT --data-dir DIR --token-file FILE (repeat) --node-token-file FILE",
+            "       --request-timeout 5s; the API token may also come from $FLOWKEEPER_TOKEN (never put one in ps)",
             "Prints one line per shard when it is ready. Exit code 2: bad configuration."})
 public final class ControllerCommand implements Callable<Integer> {
     /** Every argument, unparsed: the controller parses its own flags (picocli would reject them as unknown). */

@@ -61,11 +61,22 @@ class SwitchOutputTest {
         return console.out().replaceAll("(?m)\\b[23]s$", "2s");
     }
 
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path tmp;
+    private java.nio.file.Path tokenFile;
+
+    @BeforeEach
+    void writeTokenFile() throws java.io.IOException {
+        tokenFile = java.nio.file.Files.createFile(tmp.resolve("token"), java.nio.file.attribute.PosixFilePermissions
+                .asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        java.nio.file.Files.writeString(tokenFile, "t\n");
+    }
+
     private int run(String... args) {
         String[] all = new String[args.length + 4];
         System.arraycopy(args, 0, all, 0, args.length);
-        System.arraycopy(new String[] {"--url", "http://127.0.0.1:" + server.getAddress().getPort(), "--token", "t"},
-                0, all, args.length, 4);
+        System.arraycopy(new String[] {"--url", "http://127.0.0.1:" + server.getAddress().getPort(), "--token-file",
+                tokenFile.toString()}, 0, all, args.length, 4);
         return Main.run(all);
     }
 

@@ -42,6 +42,11 @@ public final class InMemoryClusterAdmin implements ClusterAdminService {
     }
 
     @Override
+    public java.time.Duration requestTimeout() {
+        return java.time.Duration.ofSeconds(5);
+    }
+
+    @Override
     public String nodeId() {
         return nodeId;
     }

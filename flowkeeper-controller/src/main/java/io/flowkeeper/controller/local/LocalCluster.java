@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,6 +23,8 @@ import java.util.stream.Stream;
  */
 public final class LocalCluster implements AutoCloseable {
     public static final String TOKEN = "local-cluster-token";
+    /** The token the nodes forward calls to each other with (not an API token). */
+    public static final String NODE_TOKEN = "local-cluster-node-token";
     /**
      * JVM options of every node (override: -Dflowkeeper.node.jvm-opts=...). Sized for 3-4 JVMs on 2 cores: C1 only
      * (C2 compiling took more CPU than it saved, measured by bench datastore); a heap that starts at 160 MB (starting
@@ -100,10 +103,31 @@ public final class LocalCluster implements AutoCloseable {
         y.append("rest-address: 127.0.0.1:").append(restPorts.get(i)).append('\n');
         y.append("openflow-address: ").append(openflowAddress(i)).append('\n');
         y.append("data-dir: ").append(dataDir(i)).append('\n');
-        y.append("api-tokens: [").append(TOKEN).append("]\n");
-        y.append("node-token: local-cluster-node-token\n");
+        // Tokens in files of their own, never on a command line (ps shows those to every local user).
+        y.append("api-token-files: [").append(writeSecret(apiTokenFile(), TOKEN)).append("]\n");
+        y.append("node-token-file: ").append(writeSecret(nodeTokenFile(), NODE_TOKEN)).append('\n');
         extraYaml.forEach(line -> y.append(line).append('\n'));
         Files.writeString(configFile(i), y.toString());
+        Files.setPosixFilePermissions(configFile(i), PosixFilePermissions.fromString("rw-------"));
+    }
+
+    /** The file holding {@link #TOKEN}, for a node started outside this class. */
+    public Path apiTokenFile() {
+        return dir.resolve("api.token");
+    }
+
+    /** The file holding the nodes' node token. */
+    public Path nodeTokenFile() {
+        return dir.resolve("node.token");
+    }
+
+    /** Writes a token file readable by its owner only (0600); returns its path. */
+    private static Path writeSecret(Path file, String token) throws IOException {
+        if (!Files.exists(file)) {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        Files.writeString(file, token + "\n");
+        return file;
     }
 
     /** Node id to Raft address, for clients outside the cluster (the bench). */

@@ -90,7 +90,14 @@ public final class Mastership implements SwitchListener, AutoCloseable {
         EntityOwnership merged = owners.merge(e.entity(), e, (old, next) ->
                 next.generation() >= old.generation() ? next : old);
         if (merged == e) {
-            SwitchMaster sm = switches.get(FlowDocuments.dpidOfEntity(e.entity()));
+            long dpid;
+            try {
+                dpid = FlowDocuments.dpidOfEntity(e.entity());
+            } catch (IllegalArgumentException bad) { // e.g. "openflow:zz": no switch can have it (issue 15, D1)
+                LOG.warn("ownership entity '{}' names no valid datapath id: ignored", e.entity());
+                return;
+            }
+            SwitchMaster sm = switches.get(dpid);
             if (sm != null) {
                 sm.ownershipChanged();
             }

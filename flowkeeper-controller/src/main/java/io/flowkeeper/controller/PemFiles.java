@@ -1,0 +1,110 @@
+package io.flowkeeper.controller;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * PEM files (what openssl and OVS write) as the JDK's key stores: the REST server's certificate and key, and the
+ * certificates a client trusts. Key stores live in memory only; nothing is written to disk.
+ */
+public final class PemFiles {
+    /** Protects the in-memory key store only (the JDK requires one); the key file itself is what must be private. */
+    static final char[] IN_MEMORY_PASSWORD = "in-memory".toCharArray();
+    private static final List<String> KEY_ALGORITHMS = List.of("RSA", "EC", "Ed25519", "Ed448");
+
+    private PemFiles() {}
+
+    /** Every certificate in a PEM file, in order (a chain: the node's own first). */
+    static List<Certificate> certificates(String key, Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            List<Certificate> certs = List.copyOf(CertificateFactory.getInstance("X.509").generateCertificates(in));
+            if (certs.isEmpty()) {
+                throw new IllegalArgumentException(key + ": " + file + " holds no PEM certificate");
+            }
+            return certs;
+        } catch (IOException e) {
+            throw new IllegalArgumentException(key + ": cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException(key + ": " + file + " is not a PEM certificate file: " + e.getMessage());
+        }
+    }
+
+    /** An unencrypted PKCS#8 private key ({@code -----BEGIN PRIVATE KEY-----}) of any algorithm the JDK knows. */
+    static PrivateKey privateKey(String key, Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(key + ": cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+        }
+        int begin = text.indexOf("-----BEGIN PRIVATE KEY-----");
+        int end = text.indexOf("-----END PRIVATE KEY-----");
+        if (begin < 0 || end < begin) {
+            throw new IllegalArgumentException(key + ": " + file + " is not an unencrypted PKCS#8 PEM key (BEGIN PRIVATE"
+                    + " KEY); convert it with: openssl pkcs8 -topk8 -nocrypt -in KEY -out " + file);
+        }
+        byte[] der = Base64.getMimeDecoder().decode(text.substring(begin + 27, end));
+        for (String algorithm : KEY_ALGORITHMS) {
+            try {
+                return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+            } catch (GeneralSecurityException e) {
+                // next algorithm
+            }
+        }
+        throw new IllegalArgumentException(key + ": " + file + " holds a key of an algorithm other than "
+                + String.join(", ", KEY_ALGORITHMS));
+    }
+
+    /** Loads every file of {@code tls}: a mistake fails start-up naming the key. */
+    static void check(RestSettings.Tls tls) {
+        keyStore(tls);
+        certificates("rest-tls-ca", tls.trusted());
+    }
+
+    /** The node's certificate chain and key, for the server. */
+    static KeyStore keyStore(RestSettings.Tls tls) {
+        List<Certificate> chain = certificates("rest-tls-cert", tls.certificateChain());
+        PrivateKey key = privateKey("rest-tls-key", tls.privateKey());
+        try {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("rest", key, IN_MEMORY_PASSWORD, chain.toArray(Certificate[]::new));
+            return store;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("rest-tls-key: " + tls.privateKey() + " does not go with the certificate in "
+                    + tls.certificateChain() + ": " + e.getMessage());
+        }
+    }
+
+    /** A client context trusting exactly the certificates in {@code file} (a CA, or a node's own certificate). */
+    public static SSLContext trusting(String key, Path file) {
+        try {
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            int i = 0;
+            for (Certificate c : certificates(key, file)) {
+                trust.setCertificateEntry("trusted-" + i++, c);
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, tmf.getTrustManagers(), null);
+            return context;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException(key + ": cannot trust the certificates in " + file + ": " + e.getMessage());
+        }
+    }
+}
