@@ -135,6 +135,7 @@ abstract class Resource {
             }
             throw e;
         }
+        docs.catchUp(r.revision()); // the caller reads back what it wrote from this node's replica
         return r.revision();
     }
 
