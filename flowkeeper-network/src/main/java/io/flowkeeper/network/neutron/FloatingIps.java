@@ -87,7 +87,7 @@ final class FloatingIps extends Resource {
                 continue;
             }
             long pick = Allocation.pickFree(Subnets.ranges(s.json()),
-                    Allocation.addresses(docs.childNames(NeutronDocuments.ipClaims(s.id()))), api.random);
+                    Allocation.addresses(docs.childNames(NeutronDocuments.ipClaims(s.id()))), api.random());
             if (pick >= 0) {
                 subnet = s;
                 ip = pick;

@@ -126,7 +126,8 @@ final class Networks extends Resource {
     private Segment segment(String type, String physnet, Integer requested) {
         NetworkSettings s = api.settings;
         if (physnet != null && !PHYSNET.matcher(physnet).matches()) {
-            throw NeutronException.invalidInput("'" + Body.abbreviate(physnet) + "' is not a valid physical network name");
+            throw NeutronException.invalidInput("'" + Body.abbreviate(physnet)
+                    + "' is not a valid physical network name");
         }
         switch (type) {
             case "vxlan" -> {
@@ -141,7 +142,8 @@ final class Networks extends Resource {
                     return new Segment(type, null, requested, claim("vxlan", null, requested), true);
                 }
                 long vni = Allocation.pickFree(Allocation.segmentRanges(s.vxlanRanges()),
-                        Allocation.numbers(docs.childNames(NeutronDocuments.segmentClaims("vxlan", null))), api.random);
+                        Allocation.numbers(docs.childNames(NeutronDocuments.segmentClaims("vxlan", null))),
+                        api.random());
                 if (vni < 0) {
                     throw noNetworkAvailable();
                 }
@@ -163,11 +165,12 @@ final class Networks extends Resource {
                     return new Segment(type, physnet, requested, claim("vlan", physnet, requested), true);
                 }
                 List<String> physnets = physnet != null ? List.of(physnet) : new ArrayList<>(s.vlanRanges().keySet());
-                java.util.Collections.shuffle(physnets, api.random);
+                java.util.Collections.shuffle(physnets, api.random());
                 for (String p : physnets) {
                     List<Range> ranges = s.vlanRanges().get(p);
                     long vlan = Allocation.pickFree(Allocation.segmentRanges(ranges),
-                            Allocation.numbers(docs.childNames(NeutronDocuments.segmentClaims("vlan", p))), api.random);
+                            Allocation.numbers(docs.childNames(NeutronDocuments.segmentClaims("vlan", p))),
+                            api.random());
                     if (vlan > 0) {
                         return new Segment(type, p, (int) vlan, claim("vlan", p, (int) vlan), false);
                     }

@@ -208,7 +208,8 @@ final class Subnets extends Resource {
         Set<String> seen = new HashSet<>();
         for (JsonNode s : servers) {
             if (Ipv4.parse(s.asText(null)) < 0) {
-                throw NeutronException.invalidInput("'" + Body.abbreviate(s.toString()) + "' is not a valid nameserver");
+                throw NeutronException.invalidInput("'" + Body.abbreviate(s.toString())
+                        + "' is not a valid nameserver");
             }
             if (!seen.add(s.asText())) {
                 throw NeutronException.invalidInput("Duplicate nameserver '" + s.asText() + "'");
