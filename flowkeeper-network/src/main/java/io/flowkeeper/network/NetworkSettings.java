@@ -81,7 +81,7 @@ public record NetworkSettings(List<Range> vxlanRanges, Map<String, List<Range>> 
             if (!v.isObject()) {
                 throw new IllegalArgumentException("network.vlan-ranges: expected {physnet: \"min:max\", ...}");
             }
-            v.fields().forEachRemaining(e -> {
+            v.properties().forEach(e -> {
                 List<Range> ranges = new ArrayList<>();
                 for (JsonNode r : list(e.getValue())) {
                     if (!r.asText().isBlank()) {

@@ -242,7 +242,7 @@ public final class NeutronApi {
         docs.barrier();
         ReadCache cache = new ReadCache(docs);
         List<ObjectNode> views = new ArrayList<>();
-        for (Doc d : cache.all(resource.collection())) {
+        for (Doc d : docs.list(resource.collection(), Listing.rawFilter(req.query()))) {
             if (resource.visible(caller, d.json())) {
                 views.add(resource.view(caller, d, cache));
             }

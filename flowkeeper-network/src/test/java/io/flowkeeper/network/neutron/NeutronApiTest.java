@@ -107,6 +107,16 @@ class NeutronApiTest {
         error(409, "SubnetInUse", call(DEMO, "DELETE", "/v2.0/subnets/" + sub, null));
         error(409, "NetworkInUse", call(DEMO, "DELETE", "/v2.0/networks/" + net, null));
 
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/ports?network_id=" + net, null)).path("ports")).hasSize(2);
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/ports?network_id=" + sub + "&network_id=" + net
+                + "&fixed_ips=subnet_id=" + sub, null)).path("ports")).hasSize(2);
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/ports?network_id=" + sub, null)).path("ports")).isEmpty();
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/ports?fixed_ips=ip_address=10.0.0.50", null)).path("ports")
+                .get(0).path("id").asText()).isEqualTo(requested);
+        List<io.flowkeeper.api.network.Port> model = new io.flowkeeper.network.NetworkManager(store).ports();
+        assertThat(model).extracting(io.flowkeeper.api.network.Port::macAddress).contains("fa:16:3e:00:00:01");
+        assertThat(new io.flowkeeper.network.NetworkManager(store).network(net).orElseThrow().segmentationId())
+                .isBetween(100, 109);
         JsonNode updated = ok(200, call(DEMO, "PUT", "/v2.0/ports/" + requested, "{\"port\": {\"name\": \"renamed\","
                 + " \"fixed_ips\": [{\"ip_address\": \"10.0.0.51\"}]}}")).path("port");
         assertThat(updated.path("revision_number").asInt()).isEqualTo(2);
