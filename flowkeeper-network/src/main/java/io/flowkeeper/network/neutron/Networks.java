@@ -217,21 +217,8 @@ final class Networks extends Resource {
     Doc update(Caller caller, Doc current, Body body, ReadCache cache) {
         requireOwner(caller, current, "update_network");
         ObjectNode d = updatedDoc(current, body, true);
-        if (body.has("admin_state_up")) {
-            d.put("admin_state_up", body.bool("admin_state_up", true));
-        }
-        if (body.has("port_security_enabled")) {
-            d.put("port_security_enabled", body.bool("port_security_enabled", true));
-        }
-        for (String key : List.of("shared", "router:external")) {
-            if (body.has(key)) {
-                boolean value = body.bool(key, false);
-                if (value != current.json().path(key).asBoolean() && !caller.isAdmin()) {
-                    throw NeutronException.forbidden("(rule:update_network:" + key + ") is disallowed by policy");
-                }
-                d.put(key, value);
-            }
-        }
+        updateFlags(caller, current, body, d, "update_network", List.of("admin_state_up", "port_security_enabled"),
+                List.of("shared", "router:external"));
         if (body.has("mtu")) {
             Integer mtu = body.integer("mtu", 68, 65535);
             int max = d.path("provider:network_type").asText().equals("vxlan") ? api.settings.defaultMtuVxlan()
@@ -253,12 +240,6 @@ final class Networks extends Resource {
         commit(new Txn().require(Precondition.modRevision(path, current.modRevision())).put(path, d).build(),
                 failed -> new Retry(0));
         return docs.get("networks", current.id()).orElseThrow(() -> notFound(current.id()));
-    }
-
-    static void requireOwner(Caller caller, Doc current, String action) {
-        if (!caller.owns(current.json().path("project_id").asText())) {
-            throw NeutronException.forbidden("(rule:" + action + ") is disallowed by policy");
-        }
     }
 
     @Override

@@ -372,9 +372,8 @@ final class Ports extends Resource {
         if (network != null && !network.asText().equals(current.json().path("network_id").asText())) {
             throw NeutronException.badRequest("Cannot update read-only attribute network_id");
         }
-        if (body.has("admin_state_up")) {
-            d.put("admin_state_up", body.bool("admin_state_up", true));
-        }
+        updateFlags(caller, current, body, d, "update_port", List.of("admin_state_up", "port_security_enabled"),
+                List.of());
         for (String key : List.of("device_id", "device_owner")) {
             if (body.has(key)) {
                 String v = body.string(key, 255, "");
@@ -391,9 +390,6 @@ final class Ports extends Resource {
         }
         if (body.has("binding:profile")) {
             d.set("binding:profile", profile(body.raw("binding:profile")));
-        }
-        if (body.has("port_security_enabled")) {
-            d.put("port_security_enabled", body.bool("port_security_enabled", true));
         }
         boolean security = d.path("port_security_enabled").asBoolean();
         String project = d.path("project_id").asText();
