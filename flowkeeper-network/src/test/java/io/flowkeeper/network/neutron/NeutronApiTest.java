@@ -205,6 +205,31 @@ class NeutronApiTest {
     }
 
     @Test
+    void bulkCreateIsAllOrNothingAndUpdatesHonourIfMatch() {
+        String net = network(DEMO, "{}");
+        subnet(DEMO, net, ", \"cidr\": \"10.6.0.0/24\"");
+        JsonNode bulk = ok(201, call(DEMO, "POST", "/v2.0/ports", "{\"ports\": [{\"network_id\": \"" + net
+                + "\"}, {\"network_id\": \"" + net + "\", \"fixed_ips\": [{\"ip_address\": \"10.6.0.9\"}]}]}"));
+        assertThat(bulk.path("ports")).hasSize(2);
+        int keys = store.keys("network-config", "/").size();
+        error(409, "IpAddressAlreadyAllocated", call(DEMO, "POST", "/v2.0/ports", "{\"ports\": [{\"network_id\": \""
+                + net + "\"}, {\"network_id\": \"" + net + "\", \"fixed_ips\": [{\"ip_address\": \"10.6.0.9\"}]}]}"));
+        assertThat(store.keys("network-config", "/")).hasSize(keys);
+        String port = bulk.path("ports").get(0).path("id").asText();
+        ApiResponse stale = api.handle(new ApiRequest("PUT", "/v2.0/ports/" + port, Map.of(),
+                Map.of("if-match", "revision_number=7"), "{\"port\": {\"name\": \"x\"}}".getBytes(
+                StandardCharsets.UTF_8), "http://test"), DEMO);
+        error(412, "RevisionNumberConstraintFailed", stale);
+        ApiResponse fresh = api.handle(new ApiRequest("PUT", "/v2.0/ports/" + port, Map.of(),
+                Map.of("if-match", "revision_number=1"), "{\"port\": {\"name\": \"x\"}}".getBytes(
+                StandardCharsets.UTF_8), "http://test"), DEMO);
+        assertThat(ok(200, fresh).path("port").path("revision_number").asInt()).isEqualTo(2);
+        error(405, "HTTPMethodNotAllowed", call(DEMO, "PATCH", "/v2.0/ports/" + port, "{}"));
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/extensions", null)).path("extensions").size()).isPositive();
+        error(404, "ExtensionNotFound", call(DEMO, "GET", "/v2.0/extensions/tag-ports-during-bulk-creation", null));
+    }
+
+    @Test
     void projectsAreIsolated() {
         String mine = network(DEMO, "{\"name\": \"mine\"}");
         String shared = network(ADMIN, "{\"name\": \"shared\", \"shared\": true}");
