@@ -109,7 +109,7 @@ final class FloatingIps extends Resource {
         String association = associate(caller, d, portId, fixed, cache, txn);
         txn.put(NeutronDocuments.doc(collection(), id), d);
         boolean addressRequested = requested >= 0;
-        commit(txn.build(), failed -> {
+        long revision = commit(txn.build(), failed -> {
             if (failed.path().equals(claim)) {
                 return addressRequested ? NeutronException.conflict("IpAddressAlreadyAllocated", "IP address "
                         + address + " already allocated in subnet " + claim.split("/")[3]) : new Retry(0);
@@ -119,7 +119,7 @@ final class FloatingIps extends Resource {
             }
             return new Retry(0);
         });
-        return docs.get(collection(), id).orElseThrow(() -> notFound(id));
+        return new Doc(d, revision);
     }
 
     private static NeutronException alreadyAssociated(String portId, String fixed) {
@@ -214,9 +214,9 @@ final class FloatingIps extends Resource {
         }
         txn.put(path, d);
         String claim = association;
-        commit(txn.build(), failed -> failed.path().equals(claim)
+        long revision = commit(txn.build(), failed -> failed.path().equals(claim)
                 ? alreadyAssociated(portId, d.path("fixed_ip_address").asText()) : new Retry(0));
-        return docs.get(collection(), current.id()).orElseThrow(() -> notFound(current.id()));
+        return new Doc(d, revision);
     }
 
     @Override

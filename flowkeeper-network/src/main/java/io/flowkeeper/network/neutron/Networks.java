@@ -104,7 +104,7 @@ final class Networks extends Resource {
         }
         d.put("mtu", mtu == null ? defaultMtu : mtu);
         d.put("status", "ACTIVE");
-        commit(new Txn().require(Precondition.absent(segment.claim()))
+        long revision = commit(new Txn().require(Precondition.absent(segment.claim()))
                 .put(segment.claim(), NeutronDocuments.owner(id, "network"))
                 .put(NeutronDocuments.doc("networks", id), d).build(), failed -> {
                     if (!segment.requested()) {
@@ -120,7 +120,7 @@ final class Networks extends Resource {
                                 + "tunnel ID " + segment.id() + " is in use.");
                     };
                 });
-        return docs.get("networks", id).orElseThrow(() -> notFound(id));
+        return new Doc(d, revision);
     }
 
     private Segment segment(String type, String physnet, Integer requested) {
@@ -237,9 +237,9 @@ final class Networks extends Resource {
         body.list("availability_zone_hints");
         body.rejectUnknown();
         String path = NeutronDocuments.doc("networks", current.id());
-        commit(new Txn().require(Precondition.modRevision(path, current.modRevision())).put(path, d).build(),
+        long revision = commit(new Txn().require(Precondition.modRevision(path, current.modRevision())).put(path, d).build(),
                 failed -> new Retry(0));
-        return docs.get("networks", current.id()).orElseThrow(() -> notFound(current.id()));
+        return new Doc(d, revision);
     }
 
     @Override

@@ -303,8 +303,8 @@ final class Ports extends Resource {
         // After every check above: a port that fails validation must not leave a default group behind.
         d.set("security_groups", securityGroups(caller, project, groups, security, d.path("device_owner").asText()));
         d.set("allowed_address_pairs", addressPairs(pairs, d.path("mac_address").asText()));
-        commit(plan.txn.build(), plan::conflict);
-        return docs.get("ports", id).orElseThrow(() -> notFound(id));
+        long revision = commit(plan.txn.build(), plan::conflict);
+        return new Doc(d, revision);
     }
 
     private ArrayNode securityGroups(Caller caller, String project, List<JsonNode> groups, boolean security,
@@ -448,8 +448,8 @@ final class Ports extends Resource {
         }
         d.set("allowed_address_pairs", pairsGiven ? addressPairs(pairs, d.path("mac_address").asText())
                 : current.json().path("allowed_address_pairs"));
-        commit(plan.txn.build(), failed -> failed.path().equals(path) ? new Retry(0) : plan.conflict(failed));
-        return docs.get("ports", current.id()).orElseThrow(() -> notFound(current.id()));
+        long revision = commit(plan.txn.build(), failed -> failed.path().equals(path) ? new Retry(0) : plan.conflict(failed));
+        return new Doc(d, revision);
     }
 
     @Override

@@ -152,7 +152,8 @@ abstract class Resource {
 
     /**
      * Commits {@code txn}; on a failed precondition asks {@code onConflict} for the error to answer (or a
-     * {@link Retry}). Returns the committed revision.
+     * {@link Retry}). Returns the committed revision. Callers answer with the document they committed rather than
+     * reading it back: this node's replica may learn of the commit only with the leader's next message.
      */
     long commit(Transaction txn, Function<Precondition, RuntimeException> onConflict) {
         CommitResult r = docs.commit(txn);
@@ -163,7 +164,6 @@ abstract class Resource {
             }
             throw e;
         }
-        docs.catchUp(r.revision()); // the caller reads back what it wrote from this node's replica
         return r.revision();
     }
 

@@ -69,8 +69,8 @@ final class Routers extends Resource {
         Txn txn = new Txn();
         Ports.Plan plan = gateway(caller, d, gateway, cache, txn);
         txn.put(NeutronDocuments.doc(collection(), id), d);
-        commit(txn.build(), failed -> plan == null ? new Retry(0) : plan.conflict(failed));
-        return docs.get(collection(), id).orElseThrow(() -> notFound(id));
+        long revision = commit(txn.build(), failed -> plan == null ? new Retry(0) : plan.conflict(failed));
+        return new Doc(d, revision);
     }
 
     /**
@@ -179,9 +179,9 @@ final class Routers extends Resource {
         }
         txn.put(path, d);
         Ports.Plan gatewayPlan = plan;
-        commit(txn.build(), failed -> failed.path().equals(path) || gatewayPlan == null ? new Retry(0)
+        long revision = commit(txn.build(), failed -> failed.path().equals(path) || gatewayPlan == null ? new Retry(0)
                 : gatewayPlan.conflict(failed));
-        return docs.get(collection(), current.id()).orElseThrow(() -> notFound(current.id()));
+        return new Doc(d, revision);
     }
 
     private ArrayNode routes(String routerId, List<JsonNode> routes, ReadCache cache) {

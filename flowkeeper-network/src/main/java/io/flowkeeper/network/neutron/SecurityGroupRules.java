@@ -144,7 +144,7 @@ final class SecurityGroupRules extends Resource {
         r.put("description", description);
         Txn txn = new Txn().require(Precondition.exists(NeutronDocuments.doc("security-groups", groupId)));
         String key = addRule(txn, r);
-        commit(txn.build(), failed -> {
+        long revision = commit(txn.build(), failed -> {
             if (failed.path().equals(key)) {
                 String existing = docs.values(key).stream().findFirst().map(NeutronDocuments::ownerOf).orElse("?");
                 return NeutronException.conflict("SecurityGroupRuleExists", "Security group rule already exists. "
@@ -152,7 +152,7 @@ final class SecurityGroupRules extends Resource {
             }
             return api.securityGroups.notFound(groupId);
         });
-        return docs.get(collection(), id).orElseThrow(() -> notFound(id));
+        return new Doc(r, revision);
     }
 
     private static String protocol(String protocol) {
@@ -226,9 +226,9 @@ final class SecurityGroupRules extends Resource {
         ObjectNode d = updatedDoc(current, body, false);
         body.rejectUnknown();
         String path = NeutronDocuments.doc(collection(), current.id());
-        commit(new Txn().require(Precondition.modRevision(path, current.modRevision())).put(path, d).build(),
+        long revision = commit(new Txn().require(Precondition.modRevision(path, current.modRevision())).put(path, d).build(),
                 failed -> new Retry(0));
-        return docs.get(collection(), current.id()).orElseThrow(() -> notFound(current.id()));
+        return new Doc(d, revision);
     }
 
     @Override

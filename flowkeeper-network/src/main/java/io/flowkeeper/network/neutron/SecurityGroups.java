@@ -103,8 +103,9 @@ final class SecurityGroups extends Resource {
             api.securityGroupRules.addRule(txn, api.securityGroupRules.rule(newId(), id, project, "egress", ethertype,
                     null, null, null, null, null));
         }
-        commit(txn.build(), failed -> new Retry(0));
-        return docs.get(collection(), id).orElseThrow(() -> notFound(id));
+        long revision = commit(txn.build(), failed -> new Retry(0));
+        docs.catchUp(revision); // the answer lists the group's rules, read from the replica
+        return new Doc(g, revision);
     }
 
     @Override
@@ -119,9 +120,9 @@ final class SecurityGroups extends Resource {
                     + "not allowed.");
         }
         String path = NeutronDocuments.doc(collection(), current.id());
-        commit(new Txn().require(Precondition.modRevision(path, current.modRevision())).put(path, d).build(),
+        long revision = commit(new Txn().require(Precondition.modRevision(path, current.modRevision())).put(path, d).build(),
                 failed -> new Retry(0));
-        return docs.get(collection(), current.id()).orElseThrow(() -> notFound(current.id()));
+        return new Doc(d, revision);
     }
 
     private boolean isDefault(Doc group) {

@@ -108,10 +108,10 @@ final class Subnets extends Resource {
         d.put("enable_dhcp", dhcp);
         d.putNull("ipv6_ra_mode").putNull("ipv6_address_mode").putNull("subnetpool_id").putNull("segment_id");
         d.putArray("service_types");
-        commit(new Txn().require(Precondition.exists(NeutronDocuments.doc("networks", networkId)))
+        long revision = commit(new Txn().require(Precondition.exists(NeutronDocuments.doc("networks", networkId)))
                 .require(Precondition.absent(NeutronDocuments.deleting(networkId)))
                 .put(NeutronDocuments.doc("subnets", id), d).build(), failed -> api.networks.notFound(networkId));
-        return docs.get("subnets", id).orElseThrow(() -> notFound(id));
+        return new Doc(d, revision);
     }
 
     static Cidr cidr(String text) {
@@ -288,9 +288,9 @@ final class Subnets extends Resource {
         body.list("service_types");
         body.rejectUnknown();
         String path = NeutronDocuments.doc("subnets", current.id());
-        commit(new Txn().require(Precondition.modRevision(path, current.modRevision())).put(path, d).build(),
+        long revision = commit(new Txn().require(Precondition.modRevision(path, current.modRevision())).put(path, d).build(),
                 failed -> new Retry(0));
-        return docs.get("subnets", current.id()).orElseThrow(() -> notFound(current.id()));
+        return new Doc(d, revision);
     }
 
     @Override
