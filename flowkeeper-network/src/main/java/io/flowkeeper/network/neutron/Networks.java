@@ -236,36 +236,28 @@ final class Networks extends Resource {
         }
         body.list("availability_zone_hints");
         body.rejectUnknown();
-        String path = NeutronDocuments.doc("networks", current.id());
-        long revision = commit(new Txn().require(Precondition.modRevision(path, current.modRevision())).put(path, d).build(),
-                failed -> new Retry(0));
-        return new Doc(d, revision);
+        return replace(current, d);
     }
 
     @Override
     void delete(Caller caller, Doc current, ReadCache cache) {
         requireOwner(caller, current, "delete_network");
         String id = current.id();
-        // Block new ports and subnets first, then look for ports with everything committed before the block in view.
-        commit(new Txn().put(NeutronDocuments.deleting(id), NeutronDocuments.owner(id, "network")).build(),
-                failed -> new Retry(0));
-        docs.barrier();
-        cache.clear();
-        boolean inUse = cache.all("ports").stream().anyMatch(p -> p.json().path("network_id").asText().equals(id));
-        if (inUse) {
-            docs.commit(new Txn().delete(NeutronDocuments.deleting(id)).build());
-            throw NeutronException.conflict("NetworkInUse", "Unable to complete operation on network " + id
-                    + ". There are one or more ports still in use on the network.");
-        }
-        Txn txn = new Txn().require(Precondition.exists(NeutronDocuments.doc("networks", id)))
-                .delete(NeutronDocuments.doc("networks", id)).delete(segmentClaim(current.json()))
-                .delete(NeutronDocuments.deleting(id));
-        for (Doc s : cache.all("subnets")) {
-            if (s.json().path("network_id").asText().equals(id)) {
-                txn.delete(NeutronDocuments.doc("subnets", s.id())).deletePrefix(NeutronDocuments.ipClaims(s.id()));
-            }
-        }
-        commit(txn.build(), failed -> notFound(id));
+        deleteUnlessInUse(id, cache, view -> view.all("ports").stream()
+                .anyMatch(p -> p.json().path("network_id").asText().equals(id)),
+                () -> NeutronException.conflict("NetworkInUse", "Unable to complete operation on network " + id
+                        + ". There are one or more ports still in use on the network."), view -> {
+                    // The network's subnets go with it (no new one can appear once the marker is committed).
+                    Txn txn = new Txn().delete(NeutronDocuments.doc("networks", id))
+                            .delete(segmentClaim(current.json()));
+                    for (Doc s : view.all("subnets")) {
+                        if (s.json().path("network_id").asText().equals(id)) {
+                            txn.delete(NeutronDocuments.doc("subnets", s.id()))
+                                    .deletePrefix(NeutronDocuments.ipClaims(s.id()));
+                        }
+                    }
+                    return txn;
+                });
     }
 
     /** The network as the caller may use it for a new subnet or port (visible, not being deleted). */

@@ -448,7 +448,8 @@ final class Ports extends Resource {
         }
         d.set("allowed_address_pairs", pairsGiven ? addressPairs(pairs, d.path("mac_address").asText())
                 : current.json().path("allowed_address_pairs"));
-        long revision = commit(plan.txn.build(), failed -> failed.path().equals(path) ? new Retry(0) : plan.conflict(failed));
+        long revision = commit(plan.txn.build(),
+                failed -> failed.path().equals(path) ? new Retry(0) : plan.conflict(failed));
         return new Doc(d, revision);
     }
 

@@ -150,6 +150,35 @@ abstract class Resource {
         }
     }
 
+    /** Writes {@code updated} over {@code current} if nobody changed it since it was read, else retries. */
+    Doc replace(Doc current, ObjectNode updated) {
+        String path = NeutronDocuments.doc(collection(), current.id());
+        long revision = commit(new Txn().require(Precondition.modRevision(path, current.modRevision()))
+                .put(path, updated).build(), failed -> new Retry(0));
+        return new Doc(updated, revision);
+    }
+
+    /**
+     * Deletes a network or subnet unless {@code inUse} finds something on it, without racing the creates that would
+     * put something on it: first a {@code deleting} marker (creates require it absent), then, with every earlier
+     * commit in view, the check, then the {@code deletion} built from that view (it also removes the marker), or
+     * the marker alone.
+     */
+    void deleteUnlessInUse(String id, ReadCache cache, java.util.function.Predicate<ReadCache> inUse,
+                           java.util.function.Supplier<NeutronException> inUseError,
+                           java.util.function.Function<ReadCache, Txn> deletion) {
+        commit(new Txn().put(NeutronDocuments.deleting(id), NeutronDocuments.owner(id, member())).build(),
+                failed -> new Retry(0));
+        docs.barrier();
+        cache.clear();
+        if (inUse.test(cache)) {
+            docs.commit(new Txn().delete(NeutronDocuments.deleting(id)).build());
+            throw inUseError.get();
+        }
+        commit(deletion.apply(cache).require(Precondition.exists(NeutronDocuments.doc(collection(), id)))
+                .delete(NeutronDocuments.deleting(id)).build(), failed -> notFound(id));
+    }
+
     /**
      * Commits {@code txn}; on a failed precondition asks {@code onConflict} for the error to answer (or a
      * {@link Retry}). Returns the committed revision. Callers answer with the document they committed rather than

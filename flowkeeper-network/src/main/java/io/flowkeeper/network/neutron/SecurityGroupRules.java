@@ -225,10 +225,7 @@ final class SecurityGroupRules extends Resource {
         requireOwner(caller, current, "update_security_group_rule");
         ObjectNode d = updatedDoc(current, body, false);
         body.rejectUnknown();
-        String path = NeutronDocuments.doc(collection(), current.id());
-        long revision = commit(new Txn().require(Precondition.modRevision(path, current.modRevision())).put(path, d).build(),
-                failed -> new Retry(0));
-        return new Doc(d, revision);
+        return replace(current, d);
     }
 
     @Override

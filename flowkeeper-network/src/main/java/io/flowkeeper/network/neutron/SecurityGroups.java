@@ -119,10 +119,7 @@ final class SecurityGroups extends Resource {
             throw NeutronException.conflict("SecurityGroupCannotUpdateDefault", "Updating default security group "
                     + "not allowed.");
         }
-        String path = NeutronDocuments.doc(collection(), current.id());
-        long revision = commit(new Txn().require(Precondition.modRevision(path, current.modRevision())).put(path, d).build(),
-                failed -> new Retry(0));
-        return new Doc(d, revision);
+        return replace(current, d);
     }
 
     private boolean isDefault(Doc group) {

@@ -287,26 +287,17 @@ final class Subnets extends Resource {
         body.string("segment_id", 64, null);
         body.list("service_types");
         body.rejectUnknown();
-        String path = NeutronDocuments.doc("subnets", current.id());
-        long revision = commit(new Txn().require(Precondition.modRevision(path, current.modRevision())).put(path, d).build(),
-                failed -> new Retry(0));
-        return new Doc(d, revision);
+        return replace(current, d);
     }
 
     @Override
     void delete(Caller caller, Doc current, ReadCache cache) {
         requireOwner(caller, current, "delete_subnet");
         String id = current.id();
-        commit(new Txn().put(NeutronDocuments.deleting(id), NeutronDocuments.owner(id, "subnet")).build(),
-                failed -> new Retry(0));
-        docs.barrier();
-        if (!docs.childNames(NeutronDocuments.ipClaims(id)).isEmpty()) {
-            docs.commit(new Txn().delete(NeutronDocuments.deleting(id)).build());
-            throw NeutronException.conflict("SubnetInUse", "Unable to complete operation on subnet " + id
-                    + ": One or more ports have an IP allocation from this subnet.");
-        }
-        commit(new Txn().require(Precondition.exists(NeutronDocuments.doc("subnets", id)))
-                .delete(NeutronDocuments.doc("subnets", id)).deletePrefix(NeutronDocuments.ipClaims(id))
-                .delete(NeutronDocuments.deleting(id)).build(), failed -> notFound(id));
+        deleteUnlessInUse(id, cache, view -> !docs.childNames(NeutronDocuments.ipClaims(id)).isEmpty(),
+                () -> NeutronException.conflict("SubnetInUse", "Unable to complete operation on subnet " + id
+                        + ": One or more ports have an IP allocation from this subnet."),
+                view -> new Txn().delete(NeutronDocuments.doc("subnets", id))
+                        .deletePrefix(NeutronDocuments.ipClaims(id)));
     }
 }
