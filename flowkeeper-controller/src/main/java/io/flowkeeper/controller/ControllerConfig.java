@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.flowkeeper.cluster.ClusterConfig;
 import io.flowkeeper.cluster.ShardCatalog;
+import io.flowkeeper.network.NetworkSettings;
+import io.flowkeeper.network.identity.IdentityConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,13 +49,16 @@ import java.util.Set;
  * node-token-file: /etc/flowkeeper/node.token  # token nodes use for calls forwarded to each other
  *                                  # (/v1/internal/); the same on every node, different from every API token.
  *                                  # Required with more than one peer; a single node gets a random one
- * node-token: secret-n             # the same, written in this file
+ * node-token: secret-n             # the same, written in this file; it also keys the Keystone token signatures
+ * identity: {admin-password-file: /etc/flowkeeper/admin.pw}   # Keystone users (see IdentityConfig)
+ * network: {vxlan-vni-ranges: ["1000:1999"]}                 # segment and MAC allocation (see NetworkSettings)
  * </pre>
  * The REST server's limits ({@code rest-idle-timeout}, {@code rest-max-connections}, ...) are {@link RestSettings}.
  * The Raft address a node binds is its own entry in {@code peers}; nothing binds any address not configured here.
  */
 public record ControllerConfig(ClusterConfig cluster, String restAddress, String openflowAddress, List<String> apiTokens,
-                               Duration leaseTime, Duration statsInterval, String nodeToken, RestSettings restSettings) {
+                               Duration leaseTime, Duration statsInterval, String nodeToken, RestSettings restSettings,
+                               IdentityConfig identity, NetworkSettings network) {
 
     public static final String DEFAULT_REST_ADDRESS = "127.0.0.1:8181";
     public static final String DEFAULT_OPENFLOW_ADDRESS = "0.0.0.0:6653";
@@ -61,7 +66,7 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
     private static final Set<String> KEYS = union(RestSettings.KEYS, Set.of("api-token-files", "node-token-file"), Set.of("node-id", "peers", "rest-address", "openflow-address", "data-dir",
             "api-tokens", "request-timeout", "election-timeout-min", "election-timeout-max", "snapshot-threshold",
             "watch-history", "max-value-bytes", "rebalance-interval", "rebalance-settle", "shards", "lease-time",
-            "stats-interval", "node-token"));
+            "stats-interval", "node-token", "identity", "network"));
     /** Not a file key: the environment's FLOWKEEPER_TOKEN, passed in by {@link ControllerMain}. */
     static final String ENV_TOKEN = "FLOWKEEPER_TOKEN";
     /**
@@ -209,7 +214,16 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
         return new ControllerConfig(cluster, text(v, "rest-address", DEFAULT_REST_ADDRESS),
                 text(v, "openflow-address", DEFAULT_OPENFLOW_ADDRESS), tokens,
                 duration(v, "lease-time", DEFAULT_LEASE_TIME), duration(v, "stats-interval", DEFAULT_STATS_INTERVAL),
-                nodeToken, RestSettings.from(v));
+                nodeToken, RestSettings.from(v), IdentityConfig.fromYaml(yaml(v, "identity")),
+                NetworkSettings.fromYaml(yaml(v, "network")));
+    }
+
+    private static JsonNode yaml(Map<String, Object> v, String key) {
+        Object o = v.get(key);
+        if (o == null || o instanceof JsonNode) {
+            return (JsonNode) o;
+        }
+        throw new IllegalArgumentException(key + ": set it in the config file");
     }
 
     /** A key holding one value or a list of them. */

@@ -6,8 +6,13 @@ import io.flowkeeper.controller.mastership.LeaseKeeper;
 import io.flowkeeper.controller.mastership.Mastership;
 import io.flowkeeper.openflow.OpenFlowConfig;
 import io.flowkeeper.openflow.OpenFlowServer;
+import io.flowkeeper.api.ownership.OwnershipService;
+import io.flowkeeper.network.OpenStackEndpoint;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Wires one controller node: the cluster datastore (Ratis server + shard groups), this node's lease and switch
@@ -59,6 +64,10 @@ public final class ControllerNode implements AutoCloseable {
         rest = new RestServer(cluster, cluster, config.restAddress(), config.apiTokens(), config.nodeToken(),
                 config.restSettings());
         new SwitchRoutes(rest, cluster, ownership, mastership, openflow, config.nodeToken()).mountOn(rest);
+        String ownUrl = config.restSettings().scheme() + "://" + config.restAddress();
+        rest.mountOpenStack(new OpenStackEndpoint(cluster, config.network(), config.identity(), config.nodeToken(),
+                config.apiTokens(), () -> restUrls(ownership, ownUrl, config.restSettings().scheme()),
+                Clock.systemUTC()));
         rest.start();
         try {
             openflowPort = openflow.start();
@@ -71,6 +80,19 @@ public final class ControllerNode implements AutoCloseable {
         out.println("controller " + cluster.nodeId() + " ready: REST " + config.restSettings().scheme() + "://"
                 + config.restAddress() + " (token required)");
         out.flush();
+    }
+
+    /** Every live node's REST base URL (published with its lease), this node's first: the Keystone catalog. */
+    private static List<String> restUrls(OwnershipService ownership, String ownUrl, String scheme) {
+        List<String> urls = new ArrayList<>();
+        urls.add(ownUrl);
+        ownership.leases().forEach(l -> {
+            String url = scheme + "://" + l.rpcAddress();
+            if (l.alive() && l.rpcAddress() != null && !l.rpcAddress().isEmpty() && !urls.contains(url)) {
+                urls.add(url);
+            }
+        });
+        return urls;
     }
 
     public ClusterNode cluster() {

@@ -16,10 +16,14 @@ import java.util.Optional;
  *   <li>{@code inventory-config /flows}: desired flows, written through {@code /v1/switches/{dpid}/flows}, which
  *       checks every flow and refuses two ids for one switch flow, and {@code /flow-ids}, the identity index it
  *       writes in the same transaction.</li>
+ *   <li>{@code network-config /neutron}: the virtual network model, written through the Neutron API, whose address,
+ *       MAC and segment claims must stay consistent with the objects holding them.</li>
  * </ul>
  */
 final class InternalData {
     private record Area(String shard, DataPath prefix, String why) {}
+
+    private static final String NETWORK_SHARD = "network-config";
 
     private static final List<Area> AREAS = List.of(
             new Area(FlowDocuments.OPERATIONAL_SHARD, DataPath.of("/switches"),
@@ -29,7 +33,10 @@ final class InternalData {
             new Area(FlowDocuments.CONFIG_SHARD, DataPath.of("/flows"),
                     "holds desired flows: write them through /v1/switches/{dpid}/flows, which validates them"),
             new Area(FlowDocuments.CONFIG_SHARD, DataPath.of("/flow-ids"),
-                    "is the desired flows' identity index, kept by /v1/switches/{dpid}/flows with the flows"));
+                    "is the desired flows' identity index, kept by /v1/switches/{dpid}/flows with the flows"),
+            new Area(NETWORK_SHARD, DataPath.of("/neutron"),
+                    "holds the virtual network model and its address claims: change it through the Neutron API"
+                            + " (/v2.0), which validates every object and allocates addresses in the same transaction"));
 
     private InternalData() {}
 

@@ -21,6 +21,9 @@ import io.flowkeeper.api.store.VersionedValue;
 import io.flowkeeper.api.store.Watch;
 import io.flowkeeper.api.store.WatchEvent;
 import io.flowkeeper.api.store.WatchListener;
+import io.flowkeeper.network.ApiRequest;
+import io.flowkeeper.network.ApiResponse;
+import io.flowkeeper.network.OpenStackEndpoint;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -46,6 +49,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.DetectorConnectionFactory;
@@ -85,7 +89,9 @@ import org.slf4j.LoggerFactory;
  *                                                      "operations":[{"put":path,"value":json}|{"delete":path}]}
  * GET    /v1/shards/{shard}/digest                    this replica's state digest, revision, key count
  * </pre>
- * Switch and ownership routes are mounted by {@link SwitchRoutes}. Routes under {@code /v1/internal/} are for calls
+ * Switch and ownership routes are mounted by {@link SwitchRoutes}. {@code /}, {@code /v2.0/} and {@code /identity/}
+ * go to the OpenStack APIs ({@link OpenStackEndpoint}: Neutron and Keystone, with their own tokens and error shape,
+ * on the API pool). Routes under {@code /v1/internal/} are for calls
  * one node forwards to another and accept only the node token, never an API token.
  * Errors are {@code {"error": "...", "status": N}}, whoever answers (a route or Jetty itself): 400 bad input, 401 no
  * token, 403 wrong token or a write to internal data ({@link InternalData}), 404 unknown shard/path/route, 409 failed
@@ -124,6 +130,8 @@ public final class RestServer implements AutoCloseable {
     private final int maxBodyBytes;
     /** What this node trusts in other nodes' HTTPS certificates; null without TLS. */
     private final javax.net.ssl.SSLContext peerTls;
+    /** Neutron and Keystone, once mounted; null before. */
+    private volatile OpenStackEndpoint openstack;
 
     /** Serves {@code store} and {@code admin} (this node's services) on {@code address} (host:port; port 0: any). */
     public RestServer(DatastoreService store, ClusterAdminService admin, String address, List<String> tokens,
@@ -210,6 +218,11 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
+    /** Serves {@code /}, {@code /v2.0/...} and {@code /identity/...} with the OpenStack APIs. */
+    void mountOpenStack(OpenStackEndpoint endpoint) {
+        this.openstack = endpoint;
+    }
+
     /** Serves {@code /v1/<segment>/...} with {@code routes}; {@code internal} is reserved for node-to-node calls. */
     void mount(String segment, Routes routes) {
         mounted.put(segment, routes);
@@ -266,6 +279,23 @@ public final class RestServer implements AutoCloseable {
                 respondNow(response, callback, 400, errorJson(400, "this node serves HTTPS only: use https://"
                         + Request.getServerName(request) + ":" + Request.getServerPort(request)
                         + " (a token sent over plain HTTP may have been seen on the network)"));
+                return true;
+            }
+            OpenStackEndpoint os = openstack;
+            if (os != null && OpenStackEndpoint.handles(path)) {
+                // Neutron and Keystone authenticate with their own X-Auth-Token and answer in their own shape.
+                readBody(request, maxBodyBytes, (body, failure) -> {
+                    if (failure != null && !(failure instanceof HttpError)) {
+                        callback.failed(failure); // the client went away or timed out mid-body
+                        return;
+                    }
+                    try {
+                        apiPool.execute(() -> serveOpenStack(os, request, response, callback, body));
+                    } catch (RejectedExecutionException e) {
+                        respondNow(response, callback, 503, errorJson(503, "node busy: too many requests are"
+                                + " waiting; retry"));
+                    }
+                });
                 return true;
             }
             boolean watch;
@@ -327,6 +357,36 @@ public final class RestServer implements AutoCloseable {
             callback.failed(e);
         } finally {
             release(watch);
+        }
+    }
+
+    /** Runs on an API thread: one OpenStack request (a null body: it was over the size limit). */
+    private void serveOpenStack(OpenStackEndpoint os, Request request, Response response, Callback callback,
+                                byte[] body) {
+        try {
+            ApiResponse answer;
+            if (body == null) {
+                answer = os.tooLarge(maxBodyBytes);
+            } else {
+                Map<String, String> headers = new HashMap<>();
+                for (HttpField f : request.getHeaders()) {
+                    headers.putIfAbsent(f.getLowerCaseName(), f.getValue());
+                }
+                String host = request.getHeaders().get(HttpHeader.HOST);
+                String baseUrl = settings.scheme() + "://" + (host != null ? host
+                        : Request.getServerName(request) + ":" + Request.getServerPort(request));
+                answer = os.handle(request.getMethod(), request.getHttpURI().getPath(),
+                        request.getHttpURI().getQuery(), headers, body, baseUrl);
+            }
+            answer.headers().forEach((k, v) -> response.getHeaders().put(k, v));
+            byte[] out = answer.body() == null || "HEAD".equals(request.getMethod()) ? new byte[0]
+                    : (JSON.writeValueAsString(answer.body()) + "\n").getBytes(StandardCharsets.UTF_8);
+            new RestExchange(request, response, body).respond(answer.status(), "application/json", out);
+            callback.succeeded();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("request {} {} ended early: {}", request.getMethod(), request.getHttpURI().getPath(),
+                    e.toString());
+            callback.failed(e);
         }
     }
 
