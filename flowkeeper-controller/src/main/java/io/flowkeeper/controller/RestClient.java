@@ -22,8 +22,10 @@ public final class RestClient {
             return status / 100 == 2;
         }
 
+        /** The server's message: {@code {"error": "..."}} on /v1, {@code {"NeutronError": {"message": ...}}} on /v2.0. */
         public String error() {
-            return body.path("error").asText("HTTP " + status);
+            JsonNode neutron = body.path("NeutronError").path("message");
+            return neutron.isTextual() ? neutron.asText() : body.path("error").asText("HTTP " + status);
         }
     }
 
@@ -31,17 +33,32 @@ public final class RestClient {
     private final String token;
     private final Duration timeout;
     private final HttpClient http;
+    private final boolean openStackToken;
 
     public RestClient(String baseUrl, String token) {
         this(baseUrl, token, Duration.ofSeconds(15));
     }
 
     public RestClient(String baseUrl, String token, Duration timeout) {
-        this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        this(baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl, token, timeout,
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).version(HttpClient.Version.HTTP_1_1)
+                        .build(), false);
+    }
+
+    private RestClient(String baseUrl, String token, Duration timeout, HttpClient http, boolean openStackToken) {
+        this.baseUrl = baseUrl;
         this.token = token;
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).version(HttpClient.Version.HTTP_1_1)
-                .build();
+        this.http = http;
+        this.openStackToken = openStackToken;
+    }
+
+    /**
+     * This client (same connections) also sending its token as {@code X-Auth-Token}, the header the OpenStack APIs
+     * (/v2.0, /identity) read: there a node's API token counts as an admin token.
+     */
+    public RestClient withOpenStackToken() {
+        return new RestClient(baseUrl, token, timeout, http, true);
     }
 
     public String baseUrl() {
@@ -70,6 +87,9 @@ public final class RestClient {
                         : HttpRequest.BodyPublishers.ofString(body));
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
+            if (openStackToken) {
+                b.header("X-Auth-Token", token);
+            }
         }
         if (body != null) {
             b.header("Content-Type", "application/json");

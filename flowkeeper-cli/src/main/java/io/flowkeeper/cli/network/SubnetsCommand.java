@@ -1,0 +1,61 @@
+package io.flowkeeper.cli.network;
+
+import static io.flowkeeper.cli.network.NeutronResource.column;
+
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code flowkeeper subnets list|show}: subnets. */
+@Command(name = "subnets", mixinStandardHelpOptions = true,
+        description = "List or show subnets (Neutron /v2.0/subnets) from any node.",
+        subcommands = {SubnetsCommand.ListCommand.class, SubnetsCommand.ShowCommand.class})
+public final class SubnetsCommand implements Runnable {
+    static final NeutronResource RESOURCE = new NeutronResource("subnets", "subnet", "subnet", List.of(
+            column("ID", "id"), column("NAME", "name"), column("NETWORK", "network_id"), column("CIDR", "cidr"),
+            column("GATEWAY", "gateway_ip"), column("POOLS", s -> NeutronValues.pools(s.path("allocation_pools"))),
+            column("DHCP", s -> NeutronValues.yesNo(s.path("enable_dhcp"))), column("PROJECT", "project_id")));
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = {"List subnets, one per line: ID, NAME, NETWORK, CIDR, GATEWAY, allocation POOLS",
+                "(start-end), DHCP and PROJECT. Filters: --network, --project, --name, --filter.",
+                "--output json: the Neutron body ({\"subnets\": [...]}), all pages.",
+                "Exit codes: 0 done, 1 the server refused, 2 bad usage, 3 node unreachable."})
+    static final class ListCommand extends NeutronCommand.ListBase {
+        @Option(names = "--network", paramLabel = "ID", description = "Only subnets of this network.")
+        String network;
+
+        @Override
+        Map<String, String> resourceFilters() {
+            return NeutronCommand.filters("network_id", network);
+        }
+
+        @Override
+        NeutronResource resource() {
+            return RESOURCE;
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = {"Show one subnet: every attribute, one per line, sorted (--output json: the",
+                "Neutron body).",
+                "Exit codes: 0 done, 1 the server refused (e.g. no such subnet), 2 bad usage,",
+                "3 node unreachable."})
+    static final class ShowCommand extends NeutronCommand.ShowBase {
+        @Override
+        NeutronResource resource() {
+            return RESOURCE;
+        }
+    }
+}
