@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.flowkeeper.cluster.ClusterConfig;
 import io.flowkeeper.cluster.ShardCatalog;
+import io.flowkeeper.network.NetworkSettings;
+import io.flowkeeper.network.identity.IdentityConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,12 +44,15 @@ import java.util.Set;
  *                                  # stops writing to them itself after 60% of it (see Mastership)
  * stats-interval: 2s               # how often a switch's master polls flow and port statistics
  * node-token: secret-n             # token nodes use for calls forwarded to each other (default: first api-token);
- *                                  # must be the same on every node
+ *                                  # must be the same on every node; also keys the Keystone token signatures
+ * identity: {admin-password-file: /etc/flowkeeper/admin.pw}   # Keystone users (see IdentityConfig)
+ * network: {vxlan-vni-ranges: ["1000:1999"]}                 # segment and MAC allocation (see NetworkSettings)
  * </pre>
  * The Raft address a node binds is its own entry in {@code peers}; nothing binds any address not configured here.
  */
 public record ControllerConfig(ClusterConfig cluster, String restAddress, String openflowAddress, List<String> apiTokens,
-                               Duration leaseTime, Duration statsInterval, String nodeToken) {
+                               Duration leaseTime, Duration statsInterval, String nodeToken, IdentityConfig identity,
+                               NetworkSettings network) {
 
     public static final String DEFAULT_REST_ADDRESS = "127.0.0.1:8181";
     public static final String DEFAULT_OPENFLOW_ADDRESS = "0.0.0.0:6653";
@@ -55,7 +60,7 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
     private static final Set<String> KEYS = Set.of("node-id", "peers", "rest-address", "openflow-address", "data-dir",
             "api-tokens", "request-timeout", "election-timeout-min", "election-timeout-max", "snapshot-threshold",
             "watch-history", "max-value-bytes", "rebalance-interval", "rebalance-settle", "shards", "lease-time",
-            "stats-interval", "node-token");
+            "stats-interval", "node-token", "identity", "network");
     /**
      * A dead master's switches move ~lease-time after its death; 800 ms leaves room under the 1.5 s failover goal
      * for the new master's role request and reconcile, while renewals (every 160 ms, overlapping) tolerate commit
@@ -63,6 +68,13 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
      */
     public static final Duration DEFAULT_LEASE_TIME = Duration.ofMillis(800);
     public static final Duration DEFAULT_STATS_INTERVAL = Duration.ofSeconds(2);
+
+    /** A node without Keystone users and with the default network ranges. */
+    public ControllerConfig(ClusterConfig cluster, String restAddress, String openflowAddress, List<String> apiTokens,
+                            Duration leaseTime, Duration statsInterval, String nodeToken) {
+        this(cluster, restAddress, openflowAddress, apiTokens, leaseTime, statsInterval, nodeToken,
+                IdentityConfig.none(), NetworkSettings.defaults());
+    }
 
     public ControllerConfig {
         apiTokens = List.copyOf(apiTokens);
@@ -173,7 +185,16 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
         return new ControllerConfig(cluster, text(v, "rest-address", DEFAULT_REST_ADDRESS),
                 text(v, "openflow-address", DEFAULT_OPENFLOW_ADDRESS), tokens,
                 duration(v, "lease-time", DEFAULT_LEASE_TIME), duration(v, "stats-interval", DEFAULT_STATS_INTERVAL),
-                text(v, "node-token", null));
+                text(v, "node-token", null), IdentityConfig.fromYaml(yaml(v, "identity")),
+                NetworkSettings.fromYaml(yaml(v, "network")));
+    }
+
+    private static JsonNode yaml(Map<String, Object> v, String key) {
+        Object o = v.get(key);
+        if (o == null || o instanceof JsonNode) {
+            return (JsonNode) o;
+        }
+        throw new IllegalArgumentException(key + ": set it in the config file");
     }
 
     private static String text(Map<String, Object> v, String key, String def) {

@@ -6,8 +6,13 @@ import io.flowkeeper.controller.mastership.LeaseKeeper;
 import io.flowkeeper.controller.mastership.Mastership;
 import io.flowkeeper.openflow.OpenFlowConfig;
 import io.flowkeeper.openflow.OpenFlowServer;
+import io.flowkeeper.api.ownership.OwnershipService;
+import io.flowkeeper.network.OpenStackEndpoint;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Wires one controller node: the cluster datastore (Ratis server + shard groups), this node's lease and switch
@@ -52,6 +57,10 @@ public final class ControllerNode implements AutoCloseable {
         mastership.start();
         rest = new RestServer(cluster, config.restAddress(), config.apiTokens(), config.nodeToken());
         new SwitchRoutes(rest, cluster, ownership, mastership, config.nodeToken()).mountOn(rest);
+        String ownUrl = "http://" + config.restAddress();
+        rest.mountOpenStack(new OpenStackEndpoint(cluster, config.network(), config.identity(), config.nodeToken(),
+                config.apiTokens(), () -> restUrls(ownership, ownUrl), Clock.systemUTC(),
+                (int) Math.min(Integer.MAX_VALUE, config.cluster().maxValueBytes())));
         rest.start();
         String of = config.openflowAddress();
         int colon = of.lastIndexOf(':');
@@ -68,6 +77,19 @@ public final class ControllerNode implements AutoCloseable {
         out.println("controller " + cluster.nodeId() + " ready: REST http://" + config.restAddress()
                 + " (token required)");
         out.flush();
+    }
+
+    /** Every live node's REST base URL (published with its lease), this node's first: the Keystone catalog. */
+    private static List<String> restUrls(OwnershipService ownership, String ownUrl) {
+        List<String> urls = new ArrayList<>();
+        urls.add(ownUrl);
+        ownership.leases().forEach(l -> {
+            String url = "http://" + l.rpcAddress();
+            if (l.alive() && l.rpcAddress() != null && !l.rpcAddress().isEmpty() && !urls.contains(url)) {
+                urls.add(url);
+            }
+        });
+        return urls;
     }
 
     public ClusterNode cluster() {

@@ -21,6 +21,7 @@ import io.flowkeeper.api.store.WatchEvent;
 import io.flowkeeper.api.store.WatchListener;
 import io.flowkeeper.cluster.ClusterNode;
 import io.flowkeeper.cluster.ShardStateMachine;
+import io.flowkeeper.network.OpenStackEndpoint;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -58,7 +59,8 @@ import org.slf4j.LoggerFactory;
  *                                                      "operations":[{"put":path,"value":json}|{"delete":path}]}
  * GET    /v1/shards/{shard}/digest                    this replica's state digest, revision, key count
  * </pre>
- * Switch and ownership routes are mounted by {@link SwitchRoutes}. Routes under {@code /v1/internal/} are for calls
+ * Switch and ownership routes are mounted by {@link SwitchRoutes}. {@code /}, {@code /v2.0/} and {@code /identity/}
+ * go to the OpenStack APIs ({@link OpenStackEndpoint}: Neutron and Keystone, with their own tokens and error shape). Routes under {@code /v1/internal/} are for calls
  * one node forwards to another and accept only the node token, never an API token.
  * Errors are {@code {"error": "..."}}: 400 bad input, 401 no token, 403 wrong token, 404 unknown shard/path/route,
  * 409 failed precondition, 413 oversized body, 503 shard without quorum (after request-timeout).
@@ -79,6 +81,7 @@ public final class RestServer implements AutoCloseable {
     private final HttpServer http;
     private final ExecutorService executor;
     private final int maxBodyBytes;
+    private volatile OpenStackEndpoint openstack;
 
     public RestServer(ClusterNode node, String address, List<String> tokens, String nodeToken) throws IOException {
         this.node = node;
@@ -102,6 +105,11 @@ public final class RestServer implements AutoCloseable {
 
     public void start() {
         http.start();
+    }
+
+    /** Serves {@code /}, {@code /v2.0/...} and {@code /identity/...} with the OpenStack APIs. */
+    void mountOpenStack(OpenStackEndpoint endpoint) {
+        this.openstack = endpoint;
     }
 
     /** Serves {@code /v1/<segment>/...} with {@code routes}; {@code internal} is reserved for node-to-node calls. */
@@ -133,6 +141,10 @@ public final class RestServer implements AutoCloseable {
     private void handle(HttpExchange ex) throws IOException {
         try {
             String path = ex.getRequestURI().getRawPath();
+            if (openstack != null && OpenStackEndpoint.handles(path)) {
+                openstack.handle(ex); // Neutron and Keystone authenticate with their own X-Auth-Token
+                return;
+            }
             if (path.equals("/v1/health")) {
                 send(ex, 200, JSON.createObjectNode().put("status", "up").put("node", node.nodeId()));
                 return;

@@ -1,0 +1,141 @@
+package io.flowkeeper.network;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import io.flowkeeper.api.store.DatastoreService;
+import io.flowkeeper.network.identity.Caller;
+import io.flowkeeper.network.identity.IdentityConfig;
+import io.flowkeeper.network.identity.Keystone;
+import io.flowkeeper.network.identity.TokenCodec;
+import io.flowkeeper.network.neutron.NeutronApi;
+import io.flowkeeper.network.neutron.NeutronException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The OpenStack APIs of one node: {@code GET /} (network API versions), {@code /v2.0/...} (Neutron) and
+ * {@code /identity/...} (Keystone). Neutron calls carry {@code X-Auth-Token}: a Keystone token from any node, or one
+ * of the node's API tokens, which acts as the admin of project {@code admin} (so
+ * {@code openstack --os-auth-type admin_token} works without Keystone). Every answer is JSON, errors included.
+ */
+public final class OpenStackEndpoint {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final NeutronApi neutron;
+    private final Keystone keystone;
+    private final List<byte[]> apiTokens;
+    private final int maxBodyBytes;
+
+    public OpenStackEndpoint(DatastoreService store, NetworkSettings network, IdentityConfig identity,
+                             String nodeToken, List<String> apiTokens, Supplier<List<String>> nodeUrls, Clock clock,
+                             int maxBodyBytes) {
+        this.neutron = new NeutronApi(store, network, clock);
+        this.keystone = new Keystone(identity, new TokenCodec(nodeToken), clock, nodeUrls);
+        this.apiTokens = apiTokens.stream().map(t -> t.getBytes(StandardCharsets.UTF_8)).toList();
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    /** Whether a raw request path belongs here rather than to the node's /v1 API. */
+    public static boolean handles(String path) {
+        return path.equals("/") || path.equals("/v2.0") || path.startsWith("/v2.0/") || path.equals("/identity")
+                || path.startsWith("/identity/");
+    }
+
+    /** Answers one exchange (reads the body, bounded; writes the answer); the caller closes the exchange. */
+    public void handle(HttpExchange ex) throws IOException {
+        ApiResponse response;
+        byte[] body;
+        try (InputStream in = ex.getRequestBody()) {
+            body = in.readNBytes(maxBodyBytes + 1);
+        }
+        String host = ex.getRequestHeaders().getFirst("Host");
+        String baseUrl = "http://" + (host != null ? host : ex.getLocalAddress().getHostString() + ":"
+                + ex.getLocalAddress().getPort());
+        if (body.length > maxBodyBytes) {
+            response = NeutronApi.error(new NeutronException(413, "RequestEntityTooLarge", "Request body larger than "
+                    + maxBodyBytes + " bytes"));
+        } else {
+            Map<String, String> headers = new HashMap<>();
+            ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT),
+                    v.isEmpty() ? "" : v.get(0)));
+            response = handle(new ApiRequest(ex.getRequestMethod(), ex.getRequestURI().getRawPath(),
+                    query(ex.getRequestURI().getRawQuery()), headers, body, baseUrl));
+        }
+        response.headers().forEach((k, v) -> ex.getResponseHeaders().set(k, v));
+        byte[] out = response.body() == null ? new byte[0]
+                : (JSON.writeValueAsString(response.body()) + "\n").getBytes(StandardCharsets.UTF_8);
+        if (response.body() != null) {
+            ex.getResponseHeaders().set("Content-Type", "application/json");
+        }
+        boolean noBody = out.length == 0 || ex.getRequestMethod().equals("HEAD");
+        ex.sendResponseHeaders(response.status(), noBody ? -1 : out.length);
+        if (!noBody) {
+            try (OutputStream os = ex.getResponseBody()) {
+                os.write(out);
+            }
+        }
+    }
+
+    public ApiResponse handle(ApiRequest req) {
+        String path = req.path();
+        if (path.equals("/identity") || path.startsWith("/identity/")) {
+            return keystone.handle(req);
+        }
+        if (path.equals("/")) {
+            ObjectNode out = JSON.createObjectNode();
+            ArrayNode versions = out.putArray("versions");
+            ObjectNode v = versions.addObject().put("id", "v2.0").put("status", "CURRENT");
+            v.putArray("links").addObject().put("rel", "self").put("href", req.baseUrl() + "/v2.0/");
+            return ApiResponse.of(200, out);
+        }
+        Caller caller = authenticate(req.header("X-Auth-Token"));
+        if (caller == null) {
+            return NeutronApi.error(new NeutronException(401, "HTTPUnauthorized", req.header("X-Auth-Token") == null
+                    ? "Authentication required: send X-Auth-Token" : "The token is invalid or expired"));
+        }
+        return neutron.handle(req, caller);
+    }
+
+    private Caller authenticate(String token) {
+        if (token == null || token.isEmpty()) {
+            return null;
+        }
+        byte[] given = token.getBytes(StandardCharsets.UTF_8);
+        for (byte[] t : apiTokens) {
+            if (MessageDigest.isEqual(t, given)) {
+                return new Caller(Keystone.id("user", "admin"), "admin", Keystone.id("project", "admin"), "admin",
+                        List.of("admin", "member", "reader"));
+            }
+        }
+        return keystone.authenticate(token);
+    }
+
+    static Map<String, List<String>> query(String raw) {
+        Map<String, List<String>> q = new LinkedHashMap<>();
+        if (raw != null && !raw.isEmpty()) {
+            for (String kv : raw.split("&")) {
+                if (kv.isEmpty()) {
+                    continue;
+                }
+                int eq = kv.indexOf('=');
+                String k = URLDecoder.decode(eq < 0 ? kv : kv.substring(0, eq), StandardCharsets.UTF_8);
+                String v = eq < 0 ? "" : URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8);
+                q.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
+            }
+        }
+        return q;
+    }
+}

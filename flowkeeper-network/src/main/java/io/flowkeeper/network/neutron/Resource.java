@@ -1,0 +1,173 @@
+package io.flowkeeper.network.neutron;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowkeeper.api.store.CommitResult;
+import io.flowkeeper.api.store.Operation;
+import io.flowkeeper.api.store.Precondition;
+import io.flowkeeper.api.store.Transaction;
+import io.flowkeeper.network.identity.Caller;
+import io.flowkeeper.network.neutron.NeutronDocuments.Doc;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * One Neutron collection: how its documents are created, updated, deleted and shown. Subclasses validate the body,
+ * build the whole new state and commit it in one transaction; a failed precondition is mapped by the subclass to a
+ * Neutron error or to {@link Retry} (another writer won a race the caller can retry: a fresh address, a newer
+ * revision of the document).
+ */
+abstract class Resource {
+    final NeutronApi api;
+    final NeutronDocuments docs;
+    final Clock clock;
+
+    Resource(NeutronApi api) {
+        this.api = api;
+        this.docs = api.docs;
+        this.clock = api.clock;
+    }
+
+    /** Plural name used in URLs and list bodies ({@code networks}). */
+    abstract String collection();
+
+    /** Singular name used in single-resource bodies ({@code network}). */
+    abstract String member();
+
+    /** The Neutron error type for an id that does not exist or is not visible ({@code NetworkNotFound}). */
+    abstract String notFoundType();
+
+    abstract Doc create(Caller caller, Body body, ReadCache cache);
+
+    abstract Doc update(Caller caller, Doc current, Body body, ReadCache cache);
+
+    abstract void delete(Caller caller, Doc current, ReadCache cache);
+
+    /** The document as the API shows it (computed attributes added). */
+    ObjectNode view(Caller caller, Doc doc, ReadCache cache) {
+        return doc.json().deepCopy();
+    }
+
+    /** Runs before a list is read (the default security group is created on a project's first look). */
+    void beforeList(Caller caller) {}
+
+    boolean visible(Caller caller, ObjectNode doc) {
+        return caller.owns(doc.path("project_id").asText());
+    }
+
+    /** Another writer changed what this call was based on: re-read after {@code revision} and try again. */
+    static final class Retry extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final long revision;
+
+        Retry(long revision) {
+            super(null, null, false, false);
+            this.revision = revision;
+        }
+    }
+
+    NeutronException notFound(String id) {
+        String what = member().replace('_', ' ');
+        return NeutronException.notFound(notFoundType(),
+                Character.toUpperCase(what.charAt(0)) + what.substring(1) + " " + Body.abbreviate(id)
+                        + " could not be found.");
+    }
+
+    // ---- helpers shared by every collection ----
+
+    String newId() {
+        return UUID.randomUUID().toString();
+    }
+
+    String now() {
+        return Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+
+    /** The standard attributes of a new document: id, name, description, project, revision 1, timestamps. */
+    ObjectNode newDoc(String id, Caller caller, Body body, boolean named) {
+        ObjectNode d = NeutronDocuments.JSON.createObjectNode();
+        d.put("id", id);
+        if (named) {
+            d.put("name", body.text("name", ""));
+        }
+        d.put("description", body.text("description", ""));
+        String project = body.project(caller);
+        d.put("project_id", project).put("tenant_id", project);
+        String now = now();
+        d.put("revision_number", 1).put("created_at", now).put("updated_at", now);
+        d.putArray("tags");
+        return d;
+    }
+
+    /** A copy of {@code current} with the revision bumped and the common updatable attributes applied. */
+    ObjectNode updatedDoc(Doc current, Body body, boolean named) {
+        ObjectNode d = current.json().deepCopy();
+        if (named && body.has("name")) {
+            d.put("name", body.text("name", ""));
+        }
+        if (body.has("description")) {
+            d.put("description", body.text("description", ""));
+        }
+        d.put("revision_number", current.json().path("revision_number").asLong() + 1).put("updated_at", now());
+        return d;
+    }
+
+    /**
+     * Commits {@code txn}; on a failed precondition asks {@code onConflict} for the error to answer (or a
+     * {@link Retry}). Returns the committed revision.
+     */
+    long commit(Transaction txn, Function<Precondition, RuntimeException> onConflict) {
+        CommitResult r = docs.commit(txn);
+        if (!r.succeeded()) {
+            RuntimeException e = onConflict.apply(r.failedPrecondition());
+            if (e instanceof Retry) {
+                throw new Retry(r.revision());
+            }
+            throw e;
+        }
+        return r.revision();
+    }
+
+    /** The transaction's builder plus prefix deletes, which {@link Transaction.Builder} does not offer. */
+    static final class Txn {
+        final List<Precondition> preconditions = new ArrayList<>();
+        final List<Operation> operations = new ArrayList<>();
+
+        Txn require(Precondition p) {
+            preconditions.add(p);
+            return this;
+        }
+
+        Txn put(String path, String json) {
+            operations.add(Operation.put(path, json));
+            return this;
+        }
+
+        Txn put(String path, ObjectNode json) {
+            return put(path, json.toString());
+        }
+
+        Txn delete(String path) {
+            operations.add(Operation.delete(path));
+            return this;
+        }
+
+        Txn deletePrefix(String path) {
+            operations.add(Operation.deletePrefix(path));
+            return this;
+        }
+
+        Transaction build() {
+            return new Transaction(preconditions, operations);
+        }
+    }
+
+    static ArrayNode array() {
+        return NeutronDocuments.JSON.createArrayNode();
+    }
+}
