@@ -55,6 +55,9 @@ class NetworkCommandsTest {
                 + "'cidr':'203.0.113.0/24','enable_dhcp':false}}");
         router = create(api, "routers", "{'router':{'name':'edge','external_gateway_info':{'network_id':'"
                 + external + "'}}}");
+        RestClient.Response added = api.put("/v2.0/routers/" + router + "/add_router_interface",
+                "{\"subnet_id\": \"" + subnet + "\"}");
+        assertThat(added.status()).as(added.body().toString()).isEqualTo(200);
         create(api, "floatingips", "{'floatingip':{'floating_network_id':'" + external + "','port_id':'" + port
                 + "'}}");
     }
@@ -89,12 +92,12 @@ class NetworkCommandsTest {
     @Test
     void everyListShowsWhatAnotherNodeCreated() {
         assertThat(run("networks", "list")).as(console.err()).isZero();
-        assertThat(console.out()).containsPattern("(?m)^" + network + " +web +admin +vxlan +- +1\\d\\d\\d +1450 +no ");
-        assertThat(console.out()).containsPattern("(?m)^\\S+ +public +admin +flat +extnet +- .* yes ");
+        assertThat(console.out()).containsPattern("(?m)^" + network + " +web +\\p{XDigit}{32} +vxlan +- +1\\d\\d\\d +1450 +no ");
+        assertThat(console.out()).containsPattern("(?m)^\\S+ +public +\\p{XDigit}{32} +flat +extnet +- .* yes ");
         console.reset();
         assertThat(run("subnets", "list", "--network", network)).as(console.err()).isZero();
         assertThat(console.out()).containsPattern("(?m)^" + subnet + " +web-v4 +" + network
-                + " +10\\.20\\.0\\.0/24 +10\\.20\\.0\\.1 +10\\.20\\.0\\.10-10\\.20\\.0\\.99 +yes +admin$");
+                + " +10\\.20\\.0\\.0/24 +10\\.20\\.0\\.1 +10\\.20\\.0\\.10-10\\.20\\.0\\.99 +yes +\\p{XDigit}{32}$");
         console.reset();
         assertThat(run("ports", "list", "--network", network, "--device-owner", "compute:nova")).as(console.err())
                 .isZero();

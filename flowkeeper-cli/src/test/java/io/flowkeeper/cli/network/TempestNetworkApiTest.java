@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>A Java test rather than a script because the cluster is what {@link LocalCluster} already starts, configures
  * and kills on every exit path, and because CI runs Maven. The run's workspace (tempest.conf, accounts, the log
- * with every request and answer, {@code results.json}, {@code summary.md}) stays in {@code target/tempest} for a
+ * with every request and answer, the node logs, {@code results.json}, {@code summary.md}) stays in {@code target/tempest} for a
  * post-mortem. {@code -Dtempest.modules=test_ports,admin.test_routers} narrows the run to some modules.
  */
 @Tag("integration")
@@ -86,7 +86,14 @@ class TempestNetworkApiTest {
             copyResource("tempest/sitecustomize.py", python.resolve("sitecustomize.py"));
             copyResource("tempest/results.py", work.resolve("results.py"));
 
-            int exit = runTempest(modules());
+            int exit;
+            try {
+                exit = runTempest(modules());
+            } finally {
+                for (int i = 0; i < cluster.size(); i++) {
+                    Files.copy(cluster.logFile(i), work.resolve(cluster.logFile(i).getFileName()));
+                }
+            }
             List<JsonNode> results = results();
             Files.writeString(work.resolve("summary.md"), summary(results));
             System.out.println("tempest exit " + exit + "; summary (also in " + work.resolve("summary.md") + "):\n"
