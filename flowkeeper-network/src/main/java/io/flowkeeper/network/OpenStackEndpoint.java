@@ -71,8 +71,15 @@ public final class OpenStackEndpoint {
             Map<String, String> headers = new HashMap<>();
             ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT),
                     v.isEmpty() ? "" : v.get(0)));
-            response = handle(new ApiRequest(ex.getRequestMethod(), ex.getRequestURI().getRawPath(),
-                    query(ex.getRequestURI().getRawQuery()), headers, body, baseUrl));
+            Map<String, List<String>> query;
+            try {
+                query = query(ex.getRequestURI().getRawQuery());
+            } catch (IllegalArgumentException e) {
+                query = null;
+            }
+            response = query == null ? NeutronApi.error(NeutronException.badRequest("Malformed query string"))
+                    : handle(new ApiRequest(ex.getRequestMethod(), ex.getRequestURI().getRawPath(), query, headers,
+                    body, baseUrl));
         }
         response.headers().forEach((k, v) -> ex.getResponseHeaders().set(k, v));
         byte[] out = response.body() == null ? new byte[0]

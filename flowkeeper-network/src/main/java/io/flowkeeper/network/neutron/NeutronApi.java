@@ -196,10 +196,10 @@ public final class NeutronApi {
 
     private ApiResponse create(Resource resource, ApiRequest req, Caller caller) {
         JsonNode top = parse(req);
-        if (top.size() == 1 && top.has(resource.collection()) && top.get(resource.collection()).isArray()) {
+        if (top.size() == 1 && top.has(resource.bodyKey()) && top.get(resource.bodyKey()).isArray()) {
             List<Doc> created = new ArrayList<>();
             try {
-                for (JsonNode item : top.get(resource.collection())) {
+                for (JsonNode item : top.get(resource.bodyKey())) {
                     created.add(withRetries(() -> resource.create(caller, new Body(item, resource.member()),
                             new ReadCache(docs))));
                 }
@@ -222,7 +222,7 @@ public final class NeutronApi {
             ArrayNode items = NeutronDocuments.JSON.createArrayNode();
             created.forEach(d -> items.add(resource.view(caller, d, cache)));
             ObjectNode out = NeutronDocuments.JSON.createObjectNode();
-            out.set(resource.collection(), items);
+            out.set(resource.bodyKey(), items);
             return ApiResponse.of(201, out);
         }
         JsonNode inner = unwrap(top, resource.member());
@@ -240,7 +240,7 @@ public final class NeutronApi {
                 views.add(resource.view(caller, d, cache));
             }
         }
-        return ApiResponse.of(200, Listing.answer(resource.collection(), views, req));
+        return ApiResponse.of(200, Listing.answer(resource.bodyKey(), views, req));
     }
 
     static ObjectNode fields(ObjectNode view, ApiRequest req) {

@@ -297,9 +297,10 @@ final class Ports extends Resource {
         }
         boolean security = portSecurity != null ? portSecurity : network.json().path("port_security_enabled").asBoolean(true);
         d.put("port_security_enabled", security);
-        d.set("security_groups", securityGroups(caller, project, groups, security, d.path("device_owner").asText()));
         d.put("status", "DOWN");
         Plan plan = plan(d, network, fixed, mac, cache, Map.of(), false);
+        // After every check above: a port that fails validation must not leave a default group behind.
+        d.set("security_groups", securityGroups(caller, project, groups, security, d.path("device_owner").asText()));
         d.set("allowed_address_pairs", addressPairs(pairs, d.path("mac_address").asText()));
         commit(plan.txn.build(), plan::conflict);
         return docs.get("ports", id).orElseThrow(() -> notFound(id));

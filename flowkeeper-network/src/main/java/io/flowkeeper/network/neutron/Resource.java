@@ -36,6 +36,11 @@ abstract class Resource {
     /** Plural name used in URLs and list bodies ({@code networks}). */
     abstract String collection();
 
+    /** The key of a list in JSON bodies: the URL's collection with underscores ({@code security_groups}). */
+    final String bodyKey() {
+        return collection().replace('-', '_');
+    }
+
     /** Singular name used in single-resource bodies ({@code network}). */
     abstract String member();
 
@@ -130,13 +135,15 @@ abstract class Resource {
             }
             throw e;
         }
+        docs.catchUp(r.revision()); // the caller reads back what it wrote from this node's replica
         return r.revision();
     }
 
     /** The transaction's builder plus prefix deletes, which {@link Transaction.Builder} does not offer. */
     static final class Txn {
         final List<Precondition> preconditions = new ArrayList<>();
-        final List<Operation> operations = new ArrayList<>();
+        /** Documents are serialized at {@link #build()}, so a plan's document may still be completed after. */
+        final List<java.util.function.Supplier<Operation>> operations = new ArrayList<>();
 
         Txn require(Precondition p) {
             preconditions.add(p);
@@ -144,26 +151,30 @@ abstract class Resource {
         }
 
         Txn put(String path, String json) {
-            operations.add(Operation.put(path, json));
+            Operation op = Operation.put(path, json);
+            operations.add(() -> op);
             return this;
         }
 
         Txn put(String path, ObjectNode json) {
-            return put(path, json.toString());
+            operations.add(() -> Operation.put(path, json.toString()));
+            return this;
         }
 
         Txn delete(String path) {
-            operations.add(Operation.delete(path));
+            Operation op = Operation.delete(path);
+            operations.add(() -> op);
             return this;
         }
 
         Txn deletePrefix(String path) {
-            operations.add(Operation.deletePrefix(path));
+            Operation op = Operation.deletePrefix(path);
+            operations.add(() -> op);
             return this;
         }
 
         Transaction build() {
-            return new Transaction(preconditions, operations);
+            return new Transaction(preconditions, operations.stream().map(java.util.function.Supplier::get).toList());
         }
     }
 

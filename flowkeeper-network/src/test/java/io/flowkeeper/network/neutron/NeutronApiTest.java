@@ -1,0 +1,309 @@
+package io.flowkeeper.network.neutron;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flowkeeper.network.ApiRequest;
+import io.flowkeeper.network.ApiResponse;
+import io.flowkeeper.network.NetworkSettings;
+import io.flowkeeper.network.SimpleDatastore;
+import io.flowkeeper.network.identity.Caller;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/** The Neutron handlers over an in-memory datastore: semantics, errors, allocation under contention. */
+class NeutronApiTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final Caller ADMIN = new Caller("u-admin", "admin", "p-admin", "admin", List.of("admin", "member"));
+    static final Caller DEMO = new Caller("u-demo", "demo", "p-demo", "demo", List.of("member"));
+    static final Caller ALT = new Caller("u-alt", "alt", "p-alt", "alt", List.of("member"));
+
+    private final SimpleDatastore store = new SimpleDatastore("network-config");
+    private final NeutronApi api = new NeutronApi(store, NetworkSettings.fromYaml(yaml(
+            "{\"vxlan-vni-ranges\": [\"100:109\"], \"vlan-ranges\": {\"physnet1\": \"100:199\"},"
+                    + " \"flat-networks\": [\"extnet\"]}")), Clock.systemUTC());
+
+    static JsonNode yaml(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    ApiResponse call(Caller caller, String method, String pathAndQuery, String body) {
+        int q = pathAndQuery.indexOf('?');
+        Map<String, List<String>> query = new LinkedHashMap<>();
+        if (q >= 0) {
+            for (String kv : pathAndQuery.substring(q + 1).split("&")) {
+                int eq = kv.indexOf('=');
+                query.computeIfAbsent(kv.substring(0, eq), k -> new ArrayList<>()).add(kv.substring(eq + 1));
+            }
+        }
+        return api.handle(new ApiRequest(method, q < 0 ? pathAndQuery : pathAndQuery.substring(0, q), query,
+                Map.of(), body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8), "http://test"), caller);
+    }
+
+    JsonNode ok(int status, ApiResponse r) {
+        assertThat(r.status()).as("%s", r.body()).isEqualTo(status);
+        return r.body();
+    }
+
+    void error(int status, String type, ApiResponse r) {
+        assertThat(r.status()).as("%s", r.body()).isEqualTo(status);
+        assertThat(r.body().path("NeutronError").path("type").asText()).isEqualTo(type);
+    }
+
+    String network(Caller c, String body) {
+        return ok(201, call(c, "POST", "/v2.0/networks", "{\"network\": " + body + "}")).path("network").path("id")
+                .asText();
+    }
+
+    String subnet(Caller c, String network, String extra) {
+        return ok(201, call(c, "POST", "/v2.0/subnets", "{\"subnet\": {\"network_id\": \"" + network
+                + "\", \"ip_version\": 4" + extra + "}}")).path("subnet").path("id").asText();
+    }
+
+    @Test
+    void networkSubnetPortLifecycle() {
+        String net = network(DEMO, "{\"name\": \"n1\", \"mtu\": \"1400\"}");
+        JsonNode shown = ok(200, call(DEMO, "GET", "/v2.0/networks/" + net, null)).path("network");
+        assertThat(shown.path("provider:network_type").asText()).isEqualTo("vxlan");
+        assertThat(shown.path("provider:segmentation_id").asInt()).isBetween(100, 109);
+        assertThat(shown.path("mtu").asInt()).isEqualTo(1400);
+        assertThat(shown.path("revision_number").asInt()).isEqualTo(1);
+        String sub = subnet(DEMO, net, ", \"cidr\": \"10.0.0.0/24\", \"allocation_pools\": [{\"start\": \"10.0.0.10\","
+                + " \"end\": \"10.0.0.20\"}], \"dns_nameservers\": [\"10.0.0.2\"], \"host_routes\": [{\"destination\":"
+                + " \"192.168.0.0/16\", \"nexthop\": \"10.0.0.254\"}]");
+        JsonNode subnet = ok(200, call(DEMO, "GET", "/v2.0/subnets/" + sub, null)).path("subnet");
+        assertThat(subnet.path("gateway_ip").asText()).isEqualTo("10.0.0.1");
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/networks/" + net, null)).path("network").path("subnets").get(0)
+                .asText()).isEqualTo(sub);
+
+        JsonNode port = ok(201, call(DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + net
+                + "\", \"name\": \"p1\"}}")).path("port");
+        String ip = port.path("fixed_ips").get(0).path("ip_address").asText();
+        assertThat(ip).matches("10\\.0\\.0\\.(1\\d|20)");
+        assertThat(port.path("mac_address").asText()).startsWith("fa:16:3e:");
+        assertThat(port.path("security_groups")).hasSize(1);
+        String requested = ok(201, call(DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + net
+                + "\", \"fixed_ips\": [{\"ip_address\": \"10.0.0.50\"}], \"mac_address\": \"fa:16:3e:00:00:01\"}}"))
+                .path("port").path("id").asText();
+        error(409, "IpAddressAlreadyAllocated", call(DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \""
+                + net + "\", \"fixed_ips\": [{\"ip_address\": \"10.0.0.50\"}]}}"));
+        error(409, "MacAddressInUse", call(DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + net
+                + "\", \"mac_address\": \"FA:16:3E:00:00:01\"}}"));
+        error(409, "SubnetInUse", call(DEMO, "DELETE", "/v2.0/subnets/" + sub, null));
+        error(409, "NetworkInUse", call(DEMO, "DELETE", "/v2.0/networks/" + net, null));
+
+        JsonNode updated = ok(200, call(DEMO, "PUT", "/v2.0/ports/" + requested, "{\"port\": {\"name\": \"renamed\","
+                + " \"fixed_ips\": [{\"ip_address\": \"10.0.0.51\"}]}}")).path("port");
+        assertThat(updated.path("revision_number").asInt()).isEqualTo(2);
+        assertThat(updated.path("fixed_ips").get(0).path("ip_address").asText()).isEqualTo("10.0.0.51");
+        assertThat(store.keys("network-config", "/neutron/ipam/" + sub)).contains("/neutron/ipam/" + sub
+                + "/10.0.0.51").doesNotContain("/neutron/ipam/" + sub + "/10.0.0.50");
+
+        ok(204, call(DEMO, "DELETE", "/v2.0/ports/" + port.path("id").asText(), null));
+        ok(204, call(DEMO, "DELETE", "/v2.0/ports/" + requested, null));
+        assertThat(store.keys("network-config", "/neutron/ipam")).isEmpty();
+        assertThat(store.keys("network-config", "/neutron/macs")).isEmpty();
+        ok(204, call(DEMO, "DELETE", "/v2.0/subnets/" + sub, null));
+        ok(204, call(DEMO, "DELETE", "/v2.0/networks/" + net, null));
+        assertThat(store.keys("network-config", "/neutron/segments")).isEmpty();
+        assertThat(store.keys("network-config", "/neutron/deleting")).isEmpty();
+    }
+
+    @Test
+    void providerNetworksRouterAndFloatingIp() {
+        String vlan = network(ADMIN, "{\"provider:network_type\": \"vlan\", \"provider:physical_network\": "
+                + "\"physnet1\", \"provider:segmentation_id\": \"150\"}");
+        error(409, "VlanIdInUse", call(ADMIN, "POST", "/v2.0/networks", "{\"network\": {\"provider:network_type\":"
+                + " \"vlan\", \"provider:physical_network\": \"physnet1\", \"provider:segmentation_id\": 150}}"));
+        error(400, "InvalidInput", call(ADMIN, "POST", "/v2.0/networks", "{\"network\": {\"provider:network_type\":"
+                + " \"vlan\", \"provider:physical_network\": \"physnet1\", \"provider:segmentation_id\": 4095}}"));
+        error(403, "HTTPForbidden", call(DEMO, "POST", "/v2.0/networks", "{\"network\": {\"provider:network_type\":"
+                + " \"vlan\"}}"));
+        String ext = network(ADMIN, "{\"router:external\": true, \"provider:network_type\": \"flat\","
+                + " \"provider:physical_network\": \"extnet\"}");
+        String extSubnet = subnet(ADMIN, ext, ", \"cidr\": \"172.24.4.0/24\"");
+        String net = network(DEMO, "{}");
+        String sub = subnet(DEMO, net, ", \"cidr\": \"10.1.0.0/24\"");
+        JsonNode router = ok(201, call(DEMO, "POST", "/v2.0/routers", "{\"router\": {\"name\": \"r1\","
+                + " \"external_gateway_info\": {\"network_id\": \"" + ext + "\"}}}")).path("router");
+        String routerId = router.path("id").asText();
+        assertThat(router.path("external_gateway_info").path("external_fixed_ips").get(0).path("subnet_id").asText())
+                .isEqualTo(extSubnet);
+        JsonNode iface = ok(200, call(DEMO, "PUT", "/v2.0/routers/" + routerId + "/add_router_interface",
+                "{\"subnet_id\": \"" + sub + "\"}"));
+        assertThat(iface.path("subnet_id").asText()).isEqualTo(sub);
+        String port = ok(201, call(DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + net + "\"}}"))
+                .path("port").path("id").asText();
+        JsonNode fip = ok(201, call(DEMO, "POST", "/v2.0/floatingips", "{\"floatingip\": {\"floating_network_id\": \""
+                + ext + "\", \"port_id\": \"" + port + "\"}}")).path("floatingip");
+        assertThat(fip.path("router_id").asText()).isEqualTo(routerId);
+        error(409, "FloatingIPPortAlreadyAssociated", call(DEMO, "POST", "/v2.0/floatingips", "{\"floatingip\": "
+                + "{\"floating_network_id\": \"" + ext + "\", \"port_id\": \"" + port + "\"}}"));
+        error(409, "RouterInUse", call(DEMO, "DELETE", "/v2.0/routers/" + routerId, null));
+        error(409, "ServicePortInUse", call(DEMO, "DELETE", "/v2.0/ports/" + iface.path("port_id").asText(), null));
+        ok(204, call(DEMO, "DELETE", "/v2.0/floatingips/" + fip.path("id").asText(), null));
+        ok(204, call(DEMO, "DELETE", "/v2.0/ports/" + port, null));
+        ok(200, call(DEMO, "PUT", "/v2.0/routers/" + routerId + "/remove_router_interface", "{\"subnet_id\": \""
+                + sub + "\"}"));
+        ok(204, call(DEMO, "DELETE", "/v2.0/routers/" + routerId, null));
+        for (String n : List.of(net, ext, vlan)) {
+            ok(204, call(ADMIN, "DELETE", "/v2.0/networks/" + n, null));
+        }
+        assertThat(store.keys("network-config", "/neutron/ipam")).isEmpty();
+        assertThat(store.keys("network-config", "/neutron/ports")).isEmpty();
+        assertThat(store.keys("network-config", "/neutron/segments")).isEmpty();
+    }
+
+    @Test
+    void badInputIsAnsweredInNeutronsShapeWithNoPartialWrite() {
+        String net = network(DEMO, "{}");
+        subnet(DEMO, net, ", \"cidr\": \"10.2.0.0/24\"");
+        int keys = store.keys("network-config", "/").size();
+        error(400, "HTTPBadRequest", call(DEMO, "POST", "/v2.0/networks", "{\"network\": {\"colour\": \"red\"}}"));
+        error(400, "InvalidInput", call(DEMO, "POST", "/v2.0/subnets", "{\"subnet\": {\"network_id\": \"" + net
+                + "\", \"ip_version\": 4, \"cidr\": \"10.3.0.1/24\"}}"));
+        error(400, "InvalidInput", call(DEMO, "POST", "/v2.0/subnets", "{\"subnet\": {\"network_id\": \"" + net
+                + "\", \"ip_version\": 4, \"cidr\": \"10.3.0.0/24\", \"gateway_ip\": \"10.4.0.1\"}}"));
+        error(400, "OverlappingAllocationPools", call(DEMO, "POST", "/v2.0/subnets", "{\"subnet\": {\"network_id\": \""
+                + net + "\", \"ip_version\": 4, \"cidr\": \"10.3.0.0/24\", \"allocation_pools\": [{\"start\": "
+                + "\"10.3.0.10\", \"end\": \"10.3.0.20\"}, {\"start\": \"10.3.0.15\", \"end\": \"10.3.0.30\"}]}}"));
+        error(400, "InvalidIpForNetwork", call(DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + net
+                + "\", \"fixed_ips\": [{\"ip_address\": \"192.168.1.1\"}]}}"));
+        error(400, "InvalidInput", call(DEMO, "POST", "/v2.0/networks", "{\"network\": {\"name\": \""
+                + "x".repeat(1 << 20) + "\"}}"));
+        error(404, "NetworkNotFound", call(DEMO, "GET", "/v2.0/networks/not-a-uuid", null));
+        error(400, "InvalidInput", call(DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"nope\"}}"));
+        error(404, "NetworkNotFound", call(ALT, "POST", "/v2.0/subnets", "{\"subnet\": {\"network_id\": \"" + net
+                + "\", \"ip_version\": 4, \"cidr\": \"10.9.0.0/24\"}}"));
+        error(400, "HTTPBadRequest", call(DEMO, "POST", "/v2.0/networks", "{not json"));
+        assertThat(store.keys("network-config", "/")).hasSize(keys);
+    }
+
+    @Test
+    void projectsAreIsolated() {
+        String mine = network(DEMO, "{\"name\": \"mine\"}");
+        String shared = network(ADMIN, "{\"name\": \"shared\", \"shared\": true}");
+        JsonNode seen = ok(200, call(ALT, "GET", "/v2.0/networks", null)).path("networks");
+        assertThat(seen).extracting(n -> n.path("id").asText()).containsExactly(shared);
+        error(404, "NetworkNotFound", call(ALT, "GET", "/v2.0/networks/" + mine, null));
+        error(404, "NetworkNotFound", call(ALT, "DELETE", "/v2.0/networks/" + mine, null));
+        error(403, "HTTPForbidden", call(ALT, "DELETE", "/v2.0/networks/" + shared, null));
+        assertThat(ok(200, call(ADMIN, "GET", "/v2.0/networks", null)).path("networks")).hasSize(2);
+    }
+
+    @Test
+    void listsFilterSortAndPage() {
+        for (int i = 0; i < 5; i++) {
+            network(DEMO, "{\"name\": \"net-" + i + "\", \"admin_state_up\": " + (i % 2 == 0) + "}");
+        }
+        JsonNode up = ok(200, call(DEMO, "GET", "/v2.0/networks?admin_state_up=True&fields=name&sort_key=name"
+                + "&sort_dir=desc", null)).path("networks");
+        assertThat(up).extracting(n -> n.path("name").asText()).containsExactly("net-4", "net-2", "net-0");
+        assertThat(up.get(0).has("id")).isFalse();
+        JsonNode or = ok(200, call(DEMO, "GET", "/v2.0/networks?name=net-1&name=net-3", null)).path("networks");
+        assertThat(or).hasSize(2);
+        JsonNode page = ok(200, call(DEMO, "GET", "/v2.0/networks?sort_key=name&limit=2", null));
+        assertThat(page.path("networks")).extracting(n -> n.path("name").asText()).containsExactly("net-0", "net-1");
+        String marker = page.path("networks").get(1).path("id").asText();
+        assertThat(page.path("networks_links").get(0).path("href").asText()).contains("marker=" + marker);
+        JsonNode next = ok(200, call(DEMO, "GET", "/v2.0/networks?sort_key=name&limit=2&marker=" + marker, null));
+        assertThat(next.path("networks")).extracting(n -> n.path("name").asText()).containsExactly("net-2", "net-3");
+        error(404, "NetworkNotFound", call(DEMO, "GET", "/v2.0/networks/net-1", null));
+    }
+
+    @Test
+    void securityGroupsComeWithRulesAndADefaultGroup() {
+        JsonNode groups = ok(200, call(DEMO, "GET", "/v2.0/security-groups", null)).path("security_groups");
+        assertThat(groups).hasSize(1);
+        assertThat(groups.get(0).path("name").asText()).isEqualTo("default");
+        assertThat(groups.get(0).path("security_group_rules")).hasSize(4);
+        String sg = ok(201, call(DEMO, "POST", "/v2.0/security-groups", "{\"security_group\": {\"name\": \"web\"}}"))
+                .path("security_group").path("id").asText();
+        String rule = "{\"security_group_rule\": {\"security_group_id\": \"" + sg + "\", \"direction\": \"ingress\","
+                + " \"protocol\": \"tcp\", \"port_range_min\": 80, \"port_range_max\": \"80\"}}";
+        ok(201, call(DEMO, "POST", "/v2.0/security-group-rules", rule));
+        error(409, "SecurityGroupRuleExists", call(DEMO, "POST", "/v2.0/security-group-rules", rule));
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/security-groups/" + sg, null)).path("security_group")
+                .path("security_group_rules")).hasSize(3);
+        error(409, "SecurityGroupCannotRemoveDefault", call(DEMO, "DELETE", "/v2.0/security-groups/"
+                + groups.get(0).path("id").asText(), null));
+        ok(204, call(DEMO, "DELETE", "/v2.0/security-groups/" + sg, null));
+        assertThat(store.keys("network-config", "/neutron/rule-keys/" + sg)).isEmpty();
+    }
+
+    @Test
+    void concurrentPortCreatesNeverShareAnAddressAndStopAtThePoolSize() throws Exception {
+        String net = network(DEMO, "{}");
+        String sub = subnet(DEMO, net, ", \"cidr\": \"10.5.0.0/24\", \"allocation_pools\": [{\"start\": \"10.5.0.2\","
+                + " \"end\": \"10.5.0.251\"}]");
+        ExecutorService pool = Executors.newFixedThreadPool(32);
+        List<Future<ApiResponse>> calls = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            calls.add(pool.submit(() -> call(DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + net
+                    + "\"}}")));
+        }
+        Set<String> addresses = new HashSet<>();
+        List<String> ports = new ArrayList<>();
+        int conflicts = 0;
+        for (Future<ApiResponse> f : calls) {
+            ApiResponse r = f.get();
+            if (r.status() == 201) {
+                assertThat(addresses.add(r.body().path("port").path("fixed_ips").get(0).path("ip_address").asText()))
+                        .isTrue();
+                ports.add(r.body().path("port").path("id").asText());
+            } else {
+                error(409, "IpAddressGenerationFailure", r);
+                conflicts++;
+            }
+        }
+        pool.shutdown();
+        assertThat(ports).hasSize(250);
+        assertThat(conflicts).isEqualTo(50);
+        assertThat(store.keys("network-config", "/neutron/ipam/" + sub)).hasSize(250);
+        for (String p : ports) {
+            ok(204, call(DEMO, "DELETE", "/v2.0/ports/" + p, null));
+        }
+        assertThat(store.keys("network-config", "/neutron/ipam/" + sub)).isEmpty();
+        JsonNode availability = ok(200, call(ADMIN, "GET", "/v2.0/network-ip-availabilities/" + net, null));
+        assertThat(availability.path("network_ip_availability").path("total_ips").asInt()).isEqualTo(250);
+        assertThat(availability.path("network_ip_availability").path("used_ips").asInt()).isZero();
+    }
+
+    @Test
+    void concurrentNetworkCreatesShareTheVniRangeExactly() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<ApiResponse>> calls = new ArrayList<>();
+        for (int i = 0; i < 15; i++) {
+            calls.add(pool.submit(() -> call(DEMO, "POST", "/v2.0/networks", "{\"network\": {}}")));
+        }
+        Set<Integer> vnis = new HashSet<>();
+        int refused = 0;
+        for (Future<ApiResponse> f : calls) {
+            ApiResponse r = f.get();
+            if (r.status() == 201) {
+                assertThat(vnis.add(r.body().path("network").path("provider:segmentation_id").asInt())).isTrue();
+            } else {
+                error(503, "NoNetworkAvailable", r);
+                refused++;
+            }
+        }
+        pool.shutdown();
+        assertThat(vnis).hasSize(10).allMatch(v -> v >= 100 && v <= 109);
+        assertThat(refused).isEqualTo(5);
+    }
+}
