@@ -95,20 +95,24 @@ class TempestNetworkApiTest {
                 }
             }
             List<JsonNode> results = results();
-            Files.writeString(work.resolve("summary.md"), summary(results));
+            List<KnownFailure> known = knownFailures();
+            Files.writeString(work.resolve("summary.md"), summary(results, known));
             System.out.println("tempest exit " + exit + "; summary (also in " + work.resolve("summary.md") + "):\n"
                     + Files.readString(work.resolve("summary.md")));
             assertThat(results).as("tempest ran no test; see " + work.resolve("tempest-run.log")).isNotEmpty();
-            Map<String, String> known = knownFailures();
             List<String> unexpected = new ArrayList<>();
             for (JsonNode r : results) {
-                if (!PASSED_OR_SKIPPED.contains(r.path("status").asText()) && reasonKnown(known, r.path("id").asText()) == null) {
+                if (failed(r) && KnownFailure.reason(known, r) == null) {
                     unexpected.add(r.path("id").asText() + "\n" + lastLines(r.path("traceback").asText(), 6));
                 }
             }
             assertThat(unexpected).as("failures not in known-failures.txt (details: " + work.resolve("tempest.log")
                     + ")").isEmpty();
         }
+    }
+
+    private static boolean failed(JsonNode result) {
+        return !PASSED_OR_SKIPPED.contains(result.path("status").asText());
     }
 
     /** The node configuration: the three accounts and the ranges tempest's networks draw from. */
@@ -256,7 +260,7 @@ class TempestNetworkApiTest {
      * Per module: passed, failed, skipped; then every skip and failure with its reason (a failure's last
      * traceback line, the exception tempest raised with the server's answer).
      */
-    static String summary(List<JsonNode> results) {
+    static String summary(List<JsonNode> results, List<KnownFailure> known) {
         Map<String, int[]> counts = new TreeMap<>();
         Map<String, List<String>> notes = new TreeMap<>();
         for (JsonNode r : results) {
@@ -274,7 +278,9 @@ class TempestNetworkApiTest {
                 }
                 default -> {
                     c[1]++;
-                    notes.computeIfAbsent(module, k -> new ArrayList<>()).add("FAILED " + shortId(id) + ": "
+                    String reason = KnownFailure.reason(known, r);
+                    notes.computeIfAbsent(module, k -> new ArrayList<>()).add("FAILED " + shortId(id)
+                            + (reason == null ? "" : " (known: " + reason + ")") + ": "
                             + lastLines(r.path("traceback").asText(), 1));
                 }
             }
@@ -307,31 +313,49 @@ class TempestNetworkApiTest {
         return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
     }
 
-    /** Test id prefix to reason, from known-failures.txt ("ID  # reason" per line). */
-    private static Map<String, String> knownFailures() throws IOException {
-        Map<String, String> known = new LinkedHashMap<>();
-        try (InputStream in = TempestNetworkApiTest.class.getResourceAsStream("/tempest/known-failures.txt")) {
-            if (in == null) {
-                return known;
+    /**
+     * A failure the run expects, from {@code tempest/known-failures.txt}: each line {@code PATTERN  # reason}, where
+     * PATTERN is a test id without the {@code tempest.api.network.} prefix (a prefix of it matches: a class, a
+     * module), or {@code error: TEXT}, which matches a failure whose last traceback line contains TEXT.
+     */
+    record KnownFailure(String pattern, boolean onError, String reason) {
+        boolean matches(JsonNode result) {
+            if (onError) {
+                return lastLines(result.path("traceback").asText(), 1).contains(pattern);
             }
+            String id = result.path("id").asText();
+            return shortId(id).startsWith(pattern) || id.contains("." + pattern);
+        }
+
+        /** The reason of the first entry matching this failure, or null. */
+        static String reason(List<KnownFailure> known, JsonNode result) {
+            for (KnownFailure k : known) {
+                if (k.matches(result)) {
+                    return k.reason();
+                }
+            }
+            return null;
+        }
+    }
+
+    private static List<KnownFailure> knownFailures() throws IOException {
+        List<KnownFailure> known = new ArrayList<>();
+        try (InputStream in = TempestNetworkApiTest.class.getResourceAsStream("/tempest/known-failures.txt")) {
+            assertThat(in).as("tempest/known-failures.txt").isNotNull();
             for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
                 int hash = line.indexOf('#');
-                String id = (hash < 0 ? line : line.substring(0, hash)).strip();
-                if (!id.isEmpty()) {
-                    known.put(id, hash < 0 ? "" : line.substring(hash + 1).strip());
+                String pattern = (hash < 0 ? line : line.substring(0, hash)).strip();
+                if (pattern.isEmpty()) {
+                    continue;
                 }
+                String reason = hash < 0 ? "" : line.substring(hash + 1).strip();
+                assertThat(reason).as("known-failures.txt: every entry says why: " + line).isNotEmpty();
+                known.add(pattern.startsWith("error:")
+                        ? new KnownFailure(pattern.substring(6).strip(), true, reason)
+                        : new KnownFailure(pattern, false, reason));
             }
         }
         return known;
-    }
-
-    private static String reasonKnown(Map<String, String> known, String id) {
-        for (Map.Entry<String, String> k : known.entrySet()) {
-            if (id.startsWith(k.getKey()) || id.contains("(" + k.getKey())) {
-                return k.getValue();
-            }
-        }
-        return null;
     }
 
     private static void copyResource(String name, Path to) throws IOException {
