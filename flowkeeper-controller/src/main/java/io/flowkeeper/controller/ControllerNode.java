@@ -60,7 +60,7 @@ public final class ControllerNode implements AutoCloseable {
         String ownUrl = "http://" + config.restAddress();
         rest.mountOpenStack(new OpenStackEndpoint(cluster, config.network(), config.identity(), config.nodeToken(),
                 config.apiTokens(), () -> restUrls(ownership, ownUrl), Clock.systemUTC(),
-                (int) Math.min(Integer.MAX_VALUE, config.cluster().maxValueBytes())));
+                config.cluster().maxValueBytes()));
         rest.start();
         String of = config.openflowAddress();
         int colon = of.lastIndexOf(':');

@@ -81,7 +81,7 @@ public record NetworkSettings(List<Range> vxlanRanges, Map<String, List<Range>> 
             if (!v.isObject()) {
                 throw new IllegalArgumentException("network.vlan-ranges: expected {physnet: \"min:max\", ...}");
             }
-            v.fields().forEachRemaining(e -> {
+            v.properties().forEach(e -> {
                 List<Range> ranges = new ArrayList<>();
                 for (JsonNode r : list(e.getValue())) {
                     if (!r.asText().isBlank()) {
@@ -99,7 +99,8 @@ public record NetworkSettings(List<Range> vxlanRanges, Map<String, List<Range>> 
         if (node.has("mac-base")) {
             String text = node.get("mac-base").asText();
             if (!text.matches("[0-9a-fA-F]{2}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}")) {
-                throw new IllegalArgumentException("network.mac-base: expected 3 bytes like fa:16:3e, got '" + text + "'");
+                throw new IllegalArgumentException("network.mac-base: expected 3 bytes like fa:16:3e, got '" + text
+                        + "'");
             }
             String[] parts = text.split(":");
             for (int i = 0; i < 3; i++) {
@@ -120,7 +121,8 @@ public record NetworkSettings(List<Range> vxlanRanges, Map<String, List<Range>> 
         }
         String text = node.get(key).asText();
         if (!text.matches("\\d{2,5}") || Integer.parseInt(text) < 68 || Integer.parseInt(text) > 65535) {
-            throw new IllegalArgumentException("network." + key + ": expected an MTU from 68 to 65535, got '" + text + "'");
+            throw new IllegalArgumentException("network." + key + ": expected an MTU from 68 to 65535, got '" + text
+                    + "'");
         }
         return Integer.parseInt(text);
     }

@@ -224,6 +224,75 @@ class OpenStackCliTest {
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(204);
     }
 
+    @Test
+    void threeNodesRacingForASmallVniRangeGetExactlyItsIds() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        ExecutorService pool = Executors.newFixedThreadPool(15);
+        List<Future<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int i = 0; i < 15; i++) {
+            int node = i % 3;
+            calls.add(pool.submit(() -> http.send(request(node, "/v2.0/networks").POST(HttpRequest.BodyPublishers
+                    .ofString("{\"network\": {}}")).build(), HttpResponse.BodyHandlers.ofString())));
+        }
+        Set<Integer> vnis = new HashSet<>();
+        List<String> networks = new ArrayList<>();
+        int refused = 0;
+        for (Future<HttpResponse<String>> f : calls) {
+            HttpResponse<String> r = f.get(120, TimeUnit.SECONDS);
+            JsonNode body = JSON.readTree(r.body());
+            if (r.statusCode() == 201) {
+                assertThat(vnis.add(body.path("network").path("provider:segmentation_id").asInt())).isTrue();
+                networks.add(body.path("network").path("id").asText());
+            } else {
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+                assertThat(body.path("NeutronError").path("type").asText()).isEqualTo("NoNetworkAvailable");
+                refused++;
+            }
+        }
+        pool.shutdown();
+        assertThat(vnis).hasSize(10).allMatch(v -> v >= 2000 && v <= 2009);
+        assertThat(refused).isEqualTo(5);
+        for (int i = 0; i < networks.size(); i++) {
+            assertThat(http.send(request(i % 3, "/v2.0/networks/" + networks.get(i)).DELETE().build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(204);
+        }
+    }
+
+    @Test
+    void badInputOverHttpIsANeutronErrorAndWritesNothing() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        String before = get(http, 0, "/v2.0/networks").toString();
+        for (String body : List.of("{\"network\": {\"colour\": \"red\"}}", "{\"network\": {\"name\": \""
+                + "x".repeat(1 << 20) + "\"}}", "{\"network\": {\"provider:network_type\": \"vlan\", "
+                + "\"provider:physical_network\": \"physnet1\", \"provider:segmentation_id\": 4095}}", "not json")) {
+            HttpResponse<String> r = http.send(request(1, "/v2.0/networks").POST(HttpRequest.BodyPublishers
+                    .ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(r.body()).isIn(400, 413);
+            assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
+            assertThat(JSON.readTree(r.body()).path("NeutronError").path("type").asText()).isNotEmpty();
+        }
+        HttpResponse<String> noToken = http.send(HttpRequest.newBuilder(URI.create(cluster.restUrl(2)
+                + "/v2.0/networks")).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(noToken.statusCode()).isEqualTo(401);
+        assertThat(get(http, 2, "/v2.0/networks").toString()).isEqualTo(before);
+    }
+
+    @Test
+    void anApiTokenWorksAsAnAdminTokenWithoutKeystone() throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("openstack", "extension", "list", "--network", "-f", "json");
+        Map<String, String> env = pb.environment();
+        env.keySet().removeIf(k -> k.startsWith("OS_"));
+        env.put("OS_AUTH_TYPE", "admin_token");
+        env.put("OS_TOKEN", LocalCluster.TOKEN);
+        env.put("OS_ENDPOINT", cluster.restUrl(1));
+        Path out = Files.createTempFile(secrets, "out", ".txt");
+        pb.redirectOutput(out.toFile()).redirectErrorStream(true);
+        Process p = pb.start();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(Files.readString(out)).isZero();
+        assertThat(Files.readString(out)).contains("\"Alias\": \"router\"");
+    }
+
     private HttpRequest.Builder request(int node, String path) {
         return HttpRequest.newBuilder(URI.create(cluster.restUrl(node) + path))
                 .header("X-Auth-Token", LocalCluster.TOKEN).header("Content-Type", "application/json");

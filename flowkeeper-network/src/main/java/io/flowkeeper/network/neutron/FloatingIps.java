@@ -87,7 +87,7 @@ final class FloatingIps extends Resource {
                 continue;
             }
             long pick = Allocation.pickFree(Subnets.ranges(s.json()),
-                    Allocation.addresses(docs.childNames(NeutronDocuments.ipClaims(s.id()))), api.random);
+                    Allocation.addresses(docs.childNames(NeutronDocuments.ipClaims(s.id()))), api.random());
             if (pick >= 0) {
                 subnet = s;
                 ip = pick;
@@ -196,7 +196,7 @@ final class FloatingIps extends Resource {
 
     @Override
     Doc update(Caller caller, Doc current, Body body, ReadCache cache) {
-        Networks.requireOwner(caller, current, "update_floatingip");
+        requireOwner(caller, current, "update_floatingip");
         ObjectNode d = updatedDoc(current, body, false);
         boolean portGiven = body.has("port_id");
         String portId = body.uuid("port_id");
@@ -221,7 +221,7 @@ final class FloatingIps extends Resource {
 
     @Override
     void delete(Caller caller, Doc current, ReadCache cache) {
-        Networks.requireOwner(caller, current, "delete_floatingip");
+        requireOwner(caller, current, "delete_floatingip");
         String path = NeutronDocuments.doc(collection(), current.id());
         Txn txn = new Txn().require(Precondition.modRevision(path, current.modRevision())).delete(path);
         String network = current.json().path("floating_network_id").asText();

@@ -11,6 +11,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Neutron's list semantics over computed views: filters by any attribute ({@code ?network_id=a&network_id=b} is
@@ -23,6 +24,30 @@ final class Listing {
             "page_reverse", "tags", "tags-any", "not-tags", "not-tags-any");
 
     private Listing() {}
+
+    /**
+     * A test on a document's JSON text that every match passes: a filter on ids ({@code ?network_id=...}) can
+     * only match a document whose text contains one of the ids, so the others are never parsed. Ids only: booleans
+     * and numbers are spelled differently in queries and documents.
+     */
+    static Predicate<String> rawFilter(Map<String, List<String>> q) {
+        List<List<String>> required = new ArrayList<>();
+        q.forEach((key, values) -> {
+            if (CONTROL.contains(key)) {
+                return;
+            }
+            List<String> ids = new ArrayList<>();
+            for (String v : values) {
+                String value = key.equals("fixed_ips") && v.indexOf('=') >= 0 ? v.substring(v.indexOf('=') + 1) : v;
+                if (!Body.isUuid(value) || !value.equals(value.toLowerCase()) || value.length() != 36) {
+                    return; // not every value is a canonical id: no shortcut for this key
+                }
+                ids.add("\"" + value + "\"");
+            }
+            required.add(ids);
+        });
+        return json -> required.stream().allMatch(ids -> ids.stream().anyMatch(json::contains));
+    }
 
     static ObjectNode answer(String collection, List<ObjectNode> views, ApiRequest req) {
         Map<String, List<String>> q = req.query();

@@ -126,7 +126,8 @@ final class Networks extends Resource {
     private Segment segment(String type, String physnet, Integer requested) {
         NetworkSettings s = api.settings;
         if (physnet != null && !PHYSNET.matcher(physnet).matches()) {
-            throw NeutronException.invalidInput("'" + Body.abbreviate(physnet) + "' is not a valid physical network name");
+            throw NeutronException.invalidInput("'" + Body.abbreviate(physnet)
+                    + "' is not a valid physical network name");
         }
         switch (type) {
             case "vxlan" -> {
@@ -141,7 +142,8 @@ final class Networks extends Resource {
                     return new Segment(type, null, requested, claim("vxlan", null, requested), true);
                 }
                 long vni = Allocation.pickFree(Allocation.segmentRanges(s.vxlanRanges()),
-                        Allocation.numbers(docs.childNames(NeutronDocuments.segmentClaims("vxlan", null))), api.random);
+                        Allocation.numbers(docs.childNames(NeutronDocuments.segmentClaims("vxlan", null))),
+                        api.random());
                 if (vni < 0) {
                     throw noNetworkAvailable();
                 }
@@ -163,11 +165,12 @@ final class Networks extends Resource {
                     return new Segment(type, physnet, requested, claim("vlan", physnet, requested), true);
                 }
                 List<String> physnets = physnet != null ? List.of(physnet) : new ArrayList<>(s.vlanRanges().keySet());
-                java.util.Collections.shuffle(physnets, api.random);
+                java.util.Collections.shuffle(physnets, api.random());
                 for (String p : physnets) {
                     List<Range> ranges = s.vlanRanges().get(p);
                     long vlan = Allocation.pickFree(Allocation.segmentRanges(ranges),
-                            Allocation.numbers(docs.childNames(NeutronDocuments.segmentClaims("vlan", p))), api.random);
+                            Allocation.numbers(docs.childNames(NeutronDocuments.segmentClaims("vlan", p))),
+                            api.random());
                     if (vlan > 0) {
                         return new Segment(type, p, (int) vlan, claim("vlan", p, (int) vlan), false);
                     }
@@ -214,21 +217,8 @@ final class Networks extends Resource {
     Doc update(Caller caller, Doc current, Body body, ReadCache cache) {
         requireOwner(caller, current, "update_network");
         ObjectNode d = updatedDoc(current, body, true);
-        if (body.has("admin_state_up")) {
-            d.put("admin_state_up", body.bool("admin_state_up", true));
-        }
-        if (body.has("port_security_enabled")) {
-            d.put("port_security_enabled", body.bool("port_security_enabled", true));
-        }
-        for (String key : List.of("shared", "router:external")) {
-            if (body.has(key)) {
-                boolean value = body.bool(key, false);
-                if (value != current.json().path(key).asBoolean() && !caller.isAdmin()) {
-                    throw NeutronException.forbidden("(rule:update_network:" + key + ") is disallowed by policy");
-                }
-                d.put(key, value);
-            }
-        }
+        updateFlags(caller, current, body, d, "update_network", List.of("admin_state_up", "port_security_enabled"),
+                List.of("shared", "router:external"));
         if (body.has("mtu")) {
             Integer mtu = body.integer("mtu", 68, 65535);
             int max = d.path("provider:network_type").asText().equals("vxlan") ? api.settings.defaultMtuVxlan()
@@ -250,12 +240,6 @@ final class Networks extends Resource {
         commit(new Txn().require(Precondition.modRevision(path, current.modRevision())).put(path, d).build(),
                 failed -> new Retry(0));
         return docs.get("networks", current.id()).orElseThrow(() -> notFound(current.id()));
-    }
-
-    static void requireOwner(Caller caller, Doc current, String action) {
-        if (!caller.owns(current.json().path("project_id").asText())) {
-            throw NeutronException.forbidden("(rule:" + action + ") is disallowed by policy");
-        }
     }
 
     @Override

@@ -150,10 +150,17 @@ final class NeutronDocuments {
     }
 
     List<Doc> list(String collection) {
+        return list(collection, json -> true);
+    }
+
+    /** The collection's documents whose JSON text passes {@code rawFilter} (checked before parsing). */
+    List<Doc> list(String collection, java.util.function.Predicate<String> rawFilter) {
         List<Doc> out = new ArrayList<>();
         for (VersionedValue v : call(() -> store.list(SHARD, DataPath.of(ROOT + "/" + collection),
                 ReadConsistency.STALE)).values()) {
-            out.add(parse(v));
+            if (rawFilter.test(v.json())) {
+                out.add(parse(v));
+            }
         }
         return out;
     }

@@ -122,6 +122,34 @@ abstract class Resource {
         return d;
     }
 
+    static void requireOwner(Caller caller, Doc current, String action) {
+        if (!caller.owns(current.json().path("project_id").asText())) {
+            throw NeutronException.forbidden("(rule:" + action + ") is disallowed by policy");
+        }
+    }
+
+    /**
+     * Applies boolean attributes of an update: {@code anyone} may be changed by the owner, {@code adminOnly} only by
+     * an admin (Neutron's default policy), as rule {@code action}.
+     */
+    static void updateFlags(Caller caller, Doc current, Body body, ObjectNode d, String action, List<String> anyone,
+                            List<String> adminOnly) {
+        for (String key : anyone) {
+            if (body.has(key)) {
+                d.put(key, body.bool(key, true));
+            }
+        }
+        for (String key : adminOnly) {
+            if (body.has(key)) {
+                boolean value = body.bool(key, false);
+                if (value != current.json().path(key).asBoolean() && !caller.isAdmin()) {
+                    throw NeutronException.forbidden("(rule:" + action + ":" + key + ") is disallowed by policy");
+                }
+                d.put(key, value);
+            }
+        }
+    }
+
     /**
      * Commits {@code txn}; on a failed precondition asks {@code onConflict} for the error to answer (or a
      * {@link Retry}). Returns the committed revision.

@@ -138,20 +138,9 @@ final class Routers extends Resource {
 
     @Override
     Doc update(Caller caller, Doc current, Body body, ReadCache cache) {
-        Networks.requireOwner(caller, current, "update_router");
+        requireOwner(caller, current, "update_router");
         ObjectNode d = updatedDoc(current, body, true);
-        if (body.has("admin_state_up")) {
-            d.put("admin_state_up", body.bool("admin_state_up", true));
-        }
-        for (String key : List.of("ha", "distributed")) {
-            if (body.has(key)) {
-                boolean value = body.bool(key, false);
-                if (value != current.json().path(key).asBoolean() && !caller.isAdmin()) {
-                    throw NeutronException.forbidden("(rule:update_router:" + key + ") is disallowed by policy");
-                }
-                d.put(key, value);
-            }
-        }
+        updateFlags(caller, current, body, d, "update_router", List.of("admin_state_up"), List.of("ha", "distributed"));
         if (body.raw("routes") != null) {
             d.set("routes", routes(current.id(), body.list("routes"), cache));
         }
@@ -210,19 +199,14 @@ final class Routers extends Resource {
         }
         ArrayNode out = array();
         Set<String> seen = new HashSet<>();
-        for (JsonNode r : routes) {
-            Cidr destination = Cidr.parse(r.path("destination").asText(null));
-            long nexthop = Ipv4.parse(r.path("nexthop").asText(null));
-            if (destination == null || !destination.isNetworkAddress() || nexthop < 0) {
-                throw NeutronException.invalidInput("'" + Body.abbreviate(r.toString())
-                        + "' is not a valid route: expected {\"destination\": cidr, \"nexthop\": ip}");
-            }
+        for (JsonNode r : Subnets.routes(routes)) {
+            long nexthop = Ipv4.parse(r.path("nexthop").asText());
             if (connected.stream().noneMatch(c -> c.contains(nexthop))) {
-                throw new NeutronException(400, "InvalidRoutes", "Invalid format for routes: " + Body.abbreviate(
-                        r.toString()) + ", the nexthop is not connected with router");
+                throw new NeutronException(400, "InvalidRoutes", "Invalid format for routes: " + r
+                        + ", the nexthop is not connected with router");
             }
-            if (seen.add(destination + " " + Ipv4.format(nexthop))) {
-                out.addObject().put("destination", destination.toString()).put("nexthop", Ipv4.format(nexthop));
+            if (seen.add(r.toString())) {
+                out.add(r);
             }
         }
         return out;
@@ -230,7 +214,7 @@ final class Routers extends Resource {
 
     @Override
     void delete(Caller caller, Doc current, ReadCache cache) {
-        Networks.requireOwner(caller, current, "delete_router");
+        requireOwner(caller, current, "delete_router");
         if (!portsOf(current.id(), Ports.ROUTER_INTERFACE, cache).isEmpty()) {
             throw NeutronException.conflict("RouterInUse", "Router " + current.id() + " still has ports");
         }
@@ -252,7 +236,7 @@ final class Routers extends Resource {
     ObjectNode interfaceAction(Caller caller, String routerId, String action, JsonNode body) {
         ReadCache cache = new ReadCache(docs);
         Doc router = api.find(this, caller, routerId);
-        Networks.requireOwner(caller, router, action);
+        requireOwner(caller, router, action);
         Body b = new Body(body, "router interface");
         String subnetId = b.uuid("subnet_id");
         String portId = b.uuid("port_id");

@@ -222,7 +222,7 @@ final class SecurityGroupRules extends Resource {
 
     @Override
     Doc update(Caller caller, Doc current, Body body, ReadCache cache) {
-        Networks.requireOwner(caller, current, "update_security_group_rule");
+        requireOwner(caller, current, "update_security_group_rule");
         ObjectNode d = updatedDoc(current, body, false);
         body.rejectUnknown();
         String path = NeutronDocuments.doc(collection(), current.id());
@@ -233,7 +233,7 @@ final class SecurityGroupRules extends Resource {
 
     @Override
     void delete(Caller caller, Doc current, ReadCache cache) {
-        Networks.requireOwner(caller, current, "delete_security_group_rule");
+        requireOwner(caller, current, "delete_security_group_rule");
         String path = NeutronDocuments.doc(collection(), current.id());
         commit(new Txn().require(Precondition.modRevision(path, current.modRevision())).delete(path)
                 .delete(NeutronDocuments.ruleKey(current.json().path("security_group_id").asText(),

@@ -109,7 +109,7 @@ final class SecurityGroups extends Resource {
 
     @Override
     Doc update(Caller caller, Doc current, Body body, ReadCache cache) {
-        Networks.requireOwner(caller, current, "update_security_group");
+        requireOwner(caller, current, "update_security_group");
         ObjectNode d = updatedDoc(current, body, true);
         body.bool("stateful", true);
         body.rejectUnknown();
@@ -131,7 +131,7 @@ final class SecurityGroups extends Resource {
 
     @Override
     void delete(Caller caller, Doc current, ReadCache cache) {
-        Networks.requireOwner(caller, current, "delete_security_group");
+        requireOwner(caller, current, "delete_security_group");
         boolean isDefault = isDefault(current);
         if (isDefault && !caller.isAdmin()) {
             throw NeutronException.conflict("SecurityGroupCannotRemoveDefault", "Insufficient rights for removing "

@@ -208,7 +208,8 @@ final class Subnets extends Resource {
         Set<String> seen = new HashSet<>();
         for (JsonNode s : servers) {
             if (Ipv4.parse(s.asText(null)) < 0) {
-                throw NeutronException.invalidInput("'" + Body.abbreviate(s.toString()) + "' is not a valid nameserver");
+                throw NeutronException.invalidInput("'" + Body.abbreviate(s.toString())
+                        + "' is not a valid nameserver");
             }
             if (!seen.add(s.asText())) {
                 throw NeutronException.invalidInput("Duplicate nameserver '" + s.asText() + "'");
@@ -218,7 +219,8 @@ final class Subnets extends Resource {
         return a;
     }
 
-    private static ArrayNode routes(List<JsonNode> routes) {
+    /** Validated, normalized routes ({@code host_routes}, and a router's {@code routes}). */
+    static ArrayNode routes(List<JsonNode> routes) {
         ArrayNode a = array();
         for (JsonNode r : routes) {
             Cidr destination = Cidr.parse(r.path("destination").asText(null));
@@ -243,7 +245,7 @@ final class Subnets extends Resource {
 
     @Override
     Doc update(Caller caller, Doc current, Body body, ReadCache cache) {
-        Networks.requireOwner(caller, current, "update_subnet");
+        requireOwner(caller, current, "update_subnet");
         ObjectNode d = updatedDoc(current, body, true);
         Cidr cidr = Cidr.parse(d.path("cidr").asText());
         for (String readOnly : List.of("network_id", "cidr", "ip_version")) {
@@ -293,7 +295,7 @@ final class Subnets extends Resource {
 
     @Override
     void delete(Caller caller, Doc current, ReadCache cache) {
-        Networks.requireOwner(caller, current, "delete_subnet");
+        requireOwner(caller, current, "delete_subnet");
         String id = current.id();
         commit(new Txn().put(NeutronDocuments.deleting(id), NeutronDocuments.owner(id, "subnet")).build(),
                 failed -> new Retry(0));

@@ -107,6 +107,16 @@ class NeutronApiTest {
         error(409, "SubnetInUse", call(DEMO, "DELETE", "/v2.0/subnets/" + sub, null));
         error(409, "NetworkInUse", call(DEMO, "DELETE", "/v2.0/networks/" + net, null));
 
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/ports?network_id=" + net, null)).path("ports")).hasSize(2);
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/ports?network_id=" + sub + "&network_id=" + net
+                + "&fixed_ips=subnet_id=" + sub, null)).path("ports")).hasSize(2);
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/ports?network_id=" + sub, null)).path("ports")).isEmpty();
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/ports?fixed_ips=ip_address=10.0.0.50", null)).path("ports")
+                .get(0).path("id").asText()).isEqualTo(requested);
+        List<io.flowkeeper.api.network.Port> model = new io.flowkeeper.network.NetworkManager(store).ports();
+        assertThat(model).extracting(io.flowkeeper.api.network.Port::macAddress).contains("fa:16:3e:00:00:01");
+        assertThat(new io.flowkeeper.network.NetworkManager(store).network(net).orElseThrow().segmentationId())
+                .isBetween(100, 109);
         JsonNode updated = ok(200, call(DEMO, "PUT", "/v2.0/ports/" + requested, "{\"port\": {\"name\": \"renamed\","
                 + " \"fixed_ips\": [{\"ip_address\": \"10.0.0.51\"}]}}")).path("port");
         assertThat(updated.path("revision_number").asInt()).isEqualTo(2);
@@ -192,6 +202,31 @@ class NeutronApiTest {
                 + "\", \"ip_version\": 4, \"cidr\": \"10.9.0.0/24\"}}"));
         error(400, "HTTPBadRequest", call(DEMO, "POST", "/v2.0/networks", "{not json"));
         assertThat(store.keys("network-config", "/")).hasSize(keys);
+    }
+
+    @Test
+    void bulkCreateIsAllOrNothingAndUpdatesHonourIfMatch() {
+        String net = network(DEMO, "{}");
+        subnet(DEMO, net, ", \"cidr\": \"10.6.0.0/24\"");
+        JsonNode bulk = ok(201, call(DEMO, "POST", "/v2.0/ports", "{\"ports\": [{\"network_id\": \"" + net
+                + "\"}, {\"network_id\": \"" + net + "\", \"fixed_ips\": [{\"ip_address\": \"10.6.0.9\"}]}]}"));
+        assertThat(bulk.path("ports")).hasSize(2);
+        int keys = store.keys("network-config", "/").size();
+        error(409, "IpAddressAlreadyAllocated", call(DEMO, "POST", "/v2.0/ports", "{\"ports\": [{\"network_id\": \""
+                + net + "\"}, {\"network_id\": \"" + net + "\", \"fixed_ips\": [{\"ip_address\": \"10.6.0.9\"}]}]}"));
+        assertThat(store.keys("network-config", "/")).hasSize(keys);
+        String port = bulk.path("ports").get(0).path("id").asText();
+        ApiResponse stale = api.handle(new ApiRequest("PUT", "/v2.0/ports/" + port, Map.of(),
+                Map.of("if-match", "revision_number=7"), "{\"port\": {\"name\": \"x\"}}".getBytes(
+                StandardCharsets.UTF_8), "http://test"), DEMO);
+        error(412, "RevisionNumberConstraintFailed", stale);
+        ApiResponse fresh = api.handle(new ApiRequest("PUT", "/v2.0/ports/" + port, Map.of(),
+                Map.of("if-match", "revision_number=1"), "{\"port\": {\"name\": \"x\"}}".getBytes(
+                StandardCharsets.UTF_8), "http://test"), DEMO);
+        assertThat(ok(200, fresh).path("port").path("revision_number").asInt()).isEqualTo(2);
+        error(405, "HTTPMethodNotAllowed", call(DEMO, "PATCH", "/v2.0/ports/" + port, "{}"));
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/extensions", null)).path("extensions").size()).isPositive();
+        error(404, "ExtensionNotFound", call(DEMO, "GET", "/v2.0/extensions/tag-ports-during-bulk-creation", null));
     }
 
     @Test
