@@ -4,27 +4,22 @@ import static io.flowkeeper.cli.network.NeutronResource.column;
 
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Option;
 
 /** {@code flowkeeper floating-ips list|show}: floating IPs. */
 @Command(name = "floating-ips", mixinStandardHelpOptions = true,
         description = "List or show floating IPs (Neutron /v2.0/floatingips) from any node.",
-        subcommands = {FloatingIpsCommand.ListCommand.class, FloatingIpsCommand.ShowCommand.class})
-public final class FloatingIpsCommand implements Runnable {
+        subcommands = {FloatingIpsCommand.ListCommand.class, NeutronCommand.Show.class})
+public final class FloatingIpsCommand extends NeutronCommand.Group {
     static final NeutronResource RESOURCE = new NeutronResource("floatingips", "floatingip", "floating IP", List.of(
             column("ID", "id"), column("FLOATING IP", "floating_ip_address"),
             column("FIXED IP", "fixed_ip_address"), column("PORT", "port_id"), column("NETWORK", "floating_network_id"),
             column("ROUTER", "router_id"), column("STATUS", "status"), column("PROJECT", "project_id")));
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
+    NeutronResource resource() {
+        return RESOURCE;
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,
@@ -47,23 +42,6 @@ public final class FloatingIpsCommand implements Runnable {
         @Override
         Map<String, String> resourceFilters() {
             return NeutronCommand.filters("floating_network_id", network, "port_id", port, "router_id", router);
-        }
-
-        @Override
-        NeutronResource resource() {
-            return RESOURCE;
-        }
-    }
-
-    @Command(name = "show", mixinStandardHelpOptions = true,
-            description = {"Show one floatingip: every attribute, one per line, sorted (--output json: the",
-                "Neutron body).",
-                "Exit codes: 0 done, 1 the server refused (e.g. no such floatingip), 2 bad usage,",
-                "3 node unreachable."})
-    static final class ShowCommand extends NeutronCommand.ShowBase {
-        @Override
-        NeutronResource resource() {
-            return RESOURCE;
         }
     }
 }

@@ -20,19 +20,37 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /**
  * What the {@code list} and {@code show} commands of every Neutron collection share: the request, the answer's
- * shape and the output. Each resource command ({@link NetworksCommand}, ...) has one {@link ListBase} and one
- * {@link ShowBase} subclass naming its {@link NeutronResource}.
+ * shape and the output. Each resource command ({@link NetworksCommand}, ...) is a {@link Group} naming its
+ * {@link NeutronResource}, with {@link Show} and a {@link ListBase} subclass (which documents its columns and may add
+ * filters) as subcommands; both find the resource through their parent.
  */
 final class NeutronCommand {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private NeutronCommand() {
+    }
+
+    /** A resource's command ({@code flowkeeper networks}): without a subcommand, its usage. */
+    abstract static class Group implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        abstract NeutronResource resource();
+
+        @Override
+        public void run() {
+            spec.commandLine().usage(System.out);
+        }
     }
 
     /** {@code list}: every object the token may see, filtered, all pages followed. */
@@ -50,7 +68,8 @@ final class NeutronCommand {
                 description = "Any other attribute filter the Neutron API takes (e.g. status=ACTIVE); repeatable.")
         List<String> filters = new ArrayList<>();
 
-        abstract NeutronResource resource();
+        @ParentCommand
+        Group parent;
 
         /** The resource's own options, as Neutron filters (attribute to value); null values are left out. */
         Map<String, String> resourceFilters() {
@@ -59,7 +78,7 @@ final class NeutronCommand {
 
         @Override
         public Integer call() throws Exception {
-            NeutronResource r = resource();
+            NeutronResource r = parent.resource();
             Map<String, String> query = new LinkedHashMap<>();
             query.put("project_id", project);
             query.put("name", name);
@@ -98,18 +117,24 @@ final class NeutronCommand {
     }
 
     /** {@code show ID}: one object by ID or, as the openstack client does, by a name only it has. */
-    abstract static class ShowBase implements Callable<Integer> {
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = {"Show one object: every attribute, one per line, sorted (--output json: the",
+                "Neutron body). ID may also be a name that only one object has.",
+                "Exit codes: 0 done, 1 the server refused (e.g. no such object), 2 bad usage,",
+                "3 node unreachable."})
+    static final class Show implements Callable<Integer> {
         @Mixin
         final RestConnection connection = new RestConnection();
 
         @Parameters(index = "0", paramLabel = "ID", description = "The object's ID, or a name no other object has.")
         String id;
 
-        abstract NeutronResource resource();
+        @ParentCommand
+        Group parent;
 
         @Override
         public Integer call() throws Exception {
-            NeutronResource r = resource();
+            NeutronResource r = parent.resource();
             JsonNode object = find(r);
             if (connection.json()) {
                 ObjectNode body = JSON.createObjectNode();

@@ -2,30 +2,25 @@ package io.flowkeeper.cli.network;
 
 import static io.flowkeeper.cli.network.NeutronResource.column;
 
-import java.util.List;
 import io.flowkeeper.cli.UserException;
+import java.util.List;
 import java.util.Map;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Option;
 
 /** {@code flowkeeper ports list|show}: ports. */
 @Command(name = "ports", mixinStandardHelpOptions = true,
         description = "List or show ports (Neutron /v2.0/ports) from any node.",
-        subcommands = {PortsCommand.ListCommand.class, PortsCommand.ShowCommand.class})
-public final class PortsCommand implements Runnable {
+        subcommands = {PortsCommand.ListCommand.class, NeutronCommand.Show.class})
+public final class PortsCommand extends NeutronCommand.Group {
     static final NeutronResource RESOURCE = new NeutronResource("ports", "port", "port", List.of(
             column("ID", "id"), column("NAME", "name"), column("NETWORK", "network_id"),
             column("MAC", "mac_address"), column("FIXED IPS", p -> NeutronValues.each(p.path("fixed_ips"), "ip_address")),
             column("DEVICE OWNER", "device_owner"), column("HOST", "binding:host_id"), column("STATUS", "status")));
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
+    NeutronResource resource() {
+        return RESOURCE;
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,
@@ -59,23 +54,6 @@ public final class PortsCommand implements Runnable {
             }
             return NeutronCommand.filters("network_id", network, "device_owner", deviceOwner,
                     "device_id", router != null ? router : deviceId, "binding:host_id", host);
-        }
-
-        @Override
-        NeutronResource resource() {
-            return RESOURCE;
-        }
-    }
-
-    @Command(name = "show", mixinStandardHelpOptions = true,
-            description = {"Show one port: every attribute, one per line, sorted (--output json: the",
-                "Neutron body).",
-                "Exit codes: 0 done, 1 the server refused (e.g. no such port), 2 bad usage,",
-                "3 node unreachable."})
-    static final class ShowCommand extends NeutronCommand.ShowBase {
-        @Override
-        NeutronResource resource() {
-            return RESOURCE;
         }
     }
 }

@@ -4,14 +4,12 @@ import static io.flowkeeper.cli.network.NeutronResource.column;
 
 import java.util.List;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 /** {@code flowkeeper routers list|show}: routers. */
 @Command(name = "routers", mixinStandardHelpOptions = true,
         description = "List or show routers (Neutron /v2.0/routers) from any node.",
-        subcommands = {RoutersCommand.ListCommand.class, RoutersCommand.ShowCommand.class})
-public final class RoutersCommand implements Runnable {
+        subcommands = {RoutersCommand.ListCommand.class, NeutronCommand.Show.class})
+public final class RoutersCommand extends NeutronCommand.Group {
     static final NeutronResource RESOURCE = new NeutronResource("routers", "router", "router", List.of(
             column("ID", "id"), column("NAME", "name"),
             column("EXTERNAL NETWORK", r -> NeutronValues.text(r.path("external_gateway_info").path("network_id"))),
@@ -22,12 +20,9 @@ public final class RoutersCommand implements Runnable {
             column("DISTRIBUTED", r -> NeutronValues.yesNo(r.path("distributed"))), column("STATUS", "status"),
             column("PROJECT", "project_id")));
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
+    NeutronResource resource() {
+        return RESOURCE;
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,
@@ -37,21 +32,5 @@ public final class RoutersCommand implements Runnable {
                 "--output json: the Neutron body ({\"routers\": [...]}), all pages.",
                 "Exit codes: 0 done, 1 the server refused, 2 bad usage, 3 node unreachable."})
     static final class ListCommand extends NeutronCommand.ListBase {
-        @Override
-        NeutronResource resource() {
-            return RESOURCE;
-        }
-    }
-
-    @Command(name = "show", mixinStandardHelpOptions = true,
-            description = {"Show one router: every attribute, one per line, sorted (--output json: the",
-                "Neutron body).",
-                "Exit codes: 0 done, 1 the server refused (e.g. no such router), 2 bad usage,",
-                "3 node unreachable."})
-    static final class ShowCommand extends NeutronCommand.ShowBase {
-        @Override
-        NeutronResource resource() {
-            return RESOURCE;
-        }
     }
 }

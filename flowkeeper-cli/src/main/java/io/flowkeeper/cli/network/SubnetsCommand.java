@@ -4,27 +4,22 @@ import static io.flowkeeper.cli.network.NeutronResource.column;
 
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Option;
 
 /** {@code flowkeeper subnets list|show}: subnets. */
 @Command(name = "subnets", mixinStandardHelpOptions = true,
         description = "List or show subnets (Neutron /v2.0/subnets) from any node.",
-        subcommands = {SubnetsCommand.ListCommand.class, SubnetsCommand.ShowCommand.class})
-public final class SubnetsCommand implements Runnable {
+        subcommands = {SubnetsCommand.ListCommand.class, NeutronCommand.Show.class})
+public final class SubnetsCommand extends NeutronCommand.Group {
     static final NeutronResource RESOURCE = new NeutronResource("subnets", "subnet", "subnet", List.of(
             column("ID", "id"), column("NAME", "name"), column("NETWORK", "network_id"), column("CIDR", "cidr"),
             column("GATEWAY", "gateway_ip"), column("POOLS", s -> NeutronValues.pools(s.path("allocation_pools"))),
             column("DHCP", s -> NeutronValues.yesNo(s.path("enable_dhcp"))), column("PROJECT", "project_id")));
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
+    NeutronResource resource() {
+        return RESOURCE;
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,
@@ -39,23 +34,6 @@ public final class SubnetsCommand implements Runnable {
         @Override
         Map<String, String> resourceFilters() {
             return NeutronCommand.filters("network_id", network);
-        }
-
-        @Override
-        NeutronResource resource() {
-            return RESOURCE;
-        }
-    }
-
-    @Command(name = "show", mixinStandardHelpOptions = true,
-            description = {"Show one subnet: every attribute, one per line, sorted (--output json: the",
-                "Neutron body).",
-                "Exit codes: 0 done, 1 the server refused (e.g. no such subnet), 2 bad usage,",
-                "3 node unreachable."})
-    static final class ShowCommand extends NeutronCommand.ShowBase {
-        @Override
-        NeutronResource resource() {
-            return RESOURCE;
         }
     }
 }
