@@ -4,18 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
+import io.flowkeeper.cli.CannedServer;
 import io.flowkeeper.cli.ConsoleCapture;
 import io.flowkeeper.cli.Main;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -31,40 +23,16 @@ class NeutronOutputTest {
 
     @RegisterExtension
     final ConsoleCapture console = new ConsoleCapture();
-    private HttpServer server;
-    /** path with query, as the CLI sends it, to [status, body]. */
-    private final Map<String, Object[]> answers = new HashMap<>();
-    /** The X-Auth-Token of each request, in order. */
-    private final List<String> tokens = new CopyOnWriteArrayList<>();
-
-    @BeforeEach
-    void start() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/", ex -> {
-            tokens.add(String.valueOf(ex.getRequestHeaders().getFirst("X-Auth-Token")));
-            Object[] a = answers.getOrDefault(ex.getRequestURI().toString(), new Object[] {404,
-                "{'NeutronError':{'type':'HTTPNotFound','message':'The resource could not be found.','detail':''}}"
-                        .replace('\'', '"')});
-            byte[] body = ((String) a[1]).getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().add("Content-Type", "application/json");
-            ex.sendResponseHeaders((Integer) a[0], body.length);
-            ex.getResponseBody().write(body);
-            ex.close();
-        });
-        server.start();
-    }
-
-    @AfterEach
-    void stop() {
-        server.stop(0);
-    }
+    @RegisterExtension
+    final CannedServer server = new CannedServer(
+            "{'NeutronError':{'type':'HTTPNotFound','message':'The resource could not be found.','detail':''}}");
 
     private void answer(String path, int status, String json) {
-        answers.put(path, new Object[] {status, json.replace('\'', '"')});
+        server.answer(path, status, json);
     }
 
     private String url() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return server.url();
     }
 
     private int run(String... args) {
@@ -113,7 +81,7 @@ class NeutronOutputTest {
                 "2c1c2a52-6f8a-4d5e-8e34-42a8a4b1d06e  public  demo     flat   physnet1  -        1500  yes     "
                         + "  no      ACTIVE  -");
         // The node's API token goes as the OpenStack token header: the node takes it as an admin token.
-        assertThat(tokens).containsExactly("t0ken");
+        assertThat(server.openStackTokens()).containsExactly("t0ken");
     }
 
     @Test
@@ -240,8 +208,8 @@ class NeutronOutputTest {
         assertThat(run("networks", "list")).isEqualTo(1);
         assertThat(console.err()).isEqualTo("flowkeeper networks list: HTTP 500 (HTTP 500)\n");
         console.reset();
-        int port = server.getAddress().getPort();
-        server.stop(0);
+        int port = server.port();
+        server.stop();
         assertThat(Main.run("subnets", "list", "--url", "http://127.0.0.1:" + port, "--token", "t")).isEqualTo(3);
         assertThat(console.err()).startsWith("flowkeeper subnets list: cannot reach http://127.0.0.1:" + port);
         assertThat(console.err().lines()).hasSize(1);
