@@ -29,7 +29,8 @@ import java.util.function.Supplier;
  * The OpenStack APIs of one node: {@code GET /} (network API versions), {@code /v2.0/...} (Neutron) and
  * {@code /identity/...} (Keystone). Neutron calls carry {@code X-Auth-Token}: a Keystone token from any node, or one
  * of the node's API tokens, which acts as the admin of project {@code admin} (so
- * {@code openstack --os-auth-type admin_token} works without Keystone). Every answer is JSON, errors included.
+ * {@code openstack --os-auth-type admin_token} works without Keystone); an API token may also come as
+ * {@code Authorization: Bearer}, as on /v1. Every answer is JSON, errors included.
  */
 public final class OpenStackEndpoint {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -108,9 +109,14 @@ public final class OpenStackEndpoint {
             v.putArray("links").addObject().put("rel", "self").put("href", req.baseUrl() + "/v2.0/");
             return ApiResponse.of(200, out);
         }
-        Caller caller = authenticate(req.header("X-Auth-Token"));
+        String token = req.header("X-Auth-Token");
+        String authorization = req.header("Authorization");
+        if (token == null && authorization != null && authorization.startsWith("Bearer ")) {
+            token = authorization.substring(7).trim(); // the /v1 API's form, for the flowkeeper CLI
+        }
+        Caller caller = authenticate(token);
         if (caller == null) {
-            return NeutronApi.error(new NeutronException(401, "HTTPUnauthorized", req.header("X-Auth-Token") == null
+            return NeutronApi.error(new NeutronException(401, "HTTPUnauthorized", token == null
                     ? "Authentication required: send X-Auth-Token" : "The token is invalid or expired"));
         }
         return neutron.handle(req, caller);

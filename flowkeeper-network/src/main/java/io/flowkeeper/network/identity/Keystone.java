@@ -241,7 +241,7 @@ public final class Keystone {
             return error(403, "Forbidden", "this Keystone is read-only: users and projects come from the node config");
         }
         String[] parts = path.split("/");
-        if (parts.length < 2) {
+        if (parts.length < 2 || parts.length > 3) {
             return error(404, "Not Found", "The resource could not be found.");
         }
         String name = req.param("name");

@@ -49,6 +49,14 @@ final class Listing {
         return json -> required.stream().allMatch(ids -> ids.stream().anyMatch(json::contains));
     }
 
+    /** Whether the query asks for a page in plain id order: no filter, no sort key, forward, with a limit. */
+    static boolean pageInIdOrder(Map<String, List<String>> q) {
+        List<String> limit = q.get("limit");
+        return limit != null && limit.size() == 1 && limit.get(0).matches("[1-9]\\d{0,8}")
+                && Set.of("limit", "marker", "fields").containsAll(q.keySet())
+                && q.getOrDefault("marker", List.of()).size() <= 1;
+    }
+
     static ObjectNode answer(String collection, List<ObjectNode> views, ApiRequest req) {
         Map<String, List<String>> q = req.query();
         List<ObjectNode> matching = new ArrayList<>();

@@ -182,7 +182,7 @@ final class NeutronDocuments {
         return call(() -> store.commit(SHARD, txn));
     }
 
-    private Doc parse(VersionedValue v) {
+    Doc parse(VersionedValue v) {
         try {
             return new Doc((ObjectNode) JSON.readTree(v.json()), v.modRevision());
         } catch (JsonProcessingException | ClassCastException e) {

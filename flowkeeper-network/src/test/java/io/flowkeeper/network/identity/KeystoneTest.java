@@ -107,6 +107,8 @@ class KeystoneTest {
         assertThat(admin.status()).as("%s", admin.body()).isEqualTo(201);
         String token = endpoint.handle(request("POST", "/identity/v3/auth/tokens", Map.of(),
                 password("demo", "demo-password", "demo"))).headers().get("X-Subject-Token");
+        assertThat(endpoint.handle(request("GET", "/v2.0/networks", Map.of("authorization", "Bearer api-token-1"),
+                "")).status()).isEqualTo(200);
         ApiResponse demo = endpoint.handle(request("GET", "/v2.0/networks", Map.of("x-auth-token", token), ""));
         assertThat(demo.body().path("networks")).hasSize(1); // the shared one
         assertThat(endpoint.handle(request("GET", "/", Map.of(), "")).body().path("versions").get(0).path("id")
