@@ -1,5 +1,6 @@
 package io.flowkeeper.cli.bench;
 
+import io.flowkeeper.cli.UserException;
 import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.controller.local.LocalCluster;
 import java.io.IOException;
@@ -65,8 +66,8 @@ public final class ApiBench implements Callable<Integer> {
         List<Integer> clients = clientCounts != null ? clientCounts : small ? List.of(10) : List.of(10, 50);
         int timed = creates != null ? creates : small ? 500 : 3_000;
         if (ladder.stream().anyMatch(s -> s < LISTED_PORTS) || clients.stream().anyMatch(c -> c < 1) || timed < 1) {
-            throw new IllegalArgumentException("sizes must be at least " + LISTED_PORTS
-                    + " ports, clients and creates at least 1");
+            throw new UserException("--sizes must be at least " + LISTED_PORTS
+                    + " ports each, --clients and --creates at least 1", 2);
         }
         BenchReport report = new BenchReport("Neutron API (3 controller JVMs, clients spread over the 3 nodes)",
                 "measure", "value", "unit", "target", "met", "anchor");
