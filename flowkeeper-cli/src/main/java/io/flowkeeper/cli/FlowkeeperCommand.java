@@ -5,6 +5,11 @@ import io.flowkeeper.cli.bench.BenchCommand;
 import io.flowkeeper.cli.cluster.ClusterCommand;
 import io.flowkeeper.cli.cluster.ControllerCommand;
 import io.flowkeeper.cli.demo.DemoCommand;
+import io.flowkeeper.cli.network.FloatingIpsCommand;
+import io.flowkeeper.cli.network.NetworksCommand;
+import io.flowkeeper.cli.network.PortsCommand;
+import io.flowkeeper.cli.network.RoutersCommand;
+import io.flowkeeper.cli.network.SubnetsCommand;
 import io.flowkeeper.cli.snapshot.SnapshotCommand;
 import io.flowkeeper.cli.switches.FlowsCommand;
 import io.flowkeeper.cli.switches.OwnershipCommand;
@@ -34,6 +39,11 @@ import picocli.CommandLine.Command;
             SwitchCommand.class,
             FlowsCommand.class,
             OwnershipCommand.class,
+            NetworksCommand.class,
+            SubnetsCommand.class,
+            PortsCommand.class,
+            RoutersCommand.class,
+            FloatingIpsCommand.class,
         })
 public final class FlowkeeperCommand implements Runnable {
     @picocli.CommandLine.Spec

@@ -59,15 +59,33 @@ public final class RestConnection {
 
     /** A 2xx answer, or a {@link UserException} with the exit code above. */
     public RestClient.Response call(String method, String path, String body) {
+        return requireOk(send(client(), method, path, body));
+    }
+
+    /** As {@link #call}, for the OpenStack APIs (/v2.0): the token also goes as {@code X-Auth-Token}. */
+    public RestClient.Response callOpenStack(String method, String path, String body) {
+        return requireOk(sendOpenStack(method, path, body));
+    }
+
+    /** The answer whatever its status (for a caller that handles a refusal itself); unreachable is still exit 3. */
+    public RestClient.Response sendOpenStack(String method, String path, String body) {
+        return send(client().withOpenStackToken(), method, path, body);
+    }
+
+    private RestClient.Response send(RestClient client, String method, String path, String body) {
         try {
-            RestClient.Response r = client().send(method, path, body);
-            if (!r.ok()) {
-                throw new UserException(r.error() + " (HTTP " + r.status() + ")", 1);
-            }
-            return r;
+            return client.send(method, path, body);
         } catch (IOException e) {
             throw new UserException("cannot reach " + url + ": " + e.getMessage(), 3);
         }
+    }
+
+    /** The answer if 2xx, else a {@link UserException} (exit 1) with the server's message and the status. */
+    public static RestClient.Response requireOk(RestClient.Response r) {
+        if (!r.ok()) {
+            throw new UserException(r.error() + " (HTTP " + r.status() + ")", 1);
+        }
+        return r;
     }
 
     public boolean json() {

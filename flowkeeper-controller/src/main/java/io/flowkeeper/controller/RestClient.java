@@ -22,8 +22,10 @@ public final class RestClient {
             return status / 100 == 2;
         }
 
+        /** The server's message: {@code {"error": "..."}} on /v1, {@code {"NeutronError": {"message": ...}}} on /v2.0. */
         public String error() {
-            return body.path("error").asText("HTTP " + status);
+            JsonNode neutron = body.path("NeutronError").path("message");
+            return neutron.isTextual() ? neutron.asText() : body.path("error").asText("HTTP " + status);
         }
     }
 
@@ -34,6 +36,7 @@ public final class RestClient {
     private final String token;
     private final Duration timeout;
     private final HttpClient http;
+    private final boolean openStackToken;
 
     public RestClient(String baseUrl, String token) {
         this(baseUrl, token, DEFAULT_TIMEOUT);
@@ -48,15 +51,33 @@ public final class RestClient {
      *     {@link PemFiles#trusting}); null for the JDK's default trust store
      */
     public RestClient(String baseUrl, String token, Duration timeout, javax.net.ssl.SSLContext tls) {
-        this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-        this.token = token;
-        this.timeout = timeout;
+        this(baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl, token, timeout,
+                httpClient(tls), false);
+    }
+
+    private static HttpClient httpClient(javax.net.ssl.SSLContext tls) {
         HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3))
                 .version(HttpClient.Version.HTTP_1_1);
         if (tls != null) {
             b.sslContext(tls);
         }
-        this.http = b.build();
+        return b.build();
+    }
+
+    private RestClient(String baseUrl, String token, Duration timeout, HttpClient http, boolean openStackToken) {
+        this.baseUrl = baseUrl;
+        this.token = token;
+        this.timeout = timeout;
+        this.http = http;
+        this.openStackToken = openStackToken;
+    }
+
+    /**
+     * This client (same connections) also sending its token as {@code X-Auth-Token}, the header the OpenStack APIs
+     * (/v2.0, /identity) read: there a node's API token counts as an admin token.
+     */
+    public RestClient withOpenStackToken() {
+        return new RestClient(baseUrl, token, timeout, http, true);
     }
 
     public String baseUrl() {
@@ -85,6 +106,9 @@ public final class RestClient {
                         : HttpRequest.BodyPublishers.ofString(body));
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
+            if (openStackToken) {
+                b.header("X-Auth-Token", token);
+            }
         }
         if (body != null) {
             b.header("Content-Type", "application/json");

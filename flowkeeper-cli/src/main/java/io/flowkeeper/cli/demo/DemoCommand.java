@@ -26,7 +26,8 @@ public final class DemoCommand implements Callable<Integer> {
                 new AgentDemoStage(),
                 new ReconcileDemoStage(),
                 new ClusterDemoStage(),
-                new MastershipDemoStage());
+                new MastershipDemoStage(),
+                new NeutronDemoStage());
     }
 
     @Option(names = "--list", description = "List the stages and exit.")

@@ -2,16 +2,9 @@ package io.flowkeeper.cli.switches;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpServer;
+import io.flowkeeper.cli.CannedServer;
 import io.flowkeeper.cli.ConsoleCapture;
 import io.flowkeeper.cli.Main;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -25,32 +18,11 @@ class SwitchOutputTest {
 
     @RegisterExtension
     final ConsoleCapture console = new ConsoleCapture();
-    private HttpServer server;
-    /** path with query, as the CLI sends it, to [status, body]. */
-    private final Map<String, Object[]> answers = new HashMap<>();
-
-    @BeforeEach
-    void start() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/", ex -> {
-            Object[] a = answers.getOrDefault(ex.getRequestURI().toString(),
-                    new Object[] {404, "{\"error\":\"no such route\",\"status\":404}"});
-            byte[] body = ((String) a[1]).getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().add("Content-Type", "application/json");
-            ex.sendResponseHeaders((Integer) a[0], body.length);
-            ex.getResponseBody().write(body);
-            ex.close();
-        });
-        server.start();
-    }
-
-    @AfterEach
-    void stop() {
-        server.stop(0);
-    }
+    @RegisterExtension
+    final CannedServer server = new CannedServer("{'error':'no such route','status':404}");
 
     private void answer(String path, int status, String json) {
-        answers.put(path, new Object[] {status, json.replace('\'', '"')});
+        server.answer(path, status, json);
     }
 
     /**
@@ -61,22 +33,11 @@ class SwitchOutputTest {
         return console.out().replaceAll("(?m)\\b[23]s$", "2s");
     }
 
-    @org.junit.jupiter.api.io.TempDir
-    java.nio.file.Path tmp;
-    private java.nio.file.Path tokenFile;
-
-    @BeforeEach
-    void writeTokenFile() throws java.io.IOException {
-        tokenFile = java.nio.file.Files.createFile(tmp.resolve("token"), java.nio.file.attribute.PosixFilePermissions
-                .asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-        java.nio.file.Files.writeString(tokenFile, "t\n");
-    }
-
     private int run(String... args) {
         String[] all = new String[args.length + 4];
         System.arraycopy(args, 0, all, 0, args.length);
-        System.arraycopy(new String[] {"--url", "http://127.0.0.1:" + server.getAddress().getPort(), "--token-file",
-                tokenFile.toString()}, 0, all, args.length, 4);
+        System.arraycopy(new String[] {"--url", server.url(), "--token-file", server.tokenFile().toString()}, 0, all,
+                args.length, 4);
         return Main.run(all);
     }
 
