@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Timeout;
  * How {@link Mastership} follows committed ownership, on the in-memory datastore with the real ownership rules and
  * a real {@link LeaseKeeper}: the gate every switch write passes ({@link Mastership#canAct}) opens only for the
  * owner, at the current generation, with the lease held and ownership re-read after a lapse. No switch connects:
- * the switch side ({@link SwitchMaster}) is exercised by the multi-process tests.
+ * {@link MastershipOverSwitchTest} drives the switch side ({@link SwitchMaster}).
  */
 @Timeout(20)
 class MastershipOwnersTest {
