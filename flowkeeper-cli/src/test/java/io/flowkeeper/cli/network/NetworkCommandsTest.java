@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flowkeeper.cli.ConsoleCapture;
 import io.flowkeeper.cli.Main;
+import io.flowkeeper.cli.NodeCommand;
 import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.controller.local.LocalCluster;
 import java.util.List;
@@ -82,11 +83,7 @@ class NetworkCommandsTest {
 
     /** Through node n2, where nothing was written. */
     private int run(String... args) {
-        String[] all = new String[args.length + 4];
-        System.arraycopy(args, 0, all, 0, args.length);
-        System.arraycopy(new String[] {"--url", cluster.restUrl(1), "--token", LocalCluster.TOKEN}, 0, all,
-                args.length, 4);
-        return Main.run(all);
+        return NodeCommand.run(cluster.restUrl(1), cluster.apiTokenFile(), args);
     }
 
     @Test

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flowkeeper.cli.CannedServer;
 import io.flowkeeper.cli.ConsoleCapture;
 import io.flowkeeper.cli.Main;
+import io.flowkeeper.cli.NodeCommand;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -36,11 +37,7 @@ class NeutronOutputTest {
     }
 
     private int run(String... args) {
-        String[] all = new String[args.length + 4];
-        System.arraycopy(args, 0, all, 0, args.length);
-        System.arraycopy(new String[] {"--url", url(), "--token-file", server.tokenFile().toString()}, 0, all,
-                args.length, 4);
-        return Main.run(all);
+        return NodeCommand.run(url(), server.tokenFile(), args);
     }
 
     private static String network(String id, String name, String type, Object segment, boolean external) {

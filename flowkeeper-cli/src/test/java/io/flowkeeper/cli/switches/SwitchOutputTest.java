@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flowkeeper.cli.CannedServer;
 import io.flowkeeper.cli.ConsoleCapture;
 import io.flowkeeper.cli.Main;
+import io.flowkeeper.cli.NodeCommand;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -34,11 +35,7 @@ class SwitchOutputTest {
     }
 
     private int run(String... args) {
-        String[] all = new String[args.length + 4];
-        System.arraycopy(args, 0, all, 0, args.length);
-        System.arraycopy(new String[] {"--url", server.url(), "--token-file", server.tokenFile().toString()}, 0, all,
-                args.length, 4);
-        return Main.run(all);
+        return NodeCommand.run(server.url(), server.tokenFile(), args);
     }
 
     private static String switchJson(boolean ports) {
