@@ -7,12 +7,14 @@ import io.flowkeeper.api.network.AddressPair;
 import io.flowkeeper.api.network.ExternalGateway;
 import io.flowkeeper.api.network.FixedIp;
 import io.flowkeeper.api.network.FloatingIp;
+import io.flowkeeper.api.network.Host;
 import io.flowkeeper.api.network.HostRoute;
 import io.flowkeeper.api.network.IpRange;
 import io.flowkeeper.api.network.Network;
 import io.flowkeeper.api.network.NetworkService;
 import io.flowkeeper.api.network.NetworkType;
 import io.flowkeeper.api.network.Port;
+import io.flowkeeper.api.network.PortBinding;
 import io.flowkeeper.api.network.Router;
 import io.flowkeeper.api.network.SecurityGroup;
 import io.flowkeeper.api.network.SecurityGroupRule;
@@ -24,7 +26,9 @@ import io.flowkeeper.api.store.VersionedValue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
@@ -99,6 +103,34 @@ public final class NetworkManager implements NetworkService {
                 g.path("project_id").asText(), rules.stream()
                 .filter(r -> r.securityGroupId().equals(g.path("id").asText())).toList(),
                 g.path("revision_number").asLong()));
+    }
+
+    /**
+     * Hosts as their agents registered them at {@code /neutron/hosts/{name}}:
+     * {@code {"name", "tunnel_ip", "integration_bridge", "datapath_id" (number), "bridge_mappings": {physnet: bridge},
+     * "agent_version", "heartbeat_millis"}}.
+     */
+    @Override
+    public List<Host> hosts() {
+        return read("hosts", h -> {
+            Map<String, String> mappings = new TreeMap<>();
+            h.path("bridge_mappings").fields().forEachRemaining(e -> mappings.put(e.getKey(), e.getValue().asText()));
+            return new Host(h.path("name").asText(), h.path("tunnel_ip").asText(),
+                    h.path("integration_bridge").asText("br-int"), h.path("datapath_id").asLong(), mappings,
+                    h.path("agent_version").asText(), h.path("heartbeat_millis").asLong());
+        });
+    }
+
+    /**
+     * Bindings as agents reported them at {@code /neutron/bindings/{port id}}:
+     * {@code {"port_id", "host", "ofport", "attached_mac", "state": "PLUGGED"|"ERROR", "error"}}.
+     */
+    @Override
+    public List<PortBinding> bindings() {
+        return read("bindings", b -> new PortBinding(b.path("port_id").asText(), b.path("host").asText(),
+                b.path("ofport").asInt(), b.path("attached_mac").asText(),
+                PortBinding.State.valueOf(b.path("state").asText("ERROR").toUpperCase(Locale.ROOT)),
+                b.path("error").asText("")));
     }
 
     private static String text(JsonNode n, String key) {

@@ -23,4 +23,10 @@ public interface NetworkService {
     List<FloatingIp> floatingIps();
 
     List<SecurityGroup> securityGroups();
+
+    /** Every registered host, alive or not (judge liveness by {@link Host#heartbeatMillis()}). */
+    List<Host> hosts();
+
+    /** Every port binding the agents reported. */
+    List<PortBinding> bindings();
 }

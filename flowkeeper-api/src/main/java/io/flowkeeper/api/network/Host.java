@@ -1,0 +1,23 @@
+package io.flowkeeper.api.network;
+
+import java.util.Map;
+
+/**
+ * A compute or network host as its agent registered it: where tunnels to it end and which bridges carry its
+ * provider networks. Written by the agent (through the API) into the {@code network-config} shard; read by the flow
+ * compiler and shown as a Neutron agent.
+ *
+ * @param name the host name, as in a port's {@code binding:host_id}
+ * @param tunnelIp the underlay address VXLAN tunnels to this host end at
+ * @param integrationBridge the bridge VM interfaces plug into ({@code br-int} by convention)
+ * @param datapathId the integration bridge's datapath id, as the controller sees the switch
+ * @param bridgeMappings physical network name → provider bridge on this host (VLAN and flat networks)
+ * @param agentVersion the agent's version string
+ * @param heartbeatMillis wall-clock time of the agent's last heartbeat (epoch ms); alive is judged against it
+ */
+public record Host(String name, String tunnelIp, String integrationBridge, long datapathId,
+                   Map<String, String> bridgeMappings, String agentVersion, long heartbeatMillis) {
+    public Host {
+        bridgeMappings = Map.copyOf(bridgeMappings);
+    }
+}
