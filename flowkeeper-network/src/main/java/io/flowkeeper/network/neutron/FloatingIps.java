@@ -103,6 +103,7 @@ final class FloatingIps extends Resource {
         String claim = NeutronDocuments.ipClaim(subnet.id(), Ipv4.format(ip));
         d.put("floating_network_id", networkId).put("floating_ip_address", Ipv4.format(ip)).put("status", "DOWN");
         Txn txn = new Txn().require(Precondition.exists(NeutronDocuments.doc("networks", networkId)))
+                .require(Precondition.absent(NeutronDocuments.deleting(networkId)))
                 .require(Precondition.exists(NeutronDocuments.doc("subnets", subnet.id())))
                 .require(Precondition.absent(NeutronDocuments.deleting(subnet.id())))
                 .require(Precondition.absent(claim)).put(claim, NeutronDocuments.owner(id, "floatingip"));

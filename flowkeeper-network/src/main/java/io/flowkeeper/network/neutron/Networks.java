@@ -244,12 +244,22 @@ final class Networks extends Resource {
         requireOwner(caller, current, "delete_network");
         String id = current.id();
         deleteUnlessInUse(id, cache, view -> view.all("ports").stream()
-                .anyMatch(p -> p.json().path("network_id").asText().equals(id)),
+                .anyMatch(p -> p.json().path("network_id").asText().equals(id)) || view.all("floatingips").stream()
+                .anyMatch(f -> f.json().path("floating_network_id").asText().equals(id)
+                        && !f.json().path("port_id").isNull()),
                 () -> NeutronException.conflict("NetworkInUse", "Unable to complete operation on network " + id
                         + ". There are one or more ports still in use on the network."), view -> {
-                    // The network's subnets go with it (no new one can appear once the marker is committed).
+                    // The network's subnets go with it, and its floating IPs (an external network's: none is
+                    // associated, that needs a router gateway port on the network), as in Neutron. No new one can
+                    // appear once the marker is committed; one changed since the check makes this a retry.
                     Txn txn = new Txn().delete(NeutronDocuments.doc("networks", id))
                             .delete(segmentClaim(current.json()));
+                    for (Doc fip : view.all("floatingips")) {
+                        if (fip.json().path("floating_network_id").asText().equals(id)) {
+                            String fipPath = NeutronDocuments.doc("floatingips", fip.id());
+                            txn.require(Precondition.modRevision(fipPath, fip.modRevision())).delete(fipPath);
+                        }
+                    }
                     for (Doc s : view.all("subnets")) {
                         if (s.json().path("network_id").asText().equals(id)) {
                             txn.delete(NeutronDocuments.doc("subnets", s.id()))

@@ -37,12 +37,17 @@ final class Subnets extends Resource {
         return "SubnetNotFound";
     }
 
+    /**
+     * Another project's subnet is visible only on a shared network. An external network is visible to every project
+     * (to pick it for a gateway or a floating IP) but its subnets are not, as in Neutron without the
+     * {@code subnet-external-network} extension.
+     */
     @Override
     boolean visible(Caller caller, ObjectNode doc) {
         if (caller.owns(doc.path("project_id").asText())) {
             return true;
         }
-        return docs.get("networks", doc.path("network_id").asText()).map(n -> api.networks.visible(caller, n.json()))
+        return docs.get("networks", doc.path("network_id").asText()).map(n -> n.json().path("shared").asBoolean())
                 .orElse(false);
     }
 
