@@ -86,8 +86,7 @@ final class FloatingIps extends Resource {
                 }
                 continue;
             }
-            long pick = Allocation.pickFree(Subnets.ranges(s.json()),
-                    Allocation.addresses(docs.childNames(NeutronDocuments.ipClaims(s.id()))), api.random());
+            long pick = api.subnets.pickAddress(s, java.util.Set.of());
             if (pick >= 0) {
                 subnet = s;
                 ip = pick;

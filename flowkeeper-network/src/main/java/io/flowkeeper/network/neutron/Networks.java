@@ -141,9 +141,7 @@ final class Networks extends Resource {
                     }
                     return new Segment(type, null, requested, claim("vxlan", null, requested), true);
                 }
-                long vni = Allocation.pickFree(Allocation.segmentRanges(s.vxlanRanges()),
-                        Allocation.numbers(docs.childNames(NeutronDocuments.segmentClaims("vxlan", null))),
-                        api.random());
+                long vni = pickSegment("vxlan", null, s.vxlanRanges());
                 if (vni < 0) {
                     throw noNetworkAvailable();
                 }
@@ -168,9 +166,7 @@ final class Networks extends Resource {
                 java.util.Collections.shuffle(physnets, api.random());
                 for (String p : physnets) {
                     List<Range> ranges = s.vlanRanges().get(p);
-                    long vlan = Allocation.pickFree(Allocation.segmentRanges(ranges),
-                            Allocation.numbers(docs.childNames(NeutronDocuments.segmentClaims("vlan", p))),
-                            api.random());
+                    long vlan = pickSegment("vlan", p, ranges);
                     if (vlan > 0) {
                         return new Segment(type, p, (int) vlan, claim("vlan", p, (int) vlan), false);
                     }
@@ -193,6 +189,13 @@ final class Networks extends Resource {
             default -> throw NeutronException.invalidInput("network_type value '" + Body.abbreviate(type)
                     + "' not supported (vxlan, vlan, flat)");
         }
+    }
+
+    /** A random free segment id of the ranges in this replica's view, or -1; the claim's precondition decides. */
+    private long pickSegment(String type, String physnet, java.util.Collection<Range> ranges) {
+        return Allocation.pickFree(Allocation.segmentRanges(ranges),
+                id -> docs.exists(claim(type, physnet, (int) id)),
+                () -> Allocation.numbers(docs.childNames(NeutronDocuments.segmentClaims(type, physnet))), api.random());
     }
 
     private static String claim(String type, String physnet, int id) {

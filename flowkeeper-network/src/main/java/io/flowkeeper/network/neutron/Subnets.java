@@ -239,6 +239,26 @@ final class Subnets extends Resource {
         return a;
     }
 
+    /**
+     * A random free address of the subnet's pools in this replica's view, not one of {@code claimedHere} (claim paths
+     * the caller is about to take), or -1 when the pools are full. A guess: the claim's precondition decides.
+     */
+    long pickAddress(Doc subnet, Set<String> claimedHere) {
+        String id = subnet.id();
+        return Allocation.pickFree(ranges(subnet.json()), address -> {
+            String claim = NeutronDocuments.ipClaim(id, Ipv4.format(address));
+            return claimedHere.contains(claim) || docs.exists(claim);
+        }, () -> {
+            Set<Long> taken = Allocation.addresses(docs.childNames(NeutronDocuments.ipClaims(id)));
+            for (String c : claimedHere) {
+                if (c.startsWith(NeutronDocuments.ipClaims(id) + "/")) {
+                    taken.add(Ipv4.parse(c.substring(c.lastIndexOf('/') + 1)));
+                }
+            }
+            return taken;
+        }, api.random());
+    }
+
     /** The allocation pools of a stored subnet as inclusive ranges. */
     static List<long[]> ranges(ObjectNode subnet) {
         List<long[]> out = new ArrayList<>();
