@@ -115,7 +115,7 @@ final class Ports extends Resource {
         if (fixed == null) {
             boolean allocated = false;
             for (Doc subnet : subnets) {
-                long address = pickAddress(subnet, claimed);
+                long address = api.subnets.pickAddress(subnet, claimed);
                 if (address >= 0) {
                     addIp(plan, ips, claimed, subnet, address, false);
                     allocated = true;
@@ -129,7 +129,7 @@ final class Ports extends Resource {
             for (FixedIpRequest r : fixed) {
                 Doc subnet = subnetFor(r, subnets, networkId);
                 if (r.address() < 0) {
-                    long address = pickAddress(subnet, claimed);
+                    long address = api.subnets.pickAddress(subnet, claimed);
                     if (address < 0) {
                         throw noAddress(networkId);
                     }
@@ -204,14 +204,6 @@ final class Ports extends Resource {
             throw NeutronException.conflict("IpAddressAlreadyAllocated", "IP address " + gateway
                     + " already allocated in subnet " + subnet.id() + " (it is the subnet's gateway)");
         }
-    }
-
-    private long pickAddress(Doc subnet, Set<String> claimedByThisPort) {
-        Set<Long> taken = Allocation.addresses(docs.childNames(NeutronDocuments.ipClaims(subnet.id())));
-        for (String c : claimedByThisPort) {
-            taken.add(Ipv4.parse(c.substring(c.lastIndexOf('/') + 1)));
-        }
-        return Allocation.pickFree(Subnets.ranges(subnet.json()), taken, api.random());
     }
 
     private static NeutronException noAddress(String networkId) {

@@ -162,7 +162,8 @@ abstract class Resource {
      * Deletes a network or subnet unless {@code inUse} finds something on it, without racing the creates that would
      * put something on it: first a {@code deleting} marker (creates require it absent), then, with every earlier
      * commit in view, the check, then the {@code deletion} built from that view (it also removes the marker), or
-     * the marker alone.
+     * the marker alone. The deletion may require more than the document's existence (the network's floating IPs
+     * unchanged): such a precondition failing is a retry.
      */
     void deleteUnlessInUse(String id, ReadCache cache, java.util.function.Predicate<ReadCache> inUse,
                            java.util.function.Supplier<NeutronException> inUseError,
@@ -175,8 +176,9 @@ abstract class Resource {
             docs.commit(new Txn().delete(NeutronDocuments.deleting(id)).build());
             throw inUseError.get();
         }
-        commit(deletion.apply(cache).require(Precondition.exists(NeutronDocuments.doc(collection(), id)))
-                .delete(NeutronDocuments.deleting(id)).build(), failed -> notFound(id));
+        String path = NeutronDocuments.doc(collection(), id);
+        commit(deletion.apply(cache).require(Precondition.exists(path)).delete(NeutronDocuments.deleting(id)).build(),
+                failed -> failed.path().equals(path) ? notFound(id) : new Retry(0));
     }
 
     /**

@@ -37,12 +37,17 @@ final class Subnets extends Resource {
         return "SubnetNotFound";
     }
 
+    /**
+     * Another project's subnet is visible only on a shared network. An external network is visible to every project
+     * (to pick it for a gateway or a floating IP) but its subnets are not, as in Neutron without the
+     * {@code subnet-external-network} extension.
+     */
     @Override
     boolean visible(Caller caller, ObjectNode doc) {
         if (caller.owns(doc.path("project_id").asText())) {
             return true;
         }
-        return docs.get("networks", doc.path("network_id").asText()).map(n -> api.networks.visible(caller, n.json()))
+        return docs.get("networks", doc.path("network_id").asText()).map(n -> n.json().path("shared").asBoolean())
                 .orElse(false);
     }
 
@@ -232,6 +237,26 @@ final class Subnets extends Resource {
             a.addObject().put("destination", destination.toString()).put("nexthop", Ipv4.format(nexthop));
         }
         return a;
+    }
+
+    /**
+     * A random free address of the subnet's pools in this replica's view, not one of {@code claimedHere} (claim paths
+     * the caller is about to take), or -1 when the pools are full. A guess: the claim's precondition decides.
+     */
+    long pickAddress(Doc subnet, Set<String> claimedHere) {
+        String id = subnet.id();
+        return Allocation.pickFree(ranges(subnet.json()), address -> {
+            String claim = NeutronDocuments.ipClaim(id, Ipv4.format(address));
+            return claimedHere.contains(claim) || docs.exists(claim);
+        }, () -> {
+            Set<Long> taken = Allocation.addresses(docs.childNames(NeutronDocuments.ipClaims(id)));
+            for (String c : claimedHere) {
+                if (c.startsWith(NeutronDocuments.ipClaims(id) + "/")) {
+                    taken.add(Ipv4.parse(c.substring(c.lastIndexOf('/') + 1)));
+                }
+            }
+            return taken;
+        }, api.random());
     }
 
     /** The allocation pools of a stored subnet as inclusive ranges. */
