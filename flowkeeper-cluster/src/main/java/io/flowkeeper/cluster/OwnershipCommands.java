@@ -52,15 +52,39 @@ final class OwnershipCommands implements ShardCommands {
         switch (command) {
             case RENEW -> plan.renew(text(args, "node"), text(args, "incarnation"), args.path("rpc").asText(""));
             case EXPIRE -> plan.expire(text(args, "node"), args.path("renewals").asLong());
-            case REGISTER -> plan.register(text(args, "entity"), text(args, "node"));
-            case UNREGISTER -> plan.unregister(text(args, "entity"), text(args, "node"));
+            case REGISTER -> {
+                String node = text(args, "node");
+                entities(args).forEach(entity -> plan.register(entity, node));
+            }
+            case UNREGISTER -> {
+                String node = text(args, "node");
+                entities(args).forEach(entity -> plan.unregister(entity, node));
+            }
             default -> throw new IllegalArgumentException("unknown ownership command '" + command + "'");
         }
         return plan.transaction();
     }
 
+    /**
+     * The entities a candidacy command names: {@code entities} (one command for every switch a node connected to
+     * at once), or the single {@code entity} of commands logged before candidacies were batched.
+     */
+    private static List<String> entities(JsonNode args) {
+        if (!args.has("entities")) {
+            return List.of(text(args, "entity"));
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : args.path("entities")) {
+            out.add(segment(e.asText(""), "entities"));
+        }
+        return out;
+    }
+
     private static String text(JsonNode args, String field) {
-        String value = args.path(field).asText("");
+        return segment(args.path(field).asText(""), field);
+    }
+
+    private static String segment(String value, String field) {
         if (value.isEmpty()) {
             throw new IllegalArgumentException("ownership command without " + field);
         }
@@ -148,24 +172,40 @@ final class OwnershipCommands implements ShardCommands {
         }
     }
 
-    /** One command's changes, computed against the state plus the changes planned so far. */
+    /**
+     * One command's changes, computed against the state plus the changes planned so far. The entities (one
+     * document per switch) are parsed only by commands that need them: a renewal, the most frequent command (every
+     * node, several times a second), reads only the node documents, so its cost does not grow with the switches.
+     */
     private static final class Plan {
         private final State state;
-        private final Map<String, EntityOwnership> entities = new LinkedHashMap<>();
+        private Map<String, EntityOwnership> entities;
+        /** Entities owned, by node: kept with {@link #entities} so a choice among candidates is not a scan. */
+        private final Map<String, Integer> loads = new java.util.HashMap<>();
         private final Map<String, NodeLease> leases = new LinkedHashMap<>();
         private final Map<String, EntityOwnership> changedEntities = new LinkedHashMap<>();
         private final Map<String, NodeLease> changedLeases = new LinkedHashMap<>();
 
         Plan(State state) {
             this.state = state;
-            // Small: one document per switch and per node. Loaded whole so load counts are exact.
-            for (EntityOwnership e : readable(state.list(DataPath.of(OwnershipService.ENTITIES)),
-                    OwnershipCommands::entity)) {
-                entities.put(e.entity(), e);
-            }
             for (NodeLease l : readable(state.list(DataPath.of(OwnershipService.NODES)), OwnershipCommands::lease)) {
                 leases.put(l.node(), l);
             }
+        }
+
+        /** Every entity, loaded whole on first use so load counts are exact. */
+        private Map<String, EntityOwnership> entities() {
+            if (entities == null) {
+                entities = new LinkedHashMap<>();
+                for (EntityOwnership e : readable(state.list(DataPath.of(OwnershipService.ENTITIES)),
+                        OwnershipCommands::entity)) {
+                    entities.put(e.entity(), e);
+                    if (e.owner() != null) {
+                        loads.merge(e.owner(), 1, Integer::sum);
+                    }
+                }
+            }
+            return entities;
         }
 
         void renew(String node, String incarnation, String rpc) {
@@ -176,7 +216,7 @@ final class OwnershipCommands implements ShardCommands {
             setLease(new NodeLease(node, incarnation, true, renewals, rpc));
             if (restarted) {
                 // The old process' sessions are gone: so are its candidacies. It registers again as it reconnects.
-                for (EntityOwnership e : List.copyOf(entities.values())) {
+                for (EntityOwnership e : List.copyOf(entities().values())) {
                     if (e.candidates().contains(node)) {
                         TreeSet<String> c = new TreeSet<>(e.candidates());
                         c.remove(node);
@@ -185,7 +225,7 @@ final class OwnershipCommands implements ShardCommands {
                 }
             } else if (!wasAlive) {
                 // Back from an expiry: entities left without an owner may have it now.
-                for (EntityOwnership e : List.copyOf(entities.values())) {
+                for (EntityOwnership e : List.copyOf(entities().values())) {
                     if (e.owner() == null && e.candidates().contains(node)) {
                         settle(e);
                     }
@@ -199,7 +239,7 @@ final class OwnershipCommands implements ShardCommands {
                 return; // renewed since the leader judged it, or already dead
             }
             setLease(new NodeLease(node, old.incarnation(), false, old.renewals(), old.rpcAddress()));
-            for (EntityOwnership e : List.copyOf(entities.values())) {
+            for (EntityOwnership e : List.copyOf(entities().values())) {
                 if (node.equals(e.owner())) {
                     settle(e);
                 }
@@ -207,7 +247,7 @@ final class OwnershipCommands implements ShardCommands {
         }
 
         void register(String entity, String node) {
-            EntityOwnership e = entities.get(entity);
+            EntityOwnership e = entities().get(entity);
             TreeSet<String> c = new TreeSet<>(e == null ? List.of() : e.candidates());
             if (!c.add(node) && e.owner() != null) {
                 return; // already a candidate, and the entity has an owner: nothing to do
@@ -223,7 +263,7 @@ final class OwnershipCommands implements ShardCommands {
         }
 
         void unregister(String entity, String node) {
-            EntityOwnership e = entities.get(entity);
+            EntityOwnership e = entities().get(entity);
             if (e == null || !e.candidates().contains(node)) {
                 return;
             }
@@ -244,8 +284,14 @@ final class OwnershipCommands implements ShardCommands {
                         .orElse(null);
                 next = withOwner(e, pick);
             }
-            EntityOwnership old = entities.get(e.entity());
+            EntityOwnership old = entities().get(e.entity());
             if (!next.equals(old)) {
+                if (old != null && old.owner() != null) {
+                    loads.merge(old.owner(), -1, Integer::sum);
+                }
+                if (next.owner() != null) {
+                    loads.merge(next.owner(), 1, Integer::sum);
+                }
                 entities.put(next.entity(), next);
                 changedEntities.put(next.entity(), next);
             }
@@ -268,13 +314,8 @@ final class OwnershipCommands implements ShardCommands {
         }
 
         private int load(String node) {
-            int n = 0;
-            for (EntityOwnership e : entities.values()) {
-                if (node.equals(e.owner())) {
-                    n++;
-                }
-            }
-            return n;
+            entities();
+            return loads.getOrDefault(node, 0);
         }
 
         private void setLease(NodeLease l) {

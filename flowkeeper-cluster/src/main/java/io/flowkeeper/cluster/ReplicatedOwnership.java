@@ -43,13 +43,22 @@ public final class ReplicatedOwnership implements OwnershipService {
     }
 
     @Override
-    public void registerCandidate(String entity, String nodeId) {
-        store.command(SHARD, OwnershipCommands.REGISTER, args().put("entity", entity).put("node", nodeId));
+    public void registerCandidates(java.util.Collection<String> entities, String nodeId) {
+        candidacy(OwnershipCommands.REGISTER, entities, nodeId);
     }
 
     @Override
-    public void unregisterCandidate(String entity, String nodeId) {
-        store.command(SHARD, OwnershipCommands.UNREGISTER, args().put("entity", entity).put("node", nodeId));
+    public void unregisterCandidates(java.util.Collection<String> entities, String nodeId) {
+        candidacy(OwnershipCommands.UNREGISTER, entities, nodeId);
+    }
+
+    private void candidacy(String command, java.util.Collection<String> entities, String nodeId) {
+        if (entities.isEmpty()) {
+            return;
+        }
+        ObjectNode args = args().put("node", nodeId);
+        entities.forEach(args.putArray("entities")::add);
+        store.command(SHARD, command, args);
     }
 
     @Override
