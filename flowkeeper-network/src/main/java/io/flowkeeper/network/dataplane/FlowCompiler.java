@@ -183,6 +183,19 @@ public final class FlowCompiler {
             }
         }
 
+        // The DHCP server's address answers ARP (unicast renewals go to it) unless a port holds it.
+        Set<Long> held = new HashSet<>();
+        n.local().forEach(lp -> lp.port().fixedIps().forEach(ip -> held.add(Ipv4.parse(ip.ipAddress()))));
+        n.remote().forEach(rp -> rp.port().fixedIps().forEach(ip -> held.add(Ipv4.parse(ip.ipAddress()))));
+        for (Subnet s : n.subnets()) {
+            if (s.enableDhcp() && Ipv4.Cidr.parse(s.cidr()) != null) {
+                long server = DhcpServer.serverAddress(s);
+                if (held.add(server)) {
+                    arpResponder(out, tag, DhcpServer.SERVER_MAC, server, cookie);
+                }
+            }
+        }
+
         // Broadcast and unknown unicast: every local port of the network, and from a local port also every other
         // host of the network (or the provider bridge). Output to the ingress port is skipped by the switch.
         List<Action> toLocal = new ArrayList<>();
@@ -313,17 +326,20 @@ public final class FlowCompiler {
         long mac = mac(p.macAddress());
         for (FixedIp ip : p.fixedIps()) {
             long a = Ipv4.parse(ip.ipAddress());
-            if (a < 0) {
-                continue;
+            if (a >= 0) {
+                arpResponder(out, tag, mac, a, cookie);
             }
-            out.add(flow(Pipeline.ARP_RESPONDER, PRIO_EXACT, Match.builder()
-                    .masked(MatchField.METADATA, tag, TAG_MASK).exact(MatchField.ETH_TYPE, ETH_ARP)
-                    .exact(MatchField.ARP_OP, ARP_REQUEST).exact(MatchField.ARP_TPA, a).build(),
-                    new Instructions(List.of(new Action.SetField(MatchField.ETH_SRC, mac),
-                            new Action.SetField(MatchField.ARP_OP, ARP_REPLY),
-                            new Action.SetField(MatchField.ARP_SHA, mac),
-                            new Action.SetField(MatchField.ARP_SPA, a)), null, -1L, Pipeline.ARP_REPLY.id()), cookie));
         }
+    }
+
+    private static void arpResponder(List<Flow> out, long tag, long mac, long a, long cookie) {
+        out.add(flow(Pipeline.ARP_RESPONDER, PRIO_EXACT, Match.builder()
+                .masked(MatchField.METADATA, tag, TAG_MASK).exact(MatchField.ETH_TYPE, ETH_ARP)
+                .exact(MatchField.ARP_OP, ARP_REQUEST).exact(MatchField.ARP_TPA, a).build(),
+                new Instructions(List.of(new Action.SetField(MatchField.ETH_SRC, mac),
+                        new Action.SetField(MatchField.ARP_OP, ARP_REPLY),
+                        new Action.SetField(MatchField.ARP_SHA, mac),
+                        new Action.SetField(MatchField.ARP_SPA, a)), null, -1L, Pipeline.ARP_REPLY.id()), cookie));
     }
 
     private static Instructions goTo(Pipeline table) {
