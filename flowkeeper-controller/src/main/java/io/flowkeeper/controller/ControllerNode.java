@@ -7,6 +7,7 @@ import io.flowkeeper.controller.mastership.Mastership;
 import io.flowkeeper.openflow.OpenFlowConfig;
 import io.flowkeeper.openflow.OpenFlowServer;
 import io.flowkeeper.api.ownership.OwnershipService;
+import io.flowkeeper.network.AgentEndpoint;
 import io.flowkeeper.network.OpenStackEndpoint;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -68,6 +69,7 @@ public final class ControllerNode implements AutoCloseable {
         rest.mountOpenStack(new OpenStackEndpoint(cluster, config.network(), config.identity(), config.nodeToken(),
                 config.apiTokens(), () -> restUrls(ownership, ownUrl, config.restSettings().scheme()),
                 Clock.systemUTC()));
+        rest.mount("network", new AgentEndpoint(cluster, Clock.systemUTC())::handle);
         rest.start();
         try {
             openflowPort = openflow.start();

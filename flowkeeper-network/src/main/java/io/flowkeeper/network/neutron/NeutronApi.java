@@ -46,11 +46,14 @@ public final class NeutronApi {
     final Routers routers;
     final SecurityGroups securityGroups;
     final SecurityGroupRules securityGroupRules;
+    /** The agents' hosts: shown as Neutron agents, and what a port's binding:host_id is bound against. */
+    final HostRegistry hosts;
 
     public NeutronApi(DatastoreService store, NetworkSettings settings, Clock clock) {
         this.docs = new NeutronDocuments(store);
         this.settings = settings;
         this.clock = clock;
+        this.hosts = new HostRegistry(store, clock);
         this.networks = add(new Networks(this));
         this.subnets = add(new Subnets(this));
         this.ports = add(new Ports(this));
@@ -99,14 +102,7 @@ public final class NeutronApi {
                         : ApiResponse.of(200, Extensions.show(parts[3]));
             }
             case "agents" -> {
-                requireMethod(method, "GET");
-                if (parts.length == 3) {
-                    ObjectNode out = NeutronDocuments.JSON.createObjectNode();
-                    out.putArray("agents");
-                    return ApiResponse.of(200, out);
-                }
-                throw NeutronException.notFound("AgentNotFound", "Agent " + Body.abbreviate(parts[3])
-                        + " could not be found.");
+                return agents(req, caller, parts);
             }
             case "network-ip-availabilities" -> {
                 requireMethod(method, "GET");
@@ -164,6 +160,28 @@ public final class NeutronApi {
             }
             default -> throw notAllowed(method);
         };
+    }
+
+    /**
+     * {@code GET /v2.0/agents[/{id}]} and {@code DELETE /v2.0/agents/{id}}: one Open vSwitch agent per registered
+     * host ({@link HostRegistry}). Admin only, as Neutron's policy: others see an empty list.
+     */
+    private ApiResponse agents(ApiRequest req, Caller caller, String[] parts) {
+        if (parts.length == 3 || !req.method().equals("DELETE")) {
+            requireMethod(req.method(), "GET");
+        }
+        List<ObjectNode> agents = caller.isAdmin() ? hosts.agents() : List.of();
+        if (parts.length == 3) {
+            return ApiResponse.of(200, Listing.answer("agents", agents, req));
+        }
+        ObjectNode agent = agents.stream().filter(a -> a.path("id").asText().equals(parts[3])).findFirst()
+                .orElseThrow(() -> NeutronException.notFound("AgentNotFound", "Agent " + Body.abbreviate(parts[3])
+                        + " could not be found."));
+        if (req.method().equals("DELETE")) {
+            hosts.forget(agent.path("host").asText());
+            return new ApiResponse(204, Map.of(), null);
+        }
+        return ApiResponse.of(200, wrap("agent", fields(agent, req)));
     }
 
     /** Runs a write, re-reading and trying again while it loses races to other writers. */

@@ -26,6 +26,9 @@ final class Ports extends Resource {
     static final String ROUTER_INTERFACE = "network:router_interface";
     static final String ROUTER_GATEWAY = "network:router_gateway";
     private static final Pattern MAC = Pattern.compile("[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}");
+    /** Attributes only an admin sees or sets (Neutron's default policy: {@code rule:admin_only}). */
+    private static final List<String> ADMIN_ONLY = List.of("binding:host_id", "binding:vif_type",
+            "binding:vif_details", "binding:profile");
 
     Ports(NeutronApi api) {
         super(api);
@@ -49,9 +52,27 @@ final class Ports extends Resource {
     @Override
     ObjectNode view(Caller caller, Doc doc, ReadCache cache) {
         ObjectNode v = doc.json().deepCopy();
-        v.putObject("binding:vif_details");
+        if (!caller.isAdmin()) {
+            // Neutron's policy: a port's binding (where it runs, how it is plugged) is the operator's business.
+            ADMIN_ONLY.forEach(v::remove);
+        } else if (!v.has("binding:vif_details")) {
+            v.putObject("binding:vif_details");
+        }
         v.put("ip_allocation", "immediate");
         return v;
+    }
+
+    /** Refuses a non-admin's attempt to set an admin-only binding attribute, as Neutron's policy does. */
+    private static void checkBindingPolicy(Caller caller, Body body, String action) {
+        if (caller.isAdmin()) {
+            return;
+        }
+        for (String key : List.of("binding:host_id", "binding:profile")) {
+            if (body.has(key)) {
+                throw NeutronException.forbidden("(rule:" + action + " and rule:" + action + ":" + key
+                        + ") is disallowed by policy");
+            }
+        }
     }
 
     /** One wanted address: a subnet and/or an address; {@code address} -1 means "any free one". */
@@ -268,9 +289,10 @@ final class Ports extends Resource {
         List<FixedIpRequest> fixed = body.raw("fixed_ips") == null ? null : fixedIps(body.list("fixed_ips"));
         d.put("device_id", body.string("device_id", 255, ""));
         d.put("device_owner", body.string("device_owner", 255, ""));
+        checkBindingPolicy(caller, body, "create_port");
         String host = body.string("binding:host_id", 255, "");
-        d.put("binding:host_id", host == null ? "" : host).put("binding:vif_type", host == null || host.isEmpty()
-                ? "unbound" : "ovs");
+        d.put("binding:host_id", host == null ? "" : host);
+        api.hosts.bind(d, host);
         d.put("binding:vnic_type", vnicType(body.string("binding:vnic_type", 64, "normal")));
         d.set("binding:profile", profile(body.raw("binding:profile")));
         List<JsonNode> groups = body.raw("security_groups") == null ? null : body.list("security_groups");
@@ -372,10 +394,11 @@ final class Ports extends Resource {
                 d.put(key, v == null ? "" : v);
             }
         }
+        checkBindingPolicy(caller, body, "update_port");
         if (body.has("binding:host_id")) {
             String host = body.string("binding:host_id", 255, "");
-            d.put("binding:host_id", host == null ? "" : host).put("binding:vif_type",
-                    host == null || host.isEmpty() ? "unbound" : "ovs");
+            d.put("binding:host_id", host == null ? "" : host);
+            api.hosts.bind(d, host); // ML2 binds again on every host change, as Nova's live migration expects
         }
         if (body.has("binding:vnic_type")) {
             d.put("binding:vnic_type", vnicType(body.string("binding:vnic_type", 64, "normal")));
