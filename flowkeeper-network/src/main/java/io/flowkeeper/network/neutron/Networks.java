@@ -273,6 +273,18 @@ final class Networks extends Resource {
                 });
     }
 
+    /**
+     * Adds to {@code txn} what a subnet change does to its network: its revision goes up (Neutron bumps a network
+     * with its subnets), required unchanged since {@code network} was read. So a port create that pins the network
+     * it read (see {@link Ports#plan}) has also pinned the network's subnets and their pools.
+     */
+    void bumpForSubnetChange(Doc network, Txn txn) {
+        String path = NeutronDocuments.doc(collection(), network.id());
+        ObjectNode d = network.json().deepCopy();
+        d.put("revision_number", network.json().path("revision_number").asLong() + 1).put("updated_at", now());
+        txn.require(Precondition.modRevision(path, network.modRevision())).put(path, d);
+    }
+
     /** The network as the caller may use it for a new subnet or port (visible, not being deleted). */
     Doc usable(Caller caller, String networkId) {
         Doc net = docs.get("networks", networkId).filter(d -> visible(caller, d.json()))

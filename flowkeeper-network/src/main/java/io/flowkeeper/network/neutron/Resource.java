@@ -58,6 +58,15 @@ abstract class Resource {
         return doc.json().deepCopy();
     }
 
+    /**
+     * Whether {@link #create}'s transaction requires, by its preconditions, that everything the create read is still
+     * as read. Such a create runs on this replica's view without first catching up with the leader
+     * ({@link NeutronApi#withRetries}): a stale view fails the commit and is retried like a lost race.
+     */
+    boolean createPinsItsReads() {
+        return false;
+    }
+
     /** Runs before a list is read (the default security group is created on a project's first look). */
     void beforeList(Caller caller) {}
 

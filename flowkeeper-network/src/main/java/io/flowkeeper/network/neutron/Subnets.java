@@ -113,9 +113,12 @@ final class Subnets extends Resource {
         d.put("enable_dhcp", dhcp);
         d.putNull("ipv6_ra_mode").putNull("ipv6_address_mode").putNull("subnetpool_id").putNull("segment_id");
         d.putArray("service_types");
-        long revision = commit(new Txn().require(Precondition.exists(NeutronDocuments.doc("networks", networkId)))
-                .require(Precondition.absent(NeutronDocuments.deleting(networkId)))
-                .put(NeutronDocuments.doc("subnets", id), d).build(), failed -> api.networks.notFound(networkId));
+        // Pinning the network also orders concurrent subnets of one network, so the overlap check above holds.
+        Txn txn = new Txn().require(Precondition.absent(NeutronDocuments.deleting(networkId)))
+                .put(NeutronDocuments.doc("subnets", id), d);
+        api.networks.bumpForSubnetChange(network, txn);
+        long revision = commit(txn.build(), failed -> failed.path().equals(NeutronDocuments.deleting(networkId))
+                ? api.networks.notFound(networkId) : new Retry(0));
         return new Doc(d, revision);
     }
 
@@ -312,7 +315,14 @@ final class Subnets extends Resource {
         body.string("segment_id", 64, null);
         body.list("service_types");
         body.rejectUnknown();
-        return replace(current, d);
+        String path = NeutronDocuments.doc(collection(), current.id());
+        Txn txn = new Txn().require(Precondition.modRevision(path, current.modRevision())).put(path, d);
+        network(current).ifPresent(n -> api.networks.bumpForSubnetChange(n, txn));
+        return new Doc(d, commit(txn.build(), failed -> new Retry(0)));
+    }
+
+    private java.util.Optional<Doc> network(Doc subnet) {
+        return docs.get("networks", subnet.json().path("network_id").asText());
     }
 
     @Override
@@ -322,7 +332,11 @@ final class Subnets extends Resource {
         deleteUnlessInUse(id, cache, view -> !docs.childNames(NeutronDocuments.ipClaims(id)).isEmpty(),
                 () -> NeutronException.conflict("SubnetInUse", "Unable to complete operation on subnet " + id
                         + ": One or more ports have an IP allocation from this subnet."),
-                view -> new Txn().delete(NeutronDocuments.doc("subnets", id))
-                        .deletePrefix(NeutronDocuments.ipClaims(id)));
+                view -> {
+                    Txn txn = new Txn().delete(NeutronDocuments.doc("subnets", id))
+                            .deletePrefix(NeutronDocuments.ipClaims(id));
+                    network(current).ifPresent(n -> api.networks.bumpForSubnetChange(n, txn));
+                    return txn;
+                });
     }
 }

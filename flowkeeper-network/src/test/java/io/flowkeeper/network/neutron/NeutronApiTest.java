@@ -46,6 +46,10 @@ class NeutronApiTest {
     }
 
     ApiResponse call(Caller caller, String method, String pathAndQuery, String body) {
+        return call(api, caller, method, pathAndQuery, body);
+    }
+
+    static ApiResponse call(NeutronApi api, Caller caller, String method, String pathAndQuery, String body) {
         int q = pathAndQuery.indexOf('?');
         Map<String, List<String>> query = new LinkedHashMap<>();
         if (q >= 0) {
@@ -434,6 +438,50 @@ class NeutronApiTest {
                 .isFalse();
         assertThat(ok(200, call(ADMIN, "GET", "/v2.0/routers/" + router, null)).path("router").path("distributed")
                 .asBoolean()).isTrue();
+    }
+
+    @Test
+    void portCreatesSkipTheBarrierYetSeeEveryWriteAcknowledgedOnAnotherNode() {
+        LaggingReplica replica = new LaggingReplica(store);
+        NeutronApi follower = new NeutronApi(replica, api.settings, Clock.systemUTC());
+        String net = network(DEMO, "{}");
+        // The follower's replica has not seen the network: its 404 is not answered before a barrier.
+        String first = ok(201, call(follower, DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + net
+                + "\"}}")).path("port").path("id").asText();
+        int barriers = replica.linearizableReads.get();
+        // Now current: a create commits on the follower's view without asking the leader anything.
+        ok(201, call(follower, DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + net + "\"}}"));
+        assertThat(replica.linearizableReads.get()).isEqualTo(barriers);
+
+        // A subnet created elsewhere: the follower still sees a network without subnets, and must not create a
+        // port with no address on it (the network it pinned has moved on: the commit fails, the create re-reads).
+        String sub = subnet(DEMO, net, ", \"cidr\": \"10.7.0.0/29\"");
+        JsonNode port = ok(201, call(follower, DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \""
+                + net + "\"}}")).path("port");
+        assertThat(port.path("fixed_ips")).hasSize(1);
+        assertThat(port.path("fixed_ips").get(0).path("subnet_id").asText()).isEqualTo(sub);
+
+        // A pool full in the follower's view but freed elsewhere: the 409 is not answered from the stale view.
+        List<String> filling = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            filling.add(ok(201, call(follower, DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + net
+                    + "\"}}")).path("port").path("id").asText());
+        }
+        error(409, "IpAddressGenerationFailure", call(follower, DEMO, "POST", "/v2.0/ports",
+                "{\"port\": {\"network_id\": \"" + net + "\"}}"));
+        ok(204, call(DEMO, "DELETE", "/v2.0/ports/" + filling.get(0), null));
+        assertThat(ok(201, call(follower, DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + net
+                + "\"}}")).path("port").path("fixed_ips")).hasSize(1);
+
+        // A security group deleted elsewhere after the follower last looked: no port may name it.
+        String sg = ok(201, call(DEMO, "POST", "/v2.0/security-groups", "{\"security_group\": {\"name\": \"g\"}}"))
+                .path("security_group").path("id").asText();
+        ok(200, call(follower, DEMO, "GET", "/v2.0/security-groups/" + sg, null));
+        ok(204, call(DEMO, "DELETE", "/v2.0/security-groups/" + sg, null));
+        ok(204, call(DEMO, "DELETE", "/v2.0/ports/" + filling.get(1), null));
+        error(404, "SecurityGroupNotFound", call(follower, DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \""
+                + net + "\", \"security_groups\": [\"" + sg + "\"]}}"));
+        assertThat(keys("/neutron/ports")).hasSize(6).contains("/neutron/ports/" + first);
     }
 
     @Test
