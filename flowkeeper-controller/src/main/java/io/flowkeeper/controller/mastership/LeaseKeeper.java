@@ -74,6 +74,8 @@ public final class LeaseKeeper implements AutoCloseable {
             Executors.newSingleThreadScheduledExecutor(Threads.daemon("lease-expirer"));
     private final CopyOnWriteArrayList<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
     private final PeerLinks links;
+    /** Node to the incarnation this replica last saw (a change is a restart). */
+    private final Map<String, String> incarnations = new HashMap<>();
     /** Node to the incarnation whose process its peer link showed gone. */
     private final Map<String, String> gone = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile long validUntil = System.nanoTime();
@@ -207,6 +209,10 @@ public final class LeaseKeeper implements AutoCloseable {
             List<NodeLease> due = new ArrayList<>();
             List<NodeLease> dead = new ArrayList<>();
             for (NodeLease lease : ownership.leases()) {
+                String before = incarnations.put(lease.node(), lease.incarnation());
+                if (before != null && !before.equals(lease.incarnation())) {
+                    cluster.memberRestarted(lease.node()); // dial it now, not after a back-off grown while it was down
+                }
                 if (!lease.alive()) {
                     seen.remove(lease.node());
                     gone.remove(lease.node(), lease.incarnation());

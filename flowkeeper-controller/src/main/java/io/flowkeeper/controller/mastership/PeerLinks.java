@@ -30,8 +30,10 @@ import org.slf4j.LoggerFactory;
  * so the link ends within milliseconds, and a new connection to the same port is refused.
  *
  * <p>Only that pair of facts is reported as {@link Listener#peerGone}: the link ended <em>and</em> an immediate
- * reconnect was refused (a port nobody listens on). A link broken by the network, a frozen process or a lost packet
- * gives a timeout instead, never a refusal, and is left to the lease's missed renewals. Why acting on the report is
+ * reconnect was refused (a port nobody listens on), or was accepted but closed without the incarnation line every
+ * live process sends at once (the link's end can arrive while the dying process' listening socket still takes
+ * connections into its backlog; that connection is reset when the socket closes). A link broken by the network, a
+ * frozen process or a lost packet gives a timeout instead, and is left to the lease's missed renewals. Why acting on the report is
  * safe even if it were wrong is {@link LeaseKeeper}'s to say.
  */
 final class PeerLinks implements AutoCloseable {
@@ -153,18 +155,36 @@ final class PeerLinks implements AutoCloseable {
             if (closed || peerIncarnation == null) {
                 return; // never linked: nothing learned
             }
-            try (Socket probe = new Socket()) {
-                probe.connect(target, PROBE_TIMEOUT_MS);
-                // Still listening: the link broke but the process lives. The next scan links again.
-            } catch (ConnectException refused) {
-                LOG.info("peer link to {} (incarnation {}) closed and its port refuses connections: its process is "
+            if (isGone(target, peerIncarnation)) {
+                LOG.info("peer link to {} (incarnation {}) closed and a reconnect found no live process there: it is "
                         + "gone", node, peerIncarnation);
                 listener.peerGone(node, peerIncarnation);
-            } catch (IOException other) {
-                LOG.debug("peer {} not answering at {} ({}): left to its lease", node, address, other.getMessage());
             }
         } finally {
             links.remove(key);
+        }
+    }
+
+    /**
+     * Connects once more: refused, or accepted and closed without an incarnation line, or another incarnation
+     * answering, means the process is gone; the same incarnation answering means it lives (the next scan links
+     * again); no answer within the probe timeout proves nothing.
+     */
+    private static boolean isGone(InetSocketAddress target, String incarnation) {
+        try (Socket probe = new Socket()) {
+            probe.connect(target, PROBE_TIMEOUT_MS);
+            probe.setSoTimeout(PROBE_TIMEOUT_MS);
+            String line = new BufferedReader(new InputStreamReader(probe.getInputStream(), StandardCharsets.UTF_8))
+                    .readLine();
+            return line == null || !line.equals(incarnation);
+        } catch (ConnectException refused) {
+            return true;
+        } catch (java.net.SocketTimeoutException silent) {
+            return false;
+        } catch (java.net.SocketException reset) {
+            return "Connection reset".equals(reset.getMessage());
+        } catch (IOException other) {
+            return false;
         }
     }
 
