@@ -50,7 +50,8 @@ final class OwnershipCommands implements ShardCommands {
     public Transaction plan(String command, JsonNode args, State state) {
         Plan plan = new Plan(state);
         switch (command) {
-            case RENEW -> plan.renew(text(args, "node"), text(args, "incarnation"), args.path("rpc").asText(""));
+            case RENEW -> plan.renew(text(args, "node"), text(args, "incarnation"), args.path("rpc").asText(""),
+                    args.path("link").asText(""));
             case EXPIRE -> plan.expire(text(args, "node"), args.path("renewals").asLong());
             case REGISTER -> {
                 String node = text(args, "node");
@@ -144,7 +145,7 @@ final class OwnershipCommands implements ShardCommands {
     static NodeLease lease(VersionedValue v) {
         JsonNode n = Codec.parse(v.json());
         return new NodeLease(n.path("node").asText(), n.path("incarnation").asText(), n.path("alive").asBoolean(),
-                n.path("renewals").asLong(), n.path("rpc").asText(""));
+                n.path("renewals").asLong(), n.path("rpc").asText(""), n.path("link").asText(""));
     }
 
     static String json(EntityOwnership e) {
@@ -161,7 +162,8 @@ final class OwnershipCommands implements ShardCommands {
 
     static String json(NodeLease l) {
         return write(Codec.JSON.createObjectNode().put("node", l.node()).put("incarnation", l.incarnation())
-                .put("alive", l.alive()).put("renewals", l.renewals()).put("rpc", l.rpcAddress()));
+                .put("alive", l.alive()).put("renewals", l.renewals()).put("rpc", l.rpcAddress())
+                .put("link", l.peerLink()));
     }
 
     private static String write(ObjectNode o) {
@@ -208,12 +210,12 @@ final class OwnershipCommands implements ShardCommands {
             return entities;
         }
 
-        void renew(String node, String incarnation, String rpc) {
+        void renew(String node, String incarnation, String rpc, String link) {
             NodeLease old = leases.get(node);
             boolean restarted = old != null && !old.incarnation().equals(incarnation);
             long renewals = old == null || restarted ? 1 : old.renewals() + 1;
             boolean wasAlive = old != null && old.alive() && !restarted;
-            setLease(new NodeLease(node, incarnation, true, renewals, rpc));
+            setLease(new NodeLease(node, incarnation, true, renewals, rpc, link));
             if (restarted) {
                 // The old process' sessions are gone: so are its candidacies. It registers again as it reconnects.
                 for (EntityOwnership e : List.copyOf(entities().values())) {
@@ -238,7 +240,7 @@ final class OwnershipCommands implements ShardCommands {
             if (old == null || !old.alive() || old.renewals() != renewals) {
                 return; // renewed since the leader judged it, or already dead
             }
-            setLease(new NodeLease(node, old.incarnation(), false, old.renewals(), old.rpcAddress()));
+            setLease(new NodeLease(node, old.incarnation(), false, old.renewals(), old.rpcAddress(), old.peerLink()));
             for (EntityOwnership e : List.copyOf(entities().values())) {
                 if (node.equals(e.owner())) {
                     settle(e);

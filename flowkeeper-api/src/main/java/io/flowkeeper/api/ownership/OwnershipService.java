@@ -17,8 +17,16 @@ public interface OwnershipService {
     String ENTITIES = "/entities";
     String NODES = "/nodes";
 
-    /** Renews (or first takes) {@code node}'s lease; returns the committed lease. */
-    NodeLease renewLease(String node, String incarnation, String rpcAddress);
+    /**
+     * Renews (or first takes) {@code node}'s lease, publishing its addresses ({@link NodeLease#rpcAddress()},
+     * {@link NodeLease#peerLink()}); returns the committed lease.
+     */
+    NodeLease renewLease(String node, String incarnation, String rpcAddress, String peerLink);
+
+    /** A renewal without a peer link. */
+    default NodeLease renewLease(String node, String incarnation, String rpcAddress) {
+        return renewLease(node, incarnation, rpcAddress, "");
+    }
 
     /** Marks the node dead if its renewal count is still {@code renewals}; its entities move. */
     void expireLease(String node, long renewals);

@@ -71,6 +71,8 @@ public final class SwitchMaster {
     private volatile long masterGeneration = -1;
     private volatile boolean synced;
     private long baseRevision;
+    /** How long the last takeover's linearizable read of the desired flows took (logged with the reconcile). */
+    private long readMillis;
     private Watch flowWatch;
     /** Counts the flow watches opened: a watch's close is news only while it is the current one. */
     private long watchEpoch;
@@ -215,6 +217,7 @@ public final class SwitchMaster {
 
     /** Reads the desired flows through the leader, watches changes after them, and reconciles the switch. */
     private void sync() {
+        long started = System.nanoTime();
         DatastoreService store = mastership.store();
         DatastoreService.Snapshot snapshot;
         try {
@@ -251,6 +254,7 @@ public final class SwitchMaster {
             }
         }
         baseRevision = snapshot.revision();
+        readMillis = (System.nanoTime() - started) / 1_000_000;
         long epoch = ++watchEpoch;
         flowWatch = store.watch(FlowDocuments.CONFIG_SHARD, FlowDocuments.desiredPrefix(dpid),
                 Math.max(1, baseRevision), new WatchListener() {
@@ -305,10 +309,13 @@ public final class SwitchMaster {
 
     /** Reconciles the switch to {@code desired}, setting aside (in {@link #refused}) the flows the switch refuses. */
     private void reconcile(Map<String, Flow> desired, Map<FlowId, String> idOf) {
+        long reconcileStart = System.nanoTime();
         Map<String, Flow> wanted = new HashMap<>(desired);
         ReconcileResult r = reconcile(wanted, idOf, refused, flows -> connection.reconcile(flows, RECONCILER));
-        LOG.info("switch {}: reconciled to {} desired flows at revision {} ({})", connection.dpidString(),
-                wanted.size(), baseRevision, r.plan().isEmpty() ? "already in sync" : r.plan());
+        LOG.info("switch {}: reconciled to {} desired flows at revision {} ({}; desired flows read in {} ms, then "
+                + "reconciled in {} ms)", connection.dpidString(), wanted.size(), baseRevision,
+                r.plan().isEmpty() ? "already in sync" : r.plan(), readMillis,
+                (System.nanoTime() - reconcileStart) / 1_000_000);
         programmed.putAll(wanted);
         if (!refused.isEmpty()) {
             LOG.warn("switch {}: the switch refuses {} desired flows (each refusal discards its bundle; the others were "
