@@ -34,7 +34,7 @@ public final class ControllerNode implements AutoCloseable {
 
     public ControllerNode(ControllerConfig config) throws IOException {
         this.config = config;
-        this.cluster = new ClusterNode(config.cluster());
+        this.cluster = new ClusterNode(config.cluster(), config.tls());
     }
 
     /** Starts everything; prints one line per shard as it becomes ready, then one line for the node. */
@@ -59,8 +59,12 @@ public final class ControllerNode implements AutoCloseable {
         mastership.start();
         String of = config.openflowAddress();
         int colon = of.lastIndexOf(':');
-        openflow = new OpenFlowServer(OpenFlowConfig.tcp(of.substring(0, colon),
-                Integer.parseInt(of.substring(colon + 1))), mastership);
+        OpenFlowConfig southbound = OpenFlowConfig.tcp(of.substring(0, colon), Integer.parseInt(of.substring(colon + 1)));
+        if (config.tls() != null) { // switches present a certificate from the CA; it binds the dpid they claim
+            southbound = southbound.withTls(new OpenFlowConfig.Tls(config.tls().certificate(), config.tls().key(),
+                    config.tls().ca()));
+        }
+        openflow = new OpenFlowServer(southbound, mastership);
         rest = new RestServer(cluster, cluster, config.restAddress(), config.apiTokens(), config.nodeToken(),
                 config.restSettings());
         new SwitchRoutes(rest, cluster, ownership, mastership, openflow, config.nodeToken()).mountOn(rest);
@@ -76,7 +80,7 @@ public final class ControllerNode implements AutoCloseable {
             throw new IOException("interrupted while binding OpenFlow", e);
         }
         out.println("controller " + cluster.nodeId() + ": OpenFlow on " + of.substring(0, colon) + ":" + openflowPort
-                + ", lease " + config.leaseTime().toMillis() + " ms");
+                + (config.tls() == null ? " (tcp)" : " (tls)") + ", lease " + config.leaseTime().toMillis() + " ms");
         out.println("controller " + cluster.nodeId() + " ready: REST " + config.restSettings().scheme() + "://"
                 + config.restAddress() + " (token required)");
         out.flush();
