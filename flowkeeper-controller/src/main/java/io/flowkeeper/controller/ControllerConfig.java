@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.flowkeeper.cluster.ClusterConfig;
 import io.flowkeeper.cluster.ShardCatalog;
 import io.flowkeeper.api.security.TlsFiles;
+import io.flowkeeper.controller.mastership.EntityLifecycle;
 import io.flowkeeper.network.NetworkSettings;
 import io.flowkeeper.network.identity.IdentityConfig;
 import java.io.IOException;
@@ -47,6 +48,8 @@ import java.util.Set;
  * lease-time: 800ms               # a node that has not renewed its lease for this long loses its switches; it
  *                                  # stops writing to them itself after 60% of it (see Mastership)
  * stats-interval: 2s               # how often a switch's master polls flow and port statistics
+ * ownership-retention: 10m         # a switch gone (no owner) this long loses its ownership entity (see
+ * max-switches: 10000              # EntityLifecycle); new dpids beyond this many entities are disconnected
  * node-token-file: /etc/flowkeeper/node.token  # token nodes use for calls forwarded to each other
  *                                  # (/v1/internal/); the same on every node, different from every API token.
  *                                  # Required with more than one peer; a single node gets a random one
@@ -66,7 +69,8 @@ import java.util.Set;
  */
 public record ControllerConfig(ClusterConfig cluster, String restAddress, String openflowAddress, List<String> apiTokens,
                                Duration leaseTime, Duration statsInterval, String nodeToken, RestSettings restSettings,
-                               IdentityConfig identity, NetworkSettings network, TlsFiles tls) {
+                               IdentityConfig identity, NetworkSettings network, TlsFiles tls,
+                               EntityLifecycle lifecycle) {
 
     public static final String DEFAULT_REST_ADDRESS = "127.0.0.1:8181";
     public static final String DEFAULT_OPENFLOW_ADDRESS = "0.0.0.0:6653";
@@ -74,7 +78,7 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
     private static final Set<String> KEYS = union(RestSettings.KEYS, Set.of("api-token-files", "node-token-file"), Set.of("node-id", "peers", "rest-address", "openflow-address", "data-dir",
             "api-tokens", "request-timeout", "election-timeout-min", "election-timeout-max", "snapshot-threshold",
             "watch-history", "max-value-bytes", "rebalance-interval", "rebalance-settle", "shards", "lease-time",
-            "stats-interval", "node-token", "identity", "network", "tls"));
+            "stats-interval", "node-token", "identity", "network", "tls", "ownership-retention", "max-switches"));
     /** Not a file key: the environment's FLOWKEEPER_TOKEN, passed in by {@link ControllerMain}. */
     static final String ENV_TOKEN = "FLOWKEEPER_TOKEN";
     /**
@@ -226,7 +230,9 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
                 text(v, "openflow-address", DEFAULT_OPENFLOW_ADDRESS), tokens,
                 duration(v, "lease-time", DEFAULT_LEASE_TIME), duration(v, "stats-interval", DEFAULT_STATS_INTERVAL),
                 nodeToken, RestSettings.from(v, tls(v)), IdentityConfig.fromYaml(yaml(v, "identity")),
-                NetworkSettings.fromYaml(yaml(v, "network")), tls(v));
+                NetworkSettings.fromYaml(yaml(v, "network")), tls(v),
+                new EntityLifecycle(duration(v, "ownership-retention", EntityLifecycle.DEFAULTS.retention()),
+                        (int) number(v, "max-switches", EntityLifecycle.DEFAULTS.maxSwitches())));
     }
 
     /** The {@code tls:} mapping: ca, cert and key, all three. */

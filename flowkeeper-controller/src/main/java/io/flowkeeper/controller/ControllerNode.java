@@ -2,8 +2,10 @@ package io.flowkeeper.controller;
 
 import io.flowkeeper.cluster.ClusterNode;
 import io.flowkeeper.cluster.ReplicatedOwnership;
+import io.flowkeeper.controller.mastership.EntityReaper;
 import io.flowkeeper.controller.mastership.LeaseKeeper;
 import io.flowkeeper.controller.mastership.Mastership;
+import io.flowkeeper.controller.mastership.SwitchAdmission;
 import io.flowkeeper.openflow.OpenFlowConfig;
 import io.flowkeeper.openflow.OpenFlowServer;
 import io.flowkeeper.api.ownership.OwnershipService;
@@ -29,6 +31,7 @@ public final class ControllerNode implements AutoCloseable {
     private RestServer rest;
     private LeaseKeeper lease;
     private Mastership mastership;
+    private EntityReaper reaper;
     private OpenFlowServer openflow;
     private int openflowPort;
 
@@ -64,7 +67,10 @@ public final class ControllerNode implements AutoCloseable {
             southbound = southbound.withTls(new OpenFlowConfig.Tls(config.tls().certificate(), config.tls().key(),
                     config.tls().ca()));
         }
-        openflow = new OpenFlowServer(southbound, mastership);
+        // A new dpid beyond max-switches is disconnected before Mastership registers it (issue 15, D7).
+        openflow = new OpenFlowServer(southbound, new SwitchAdmission(mastership, ownership, config.lifecycle()));
+        reaper = new EntityReaper(ownership, config.lifecycle());
+        reaper.start();
         rest = new RestServer(cluster, cluster, config.restAddress(), config.apiTokens(), config.nodeToken(),
                 config.restSettings());
         new SwitchRoutes(rest, cluster, ownership, mastership, openflow, config.nodeToken()).mountOn(rest);
@@ -121,6 +127,9 @@ public final class ControllerNode implements AutoCloseable {
         // Switches first: their connections drop at once, so OVS stops sending to a node that is going away.
         if (openflow != null) {
             openflow.close();
+        }
+        if (reaper != null) {
+            reaper.close();
         }
         if (mastership != null) {
             mastership.close();
