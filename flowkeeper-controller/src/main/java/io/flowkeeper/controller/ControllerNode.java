@@ -2,8 +2,10 @@ package io.flowkeeper.controller;
 
 import io.flowkeeper.cluster.ClusterNode;
 import io.flowkeeper.cluster.ReplicatedOwnership;
+import io.flowkeeper.controller.mastership.EntityReaper;
 import io.flowkeeper.controller.mastership.LeaseKeeper;
 import io.flowkeeper.controller.mastership.Mastership;
+import io.flowkeeper.controller.mastership.SwitchAdmission;
 import io.flowkeeper.openflow.OpenFlowConfig;
 import io.flowkeeper.openflow.OpenFlowServer;
 import io.flowkeeper.api.ownership.OwnershipService;
@@ -30,12 +32,13 @@ public final class ControllerNode implements AutoCloseable {
     private RestServer rest;
     private LeaseKeeper lease;
     private Mastership mastership;
+    private EntityReaper reaper;
     private OpenFlowServer openflow;
     private int openflowPort;
 
     public ControllerNode(ControllerConfig config) throws IOException {
         this.config = config;
-        this.cluster = new ClusterNode(config.cluster());
+        this.cluster = new ClusterNode(config.cluster(), config.tls());
     }
 
     /** Starts everything; prints one line per shard as it becomes ready, then one line for the node. */
@@ -60,8 +63,15 @@ public final class ControllerNode implements AutoCloseable {
         mastership.start();
         String of = config.openflowAddress();
         int colon = of.lastIndexOf(':');
-        openflow = new OpenFlowServer(OpenFlowConfig.tcp(of.substring(0, colon),
-                Integer.parseInt(of.substring(colon + 1))), mastership);
+        OpenFlowConfig southbound = OpenFlowConfig.tcp(of.substring(0, colon), Integer.parseInt(of.substring(colon + 1)));
+        if (config.tls() != null) { // switches present a certificate from the CA; it binds the dpid they claim
+            southbound = southbound.withTls(new OpenFlowConfig.Tls(config.tls().certificate(), config.tls().key(),
+                    config.tls().ca()));
+        }
+        // A new dpid beyond max-switches is disconnected before Mastership registers it (issue 15, D7).
+        openflow = new OpenFlowServer(southbound, new SwitchAdmission(mastership, ownership, config.lifecycle()));
+        reaper = new EntityReaper(ownership, config.lifecycle());
+        reaper.start();
         rest = new RestServer(cluster, cluster, config.restAddress(), config.apiTokens(), config.nodeToken(),
                 config.restSettings());
         new SwitchRoutes(rest, cluster, ownership, mastership, openflow, config.nodeToken()).mountOn(rest);
@@ -78,7 +88,7 @@ public final class ControllerNode implements AutoCloseable {
             throw new IOException("interrupted while binding OpenFlow", e);
         }
         out.println("controller " + cluster.nodeId() + ": OpenFlow on " + of.substring(0, colon) + ":" + openflowPort
-                + ", lease " + config.leaseTime().toMillis() + " ms");
+                + (config.tls() == null ? " (tcp)" : " (tls)") + ", lease " + config.leaseTime().toMillis() + " ms");
         out.println("controller " + cluster.nodeId() + " ready: REST " + config.restSettings().scheme() + "://"
                 + config.restAddress() + " (token required)");
         out.flush();
@@ -119,6 +129,9 @@ public final class ControllerNode implements AutoCloseable {
         // Switches first: their connections drop at once, so OVS stops sending to a node that is going away.
         if (openflow != null) {
             openflow.close();
+        }
+        if (reaper != null) {
+            reaper.close();
         }
         if (mastership != null) {
             mastership.close();

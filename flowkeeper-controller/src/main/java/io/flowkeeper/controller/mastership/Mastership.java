@@ -75,6 +75,11 @@ public final class Mastership implements SwitchListener, AutoCloseable {
             }
 
             @Override
+            public void entityRemoved(String entity) {
+                owners.remove(entity); // its switch was gone too long (EntityReaper); a return starts a new one
+            }
+
+            @Override
             public void onClosed(String reason) {
                 if (!closed) {
                     LOG.error("ownership watch closed ({}): restarting it", reason);
