@@ -7,7 +7,9 @@ import io.flowkeeper.controller.mastership.Mastership;
 import io.flowkeeper.openflow.OpenFlowConfig;
 import io.flowkeeper.openflow.OpenFlowServer;
 import io.flowkeeper.api.ownership.OwnershipService;
+import io.flowkeeper.network.NetworkManager;
 import io.flowkeeper.network.OpenStackEndpoint;
+import io.flowkeeper.network.dataplane.TenantDataplane;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Clock;
@@ -30,6 +32,7 @@ public final class ControllerNode implements AutoCloseable {
     private LeaseKeeper lease;
     private Mastership mastership;
     private OpenFlowServer openflow;
+    private TenantDataplane dataplane;
     private int openflowPort;
 
     public ControllerNode(ControllerConfig config) throws IOException {
@@ -61,6 +64,11 @@ public final class ControllerNode implements AutoCloseable {
         int colon = of.lastIndexOf(':');
         openflow = new OpenFlowServer(OpenFlowConfig.tcp(of.substring(0, colon),
                 Integer.parseInt(of.substring(colon + 1))), mastership);
+        // Tenant networks: this node compiles and programs the hosts' switches it masters, and answers their DHCP.
+        dataplane = new TenantDataplane(new NetworkManager(cluster), cluster, openflow, Clock.systemUTC());
+        dataplane.start();
+        openflow.addProcessor(dataplane, TenantDataplane.PACKET_PRIORITY);
+        mastership.flowSource(dataplane);
         rest = new RestServer(cluster, cluster, config.restAddress(), config.apiTokens(), config.nodeToken(),
                 config.restSettings());
         new SwitchRoutes(rest, cluster, ownership, mastership, openflow, config.nodeToken()).mountOn(rest);
@@ -120,6 +128,9 @@ public final class ControllerNode implements AutoCloseable {
         }
         if (mastership != null) {
             mastership.close();
+        }
+        if (dataplane != null) {
+            dataplane.close();
         }
         if (lease != null) {
             lease.close();
