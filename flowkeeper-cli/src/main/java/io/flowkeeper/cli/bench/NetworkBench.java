@@ -17,6 +17,8 @@ import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.TestBed;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -77,16 +79,22 @@ public final class NetworkBench implements Callable<Integer> {
         for (int h = 1; h <= REMOTE_HOSTS; h++) {
             switchPorts.put(Host.tunnelPortName(remoteIp(h)), 5000L + h);
         }
+        // Wall time and this thread's CPU time: on a shared machine the first shows the load, the second the work.
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         List<Double> full = new ArrayList<>();
+        List<Double> fullCpu = new ArrayList<>();
         int flows = 0;
-        for (int i = 0; i < 7; i++) {
+        for (int i = 0; i < 11; i++) {
+            long c0 = cpu.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             flows = new FlowCompiler().compile(HostViews.of(self, model, switchPorts)).size();
             full.add((System.nanoTime() - t0) / 1e6);
+            fullCpu.add((cpu.getCurrentThreadCpuTime() - c0) / 1e6);
         }
         FlowCompiler compiler = new FlowCompiler();
         compiler.compile(HostViews.of(self, model, switchPorts));
         List<Double> change = new ArrayList<>();
+        List<Double> changeCpu = new ArrayList<>();
         List<Double> compileOnly = new ArrayList<>();
         List<io.flowkeeper.api.network.PortBinding> bindings = new ArrayList<>(model.bindings());
         for (int i = 0; i < 101; i++) {
@@ -96,20 +104,27 @@ public final class NetworkBench implements Callable<Integer> {
                     b.attachedMac(), b.state(), ""));
             HostViews.Model changed = new HostViews.Model(model.networks(), model.subnets(), model.ports(),
                     model.hosts(), bindings);
+            long c0 = cpu.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             HostView view = HostViews.of(self, changed, switchPorts);
             long t1 = System.nanoTime();
             compiler.compile(view);
             long t2 = System.nanoTime();
             change.add((t2 - t0) / 1e6);
+            changeCpu.add((cpu.getCurrentThreadCpuTime() - c0) / 1e6);
             compileOnly.add((t2 - t1) / 1e6);
         }
         double change50 = BenchReport.quantile(change, 0.5);
+        double changeCpu50 = BenchReport.quantile(changeCpu, 0.5);
         report.row("flows compiled for the host", flows, "flows", null, null);
-        report.row("compile alone, all " + ports + " ports, p50 of 7 (fresh compiler)",
+        report.row("compile alone, all " + ports + " ports, p50 of 11 (fresh compiler), wall",
                 round(BenchReport.quantile(full, 0.5)), "ms", null, null);
-        report.row("one port change: view from the model + recompile, p50", round(change50), "ms", "< 5",
+        report.row("compile alone, all " + ports + " ports, p50 of 11 (fresh compiler), CPU",
+                round(BenchReport.quantile(fullCpu, 0.5)), "ms", null, null);
+        report.row("one port change: view from the model + recompile, p50, wall", round(change50), "ms", "< 5",
                 change50 < 5);
+        report.row("one port change: view from the model + recompile, p50, CPU", round(changeCpu50), "ms", "< 5",
+                changeCpu50 < 5);
         report.row("one port change: view from the model + recompile, p99", round(BenchReport.quantile(change, 0.99)),
                 "ms", null, null);
         report.row("one port change: recompile alone, p50", round(BenchReport.quantile(compileOnly, 0.5)), "ms", null,

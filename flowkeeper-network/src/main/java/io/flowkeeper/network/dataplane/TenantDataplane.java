@@ -6,7 +6,10 @@ import io.flowkeeper.api.flow.Action;
 import io.flowkeeper.api.flow.Flow;
 import io.flowkeeper.api.flow.FlowId;
 import io.flowkeeper.api.network.Host;
+import io.flowkeeper.api.network.Network;
 import io.flowkeeper.api.network.NetworkService;
+import io.flowkeeper.api.network.Subnet;
+import io.flowkeeper.network.NetworkManager;
 import io.flowkeeper.api.network.Port;
 import io.flowkeeper.api.network.PortBinding;
 import io.flowkeeper.api.store.DataPath;
@@ -39,7 +42,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -77,8 +82,15 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
     private final ExecutorService worker = Executors.newSingleThreadExecutor(Threads.daemon("tenant-dataplane"));
     private final List<LongConsumer> listeners = new CopyOnWriteArrayList<>();
     private final Map<Long, SwitchState> switches = new ConcurrentHashMap<>();
-    private final Set<String> staleCollections = ConcurrentHashMap.newKeySet();
-    private final AtomicBoolean refreshQueued = new AtomicBoolean();
+    private final ConcurrentLinkedQueue<WatchEvent> events = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean applyQueued = new AtomicBoolean();
+    /** The model's objects by id (name for hosts, port id for bindings), confined to the worker thread. */
+    private final Map<String, Network> networks = new TreeMap<>();
+    private final Map<String, Subnet> subnets = new TreeMap<>();
+    private final Map<String, Port> ports = new TreeMap<>();
+    private final Map<String, Host> hosts = new TreeMap<>();
+    private final Map<String, PortBinding> bindings = new TreeMap<>();
+    private boolean resetting;
     private final AtomicLong dhcpAnswered = new AtomicLong();
     private final AtomicLong dhcpMalformed = new AtomicLong();
     private final AtomicLong dhcpUnanswered = new AtomicLong();
@@ -102,23 +114,21 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
         this.clock = clock;
     }
 
-    /** Reads the model and follows its changes. */
+    /** Reads the model and follows its changes, one watched document at a time. */
     public void start() {
         long revision = store.list(SHARD, DataPath.of("/neutron/hosts"), ReadConsistency.STALE).revision();
-        model = normalized(HostViews.Model.read(network));
+        network.networks().forEach(n -> networks.put(n.id(), n));
+        network.subnets().forEach(n -> subnets.put(n.id(), n));
+        network.ports().forEach(p -> ports.put(p.id(), normalized(p)));
+        network.hosts().forEach(h -> hosts.put(h.name(), normalized(h)));
+        network.bindings().forEach(b -> bindings.put(b.portId(), b));
+        model = snapshot();
         watch = store.watch(SHARD, DataPath.of("/neutron"), Math.max(1, revision), new WatchListener() {
             @Override
             public void onEvent(WatchEvent event) {
-                if (event.type() == WatchEvent.Type.RESET) {
-                    staleCollections.add("*");
-                } else if (event.path() != null) {
-                    String[] parts = event.path().split("/");
-                    if (parts.length > 2) {
-                        staleCollections.add(parts[2]);
-                    }
-                }
-                if (refreshQueued.compareAndSet(false, true)) {
-                    worker.execute(TenantDataplane.this::refresh);
+                events.add(event);
+                if (applyQueued.compareAndSet(false, true)) {
+                    worker.execute(TenantDataplane.this::apply);
                 }
             }
 
@@ -129,43 +139,84 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
         });
     }
 
-    /** Re-reads the collections that changed; tells the switches when the data plane's part of the model did. */
-    private void refresh() {
-        refreshQueued.set(false);
-        Set<String> stale = new HashSet<>(staleCollections);
-        staleCollections.removeAll(stale);
-        HostViews.Model old = model;
-        boolean all = stale.contains("*");
-        HostViews.Model now;
-        try {
-            now = normalized(new HostViews.Model(
-                    all || stale.contains("networks") ? network.networks() : old.networks(),
-                    all || stale.contains("subnets") ? network.subnets() : old.subnets(),
-                    all || stale.contains("ports") ? network.ports() : old.ports(),
-                    all || stale.contains("hosts") ? network.hosts() : old.hosts(),
-                    all || stale.contains("bindings") ? network.bindings() : old.bindings()));
-        } catch (RuntimeException e) {
-            LOG.warn("cannot read the network model ({}); retrying with the next change", e.toString());
-            staleCollections.addAll(stale);
-            return;
+    /**
+     * Applies the queued changes to the model; tells the switches when the data plane's part of it changed. After a
+     * RESET the model is published again only once the state dump is complete (SYNCED), never half-filled.
+     */
+    private void apply() {
+        applyQueued.set(false);
+        boolean changed = false;
+        for (WatchEvent e; (e = events.poll()) != null; ) {
+            switch (e.type()) {
+                case RESET -> {
+                    resetting = true;
+                    networks.clear();
+                    subnets.clear();
+                    ports.clear();
+                    hosts.clear();
+                    bindings.clear();
+                }
+                case SYNCED -> {
+                    changed |= resetting;
+                    resetting = false;
+                }
+                case PUT, DELETE -> changed |= applyDocument(e);
+            }
         }
-        if (!now.equals(old)) {
-            model = now;
+        if (changed && !resetting) {
+            model = snapshot();
             listeners.forEach(l -> l.accept(-1));
         }
     }
 
-    /**
-     * Heartbeats change a host every few seconds and no flow, a status write changes a port's revision and no flow:
-     * the data plane's model leaves both out.
-     */
-    private static HostViews.Model normalized(HostViews.Model m) {
-        return new HostViews.Model(m.networks(), m.subnets(), m.ports().stream().map(p -> p.revision() == 0 ? p
-                : new Port(p.id(), p.name(), p.projectId(), p.networkId(), p.macAddress(), p.fixedIps(), p.deviceId(),
-                p.deviceOwner(), p.hostId(), p.vifType(), p.adminStateUp(), p.securityGroups(),
-                p.allowedAddressPairs(), p.portSecurityEnabled(), 0)).toList(), m.hosts().stream()
-                .map(h -> new Host(h.name(), h.tunnelIp(), h.integrationBridge(), h.datapathId(), h.bridgeMappings(),
-                        h.agentVersion(), 0)).toList(), m.bindings());
+    /** One changed document of the five collections the data plane reads; whether its record changed. */
+    private boolean applyDocument(WatchEvent e) {
+        String[] parts = e.path().split("/"); // "", "neutron", collection, id
+        if (parts.length != 4) {
+            return false; // claims, markers: not the model's objects
+        }
+        String id = parts[3];
+        boolean put = e.type() == WatchEvent.Type.PUT;
+        try {
+            return switch (parts[2]) {
+                case "networks" -> update(networks, id, put ? NetworkManager.network(NetworkManager.parse(e.json()))
+                        : null);
+                case "subnets" -> update(subnets, id, put ? NetworkManager.subnet(NetworkManager.parse(e.json()))
+                        : null);
+                case "ports" -> update(ports, id, put ? normalized(NetworkManager.port(NetworkManager.parse(e.json())))
+                        : null);
+                case "hosts" -> update(hosts, id, put ? normalized(NetworkManager.host(NetworkManager.parse(e.json())))
+                        : null);
+                case "bindings" -> update(bindings, id, put
+                        ? NetworkManager.binding(NetworkManager.parse(e.json())) : null);
+                default -> false;
+            };
+        } catch (RuntimeException ex) {
+            LOG.warn("skipping unreadable {}: {}", e.path(), ex.getMessage());
+            return false;
+        }
+    }
+
+    private static <T> boolean update(Map<String, T> map, String id, T value) {
+        return value == null ? map.remove(id) != null : !value.equals(map.put(id, value));
+    }
+
+    private HostViews.Model snapshot() {
+        return new HostViews.Model(List.copyOf(networks.values()), List.copyOf(subnets.values()),
+                List.copyOf(ports.values()), List.copyOf(hosts.values()), List.copyOf(bindings.values()));
+    }
+
+    /** A status write changes a port's revision and no flow: the data plane's model leaves it out. */
+    private static Port normalized(Port p) {
+        return p.revision() == 0 ? p : new Port(p.id(), p.name(), p.projectId(), p.networkId(), p.macAddress(),
+                p.fixedIps(), p.deviceId(), p.deviceOwner(), p.hostId(), p.vifType(), p.adminStateUp(),
+                p.securityGroups(), p.allowedAddressPairs(), p.portSecurityEnabled(), 0);
+    }
+
+    /** Heartbeats change a host every few seconds and no flow: the data plane's model leaves them out. */
+    private static Host normalized(Host h) {
+        return new Host(h.name(), h.tunnelIp(), h.integrationBridge(), h.datapathId(), h.bridgeMappings(),
+                h.agentVersion(), 0);
     }
 
     @Override
