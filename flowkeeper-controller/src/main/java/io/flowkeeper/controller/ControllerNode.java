@@ -10,7 +10,9 @@ import io.flowkeeper.openflow.OpenFlowConfig;
 import io.flowkeeper.openflow.OpenFlowServer;
 import io.flowkeeper.api.ownership.OwnershipService;
 import io.flowkeeper.network.AgentEndpoint;
+import io.flowkeeper.network.NetworkManager;
 import io.flowkeeper.network.OpenStackEndpoint;
+import io.flowkeeper.network.dataplane.TenantDataplane;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Clock;
@@ -34,6 +36,7 @@ public final class ControllerNode implements AutoCloseable {
     private Mastership mastership;
     private EntityReaper reaper;
     private OpenFlowServer openflow;
+    private TenantDataplane dataplane;
     private int openflowPort;
 
     public ControllerNode(ControllerConfig config) throws IOException {
@@ -72,6 +75,11 @@ public final class ControllerNode implements AutoCloseable {
         openflow = new OpenFlowServer(southbound, new SwitchAdmission(mastership, ownership, config.lifecycle()));
         reaper = new EntityReaper(ownership, config.lifecycle());
         reaper.start();
+        // Tenant networks: this node compiles and programs the hosts' switches it masters, and answers their DHCP.
+        dataplane = new TenantDataplane(new NetworkManager(cluster), cluster, openflow, Clock.systemUTC());
+        dataplane.start();
+        openflow.addProcessor(dataplane, TenantDataplane.PACKET_PRIORITY);
+        mastership.flowSource(dataplane);
         rest = new RestServer(cluster, cluster, config.restAddress(), config.apiTokens(), config.nodeToken(),
                 config.restSettings());
         new SwitchRoutes(rest, cluster, ownership, mastership, openflow, config.nodeToken()).mountOn(rest);
@@ -135,6 +143,9 @@ public final class ControllerNode implements AutoCloseable {
         }
         if (mastership != null) {
             mastership.close();
+        }
+        if (dataplane != null) {
+            dataplane.close();
         }
         if (lease != null) {
             lease.close();
