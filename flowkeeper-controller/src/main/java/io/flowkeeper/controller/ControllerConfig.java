@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.flowkeeper.cluster.ClusterConfig;
 import io.flowkeeper.cluster.ShardCatalog;
 import io.flowkeeper.network.NetworkSettings;
+import io.flowkeeper.network.nova.NovaSettings;
 import io.flowkeeper.network.identity.IdentityConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -52,13 +53,15 @@ import java.util.Set;
  * node-token: secret-n             # the same, written in this file; it also keys the Keystone token signatures
  * identity: {admin-password-file: /etc/flowkeeper/admin.pw}   # Keystone users (see IdentityConfig)
  * network: {vxlan-vni-ranges: ["1000:1999"]}                 # segment and MAC allocation (see NetworkSettings)
+ * nova: {url: http://nova:8774/v2.1, token-file: /etc/flowkeeper/nova.token}  # port events to Nova (NovaSettings);
+ *                                  # absent: none sent
  * </pre>
  * The REST server's limits ({@code rest-idle-timeout}, {@code rest-max-connections}, ...) are {@link RestSettings}.
  * The Raft address a node binds is its own entry in {@code peers}; nothing binds any address not configured here.
  */
 public record ControllerConfig(ClusterConfig cluster, String restAddress, String openflowAddress, List<String> apiTokens,
                                Duration leaseTime, Duration statsInterval, String nodeToken, RestSettings restSettings,
-                               IdentityConfig identity, NetworkSettings network) {
+                               IdentityConfig identity, NetworkSettings network, NovaSettings nova) {
 
     public static final String DEFAULT_REST_ADDRESS = "127.0.0.1:8181";
     public static final String DEFAULT_OPENFLOW_ADDRESS = "0.0.0.0:6653";
@@ -66,7 +69,7 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
     private static final Set<String> KEYS = union(RestSettings.KEYS, Set.of("api-token-files", "node-token-file"), Set.of("node-id", "peers", "rest-address", "openflow-address", "data-dir",
             "api-tokens", "request-timeout", "election-timeout-min", "election-timeout-max", "snapshot-threshold",
             "watch-history", "max-value-bytes", "rebalance-interval", "rebalance-settle", "shards", "lease-time",
-            "stats-interval", "node-token", "identity", "network"));
+            "stats-interval", "node-token", "identity", "network", "nova"));
     /** Not a file key: the environment's FLOWKEEPER_TOKEN, passed in by {@link ControllerMain}. */
     static final String ENV_TOKEN = "FLOWKEEPER_TOKEN";
     /**
@@ -215,7 +218,8 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
                 text(v, "openflow-address", DEFAULT_OPENFLOW_ADDRESS), tokens,
                 duration(v, "lease-time", DEFAULT_LEASE_TIME), duration(v, "stats-interval", DEFAULT_STATS_INTERVAL),
                 nodeToken, RestSettings.from(v), IdentityConfig.fromYaml(yaml(v, "identity")),
-                NetworkSettings.fromYaml(yaml(v, "network")));
+                NetworkSettings.fromYaml(yaml(v, "network")),
+                NovaSettings.fromYaml(yaml(v, "nova"), file -> Secrets.readTokenFile("nova.token-file", file).get(0)));
     }
 
     private static JsonNode yaml(Map<String, Object> v, String key) {

@@ -9,6 +9,8 @@ import io.flowkeeper.openflow.OpenFlowServer;
 import io.flowkeeper.api.ownership.OwnershipService;
 import io.flowkeeper.network.AgentEndpoint;
 import io.flowkeeper.network.OpenStackEndpoint;
+import io.flowkeeper.network.nova.NovaNotifier;
+import io.flowkeeper.api.ownership.NodeLease;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Clock;
@@ -31,6 +33,7 @@ public final class ControllerNode implements AutoCloseable {
     private LeaseKeeper lease;
     private Mastership mastership;
     private OpenFlowServer openflow;
+    private NovaNotifier nova;
     private int openflowPort;
 
     public ControllerNode(ControllerConfig config) throws IOException {
@@ -70,6 +73,13 @@ public final class ControllerNode implements AutoCloseable {
                 config.apiTokens(), () -> restUrls(ownership, ownUrl, config.restSettings().scheme()),
                 Clock.systemUTC()));
         rest.mount("network", new AgentEndpoint(cluster, Clock.systemUTC())::handle);
+        if (config.nova() != null) {
+            // One sender, so Nova hears each event once: the live node with the lowest id (every node agrees).
+            String self = cluster.nodeId();
+            nova = new NovaNotifier(cluster, config.nova(), () -> ownership.leases().stream()
+                    .filter(NodeLease::alive).map(NodeLease::node).min(String::compareTo).orElse(self).equals(self))
+                    .start();
+        }
         rest.start();
         try {
             openflowPort = openflow.start();
@@ -125,6 +135,9 @@ public final class ControllerNode implements AutoCloseable {
         }
         if (lease != null) {
             lease.close();
+        }
+        if (nova != null) {
+            nova.close();
         }
         if (rest != null) {
             rest.close();
