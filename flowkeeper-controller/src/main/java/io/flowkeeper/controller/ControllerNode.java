@@ -34,6 +34,7 @@ public final class ControllerNode implements AutoCloseable {
     private Mastership mastership;
     private OpenFlowServer openflow;
     private NovaNotifier nova;
+    private AgentEndpoint agents;
     private int openflowPort;
 
     public ControllerNode(ControllerConfig config) throws IOException {
@@ -72,7 +73,8 @@ public final class ControllerNode implements AutoCloseable {
         rest.mountOpenStack(new OpenStackEndpoint(cluster, config.network(), config.identity(), config.nodeToken(),
                 config.apiTokens(), () -> restUrls(ownership, ownUrl, config.restSettings().scheme()),
                 Clock.systemUTC()));
-        rest.mount("network", new AgentEndpoint(cluster, Clock.systemUTC())::handle);
+        agents = new AgentEndpoint(cluster, Clock.systemUTC());
+        rest.mount("network", agents::handle);
         if (config.nova() != null) {
             // One sender, so Nova hears each event once: the live node with the lowest id (every node agrees).
             String self = cluster.nodeId();
@@ -141,6 +143,9 @@ public final class ControllerNode implements AutoCloseable {
         }
         if (rest != null) {
             rest.close();
+        }
+        if (agents != null) {
+            agents.close();
         }
         cluster.close();
     }

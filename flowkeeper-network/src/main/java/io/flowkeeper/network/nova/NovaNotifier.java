@@ -1,18 +1,11 @@
 package io.flowkeeper.network.nova;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.store.DatastoreService;
-import io.flowkeeper.api.store.ReadConsistency;
-import io.flowkeeper.api.store.StoreException;
-import io.flowkeeper.api.store.VersionedValue;
-import io.flowkeeper.api.store.Watch;
-import io.flowkeeper.api.store.WatchEvent;
-import io.flowkeeper.api.store.WatchListener;
 import io.flowkeeper.api.util.Threads;
+import io.flowkeeper.network.DocumentMirror;
 import io.flowkeeper.network.nova.NovaEvents.Event;
 import io.flowkeeper.network.nova.NovaEvents.PortState;
 import java.io.IOException;
@@ -23,9 +16,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sends Nova the events of {@link NovaEvents} for every port change in the {@code network-config} shard. Every node
- * watches the ports (so each knows every port's last status); only the node {@code sending} names sends, so Nova
+ * mirrors the ports ({@link DocumentMirror}: so each knows every port's last status); only the node {@code sending} names sends, so Nova
  * gets each event once while that node lives. Events are sent in batches (one request per
  * {@link NovaSettings#batchInterval()}), and a batch Nova did not take (no answer, 5xx) is retried with growing
  * pauses for {@link #RETRY_FOR}; an answer of 200 or 207 (some events refused: Nova's per-event codes, logged) or
@@ -56,12 +47,10 @@ public final class NovaNotifier implements AutoCloseable {
     private final BooleanSupplier sending;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3))
             .version(HttpClient.Version.HTTP_1_1).build();
-    private final Map<String, PortState> ports = new ConcurrentHashMap<>();
     private final BlockingQueue<Event> queue = new LinkedBlockingQueue<>();
     private final AtomicLong sent = new AtomicLong();
     private volatile boolean closed;
-    private volatile boolean resyncing;
-    private volatile Watch watch;
+    private DocumentMirror mirror;
     private Thread sender;
 
     /**
@@ -75,69 +64,14 @@ public final class NovaNotifier implements AutoCloseable {
     }
 
     public NovaNotifier start() {
-        watchPorts();
+        mirror = new DocumentMirror(store, SHARD, PORTS, (id, before, after, live) -> {
+            if (live) {
+                NovaEvents.of(id, before == null ? null : PortState.of(before), after == null ? null
+                        : PortState.of(after)).ifPresent(this::offer);
+            }
+        }).start();
         sender = Threads.startDaemon("nova-events", this::sendLoop);
         return this;
-    }
-
-    /** Learns every port's state as it is (no events for it), then watches from that revision on. */
-    private void watchPorts() {
-        if (closed) {
-            return;
-        }
-        DatastoreService.Snapshot snapshot;
-        try {
-            snapshot = store.list(SHARD, DataPath.of(PORTS), ReadConsistency.STALE);
-        } catch (StoreException e) {
-            LOG.warn("cannot read the ports ({}); retrying", e.getMessage());
-            Threads.startDaemon("nova-watch-retry", () -> {
-                pause(Duration.ofSeconds(1));
-                watchPorts();
-            });
-            return;
-        }
-        ports.clear();
-        for (VersionedValue v : snapshot.values()) {
-            ports.put(id(v.path()), PortState.of(parse(v.json())));
-        }
-        watch = store.watch(SHARD, DataPath.of(PORTS), snapshot.revision(), new WatchListener() {
-            @Override
-            public void onEvent(WatchEvent e) {
-                changed(e);
-            }
-
-            @Override
-            public void onClosed(String reason) {
-                if (!closed) {
-                    LOG.warn("port watch closed ({}): reading the ports again", reason);
-                    watchPorts();
-                }
-            }
-        });
-    }
-
-    private void changed(WatchEvent e) {
-        switch (e.type()) {
-            case RESET -> {
-                resyncing = true; // a state dump follows: the ports as they are, not changes
-                ports.clear();
-            }
-            case SYNCED -> resyncing = false;
-            case PUT -> {
-                PortState after = PortState.of(parse(e.json()));
-                PortState before = ports.put(id(e.path()), after);
-                if (!resyncing) {
-                    NovaEvents.of(id(e.path()), before, after).ifPresent(this::offer);
-                }
-            }
-            case DELETE -> {
-                PortState before = ports.remove(id(e.path()));
-                if (!resyncing && before != null) {
-                    NovaEvents.of(id(e.path()), before, null).ifPresent(this::offer);
-                }
-            }
-            default -> { }
-        }
     }
 
     private void offer(Event event) {
@@ -227,32 +161,11 @@ public final class NovaNotifier implements AutoCloseable {
         return sent.get();
     }
 
-    private static String id(String path) {
-        return path.substring(path.lastIndexOf('/') + 1);
-    }
-
-    private static JsonNode parse(String json) {
-        try {
-            return JSON.readTree(json);
-        } catch (IOException e) {
-            return JSON.createObjectNode();
-        }
-    }
-
-    private static void pause(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     @Override
     public void close() {
         closed = true;
-        Watch w = watch;
-        if (w != null) {
-            w.close();
+        if (mirror != null) {
+            mirror.close();
         }
         if (sender != null) {
             sender.interrupt();
