@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.api.cluster.ClusterAdminService;
 import io.flowkeeper.api.cluster.ClusterView;
 import io.flowkeeper.api.cluster.ShardStatus;
+import io.flowkeeper.api.security.PemFiles;
 import io.flowkeeper.api.store.CommitResult;
 import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.store.DatastoreService;
@@ -168,7 +169,8 @@ public final class RestServer implements AutoCloseable {
         } else {
             // HTTPS; a plain-text request is still parsed, only to be told to use https (see Dispatch).
             SslContextFactory.Server ssl = new SslContextFactory.Server();
-            ssl.setKeyStore(PemFiles.keyStore(settings.tls()));
+            ssl.setKeyStore(PemFiles.keyStore("rest-tls-cert", settings.tls().certificateChain(), "rest-tls-key",
+                    settings.tls().privateKey()));
             ssl.setKeyStorePassword(new String(PemFiles.IN_MEMORY_PASSWORD));
             SecureRequestCustomizer secure = new SecureRequestCustomizer();
             secure.setSniHostCheck(false); // nodes are reached by IP address as often as by name

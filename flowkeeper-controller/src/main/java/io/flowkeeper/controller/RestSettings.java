@@ -1,5 +1,6 @@
 package io.flowkeeper.controller;
 
+import io.flowkeeper.api.security.PemFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -65,7 +66,9 @@ public record RestSettings(Duration idleTimeout, int maxConnections, int apiThre
                 throw new IllegalArgumentException("rest-tls-cert and rest-tls-key go together (HTTPS needs both)");
             }
             tls = new Tls(Path.of(cert), Path.of(key), Path.of(ca == null ? cert : ca));
-            PemFiles.check(tls); // a bad file fails start-up here, naming the key, not at the first request
+            // a bad file fails start-up here, naming the key, not at the first request
+            PemFiles.keyStore("rest-tls-cert", tls.certificateChain(), "rest-tls-key", tls.privateKey());
+            PemFiles.trustStore("rest-tls-ca", tls.trusted());
         }
         return new RestSettings(ControllerConfig.duration(v, "rest-idle-timeout", DEFAULTS.idleTimeout()),
                 (int) ControllerConfig.number(v, "rest-max-connections", DEFAULTS.maxConnections()),

@@ -93,6 +93,12 @@ final class Ports extends Resource {
             this.doc = doc;
         }
 
+        /** The port's security groups must still exist when it commits. */
+        void requireGroups(JsonNode groupIds) {
+            groupIds.forEach(g -> txn.require(Precondition.exists(NeutronDocuments.doc("security-groups",
+                    g.asText()))));
+        }
+
         RuntimeException conflict(Precondition failed) {
             String path = failed.path();
             if (path.equals(macClaim)) {
@@ -108,9 +114,7 @@ final class Ports extends Resource {
             if (path.contains("/subnets/") || path.startsWith(NeutronDocuments.deleting(""))) {
                 return NeutronException.notFound("SubnetNotFound", "A subnet of this port is gone or being deleted");
             }
-            if (path.contains("/networks/")) {
-                return api.networks.notFound(doc.path("network_id").asText());
-            }
+            // The network (or a security group) changed or went since it was read: read again, and answer from there.
             return new Retry(0);
         }
     }
@@ -125,7 +129,8 @@ final class Ports extends Resource {
         Plan plan = new Plan(doc);
         String networkId = network.id();
         doc.put("network_id", networkId);
-        plan.txn.require(Precondition.exists(NeutronDocuments.doc("networks", networkId)))
+        // The network as read, which pins its subnets too (a subnet change bumps it): every choice below rests on it.
+        plan.txn.require(Precondition.modRevision(NeutronDocuments.doc("networks", networkId), network.modRevision()))
                 .require(Precondition.absent(NeutronDocuments.deleting(networkId)));
         List<Doc> subnets = cache.all("subnets").stream()
                 .filter(s -> s.json().path("network_id").asText().equals(networkId)).toList();
@@ -136,7 +141,7 @@ final class Ports extends Resource {
         if (fixed == null) {
             boolean allocated = false;
             for (Doc subnet : subnets) {
-                long address = pickAddress(subnet, claimed);
+                long address = api.subnets.pickAddress(subnet, claimed);
                 if (address >= 0) {
                     addIp(plan, ips, claimed, subnet, address, false);
                     allocated = true;
@@ -150,7 +155,7 @@ final class Ports extends Resource {
             for (FixedIpRequest r : fixed) {
                 Doc subnet = subnetFor(r, subnets, networkId);
                 if (r.address() < 0) {
-                    long address = pickAddress(subnet, claimed);
+                    long address = api.subnets.pickAddress(subnet, claimed);
                     if (address < 0) {
                         throw noAddress(networkId);
                     }
@@ -225,14 +230,6 @@ final class Ports extends Resource {
             throw NeutronException.conflict("IpAddressAlreadyAllocated", "IP address " + gateway
                     + " already allocated in subnet " + subnet.id() + " (it is the subnet's gateway)");
         }
-    }
-
-    private long pickAddress(Doc subnet, Set<String> claimedByThisPort) {
-        Set<Long> taken = Allocation.addresses(docs.childNames(NeutronDocuments.ipClaims(subnet.id())));
-        for (String c : claimedByThisPort) {
-            taken.add(Ipv4.parse(c.substring(c.lastIndexOf('/') + 1)));
-        }
-        return Allocation.pickFree(Subnets.ranges(subnet.json()), taken, api.random());
     }
 
     private static NeutronException noAddress(String networkId) {
@@ -324,9 +321,20 @@ final class Ports extends Resource {
         Plan plan = plan(d, network, fixed, mac, cache, Map.of(), false);
         // After every check above: a port that fails validation must not leave a default group behind.
         d.set("security_groups", securityGroups(caller, project, groups, security, d.path("device_owner").asText()));
+        plan.requireGroups(d.path("security_groups"));
         d.set("allowed_address_pairs", addressPairs(pairs, d.path("mac_address").asText()));
         long revision = commit(plan.txn.build(), plan::conflict);
         return new Doc(d, revision);
+    }
+
+    /**
+     * A port create pins everything it reads: the network (and with it the subnets and their pools), the absence of
+     * delete markers, each address and MAC claim, each security group. So it may run on this replica's view as it
+     * is; a stale view fails the commit and the create runs again once caught up.
+     */
+    @Override
+    boolean createPinsItsReads() {
+        return true;
     }
 
     private ArrayNode securityGroups(Caller caller, String project, List<JsonNode> groups, boolean security,
@@ -468,6 +476,9 @@ final class Ports extends Resource {
         released.forEach(plan.txn::delete);
         if (!macKept) {
             plan.txn.delete(NeutronDocuments.macClaim(oldMac));
+        }
+        if (body.raw("security_groups") != null) {
+            plan.requireGroups(d.path("security_groups"));
         }
         d.set("allowed_address_pairs", pairsGiven ? addressPairs(pairs, d.path("mac_address").asText())
                 : current.json().path("allowed_address_pairs"));
