@@ -13,6 +13,8 @@ import io.flowkeeper.network.AgentEndpoint;
 import io.flowkeeper.network.NetworkManager;
 import io.flowkeeper.network.OpenStackEndpoint;
 import io.flowkeeper.network.dataplane.TenantDataplane;
+import io.flowkeeper.network.nova.NovaNotifier;
+import io.flowkeeper.api.ownership.NodeLease;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Clock;
@@ -37,6 +39,8 @@ public final class ControllerNode implements AutoCloseable {
     private EntityReaper reaper;
     private OpenFlowServer openflow;
     private TenantDataplane dataplane;
+    private NovaNotifier nova;
+    private AgentEndpoint agents;
     private int openflowPort;
 
     public ControllerNode(ControllerConfig config) throws IOException {
@@ -87,7 +91,15 @@ public final class ControllerNode implements AutoCloseable {
         rest.mountOpenStack(new OpenStackEndpoint(cluster, config.network(), config.identity(), config.nodeToken(),
                 config.apiTokens(), () -> restUrls(ownership, ownUrl, config.restSettings().scheme()),
                 Clock.systemUTC()));
-        rest.mount("network", new AgentEndpoint(cluster, Clock.systemUTC())::handle);
+        agents = new AgentEndpoint(cluster, Clock.systemUTC());
+        rest.mount("network", agents::handle);
+        if (config.nova() != null) {
+            // One sender, so Nova hears each event once: the live node with the lowest id (every node agrees).
+            String self = cluster.nodeId();
+            nova = new NovaNotifier(cluster, config.nova(), () -> ownership.leases().stream()
+                    .filter(NodeLease::alive).map(NodeLease::node).min(String::compareTo).orElse(self).equals(self))
+                    .start();
+        }
         rest.start();
         try {
             openflowPort = openflow.start();
@@ -150,8 +162,14 @@ public final class ControllerNode implements AutoCloseable {
         if (lease != null) {
             lease.close();
         }
+        if (nova != null) {
+            nova.close();
+        }
         if (rest != null) {
             rest.close();
+        }
+        if (agents != null) {
+            agents.close();
         }
         cluster.close();
     }

@@ -24,7 +24,7 @@ import java.util.Map;
  * </pre>
  * Errors are the /v1 shape, {@code {"error", "status"}}. Thread-safe.
  */
-public final class AgentEndpoint {
+public final class AgentEndpoint implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HostRegistry hosts;
@@ -112,6 +112,12 @@ public final class AgentEndpoint {
 
     private static ApiResponse notAllowed(String method, String allowed) {
         return error(405, "method " + method + " not allowed here (use " + allowed + ")");
+    }
+
+    /** Stops the watch the tunnel answers are kept from. */
+    @Override
+    public void close() {
+        hosts.close();
     }
 
     private static ApiResponse error(int status, String message) {

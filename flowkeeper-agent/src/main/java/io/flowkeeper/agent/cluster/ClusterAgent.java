@@ -80,17 +80,14 @@ public final class ClusterAgent implements AutoCloseable {
                 monitorSession = ovsdb;
                 ovsdb.monitor("Interface", List.of("name", "external_ids", "ofport"), updates);
                 table.clear();
-                while (!closed) {
-                    JsonNode u = updates.take();
-                    if (u == OvsdbClient.CLOSED) {
-                        break;
-                    }
-                    table.apply(u);
-                    for (JsonNode more = updates.poll(); more != null; more = updates.poll()) {
-                        if (more == OvsdbClient.CLOSED) {
-                            break;
+                boolean open = true;
+                while (open && !closed) {
+                    // Apply everything that arrived together before looking: one report for a burst of changes.
+                    for (JsonNode u = updates.take(); u != null && open; u = updates.poll()) {
+                        open = u != OvsdbClient.CLOSED;
+                        if (open) {
+                            table.apply(u);
                         }
-                        table.apply(more);
                     }
                     Map<String, Vif> plugged = table.plugged();
                     if (!plugged.equals(current)) {

@@ -63,7 +63,8 @@ public final class AgentCommand implements Callable<Integer> {
             description = "Where db.sock, <bridge>.mgmt and ovs-vswitchd.pid live (default /var/run/openvswitch).")
     Path ovsRundir;
 
-    @Option(names = "--bridge", paramLabel = "NAME", description = "A bridge to journal and restore (repeatable).")
+    @Option(names = "--bridge", paramLabel = "NAME", description = "A bridge to journal and restore (repeatable; "
+            + "default with --api: the integration bridge).")
     List<String> bridges = new ArrayList<>();
 
     @Option(names = "--snapshot-dir", paramLabel = "DIR",

@@ -9,6 +9,7 @@ import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.api.store.Precondition;
 import io.flowkeeper.api.store.Transaction;
 import io.flowkeeper.api.store.VersionedValue;
+import io.flowkeeper.network.DocumentMirror;
 import io.flowkeeper.network.Ipv4;
 import io.flowkeeper.network.neutron.NeutronDocuments.Doc;
 import java.nio.charset.StandardCharsets;
@@ -18,9 +19,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -37,9 +36,10 @@ import java.util.regex.Pattern;
  * or an attached MAC that is not the port's, is stored as a binding in state {@code ERROR} with the reason (the
  * flow compiler programs nothing for it); a good one is stored {@code PLUGGED} and binds the port to the host
  * ({@code binding:host_id}, {@code binding:vif_type} {@code ovs}) in the same transaction. Also answers which hosts
- * a host needs VXLAN tunnels to, and shows the hosts as Neutron agents. Thread-safe: no state but the datastore.
+ * a host needs VXLAN tunnels to, and shows the hosts as Neutron agents. Thread-safe: no state but the datastore and
+ * the tunnel index it keeps from it.
  */
-public final class HostRegistry {
+public final class HostRegistry implements AutoCloseable {
     /**
      * An agent whose last heartbeat is older than this is shown dead (and ports bound to its host get
      * {@code binding_failed}): three missed beats at the agent's default 10 s interval, as Neutron's
@@ -62,6 +62,9 @@ public final class HostRegistry {
     private final NeutronDocuments docs;
     private final DatastoreService store;
     private final Clock clock;
+    private final TunnelIndex index = new TunnelIndex();
+    private final Map<String, Boolean> vxlan = new java.util.concurrent.ConcurrentHashMap<>();
+    private DocumentMirror bindings;
 
     public HostRegistry(DatastoreService store, Clock clock) {
         this.docs = new NeutronDocuments(store);
@@ -299,7 +302,9 @@ public final class HostRegistry {
         outcomes.add(new Outcome(p.portId(), state, error));
         ObjectNode binding = NeutronDocuments.JSON.createObjectNode();
         binding.put("port_id", p.portId()).put("host", hostName).put("ofport", p.ofport())
-                .put("attached_mac", p.attachedMac()).put("state", state).put("error", error);
+                .put("attached_mac", p.attachedMac()).put("state", state).put("error", error)
+                // a port never changes network (Neutron refuses it): kept here so tunnels need no port reads
+                .put("network_id", port.map(d -> d.json().path("network_id").asText()).orElse(""));
         boolean write = false;
         if (old.isEmpty() || !old.get().equals(binding)) {
             txn.put(bindingPath, binding.toString());
@@ -359,54 +364,41 @@ public final class HostRegistry {
 
     /**
      * The hosts {@code hostName} needs a VXLAN tunnel to: every other registered host with a plugged port on a
-     * VXLAN network this host also has a plugged port on. {@code [{"host", "tunnel_ip"}]}, sorted by host.
+     * VXLAN network this host also has a plugged port on. {@code [{"host", "tunnel_ip"}]}, sorted by host. Answered
+     * from this node's {@link TunnelIndex} (started on the first call): a binding committed a moment ago may not be
+     * in it yet; agents ask again every second.
      */
     public ArrayNode tunnelPeers(String hostName) {
-        docs.barrier();
-        Map<String, String> hostOfPort = new HashMap<>();
-        for (VersionedValue v : docs.values(NeutronDocuments.ROOT + "/" + BINDINGS)) {
-            ObjectNode b = docs.parse(v).json();
-            if (b.path("state").asText().equals("PLUGGED")) {
-                hostOfPort.put(b.path("port_id").asText(), b.path("host").asText());
+        synchronized (this) {
+            if (bindings == null) {
+                bindings = new DocumentMirror(store, NeutronDocuments.SHARD, NeutronDocuments.ROOT + "/" + BINDINGS,
+                        (id, before, after, live) -> index.changed(id, before, after)).start();
             }
         }
-        Map<String, String> networkOfPort = new HashMap<>();
-        Map<String, Boolean> vxlan = new HashMap<>();
-        for (String portId : hostOfPort.keySet()) {
-            docs.get("ports", portId).ifPresent(p -> {
-                String net = p.json().path("network_id").asText();
-                networkOfPort.put(portId, net);
-                vxlan.computeIfAbsent(net, n -> docs.get("networks", n).map(d -> d.json()
-                        .path("provider:network_type").asText().equals("vxlan")).orElse(false));
-            });
-        }
-        Map<String, String> tunnelIps = new LinkedHashMap<>();
-        hosts().forEach((name, h) -> tunnelIps.put(name, h.path("tunnel_ip").asText("")));
         ArrayNode out = NeutronDocuments.JSON.createArrayNode();
-        tunnelPeers(hostName, hostOfPort, networkOfPort, vxlan, tunnelIps)
-                .forEach((host, ip) -> out.addObject().put("host", host).put("tunnel_ip", ip));
+        for (String peer : index.peers(hostName, this::isVxlan)) {
+            host(peer).map(h -> h.path("tunnel_ip").asText("")).filter(ip -> !ip.isEmpty())
+                    .ifPresent(ip -> out.addObject().put("host", peer).put("tunnel_ip", ip));
+        }
         return out;
     }
 
-    /** The pure part of {@link #tunnelPeers(String)}: peer host → tunnel IP, sorted by host. */
-    static Map<String, String> tunnelPeers(String hostName, Map<String, String> hostOfPort,
-                                           Map<String, String> networkOfPort, Map<String, Boolean> vxlan,
-                                           Map<String, String> tunnelIps) {
-        Set<String> mine = new HashSet<>();
-        hostOfPort.forEach((port, host) -> {
-            String net = networkOfPort.get(port);
-            if (host.equals(hostName) && net != null && vxlan.getOrDefault(net, false)) {
-                mine.add(net);
-            }
-        });
-        Map<String, String> peers = new TreeMap<>();
-        hostOfPort.forEach((port, host) -> {
-            String ip = tunnelIps.getOrDefault(host, "");
-            if (!host.equals(hostName) && mine.contains(networkOfPort.get(port)) && !ip.isEmpty()) {
-                peers.put(host, ip);
-            }
-        });
-        return peers;
+    /** A network's type never changes (Neutron refuses it): remembered once read. */
+    private boolean isVxlan(String networkId) {
+        return vxlan.computeIfAbsent(networkId, n -> docs.get("networks", n).map(d -> d.json()
+                .path("provider:network_type").asText().equals("vxlan")).orElse(false));
+    }
+
+    /** Stops the bindings watch behind {@link #tunnelPeers}. */
+    @Override
+    public void close() {
+        DocumentMirror m;
+        synchronized (this) {
+            m = bindings;
+        }
+        if (m != null) {
+            m.close();
+        }
     }
 
     /** The hosts as Neutron shows agents ({@code GET /v2.0/agents}): one Open vSwitch agent per host. */

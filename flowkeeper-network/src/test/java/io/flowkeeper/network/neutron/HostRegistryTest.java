@@ -1,6 +1,7 @@
 package io.flowkeeper.network.neutron;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,11 +15,13 @@ import io.flowkeeper.network.NetworkSettings;
 import io.flowkeeper.network.identity.Caller;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -52,6 +55,11 @@ class HostRegistryTest {
     private final NeutronApi neutron = new NeutronApi(store, NetworkSettings.fromYaml(NeutronApiTest.yaml(
             "{\"vxlan-vni-ranges\": [\"100:109\"], \"vlan-ranges\": {\"physnet1\": \"100:199\"}}")), clock);
     private final AgentEndpoint agents = new AgentEndpoint(store, clock);
+
+    @AfterEach
+    void stopWatches() {
+        agents.close();
+    }
 
     private ApiResponse agent(String method, String path, String body) {
         return agents.handle(new ApiRequest(method, path, Map.of(), Map.of(),
@@ -244,24 +252,43 @@ class HostRegistryTest {
         plug("compute-1", a, 1, a.path("mac_address").asText());
         plug("compute-1", c, 2, c.path("mac_address").asText());
         plug("compute-3", d, 1, d.path("mac_address").asText());
-        assertThat(ok(agent("GET", "/v1/network/hosts/compute-1/tunnel-peers", null)).path("peers")).isEmpty();
+        assertThat(peers("compute-1")).isEmpty();
         plug("compute-2", b, 1, b.path("mac_address").asText());
-        JsonNode peers = ok(agent("GET", "/v1/network/hosts/compute-1/tunnel-peers", null)).path("peers");
-        assertThat(peers).hasSize(1);
-        assertThat(peers.get(0).path("host").asText()).isEqualTo("compute-2");
-        assertThat(peers.get(0).path("tunnel_ip").asText()).isEqualTo("192.0.2.2");
-        assertThat(ok(agent("GET", "/v1/network/hosts/compute-2/tunnel-peers", null)).path("peers").get(0)
-                .path("tunnel_ip").asText()).isEqualTo("192.0.2.1");
-        assertThat(ok(agent("GET", "/v1/network/hosts/compute-3/tunnel-peers", null)).path("peers")).isEmpty();
+        await().atMost(Duration.ofSeconds(10)).until(() -> peers("compute-1").size() == 1);
+        assertThat(peers("compute-1").get(0).path("host").asText()).isEqualTo("compute-2");
+        assertThat(peers("compute-1").get(0).path("tunnel_ip").asText()).isEqualTo("192.0.2.2");
+        assertThat(peers("compute-2").get(0).path("tunnel_ip").asText()).isEqualTo("192.0.2.1");
+        assertThat(peers("compute-3")).isEmpty();
+        ok(agent("POST", "/v1/network/hosts/compute-2/bindings", "{\"unplugged\": [\"" + b.path("id").asText()
+                + "\"]}"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> peers("compute-1").isEmpty());
+    }
+
+    private JsonNode peers(String host) {
+        return ok(agent("GET", "/v1/network/hosts/" + host + "/tunnel-peers", null)).path("peers");
     }
 
     @Test
-    void tunnelPeersIsAPureFunctionOfTheBindings() {
-        assertThat(HostRegistry.tunnelPeers("h1", Map.of("p1", "h1", "p2", "h2", "p3", "h3", "p4", "h4"),
-                Map.of("p1", "n1", "p2", "n1", "p3", "n2", "p4", "n1"), Map.of("n1", true, "n2", true),
-                Map.of("h1", "10.0.0.1", "h2", "10.0.0.2", "h3", "10.0.0.3", "h4", "")))
-                .isEqualTo(Map.of("h2", "10.0.0.2"));
-        assertThat(HostRegistry.tunnelPeers("h9", Map.of("p1", "h1"), Map.of("p1", "n1"), Map.of("n1", true),
-                Map.of("h1", "10.0.0.1"))).isEmpty();
+    void theTunnelIndexCountsPluggedPortsPerHostAndNetwork() {
+        TunnelIndex index = new TunnelIndex();
+        index.changed("p1", null, binding("h1", "n1", "PLUGGED"));
+        index.changed("p2", null, binding("h2", "n1", "PLUGGED"));
+        index.changed("p3", null, binding("h3", "n2", "PLUGGED"));
+        index.changed("p4", null, binding("h4", "n1", "ERROR"));
+        index.changed("p5", null, binding("h2", "n1", "PLUGGED"));
+        assertThat(index.peers("h1", n -> true)).containsExactly("h2");
+        assertThat(index.peers("h1", n -> !n.equals("n1"))).isEmpty();
+        assertThat(index.peers("h9", n -> true)).isEmpty();
+        index.changed("p2", binding("h2", "n1", "PLUGGED"), null);
+        assertThat(index.peers("h1", n -> true)).containsExactly("h2"); // p5 is still there
+        index.changed("p5", binding("h2", "n1", "PLUGGED"), binding("h3", "n1", "PLUGGED")); // moved
+        assertThat(index.peers("h1", n -> true)).containsExactly("h3");
+        assertThat(index.peers("h3", n -> true)).containsExactly("h1");
+        index.changed("p1", binding("h1", "n1", "PLUGGED"), binding("h1", "n1", "ERROR"));
+        assertThat(index.peers("h3", n -> true)).isEmpty();
+    }
+
+    private static JsonNode binding(String host, String network, String state) {
+        return JSON.createObjectNode().put("host", host).put("network_id", network).put("state", state);
     }
 }
