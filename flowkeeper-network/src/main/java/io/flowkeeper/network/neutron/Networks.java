@@ -256,7 +256,7 @@ final class Networks extends Resource {
                     // associated, that needs a router gateway port on the network), as in Neutron. No new one can
                     // appear once the marker is committed; one changed since the check makes this a retry.
                     Txn txn = new Txn().delete(NeutronDocuments.doc("networks", id))
-                            .delete(segmentClaim(current.json()));
+                            .delete(segmentClaim(current.json())).deletePrefix(NeutronDocuments.networkPorts(id));
                     for (Doc fip : view.all("floatingips")) {
                         if (fip.json().path("floating_network_id").asText().equals(id)) {
                             String fipPath = NeutronDocuments.doc("floatingips", fip.id());
