@@ -246,8 +246,7 @@ final class Networks extends Resource {
     void delete(Caller caller, Doc current, ReadCache cache) {
         requireOwner(caller, current, "delete_network");
         String id = current.id();
-        deleteUnlessInUse(id, cache, view -> view.all("ports").stream()
-                .anyMatch(p -> p.json().path("network_id").asText().equals(id)) || view.all("floatingips").stream()
+        deleteUnlessInUse(id, cache, view -> api.ports.anyOn(id) || view.all("floatingips").stream()
                 .anyMatch(f -> f.json().path("floating_network_id").asText().equals(id)
                         && !f.json().path("port_id").isNull()),
                 () -> NeutronException.conflict("NetworkInUse", "Unable to complete operation on network " + id

@@ -330,6 +330,13 @@ final class Ports extends Resource {
         return java.util.Optional.of(out);
     }
 
+    /** Whether any port is on the network (through the index: not parsing every port of the cluster). */
+    boolean anyOn(String networkId) {
+        ensureNetworkIndex();
+        return docs.childNames(NeutronDocuments.networkPorts(networkId)).stream()
+                .anyMatch(port -> docs.exists(NeutronDocuments.doc(collection(), port)));
+    }
+
     /** Seen on this node: every port is in the network index. */
     private volatile boolean networkIndexComplete;
 
