@@ -5,17 +5,13 @@ import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.testbed.PingMonitor;
 import io.flowkeeper.testbed.PingResult;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -30,9 +26,6 @@ import picocli.CommandLine.Option;
                 + "takeover, a flow written right after the kill, and packets lost by a 10 ms ping; then time 4,000 "
                 + "flows pushed through the API against ovs-ofctl add-flows."})
 public final class FailoverBench implements Callable<Integer> {
-    private static final Pattern MASTER_LINE =
-            Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) .*switch (\\p{XDigit}{16}): MASTER on node (\\S+) at generation (\\d+)",
-                    Pattern.MULTILINE);
 
     @Option(names = "--small", description = "CI size: 3 kills instead of 20.")
     boolean small;
@@ -216,29 +209,14 @@ public final class FailoverBench implements Callable<Integer> {
         return shards > 0 && lagByShard.size() == shards && lagByShard.values().stream().allMatch(l -> l <= 20);
     }
 
-    /** Milliseconds from the kill to the first "MASTER ... at generation > before" line of a surviving node. */
+    /** Milliseconds from the kill to the first "MASTER ... at generation > before" line of a node. */
     private static double roleGranted(MastershipBed bed, String dp, long generationBefore, LocalTime killedAt)
             throws IOException {
-        double best = Double.NaN;
-        for (int i = 0; i < bed.cluster().size(); i++) {
-            Path log = bed.cluster().logFile(i);
-            if (!Files.exists(log)) {
-                continue;
-            }
-            Matcher m = MASTER_LINE.matcher(Files.readString(log, StandardCharsets.UTF_8));
-            while (m.find()) {
-                if (m.group(2).equals(dp) && Long.parseLong(m.group(4)) > generationBefore) {
-                    double ms = ChronoUnit.MICROS.between(killedAt, LocalTime.parse(m.group(1))) / 1000.0;
-                    if (ms >= -5 && (Double.isNaN(best) || ms < best)) {
-                        best = Math.max(0, ms);
-                    }
-                }
-            }
-        }
-        if (Double.isNaN(best)) {
+        Double ms = bed.mastersGrantedSince(killedAt, java.util.Map.of(dp, generationBefore)).get(dp);
+        if (ms == null) {
             throw new IOException("no node logged MASTER for switch " + dp + " after the kill");
         }
-        return best;
+        return ms;
     }
 
     private void apiProgramming(MastershipBed bed, BenchReport report) throws Exception {
