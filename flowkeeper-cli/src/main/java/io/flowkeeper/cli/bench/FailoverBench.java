@@ -43,13 +43,17 @@ public final class FailoverBench implements Callable<Integer> {
             + "(its Raft connections not yet caught up), reported apart.")
     boolean doubleKills;
 
+    @Option(names = "--node-yaml", description = "An extra line for every node's config file, repeatable (e.g. "
+            + "'election-timeout-min: 100ms'), to measure a setting.")
+    List<String> nodeYaml = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         int kills = killsOption != null ? killsOption : small ? 3 : 20;
         BenchReport report = new BenchReport("switch master failover (3 controller JVMs, 2 OVS hosts, default lease 800 ms)",
                 "measure", "value", "unit", "target", "met");
         progress("starting 3 controller JVMs and 2 OVS hosts");
-        try (MastershipBed bed = MastershipBed.create(2, List.of())) {
+        try (MastershipBed bed = MastershipBed.create(2, nodeYaml)) {
             bed.awaitMasters(Duration.ofSeconds(120));
             bed.pushBaseline();
             awaitBaseline(bed);
@@ -105,6 +109,9 @@ public final class FailoverBench implements Callable<Integer> {
         report.note("anchors (seed 001 and PRODUCT.md): OpenDaylight ~10 s to elect a new master, Neutron L3 HA ~7 s, "
                 + "OVN BFD ~3 s");
         report.environment("kills", kills);
+        if (!nodeYaml.isEmpty()) {
+            report.environment("node-yaml", String.join("; ", nodeYaml));
+        }
         report.print(System.out, json);
         return 0;
     }
