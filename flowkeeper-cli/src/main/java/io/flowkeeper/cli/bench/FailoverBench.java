@@ -5,17 +5,13 @@ import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.testbed.PingMonitor;
 import io.flowkeeper.testbed.PingResult;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -30,9 +26,6 @@ import picocli.CommandLine.Option;
                 + "takeover, a flow written right after the kill, and packets lost by a 10 ms ping; then time 4,000 "
                 + "flows pushed through the API against ovs-ofctl add-flows."})
 public final class FailoverBench implements Callable<Integer> {
-    private static final Pattern MASTER_LINE =
-            Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) .*switch (\\p{XDigit}{16}): MASTER on node (\\S+) at generation (\\d+)",
-                    Pattern.MULTILINE);
 
     @Option(names = "--small", description = "CI size: 3 kills instead of 20.")
     boolean small;
@@ -50,13 +43,17 @@ public final class FailoverBench implements Callable<Integer> {
             + "(its Raft connections not yet caught up), reported apart.")
     boolean doubleKills;
 
+    @Option(names = "--node-yaml", description = "An extra line for every node's config file, repeatable (e.g. "
+            + "'election-timeout-min: 100ms'), to measure a setting.")
+    List<String> nodeYaml = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         int kills = killsOption != null ? killsOption : small ? 3 : 20;
         BenchReport report = new BenchReport("switch master failover (3 controller JVMs, 2 OVS hosts, default lease 800 ms)",
                 "measure", "value", "unit", "target", "met");
         progress("starting 3 controller JVMs and 2 OVS hosts");
-        try (MastershipBed bed = MastershipBed.create(2, List.of())) {
+        try (MastershipBed bed = MastershipBed.create(2, nodeYaml)) {
             bed.awaitMasters(Duration.ofSeconds(120));
             bed.pushBaseline();
             awaitBaseline(bed);
@@ -112,6 +109,9 @@ public final class FailoverBench implements Callable<Integer> {
         report.note("anchors (seed 001 and PRODUCT.md): OpenDaylight ~10 s to elect a new master, Neutron L3 HA ~7 s, "
                 + "OVN BFD ~3 s");
         report.environment("kills", kills);
+        if (!nodeYaml.isEmpty()) {
+            report.environment("node-yaml", String.join("; ", nodeYaml));
+        }
         report.print(System.out, json);
         return 0;
     }
@@ -216,29 +216,14 @@ public final class FailoverBench implements Callable<Integer> {
         return shards > 0 && lagByShard.size() == shards && lagByShard.values().stream().allMatch(l -> l <= 20);
     }
 
-    /** Milliseconds from the kill to the first "MASTER ... at generation > before" line of a surviving node. */
+    /** Milliseconds from the kill to the first "MASTER ... at generation > before" line of a node. */
     private static double roleGranted(MastershipBed bed, String dp, long generationBefore, LocalTime killedAt)
             throws IOException {
-        double best = Double.NaN;
-        for (int i = 0; i < bed.cluster().size(); i++) {
-            Path log = bed.cluster().logFile(i);
-            if (!Files.exists(log)) {
-                continue;
-            }
-            Matcher m = MASTER_LINE.matcher(Files.readString(log, StandardCharsets.UTF_8));
-            while (m.find()) {
-                if (m.group(2).equals(dp) && Long.parseLong(m.group(4)) > generationBefore) {
-                    double ms = ChronoUnit.MICROS.between(killedAt, LocalTime.parse(m.group(1))) / 1000.0;
-                    if (ms >= -5 && (Double.isNaN(best) || ms < best)) {
-                        best = Math.max(0, ms);
-                    }
-                }
-            }
-        }
-        if (Double.isNaN(best)) {
+        Double ms = bed.mastersGrantedSince(killedAt, java.util.Map.of(dp, generationBefore)).get(dp);
+        if (ms == null) {
             throw new IOException("no node logged MASTER for switch " + dp + " after the kill");
         }
-        return best;
+        return ms;
     }
 
     private void apiProgramming(MastershipBed bed, BenchReport report) throws Exception {

@@ -9,10 +9,19 @@ import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.TestBed;
 import io.flowkeeper.testbed.Vm;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A 3-node controller cluster (separate JVMs) and OVS hosts whose bridge {@code br-int} connects to all 3 nodes,
@@ -175,6 +184,37 @@ public final class MastershipBed implements AutoCloseable {
         }
     }
 
+    private static final Pattern MASTER_LINE = Pattern.compile(
+            "^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) .*switch (\\p{XDigit}{16}): MASTER on node (\\S+) at generation (\\d+)",
+            Pattern.MULTILINE);
+
+    /**
+     * For each switch (dpid in hex) of {@code generationsBefore}: milliseconds from {@code since} to the first line
+     * a node logged when the switch granted it MASTER at a higher generation (the node logs, same clock, ms
+     * resolution). Switches without such a line yet are absent.
+     */
+    public Map<String, Double> mastersGrantedSince(LocalTime since, Map<String, Long> generationsBefore)
+            throws IOException {
+        Map<String, Double> first = new HashMap<>();
+        for (int i = 0; i < cluster.size(); i++) {
+            Path log = cluster.logFile(i);
+            if (!Files.exists(log)) {
+                continue;
+            }
+            Matcher m = MASTER_LINE.matcher(Files.readString(log, StandardCharsets.UTF_8));
+            while (m.find()) {
+                Long before = generationsBefore.get(m.group(2));
+                if (before != null && Long.parseLong(m.group(4)) > before) {
+                    double ms = ChronoUnit.MICROS.between(since, LocalTime.parse(m.group(1))) / 1000.0;
+                    if (ms >= -5) { // a line of the same millisecond as the kill, rounded down
+                        first.merge(m.group(2), Math.max(0, ms), Math::min);
+                    }
+                }
+            }
+        }
+        return first;
+    }
+
     /** True when the switch of host h holds a flow whose dump line contains {@code text}. */
     public boolean switchHas(int h, String text) {
         return hosts.get(h).dumpFlowsWithoutCounters(BRIDGE).stream().anyMatch(l -> l.contains(text));
@@ -186,9 +226,9 @@ public final class MastershipBed implements AutoCloseable {
         if (keep != null) {
             // For diagnosing a failed run: the node logs outlive the cluster's temp directory.
             try {
-                java.nio.file.Files.createDirectories(java.nio.file.Path.of(keep));
+                Files.createDirectories(Path.of(keep));
                 for (int i = 0; i < cluster.size(); i++) {
-                    java.nio.file.Files.copy(cluster.logFile(i), java.nio.file.Path.of(keep).resolve(
+                    Files.copy(cluster.logFile(i), Path.of(keep).resolve(
                             cluster.logFile(i).getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 }
             } catch (IOException e) {
