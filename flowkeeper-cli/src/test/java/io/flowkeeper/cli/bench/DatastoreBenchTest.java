@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Timeout;
 @Tag("integration")
 class DatastoreBenchTest {
     @Test
-    @Timeout(300)
+    @Timeout(600)
     void theSmallDatastoreBenchmarkMeasuresEveryFigure() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
