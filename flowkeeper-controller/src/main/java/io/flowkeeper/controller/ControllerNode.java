@@ -44,7 +44,7 @@ public final class ControllerNode implements AutoCloseable {
     public void start(PrintStream out) throws IOException, InterruptedException {
         cluster.start();
         out.println("controller " + cluster.nodeId() + ": Raft on " + config.cluster().peers().get(cluster.nodeId())
-                + ", " + cluster.shards().size() + " shards, peers " + config.cluster().peers().keySet());
+                + (config.tls() == null ? "" : " (mutual TLS)") + ", " + cluster.shards().size() + " shards, peers " + config.cluster().peers().keySet());
         out.flush();
         if (!cluster.awaitReady(READY_TIMEOUT_MS, line -> {
             out.println(line);
