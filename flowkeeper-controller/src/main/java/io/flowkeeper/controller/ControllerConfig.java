@@ -8,6 +8,7 @@ import io.flowkeeper.cluster.ShardCatalog;
 import io.flowkeeper.api.security.TlsFiles;
 import io.flowkeeper.controller.mastership.EntityLifecycle;
 import io.flowkeeper.network.NetworkSettings;
+import io.flowkeeper.network.nova.NovaSettings;
 import io.flowkeeper.network.identity.IdentityConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -63,6 +64,8 @@ import java.util.Set;
  *                                  # REST serves HTTPS; node-to-node calls and Raft gRPC are mutual TLS between
  *                                  # node certificates; OpenFlow is TLS, switches present a certificate from the
  *                                  # CA that binds the datapath id they claim
+ * nova: {url: http://nova:8774/v2.1, token-file: /etc/flowkeeper/nova.token}  # port events to Nova (NovaSettings);
+ *                                  # absent: none sent
  * </pre>
  * The REST server's limits ({@code rest-idle-timeout}, {@code rest-max-connections}, ...) are {@link RestSettings}.
  * The Raft address a node binds is its own entry in {@code peers}; nothing binds any address not configured here.
@@ -70,7 +73,7 @@ import java.util.Set;
 public record ControllerConfig(ClusterConfig cluster, String restAddress, String openflowAddress, List<String> apiTokens,
                                Duration leaseTime, Duration statsInterval, String nodeToken, RestSettings restSettings,
                                IdentityConfig identity, NetworkSettings network, TlsFiles tls,
-                               EntityLifecycle lifecycle) {
+                               EntityLifecycle lifecycle, NovaSettings nova) {
 
     public static final String DEFAULT_REST_ADDRESS = "127.0.0.1:8181";
     public static final String DEFAULT_OPENFLOW_ADDRESS = "0.0.0.0:6653";
@@ -78,7 +81,7 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
     private static final Set<String> KEYS = union(RestSettings.KEYS, Set.of("api-token-files", "node-token-file"), Set.of("node-id", "peers", "rest-address", "openflow-address", "data-dir",
             "api-tokens", "request-timeout", "election-timeout-min", "election-timeout-max", "snapshot-threshold",
             "watch-history", "max-value-bytes", "rebalance-interval", "rebalance-settle", "shards", "lease-time",
-            "stats-interval", "node-token", "identity", "network", "tls", "ownership-retention", "max-switches"));
+            "stats-interval", "node-token", "identity", "network", "tls", "ownership-retention", "max-switches", "nova"));
     /** Not a file key: the environment's FLOWKEEPER_TOKEN, passed in by {@link ControllerMain}. */
     static final String ENV_TOKEN = "FLOWKEEPER_TOKEN";
     /**
@@ -232,7 +235,8 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
                 nodeToken, RestSettings.from(v, tls(v)), IdentityConfig.fromYaml(yaml(v, "identity")),
                 NetworkSettings.fromYaml(yaml(v, "network")), tls(v),
                 new EntityLifecycle(duration(v, "ownership-retention", EntityLifecycle.DEFAULTS.retention()),
-                        (int) number(v, "max-switches", EntityLifecycle.DEFAULTS.maxSwitches())));
+                        (int) number(v, "max-switches", EntityLifecycle.DEFAULTS.maxSwitches())),
+                NovaSettings.fromYaml(yaml(v, "nova"), file -> Secrets.readTokenFile("nova.token-file", file).get(0)));
     }
 
     /** The {@code tls:} mapping: ca, cert and key, all three. */

@@ -9,7 +9,12 @@ import io.flowkeeper.controller.mastership.SwitchAdmission;
 import io.flowkeeper.openflow.OpenFlowConfig;
 import io.flowkeeper.openflow.OpenFlowServer;
 import io.flowkeeper.api.ownership.OwnershipService;
+import io.flowkeeper.network.AgentEndpoint;
+import io.flowkeeper.network.NetworkManager;
 import io.flowkeeper.network.OpenStackEndpoint;
+import io.flowkeeper.network.dataplane.TenantDataplane;
+import io.flowkeeper.network.nova.NovaNotifier;
+import io.flowkeeper.api.ownership.NodeLease;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Clock;
@@ -33,6 +38,9 @@ public final class ControllerNode implements AutoCloseable {
     private Mastership mastership;
     private EntityReaper reaper;
     private OpenFlowServer openflow;
+    private TenantDataplane dataplane;
+    private NovaNotifier nova;
+    private AgentEndpoint agents;
     private int openflowPort;
 
     public ControllerNode(ControllerConfig config) throws IOException {
@@ -71,6 +79,11 @@ public final class ControllerNode implements AutoCloseable {
         openflow = new OpenFlowServer(southbound, new SwitchAdmission(mastership, ownership, config.lifecycle()));
         reaper = new EntityReaper(ownership, config.lifecycle());
         reaper.start();
+        // Tenant networks: this node compiles and programs the hosts' switches it masters, and answers their DHCP.
+        dataplane = new TenantDataplane(new NetworkManager(cluster), cluster, openflow, Clock.systemUTC());
+        dataplane.start();
+        openflow.addProcessor(dataplane, TenantDataplane.PACKET_PRIORITY);
+        mastership.flowSource(dataplane);
         rest = new RestServer(cluster, cluster, config.restAddress(), config.apiTokens(), config.nodeToken(),
                 config.restSettings());
         new SwitchRoutes(rest, cluster, ownership, mastership, openflow, config.nodeToken()).mountOn(rest);
@@ -78,6 +91,15 @@ public final class ControllerNode implements AutoCloseable {
         rest.mountOpenStack(new OpenStackEndpoint(cluster, config.network(), config.identity(), config.nodeToken(),
                 config.apiTokens(), () -> restUrls(ownership, ownUrl, config.restSettings().scheme()),
                 Clock.systemUTC()));
+        agents = new AgentEndpoint(cluster, Clock.systemUTC());
+        rest.mount("network", agents::handle);
+        if (config.nova() != null) {
+            // One sender, so Nova hears each event once: the live node with the lowest id (every node agrees).
+            String self = cluster.nodeId();
+            nova = new NovaNotifier(cluster, config.nova(), () -> ownership.leases().stream()
+                    .filter(NodeLease::alive).map(NodeLease::node).min(String::compareTo).orElse(self).equals(self))
+                    .start();
+        }
         rest.start();
         try {
             openflowPort = openflow.start();
@@ -134,11 +156,20 @@ public final class ControllerNode implements AutoCloseable {
         if (mastership != null) {
             mastership.close();
         }
+        if (dataplane != null) {
+            dataplane.close();
+        }
         if (lease != null) {
             lease.close();
         }
+        if (nova != null) {
+            nova.close();
+        }
         if (rest != null) {
             rest.close();
+        }
+        if (agents != null) {
+            agents.close();
         }
         cluster.close();
     }

@@ -92,7 +92,8 @@ import org.slf4j.LoggerFactory;
  *                                                      "operations":[{"put":path,"value":json}|{"delete":path}]}
  * GET    /v1/shards/{shard}/digest                    this replica's state digest, revision, key count
  * </pre>
- * Switch and ownership routes are mounted by {@link SwitchRoutes}. {@code /}, {@code /v2.0/} and {@code /identity/}
+ * Switch and ownership routes are mounted by {@link SwitchRoutes}, the host agents' routes under
+ * {@code /v1/network/} by {@link io.flowkeeper.network.AgentEndpoint}. {@code /}, {@code /v2.0/} and {@code /identity/}
  * go to the OpenStack APIs ({@link OpenStackEndpoint}: Neutron and Keystone, with their own tokens and error shape,
  * on the API pool). Routes under {@code /v1/internal/} are for calls
  * one node forwards to another and accept only the node token, never an API token.
@@ -246,6 +247,21 @@ public final class RestServer implements AutoCloseable {
     /** Serves {@code /v1/<segment>/...} with {@code routes}; {@code internal} is reserved for node-to-node calls. */
     void mount(String segment, Routes routes) {
         mounted.put(segment, routes);
+    }
+
+    /**
+     * Serves {@code /v1/<segment>/...} with a handler of whole requests (the network module's agent routes, which
+     * know nothing of Jetty); the token was checked like any /v1 route's.
+     */
+    void mount(String segment, java.util.function.Function<ApiRequest, ApiResponse> handler) {
+        mount(segment, (ex, method, parts, query) -> {
+            Map<String, List<String>> q = new HashMap<>();
+            query.forEach((k, v) -> q.put(k, List.of(v)));
+            ApiResponse answer = handler.apply(new ApiRequest(method, ex.rawPath(), q, Map.of(), ex.body(), ""));
+            byte[] out = answer.body() == null ? new byte[0]
+                    : (JSON.writeValueAsString(answer.body()) + "\n").getBytes(StandardCharsets.UTF_8);
+            ex.respond(answer.status(), "application/json", out);
+        });
     }
 
     /** A client for another node's REST API at {@code address}, over HTTPS when this node serves HTTPS. */

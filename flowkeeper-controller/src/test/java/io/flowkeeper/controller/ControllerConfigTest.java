@@ -42,6 +42,18 @@ class ControllerConfigTest {
     }
 
     @Test
+    void novaEventsAreOnlyWithANovaSectionAndItsTokenComesFromAFile() throws Exception {
+        assertThat(load("peers: {n1: 127.0.0.1:9001}\napi-tokens: [a-token-1]\n").nova()).isNull();
+        Path token = file("nova.token", "nova-token-1\n");
+        ControllerConfig c = load("peers: {n1: 127.0.0.1:9001}\napi-tokens: [a-token-1]\nnova: {url: "
+                + "\"http://nova:8774/v2.1\", token-file: " + token + "}\n");
+        assertThat(c.nova().token()).isEqualTo("nova-token-1");
+        assertThat(c.nova().url().toString()).isEqualTo("http://nova:8774/v2.1");
+        assertThatThrownBy(() -> load("peers: {n1: 127.0.0.1:9001}\napi-tokens: [a-token-1]\nnova: {url: "
+                + "\"http://nova:8774/v2.1\", token-file: /nonexistent}\n")).hasMessageContaining("nova.token-file");
+    }
+
+    @Test
     void moreThanOnePeerNeedsItsOwnNodeToken() throws Exception {
         assertThatThrownBy(() -> load(THREE_PEERS + "api-tokens: [api-token-1]\n"))
                 .hasMessageContaining("node-token-file (or node-token) is required with more than one peer");

@@ -135,6 +135,10 @@ final class LoxiFlows {
                         IPv4Address.of((int) v.value()), v.isMasked() ? IPv4Address.of((int) (long) v.mask()) : null);
                 case TUNNEL_ID -> set(b, org.projectfloodlight.openflow.protocol.match.MatchField.TUNNEL_ID,
                         U64.of(v.value()), v.isMasked() ? U64.of(v.mask()) : null);
+                case ARP_SHA -> set(b, org.projectfloodlight.openflow.protocol.match.MatchField.ARP_SHA,
+                        MacAddress.of(v.value()), v.isMasked() ? MacAddress.of(v.mask()) : null);
+                case ARP_THA -> set(b, org.projectfloodlight.openflow.protocol.match.MatchField.ARP_THA,
+                        MacAddress.of(v.value()), v.isMasked() ? MacAddress.of(v.mask()) : null);
             }
         }
         return b.build();
@@ -202,6 +206,8 @@ final class LoxiFlows {
             case ARP_SPA -> f.oxms().arpSpa(IPv4Address.of((int) v));
             case ARP_TPA -> f.oxms().arpTpa(IPv4Address.of((int) v));
             case TUNNEL_ID -> f.oxms().tunnelId(U64.of(v));
+            case ARP_SHA -> f.oxms().arpSha(MacAddress.of(v));
+            case ARP_THA -> f.oxms().arpTha(MacAddress.of(v));
             default -> throw new IllegalArgumentException(field.ofctlName() + " cannot be set");
         };
     }

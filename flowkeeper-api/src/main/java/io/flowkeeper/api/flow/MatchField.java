@@ -28,7 +28,11 @@ public enum MatchField {
     ARP_OP("arp_op", "arp_op", Kind.DECIMAL, 16),
     ARP_SPA("arp_spa", "arp_spa", Kind.IPV4, 32),
     ARP_TPA("arp_tpa", "arp_tpa", Kind.IPV4, 32),
-    TUNNEL_ID("tun_id", "tun_id", Kind.HEX, 64);
+    TUNNEL_ID("tun_id", "tun_id", Kind.HEX, 64),
+    // Appended, not grouped with the other ARP fields: a match's canonical form (and so its stored identity key)
+    // follows this order.
+    ARP_SHA("arp_sha", "arp_sha", Kind.MAC, 48),
+    ARP_THA("arp_tha", "arp_tha", Kind.MAC, 48);
 
     /** How a field's value is written. */
     public enum Kind { PORT, HEX, DECIMAL, MAC, IPV4 }

@@ -20,4 +20,21 @@ public record Host(String name, String tunnelIp, String integrationBridge, long 
     public Host {
         bridgeMappings = Map.copyOf(bridgeMappings);
     }
+
+    /**
+     * The name of the VXLAN port, on any host's integration bridge, whose tunnels end at {@code remoteTunnelIp}:
+     * {@code vx-} and the CRC-32 of the address's text in 8 hex digits. The agent creates the port under this name
+     * and the flow compiler finds its OpenFlow port number by it, so this is the one place the name is decided
+     * (interface names are limited to 15 characters, hence a hash rather than the address).
+     */
+    public static String tunnelPortName(String remoteTunnelIp) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(remoteTunnelIp.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return String.format("vx-%08x", crc.getValue());
+    }
+
+    /** The integration bridge's end of the patch port to provider bridge {@code providerBridge}. */
+    public static String providerPatchPortName(String providerBridge) {
+        return "int-" + providerBridge;
+    }
 }

@@ -28,7 +28,10 @@ class OfctlTextTest {
             "table=7,priority=9,arp,arp_op=2,arp_spa=10.0.0.0/24,tun_id=0x5/0xff,actions=drop",
             "table=8,priority=10,dl_src=02:00:00:00:00:01/ff:ff:ff:00:00:00,metadata=0x10/0xf0,"
                     + "actions=write_metadata:0x1/0xff,goto_table:9",
-            "table=9,priority=0,tcp,actions=set_field:02:00:00:00:00:02->eth_dst,set_field:22->tcp_dst,dec_ttl,FLOOD");
+            "table=9,priority=0,tcp,actions=set_field:02:00:00:00:00:02->eth_dst,set_field:22->tcp_dst,dec_ttl,FLOOD",
+            "table=10,priority=11,arp,arp_op=1,arp_sha=fa:16:3e:00:00:01,arp_tha=00:00:00:00:00:00,actions="
+                    + "set_field:2->arp_op,set_field:fa:16:3e:00:00:02->arp_sha,set_field:fa:16:3e:00:00:01->arp_tha,"
+                    + "IN_PORT");
 
     @Test
     void parseAndFormatAreInverse() {

@@ -46,9 +46,16 @@ public final class FailoverBench implements Callable<Integer> {
     @Option(names = "--api-flows", description = "Flows pushed through the API (default: 4000).")
     int apiFlows = 4000;
 
-    /** What one bed measured: per kill the role and flow times, packets lost and sent; then the API push. */
-    private record Run(List<Double> roleTimes, List<Double> flowTimes, int lost, int sent, double apiCommittedMs,
-                       double apiLandedMs, double ofctlMs) {}
+    @Option(names = "--double", description = "Kill in pairs: the second kill 2 s after the first victim's restart "
+            + "(its Raft connections not yet caught up), reported apart.")
+    boolean doubleKills;
+
+    /**
+     * What one bed measured: per kill the role and flow times (and those of second kills with --double), packets
+     * lost and sent, the longest gap between ping replies; then the API push.
+     */
+    private record Run(List<Double> roleTimes, List<Double> flowTimes, List<Double> secondFlowTimes, int lost,
+                       int sent, double longestGap, double apiCommittedMs, double apiLandedMs, double ofctlMs) {}
 
     @Override
     public Integer call() throws Exception {
@@ -63,6 +70,16 @@ public final class FailoverBench implements Callable<Integer> {
                 tls.flowTimes(), 1500.0);
         report.row("(c) packets lost by a 10 ms ping (" + plain.sent() + " and " + tls.sent() + " sent, " + kills
                 + " kills each)", plain.lost(), tls.lost(), null, "packets", "0", plain.lost() == 0 && tls.lost() == 0);
+        report.row("longest gap between two ping replies", round(plain.longestGap()), round(tls.longestGap()),
+                ratio(tls.longestGap(), plain.longestGap()), "ms", null, null);
+        if (!plain.secondFlowTimes().isEmpty()) {
+            for (double q : new double[] {0.5, 0.99}) {
+                double a = BenchReport.quantile(plain.secondFlowTimes(), q);
+                double b = BenchReport.quantile(tls.secondFlowTimes(), q);
+                report.row("(d) second kill, 2 s after a restart: (b) p" + Math.round(q * 100), round(a), round(b),
+                        ratio(b, a), "ms", q == 0.99 ? "< 2x single p99" : null, null);
+            }
+        }
         int n = apiFlows;
         report.row(n + " flows via the API (" + (n + 499) / 500 + " batches, 4 in flight) committed",
                 round(plain.apiCommittedMs()), round(tls.apiCommittedMs()),
@@ -97,20 +114,29 @@ public final class FailoverBench implements Callable<Integer> {
             awaitBaseline(bed);
             List<Double> roleTimes = new ArrayList<>();
             List<Double> flowTimes = new ArrayList<>();
+            List<Double> secondFlowTimes = new ArrayList<>();
+            double longestGap = 0;
             int lost = 0;
             int sent = 0;
             for (int k = 0; k < kills; k++) {
                 int h = k % 2;
+                // With --double, even kills are followed 2 s after the restart by the odd one, without a catch-up.
+                boolean first = doubleKills && k % 2 == 0 && k + 1 < kills;
+                boolean second = doubleKills && k % 2 == 1;
                 progress(mode + ": kill " + (k + 1) + "/" + kills + " (master of switch " + MastershipBed.dpidHex(h)
-                        + ")");
-                double[] r = killOnce(bed, h, k);
+                        + ")" + (second ? ", 2 s after the previous victim's restart" : ""));
+                double[] r = killOnce(bed, h, k, first);
                 roleTimes.add(r[0]);
                 flowTimes.add(r[1]);
+                if (second) {
+                    secondFlowTimes.add(r[1]);
+                }
                 lost += (int) r[2];
                 sent += (int) r[3];
+                longestGap = Math.max(longestGap, r[4]);
             }
             double[] api = apiProgramming(bed);
-            return new Run(roleTimes, flowTimes, lost, sent, api[0], api[1], api[2]);
+            return new Run(roleTimes, flowTimes, secondFlowTimes, lost, sent, longestGap, api[0], api[1], api[2]);
         }
     }
 
@@ -139,8 +165,11 @@ public final class FailoverBench implements Callable<Integer> {
         }
     }
 
-    /** One kill; returns {role ms, flow ms, lost, sent}. */
-    private double[] killOnce(MastershipBed bed, int h, int k) throws Exception {
+    /**
+     * One kill; returns {role ms, flow ms, lost, sent, longest ping gap ms}. With {@code soonAgain} the restarted
+     * victim is given 2 s after it is ready, not the full catch-up, before the next kill.
+     */
+    private double[] killOnce(MastershipBed bed, int h, int k, boolean soonAgain) throws Exception {
         Ownership before = bed.awaitMasters(Duration.ofSeconds(120)).get(h);
         int victim = bed.cluster().indexOf(before.owner());
         String dp = MastershipBed.dpidHex(h);
@@ -172,8 +201,12 @@ public final class FailoverBench implements Callable<Integer> {
                 result.sent()));
         bed.cluster().start(victim);
         bed.cluster().awaitReady(victim, 180_000);
-        awaitCaughtUp(bed, bed.cluster().id(victim));
-        return new double[] {roleMs, flowMs, result.lost(), result.sent()};
+        if (soonAgain) {
+            Thread.sleep(2_000);
+        } else {
+            awaitCaughtUp(bed, bed.cluster().id(victim));
+        }
+        return new double[] {roleMs, flowMs, result.lost(), result.sent(), result.longestGap().toMillis()};
     }
 
     /**

@@ -105,6 +105,11 @@ public final class MastershipBed implements AutoCloseable {
         return vms.get(h)[v];
     }
 
+    /** Another OVS host in the same test bed, without bridges or VMs (for benches that bring their own). */
+    public OvsHost addBareHost(String name) {
+        return bed.addHost(name);
+    }
+
     public int hostCount() {
         return hosts.size();
     }

@@ -10,6 +10,8 @@ import io.flowkeeper.api.store.Watch;
 import io.flowkeeper.api.util.Threads;
 import io.flowkeeper.api.switches.ControllerRole;
 import io.flowkeeper.api.switches.Switch;
+import io.flowkeeper.api.switches.PortInfo;
+import io.flowkeeper.api.switches.SwitchFlowSource;
 import io.flowkeeper.api.switches.SwitchListener;
 import java.time.Duration;
 import java.util.Map;
@@ -40,10 +42,20 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     private final Duration statsInterval;
     private final Map<String, EntityOwnership> owners = new ConcurrentHashMap<>();
     private final Map<Long, SwitchMaster> switches = new ConcurrentHashMap<>();
+    private volatile SwitchFlowSource flowSource = SwitchFlowSource.NONE;
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1, Threads.daemon("mastership"));
-    /** Candidacy commands, in order, one at a time (they block while the ownership shard has no quorum). */
+    /**
+     * Candidacy commands, one at a time (they block while the ownership shard has no quorum). Switches that connect
+     * or disconnect meanwhile are gathered and sent as one command each way: a thousand switches connecting at once
+     * cost a few log entries, not a thousand.
+     */
     private final ScheduledExecutorService registrar = Executors.newSingleThreadScheduledExecutor(
             Threads.daemon("candidacy"));
+    private final java.util.Set<Long> toRegister = ConcurrentHashMap.newKeySet();
+    private final java.util.Set<Long> toUnregister = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean candidaciesQueued =
+            new java.util.concurrent.atomic.AtomicBoolean();
+    private final StatisticsWriter statistics;
     private volatile boolean resynced;
     private volatile boolean closed;
     private Watch ownershipWatch;
@@ -55,6 +67,7 @@ public final class Mastership implements SwitchListener, AutoCloseable {
         this.ownership = ownership;
         this.lease = lease;
         this.statsInterval = statsInterval;
+        this.statistics = new StatisticsWriter(store, FlowDocuments.OPERATIONAL_SHARD, this::canAct, statsInterval);
     }
 
     public void start() {
@@ -166,8 +179,32 @@ public final class Mastership implements SwitchListener, AutoCloseable {
         return statsInterval;
     }
 
+    StatisticsWriter statistics() {
+        return statistics;
+    }
+
     ScheduledExecutorService scheduler() {
         return scheduler;
+    }
+
+    /**
+     * Sets the source of the flows computed beside the API's (the tenant data plane): every switch this node
+     * masters programs them, and recomputes them when the source says they changed or the switch's ports change.
+     */
+    public void flowSource(SwitchFlowSource source) {
+        this.flowSource = source;
+        source.onChange(dpid -> {
+            if (dpid < 0) {
+                switches.values().forEach(SwitchMaster::flowSourceChanged);
+            } else {
+                localSwitch(dpid).ifPresent(SwitchMaster::flowSourceChanged);
+            }
+        });
+        switches.values().forEach(SwitchMaster::flowSourceChanged);
+    }
+
+    SwitchFlowSource flowSource() {
+        return flowSource;
     }
 
     /** The switch master for a switch connected to this node. */
@@ -200,12 +237,16 @@ public final class Mastership implements SwitchListener, AutoCloseable {
         switches.remove(connection.dpid(), sm);
         sm.close();
         LOG.info("switch {} disconnected: withdrawing node {}'s candidacy", connection.dpidString(), nodeId);
-        String entity = FlowDocuments.entity(connection.dpid());
-        registrar.execute(() -> retry(() -> {
-            if (!switches.containsKey(connection.dpid())) {
-                ownership.unregisterCandidate(entity, nodeId);
-            }
-        }));
+        toUnregister.add(connection.dpid());
+        queueCandidacies();
+    }
+
+    @Override
+    public void portChanged(Switch connection, PortInfo port, String reason) {
+        SwitchMaster sm = switches.get(connection.dpid());
+        if (sm != null && sm.connection() == connection) {
+            sm.flowSourceChanged(); // tunnel and patch ports are looked up by name
+        }
     }
 
     @Override
@@ -219,16 +260,47 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     }
 
     private void register(long dpid) {
-        String entity = FlowDocuments.entity(dpid);
-        registrar.execute(() -> retry(() -> {
+        toRegister.add(dpid);
+        queueCandidacies();
+    }
+
+    private void queueCandidacies() {
+        if (candidaciesQueued.compareAndSet(false, true)) {
+            try {
+                registrar.execute(this::sendCandidacies);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closed
+            }
+        }
+    }
+
+    /**
+     * Sends what is pending: one command for the connected switches (registered), one for the disconnected ones
+     * (withdrawn), each judged by whether the switch is connected now, so a switch that flapped ends as it is.
+     */
+    private void sendCandidacies() {
+        candidaciesQueued.set(false);
+        java.util.List<String> register = take(toRegister, true);
+        java.util.List<String> unregister = take(toUnregister, false);
+        retry(() -> ownership.unregisterCandidates(unregister, nodeId));
+        retry(() -> {
             // After a restart the first renewal of the new incarnation drops the old candidacies: register after it.
             if (!lease.isHeld()) {
                 throw new StoreException(StoreException.Kind.UNAVAILABLE, OwnershipService.SHARD, "lease not held");
             }
-            if (switches.containsKey(dpid)) {
-                ownership.registerCandidate(entity, nodeId);
+            ownership.registerCandidates(register, nodeId);
+        });
+    }
+
+    private java.util.List<String> take(java.util.Set<Long> pending, boolean connected) {
+        java.util.List<String> entities = new java.util.ArrayList<>();
+        for (Long dpid : java.util.List.copyOf(pending)) {
+            pending.remove(dpid);
+            if (switches.containsKey(dpid) == connected) {
+                entities.add(FlowDocuments.entity(dpid));
             }
-        }));
+        }
+        return entities;
     }
 
     /** Runs a candidacy command until it commits (quorum may be missing for a while) or the node closes. */
@@ -259,5 +331,6 @@ public final class Mastership implements SwitchListener, AutoCloseable {
         switches.clear();
         registrar.shutdownNow();
         scheduler.shutdownNow();
+        statistics.close();
     }
 }

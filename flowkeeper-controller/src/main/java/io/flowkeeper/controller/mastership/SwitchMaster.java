@@ -10,7 +10,6 @@ import io.flowkeeper.api.ownership.EntityOwnership;
 import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.api.store.ReadConsistency;
 import io.flowkeeper.api.store.StoreException;
-import io.flowkeeper.api.store.Transaction;
 import io.flowkeeper.api.store.VersionedValue;
 import io.flowkeeper.api.store.Watch;
 import io.flowkeeper.api.store.WatchEvent;
@@ -69,9 +68,14 @@ public final class SwitchMaster {
      */
     private final Map<String, Refusal> refused = new TreeMap<>();
 
+    /** The flow source's flows as last computed (confined to the executor): programmed beside the API's. */
+    private Map<String, Flow> computed = Map.of();
+
     private volatile long masterGeneration = -1;
     private volatile boolean synced;
     private long baseRevision;
+    /** How long the last takeover's linearizable read of the desired flows took (logged with the reconcile). */
+    private long readMillis;
     private Watch flowWatch;
     /** Counts the flow watches opened: a watch's close is news only while it is the current one. */
     private long watchEpoch;
@@ -216,6 +220,7 @@ public final class SwitchMaster {
 
     /** Reads the desired flows through the leader, watches changes after them, and reconciles the switch. */
     private void sync() {
+        long started = System.nanoTime();
         DatastoreService store = mastership.store();
         DatastoreService.Snapshot snapshot;
         try {
@@ -251,7 +256,18 @@ public final class SwitchMaster {
                 LOG.warn("switch {}: skipping unreadable flow {}: {}", connection.dpidString(), id, e.getMessage());
             }
         }
+        computed = computeFlows();
+        computed.forEach((id, f) -> {
+            String other = byIdentity.putIfAbsent(f.id(), id);
+            if (other == null) {
+                desired.put(id, f);
+            } else {
+                LOG.warn("switch {}: flow {} from the API has the identity of computed flow {}; programming {}",
+                        connection.dpidString(), other, id, other);
+            }
+        });
         baseRevision = snapshot.revision();
+        readMillis = (System.nanoTime() - started) / 1_000_000;
         long epoch = ++watchEpoch;
         flowWatch = store.watch(FlowDocuments.CONFIG_SHARD, FlowDocuments.desiredPrefix(dpid),
                 Math.max(1, baseRevision), new WatchListener() {
@@ -287,13 +303,14 @@ public final class SwitchMaster {
         try {
             reconcile(desired, byIdentity);
             synced = true;
+            reportInstalled();
         } catch (SwitchException e) {
             LOG.warn("switch {}: reconcile failed: {}", connection.dpidString(), e.getMessage());
             scheduleRetry();
             return;
         }
         long interval = mastership.statsInterval().toMillis();
-        statsTask = mastership.scheduler().scheduleWithFixedDelay(() -> submit(this::publishStatistics), 0,
+        statsTask = mastership.scheduler().scheduleWithFixedDelay(() -> submit(() -> publishStatistics(false)), 0,
                 interval, TimeUnit.MILLISECONDS);
         drain();
     }
@@ -306,10 +323,13 @@ public final class SwitchMaster {
 
     /** Reconciles the switch to {@code desired}, setting aside (in {@link #refused}) the flows the switch refuses. */
     private void reconcile(Map<String, Flow> desired, Map<FlowId, String> idOf) {
+        long reconcileStart = System.nanoTime();
         Map<String, Flow> wanted = new HashMap<>(desired);
         ReconcileResult r = reconcile(wanted, idOf, refused, flows -> connection.reconcile(flows, RECONCILER));
-        LOG.info("switch {}: reconciled to {} desired flows at revision {} ({})", connection.dpidString(),
-                wanted.size(), baseRevision, r.plan().isEmpty() ? "already in sync" : r.plan());
+        LOG.info("switch {}: reconciled to {} desired flows at revision {} ({}; desired flows read in {} ms, then "
+                + "reconciled in {} ms)", connection.dpidString(), wanted.size(), baseRevision,
+                r.plan().isEmpty() ? "already in sync" : r.plan(), readMillis,
+                (System.nanoTime() - reconcileStart) / 1_000_000);
         programmed.putAll(wanted);
         if (!refused.isEmpty()) {
             LOG.warn("switch {}: the switch refuses {} desired flows (each refusal discards its bundle; the others were "
@@ -351,6 +371,62 @@ public final class SwitchMaster {
                         + "desired flow: " + r.bundle().failures());
             }
         }
+    }
+
+    void flowSourceChanged() {
+        submit(this::recompute);
+    }
+
+    /** The flow source's flows for this switch, or none when it fails (logged: the API's flows still go on). */
+    private Map<String, Flow> computeFlows() {
+        try {
+            return mastership.flowSource().flows(connection);
+        } catch (RuntimeException e) {
+            LOG.warn("switch {}: computing flows failed: {}", connection.dpidString(), e.toString(), e);
+            return computed;
+        }
+    }
+
+    private void reportInstalled() {
+        Map<String, Flow> held = new HashMap<>(computed);
+        held.keySet().removeIf(id -> !programmed.containsKey(id));
+        mastership.flowSource().installed(connection, held);
+    }
+
+    /** Programs the step from the computed flows programmed to the ones wanted now, as one bundle, if master. */
+    private void recompute() {
+        if (!synced || masterGeneration < 0) {
+            return;
+        }
+        Map<String, Flow> now = computeFlows();
+        Map<String, Flow> next = new HashMap<>();
+        now.forEach((id, f) -> {
+            if (!f.equals(computed.get(id))) {
+                next.put(id, f);
+            }
+        });
+        computed.keySet().forEach(id -> {
+            if (!now.containsKey(id)) {
+                next.put(id, null);
+            }
+        });
+        computed = now;
+        if (!next.isEmpty()) {
+            if (!mastership.canAct(entity, masterGeneration)) {
+                settle();
+                return;
+            }
+            try {
+                program(programmed, refused, next, connection::applyBundle);
+            } catch (SwitchException e) {
+                LOG.warn("switch {}: writing {} computed changes failed: {}; syncing again", connection.dpidString(),
+                        next.size(), e.getMessage());
+                synced = false;
+                scheduleRetry();
+                return;
+            }
+        }
+        reportInstalled();
     }
 
     /** Applies queued desired-flow changes, as one bundle, if still master. */
@@ -413,7 +489,7 @@ public final class SwitchMaster {
                         + "flows were programmed again without them): {}", connection.dpidString(), refused.size(),
                         refused);
             }
-            submit(this::publishStatistics); // the switch's state shows the refusals now, not at the next poll
+            submit(() -> publishStatistics(true)); // the switch's state shows the refusals now, not at the next poll
         }
     }
 
@@ -478,8 +554,11 @@ public final class SwitchMaster {
         return anyRefused;
     }
 
-    /** The statistics manager: the master alone publishes what the switch holds. */
-    private void publishStatistics() {
+    /**
+     * The statistics manager: the master alone publishes what the switch holds, through the node's
+     * {@link StatisticsWriter} ({@code now}: at once rather than with the next batch).
+     */
+    private void publishStatistics(boolean now) {
         long generation = masterGeneration;
         if (!synced || !mastership.canAct(entity, generation)) {
             return;
@@ -501,8 +580,7 @@ public final class SwitchMaster {
                 .put("openflow-version", connection.version())
                 .put("flows", flows.size())
                 .put("desired-flows", programmed.size() + refused.keySet().stream()
-                        .filter(id -> !programmed.containsKey(id)).count())
-                .put("updated-ms", System.currentTimeMillis());
+                        .filter(id -> !programmed.containsKey(id)).count());
         ArrayNode refusedArray = sw.putArray("refused");
         refused.forEach((id, r) -> refusedArray.addObject().put("id", id)
                 .put("flow", r.flow() == null ? null : OfctlText.format(r.flow())).put("error", r.error()));
@@ -520,7 +598,7 @@ public final class SwitchMaster {
             }
         }
         ObjectNode actual = FlowDocuments.JSON.createObjectNode().put("dpid", FlowDocuments.dpid(dpid))
-                .put("updated-ms", System.currentTimeMillis()).put("total", flows.size());
+                .put("total", flows.size());
         ArrayNode list = actual.putArray("flows");
         int budget = 900_000; // under the default document limit: the rest is counted, not listed
         boolean truncated = false;
@@ -534,20 +612,17 @@ public final class SwitchMaster {
             list.addObject().put("flow", text).put("packets", f.packets()).put("bytes", f.bytes());
         }
         actual.put("truncated", truncated);
-        if (!mastership.canAct(entity, generation)) {
-            return;
-        }
-        try {
-            mastership.store().commit(FlowDocuments.OPERATIONAL_SHARD, Transaction.builder()
-                    .put(FlowDocuments.switchPath(dpid).toString(), sw.toString())
-                    .put(FlowDocuments.actualPath(dpid).toString(), actual.toString())
-                    .build());
-        } catch (StoreException e) {
-            LOG.debug("switch {}: cannot publish statistics: {}", connection.dpidString(), e.getMessage());
-        }
+        Map<String, ObjectNode> documents = new LinkedHashMap<>();
+        documents.put(FlowDocuments.switchPath(dpid).toString(), sw);
+        documents.put(FlowDocuments.actualPath(dpid).toString(), actual);
+        mastership.statistics().publish(new StatisticsWriter.Publication(entity, generation, documents), now);
     }
 
     private void stopMastering() {
+        if (masterGeneration >= 0) {
+            mastership.statistics().forget(entity, List.of(FlowDocuments.switchPath(dpid).toString(),
+                    FlowDocuments.actualPath(dpid).toString()));
+        }
         masterGeneration = -1;
         synced = false;
         closeWatch();
@@ -558,6 +633,7 @@ public final class SwitchMaster {
         pending.clear();
         programmed.clear();
         refused.clear();
+        computed = Map.of();
     }
 
     private void closeWatch() {

@@ -26,6 +26,9 @@ final class Ports extends Resource {
     static final String ROUTER_INTERFACE = "network:router_interface";
     static final String ROUTER_GATEWAY = "network:router_gateway";
     private static final Pattern MAC = Pattern.compile("[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}");
+    /** Attributes only an admin sees or sets (Neutron's default policy: {@code rule:admin_only}). */
+    private static final List<String> ADMIN_ONLY = List.of("binding:host_id", "binding:vif_type",
+            "binding:vif_details", "binding:profile");
 
     Ports(NeutronApi api) {
         super(api);
@@ -49,9 +52,27 @@ final class Ports extends Resource {
     @Override
     ObjectNode view(Caller caller, Doc doc, ReadCache cache) {
         ObjectNode v = doc.json().deepCopy();
-        v.putObject("binding:vif_details");
+        if (!caller.isAdmin()) {
+            // Neutron's policy: a port's binding (where it runs, how it is plugged) is the operator's business.
+            ADMIN_ONLY.forEach(v::remove);
+        } else if (!v.has("binding:vif_details")) {
+            v.putObject("binding:vif_details");
+        }
         v.put("ip_allocation", "immediate");
         return v;
+    }
+
+    /** Refuses a non-admin's attempt to set an admin-only binding attribute, as Neutron's policy does. */
+    private static void checkBindingPolicy(Caller caller, Body body, String action) {
+        if (caller.isAdmin()) {
+            return;
+        }
+        for (String key : List.of("binding:host_id", "binding:profile")) {
+            if (body.has(key)) {
+                throw NeutronException.forbidden("(rule:" + action + " and rule:" + action + ":" + key
+                        + ") is disallowed by policy");
+            }
+        }
     }
 
     /** One wanted address: a subnet and/or an address; {@code address} -1 means "any free one". */
@@ -72,6 +93,12 @@ final class Ports extends Resource {
             this.doc = doc;
         }
 
+        /** The port's security groups must still exist when it commits. */
+        void requireGroups(JsonNode groupIds) {
+            groupIds.forEach(g -> txn.require(Precondition.exists(NeutronDocuments.doc("security-groups",
+                    g.asText()))));
+        }
+
         RuntimeException conflict(Precondition failed) {
             String path = failed.path();
             if (path.equals(macClaim)) {
@@ -87,9 +114,7 @@ final class Ports extends Resource {
             if (path.contains("/subnets/") || path.startsWith(NeutronDocuments.deleting(""))) {
                 return NeutronException.notFound("SubnetNotFound", "A subnet of this port is gone or being deleted");
             }
-            if (path.contains("/networks/")) {
-                return api.networks.notFound(doc.path("network_id").asText());
-            }
+            // The network (or a security group) changed or went since it was read: read again, and answer from there.
             return new Retry(0);
         }
     }
@@ -104,7 +129,8 @@ final class Ports extends Resource {
         Plan plan = new Plan(doc);
         String networkId = network.id();
         doc.put("network_id", networkId);
-        plan.txn.require(Precondition.exists(NeutronDocuments.doc("networks", networkId)))
+        // The network as read, which pins its subnets too (a subnet change bumps it): every choice below rests on it.
+        plan.txn.require(Precondition.modRevision(NeutronDocuments.doc("networks", networkId), network.modRevision()))
                 .require(Precondition.absent(NeutronDocuments.deleting(networkId)));
         List<Doc> subnets = cache.all("subnets").stream()
                 .filter(s -> s.json().path("network_id").asText().equals(networkId)).toList();
@@ -115,7 +141,7 @@ final class Ports extends Resource {
         if (fixed == null) {
             boolean allocated = false;
             for (Doc subnet : subnets) {
-                long address = pickAddress(subnet, claimed);
+                long address = api.subnets.pickAddress(subnet, claimed);
                 if (address >= 0) {
                     addIp(plan, ips, claimed, subnet, address, false);
                     allocated = true;
@@ -129,7 +155,7 @@ final class Ports extends Resource {
             for (FixedIpRequest r : fixed) {
                 Doc subnet = subnetFor(r, subnets, networkId);
                 if (r.address() < 0) {
-                    long address = pickAddress(subnet, claimed);
+                    long address = api.subnets.pickAddress(subnet, claimed);
                     if (address < 0) {
                         throw noAddress(networkId);
                     }
@@ -206,14 +232,6 @@ final class Ports extends Resource {
         }
     }
 
-    private long pickAddress(Doc subnet, Set<String> claimedByThisPort) {
-        Set<Long> taken = Allocation.addresses(docs.childNames(NeutronDocuments.ipClaims(subnet.id())));
-        for (String c : claimedByThisPort) {
-            taken.add(Ipv4.parse(c.substring(c.lastIndexOf('/') + 1)));
-        }
-        return Allocation.pickFree(Subnets.ranges(subnet.json()), taken, api.random());
-    }
-
     private static NeutronException noAddress(String networkId) {
         return NeutronException.conflict("IpAddressGenerationFailure", "No more IP addresses available on network "
                 + networkId + ".");
@@ -276,9 +294,10 @@ final class Ports extends Resource {
         List<FixedIpRequest> fixed = body.raw("fixed_ips") == null ? null : fixedIps(body.list("fixed_ips"));
         d.put("device_id", body.string("device_id", 255, ""));
         d.put("device_owner", body.string("device_owner", 255, ""));
+        checkBindingPolicy(caller, body, "create_port");
         String host = body.string("binding:host_id", 255, "");
-        d.put("binding:host_id", host == null ? "" : host).put("binding:vif_type", host == null || host.isEmpty()
-                ? "unbound" : "ovs");
+        d.put("binding:host_id", host == null ? "" : host);
+        api.hosts.bind(d, host);
         d.put("binding:vnic_type", vnicType(body.string("binding:vnic_type", 64, "normal")));
         d.set("binding:profile", profile(body.raw("binding:profile")));
         List<JsonNode> groups = body.raw("security_groups") == null ? null : body.list("security_groups");
@@ -302,9 +321,20 @@ final class Ports extends Resource {
         Plan plan = plan(d, network, fixed, mac, cache, Map.of(), false);
         // After every check above: a port that fails validation must not leave a default group behind.
         d.set("security_groups", securityGroups(caller, project, groups, security, d.path("device_owner").asText()));
+        plan.requireGroups(d.path("security_groups"));
         d.set("allowed_address_pairs", addressPairs(pairs, d.path("mac_address").asText()));
         long revision = commit(plan.txn.build(), plan::conflict);
         return new Doc(d, revision);
+    }
+
+    /**
+     * A port create pins everything it reads: the network (and with it the subnets and their pools), the absence of
+     * delete markers, each address and MAC claim, each security group. So it may run on this replica's view as it
+     * is; a stale view fails the commit and the create runs again once caught up.
+     */
+    @Override
+    boolean createPinsItsReads() {
+        return true;
     }
 
     private ArrayNode securityGroups(Caller caller, String project, List<JsonNode> groups, boolean security,
@@ -380,10 +410,11 @@ final class Ports extends Resource {
                 d.put(key, v == null ? "" : v);
             }
         }
+        checkBindingPolicy(caller, body, "update_port");
         if (body.has("binding:host_id")) {
             String host = body.string("binding:host_id", 255, "");
-            d.put("binding:host_id", host == null ? "" : host).put("binding:vif_type",
-                    host == null || host.isEmpty() ? "unbound" : "ovs");
+            d.put("binding:host_id", host == null ? "" : host);
+            api.hosts.bind(d, host); // ML2 binds again on every host change, as Nova's live migration expects
         }
         if (body.has("binding:vnic_type")) {
             d.put("binding:vnic_type", vnicType(body.string("binding:vnic_type", 64, "normal")));
@@ -445,6 +476,9 @@ final class Ports extends Resource {
         released.forEach(plan.txn::delete);
         if (!macKept) {
             plan.txn.delete(NeutronDocuments.macClaim(oldMac));
+        }
+        if (body.raw("security_groups") != null) {
+            plan.requireGroups(d.path("security_groups"));
         }
         d.set("allowed_address_pairs", pairsGiven ? addressPairs(pairs, d.path("mac_address").asText())
                 : current.json().path("allowed_address_pairs"));

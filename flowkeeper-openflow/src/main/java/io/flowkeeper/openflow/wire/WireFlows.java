@@ -157,6 +157,8 @@ public final class WireFlows {
             case 21 -> MatchField.ARP_OP;
             case 22 -> MatchField.ARP_SPA;
             case 23 -> MatchField.ARP_TPA;
+            case 24 -> MatchField.ARP_SHA;
+            case 25 -> MatchField.ARP_THA;
             case 38 -> MatchField.TUNNEL_ID;
             default -> null;
         };

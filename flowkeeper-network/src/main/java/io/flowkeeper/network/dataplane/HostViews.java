@@ -1,0 +1,147 @@
+package io.flowkeeper.network.dataplane;
+
+import io.flowkeeper.api.network.Host;
+import io.flowkeeper.api.network.Network;
+import io.flowkeeper.api.network.NetworkService;
+import io.flowkeeper.api.network.NetworkType;
+import io.flowkeeper.api.network.Port;
+import io.flowkeeper.api.network.PortBinding;
+import io.flowkeeper.api.network.Subnet;
+import io.flowkeeper.network.dataplane.HostView.LocalPort;
+import io.flowkeeper.network.dataplane.HostView.NetworkView;
+import io.flowkeeper.network.dataplane.HostView.RemotePort;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Builds a host's {@link HostView} from the model: which of its ports are plugged where, and the switch's port
+ * numbers for tunnels and provider patch ports, found by name ({@link Host#tunnelPortName},
+ * {@link Host#providerPatchPortName}). Pure; linear in the model's size.
+ */
+public final class HostViews {
+    private HostViews() {
+    }
+
+    /** The parts of the model the data plane reads, as one immutable value. */
+    public record Model(List<Network> networks, List<Subnet> subnets, List<Port> ports, List<Host> hosts,
+                        List<PortBinding> bindings) {
+        public Model {
+            networks = List.copyOf(networks);
+            subnets = List.copyOf(subnets);
+            ports = List.copyOf(ports);
+            hosts = List.copyOf(hosts);
+            bindings = List.copyOf(bindings);
+        }
+
+        public static Model read(NetworkService service) {
+            return new Model(service.networks(), service.subnets(), service.ports(), service.hosts(),
+                    service.bindings());
+        }
+
+        /** The host whose integration bridge has this datapath id. */
+        public Optional<Host> hostOf(long datapathId) {
+            return hosts.stream().filter(h -> h.datapathId() == datapathId).findFirst();
+        }
+    }
+
+    /**
+     * The binding a port is programmed by: plugged, and with the port's MAC (a binding whose MAC does not match
+     * the port programs nothing, even if its reporter did not mark it as an error).
+     */
+    public static Map<String, PortBinding> usableBindings(Model model) {
+        Map<String, String> macOf = new HashMap<>(model.ports().size() * 2);
+        model.ports().forEach(p -> macOf.put(p.id(), p.macAddress()));
+        Map<String, PortBinding> out = new HashMap<>(model.bindings().size() * 2);
+        for (PortBinding b : model.bindings()) {
+            if (b.state() == PortBinding.State.PLUGGED && b.ofPort() > 0
+                    && b.attachedMac().equalsIgnoreCase(macOf.get(b.portId()))) {
+                out.put(b.portId(), b);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Host {@code self}'s view.
+     *
+     * @param switchPorts the integration bridge's ports, name to OpenFlow port number
+     */
+    public static HostView of(Host self, Model model, Map<String, Long> switchPorts) {
+        Map<String, PortBinding> bindings = usableBindings(model);
+        Map<String, Host> hosts = new HashMap<>();
+        model.hosts().forEach(h -> hosts.put(h.name(), h));
+        List<String> physnets = new ArrayList<>(new TreeSet<>(model.networks().stream()
+                .map(Network::physicalNetwork).filter(Objects::nonNull).toList()));
+        Map<String, List<Port>> portsByNetwork = new HashMap<>();
+        Set<String> withLocalPorts = new HashSet<>();
+        for (Port p : model.ports()) {
+            PortBinding b = bindings.get(p.id());
+            if (b != null && p.adminStateUp() && hosts.containsKey(b.host())) {
+                portsByNetwork.computeIfAbsent(p.networkId(), k -> new ArrayList<>()).add(p);
+                if (b.host().equals(self.name())) {
+                    withLocalPorts.add(p.networkId());
+                }
+            }
+        }
+        Map<String, List<Subnet>> subnetsByNetwork = new HashMap<>();
+        model.subnets().forEach(s -> subnetsByNetwork.computeIfAbsent(s.networkId(), k -> new ArrayList<>()).add(s));
+        Map<String, Network> networks = new TreeMap<>();
+        model.networks().forEach(n -> {
+            if (withLocalPorts.contains(n.id())) {
+                networks.put(n.id(), n);
+            }
+        });
+
+        List<NetworkView> views = new ArrayList<>();
+        for (Network n : networks.values()) {
+            if (!n.adminStateUp() || !withLocalPorts.contains(n.id())) {
+                continue;
+            }
+            List<Port> ports = portsByNetwork.get(n.id());
+            List<LocalPort> local = new ArrayList<>();
+            List<RemotePort> remote = new ArrayList<>();
+            TreeSet<Long> tunnels = new TreeSet<>();
+            for (Port p : ports.stream().sorted(Comparator.comparing(Port::id)).toList()) {
+                PortBinding b = bindings.get(p.id());
+                if (b.host().equals(self.name())) {
+                    local.add(new LocalPort(p, b.ofPort()));
+                    continue;
+                }
+                long tunnel = HostView.NO_PORT;
+                if (n.type() == NetworkType.VXLAN) {
+                    Long number = switchPorts.get(Host.tunnelPortName(hosts.get(b.host()).tunnelIp()));
+                    if (number != null) {
+                        tunnel = number;
+                        tunnels.add(number);
+                    }
+                }
+                remote.add(new RemotePort(p, tunnel));
+            }
+            long uplink = HostView.NO_PORT;
+            int physnet = 0;
+            if (n.type() != NetworkType.VXLAN) {
+                physnet = physnets.indexOf(n.physicalNetwork());
+                String bridge = self.bridgeMappings().get(n.physicalNetwork());
+                Long number = bridge == null ? null : switchPorts.get(Host.providerPatchPortName(bridge));
+                uplink = number == null ? HostView.NO_PORT : number;
+            }
+            if (n.type() != NetworkType.FLAT && n.segmentationId() == null) {
+                continue; // not yet allocated a segment: nothing to tell it apart by
+            }
+            List<Subnet> subnets = new ArrayList<>(subnetsByNetwork.getOrDefault(n.id(), List.of()));
+            subnets.sort(Comparator.comparing(Subnet::id));
+            views.add(new NetworkView(n, FlowCompiler.tag(n.type(), n.segmentationId(), physnet), subnets, local,
+                    remote, List.copyOf(tunnels), uplink));
+        }
+        return new HostView(self, views);
+    }
+}

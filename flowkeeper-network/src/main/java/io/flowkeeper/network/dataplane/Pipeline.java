@@ -1,0 +1,114 @@
+package io.flowkeeper.network.dataplane;
+
+import io.flowkeeper.api.flow.Action;
+import io.flowkeeper.api.flow.Flow;
+import io.flowkeeper.api.flow.MatchField;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * The integration bridge's tables, declared as data: what each is for, which fields its flows may match, which
+ * fields they may set, whether they may write metadata, and which tables they may jump to. {@link #check} holds a
+ * flow set to it, so a compiler change that jumps backwards or matches a field a table does not own fails in tests,
+ * not on a switch.
+ *
+ * <p>Metadata carries the packet's context between tables (see {@link FlowCompiler} for the layout): the network's
+ * local tag, the VM port it came from, the sender address it used, and whether it came from another host.
+ */
+public enum Pipeline {
+    /** Who sent the packet: a VM port, a tunnel (by VNI) or a provider bridge (by VLAN); its network's tag. */
+    CLASSIFY(0, "port classification: VM port, tunnel by VNI or provider bridge by VLAN -> network tag",
+            EnumSet.of(MatchField.IN_PORT, MatchField.TUNNEL_ID, MatchField.VLAN_VID),
+            EnumSet.noneOf(MatchField.class), true, 10, 30),
+    /** A VM may send only from its own MAC and addresses (fixed IPs, allowed address pairs); DHCP is punted. */
+    PORT_SECURITY(10, "anti-spoofing: own MAC and IPs (and allowed address pairs) only; DHCP to the controller",
+            EnumSet.of(MatchField.METADATA, MatchField.ETH_SRC, MatchField.ETH_TYPE, MatchField.IPV4_SRC,
+                    MatchField.IP_PROTO, MatchField.UDP_SRC, MatchField.UDP_DST, MatchField.ARP_SHA,
+                    MatchField.ARP_SPA),
+            EnumSet.noneOf(MatchField.class), true, 20, 30),
+    /** ARP requests for a known address of the network: turned into the reply's sender half. */
+    ARP_RESPONDER(20, "ARP responder: a request for a known address of the network becomes a reply from it",
+            EnumSet.of(MatchField.METADATA, MatchField.ETH_TYPE, MatchField.ARP_OP, MatchField.ARP_TPA),
+            EnumSet.of(MatchField.ETH_SRC, MatchField.ARP_OP, MatchField.ARP_SHA, MatchField.ARP_SPA), false, 25, 30),
+    /** The reply's target half, from the requesting port's metadata; sent back where the request came from. */
+    ARP_REPLY(25, "ARP reply: addressed to the requesting port, sent back out of it",
+            EnumSet.of(MatchField.METADATA, MatchField.ETH_TYPE),
+            EnumSet.of(MatchField.ETH_DST, MatchField.ARP_THA, MatchField.ARP_TPA), false),
+    /** Where a frame of a network goes: a local port, a tunnel, the provider bridge, or all of the network's. */
+    L2_LOOKUP(30, "L2 lookup per network: local delivery, tunnel with the VNI, provider bridge with the VLAN, flood",
+            EnumSet.of(MatchField.METADATA, MatchField.ETH_DST),
+            EnumSet.of(MatchField.TUNNEL_ID, MatchField.VLAN_VID), false);
+
+    private final int id;
+    private final String purpose;
+    private final Set<MatchField> matches;
+    private final Set<MatchField> sets;
+    private final boolean writesMetadata;
+    private final int[] next;
+
+    Pipeline(int id, String purpose, Set<MatchField> matches, Set<MatchField> sets, boolean writesMetadata,
+             int... next) {
+        this.id = id;
+        this.purpose = purpose;
+        this.matches = matches;
+        this.sets = sets;
+        this.writesMetadata = writesMetadata;
+        this.next = next;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public String purpose() {
+        return purpose;
+    }
+
+    /** The tables a flow of this table may jump to. */
+    public boolean mayGoTo(int table) {
+        return Arrays.stream(next).anyMatch(t -> t == table);
+    }
+
+    public static Pipeline byId(int id) {
+        for (Pipeline t : values()) {
+            if (t.id == id) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Checks flows against the pipeline: a known table, only its match fields and set-fields, metadata written
+     * only where allowed, and only its legal (and so forward) {@code goto_table} targets.
+     *
+     * @throws IllegalArgumentException naming the first flow that breaks a rule, and the rule
+     */
+    public static void check(Collection<Flow> flows) {
+        for (Flow f : flows) {
+            Pipeline t = byId(f.tableId());
+            if (t == null) {
+                throw new IllegalArgumentException("table " + f.tableId() + " is not in the pipeline: " + f);
+            }
+            for (MatchField m : f.match().fields().keySet()) {
+                if (!t.matches.contains(m)) {
+                    throw new IllegalArgumentException(t + " does not match " + m.ofctlName() + ": " + f);
+                }
+            }
+            for (Action a : f.instructions().applyActions()) {
+                if (a instanceof Action.SetField s && !t.sets.contains(s.field())) {
+                    throw new IllegalArgumentException(t + " does not set " + s.field().ofctlName() + ": " + f);
+                }
+            }
+            if (f.instructions().writeMetadata() != null && !t.writesMetadata) {
+                throw new IllegalArgumentException(t + " does not write metadata: " + f);
+            }
+            Integer to = f.instructions().gotoTable();
+            if (to != null && (!t.mayGoTo(to) || to <= t.id)) {
+                throw new IllegalArgumentException(t + " may not go to table " + to + ": " + f);
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.flowkeeper.network.dataplane;
+
+import io.flowkeeper.api.network.AddressPair;
+import io.flowkeeper.api.network.FixedIp;
+import io.flowkeeper.api.network.Host;
+import io.flowkeeper.api.network.HostRoute;
+import io.flowkeeper.api.network.IpRange;
+import io.flowkeeper.api.network.Network;
+import io.flowkeeper.api.network.NetworkType;
+import io.flowkeeper.api.network.Port;
+import io.flowkeeper.api.network.PortBinding;
+import io.flowkeeper.api.network.Subnet;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Builds models for data plane tests: hosts, networks with one subnet, ports plugged on hosts. */
+final class TestModel {
+    final List<Network> networks = new ArrayList<>();
+    final List<Subnet> subnets = new ArrayList<>();
+    final List<Port> ports = new ArrayList<>();
+    final List<Host> hosts = new ArrayList<>();
+    final List<PortBinding> bindings = new ArrayList<>();
+    /** Per host: the switch's port names to numbers (tunnels and patch ports; VM ports come from bindings). */
+    final Map<String, Map<String, Long>> switchPorts = new HashMap<>();
+    private int nextOfPort = 1;
+
+    Host host(String name, String tunnelIp, Map<String, String> mappings) {
+        Host h = new Host(name, tunnelIp, "br-int", hosts.size() + 1L, mappings, "test", 0);
+        hosts.add(h);
+        Map<String, Long> ports = new HashMap<>();
+        mappings.values().forEach(b -> ports.put(Host.providerPatchPortName(b), 1000L + ports.size()));
+        switchPorts.put(name, ports);
+        return h;
+    }
+
+    /** Creates the tunnel ports of every pair of hosts (as the agent would). */
+    void meshTunnels() {
+        for (Host a : hosts) {
+            int i = 0;
+            for (Host b : hosts) {
+                if (a != b) {
+                    switchPorts.get(a.name()).put(Host.tunnelPortName(b.tunnelIp()), 2000L + i++);
+                }
+            }
+        }
+    }
+
+    Network network(String id, String project, NetworkType type, String physnet, Integer segment, String cidr,
+                    boolean dhcp) {
+        Network n = new Network(id, id, project, type, physnet, segment, false, false, 1450, true, 1);
+        networks.add(n);
+        String prefix = cidr.substring(0, cidr.lastIndexOf('.'));
+        subnets.add(new Subnet("sub-" + id, "sub-" + id, project, id, cidr, prefix + ".1",
+                List.of(new IpRange(prefix + ".2", prefix + ".254")), List.of("8.8.8.8"),
+                List.of(new HostRoute("192.168.0.0/16", prefix + ".254")), dhcp, 1));
+        return n;
+    }
+
+    Port port(String id, Network n, String mac, String ip, String host) {
+        return port(id, n, mac, ip, host, List.of(), true);
+    }
+
+    Port port(String id, Network n, String mac, String ip, String host, List<AddressPair> pairs,
+              boolean portSecurity) {
+        Port p = new Port(id, id, n.projectId(), n.id(), mac, List.of(new FixedIp("sub-" + n.id(), ip)), "vm-" + id,
+                "compute:nova", host, "ovs", true, List.of(), pairs, portSecurity, 1);
+        ports.add(p);
+        if (host != null) {
+            bindings.add(new PortBinding(id, host, nextOfPort++, mac, PortBinding.State.PLUGGED, ""));
+        }
+        return p;
+    }
+
+    long ofPort(String portId) {
+        return bindings.stream().filter(b -> b.portId().equals(portId)).findFirst().orElseThrow().ofPort();
+    }
+
+    HostViews.Model model() {
+        return new HostViews.Model(networks, subnets, ports, hosts, bindings);
+    }
+
+    HostView view(String host) {
+        Host h = hosts.stream().filter(x -> x.name().equals(host)).findFirst().orElseThrow();
+        return HostViews.of(h, model(), switchPorts.get(host));
+    }
+
+    long tunnel(String from, String to) {
+        Host t = hosts.stream().filter(x -> x.name().equals(to)).findFirst().orElseThrow();
+        return switchPorts.get(from).get(Host.tunnelPortName(t.tunnelIp()));
+    }
+}
