@@ -59,7 +59,9 @@ public final class ControllerNode implements AutoCloseable {
             out.flush();
         })) {
             throw new IOException("not every shard elected a leader within " + READY_TIMEOUT_MS / 1000
-                    + " s: is a majority of the peers running?");
+                    + " s: is a majority of the peers running" + (config.tls() == null
+                    ? ", all without tls:? (a node with tls: refuses plain-text Raft)"
+                    : ", all with tls: and certificates from the same CA? (mutual TLS refuses any other)"));
         }
         ReplicatedOwnership ownership = new ReplicatedOwnership(cluster);
         lease = new LeaseKeeper(cluster, ownership, cluster.nodeId(), config.restAddress(), config.leaseTime());
