@@ -6,6 +6,8 @@ import io.flowkeeper.controller.local.LocalCluster;
 import io.flowkeeper.controller.pki.LabPki;
 import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.OvsHost;
+import io.flowkeeper.testbed.PingMonitor;
+import io.flowkeeper.testbed.PingResult;
 import io.flowkeeper.testbed.TestBed;
 import io.flowkeeper.testbed.Vm;
 import java.io.IOException;
@@ -161,6 +163,38 @@ public final class MastershipBed implements AutoCloseable {
             }
         }
         return Optional.empty();
+    }
+
+    /** What {@link #killMasterUnderPing} saw: the owner before and after, and the ping across the kill. */
+    public record Failover(Ownership before, Ownership after, PingResult ping) {}
+
+    /**
+     * Kills the master of host h's switch (kill -9) while its two VMs ping each other every 10 ms, writes
+     * {@code flow} as {@code flowId} through a surviving node right after, and waits until the switch holds a flow
+     * containing {@code marker}; the killed node stays down.
+     */
+    public Failover killMasterUnderPing(int h, String flowId, String flow, String marker) throws Exception {
+        Duration wait = Duration.ofSeconds(60);
+        Ownership before = awaitMasters(wait).get(h);
+        int victim = cluster.indexOf(before.owner());
+        PingMonitor ping = vm(h, 0).startPing(vm(h, 1).ip(), Duration.ofMillis(10));
+        Thread.sleep(500);
+        cluster.kill(victim);
+        RestClient survivor = anyLiveClient(victim);
+        long deadline = System.nanoTime() + wait.toNanos();
+        boolean written = false;
+        while (!(written = written || survivor.put("/v1/switches/" + dpidHex(h) + "/flows/" + flowId, flow).ok())
+                || !switchHas(h, marker)) {
+            if (System.nanoTime() > deadline) {
+                ping.stop();
+                throw new IOException((written ? "the flow written after the kill never reached switch "
+                        : "no surviving node accepted a flow for switch ") + dpidHex(h) + " within 60 s");
+            }
+            Thread.sleep(20);
+        }
+        Thread.sleep(500);
+        PingResult result = ping.stop();
+        return new Failover(before, ownership(h, victim).orElseThrow(), result);
     }
 
     /** Owner and generation of a switch, and how many nodes are candidates. */
