@@ -168,6 +168,7 @@ public final class NetworkBench implements Callable<Integer> {
                 }
                 Thread.sleep(2_000); // every node's replica and model watch has the model
                 progress("setting the controllers; waiting for " + expected + " flows");
+                java.time.LocalTime started = java.time.LocalTime.now();
                 long t0 = System.nanoTime();
                 host.setControllers(BRIDGE, targets.toArray(String[]::new));
                 long deadline = t0 + 300_000_000_000L;
@@ -185,6 +186,27 @@ public final class NetworkBench implements Callable<Integer> {
                         round(seconds), "s", "< 1", seconds < 1);
                 report.note("cold programming includes the switch connecting to 3 nodes, mastership, the master's"
                         + " compile and one reconciliation bundle; the bridge had no flows and no snapshot");
+                timeline(report, cluster, started);
+            }
+        }
+    }
+
+    /**
+     * The master's own account, when the node JVMs log at INFO ({@code FLOWKEEPER_LOG_LEVEL=INFO}): when it became
+     * MASTER and when its reconciliation bundle was committed, in seconds after the controllers were set.
+     */
+    private static void timeline(BenchReport report, LocalCluster cluster, java.time.LocalTime started)
+            throws java.io.IOException {
+        String dpid = String.format("%016x", DPID);
+        for (int i = 0; i < 2; i++) {
+            for (String line : java.nio.file.Files.readAllLines(cluster.logFile(i))) {
+                if (line.contains("switch " + dpid + ": MASTER on node")
+                        || line.contains("switch " + dpid + ": reconciled to")) {
+                    double at = java.time.Duration.between(started, java.time.LocalTime.parse(line.substring(0, 12)))
+                            .toMillis() / 1000.0;
+                    report.note("master's log, +" + at + " s: " + line.substring(line.indexOf("switch " + dpid))
+                            .replaceAll("\\(.*", ""));
+                }
             }
         }
     }
@@ -207,9 +229,26 @@ public final class NetworkBench implements Callable<Integer> {
         commit(store, txn);
     }
 
+    /** Commits puts, trying again while a loaded cluster changes leaders (puts alone: a retry is harmless). */
     private static void commit(DatastoreService store, Transaction.Builder txn) {
-        if (!store.commit(SHARD, txn.build()).succeeded()) {
-            throw new IllegalStateException("writing the model failed");
+        Transaction t = txn.build();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                if (!store.commit(SHARD, t).succeeded()) {
+                    throw new IllegalStateException("writing the model failed");
+                }
+                return;
+            } catch (io.flowkeeper.api.store.StoreException e) {
+                if (attempt == 10) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
         }
     }
 
