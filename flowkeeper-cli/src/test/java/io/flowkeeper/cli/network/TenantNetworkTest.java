@@ -42,7 +42,7 @@ import org.junit.jupiter.api.Timeout;
  * addresses from the real {@code dhclient} and ping across hosts; two projects with the same CIDR and the same
  * addresses never see each other; a VM sending from an address or MAC not its own is dropped; kill -9 of a switch's
  * master loses no packet of a 10 ms ping and its successor leaves the table as it was; an unplugged port's flows go
- * and its status turns DOWN.
+ * and its status turns DOWN; a VLAN network's VMs ping each other through their hosts' provider bridges.
  *
  * <p>Until the agent's routes land, this test plays the agent: it writes the host and binding documents straight
  * into the {@code network-config} shard through the node in its own JVM (the datastore API refuses writes there),
@@ -78,7 +78,8 @@ class TenantNetworkTest {
         work = Files.createTempDirectory("flowkeeper-tenant-");
         bed = TestBed.create();
         cluster = LocalCluster.inTempDir(3, List.of("request-timeout: 5s", "election-timeout-min: 1s",
-                "election-timeout-max: 2s", "stats-interval: 1s"), bed.controllerIp());
+                "election-timeout-max: 2s", "stats-interval: 1s", "network:", "  vlan-ranges: {physnet1: \"100:199\"}"),
+                bed.controllerIp());
         cluster.start(0);
         cluster.start(1);
         inProcess = new ControllerNode(ControllerConfig.load(cluster.configFile(2), Map.of()));
@@ -304,6 +305,42 @@ class TenantNetworkTest {
         await().atMost(LONG).until(() -> hosts.get(1).dumpFlowsWithoutCounters(BRIDGE).stream()
                 .noneMatch(l -> l.contains("in_port=" + ofport + " ") || l.contains("output:" + ofport)));
         assertThat(blue1.vm().reachable(blue2.ip(), Duration.ofSeconds(2))).isFalse();
+        assertThat(red1.vm().reachable(red2.ip(), Duration.ofSeconds(20))).isTrue();
+    }
+
+    @Test
+    @Order(7)
+    void vmsOfAVlanNetworkPingThroughTheirProviderBridges() throws Exception {
+        // The agent's part: each host maps physnet1 to its br-ul (the shared segment between the hosts) and joins
+        // it to br-int with a patch port pair.
+        for (int h = 0; h < 2; h++) {
+            OvsHost host = hosts.get(h);
+            String inner = Host.providerPatchPortName(OvsHost.UNDERLAY_BRIDGE);
+            host.vsctl("add-port", BRIDGE, inner, "--", "set", "interface", inner, "type=patch",
+                    "options:peer=phy-" + OvsHost.UNDERLAY_BRIDGE, "--", "add-port", OvsHost.UNDERLAY_BRIDGE,
+                    "phy-" + OvsHost.UNDERLAY_BRIDGE, "--", "set", "interface", "phy-" + OvsHost.UNDERLAY_BRIDGE,
+                    "type=patch", "options:peer=" + inner);
+            com.fasterxml.jackson.databind.node.ObjectNode doc = JSON.createObjectNode().put("name", host.name())
+                    .put("tunnel_ip", host.underlayIp()).put("integration_bridge", BRIDGE).put("datapath_id", 0xd1 + h)
+                    .put("agent_version", "test").put("heartbeat_millis", System.currentTimeMillis());
+            doc.putObject("bridge_mappings").put("physnet1", OvsHost.UNDERLAY_BRIDGE);
+            put("/neutron/hosts/" + host.name(), doc.toString());
+        }
+        String vlan = create("networks", "{\"network\": {\"name\": \"green\", \"project_id\": \"green\","
+                + " \"provider:network_type\": \"vlan\", \"provider:physical_network\": \"physnet1\","
+                + " \"provider:segmentation_id\": 150}}");
+        String subnet = create("subnets", "{\"subnet\": {\"network_id\": \"" + vlan + "\", \"project_id\": \"green\","
+                + " \"ip_version\": 4, \"cidr\": \"10.9.0.0/24\"}}");
+        Plugged g1 = plug(hosts.get(0), "green1", vlan, subnet, "green", "fa:16:3e:00:03:01", "10.9.0.10");
+        Plugged g2 = plug(hosts.get(1), "green2", vlan, subnet, "green", "fa:16:3e:00:03:02", "10.9.0.11");
+        for (Plugged p : List.of(g1, g2)) {
+            await().atMost(LONG).until(() -> status(p.portId()).equals("ACTIVE"));
+            assertThat(dhclient(p.vm())).contains("fixed-address " + p.ip() + ";");
+        }
+        assertThat(hosts.get(0).dumpFlowsWithoutCounters(BRIDGE)).anyMatch(l -> l.contains("dl_vlan=150"));
+        assertThat(g1.vm().reachable(g2.ip(), Duration.ofSeconds(20))).isTrue();
+        assertThat(g2.vm().ping(g1.ip(), 20, Duration.ofSeconds(2))).isTrue();
+        // the VXLAN networks still work beside it
         assertThat(red1.vm().reachable(red2.ip(), Duration.ofSeconds(20))).isTrue();
     }
 
