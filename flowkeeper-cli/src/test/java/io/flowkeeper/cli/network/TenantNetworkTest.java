@@ -42,7 +42,8 @@ import org.junit.jupiter.api.Timeout;
  * addresses from the real {@code dhclient} and ping across hosts; two projects with the same CIDR and the same
  * addresses never see each other; a VM sending from an address or MAC not its own is dropped; kill -9 of a switch's
  * master loses no packet of a 10 ms ping and its successor leaves the table as it was; an unplugged port's flows go
- * and its status turns DOWN; a VLAN network's VMs ping each other through their hosts' provider bridges.
+ * and its status turns DOWN; a VLAN network's VMs ping each other through their hosts' provider bridges; a VM
+ * whose switch's master is killed as it asks for its address gets it from the next master.
  *
  * <p>Until the agent's routes land, this test plays the agent: it writes the host and binding documents straight
  * into the {@code network-config} shard through the node in its own JVM (the datastore API refuses writes there),
@@ -87,7 +88,7 @@ class TenantNetworkTest {
         cluster.awaitReady(0, 180_000);
         cluster.awaitReady(1, 180_000);
         store = inProcess.cluster();
-        api = cluster.client(0);
+        api = cluster.client(2); // the node in this JVM: never the one killed
         List<String> targets = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             targets.add("tcp:" + cluster.openflowAddress(i));
@@ -342,6 +343,50 @@ class TenantNetworkTest {
         assertThat(g2.vm().ping(g1.ip(), 20, Duration.ofSeconds(2))).isTrue();
         // the VXLAN networks still work beside it
         assertThat(red1.vm().reachable(red2.ip(), Duration.ofSeconds(20))).isTrue();
+    }
+
+    @Test
+    @Order(8)
+    void aVmAskingForItsAddressAsItsSwitchsMasterIsKilledGetsItFromTheNextMaster() throws Exception {
+        for (int i = 0; i < 2; i++) {
+            if (!cluster.isRunning(i)) {
+                cluster.start(i);
+                cluster.awaitReady(i, 180_000);
+            }
+        }
+        int host = -1;
+        int victim = -1;
+        long deadline = System.nanoTime() + LONG.toNanos();
+        while (victim < 0 && System.nanoTime() < deadline) {
+            for (int h = 0; h < 2 && victim < 0; h++) {
+                String owner = owner(String.format("%016x", 0xd1 + h));
+                if (owner != null && !owner.equals(cluster.id(2))) {
+                    victim = cluster.indexOf(owner);
+                    host = h;
+                }
+            }
+            Thread.sleep(200);
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(victim >= 0, "both switches are mastered in this JVM");
+        Plugged red3 = plug(hosts.get(host), "red3", red1Network(), red1Subnet(), "red", "fa:16:3e:00:01:03",
+                "10.0.0.12");
+        await().atMost(LONG).until(() -> status(red3.portId()).equals("ACTIVE"));
+        // The master dies, then the VM asks: its first DISCOVER finds no master; a retransmission finds the next.
+        cluster.kill(victim);
+        long t0 = System.nanoTime();
+        String lease = dhclient(red3.vm());
+        assertThat(lease).contains("fixed-address 10.0.0.12;");
+        System.out.printf("lease across the master's kill after %.2f s%n", (System.nanoTime() - t0) / 1e9);
+        assertThat(red3.vm().reachable(red1.ip(), Duration.ofSeconds(20))).isTrue();
+    }
+
+    private static String red1Network() throws Exception {
+        return api.get("/v2.0/ports/" + red1.portId()).body().path("port").path("network_id").asText();
+    }
+
+    private static String red1Subnet() throws Exception {
+        return api.get("/v2.0/ports/" + red1.portId()).body().path("port").path("fixed_ips").get(0)
+                .path("subnet_id").asText();
     }
 
     private static String owner(String dpid) throws Exception {
