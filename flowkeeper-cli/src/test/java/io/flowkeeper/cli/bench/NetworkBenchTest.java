@@ -13,7 +13,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * CI runs the small tenant data plane benchmark so it cannot rot: compile figures, then cold programming of a
- * 400-port host's empty bridge on real OVS by a 3-node cluster.
+ * 400-port host's empty bridge on real OVS by a 3-node cluster, and DHCP with the real dhclient.
  */
 @Tag("integration")
 class NetworkBenchTest {
@@ -25,7 +25,7 @@ class NetworkBenchTest {
     void theSmallNetworkBenchmarkMeasuresEveryFigure() throws Exception {
         assertThat(Main.run("bench", "network", "--small", "--json")).as(console.err()).isZero();
         JsonNode rows = new ObjectMapper().readTree(console.out()).get("rows");
-        assertThat(rows).hasSize(8);
+        assertThat(rows.size()).isBetween(10, 11); // 11 when a node JVM of its own masters the switch
         for (JsonNode row : rows) {
             assertThat(row.get("value").asDouble()).as(row.get("measure").asText()).isPositive();
         }

@@ -18,9 +18,6 @@ import io.flowkeeper.testbed.TestBed;
 import io.flowkeeper.testbed.Vm;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,9 +58,7 @@ class TenantNetworkTest {
     private static ControllerNode inProcess;
     private static DatastoreService store;
     private static RestClient api;
-    private static Path work;
     private static final List<OvsHost> hosts = new ArrayList<>();
-    private static final List<Vm> dhcpClients = new ArrayList<>();
 
     /** A VM and its Neutron port. */
     private record Plugged(Vm vm, String portId, String ip) {
@@ -76,11 +71,10 @@ class TenantNetworkTest {
 
     @BeforeAll
     static void start() throws Exception {
-        work = Files.createTempDirectory("flowkeeper-tenant-");
         bed = TestBed.create();
         cluster = LocalCluster.inTempDir(3, List.of("request-timeout: 5s", "election-timeout-min: 1s",
-                "election-timeout-max: 2s", "stats-interval: 1s", "network:", "  vlan-ranges: {physnet1: \"100:199\"}"),
-                bed.controllerIp());
+                "election-timeout-max: 2s", "stats-interval: 1s", "network:",
+                "  vlan-ranges: {physnet1: \"100:199\"}"), bed.controllerIp());
         cluster.start(0);
         cluster.start(1);
         inProcess = new ControllerNode(ControllerConfig.load(cluster.configFile(2), Map.of()));
@@ -125,12 +119,6 @@ class TenantNetworkTest {
 
     @AfterAll
     static void stop() throws Exception {
-        for (Vm vm : dhcpClients) {
-            Path pid = work.resolve(vm.name() + ".pid");
-            if (Files.exists(pid)) {
-                new ProcessBuilder("kill", Files.readString(pid).strip()).start().waitFor();
-            }
-        }
         if (inProcess != null) {
             inProcess.close();
         }
@@ -138,12 +126,7 @@ class TenantNetworkTest {
             cluster.close();
         }
         if (bed != null) {
-            bed.close();
-        }
-        if (work != null) {
-            try (var walk = Files.walk(work)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            bed.close(); // and with the VMs' namespaces, their DHCP clients
         }
     }
 
@@ -173,25 +156,8 @@ class TenantNetworkTest {
         return api.get("/v2.0/ports/" + port).body().path("port").path("status").asText();
     }
 
-    /** Runs the real dhclient once in the VM: it configures the address it is given; returns its lease file. */
-    private static String dhclient(Vm vm) throws Exception {
-        Path script = work.resolve("dhclient-script");
-        if (!Files.exists(script)) {
-            // Only the address: the stock script would rewrite this machine's /etc/resolv.conf from a namespace.
-            Files.writeString(script, "#!/bin/sh\ncase \"$reason\" in BOUND|RENEW|REBIND|REBOOT)\n"
-                    + "  ip addr flush dev \"$interface\"\n"
-                    + "  ip addr add \"$new_ip_address/$new_subnet_mask\" dev \"$interface\";;\nesac\nexit 0\n");
-            Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
-            Files.writeString(work.resolve("dhclient.conf"), "timeout 30;\n"
-                    + "option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;\n"
-                    + "request subnet-mask, broadcast-address, routers, domain-name-servers, host-name, interface-mtu,"
-                    + " rfc3442-classless-static-routes;\n");
-        }
-        dhcpClients.add(vm);
-        Path lease = work.resolve(vm.name() + ".leases");
-        vm.exec("dhclient", "-1", "-cf", work.resolve("dhclient.conf").toString(), "-sf", script.toString(),
-                "-lf", lease.toString(), "-pf", work.resolve(vm.name() + ".pid").toString(), "eth0");
-        return Files.readString(lease);
+    private static String dhclient(Vm vm) {
+        return vm.dhclient(Duration.ofSeconds(30));
     }
 
     private static String option(String lease, String name) {
