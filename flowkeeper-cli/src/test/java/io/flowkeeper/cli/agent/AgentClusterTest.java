@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Agents on two test-bed hosts (real OVS, userspace datapath) against a real one-node cluster (its own JVM): they
- * create br-int with the cluster as its controller, register (seen in {@code /v2.0/agents} and by the real
+ * create br-int with the cluster as its controller (and h1 its provider bridge, patched to br-int), register (seen in {@code /v2.0/agents} and by the real
  * {@code openstack network agent list}), report a VM interface plugged with a Neutron port id (the port gets its
  * binding and {@code binding:host_id}), keep a VXLAN port towards the other host exactly while both have a port of
  * the network, and a VM with the wrong MAC gets an ERROR binding and no {@code binding:host_id}.
@@ -51,6 +51,14 @@ class AgentClusterTest {
                 }
                 assertThat(h1.vsctl("get-controller", "br-int").strip()).isEqualTo("tcp:" + cluster.openflowAddress(0));
                 assertThat(h1.vsctl("get", "bridge", "br-int", "datapath_type").strip()).isEqualTo("netdev");
+                // the provider bridge of h1's mapping, a learning switch patched to br-int
+                assertThat(h1.vsctl("get", "bridge", "br-vlan", "fail_mode").strip()).isEqualTo("standalone");
+                assertThat(h1.vsctl("get", "interface", "int-br-vlan", "type").strip()).isEqualTo("patch");
+                assertThat(h1.vsctl("get", "interface", "int-br-vlan", "options:peer").strip())
+                        .isEqualTo("phy-br-vlan");
+                assertThat(h1.vsctl("port-to-br", "phy-br-vlan").strip()).isEqualTo("br-vlan");
+                assertThat(h1.vsctl("port-to-br", "int-br-vlan").strip()).isEqualTo("br-int");
+                assertThat(h2.vsctl("list-br")).doesNotContain("br-vlan");
                 assertThat(openstack(cluster, "network", "agent", "list", "-f", "value", "-c", "Host", "-c", "Alive"))
                         .contains("h1 True").contains("h2 True");
 
@@ -133,7 +141,8 @@ class AgentClusterTest {
 
     private static ClusterAgent agent(LocalCluster cluster, OvsHost host) {
         return new ClusterAgent(new ClusterSettings(List.of(cluster.openflowAddress(0)), List.of(cluster.restUrl(0)),
-                LocalCluster.TOKEN, host.name(), host.underlayIp(), Map.of(), "br-int",
+                LocalCluster.TOKEN, host.name(), host.underlayIp(),
+                host.name().equals("h1") ? Map.of("physnet1", "br-vlan") : Map.of(), "br-int",
                 ClusterSettings.DEFAULT_HEARTBEAT, ClusterSettings.DEFAULT_PEER_POLL), host.dbSocket(),
                 new AgentListener() { }).start();
     }
