@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
 import io.flowkeeper.agent.AgentListener;
 import io.flowkeeper.agent.cluster.ClusterAgent;
 import io.flowkeeper.agent.cluster.ClusterSettings;
@@ -13,6 +15,7 @@ import io.flowkeeper.controller.local.LocalCluster;
 import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.TestBed;
 import io.flowkeeper.testbed.Vm;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,10 +27,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Agents on two test-bed hosts (real OVS, userspace datapath) against a real one-node cluster (its own JVM): they
- * create br-int with the cluster as its controller (and h1 its provider bridge, patched to br-int), register (seen in {@code /v2.0/agents} and by the real
- * {@code openstack network agent list}), report a VM interface plugged with a Neutron port id (the port gets its
- * binding and {@code binding:host_id}), keep a VXLAN port towards the other host exactly while both have a port of
- * the network, and a VM with the wrong MAC gets an ERROR binding and no {@code binding:host_id}.
+ * create br-int with the cluster as its controller (and h1 its provider bridge, patched to br-int), register (seen
+ * in {@code /v2.0/agents} and by the real {@code openstack network agent list}), report a VM interface plugged with
+ * a Neutron port id (the port gets its binding and {@code binding:host_id}), keep a VXLAN port towards the other
+ * host exactly while both have a port of the network, and a VM with the wrong MAC gets an ERROR binding and no
+ * {@code binding:host_id}; a restarted agent drops what was unplugged while it was down; and the node tells Nova (a
+ * recording endpoint: no Nova runs here) when a server's port is deleted.
  */
 @Tag("integration")
 class AgentClusterTest {
@@ -35,9 +40,23 @@ class AgentClusterTest {
 
     @Test
     void agentsRegisterBindPortsAndKeepTunnelsWhileAPortOfTheNetworkIsOnBothHosts() throws Exception {
+        List<JsonNode> novaEvents = new java.util.concurrent.CopyOnWriteArrayList<>();
+        HttpServer nova = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        nova.createContext("/v2.1/os-server-external-events", ex -> {
+            if ("nova-secret".equals(ex.getRequestHeaders().getFirst("X-Auth-Token"))) {
+                novaEvents.add(new ObjectMapper().readTree(ex.getRequestBody().readAllBytes()));
+            }
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+        });
+        nova.start();
+        Path novaToken = Files.createTempFile("nova", ".token");
+        Files.writeString(novaToken, "nova-secret\n");
         try (TestBed bed = TestBed.create();
              LocalCluster cluster = LocalCluster.inTempDir(1, List.of(
-                     "network: {vxlan-vni-ranges: [\"3000:3009\"]}"), bed.controllerIp())) {
+                     "network: {vxlan-vni-ranges: [\"3000:3009\"]}",
+                     "nova: {url: \"http://127.0.0.1:" + nova.getAddress().getPort() + "/v2.1\", token-file: "
+                             + novaToken + ", batch-interval-ms: 50}"), bed.controllerIp())) {
             OvsHost h1 = bed.addHost("h1").attachUnderlay();
             OvsHost h2 = bed.addHost("h2").attachUnderlay();
             cluster.startAll();
@@ -133,9 +152,25 @@ class AgentClusterTest {
                 for (JsonNode p : plugged) {
                     assertThat(binding(cluster, p).path("state").asText()).isEqualTo("PLUGGED");
                 }
+
+                // The node tells Nova (here a recording endpoint) about a server's port that goes away.
+                String server = java.util.UUID.randomUUID().toString();
+                RestClient.Response vmPort = api.post("/v2.0/ports", "{\"port\": {\"network_id\": \"" + net
+                        + "\", \"device_owner\": \"compute:nova\", \"device_id\": \"" + server + "\"}}");
+                String vmPortId = vmPort.body().path("port").path("id").asText();
+                assertThat(api.delete("/v2.0/ports/" + vmPortId).status()).isEqualTo(204);
+                await().atMost(T).until(() -> novaEvents.stream().anyMatch(b -> b.toString().contains(vmPortId)));
+                JsonNode event = novaEvents.stream().filter(b -> b.toString().contains(vmPortId)).findFirst()
+                        .orElseThrow().path("events").get(0);
+                assertThat(event.path("name").asText()).isEqualTo("network-vif-deleted");
+                assertThat(event.path("server_uuid").asText()).isEqualTo(server);
+                assertThat(event.path("tag").asText()).isEqualTo(vmPortId);
             } finally {
                 a1.close();
             }
+        } finally {
+            nova.stop(0);
+            Files.deleteIfExists(novaToken);
         }
     }
 
