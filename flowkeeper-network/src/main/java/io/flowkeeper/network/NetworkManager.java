@@ -123,7 +123,8 @@ public final class NetworkManager implements NetworkService {
 
     /**
      * Bindings as agents reported them at {@code /neutron/bindings/{port id}}:
-     * {@code {"port_id", "host", "ofport", "attached_mac", "state": "PLUGGED"|"ERROR", "error"}}.
+     * {@code {"port_id", "host", "ofport", "attached_mac", "state": "PLUGGED"|"ERROR", "error", "network_id"}}
+     * ({@code network_id}: the port's, empty for an unknown port; written by {@code neutron.HostRegistry}).
      */
     @Override
     public List<PortBinding> bindings() {

@@ -181,7 +181,12 @@ public final class ClusterAgent implements AutoCloseable {
     private void plumb(HostPlumbing plumbing) throws OvsdbException {
         String integration = settings.integrationBridge();
         if (plumbing.ensureBridge(integration, settings.controllerTargets(), "secure")) {
-            LOG.info("created {} with controllers {}", integration, settings.controllerTargets());
+            if (settings.controllers().isEmpty()) {
+                // fail_mode secure and no controller: nothing will forward until one is set (and that flushes)
+                LOG.warn("created {} without a controller: give --controller so the cluster programs it", integration);
+            } else {
+                LOG.info("created {} with controllers {}", integration, settings.controllerTargets());
+            }
         }
         for (String provider : settings.bridgeMappings().values()) {
             // A provider bridge is a plain learning switch between its NIC and the patch: br-int's flows tag and
