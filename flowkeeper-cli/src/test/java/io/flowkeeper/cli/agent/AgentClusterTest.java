@@ -153,6 +153,30 @@ class AgentClusterTest {
                     assertThat(binding(cluster, p).path("state").asText()).isEqualTo("PLUGGED");
                 }
 
+                // ovs-vswitchd killed and restarted (as after a crash, or at a reboot under flow-restore-wait):
+                // the interfaces come back with their ofports, so the agent reports no unplug at all and every
+                // binding stays as it was (the flows of those ports are never withdrawn by the cluster).
+                a1.close();
+                List<Integer> unplugs = new java.util.concurrent.CopyOnWriteArrayList<>();
+                a1 = agent(cluster, h1, new AgentListener() {
+                    @Override
+                    public void reported(int pluggedCount, int unpluggedCount, List<String> errors) {
+                        unplugs.add(unpluggedCount);
+                    }
+                });
+                await().atMost(T).until(() -> !unplugs.isEmpty()); // its first, full report
+                Map<String, String> before = new java.util.TreeMap<>();
+                for (JsonNode p : plugged) {
+                    before.put(p.path("id").asText(), binding(cluster, p).toString());
+                }
+                h1.restartVswitchd();
+                await().atMost(T).until(() -> h1.vsctl("get", "interface", "lat0", "ofport").strip().matches("\\d+"));
+                Thread.sleep(2_000);
+                for (JsonNode p : plugged) {
+                    assertThat(binding(cluster, p).toString()).isEqualTo(before.get(p.path("id").asText()));
+                }
+                assertThat(unplugs.subList(1, unplugs.size())).allMatch(n -> n == 0);
+
                 // The node tells Nova (here a recording endpoint) about a server's port that goes away.
                 String server = java.util.UUID.randomUUID().toString();
                 RestClient.Response vmPort = api.post("/v2.0/ports", "{\"port\": {\"network_id\": \"" + net
@@ -175,11 +199,15 @@ class AgentClusterTest {
     }
 
     private static ClusterAgent agent(LocalCluster cluster, OvsHost host) {
+        return agent(cluster, host, new AgentListener() { });
+    }
+
+    private static ClusterAgent agent(LocalCluster cluster, OvsHost host, AgentListener listener) {
         return new ClusterAgent(new ClusterSettings(List.of(cluster.openflowAddress(0)), List.of(cluster.restUrl(0)),
                 LocalCluster.TOKEN, host.name(), host.underlayIp(),
                 host.name().equals("h1") ? Map.of("physnet1", "br-vlan") : Map.of(), "br-int",
-                ClusterSettings.DEFAULT_HEARTBEAT, ClusterSettings.DEFAULT_PEER_POLL), host.dbSocket(),
-                new AgentListener() { }).start();
+                ClusterSettings.DEFAULT_HEARTBEAT, ClusterSettings.DEFAULT_PEER_POLL), host.dbSocket(), listener)
+                .start();
     }
 
     private static JsonNode port(RestClient api, String net) throws Exception {
