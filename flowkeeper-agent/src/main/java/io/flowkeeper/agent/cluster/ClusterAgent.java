@@ -215,7 +215,10 @@ public final class ClusterAgent implements AutoCloseable {
         ArrayNode unplugged = body.putArray("unplugged");
         delta.unplugged().forEach(unplugged::add);
         body.put("full", full);
-        JsonNode answer = api.send("POST", "/v1/network/hosts/" + settings.host() + "/bindings", body);
+        // A big report (4,000 ports after a restart: a few Raft transactions of a few hundred ports) may take
+        // longer than a heartbeat; giving up on it early would only send it again, full, to another node.
+        JsonNode answer = api.send("POST", "/v1/network/hosts/" + settings.host() + "/bindings", body,
+                Duration.ofSeconds(8).plusMillis(5L * (delta.plugged().size() + delta.unplugged().size())));
         List<String> errors = new ArrayList<>();
         answer.path("bindings").forEach(b -> {
             if (!b.path("state").asText().equals("PLUGGED")) {
