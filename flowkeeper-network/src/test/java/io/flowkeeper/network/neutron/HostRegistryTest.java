@@ -201,6 +201,12 @@ class HostRegistryTest {
         assertThat(ok(agent("POST", "/v1/network/hosts/compute-1/bindings", "{\"unplugged\": [\""
                 + port.path("id").asText() + "\"]}")).path("unplugged").asInt()).isEqualTo(1);
         assertThat(new NetworkManager(store).bindings()).isEmpty();
+
+        // A bound port that is deleted takes its binding with it.
+        plug("compute-1", port, 7, mac);
+        assertThat(new NetworkManager(store).bindings()).hasSize(1);
+        ok(neutron(ADMIN, "DELETE", "/v2.0/ports/" + port.path("id").asText(), null));
+        assertThat(new NetworkManager(store).bindings()).isEmpty();
     }
 
     @Test
