@@ -70,6 +70,10 @@ class AgentClusterTest {
                 }
                 assertThat(h1.vsctl("get-controller", "br-int").strip()).isEqualTo("tcp:" + cluster.openflowAddress(0));
                 assertThat(h1.vsctl("get", "bridge", "br-int", "datapath_type").strip()).isEqualTo("netdev");
+                long dpid = Long.parseUnsignedLong(h1.vsctl("get", "bridge", "br-int", "datapath_id").strip()
+                        .replace("\"", ""), 16);
+                await().atMost(T).until(() -> cluster.client(0).get("/v1/datastore/network-config/neutron/hosts/h1")
+                        .body().path("value").path("datapath_id").asLong() == dpid);
                 // the provider bridge of h1's mapping, a learning switch patched to br-int
                 assertThat(h1.vsctl("get", "bridge", "br-vlan", "fail_mode").strip()).isEqualTo("standalone");
                 assertThat(h1.vsctl("get", "interface", "int-br-vlan", "type").strip()).isEqualTo("patch");
