@@ -75,6 +75,8 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
     private static final java.time.Duration PROBE_TIMEOUT = java.time.Duration.ofSeconds(3);
 
     private final ClusterConfig config;
+    /** The transport's TLS config (empty: plain text), for the server and every client this node makes. */
+    private final org.apache.ratis.conf.Parameters raftParameters;
     private final ShardCatalog catalog;
     private final RaftPeerId selfId;
     private final Map<String, RaftGroupId> groupIds = new LinkedHashMap<>();
@@ -88,7 +90,13 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
     private volatile Map<String, String> members;
 
     public ClusterNode(ClusterConfig config) throws IOException {
+        this(config, null);
+    }
+
+    /** A node whose Raft transport is mutual TLS with {@code tls} ({@link RaftTls}); null: plain text. */
+    public ClusterNode(ClusterConfig config, io.flowkeeper.api.security.TlsFiles tls) throws IOException {
         this.config = config;
+        this.raftParameters = RaftTls.parameters(tls);
         this.catalog = new ShardCatalog(config.shards());
         this.selfId = RaftPeerId.valueOf(config.nodeId());
         this.members = new TreeMap<>(config.peers());
@@ -101,13 +109,14 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
         this.server = RaftServer.newBuilder()
                 .setServerId(selfId)
                 .setProperties(serverProperties())
+                .setParameters(raftParameters)
                 .setStateMachineRegistry(gid -> {
                     String shard = shardByGroup.getOrDefault(gid, gid.toString());
                     return new ShardStateMachine(shard, config.watchHistory(), catalog.find(shard)
                             .map(s -> ShardCommands.forKind(s.kind())).orElse(ShardCommands.NONE));
                 })
                 .build();
-        this.clients = new ShardClients(groupIds, config.peers(), config.requestTimeout());
+        this.clients = new ShardClients(groupIds, config.peers(), config.requestTimeout(), raftParameters);
         clients.setLeaderHint(shard -> {
             try {
                 return server.getDivision(groupIds.get(shard)).getInfo().getLeaderId();
@@ -249,7 +258,8 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
             return false;
         }
         String first = catalog.shards().get(0).name();
-        try (ShardClients probe = new ShardClients(Map.of(first, groupIds.get(first)), others, PROBE_TIMEOUT)) {
+        try (ShardClients probe = new ShardClients(Map.of(first, groupIds.get(first)), others, PROBE_TIMEOUT,
+                raftParameters)) {
             probe.await(first, probe.read(first, Codec.query("get", "/")));
             LOG.info("the other members already serve {}: joining with empty groups", first);
             return true;

@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  *       so switches spread over nodes;</li>
  *   <li>a newly registered candidate takes the entity over when the owner has two or more entities more than it,
  *       which balances switches that connected to one node first;</li>
- *   <li>every owner change bumps the entity's generation; entity documents are never deleted, so the generation
- *       only grows;</li>
+ *   <li>every owner change bumps the entity's generation, which only grows: an entity without an owner may be
+ *       removed (its switch is gone), and the shard then remembers the highest generation removed
+ *       ({@code /generation-floor}); a new entity starts there, so a switch that returns sees a higher one;</li>
  *   <li>a lease renewal with a new incarnation drops the node's old candidacies; an expiry applies only if no
  *       renewal committed since the leader judged it.</li>
  * </ul>
@@ -45,6 +46,9 @@ final class OwnershipCommands implements ShardCommands {
     static final String EXPIRE = "expire";
     static final String REGISTER = "register";
     static final String UNREGISTER = "unregister";
+    static final String REMOVE = "remove";
+    /** The highest generation of any removed entity: new entities start there (see {@link Plan#remove}). */
+    static final String FLOOR_PATH = "/generation-floor";
 
     @Override
     public Transaction plan(String command, JsonNode args, State state) {
@@ -61,6 +65,7 @@ final class OwnershipCommands implements ShardCommands {
                 String node = text(args, "node");
                 entities(args).forEach(entity -> plan.unregister(entity, node));
             }
+            case REMOVE -> plan.remove(text(args, "entity"), args.path("generation").asLong(-1));
             default -> throw new IllegalArgumentException("unknown ownership command '" + command + "'");
         }
         return plan.transaction();
@@ -187,9 +192,14 @@ final class OwnershipCommands implements ShardCommands {
         private final Map<String, NodeLease> leases = new LinkedHashMap<>();
         private final Map<String, EntityOwnership> changedEntities = new LinkedHashMap<>();
         private final Map<String, NodeLease> changedLeases = new LinkedHashMap<>();
+        private final Set<String> removedEntities = new TreeSet<>();
+        private long floor;
+        private boolean floorChanged;
 
         Plan(State state) {
             this.state = state;
+            VersionedValue f = state.get(FLOOR_PATH);
+            floor = f == null ? 0 : tryParse(f, v -> Codec.parse(v.json()).path("floor").asLong()).orElse(0L);
             for (NodeLease l : readable(state.list(DataPath.of(OwnershipService.NODES)), OwnershipCommands::lease)) {
                 leases.put(l.node(), l);
             }
@@ -255,7 +265,7 @@ final class OwnershipCommands implements ShardCommands {
                 return; // already a candidate, and the entity has an owner: nothing to do
             }
             EntityOwnership next = e == null
-                    ? new EntityOwnership(entity, null, 0, List.copyOf(c))
+                    ? new EntityOwnership(entity, null, floor, List.copyOf(c))
                     : new EntityOwnership(entity, e.owner(), e.generation(), List.copyOf(c));
             if (next.owner() != null && alive(next.owner()) && alive(node)
                     && load(next.owner()) >= load(node) + 2) {
@@ -272,6 +282,21 @@ final class OwnershipCommands implements ShardCommands {
             TreeSet<String> c = new TreeSet<>(e.candidates());
             c.remove(node);
             settle(new EntityOwnership(entity, e.owner(), e.generation(), List.copyOf(c)));
+        }
+
+        /** Removes an entity still without an owner at {@code generation}; raises the floor to its generation. */
+        void remove(String entity, long generation) {
+            EntityOwnership e = entities().get(entity);
+            if (e == null || e.owner() != null || e.generation() != generation) {
+                return; // gone already, owned again, or changed since the caller judged it
+            }
+            entities.remove(entity);
+            changedEntities.remove(entity);
+            removedEntities.add(entity);
+            if (e.generation() > floor) {
+                floor = e.generation();
+                floorChanged = true;
+            }
         }
 
         /** Keeps a live candidate owner; otherwise picks one (or none). Records the entity if it changed. */
@@ -329,6 +354,10 @@ final class OwnershipCommands implements ShardCommands {
             Transaction.Builder b = Transaction.builder();
             changedLeases.values().forEach(l -> b.put(nodePath(l.node()), json(l)));
             changedEntities.values().forEach(e -> b.put(entityPath(e.entity()), json(e)));
+            removedEntities.forEach(e -> b.delete(entityPath(e)));
+            if (floorChanged) {
+                b.put(FLOOR_PATH, write(Codec.JSON.createObjectNode().put("floor", floor)));
+            }
             return b.build();
         }
     }

@@ -62,6 +62,11 @@ public final class ReplicatedOwnership implements OwnershipService {
     }
 
     @Override
+    public void removeEntity(String entity, long generation) {
+        store.command(SHARD, OwnershipCommands.REMOVE, args().put("entity", entity).put("generation", generation));
+    }
+
+    @Override
     public List<EntityOwnership> entities(ReadConsistency consistency) {
         return OwnershipCommands.readable(store.list(SHARD, DataPath.of(ENTITIES), consistency).values(),
                 OwnershipCommands::entity);
@@ -90,6 +95,8 @@ public final class ReplicatedOwnership implements OwnershipService {
                     // An unreadable document is logged once and skipped: it must never stop a node (issue 15, D1).
                     OwnershipCommands.tryParse(new VersionedValue(event.path(), event.json(), event.revision(),
                             event.revision(), 0), OwnershipCommands::entity).ifPresent(listener::ownershipChanged);
+                } else if (event.type() == WatchEvent.Type.DELETE) {
+                    listener.entityRemoved(event.path().substring(event.path().lastIndexOf('/') + 1));
                 }
             }
 

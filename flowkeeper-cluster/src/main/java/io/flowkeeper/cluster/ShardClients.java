@@ -22,6 +22,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.client.impl.RaftClientRpcWithProxy;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
@@ -74,6 +75,7 @@ public final class ShardClients implements AutoCloseable {
     private static final long BATCH_MAX_BYTES = 512 * 1024;
 
     private final Map<String, RaftGroupId> groupIds;
+    private final Parameters parameters;
     private final Duration requestTimeout;
     private final Map<String, Shard> shards = new ConcurrentHashMap<>();
     private final Map<String, Batcher> batchers = new ConcurrentHashMap<>();
@@ -91,6 +93,13 @@ public final class ShardClients implements AutoCloseable {
      * @param requestTimeout how long a call waits before failing with UNAVAILABLE naming the shard
      */
     public ShardClients(Map<String, RaftGroupId> groupIds, Map<String, String> members, Duration requestTimeout) {
+        this(groupIds, members, requestTimeout, new Parameters());
+    }
+
+    /** As above, over a transport configured by {@code parameters} (TLS: {@link RaftTls}). */
+    ShardClients(Map<String, RaftGroupId> groupIds, Map<String, String> members, Duration requestTimeout,
+                 Parameters parameters) {
+        this.parameters = parameters;
         this.groupIds = Map.copyOf(groupIds);
         this.members = Map.copyOf(members);
         this.requestTimeout = requestTimeout;
@@ -99,9 +108,15 @@ public final class ShardClients implements AutoCloseable {
 
     /** A client of the default shards of a cluster whose members are given: for processes outside the cluster. */
     public static ShardClients forCluster(Map<String, String> members, Duration requestTimeout) {
+        return forCluster(members, requestTimeout, null);
+    }
+
+    /** As above, over mutual TLS with a node's certificate when {@code tls} is not null (the cluster's is). */
+    public static ShardClients forCluster(Map<String, String> members, Duration requestTimeout,
+                                          io.flowkeeper.api.security.TlsFiles tls) {
         Map<String, RaftGroupId> ids = new java.util.LinkedHashMap<>();
         ShardCatalog.DEFAULTS.forEach(s -> ids.put(s.name(), RaftGroupId.valueOf(ShardCatalog.groupUuid(s.name()))));
-        return new ShardClients(ids, members, requestTimeout);
+        return new ShardClients(ids, members, requestTimeout, RaftTls.parameters(tls));
     }
 
     /** Where a cluster node's own replica says a shard's leader is: the first target of every call. */
@@ -536,6 +551,7 @@ public final class ShardClients implements AutoCloseable {
         RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(attemptMs, TimeUnit.MILLISECONDS));
         return RaftClient.newBuilder()
                 .setProperties(p)
+                .setParameters(parameters)
                 .setRaftGroup(RaftGroup.valueOf(gid, peers))
                 .setClientId(ClientId.randomId())
                 // Used by the admin API only (leader transfer, membership); data calls retry in Call.

@@ -65,6 +65,41 @@ class OwnershipCommandsTest {
     }
 
     @Test
+    void anEntityWithoutAnOwnerIsRemovedAndAReturningSwitchStartsAboveItsOldGeneration() {
+        threeNodesTwoSwitches();
+        EntityOwnership owned = entity("openflow:1");
+        ownership.removeEntity("openflow:1", owned.generation());
+        assertThat(ownership.entity("openflow:1")).as("owned: kept").contains(owned);
+        for (String n : List.of("n1", "n2", "n3")) {
+            unregister("openflow:1", n); // the switch went away from every node
+        }
+        EntityOwnership gone = entity("openflow:1");
+        assertThat(gone.owner()).isNull();
+        ownership.removeEntity("openflow:1", gone.generation() - 1);
+        assertThat(ownership.entity("openflow:1")).as("another generation than judged: kept").isPresent();
+        List<String> removed = new CopyOnWriteArrayList<>();
+        try (Watch w = ownership.watch(new OwnershipListener() {
+            @Override
+            public void ownershipChanged(EntityOwnership e) {
+            }
+
+            @Override
+            public void entityRemoved(String entity) {
+                removed.add(entity);
+            }
+        })) {
+            ownership.removeEntity("openflow:1", gone.generation());
+            await().atMost(Duration.ofSeconds(5)).until(() -> removed.contains("openflow:1"));
+        }
+        assertThat(ownership.entity("openflow:1")).isEmpty();
+        assertThat(ownership.entities()).extracting(EntityOwnership::entity).containsExactly("openflow:2");
+        register("openflow:1", "n2"); // the switch is back
+        assertThat(entity("openflow:1").generation()).isGreaterThan(gone.generation());
+        register("openflow:9", "n3"); // so is every new entity: the floor is shard-wide
+        assertThat(entity("openflow:9").generation()).isGreaterThan(gone.generation());
+    }
+
+    @Test
     void switchesThatConnectedToOneNodeFirstAreSpreadOverNodes() {
         threeNodesTwoSwitches();
         assertThat(entity("openflow:1").owner()).isNotEqualTo(entity("openflow:2").owner());

@@ -2,13 +2,17 @@ package io.flowkeeper.controller;
 
 import io.flowkeeper.cluster.ClusterNode;
 import io.flowkeeper.cluster.ReplicatedOwnership;
+import io.flowkeeper.controller.mastership.EntityReaper;
 import io.flowkeeper.controller.mastership.LeaseKeeper;
 import io.flowkeeper.controller.mastership.Mastership;
+import io.flowkeeper.controller.mastership.SwitchAdmission;
 import io.flowkeeper.openflow.OpenFlowConfig;
 import io.flowkeeper.openflow.OpenFlowServer;
 import io.flowkeeper.api.ownership.OwnershipService;
 import io.flowkeeper.network.AgentEndpoint;
+import io.flowkeeper.network.NetworkManager;
 import io.flowkeeper.network.OpenStackEndpoint;
+import io.flowkeeper.network.dataplane.TenantDataplane;
 import io.flowkeeper.network.nova.NovaNotifier;
 import io.flowkeeper.api.ownership.NodeLease;
 import java.io.IOException;
@@ -32,14 +36,16 @@ public final class ControllerNode implements AutoCloseable {
     private RestServer rest;
     private LeaseKeeper lease;
     private Mastership mastership;
+    private EntityReaper reaper;
     private OpenFlowServer openflow;
+    private TenantDataplane dataplane;
     private NovaNotifier nova;
     private AgentEndpoint agents;
     private int openflowPort;
 
     public ControllerNode(ControllerConfig config) throws IOException {
         this.config = config;
-        this.cluster = new ClusterNode(config.cluster());
+        this.cluster = new ClusterNode(config.cluster(), config.tls());
     }
 
     /** Starts everything; prints one line per shard as it becomes ready, then one line for the node. */
@@ -64,8 +70,20 @@ public final class ControllerNode implements AutoCloseable {
         mastership.start();
         String of = config.openflowAddress();
         int colon = of.lastIndexOf(':');
-        openflow = new OpenFlowServer(OpenFlowConfig.tcp(of.substring(0, colon),
-                Integer.parseInt(of.substring(colon + 1))), mastership);
+        OpenFlowConfig southbound = OpenFlowConfig.tcp(of.substring(0, colon), Integer.parseInt(of.substring(colon + 1)));
+        if (config.tls() != null) { // switches present a certificate from the CA; it binds the dpid they claim
+            southbound = southbound.withTls(new OpenFlowConfig.Tls(config.tls().certificate(), config.tls().key(),
+                    config.tls().ca()));
+        }
+        // A new dpid beyond max-switches is disconnected before Mastership registers it (issue 15, D7).
+        openflow = new OpenFlowServer(southbound, new SwitchAdmission(mastership, ownership, config.lifecycle()));
+        reaper = new EntityReaper(ownership, config.lifecycle());
+        reaper.start();
+        // Tenant networks: this node compiles and programs the hosts' switches it masters, and answers their DHCP.
+        dataplane = new TenantDataplane(new NetworkManager(cluster), cluster, openflow, Clock.systemUTC());
+        dataplane.start();
+        openflow.addProcessor(dataplane, TenantDataplane.PACKET_PRIORITY);
+        mastership.flowSource(dataplane);
         rest = new RestServer(cluster, cluster, config.restAddress(), config.apiTokens(), config.nodeToken(),
                 config.restSettings());
         new SwitchRoutes(rest, cluster, ownership, mastership, openflow, config.nodeToken()).mountOn(rest);
@@ -90,7 +108,7 @@ public final class ControllerNode implements AutoCloseable {
             throw new IOException("interrupted while binding OpenFlow", e);
         }
         out.println("controller " + cluster.nodeId() + ": OpenFlow on " + of.substring(0, colon) + ":" + openflowPort
-                + ", lease " + config.leaseTime().toMillis() + " ms");
+                + (config.tls() == null ? " (tcp)" : " (tls)") + ", lease " + config.leaseTime().toMillis() + " ms");
         out.println("controller " + cluster.nodeId() + " ready: REST " + config.restSettings().scheme() + "://"
                 + config.restAddress() + " (token required)");
         out.flush();
@@ -132,8 +150,14 @@ public final class ControllerNode implements AutoCloseable {
         if (openflow != null) {
             openflow.close();
         }
+        if (reaper != null) {
+            reaper.close();
+        }
         if (mastership != null) {
             mastership.close();
+        }
+        if (dataplane != null) {
+            dataplane.close();
         }
         if (lease != null) {
             lease.close();

@@ -10,7 +10,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.api.cluster.ClusterAdminService;
 import io.flowkeeper.api.cluster.ClusterView;
 import io.flowkeeper.api.cluster.ShardStatus;
+import io.flowkeeper.api.security.PeerIdentity;
 import io.flowkeeper.api.security.PemFiles;
+import io.flowkeeper.api.security.TlsFiles;
 import io.flowkeeper.api.store.CommitResult;
 import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.store.DatastoreService;
@@ -148,7 +150,9 @@ public final class RestServer implements AutoCloseable {
         this.tokens = tokens.stream().map(t -> t.getBytes(StandardCharsets.UTF_8)).toList();
         this.nodeToken = nodeToken.getBytes(StandardCharsets.UTF_8);
         this.settings = settings;
-        this.peerTls = settings.tls() == null ? null : PemFiles.trusting("rest-tls-ca", settings.tls().trusted());
+        this.peerTls = settings.tls() == null ? null : settings.tls().node() != null
+                ? settings.tls().node().nodeContext() // mutual: present our node certificate, accept only a node's
+                : PemFiles.trusting("rest-tls-ca", settings.tls().trusted());
         // A body may carry a transaction of the largest size a node accepts and replicates: 4 documents of the
         // largest size plus their paths and framing.
         this.maxBodyBytes = (int) store.limits().maxTransactionBytes();
@@ -172,6 +176,12 @@ public final class RestServer implements AutoCloseable {
             ssl.setKeyStore(PemFiles.keyStore("rest-tls-cert", settings.tls().certificateChain(), "rest-tls-key",
                     settings.tls().privateKey()));
             ssl.setKeyStorePassword(new String(PemFiles.IN_MEMORY_PASSWORD));
+            if (settings.tls().node() != null) {
+                // Asked, not required: operators and the CLI authenticate with tokens; /v1/internal/ requires a
+                // node's certificate on top of the node token (see Dispatch).
+                ssl.setTrustStore(PemFiles.trustStore(TlsFiles.CA_KEY, settings.tls().node().ca()));
+                ssl.setWantClientAuth(true);
+            }
             SecureRequestCustomizer secure = new SecureRequestCustomizer();
             secure.setSniHostCheck(false); // nodes are reached by IP address as often as by name
             config.addCustomizer(secure);
@@ -207,6 +217,14 @@ public final class RestServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         };
+    }
+
+    /** True when the client presented a certificate, verified against the CA, that names a controller node. */
+    private static boolean fromNode(Request request) {
+        return request.getAttribute(org.eclipse.jetty.io.EndPoint.SslSessionData.ATTRIBUTE)
+                instanceof org.eclipse.jetty.io.EndPoint.SslSessionData ssl
+                && ssl.peerCertificates() != null && ssl.peerCertificates().length > 0
+                && PeerIdentity.of(ssl.peerCertificates()[0]).isNode();
     }
 
     /** Binds the REST address and starts serving. */
@@ -297,6 +315,11 @@ public final class RestServer implements AutoCloseable {
                 respondNow(response, callback, 400, errorJson(400, "this node serves HTTPS only: use https://"
                         + Request.getServerName(request) + ":" + Request.getServerPort(request)
                         + " (a token sent over plain HTTP may have been seen on the network)"));
+                return true;
+            }
+            if (internal && settings.tls() != null && settings.tls().node() != null && !fromNode(request)) {
+                respondNow(response, callback, 403, errorJson(403, "node-to-node routes need a node certificate"
+                        + " from the cluster's CA (mutual TLS)"));
                 return true;
             }
             OpenStackEndpoint os = openstack;

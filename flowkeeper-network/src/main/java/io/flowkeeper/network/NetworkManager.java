@@ -105,33 +105,50 @@ public final class NetworkManager implements NetworkService {
                 g.path("revision_number").asLong()));
     }
 
-    /**
-     * Hosts as their agents registered them at {@code /neutron/hosts/{name}}:
-     * {@code {"name", "tunnel_ip", "integration_bridge", "datapath_id" (number), "bridge_mappings": {physnet: bridge},
-     * "agent_version", "heartbeat_millis"}}.
-     */
+    /** Hosts as their agents registered them ({@link #host}). */
     @Override
     public List<Host> hosts() {
-        return read("hosts", h -> {
-            Map<String, String> mappings = new TreeMap<>();
-            h.path("bridge_mappings").fields().forEachRemaining(e -> mappings.put(e.getKey(), e.getValue().asText()));
-            return new Host(h.path("name").asText(), h.path("tunnel_ip").asText(),
-                    h.path("integration_bridge").asText("br-int"), h.path("datapath_id").asLong(), mappings,
-                    h.path("agent_version").asText(), h.path("heartbeat_millis").asLong());
-        });
+        return read("hosts", NetworkManager::host);
+    }
+
+    /** Bindings as agents reported them ({@link #binding}). */
+    @Override
+    public List<PortBinding> bindings() {
+        return read("bindings", NetworkManager::binding);
     }
 
     /**
-     * Bindings as agents reported them at {@code /neutron/bindings/{port id}}:
+     * A host as its agent registered it at {@code /neutron/hosts/{name}}:
+     * {@code {"name", "tunnel_ip", "integration_bridge", "datapath_id" (number), "bridge_mappings": {physnet: bridge},
+     * "agent_version", "heartbeat_millis"}}.
+     */
+    public static Host host(JsonNode h) {
+        Map<String, String> mappings = new TreeMap<>();
+        h.path("bridge_mappings").fields().forEachRemaining(e -> mappings.put(e.getKey(), e.getValue().asText()));
+        return new Host(h.path("name").asText(), h.path("tunnel_ip").asText(),
+                h.path("integration_bridge").asText("br-int"), h.path("datapath_id").asLong(), mappings,
+                h.path("agent_version").asText(), h.path("heartbeat_millis").asLong());
+    }
+
+    /**
+     * A binding as its host's agent reported it at {@code /neutron/bindings/{port id}}:
      * {@code {"port_id", "host", "ofport", "attached_mac", "state": "PLUGGED"|"ERROR", "error", "network_id"}}
      * ({@code network_id}: the port's, empty for an unknown port; written by {@code neutron.HostRegistry}).
      */
-    @Override
-    public List<PortBinding> bindings() {
-        return read("bindings", b -> new PortBinding(b.path("port_id").asText(), b.path("host").asText(),
+    public static PortBinding binding(JsonNode b) {
+        return new PortBinding(b.path("port_id").asText(), b.path("host").asText(),
                 b.path("ofport").asInt(), b.path("attached_mac").asText(),
                 PortBinding.State.valueOf(b.path("state").asText("ERROR").toUpperCase(Locale.ROOT)),
-                b.path("error").asText("")));
+                b.path("error").asText(""));
+    }
+
+    /** A stored document's JSON. */
+    public static JsonNode parse(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("unreadable document: " + e.getOriginalMessage(), e);
+        }
     }
 
     private static String text(JsonNode n, String key) {
@@ -142,7 +159,7 @@ public final class NetworkManager implements NetworkService {
         return n.path(key).isNumber() ? n.path(key).asInt() : null;
     }
 
-    static Network network(JsonNode n) {
+    public static Network network(JsonNode n) {
         return new Network(n.path("id").asText(), n.path("name").asText(), n.path("project_id").asText(),
                 NetworkType.valueOf(n.path("provider:network_type").asText().toUpperCase(Locale.ROOT)),
                 text(n, "provider:physical_network"), integer(n, "provider:segmentation_id"),
@@ -150,7 +167,7 @@ public final class NetworkManager implements NetworkService {
                 n.path("admin_state_up").asBoolean(), n.path("revision_number").asLong());
     }
 
-    static Subnet subnet(JsonNode n) {
+    public static Subnet subnet(JsonNode n) {
         List<IpRange> pools = new ArrayList<>();
         n.path("allocation_pools").forEach(p -> pools.add(new IpRange(p.path("start").asText(),
                 p.path("end").asText())));
@@ -173,7 +190,7 @@ public final class NetworkManager implements NetworkService {
         return out;
     }
 
-    static Port port(JsonNode n) {
+    public static Port port(JsonNode n) {
         List<String> groups = new ArrayList<>();
         n.path("security_groups").forEach(g -> groups.add(g.asText()));
         List<AddressPair> pairs = new ArrayList<>();

@@ -81,8 +81,10 @@ final class HostPlumbing {
 
     /** The patch ports {@code int-<provider>} on the integration bridge and {@code phy-<provider>} on the provider. */
     void ensurePatch(String integration, String provider) throws OvsdbException {
-        ensurePort(integration, "int-" + provider, "patch", Map.of("peer", "phy-" + provider));
-        ensurePort(provider, "phy-" + provider, "patch", Map.of("peer", "int-" + provider));
+        // The integration end's name is the one the flow compiler looks the port up by.
+        String integrationEnd = io.flowkeeper.api.network.Host.providerPatchPortName(provider);
+        ensurePort(integration, integrationEnd, "patch", Map.of("peer", "phy-" + provider));
+        ensurePort(provider, "phy-" + provider, "patch", Map.of("peer", integrationEnd));
     }
 
     /** Removes a port (and its interfaces: OVSDB drops rows nothing refers to) from a bridge; absent is fine. */

@@ -1,19 +1,15 @@
 package io.flowkeeper.agent.cluster;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import io.flowkeeper.api.network.Host;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Which VXLAN ports a host should add and remove: one per remote host it shares a network with, named
- * {@code vx-} + 8 hex characters of the SHA-256 of the remote tunnel IP (stable, so the flow compiler finds the
- * port by name, and within OVS's 15-character limit). A port that is wanted and exists with the same remote is
- * left alone, so traffic through it is never disturbed. Pure.
+ * Which VXLAN ports a host should add and remove: one per remote host it shares a network with, named by
+ * {@link Host#tunnelPortName} (the one rule the flow compiler also finds the port by). A port that is wanted and
+ * exists with the same remote is left alone, so traffic through it is never disturbed. Pure.
  *
  * @param add port name → remote IP, to create
  * @param remove names of ports to delete
@@ -27,12 +23,7 @@ public record TunnelPlan(Map<String, String> add, List<String> remove) {
 
     /** The tunnel port's name for a remote tunnel IP. */
     public static String portName(String remoteIp) {
-        try {
-            byte[] hash = MessageDigest.getInstance("SHA-256").digest(remoteIp.getBytes(StandardCharsets.US_ASCII));
-            return PREFIX + HexFormat.of().formatHex(hash, 0, 4);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
-        }
+        return Host.tunnelPortName(remoteIp);
     }
 
     /**

@@ -49,6 +49,13 @@ public interface OwnershipService {
         unregisterCandidates(List.of(entity), node);
     }
 
+    /**
+     * Removes an entity whose switch is gone: only if it still has no owner and its generation is still
+     * {@code generation} (a switch that came back meanwhile keeps it). An entity created later under any name starts
+     * above every generation a removed one reached, so the generations a switch sees still only grow.
+     */
+    void removeEntity(String entity, long generation);
+
     /** Every entity, in name order, from this node's replica (may lag the leader by a few milliseconds). */
     default List<EntityOwnership> entities() {
         return entities(ReadConsistency.STALE);

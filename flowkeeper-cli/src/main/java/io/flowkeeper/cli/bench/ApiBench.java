@@ -75,7 +75,7 @@ public final class ApiBench implements Callable<Integer> {
         System.setProperty("flowkeeper.node.jvm-opts", savedOpts != null ? savedOpts : NODE_JVM_OPTS);
         try (LocalCluster cluster = LocalCluster.inTempDir(3, List.of("network:",
                 "  vxlan-vni-ranges: [\"1000:1999\"]"))) {
-            String loadAtStart = loadAverage();
+            String loadAtStart = BenchReport.loadAverage();
             report.environment("load_average_at_start", loadAtStart);
             progress("starting 3 controller JVMs in " + cluster.dir());
             cluster.startAll();
@@ -156,7 +156,8 @@ public final class ApiBench implements Callable<Integer> {
             report.note("the anchor: ONOS intent install latency (its own figures), the nearest published figure"
                     + " for a replicated SDN controller's northbound write");
             report.note("nodes: " + System.getProperty("flowkeeper.node.jvm-opts"));
-            report.note("host load average (1, 5, 15 min) at the start " + loadAtStart + ", at the end " + loadAverage() + " (2 cores; other work shares them)");
+            report.note("host load average (1, 5, 15 min) at the start " + loadAtStart + ", at the end "
+                    + BenchReport.loadAverage() + " (2 cores; other work shares them)");
         } finally {
             if (savedOpts == null) {
                 System.clearProperty("flowkeeper.node.jvm-opts");
@@ -281,16 +282,6 @@ public final class ApiBench implements Callable<Integer> {
             throw new IOException(String.join(" ", command) + " failed: " + out.strip());
         }
         return out;
-    }
-
-    /** The host's load averages, from /proc/loadavg ("?" where unavailable). */
-    private static String loadAverage() {
-        try {
-            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "?";
-        }
     }
 
     private static void require(RestClient.Response r, int status, String what) {

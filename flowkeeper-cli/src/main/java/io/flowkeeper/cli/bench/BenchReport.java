@@ -52,6 +52,16 @@ public final class BenchReport {
         return this;
     }
 
+    /** The host's load averages (1, 5, 15 min), from /proc/loadavg ("?" where unavailable). */
+    public static String loadAverage() {
+        try {
+            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (java.io.IOException | RuntimeException e) {
+            return "?";
+        }
+    }
+
     public List<Map<String, Object>> rows() {
         return List.copyOf(rows);
     }

@@ -3,6 +3,7 @@ package io.flowkeeper.cli.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.controller.local.LocalCluster;
+import io.flowkeeper.controller.pki.LabPki;
 import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.TestBed;
@@ -34,19 +35,36 @@ public final class MastershipBed implements AutoCloseable {
 
     /** Starts everything; on failure, stops what it started. */
     public static MastershipBed create(int hostCount, List<String> extraYaml) throws IOException, InterruptedException {
+        return create(hostCount, extraYaml, false);
+    }
+
+    /**
+     * @param tls every node with {@code tls:} from a lab CA, and every host's OVS with {@code ovs-vsctl set-ssl} and
+     *     a certificate of that CA binding its switch's datapath id, connecting to {@code ssl:} targets
+     */
+    public static MastershipBed create(int hostCount, List<String> extraYaml, boolean tls)
+            throws IOException, InterruptedException {
         TestBed bed = TestBed.create();
         MastershipBed m = null;
         try {
-            LocalCluster cluster = LocalCluster.inTempDir(3, extraYaml, bed.controllerIp());
+            LocalCluster cluster = tls ? LocalCluster.inTempDirWithTls(3, extraYaml, bed.controllerIp())
+                    : LocalCluster.inTempDir(3, extraYaml, bed.controllerIp());
             m = new MastershipBed(bed, cluster);
             cluster.startAll();
             cluster.awaitAllReady(180_000);
             List<String> targets = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                targets.add("tcp:" + cluster.openflowAddress(i));
+                targets.add((tls ? "ssl:" : "tcp:") + cluster.openflowAddress(i));
             }
             for (int h = 0; h < hostCount; h++) {
                 OvsHost host = bed.addHost("h" + (h + 1));
+                if (tls) {
+                    String name = "h" + (h + 1);
+                    LabPki pki = cluster.pki();
+                    pki.init(List.of(), List.of(new LabPki.HostSpec(name, List.of(0xa1L + h))));
+                    host.vsctl("set-ssl", pki.hostKey(name).toString(), pki.hostCertificate(name).toString(),
+                            pki.caCertificate().toString());
+                }
                 // The datapath id first, controllers last: a bridge flushes its flows when it first gets one.
                 host.addBridge(BridgeSpec.named(BRIDGE));
                 host.vsctl("set", "bridge", BRIDGE, "other-config:datapath-id=" + dpidHex(h));

@@ -1,7 +1,9 @@
 package io.flowkeeper.controller.local;
 
 import io.flowkeeper.controller.ControllerMain;
+import io.flowkeeper.api.security.PemFiles;
 import io.flowkeeper.controller.RestClient;
+import io.flowkeeper.controller.pki.LabPki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -9,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -51,6 +54,9 @@ public final class LocalCluster implements AutoCloseable {
     private final List<String> extraYaml;
     private final Thread hook;
     private final boolean deleteOnClose;
+    private final LabPki pki;
+    /** Trusts the lab CA (a TLS cluster's clients); null without TLS. */
+    private javax.net.ssl.SSLContext trust;
 
     /**
      * @param extraYaml extra lines for every node's config file (e.g. {@code snapshot-threshold: 500})
@@ -65,7 +71,17 @@ public final class LocalCluster implements AutoCloseable {
      */
     public LocalCluster(int size, Path dir, List<String> extraYaml, boolean deleteOnClose, String openflowHost)
             throws IOException {
+        this(size, dir, extraYaml, deleteOnClose, openflowHost, false);
+    }
+
+    /**
+     * @param tls every node gets {@code tls:} with a certificate from a lab CA made in {@code dir/pki}
+     *     ({@link #pki()}): HTTPS, mutual TLS between nodes, OpenFlow over TLS
+     */
+    public LocalCluster(int size, Path dir, List<String> extraYaml, boolean deleteOnClose, String openflowHost,
+                        boolean tls) throws IOException {
         this.openflowHost = openflowHost;
+        this.pki = tls ? new LabPki(dir.resolve("pki"), Duration.ofDays(2)) : null;
         this.size = size;
         this.dir = dir;
         this.extraYaml = List.copyOf(extraYaml);
@@ -79,6 +95,12 @@ public final class LocalCluster implements AutoCloseable {
             restPorts.add(FreePorts.next());
             openflowPorts.add(FreePorts.next());
         }
+        if (pki != null) {
+            List<LabPki.NodeSpec> nodes = new ArrayList<>();
+            ids.forEach(id -> nodes.add(new LabPki.NodeSpec(id, List.of(openflowHost))));
+            pki.init(nodes, List.of());
+            trust = PemFiles.trusting("ca", pki.caCertificate());
+        }
         for (int i = 0; i < size; i++) {
             writeConfig(i);
         }
@@ -88,6 +110,18 @@ public final class LocalCluster implements AutoCloseable {
 
     public static LocalCluster inTempDir(int size, List<String> extraYaml) throws IOException {
         return new LocalCluster(size, Files.createTempDirectory("flowkeeper-cluster-"), extraYaml, true);
+    }
+
+    /** As {@link #inTempDir(int, List, String)}, every channel over TLS with certificates from {@link #pki()}. */
+    public static LocalCluster inTempDirWithTls(int size, List<String> extraYaml, String openflowHost)
+            throws IOException {
+        return new LocalCluster(size, Files.createTempDirectory("flowkeeper-cluster-"), extraYaml, true, openflowHost,
+                true);
+    }
+
+    /** The lab CA of a TLS cluster (issue host certificates with it), or null. */
+    public LabPki pki() {
+        return pki;
     }
 
     /** As {@link #inTempDir(int, List)}, with OpenFlow bound on {@code openflowHost}. */
@@ -106,6 +140,10 @@ public final class LocalCluster implements AutoCloseable {
         // Tokens in files of their own, never on a command line (ps shows those to every local user).
         y.append("api-token-files: [").append(writeSecret(apiTokenFile(), TOKEN)).append("]\n");
         y.append("node-token-file: ").append(writeSecret(nodeTokenFile(), NODE_TOKEN)).append('\n');
+        if (pki != null) {
+            y.append("tls: {ca: ").append(pki.caCertificate()).append(", cert: ").append(pki.nodeCertificate(ids.get(i)))
+                    .append(", key: ").append(pki.nodeKey(ids.get(i))).append("}\n");
+        }
         extraYaml.forEach(line -> y.append(line).append('\n'));
         Files.writeString(configFile(i), y.toString());
         Files.setPosixFilePermissions(configFile(i), PosixFilePermissions.fromString("rw-------"));
@@ -169,11 +207,11 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public String restUrl(int i) {
-        return "http://127.0.0.1:" + restPorts.get(i);
+        return (pki == null ? "http" : "https") + "://127.0.0.1:" + restPorts.get(i);
     }
 
     public RestClient client(int i) {
-        return new RestClient(restUrl(i), TOKEN);
+        return new RestClient(restUrl(i), TOKEN, RestClient.DEFAULT_TIMEOUT, trust);
     }
 
     public boolean isRunning(int i) {

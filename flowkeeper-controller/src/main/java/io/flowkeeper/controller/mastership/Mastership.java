@@ -10,6 +10,8 @@ import io.flowkeeper.api.store.Watch;
 import io.flowkeeper.api.util.Threads;
 import io.flowkeeper.api.switches.ControllerRole;
 import io.flowkeeper.api.switches.Switch;
+import io.flowkeeper.api.switches.PortInfo;
+import io.flowkeeper.api.switches.SwitchFlowSource;
 import io.flowkeeper.api.switches.SwitchListener;
 import java.time.Duration;
 import java.util.Map;
@@ -40,6 +42,7 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     private final Duration statsInterval;
     private final Map<String, EntityOwnership> owners = new ConcurrentHashMap<>();
     private final Map<Long, SwitchMaster> switches = new ConcurrentHashMap<>();
+    private volatile SwitchFlowSource flowSource = SwitchFlowSource.NONE;
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1, Threads.daemon("mastership"));
     /**
      * Candidacy commands, one at a time (they block while the ownership shard has no quorum). Switches that connect
@@ -72,6 +75,11 @@ public final class Mastership implements SwitchListener, AutoCloseable {
             @Override
             public void ownershipChanged(EntityOwnership e) {
                 accept(e);
+            }
+
+            @Override
+            public void entityRemoved(String entity) {
+                owners.remove(entity); // its switch was gone too long (EntityReaper); a return starts a new one
             }
 
             @Override
@@ -179,6 +187,26 @@ public final class Mastership implements SwitchListener, AutoCloseable {
         return scheduler;
     }
 
+    /**
+     * Sets the source of the flows computed beside the API's (the tenant data plane): every switch this node
+     * masters programs them, and recomputes them when the source says they changed or the switch's ports change.
+     */
+    public void flowSource(SwitchFlowSource source) {
+        this.flowSource = source;
+        source.onChange(dpid -> {
+            if (dpid < 0) {
+                switches.values().forEach(SwitchMaster::flowSourceChanged);
+            } else {
+                localSwitch(dpid).ifPresent(SwitchMaster::flowSourceChanged);
+            }
+        });
+        switches.values().forEach(SwitchMaster::flowSourceChanged);
+    }
+
+    SwitchFlowSource flowSource() {
+        return flowSource;
+    }
+
     /** The switch master for a switch connected to this node. */
     public Optional<SwitchMaster> localSwitch(long dpid) {
         return Optional.ofNullable(switches.get(dpid));
@@ -211,6 +239,14 @@ public final class Mastership implements SwitchListener, AutoCloseable {
         LOG.info("switch {} disconnected: withdrawing node {}'s candidacy", connection.dpidString(), nodeId);
         toUnregister.add(connection.dpid());
         queueCandidacies();
+    }
+
+    @Override
+    public void portChanged(Switch connection, PortInfo port, String reason) {
+        SwitchMaster sm = switches.get(connection.dpid());
+        if (sm != null && sm.connection() == connection) {
+            sm.flowSourceChanged(); // tunnel and patch ports are looked up by name
+        }
     }
 
     @Override

@@ -68,6 +68,9 @@ public final class SwitchMaster {
      */
     private final Map<String, Refusal> refused = new TreeMap<>();
 
+    /** The flow source's flows as last computed (confined to the executor): programmed beside the API's. */
+    private Map<String, Flow> computed = Map.of();
+
     private volatile long masterGeneration = -1;
     private volatile boolean synced;
     private long baseRevision;
@@ -253,6 +256,16 @@ public final class SwitchMaster {
                 LOG.warn("switch {}: skipping unreadable flow {}: {}", connection.dpidString(), id, e.getMessage());
             }
         }
+        computed = computeFlows();
+        computed.forEach((id, f) -> {
+            String other = byIdentity.putIfAbsent(f.id(), id);
+            if (other == null) {
+                desired.put(id, f);
+            } else {
+                LOG.warn("switch {}: flow {} from the API has the identity of computed flow {}; programming {}",
+                        connection.dpidString(), other, id, other);
+            }
+        });
         baseRevision = snapshot.revision();
         readMillis = (System.nanoTime() - started) / 1_000_000;
         long epoch = ++watchEpoch;
@@ -290,6 +303,7 @@ public final class SwitchMaster {
         try {
             reconcile(desired, byIdentity);
             synced = true;
+            reportInstalled();
         } catch (SwitchException e) {
             LOG.warn("switch {}: reconcile failed: {}", connection.dpidString(), e.getMessage());
             scheduleRetry();
@@ -357,6 +371,62 @@ public final class SwitchMaster {
                         + "desired flow: " + r.bundle().failures());
             }
         }
+    }
+
+    void flowSourceChanged() {
+        submit(this::recompute);
+    }
+
+    /** The flow source's flows for this switch, or none when it fails (logged: the API's flows still go on). */
+    private Map<String, Flow> computeFlows() {
+        try {
+            return mastership.flowSource().flows(connection);
+        } catch (RuntimeException e) {
+            LOG.warn("switch {}: computing flows failed: {}", connection.dpidString(), e.toString(), e);
+            return computed;
+        }
+    }
+
+    private void reportInstalled() {
+        Map<String, Flow> held = new HashMap<>(computed);
+        held.keySet().removeIf(id -> !programmed.containsKey(id));
+        mastership.flowSource().installed(connection, held);
+    }
+
+    /** Programs the step from the computed flows programmed to the ones wanted now, as one bundle, if master. */
+    private void recompute() {
+        if (!synced || masterGeneration < 0) {
+            return;
+        }
+        Map<String, Flow> now = computeFlows();
+        Map<String, Flow> next = new HashMap<>();
+        now.forEach((id, f) -> {
+            if (!f.equals(computed.get(id))) {
+                next.put(id, f);
+            }
+        });
+        computed.keySet().forEach(id -> {
+            if (!now.containsKey(id)) {
+                next.put(id, null);
+            }
+        });
+        computed = now;
+        if (!next.isEmpty()) {
+            if (!mastership.canAct(entity, masterGeneration)) {
+                settle();
+                return;
+            }
+            try {
+                program(programmed, refused, next, connection::applyBundle);
+            } catch (SwitchException e) {
+                LOG.warn("switch {}: writing {} computed changes failed: {}; syncing again", connection.dpidString(),
+                        next.size(), e.getMessage());
+                synced = false;
+                scheduleRetry();
+                return;
+            }
+        }
+        reportInstalled();
     }
 
     /** Applies queued desired-flow changes, as one bundle, if still master. */
@@ -563,6 +633,7 @@ public final class SwitchMaster {
         pending.clear();
         programmed.clear();
         refused.clear();
+        computed = Map.of();
     }
 
     private void closeWatch() {

@@ -45,8 +45,8 @@ public record DhcpPacket(int op, long xid, int secs, int flags, long ciaddr, lon
     public static final int OPT_CLASSLESS_ROUTES = 121;
 
     public static final int FLAG_BROADCAST = 0x8000;
-    static final int SERVER_PORT = 67;
-    static final int CLIENT_PORT = 68;
+    public static final int SERVER_PORT = 67;
+    public static final int CLIENT_PORT = 68;
     private static final int MAGIC_COOKIE = 0x63825363;
     private static final int BOOTP_FIXED = 236;
     private static final int ETH_HEADER = 14;
@@ -216,6 +216,11 @@ public record DhcpPacket(int op, long xid, int secs, int flags, long ciaddr, lon
 
     /** The message in an Ethernet/IPv4/UDP frame from the server port to the client port, with checksums. */
     public byte[] encodeFrame(long ethSrc, long ethDst, long ipSrc, long ipDst) {
+        return encodeFrame(ethSrc, ethDst, ipSrc, ipDst, SERVER_PORT, CLIENT_PORT);
+    }
+
+    /** The message in an Ethernet/IPv4/UDP frame between these UDP ports, with checksums. */
+    public byte[] encodeFrame(long ethSrc, long ethDst, long ipSrc, long ipDst, int srcPort, int dstPort) {
         byte[] payload = encode();
         int udpLength = UDP_HEADER + payload.length;
         ByteBuffer b = ByteBuffer.allocate(ETH_HEADER + IP_HEADER + udpLength);
@@ -228,7 +233,7 @@ public record DhcpPacket(int op, long xid, int secs, int flags, long ciaddr, lon
                 .putInt((int) ipDst);
         b.putShort(ip + 10, (short) checksum(b.array(), ip, IP_HEADER, 0));
         int udp = b.position();
-        b.putShort((short) SERVER_PORT).putShort((short) CLIENT_PORT).putShort((short) udpLength).putShort((short) 0)
+        b.putShort((short) srcPort).putShort((short) dstPort).putShort((short) udpLength).putShort((short) 0)
                 .put(payload);
         long pseudo = (ipSrc >> 16) + (ipSrc & 0xffff) + (ipDst >> 16) + (ipDst & 0xffff) + 17 + udpLength;
         int sum = checksum(b.array(), udp, udpLength, pseudo);

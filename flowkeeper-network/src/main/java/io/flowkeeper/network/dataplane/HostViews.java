@@ -13,11 +13,12 @@ import io.flowkeeper.network.dataplane.HostView.RemotePort;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -57,12 +58,12 @@ public final class HostViews {
      * the port programs nothing, even if its reporter did not mark it as an error).
      */
     public static Map<String, PortBinding> usableBindings(Model model) {
-        Map<String, String> macOf = new HashMap<>();
-        model.ports().forEach(p -> macOf.put(p.id(), p.macAddress().toLowerCase(Locale.ROOT)));
-        Map<String, PortBinding> out = new HashMap<>();
+        Map<String, String> macOf = new HashMap<>(model.ports().size() * 2);
+        model.ports().forEach(p -> macOf.put(p.id(), p.macAddress()));
+        Map<String, PortBinding> out = new HashMap<>(model.bindings().size() * 2);
         for (PortBinding b : model.bindings()) {
             if (b.state() == PortBinding.State.PLUGGED && b.ofPort() > 0
-                    && b.attachedMac().toLowerCase(Locale.ROOT).equals(macOf.get(b.portId()))) {
+                    && b.attachedMac().equalsIgnoreCase(macOf.get(b.portId()))) {
                 out.put(b.portId(), b);
             }
         }
@@ -81,23 +82,31 @@ public final class HostViews {
         List<String> physnets = new ArrayList<>(new TreeSet<>(model.networks().stream()
                 .map(Network::physicalNetwork).filter(Objects::nonNull).toList()));
         Map<String, List<Port>> portsByNetwork = new HashMap<>();
+        Set<String> withLocalPorts = new HashSet<>();
         for (Port p : model.ports()) {
             PortBinding b = bindings.get(p.id());
             if (b != null && p.adminStateUp() && hosts.containsKey(b.host())) {
                 portsByNetwork.computeIfAbsent(p.networkId(), k -> new ArrayList<>()).add(p);
+                if (b.host().equals(self.name())) {
+                    withLocalPorts.add(p.networkId());
+                }
             }
         }
         Map<String, List<Subnet>> subnetsByNetwork = new HashMap<>();
         model.subnets().forEach(s -> subnetsByNetwork.computeIfAbsent(s.networkId(), k -> new ArrayList<>()).add(s));
         Map<String, Network> networks = new TreeMap<>();
-        model.networks().forEach(n -> networks.put(n.id(), n));
+        model.networks().forEach(n -> {
+            if (withLocalPorts.contains(n.id())) {
+                networks.put(n.id(), n);
+            }
+        });
 
         List<NetworkView> views = new ArrayList<>();
         for (Network n : networks.values()) {
-            List<Port> ports = portsByNetwork.getOrDefault(n.id(), List.of());
-            if (!n.adminStateUp() || ports.stream().noneMatch(p -> bindings.get(p.id()).host().equals(self.name()))) {
+            if (!n.adminStateUp() || !withLocalPorts.contains(n.id())) {
                 continue;
             }
+            List<Port> ports = portsByNetwork.get(n.id());
             List<LocalPort> local = new ArrayList<>();
             List<RemotePort> remote = new ArrayList<>();
             TreeSet<Long> tunnels = new TreeSet<>();

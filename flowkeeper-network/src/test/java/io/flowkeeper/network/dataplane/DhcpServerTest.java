@@ -41,17 +41,10 @@ class DhcpServerTest {
         return ByteBuffer.allocate(4).putInt((int) Ipv4.parse(a)).array();
     }
 
-    /** A client's frame: from its MAC and 0.0.0.0 (or its address) to the broadcast, UDP 68 -> 67. */
+    /** A client's frame: from its MAC and 0.0.0.0 to the broadcast, UDP 68 -> 67. */
     private static byte[] clientFrame(DhcpPacket p) {
-        byte[] payload = p.encode();
-        ByteBuffer b = ByteBuffer.allocate(14 + 20 + 8 + payload.length);
-        b.put(new byte[] {-1, -1, -1, -1, -1, -1}).put(new byte[] {(byte) 0xfa, 0x16, 0x3e, 0, 0, 0x0a})
-                .putShort((short) 0x0800);
-        b.put((byte) 0x45).put((byte) 0).putShort((short) (28 + payload.length)).putInt(0).put((byte) 64)
-                .put((byte) 17).putShort((short) 0).putInt(0).putInt(-1);
-        b.putShort((short) 68).putShort((short) 67).putShort((short) (8 + payload.length)).putShort((short) 0)
-                .put(payload);
-        return b.array();
+        return p.encodeFrame(FlowCompiler.mac(MAC), DhcpServer.BROADCAST_MAC, 0, 0xffffffffL, DhcpPacket.CLIENT_PORT,
+                DhcpPacket.SERVER_PORT);
     }
 
     private DhcpServer.Reply answer(DhcpPacket request) {

@@ -6,6 +6,8 @@ import io.flowkeeper.api.flow.Flow;
 import io.flowkeeper.api.network.Network;
 import io.flowkeeper.api.network.NetworkType;
 import io.flowkeeper.api.network.PortBinding;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -14,8 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Compile time for seed 000's host: 4,000 ports plugged on one host (200 VXLAN networks of 20 local and 20 remote
  * ports on 10 other hosts), compiled afresh, and one port change on it (view rebuilt, one network recompiled). Prints
- * medians; the bounds asserted are ten times the targets (full < 1 s, change < 5 ms), so a loaded CI machine passes
- * and a complexity regression does not.
+ * medians of this thread's CPU time; the bounds asserted are ten times the targets (full < 1 s, change < 5 ms), so a
+ * loaded CI machine passes and a complexity regression does not.
  */
 class FlowCompilerBenchTest {
     @Test
@@ -35,12 +37,14 @@ class FlowCompilerBenchTest {
                 mac++;
             }
         }
+        // This thread's CPU time, not wall time: the machine is shared, and the bounds are about the work.
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         long[] full = new long[7];
         List<Flow> flows = null;
         for (int i = 0; i < full.length; i++) {
-            long t0 = System.nanoTime();
+            long t0 = cpu.getCurrentThreadCpuTime();
             flows = new FlowCompiler().compile(m.view("h0"));
-            full[i] = System.nanoTime() - t0;
+            full[i] = cpu.getCurrentThreadCpuTime() - t0;
         }
         FlowCompiler compiler = new FlowCompiler();
         compiler.compile(m.view("h0"));
@@ -51,17 +55,17 @@ class FlowCompilerBenchTest {
             PortBinding b = m.bindings.get(i % 2 == 0 ? 0 : 40);
             m.bindings.set(i % 2 == 0 ? 0 : 40, new PortBinding(b.portId(), b.host(), b.ofPort() + 10_000, b.attachedMac(),
                     b.state(), ""));
-            long t0 = System.nanoTime();
+            long t0 = cpu.getCurrentThreadCpuTime();
             HostView view = m.view("h0");
-            long t1 = System.nanoTime();
+            long t1 = cpu.getCurrentThreadCpuTime();
             compiler.compile(view);
-            change[i] = System.nanoTime() - t0;
+            change[i] = cpu.getCurrentThreadCpuTime() - t0;
             viewOnly[i] = t1 - t0;
         }
         double fullMs = median(full) / 1e6;
         double changeMs = median(change) / 1e6;
-        System.out.printf("compile 4000 local ports, %d flows: %.1f ms (median of %d, fresh compiler); one port "
-                        + "change: %.2f ms (of which view build %.2f ms; median of %d)%n", flows.size(), fullMs,
+        System.out.printf("compile 4000 local ports, %d flows: %.1f ms CPU (median of %d, fresh compiler); one port "
+                        + "change: %.2f ms CPU (of which view build %.2f ms; median of %d)%n", flows.size(), fullMs,
                 full.length, changeMs, median(viewOnly) / 1e6, change.length);
         assertTrue(fullMs < 10_000, "full compile " + fullMs + " ms");
         assertTrue(changeMs < 50, "one change " + changeMs + " ms");

@@ -1,0 +1,44 @@
+package io.flowkeeper.api.switches;
+
+import io.flowkeeper.api.flow.Flow;
+import java.util.Map;
+import java.util.function.LongConsumer;
+
+/**
+ * Flows a service computes for a switch from its own model (the tenant data plane compiles them from the network
+ * model), programmed by the switch's master beside the desired flows written through the API: reconciled with them
+ * when the master syncs, and each change applied as one bundle. Such flows are never stored; every master computes
+ * the same ones. Their flow ids contain a {@code /}, which API flow ids cannot, so the two never clash.
+ */
+public interface SwitchFlowSource {
+    /** No flows for any switch. */
+    SwitchFlowSource NONE = new SwitchFlowSource() {
+        @Override
+        public Map<String, Flow> flows(Switch sw) {
+            return Map.of();
+        }
+
+        @Override
+        public void onChange(LongConsumer listener) {
+        }
+    };
+
+    /**
+     * The flows wanted on {@code sw} now, by flow id. Called on the switch's thread while this node is its master;
+     * the same flow (table, priority, match) keeps its id from one call to the next.
+     */
+    Map<String, Flow> flows(Switch sw);
+
+    /**
+     * The switch now holds {@code flows} (the last result of {@link #flows}, less any flow it refused). Called on the
+     * switch's thread after each successful programming: hand slow work (store writes) to another thread.
+     */
+    default void installed(Switch sw, Map<String, Flow> flows) {
+    }
+
+    /**
+     * Registers {@code listener}, called (on any thread) with a datapath id when that switch's flows may have
+     * changed, or with -1 when any switch's may have.
+     */
+    void onChange(LongConsumer listener);
+}

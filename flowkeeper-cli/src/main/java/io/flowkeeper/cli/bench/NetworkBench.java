@@ -1,0 +1,281 @@
+package io.flowkeeper.cli.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowkeeper.api.network.Host;
+import io.flowkeeper.api.store.DatastoreService;
+import io.flowkeeper.api.store.Transaction;
+import io.flowkeeper.cluster.testing.InMemoryDatastore;
+import io.flowkeeper.controller.ControllerConfig;
+import io.flowkeeper.controller.ControllerNode;
+import io.flowkeeper.controller.local.LocalCluster;
+import io.flowkeeper.network.NetworkManager;
+import io.flowkeeper.network.dataplane.FlowCompiler;
+import io.flowkeeper.network.dataplane.HostView;
+import io.flowkeeper.network.dataplane.HostViews;
+import io.flowkeeper.testbed.BridgeSpec;
+import io.flowkeeper.testbed.OvsHost;
+import io.flowkeeper.testbed.TestBed;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The tenant data plane of seed 000's host: 4,000 ports plugged on one host, in 200 VXLAN networks that also have
+ * as many ports on 10 other hosts. Compile alone (the pure function, fresh) and one port change on the full host
+ * (view rebuilt from the model, the changed network recompiled); then cold programming on real OVS: the model in
+ * a 3-node cluster, the host's bridge empty and with no snapshot, its controllers set: the time until the switch
+ * holds every flow the master compiled.
+ */
+@Command(name = "network", mixinStandardHelpOptions = true,
+        description = {"Compile a 4,000-port host's flows, time one port change, and time cold programming of the",
+            "host's empty bridge on real OVS by the master of a 3-node cluster (--small: 400 ports)."})
+public final class NetworkBench implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SHARD = "network-config";
+    private static final String BRIDGE = "br-int";
+    private static final long DPID = 0xe5;
+    private static final int REMOTE_HOSTS = 10;
+    private static final int PORTS_PER_NETWORK = 20;
+
+    @Option(names = "--small", description = "CI size: 400 ports.")
+    boolean small;
+
+    @Option(names = "--json", description = "Print JSON instead of a table.")
+    boolean json;
+
+    @Option(names = "--ports", description = "Ports plugged on the measured host (default: 4000, or 400 with --small).")
+    Integer portsOption;
+
+    @Option(names = "--skip-ovs", description = "Only the compile figures (no test bed, no cluster).")
+    boolean skipOvs;
+
+    @Override
+    public Integer call() throws Exception {
+        int ports = portsOption != null ? portsOption : small ? 400 : 4_000;
+        BenchReport report = new BenchReport("tenant data plane of one host with " + ports + " ports", "measure",
+                "value", "unit", "target", "met");
+        String loadAtStart = BenchReport.loadAverage();
+        report.environment("load_average_at_start", loadAtStart);
+        Map<String, String> documents = documents(ports);
+
+        progress("compiling " + ports + " ports");
+        InMemoryDatastore memory = new InMemoryDatastore();
+        write(memory, documents);
+        HostViews.Model model = HostViews.Model.read(new NetworkManager(memory));
+        Host self = model.hosts().stream().filter(h -> h.name().equals("h0")).findFirst().orElseThrow();
+        Map<String, Long> switchPorts = new HashMap<>();
+        for (int h = 1; h <= REMOTE_HOSTS; h++) {
+            switchPorts.put(Host.tunnelPortName(remoteIp(h)), 5000L + h);
+        }
+        // Wall time and this thread's CPU time: on a shared machine the first shows the load, the second the work.
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+        List<Double> full = new ArrayList<>();
+        List<Double> fullCpu = new ArrayList<>();
+        int flows = 0;
+        for (int i = 0; i < 11; i++) {
+            long c0 = cpu.getCurrentThreadCpuTime();
+            long t0 = System.nanoTime();
+            flows = new FlowCompiler().compile(HostViews.of(self, model, switchPorts)).size();
+            full.add((System.nanoTime() - t0) / 1e6);
+            fullCpu.add((cpu.getCurrentThreadCpuTime() - c0) / 1e6);
+        }
+        FlowCompiler compiler = new FlowCompiler();
+        compiler.compile(HostViews.of(self, model, switchPorts));
+        List<Double> change = new ArrayList<>();
+        List<Double> changeCpu = new ArrayList<>();
+        List<Double> compileOnly = new ArrayList<>();
+        List<io.flowkeeper.api.network.PortBinding> bindings = new ArrayList<>(model.bindings());
+        for (int i = 0; i < 101; i++) {
+            int at = i % 2 == 0 ? 0 : bindings.size() - 1;
+            var b = bindings.get(at);
+            bindings.set(at, new io.flowkeeper.api.network.PortBinding(b.portId(), b.host(), b.ofPort() ^ 0x4000,
+                    b.attachedMac(), b.state(), ""));
+            HostViews.Model changed = new HostViews.Model(model.networks(), model.subnets(), model.ports(),
+                    model.hosts(), bindings);
+            long c0 = cpu.getCurrentThreadCpuTime();
+            long t0 = System.nanoTime();
+            HostView view = HostViews.of(self, changed, switchPorts);
+            long t1 = System.nanoTime();
+            compiler.compile(view);
+            long t2 = System.nanoTime();
+            change.add((t2 - t0) / 1e6);
+            changeCpu.add((cpu.getCurrentThreadCpuTime() - c0) / 1e6);
+            compileOnly.add((t2 - t1) / 1e6);
+        }
+        double change50 = BenchReport.quantile(change, 0.5);
+        double changeCpu50 = BenchReport.quantile(changeCpu, 0.5);
+        report.row("flows compiled for the host", flows, "flows", null, null);
+        report.row("compile alone, all " + ports + " ports, p50 of 11 (fresh compiler), wall",
+                round(BenchReport.quantile(full, 0.5)), "ms", null, null);
+        report.row("compile alone, all " + ports + " ports, p50 of 11 (fresh compiler), CPU",
+                round(BenchReport.quantile(fullCpu, 0.5)), "ms", null, null);
+        report.row("one port change: view from the model + recompile, p50, wall", round(change50), "ms", "< 5",
+                change50 < 5);
+        report.row("one port change: view from the model + recompile, p50, CPU", round(changeCpu50), "ms", "< 5",
+                changeCpu50 < 5);
+        report.row("one port change: view from the model + recompile, p99", round(BenchReport.quantile(change, 0.99)),
+                "ms", null, null);
+        report.row("one port change: recompile alone, p50", round(BenchReport.quantile(compileOnly, 0.5)), "ms", null,
+                null);
+        report.note(ports + " ports plugged on the host in " + ports / PORTS_PER_NETWORK + " VXLAN networks of "
+                + PORTS_PER_NETWORK + " local and " + PORTS_PER_NETWORK + " remote ports (on " + REMOTE_HOSTS
+                + " other hosts); a change moves one port to another OpenFlow port (unplug + plug), 101 times");
+
+        if (!skipOvs) {
+            coldProgramming(report, documents, flows);
+        }
+        report.note("host load average (1, 5, 15 min) at the start " + loadAtStart + ", at the end "
+                + BenchReport.loadAverage() + " (2 cores; other work shares them)");
+        report.print(System.out, json);
+        return 0;
+    }
+
+    private void coldProgramming(BenchReport report, Map<String, String> documents, int expected) throws Exception {
+        progress("starting the test bed and 3 controller nodes (2 JVMs, 1 in this one)");
+        try (TestBed bed = TestBed.create();
+             LocalCluster cluster = LocalCluster.inTempDir(3, List.of("request-timeout: 10s"), bed.controllerIp())) {
+            cluster.start(0);
+            cluster.start(1);
+            try (ControllerNode node = new ControllerNode(ControllerConfig.load(cluster.configFile(2), Map.of()))) {
+                node.start(new PrintStream(OutputStream.nullOutputStream()));
+                cluster.awaitReady(0, 180_000);
+                cluster.awaitReady(1, 180_000);
+                OvsHost host = bed.addHost("h1");
+                host.addBridge(BridgeSpec.named(BRIDGE));
+                host.vsctl("set", "bridge", BRIDGE, "other-config:datapath-id=" + String.format("%016x", DPID));
+                for (int h = 1; h <= REMOTE_HOSTS; h++) {
+                    String name = Host.tunnelPortName(remoteIp(h));
+                    host.vsctl("add-port", BRIDGE, name, "--", "set", "interface", name, "type=vxlan",
+                            "options:remote_ip=" + remoteIp(h), "options:key=flow", "ofport_request=" + (5000 + h));
+                }
+                progress("writing the model (" + documents.size() + " documents) through node n3");
+                write(node.cluster(), documents);
+                List<String> targets = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    targets.add("tcp:" + cluster.openflowAddress(i));
+                }
+                Thread.sleep(2_000); // every node's replica and model watch has the model
+                progress("setting the controllers; waiting for " + expected + " flows");
+                long t0 = System.nanoTime();
+                host.setControllers(BRIDGE, targets.toArray(String[]::new));
+                long deadline = t0 + 300_000_000_000L;
+                int count = 0;
+                while (count < expected && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                    count = flowCount(host);
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                if (count < expected) {
+                    throw new IllegalStateException("the switch holds " + count + " of " + expected + " flows after "
+                            + Math.round(seconds) + " s");
+                }
+                report.row("cold programming: controllers set -> all " + expected + " flows on the switch",
+                        round(seconds), "s", "< 1", seconds < 1);
+                report.note("cold programming includes the switch connecting to 3 nodes, mastership, the master's"
+                        + " compile and one reconciliation bundle; the bridge had no flows and no snapshot");
+            }
+        }
+    }
+
+    private static int flowCount(OvsHost host) {
+        Matcher m = Pattern.compile("flow_count=(\\d+)").matcher(host.ofctl("dump-aggregate", BRIDGE));
+        return m.find() ? Integer.parseInt(m.group(1)) : 0;
+    }
+
+    private static void write(DatastoreService store, Map<String, String> documents) {
+        Transaction.Builder txn = Transaction.builder();
+        int n = 0;
+        for (Map.Entry<String, String> d : documents.entrySet()) {
+            txn.put(d.getKey(), d.getValue());
+            if (++n % 500 == 0) {
+                commit(store, txn);
+                txn = Transaction.builder();
+            }
+        }
+        commit(store, txn);
+    }
+
+    private static void commit(DatastoreService store, Transaction.Builder txn) {
+        if (!store.commit(SHARD, txn.build()).succeeded()) {
+            throw new IllegalStateException("writing the model failed");
+        }
+    }
+
+    private static String remoteIp(int h) {
+        return "192.0.2." + h;
+    }
+
+    private static String uuid(int kind, int n) {
+        return String.format("%08x-0000-4000-8000-%012x", kind, n);
+    }
+
+    /**
+     * The model as the Neutron API and the agent store it: networks, subnets (same CIDR everywhere, as tenants do),
+     * ports, hosts and bindings. The host measured is {@code h0}.
+     */
+    static Map<String, String> documents(int localPorts) {
+        Map<String, String> docs = new LinkedHashMap<>();
+        docs.put("/neutron/hosts/h0", host("h0", "192.0.2.100", DPID));
+        for (int h = 1; h <= REMOTE_HOSTS; h++) {
+            docs.put("/neutron/hosts/h" + h, host("h" + h, remoteIp(h), 0x100 + h));
+        }
+        int networks = Math.max(1, localPorts / PORTS_PER_NETWORK);
+        int port = 0;
+        for (int n = 0; n < networks; n++) {
+            String net = uuid(1, n);
+            docs.put("/neutron/networks/" + net, JSON.createObjectNode().put("id", net).put("name", "net" + n)
+                    .put("project_id", "project" + n % 50).put("provider:network_type", "vxlan")
+                    .put("provider:segmentation_id", 1000 + n).put("mtu", 1450).put("admin_state_up", true)
+                    .put("revision_number", 1).toString());
+            String subnet = uuid(2, n);
+            ObjectNode s = JSON.createObjectNode().put("id", subnet).put("network_id", net)
+                    .put("project_id", "project" + n % 50).put("cidr", "10.0.0.0/24").put("gateway_ip", "10.0.0.1")
+                    .put("enable_dhcp", true).put("revision_number", 1);
+            s.putArray("dns_nameservers").add("10.0.0.53");
+            docs.put("/neutron/subnets/" + subnet, s.toString());
+            for (int i = 0; i < 2 * PORTS_PER_NETWORK; i++) {
+                String id = uuid(3, port);
+                String mac = String.format("fa:16:3e:%02x:%02x:%02x", port >> 16 & 255, port >> 8 & 255, port & 255);
+                ObjectNode p = JSON.createObjectNode().put("id", id).put("name", "").put("project_id",
+                        "project" + n % 50).put("network_id", net).put("mac_address", mac).put("admin_state_up", true)
+                        .put("port_security_enabled", true).put("status", "DOWN").put("revision_number", 1);
+                p.putArray("fixed_ips").addObject().put("subnet_id", subnet).put("ip_address", "10.0.0." + (i + 2));
+                docs.put("/neutron/ports/" + id, p.toString());
+                boolean local = i < PORTS_PER_NETWORK;
+                docs.put("/neutron/bindings/" + id, JSON.createObjectNode().put("port_id", id)
+                        .put("host", local ? "h0" : "h" + (1 + i % REMOTE_HOSTS))
+                        .put("ofport", local ? n * PORTS_PER_NETWORK + i + 1 : 1 + port)
+                        .put("attached_mac", mac).put("state", "PLUGGED").toString());
+                port++;
+            }
+        }
+        return docs;
+    }
+
+    private static String host(String name, String tunnelIp, long dpid) {
+        return JSON.createObjectNode().put("name", name).put("tunnel_ip", tunnelIp).put("integration_bridge", BRIDGE)
+                .put("datapath_id", dpid).put("agent_version", "bench").put("heartbeat_millis", 0).toString();
+    }
+
+    private void progress(String line) {
+        if (!json) {
+            System.err.println(line);
+        }
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+}

@@ -1,0 +1,336 @@
+package io.flowkeeper.cli.network;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flowkeeper.api.network.Host;
+import io.flowkeeper.api.store.DatastoreService;
+import io.flowkeeper.api.store.Transaction;
+import io.flowkeeper.controller.ControllerConfig;
+import io.flowkeeper.controller.ControllerNode;
+import io.flowkeeper.controller.RestClient;
+import io.flowkeeper.controller.local.LocalCluster;
+import io.flowkeeper.testbed.BridgeSpec;
+import io.flowkeeper.testbed.OvsHost;
+import io.flowkeeper.testbed.TestBed;
+import io.flowkeeper.testbed.Vm;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Tenant networks on real OVS: three controller nodes (two JVMs of their own, one in this JVM), two test-bed hosts
+ * joined by VXLAN through their underlay, networks and ports created through the Neutron API. VMs get their
+ * addresses from the real {@code dhclient} and ping across hosts; two projects with the same CIDR and the same
+ * addresses never see each other; a VM sending from an address or MAC not its own is dropped; kill -9 of a switch's
+ * master loses no packet of a 10 ms ping and its successor leaves the table as it was; an unplugged port's flows go
+ * and its status turns DOWN.
+ *
+ * <p>Until the agent's routes land, this test plays the agent: it writes the host and binding documents straight
+ * into the {@code network-config} shard through the node in its own JVM (the datastore API refuses writes there),
+ * and creates the tunnel ports under {@link Host#tunnelPortName}.
+ */
+@Tag("integration")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(600)
+class TenantNetworkTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration LONG = Duration.ofSeconds(60);
+    private static final String BRIDGE = "br-int";
+    private static TestBed bed;
+    private static LocalCluster cluster;
+    private static ControllerNode inProcess;
+    private static DatastoreService store;
+    private static RestClient api;
+    private static Path work;
+    private static final List<OvsHost> hosts = new ArrayList<>();
+    private static final List<Vm> dhcpClients = new ArrayList<>();
+
+    /** A VM and its Neutron port. */
+    private record Plugged(Vm vm, String portId, String ip) {
+    }
+
+    private static Plugged red1;
+    private static Plugged red2;
+    private static Plugged blue1;
+    private static Plugged blue2;
+
+    @BeforeAll
+    static void start() throws Exception {
+        work = Files.createTempDirectory("flowkeeper-tenant-");
+        bed = TestBed.create();
+        cluster = LocalCluster.inTempDir(3, List.of("request-timeout: 5s", "election-timeout-min: 1s",
+                "election-timeout-max: 2s", "stats-interval: 1s"), bed.controllerIp());
+        cluster.start(0);
+        cluster.start(1);
+        inProcess = new ControllerNode(ControllerConfig.load(cluster.configFile(2), Map.of()));
+        inProcess.start(new PrintStream(OutputStream.nullOutputStream()));
+        cluster.awaitReady(0, 180_000);
+        cluster.awaitReady(1, 180_000);
+        store = inProcess.cluster();
+        api = cluster.client(0);
+        List<String> targets = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            targets.add("tcp:" + cluster.openflowAddress(i));
+        }
+        for (int h = 0; h < 2; h++) {
+            OvsHost host = bed.addHost("h" + (h + 1)).attachUnderlay();
+            host.addBridge(BridgeSpec.named(BRIDGE));
+            host.vsctl("set", "bridge", BRIDGE, "other-config:datapath-id=" + String.format("%016x", 0xd1 + h));
+            hosts.add(host);
+        }
+        // The agent's part: one VXLAN port per remote host, named after its tunnel address; the host documents.
+        hosts.get(0).addTunnel(BRIDGE, Host.tunnelPortName(hosts.get(1).underlayIp()), "vxlan", hosts.get(1));
+        hosts.get(1).addTunnel(BRIDGE, Host.tunnelPortName(hosts.get(0).underlayIp()), "vxlan", hosts.get(0));
+        for (int h = 0; h < 2; h++) {
+            OvsHost host = hosts.get(h);
+            put("/neutron/hosts/" + host.name(), JSON.createObjectNode().put("name", host.name())
+                    .put("tunnel_ip", host.underlayIp()).put("integration_bridge", BRIDGE).put("datapath_id", 0xd1 + h)
+                    .put("agent_version", "test").put("heartbeat_millis", System.currentTimeMillis()).toString());
+            host.setControllers(BRIDGE, targets.toArray(String[]::new));
+        }
+
+        String red = create("networks", "{\"network\": {\"name\": \"red\", \"project_id\": \"red\"}}");
+        String blue = create("networks", "{\"network\": {\"name\": \"blue\", \"project_id\": \"blue\"}}");
+        String redSubnet = create("subnets", "{\"subnet\": {\"network_id\": \"" + red + "\", \"project_id\": \"red\","
+                + " \"ip_version\": 4, \"cidr\": \"10.0.0.0/24\", \"dns_nameservers\": [\"10.0.0.53\"],"
+                + " \"host_routes\": [{\"destination\": \"192.168.0.0/16\", \"nexthop\": \"10.0.0.254\"}]}}");
+        String blueSubnet = create("subnets", "{\"subnet\": {\"network_id\": \"" + blue + "\","
+                + " \"project_id\": \"blue\", \"ip_version\": 4, \"cidr\": \"10.0.0.0/24\"}}");
+        red1 = plug(hosts.get(0), "red1", red, redSubnet, "red", "fa:16:3e:00:01:01", "10.0.0.10");
+        red2 = plug(hosts.get(1), "red2", red, redSubnet, "red", "fa:16:3e:00:01:02", "10.0.0.11");
+        blue1 = plug(hosts.get(0), "blue1", blue, blueSubnet, "blue", "fa:16:3e:00:02:01", "10.0.0.10");
+        blue2 = plug(hosts.get(1), "blue2", blue, blueSubnet, "blue", "fa:16:3e:00:02:02", "10.0.0.11");
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (Vm vm : dhcpClients) {
+            Path pid = work.resolve(vm.name() + ".pid");
+            if (Files.exists(pid)) {
+                new ProcessBuilder("kill", Files.readString(pid).strip()).start().waitFor();
+            }
+        }
+        if (inProcess != null) {
+            inProcess.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+        if (bed != null) {
+            bed.close();
+        }
+        if (work != null) {
+            try (var walk = Files.walk(work)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private static void put(String path, String json) {
+        assertThat(store.commit("network-config", Transaction.builder().put(path, json).build()).succeeded()).isTrue();
+    }
+
+    private static String create(String collection, String body) throws Exception {
+        RestClient.Response r = api.post("/v2.0/" + collection, body);
+        assertThat(r.status()).as(r.body().toString()).isEqualTo(201);
+        return r.body().elements().next().path("id").asText();
+    }
+
+    /** A VM without an address, its port created through the API with its MAC and address, and its binding. */
+    private static Plugged plug(OvsHost host, String name, String network, String subnet, String project, String mac,
+                                String ip) throws Exception {
+        Vm vm = host.addVm(name, BRIDGE, mac, null);
+        String port = create("ports", "{\"port\": {\"network_id\": \"" + network + "\", \"project_id\": \"" + project
+                + "\", \"mac_address\": \"" + mac + "\", \"fixed_ips\": [{\"subnet_id\": \"" + subnet
+                + "\", \"ip_address\": \"" + ip + "\"}], \"binding:host_id\": \"" + host.name() + "\"}}");
+        put("/neutron/bindings/" + port, JSON.createObjectNode().put("port_id", port).put("host", host.name())
+                .put("ofport", vm.ofport()).put("attached_mac", mac).put("state", "PLUGGED").toString());
+        return new Plugged(vm, port, ip);
+    }
+
+    private static String status(String port) throws Exception {
+        return api.get("/v2.0/ports/" + port).body().path("port").path("status").asText();
+    }
+
+    /** Runs the real dhclient once in the VM: it configures the address it is given; returns its lease file. */
+    private static String dhclient(Vm vm) throws Exception {
+        Path script = work.resolve("dhclient-script");
+        if (!Files.exists(script)) {
+            // Only the address: the stock script would rewrite this machine's /etc/resolv.conf from a namespace.
+            Files.writeString(script, "#!/bin/sh\ncase \"$reason\" in BOUND|RENEW|REBIND|REBOOT)\n"
+                    + "  ip addr flush dev \"$interface\"\n"
+                    + "  ip addr add \"$new_ip_address/$new_subnet_mask\" dev \"$interface\";;\nesac\nexit 0\n");
+            Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+            Files.writeString(work.resolve("dhclient.conf"), "timeout 30;\n"
+                    + "option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;\n"
+                    + "request subnet-mask, broadcast-address, routers, domain-name-servers, host-name, interface-mtu,"
+                    + " rfc3442-classless-static-routes;\n");
+        }
+        dhcpClients.add(vm);
+        Path lease = work.resolve(vm.name() + ".leases");
+        vm.exec("dhclient", "-1", "-cf", work.resolve("dhclient.conf").toString(), "-sf", script.toString(),
+                "-lf", lease.toString(), "-pf", work.resolve(vm.name() + ".pid").toString(), "eth0");
+        return Files.readString(lease);
+    }
+
+    private static String option(String lease, String name) {
+        Matcher m = Pattern.compile("option " + name + " ([^;]*);").matcher(lease);
+        return m.find() ? m.group(1) : null;
+    }
+
+    @Test
+    @Order(1)
+    void portsBecomeActiveAndVmsGetTheirAddressesFromDhclient() throws Exception {
+        for (Plugged p : List.of(red1, red2, blue1, blue2)) {
+            await().atMost(LONG).until(() -> status(p.portId()).equals("ACTIVE"));
+        }
+        for (Plugged p : List.of(red1, red2, blue1, blue2)) {
+            String lease = dhclient(p.vm());
+            assertThat(lease).contains("fixed-address " + p.ip() + ";");
+            assertThat(p.vm().exec("ip", "-4", "addr", "show", "dev", "eth0")).contains(p.ip() + "/24");
+            if (p == red1) {
+                assertThat(option(lease, "subnet-mask")).isEqualTo("255.255.255.0");
+                assertThat(option(lease, "routers")).isEqualTo("10.0.0.1");
+                assertThat(option(lease, "domain-name-servers")).isEqualTo("10.0.0.53");
+                assertThat(option(lease, "interface-mtu")).isNotNull();
+                assertThat(option(lease, "rfc3442-classless-static-routes"))
+                        .isEqualTo("16,192,168,10,0,0,254,0,10,0,0,1");
+                assertThat(option(lease, "host-name")).isEqualTo("\"host-10-0-0-10\"");
+            }
+        }
+    }
+
+    @Test
+    @Order(2)
+    void vmsOnDifferentHostsPingAcrossVxlan() {
+        assertThat(red1.vm().reachable(red2.ip(), Duration.ofSeconds(20))).isTrue();
+        assertThat(red1.vm().ping(red2.ip(), 20, Duration.ofSeconds(2))).isTrue();
+        assertThat(blue2.vm().reachable(blue1.ip(), Duration.ofSeconds(20))).isTrue();
+    }
+
+    @Test
+    @Order(3)
+    void twoProjectsWithTheSameCidrAndAddressesAreIsolated() throws Exception {
+        // red1 reaches 10.0.0.11 and it is red2 that answers, never blue2 (same address, other project)
+        assertThat(red1.vm().reachable(red2.ip(), Duration.ofSeconds(20))).isTrue();
+        assertThat(red1.vm().exec("ip", "neigh", "show", red2.ip())).contains(red2.vm().mac());
+        long before = txPackets(blue2.vm());
+        assertThat(red1.vm().ping(red2.ip(), 50, Duration.ofSeconds(2))).isTrue();
+        red1.vm().arping("10.0.0.99", Duration.ofSeconds(1)); // a broadcast into red
+        red1.vm().exec("ip", "neigh", "flush", "dev", "eth0");
+        assertThat(red1.vm().reachable(red2.ip(), Duration.ofSeconds(20))).isTrue(); // and its ARP again
+        assertThat(txPackets(blue2.vm())).as("packets delivered to blue2 while red talked").isEqualTo(before);
+    }
+
+    @Test
+    @Order(4)
+    void aVmSendingFromAnotherAddressOrMacIsDropped() throws Exception {
+        Vm vm = red1.vm();
+        assertThat(vm.reachable(red2.ip(), Duration.ofSeconds(20))).isTrue();
+        vm.exec("ip", "addr", "flush", "dev", "eth0");
+        vm.exec("ip", "addr", "add", "10.0.0.77/24", "dev", "eth0");
+        vm.exec("ip", "neigh", "flush", "dev", "eth0");
+        assertThat(vm.reachable(red2.ip(), Duration.ofSeconds(3))).as("spoofed source address").isFalse();
+        vm.exec("ip", "addr", "flush", "dev", "eth0");
+        vm.exec("ip", "addr", "add", red1.ip() + "/24", "dev", "eth0");
+        vm.exec("ip", "link", "set", "eth0", "address", "fa:16:3e:00:09:09");
+        vm.exec("ip", "neigh", "flush", "dev", "eth0");
+        assertThat(vm.reachable(red2.ip(), Duration.ofSeconds(3))).as("spoofed MAC").isFalse();
+        vm.exec("ip", "link", "set", "eth0", "address", red1.vm().mac());
+        vm.exec("ip", "neigh", "flush", "dev", "eth0");
+        assertThat(vm.reachable(red2.ip(), Duration.ofSeconds(20))).as("its own again").isTrue();
+    }
+
+    @Test
+    @Order(5)
+    void killingASwitchMasterLosesNoPacketAndItsSuccessorChangesNothing() throws Exception {
+        // kill -9 the master of one of the two switches on the path, if a node of its own JVM masters one
+        int victim = -1;
+        int host = -1;
+        for (int h = 0; h < 2 && victim < 0; h++) {
+            String owner = owner(String.format("%016x", 0xd1 + h));
+            if (owner != null && !owner.equals(cluster.id(2))) {
+                victim = cluster.indexOf(owner);
+                host = h;
+            }
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(victim >= 0, "both switches are mastered in this JVM");
+        String switchId = String.format("%016x", 0xd1 + host);
+        OvsHost onPath = hosts.get(host);
+        List<String> before = onPath.dumpFlowsWithoutCounters(BRIDGE);
+        io.flowkeeper.testbed.PingMonitor ping = red1.vm().startPing(red2.ip(), Duration.ofMillis(10));
+        Thread.sleep(500);
+        cluster.kill(victim);
+        int killed = victim;
+        await().atMost(LONG).until(() -> {
+            String o = owner(switchId);
+            return o != null && !o.equals(cluster.id(killed));
+        });
+        Thread.sleep(1_500);
+        io.flowkeeper.testbed.PingResult result = ping.stop();
+        assertThat(result.received()).isGreaterThan(50);
+        assertThat(result.lost()).as(result.toString()).isZero();
+        assertThat(onPath.dumpFlowsWithoutCounters(BRIDGE)).as("the new master compiled the same table")
+                .isEqualTo(before);
+    }
+
+    @Test
+    @Order(6)
+    void unpluggingAPortRemovesItsFlowsAndSetsItDown() throws Exception {
+        long ofport = blue2.vm().ofport();
+        assertThat(hosts.get(1).dumpFlowsWithoutCounters(BRIDGE)).anyMatch(l -> l.contains("in_port=" + ofport + " "));
+        assertThat(store.commit("network-config", Transaction.builder().delete("/neutron/bindings/" + blue2.portId())
+                .build()).succeeded()).isTrue();
+        await().atMost(LONG).until(() -> status(blue2.portId()).equals("DOWN"));
+        await().atMost(LONG).until(() -> hosts.get(1).dumpFlowsWithoutCounters(BRIDGE).stream()
+                .noneMatch(l -> l.contains("in_port=" + ofport + " ") || l.contains("output:" + ofport)));
+        assertThat(blue1.vm().reachable(blue2.ip(), Duration.ofSeconds(2))).isFalse();
+        assertThat(red1.vm().reachable(red2.ip(), Duration.ofSeconds(20))).isTrue();
+    }
+
+    private static String owner(String dpid) throws Exception {
+        for (int i = 0; i < 3; i++) {
+            if (i < 2 && !cluster.isRunning(i)) {
+                continue;
+            }
+            RestClient.Response r = cluster.client(i).get("/v1/ownership");
+            if (!r.ok()) {
+                continue;
+            }
+            for (JsonNode e : r.body().path("entities")) {
+                if (e.path("entity").asText().equals("openflow:" + dpid) && e.path("owner").isTextual()) {
+                    return e.get("owner").asText();
+                }
+            }
+            return null;
+        }
+        return null;
+    }
+
+    /** Packets the switch sent to the VM (its port's tx counter). */
+    private static long txPackets(Vm vm) {
+        String out = vm.host().ofctl("dump-ports", BRIDGE, String.valueOf(vm.ofport()));
+        Matcher m = Pattern.compile("tx pkts=(\\d+)").matcher(out);
+        assertThat(m.find()).as(out).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+}

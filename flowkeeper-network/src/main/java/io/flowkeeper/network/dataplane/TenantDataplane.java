@@ -1,0 +1,380 @@
+package io.flowkeeper.network.dataplane;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowkeeper.api.flow.Action;
+import io.flowkeeper.api.flow.Flow;
+import io.flowkeeper.api.flow.FlowId;
+import io.flowkeeper.api.network.Host;
+import io.flowkeeper.api.network.Network;
+import io.flowkeeper.api.network.NetworkService;
+import io.flowkeeper.api.network.Subnet;
+import io.flowkeeper.network.NetworkManager;
+import io.flowkeeper.api.network.Port;
+import io.flowkeeper.api.network.PortBinding;
+import io.flowkeeper.api.store.DataPath;
+import io.flowkeeper.api.store.DatastoreService;
+import io.flowkeeper.api.store.Precondition;
+import io.flowkeeper.api.store.ReadConsistency;
+import io.flowkeeper.api.store.StoreException;
+import io.flowkeeper.api.store.Transaction;
+import io.flowkeeper.api.store.VersionedValue;
+import io.flowkeeper.api.store.Watch;
+import io.flowkeeper.api.store.WatchEvent;
+import io.flowkeeper.api.store.WatchListener;
+import io.flowkeeper.api.switches.PacketIn;
+import io.flowkeeper.api.switches.PacketProcessor;
+import io.flowkeeper.api.switches.PacketService;
+import io.flowkeeper.api.switches.Switch;
+import io.flowkeeper.api.switches.SwitchException;
+import io.flowkeeper.api.switches.SwitchFlowSource;
+import io.flowkeeper.api.util.Threads;
+import io.flowkeeper.network.dataplane.HostView.LocalPort;
+import io.flowkeeper.network.dataplane.HostView.NetworkView;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The tenant data plane on one controller node, at the edges of the pure pieces: it follows the network model (a
+ * watch on the {@code network-config} shard), gives each switch this node masters the flows {@link FlowCompiler}
+ * compiles for the host whose integration bridge it is ({@link Host#datapathId()}), answers DHCP packet-ins with
+ * {@link DhcpServer}, and writes a port's {@code status}: ACTIVE once its flows are on the switch, DOWN when its
+ * binding is gone. It is the only writer of that status.
+ *
+ * <p>Threads: {@link #flows} and {@link #installed} run on the switch's thread; model reads, DHCP answers and status
+ * writes on this service's own thread, so neither a store write nor a packet-out ever blocks a switch or the
+ * southbound.
+ */
+public final class TenantDataplane implements SwitchFlowSource, PacketProcessor, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TenantDataplane.class);
+    private static final String SHARD = "network-config";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Neutron's default {@code dhcp_lease_duration}. */
+    public static final long LEASE_SECONDS = 86_400;
+    /** Packet-ins are handled above the default processors. */
+    public static final int PACKET_PRIORITY = 100;
+    private static final int STATUS_BATCH = 200;
+
+    private final NetworkService network;
+    private final DatastoreService store;
+    private final PacketService packets;
+    private final Clock clock;
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(Threads.daemon("tenant-dataplane"));
+    private final List<LongConsumer> listeners = new CopyOnWriteArrayList<>();
+    private final Map<Long, SwitchState> switches = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<WatchEvent> events = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean applyQueued = new AtomicBoolean();
+    /** The model's objects by id (name for hosts, port id for bindings), confined to the worker thread. */
+    private final Map<String, Network> networks = new TreeMap<>();
+    private final Map<String, Subnet> subnets = new TreeMap<>();
+    private final Map<String, Port> ports = new TreeMap<>();
+    private final Map<String, Host> hosts = new TreeMap<>();
+    private final Map<String, PortBinding> bindings = new TreeMap<>();
+    private boolean resetting;
+    private final AtomicLong dhcpAnswered = new AtomicLong();
+    private final AtomicLong dhcpMalformed = new AtomicLong();
+    private final AtomicLong dhcpUnanswered = new AtomicLong();
+    private volatile HostViews.Model model;
+    private Watch watch;
+
+    /** What one switch's compiles keep between calls (used on the switch's thread; {@code view} read by DHCP). */
+    private static final class SwitchState {
+        final FlowCompiler compiler = new FlowCompiler();
+        Map<FlowId, String> ids = new HashMap<>();
+        long nextId;
+        volatile HostView view;
+        volatile String host;
+        Set<String> reportedActive = new HashSet<>();
+    }
+
+    public TenantDataplane(NetworkService network, DatastoreService store, PacketService packets, Clock clock) {
+        this.network = network;
+        this.store = store;
+        this.packets = packets;
+        this.clock = clock;
+    }
+
+    /** Reads the model and follows its changes, one watched document at a time. */
+    public void start() {
+        long revision = store.list(SHARD, DataPath.of("/neutron/hosts"), ReadConsistency.STALE).revision();
+        network.networks().forEach(n -> networks.put(n.id(), n));
+        network.subnets().forEach(n -> subnets.put(n.id(), n));
+        network.ports().forEach(p -> ports.put(p.id(), normalized(p)));
+        network.hosts().forEach(h -> hosts.put(h.name(), normalized(h)));
+        network.bindings().forEach(b -> bindings.put(b.portId(), b));
+        model = snapshot();
+        watch = store.watch(SHARD, DataPath.of("/neutron"), Math.max(1, revision), new WatchListener() {
+            @Override
+            public void onEvent(WatchEvent event) {
+                events.add(event);
+                if (applyQueued.compareAndSet(false, true)) {
+                    worker.execute(TenantDataplane.this::apply);
+                }
+            }
+
+            @Override
+            public void onClosed(String reason) {
+                LOG.warn("network model watch closed ({}): tenant flows follow the model no longer", reason);
+            }
+        });
+    }
+
+    /**
+     * Applies the queued changes to the model; tells the switches when the data plane's part of it changed. After a
+     * RESET the model is published again only once the state dump is complete (SYNCED), never half-filled.
+     */
+    private void apply() {
+        applyQueued.set(false);
+        boolean changed = false;
+        for (WatchEvent e; (e = events.poll()) != null; ) {
+            switch (e.type()) {
+                case RESET -> {
+                    resetting = true;
+                    networks.clear();
+                    subnets.clear();
+                    ports.clear();
+                    hosts.clear();
+                    bindings.clear();
+                }
+                case SYNCED -> {
+                    changed |= resetting;
+                    resetting = false;
+                }
+                case PUT, DELETE -> changed |= applyDocument(e);
+            }
+        }
+        if (changed && !resetting) {
+            model = snapshot();
+            listeners.forEach(l -> l.accept(-1));
+        }
+    }
+
+    /** One changed document of the five collections the data plane reads; whether its record changed. */
+    private boolean applyDocument(WatchEvent e) {
+        String[] parts = e.path().split("/"); // "", "neutron", collection, id
+        if (parts.length != 4) {
+            return false; // claims, markers: not the model's objects
+        }
+        String id = parts[3];
+        boolean put = e.type() == WatchEvent.Type.PUT;
+        try {
+            return switch (parts[2]) {
+                case "networks" -> update(networks, id, put ? NetworkManager.network(NetworkManager.parse(e.json()))
+                        : null);
+                case "subnets" -> update(subnets, id, put ? NetworkManager.subnet(NetworkManager.parse(e.json()))
+                        : null);
+                case "ports" -> update(ports, id, put ? normalized(NetworkManager.port(NetworkManager.parse(e.json())))
+                        : null);
+                case "hosts" -> update(hosts, id, put ? normalized(NetworkManager.host(NetworkManager.parse(e.json())))
+                        : null);
+                case "bindings" -> update(bindings, id, put
+                        ? NetworkManager.binding(NetworkManager.parse(e.json())) : null);
+                default -> false;
+            };
+        } catch (RuntimeException ex) {
+            LOG.warn("skipping unreadable {}: {}", e.path(), ex.getMessage());
+            return false;
+        }
+    }
+
+    private static <T> boolean update(Map<String, T> map, String id, T value) {
+        return value == null ? map.remove(id) != null : !value.equals(map.put(id, value));
+    }
+
+    private HostViews.Model snapshot() {
+        return new HostViews.Model(List.copyOf(networks.values()), List.copyOf(subnets.values()),
+                List.copyOf(ports.values()), List.copyOf(hosts.values()), List.copyOf(bindings.values()));
+    }
+
+    /** A status write changes a port's revision and no flow: the data plane's model leaves it out. */
+    private static Port normalized(Port p) {
+        return p.revision() == 0 ? p : new Port(p.id(), p.name(), p.projectId(), p.networkId(), p.macAddress(),
+                p.fixedIps(), p.deviceId(), p.deviceOwner(), p.hostId(), p.vifType(), p.adminStateUp(),
+                p.securityGroups(), p.allowedAddressPairs(), p.portSecurityEnabled(), 0);
+    }
+
+    /** Heartbeats change a host every few seconds and no flow: the data plane's model leaves them out. */
+    private static Host normalized(Host h) {
+        return new Host(h.name(), h.tunnelIp(), h.integrationBridge(), h.datapathId(), h.bridgeMappings(),
+                h.agentVersion(), 0);
+    }
+
+    @Override
+    public void onChange(LongConsumer listener) {
+        listeners.add(listener);
+    }
+
+    @Override
+    public Map<String, Flow> flows(Switch sw) {
+        SwitchState state = switches.computeIfAbsent(sw.dpid(), d -> new SwitchState());
+        HostViews.Model m = model;
+        Optional<Host> host = m == null ? Optional.empty() : m.hostOf(sw.dpid());
+        if (host.isEmpty()) {
+            state.view = null;
+            return Map.of();
+        }
+        Map<String, Long> ports = new HashMap<>();
+        sw.ports().values().forEach(p -> ports.put(p.name(), p.number()));
+        HostView view = HostViews.of(host.get(), m, ports);
+        List<Flow> flows = state.compiler.compile(view);
+        state.view = view;
+        state.host = host.get().name();
+        // Ids only need to be stable between this switch's compiles: the reconciler compares flows, not ids.
+        Map<FlowId, String> ids = new HashMap<>(flows.size() * 2);
+        Map<String, Flow> out = new HashMap<>(flows.size() * 2);
+        for (Flow f : flows) {
+            String id = state.ids.get(f.id());
+            if (id == null) {
+                id = "net/" + Long.toString(++state.nextId, 36);
+            }
+            ids.put(f.id(), id);
+            out.put(id, f);
+        }
+        state.ids = ids;
+        return out;
+    }
+
+    @Override
+    public void installed(Switch sw, Map<String, Flow> flows) {
+        SwitchState state = switches.get(sw.dpid());
+        HostView view = state == null ? null : state.view;
+        Set<String> local = new HashSet<>();
+        if (view != null) {
+            view.networks().forEach(n -> n.local().forEach(lp -> local.add(lp.port().id())));
+        }
+        Set<String> up = new HashSet<>(local);
+        up.removeAll(state == null ? Set.of() : state.reportedActive);
+        Set<String> gone = new HashSet<>(state == null ? Set.of() : state.reportedActive);
+        gone.removeAll(local);
+        if (state != null) {
+            state.reportedActive = local;
+        }
+        if (!up.isEmpty() || !gone.isEmpty()) {
+            worker.execute(() -> {
+                writeStatus(up, "ACTIVE");
+                Map<String, PortBinding> bound = HostViews.usableBindings(model);
+                gone.removeIf(bound::containsKey); // plugged elsewhere now: that host's master reports it
+                writeStatus(gone, "DOWN");
+            });
+        }
+    }
+
+    /** Sets {@code status} on the ports' documents that hold another, in batches, each write conditional. */
+    private void writeStatus(Set<String> portIds, String status) {
+        List<String> ids = new ArrayList<>(portIds);
+        for (int from = 0; from < ids.size(); from += STATUS_BATCH) {
+            List<String> batch = ids.subList(from, Math.min(ids.size(), from + STATUS_BATCH));
+            for (int attempt = 0; attempt < 3; attempt++) {
+                Transaction.Builder txn = Transaction.builder();
+                int n = 0;
+                for (String id : batch) {
+                    String path = "/neutron/ports/" + id;
+                    Optional<VersionedValue> doc = store.get(SHARD, DataPath.of(path),
+                            attempt == 0 ? ReadConsistency.STALE : ReadConsistency.LINEARIZABLE);
+                    if (doc.isEmpty()) {
+                        continue;
+                    }
+                    ObjectNode port;
+                    try {
+                        port = (ObjectNode) JSON.readTree(doc.get().json());
+                    } catch (IOException | ClassCastException e) {
+                        continue;
+                    }
+                    if (status.equals(port.path("status").asText())) {
+                        continue;
+                    }
+                    port.put("status", status).put("revision_number", port.path("revision_number").asLong() + 1)
+                            .put("updated_at", Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString());
+                    txn.require(Precondition.modRevision(path, doc.get().modRevision())).put(path, port.toString());
+                    n++;
+                }
+                try {
+                    if (n == 0 || store.commit(SHARD, txn.build()).succeeded()) {
+                        break;
+                    }
+                } catch (StoreException e) {
+                    LOG.warn("cannot write status {} of {} ports: {}", status, n, e.getMessage());
+                    break;
+                }
+            }
+        }
+    }
+
+    @Override
+    public boolean process(Switch sw, PacketIn packet) {
+        if ((packet.cookie() & FlowCompiler.COOKIE_KIND_MASK) != FlowCompiler.COOKIE_DHCP) {
+            return false;
+        }
+        worker.execute(() -> answerDhcp(sw, packet));
+        return true;
+    }
+
+    private void answerDhcp(Switch sw, PacketIn packet) {
+        SwitchState state = switches.get(sw.dpid());
+        HostView view = state == null ? null : state.view;
+        DhcpPacket request;
+        try {
+            request = DhcpPacket.parseFrame(packet.data());
+        } catch (DhcpPacket.Malformed e) {
+            dhcpMalformed.incrementAndGet();
+            LOG.debug("switch {}: malformed DHCP packet from port {} dropped: {}", sw.dpidString(), packet.inPort(),
+                    e.getMessage());
+            return;
+        }
+        if (view != null) {
+            for (NetworkView n : view.networks()) {
+                for (LocalPort lp : n.local()) {
+                    if (lp.ofPort() != packet.inPort()) {
+                        continue;
+                    }
+                    Optional<DhcpServer.Reply> reply = DhcpServer.answer(request, lp.port(), n.network(), n.subnets(),
+                            LEASE_SECONDS);
+                    if (reply.isPresent()) {
+                        try {
+                            packets.packetOut(sw.dpid(), Action.PORT_CONTROLLER,
+                                    List.of(Action.Output.to(lp.ofPort())), reply.get().frame());
+                            dhcpAnswered.incrementAndGet();
+                            return;
+                        } catch (SwitchException e) {
+                            LOG.debug("switch {}: DHCP reply not sent: {}", sw.dpidString(), e.getMessage());
+                        }
+                    }
+                }
+            }
+        }
+        dhcpUnanswered.incrementAndGet();
+    }
+
+    /** DHCP packets answered, dropped as malformed, and left unanswered (no port, RELEASE, another server's). */
+    public long[] dhcpCounters() {
+        return new long[] {dhcpAnswered.get(), dhcpMalformed.get(), dhcpUnanswered.get()};
+    }
+
+    @Override
+    public void close() {
+        if (watch != null) {
+            watch.close();
+        }
+        worker.shutdownNow();
+    }
+}
