@@ -181,7 +181,26 @@ class AgentClusterTest {
                 }
                 assertThat(unplugs.subList(1, unplugs.size())).allMatch(n -> n == 0);
 
-                // The node tells Nova (here a recording endpoint) about a server's port that goes away.
+                // A server's port: ACTIVE once the master has its flows on the switch (the dataplane's writer),
+                // which the node tells Nova (here a recording endpoint) as network-vif-plugged; unplugged when the
+                // VM goes.
+                String vm = java.util.UUID.randomUUID().toString();
+                JsonNode pv = api.post("/v2.0/ports", "{\"port\": {\"network_id\": \"" + net + "\", \"device_owner\":"
+                        + " \"compute:nova\", \"device_id\": \"" + vm + "\"}}").body().path("port");
+                long plugAt = System.nanoTime();
+                Vm vmOfServer = plug(h1, "v", pv.path("mac_address").asText(), pv.path("id").asText());
+                await().atMost(T).pollInterval(Duration.ofMillis(5))
+                        .until(() -> novaEvent(novaEvents, pv, "network-vif-plugged") != null);
+                System.out.printf("FIGURE VM plugged (namespace, veth, ovs-vsctl) -> Nova told network-vif-plugged:"
+                        + " %.0f ms%n", (System.nanoTime() - plugAt) / 1e6);
+                assertThat(novaEvent(novaEvents, pv, "network-vif-plugged").path("status").asText())
+                        .isEqualTo("completed");
+                assertThat(novaEvent(novaEvents, pv, "network-vif-plugged").path("server_uuid").asText())
+                        .isEqualTo(vm);
+                h1.removeVm(vmOfServer);
+                await().atMost(T).until(() -> novaEvent(novaEvents, pv, "network-vif-unplugged") != null);
+
+                // The node tells Nova about a server's port that goes away.
                 String server = java.util.UUID.randomUUID().toString();
                 RestClient.Response vmPort = api.post("/v2.0/ports", "{\"port\": {\"network_id\": \"" + net
                         + "\", \"device_owner\": \"compute:nova\", \"device_id\": \"" + server + "\"}}");
@@ -200,6 +219,18 @@ class AgentClusterTest {
             nova.stop(0);
             Files.deleteIfExists(novaToken);
         }
+    }
+
+    /** The first event Nova was sent for {@code port} with that name, or null. */
+    private static JsonNode novaEvent(List<JsonNode> requests, JsonNode port, String name) {
+        for (JsonNode r : requests) {
+            for (JsonNode e : r.path("events")) {
+                if (e.path("tag").asText().equals(port.path("id").asText()) && e.path("name").asText().equals(name)) {
+                    return e;
+                }
+            }
+        }
+        return null;
     }
 
     private static ClusterAgent agent(LocalCluster cluster, OvsHost host) {
