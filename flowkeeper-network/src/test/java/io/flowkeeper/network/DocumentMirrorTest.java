@@ -43,7 +43,7 @@ class DocumentMirrorTest {
             put("a", "ACTIVE");
             put("b", "DOWN");
             store.commit(SHARD, Transaction.builder().delete("/neutron/ports/a").build());
-            await().atMost(Duration.ofSeconds(5)).until(() -> heard.size() == 4);
+            await().atMost(Duration.ofSeconds(30)).until(() -> heard.size() == 4);
             assertThat(heard).containsExactly("a ->DOWN", "a DOWN>ACTIVE live", "b ->DOWN live", "a ACTIVE>- live");
         }
     }
@@ -69,10 +69,10 @@ class DocumentMirrorTest {
                     image.revision() + 1, 1));
             heard.clear();
             state.restore(new ShardState.Image(image.revision() + 1, values));
-            await().atMost(Duration.ofSeconds(5)).until(() -> heard.size() == 3);
+            await().atMost(Duration.ofSeconds(30)).until(() -> heard.size() == 3);
             assertThat(heard).containsExactlyInAnyOrder("b DOWN>-", "a DOWN>ACTIVE", "c ->DOWN");
             put("c", "ACTIVE");
-            await().atMost(Duration.ofSeconds(5)).until(() -> heard.size() == 4);
+            await().atMost(Duration.ofSeconds(30)).until(() -> heard.size() == 4);
             assertThat(heard.get(3)).isEqualTo("c DOWN>ACTIVE live");
         }
     }
