@@ -43,6 +43,8 @@ public final class ClusterAgent implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** How long to wait before trying again after OVSDB or every node failed: short, it is local or cheap. */
     private static final Duration RETRY = Duration.ofMillis(500);
+    /** How soon to register again while the integration bridge has no datapath id (OVS sets it within ms). */
+    private static final Duration DATAPATH_RETRY = Duration.ofMillis(200);
     static final String VERSION = java.util.Objects.requireNonNullElse(
             ClusterAgent.class.getPackage().getImplementationVersion(), "0.1.0-SNAPSHOT");
 
@@ -126,12 +128,14 @@ public final class ClusterAgent implements AutoCloseable {
                 }
                 long now = System.nanoTime();
                 if (!registered || now >= nextHeartbeat) {
-                    register(plumbing);
+                    boolean knowsDatapath = register(plumbing);
                     if (!registered) {
                         listener.registered(settings.host());
                     }
                     registered = true;
-                    nextHeartbeat = now + settings.heartbeat().toNanos();
+                    // The flow compiler finds the host's switch by datapath id, which a bridge created a moment ago
+                    // may not have yet: register again soon rather than a heartbeat later.
+                    nextHeartbeat = now + (knowsDatapath ? settings.heartbeat() : DATAPATH_RETRY).toNanos();
                 }
                 Map<String, Vif> snapshot = current;
                 boolean reportedNow = false;
@@ -181,7 +185,12 @@ public final class ClusterAgent implements AutoCloseable {
     private void plumb(HostPlumbing plumbing) throws OvsdbException {
         String integration = settings.integrationBridge();
         if (plumbing.ensureBridge(integration, settings.controllerTargets(), "secure")) {
-            LOG.info("created {} with controllers {}", integration, settings.controllerTargets());
+            if (settings.controllers().isEmpty()) {
+                // fail_mode secure and no controller: nothing will forward until one is set (and that flushes)
+                LOG.warn("created {} without a controller: give --controller so the cluster programs it", integration);
+            } else {
+                LOG.info("created {} with controllers {}", integration, settings.controllerTargets());
+            }
         }
         for (String provider : settings.bridgeMappings().values()) {
             // A provider bridge is a plain learning switch between its NIC and the patch: br-int's flows tag and
@@ -191,15 +200,18 @@ public final class ClusterAgent implements AutoCloseable {
         }
     }
 
-    private void register(HostPlumbing plumbing) throws OvsdbException, ClusterApiException {
+    /** Registers (or heartbeats) the host; false if the integration bridge had no datapath id yet. */
+    private boolean register(HostPlumbing plumbing) throws OvsdbException, ClusterApiException {
+        long dpid = plumbing.datapathId(settings.integrationBridge());
         ObjectNode body = JSON.createObjectNode();
         body.put("tunnel_ip", settings.tunnelIp() == null ? "" : settings.tunnelIp())
                 .put("integration_bridge", settings.integrationBridge())
-                .put("datapath_id", plumbing.datapathId(settings.integrationBridge()))
+                .put("datapath_id", dpid)
                 .put("agent_version", VERSION);
         ObjectNode mappings = body.putObject("bridge_mappings");
         settings.bridgeMappings().forEach(mappings::put);
         api.send("PUT", "/v1/network/hosts/" + settings.host(), body);
+        return dpid != 0;
     }
 
     private void report(Delta delta, boolean full) throws ClusterApiException {
@@ -210,7 +222,10 @@ public final class ClusterAgent implements AutoCloseable {
         ArrayNode unplugged = body.putArray("unplugged");
         delta.unplugged().forEach(unplugged::add);
         body.put("full", full);
-        JsonNode answer = api.send("POST", "/v1/network/hosts/" + settings.host() + "/bindings", body);
+        // A big report (4,000 ports after a restart: a few Raft transactions of a few hundred ports) may take
+        // longer than a heartbeat; giving up on it early would only send it again, full, to another node.
+        JsonNode answer = api.send("POST", "/v1/network/hosts/" + settings.host() + "/bindings", body,
+                Duration.ofSeconds(8).plusMillis(5L * (delta.plugged().size() + delta.unplugged().size())));
         List<String> errors = new ArrayList<>();
         answer.path("bindings").forEach(b -> {
             if (!b.path("state").asText().equals("PLUGGED")) {

@@ -47,12 +47,17 @@ final class ClusterApi {
 
     /** Sends a request to the current node, then to each other node in turn; the body of the first 2xx answer. */
     JsonNode send(String method, String path, JsonNode body) throws ClusterApiException {
+        return send(method, path, body, TIMEOUT);
+    }
+
+    /** As {@link #send(String, String, JsonNode)}, waiting at most {@code timeout} for each node's answer. */
+    JsonNode send(String method, String path, JsonNode body, Duration timeout) throws ClusterApiException {
         int start = current;
         String lastFailure = "no node";
         for (int i = 0; i < urls.size(); i++) {
             int index = (start + i) % urls.size();
             String url = urls.get(index) + path;
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT)
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(timeout)
                     .header("Authorization", "Bearer " + token).header("Content-Type", "application/json");
             b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                     : HttpRequest.BodyPublishers.ofString(body.toString()));

@@ -8,8 +8,8 @@ import java.util.TreeMap;
 
 /**
  * Which VXLAN ports a host should add and remove: one per remote host it shares a network with, named by
- * {@link Host#tunnelPortName} (the one rule the flow compiler also finds the port by). A port that is wanted and exists with the same remote is
- * left alone, so traffic through it is never disturbed. Pure.
+ * {@link Host#tunnelPortName} (the one rule the flow compiler also finds the port by). A port that is wanted and
+ * exists with the same remote is left alone, so traffic through it is never disturbed. Pure.
  *
  * @param add port name → remote IP, to create
  * @param remove names of ports to delete

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
 import io.flowkeeper.agent.AgentListener;
 import io.flowkeeper.agent.cluster.ClusterAgent;
 import io.flowkeeper.agent.cluster.ClusterSettings;
@@ -13,6 +15,7 @@ import io.flowkeeper.controller.local.LocalCluster;
 import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.TestBed;
 import io.flowkeeper.testbed.Vm;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,10 +27,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Agents on two test-bed hosts (real OVS, userspace datapath) against a real one-node cluster (its own JVM): they
- * create br-int with the cluster as its controller, register (seen in {@code /v2.0/agents} and by the real
- * {@code openstack network agent list}), report a VM interface plugged with a Neutron port id (the port gets its
- * binding and {@code binding:host_id}), keep a VXLAN port towards the other host exactly while both have a port of
- * the network, and a VM with the wrong MAC gets an ERROR binding and no {@code binding:host_id}.
+ * create br-int with the cluster as its controller (and h1 its provider bridge, patched to br-int), register (seen
+ * in {@code /v2.0/agents} and by the real {@code openstack network agent list}), report a VM interface plugged with
+ * a Neutron port id (the port gets its binding and {@code binding:host_id}), keep a VXLAN port towards the other
+ * host exactly while both have a port of the network, and a VM with the wrong MAC gets an ERROR binding and no
+ * {@code binding:host_id}; a restarted agent drops what was unplugged while it was down; and the node tells Nova (a
+ * recording endpoint: no Nova runs here) when a server's port is deleted.
  */
 @Tag("integration")
 class AgentClusterTest {
@@ -35,9 +40,23 @@ class AgentClusterTest {
 
     @Test
     void agentsRegisterBindPortsAndKeepTunnelsWhileAPortOfTheNetworkIsOnBothHosts() throws Exception {
+        List<JsonNode> novaEvents = new java.util.concurrent.CopyOnWriteArrayList<>();
+        HttpServer nova = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        nova.createContext("/v2.1/os-server-external-events", ex -> {
+            if ("nova-secret".equals(ex.getRequestHeaders().getFirst("X-Auth-Token"))) {
+                novaEvents.add(new ObjectMapper().readTree(ex.getRequestBody().readAllBytes()));
+            }
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+        });
+        nova.start();
+        Path novaToken = Files.createTempFile("nova", ".token");
+        Files.writeString(novaToken, "nova-secret\n");
         try (TestBed bed = TestBed.create();
              LocalCluster cluster = LocalCluster.inTempDir(1, List.of(
-                     "network: {vxlan-vni-ranges: [\"3000:3009\"]}"), bed.controllerIp())) {
+                     "network: {vxlan-vni-ranges: [\"3000:3009\"]}",
+                     "nova: {url: \"http://127.0.0.1:" + nova.getAddress().getPort() + "/v2.1\", token-file: "
+                             + novaToken + ", batch-interval-ms: 50}"), bed.controllerIp())) {
             OvsHost h1 = bed.addHost("h1").attachUnderlay();
             OvsHost h2 = bed.addHost("h2").attachUnderlay();
             cluster.startAll();
@@ -51,6 +70,18 @@ class AgentClusterTest {
                 }
                 assertThat(h1.vsctl("get-controller", "br-int").strip()).isEqualTo("tcp:" + cluster.openflowAddress(0));
                 assertThat(h1.vsctl("get", "bridge", "br-int", "datapath_type").strip()).isEqualTo("netdev");
+                long dpid = Long.parseUnsignedLong(h1.vsctl("get", "bridge", "br-int", "datapath_id").strip()
+                        .replace("\"", ""), 16);
+                await().atMost(T).until(() -> cluster.client(0).get("/v1/datastore/network-config/neutron/hosts/h1")
+                        .body().path("value").path("datapath_id").asLong() == dpid);
+                // the provider bridge of h1's mapping, a learning switch patched to br-int
+                assertThat(h1.vsctl("get", "bridge", "br-vlan", "fail_mode").strip()).isEqualTo("standalone");
+                assertThat(h1.vsctl("get", "interface", "int-br-vlan", "type").strip()).isEqualTo("patch");
+                assertThat(h1.vsctl("get", "interface", "int-br-vlan", "options:peer").strip())
+                        .isEqualTo("phy-br-vlan");
+                assertThat(h1.vsctl("port-to-br", "phy-br-vlan").strip()).isEqualTo("br-vlan");
+                assertThat(h1.vsctl("port-to-br", "int-br-vlan").strip()).isEqualTo("br-int");
+                assertThat(h2.vsctl("list-br")).doesNotContain("br-vlan");
                 assertThat(openstack(cluster, "network", "agent", "list", "-f", "value", "-c", "Host", "-c", "Alive"))
                         .contains("h1 True").contains("h2 True");
 
@@ -125,17 +156,93 @@ class AgentClusterTest {
                 for (JsonNode p : plugged) {
                     assertThat(binding(cluster, p).path("state").asText()).isEqualTo("PLUGGED");
                 }
+
+                // ovs-vswitchd killed and restarted (as after a crash, or at a reboot under flow-restore-wait):
+                // the interfaces come back with their ofports, so the agent reports no unplug at all and every
+                // binding stays as it was (the flows of those ports are never withdrawn by the cluster).
+                a1.close();
+                List<Integer> unplugs = new java.util.concurrent.CopyOnWriteArrayList<>();
+                a1 = agent(cluster, h1, new AgentListener() {
+                    @Override
+                    public void reported(int pluggedCount, int unpluggedCount, List<String> errors) {
+                        unplugs.add(unpluggedCount);
+                    }
+                });
+                await().atMost(T).until(() -> !unplugs.isEmpty()); // its first, full report
+                Map<String, String> before = new java.util.TreeMap<>();
+                for (JsonNode p : plugged) {
+                    before.put(p.path("id").asText(), binding(cluster, p).toString());
+                }
+                h1.restartVswitchd();
+                await().atMost(T).until(() -> h1.vsctl("get", "interface", "lat0", "ofport").strip().matches("\\d+"));
+                Thread.sleep(2_000);
+                for (JsonNode p : plugged) {
+                    assertThat(binding(cluster, p).toString()).isEqualTo(before.get(p.path("id").asText()));
+                }
+                assertThat(unplugs.subList(1, unplugs.size())).allMatch(n -> n == 0);
+
+                // A server's port: ACTIVE once the master has its flows on the switch (the dataplane's writer),
+                // which the node tells Nova (here a recording endpoint) as network-vif-plugged; unplugged when the
+                // VM goes.
+                String vm = java.util.UUID.randomUUID().toString();
+                JsonNode pv = api.post("/v2.0/ports", "{\"port\": {\"network_id\": \"" + net + "\", \"device_owner\":"
+                        + " \"compute:nova\", \"device_id\": \"" + vm + "\"}}").body().path("port");
+                long plugAt = System.nanoTime();
+                Vm vmOfServer = plug(h1, "v", pv.path("mac_address").asText(), pv.path("id").asText());
+                await().atMost(T).pollInterval(Duration.ofMillis(5))
+                        .until(() -> novaEvent(novaEvents, pv, "network-vif-plugged") != null);
+                System.out.printf("FIGURE VM plugged (namespace, veth, ovs-vsctl) -> Nova told network-vif-plugged:"
+                        + " %.0f ms%n", (System.nanoTime() - plugAt) / 1e6);
+                assertThat(novaEvent(novaEvents, pv, "network-vif-plugged").path("status").asText())
+                        .isEqualTo("completed");
+                assertThat(novaEvent(novaEvents, pv, "network-vif-plugged").path("server_uuid").asText())
+                        .isEqualTo(vm);
+                h1.removeVm(vmOfServer);
+                await().atMost(T).until(() -> novaEvent(novaEvents, pv, "network-vif-unplugged") != null);
+
+                // The node tells Nova about a server's port that goes away.
+                String server = java.util.UUID.randomUUID().toString();
+                RestClient.Response vmPort = api.post("/v2.0/ports", "{\"port\": {\"network_id\": \"" + net
+                        + "\", \"device_owner\": \"compute:nova\", \"device_id\": \"" + server + "\"}}");
+                String vmPortId = vmPort.body().path("port").path("id").asText();
+                assertThat(api.delete("/v2.0/ports/" + vmPortId).status()).isEqualTo(204);
+                await().atMost(T).until(() -> novaEvents.stream().anyMatch(b -> b.toString().contains(vmPortId)));
+                JsonNode event = novaEvents.stream().filter(b -> b.toString().contains(vmPortId)).findFirst()
+                        .orElseThrow().path("events").get(0);
+                assertThat(event.path("name").asText()).isEqualTo("network-vif-deleted");
+                assertThat(event.path("server_uuid").asText()).isEqualTo(server);
+                assertThat(event.path("tag").asText()).isEqualTo(vmPortId);
             } finally {
                 a1.close();
             }
+        } finally {
+            nova.stop(0);
+            Files.deleteIfExists(novaToken);
         }
     }
 
+    /** The first event Nova was sent for {@code port} with that name, or null. */
+    private static JsonNode novaEvent(List<JsonNode> requests, JsonNode port, String name) {
+        for (JsonNode r : requests) {
+            for (JsonNode e : r.path("events")) {
+                if (e.path("tag").asText().equals(port.path("id").asText()) && e.path("name").asText().equals(name)) {
+                    return e;
+                }
+            }
+        }
+        return null;
+    }
+
     private static ClusterAgent agent(LocalCluster cluster, OvsHost host) {
+        return agent(cluster, host, new AgentListener() { });
+    }
+
+    private static ClusterAgent agent(LocalCluster cluster, OvsHost host, AgentListener listener) {
         return new ClusterAgent(new ClusterSettings(List.of(cluster.openflowAddress(0)), List.of(cluster.restUrl(0)),
-                LocalCluster.TOKEN, host.name(), host.underlayIp(), Map.of(), "br-int",
-                ClusterSettings.DEFAULT_HEARTBEAT, ClusterSettings.DEFAULT_PEER_POLL), host.dbSocket(),
-                new AgentListener() { }).start();
+                LocalCluster.TOKEN, host.name(), host.underlayIp(),
+                host.name().equals("h1") ? Map.of("physnet1", "br-vlan") : Map.of(), "br-int",
+                ClusterSettings.DEFAULT_HEARTBEAT, ClusterSettings.DEFAULT_PEER_POLL), host.dbSocket(), listener)
+                .start();
     }
 
     private static JsonNode port(RestClient api, String net) throws Exception {

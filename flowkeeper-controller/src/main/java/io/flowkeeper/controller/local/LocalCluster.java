@@ -275,7 +275,7 @@ public final class LocalCluster implements AutoCloseable {
      * Class-Path attribute lists the real entries: expand it, since a child started with that jar alone would not
      * find its main class' dependencies in every layout.
      */
-    static String classPath() {
+    public static String classPath() {
         String cp = System.getProperty("java.class.path");
         String[] entries = cp.split(java.io.File.pathSeparator);
         if (entries.length == 1 && entries[0].endsWith(".jar")) {

@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * Ports: fixed IPs (requested, or picked at random among a subnet's free pool addresses) and a MAC (requested, or
  * random under the configured base), each claimed in the port's own transaction. A pick that loses a race is
  * retried with a fresh view; a requested address or MAC that is taken is a 409. Deleting a port deletes its claims
- * in the same transaction, so addresses are never leaked.
+ * (and its binding) in the same transaction, so addresses are never leaked.
  */
 final class Ports extends Resource {
     static final String ROUTER_INTERFACE = "network:router_interface";
@@ -588,6 +588,8 @@ final class Ports extends Resource {
             txn.delete(NeutronDocuments.ipClaim(ip.path("subnet_id").asText(), ip.path("ip_address").asText()));
         }
         txn.delete(NeutronDocuments.macClaim(port.json().path("mac_address").asText()));
+        // Its binding goes with it, so the flow compiler and the tunnel index never see a binding without a port.
+        txn.delete(NeutronDocuments.doc(HostRegistry.BINDINGS, port.id()));
         for (Doc fip : cache.all("floatingips")) {
             if (fip.json().path("port_id").asText().equals(port.id())) {
                 ObjectNode f = fip.json().deepCopy();

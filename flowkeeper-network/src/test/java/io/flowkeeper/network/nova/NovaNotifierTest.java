@@ -117,7 +117,7 @@ class NovaNotifierTest {
             port("p1", "ACTIVE", "compute:nova");
             port("p2", "ACTIVE", "compute:nova");
             port("router", "ACTIVE", "network:router_interface");
-            await().atMost(Duration.ofSeconds(10)).until(() -> events().size() == 2);
+            await().atMost(Duration.ofSeconds(30)).until(() -> events().size() == 2);
             assertThat(requests).hasSize(1); // one batch
             assertThat(events()).extracting(e -> e.path("tag").asText()).containsExactly("p1", "p2");
             assertThat(events().get(0).path("name").asText()).isEqualTo("network-vif-plugged");
@@ -126,7 +126,7 @@ class NovaNotifierTest {
 
             port("p1", "DOWN", "compute:nova");
             store.commit("network-config", Transaction.builder().delete("/neutron/ports/p2").build());
-            await().atMost(Duration.ofSeconds(10)).until(() -> events().size() == 4);
+            await().atMost(Duration.ofSeconds(30)).until(() -> events().size() == 4);
             assertThat(events().subList(2, 4)).extracting(e -> e.path("name").asText() + " " + e.path("tag").asText())
                     .containsExactly("network-vif-unplugged p1", "network-vif-deleted p2");
             // Counted once Nova's answer is read, a moment after the endpoint recorded the body.
@@ -141,7 +141,7 @@ class NovaNotifierTest {
         try (NovaNotifier notifier = new NovaNotifier(store, settings(), () -> true).start()) {
             port("p1", "DOWN", "compute:nova");
             port("p1", "ACTIVE", "compute:nova");
-            await().atMost(Duration.ofSeconds(10)).until(() -> notifier.sent() == 1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> notifier.sent() == 1);
             assertThat(events()).hasSize(1);
         }
         assertThat(problems).isEmpty();
@@ -156,7 +156,7 @@ class NovaNotifierTest {
             assertThat(requests).isEmpty();
             sender.set(true);
             port("p1", "DOWN", "compute:nova");
-            await().atMost(Duration.ofSeconds(10)).until(() -> notifier.sent() == 1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> notifier.sent() == 1);
         }
     }
 
