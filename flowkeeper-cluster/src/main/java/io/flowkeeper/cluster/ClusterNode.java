@@ -234,10 +234,18 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
      * seconds (measured: 2.3 s, which held up a lease expiry when this ran on the caller's thread).
      */
     @Override
+    public void memberGone(String nodeId) {
+        if (!nodeId.equals(config.nodeId()) && members.containsKey(nodeId)) {
+            clients.memberGone(nodeId);
+        }
+    }
+
+    @Override
     public void memberRestarted(String nodeId) {
         if (nodeId.equals(config.nodeId()) || !members.containsKey(nodeId)) {
             return;
         }
+        clients.memberBack(nodeId);
         Threads.startDaemon("redial-" + nodeId, () -> {
             try {
                 if (server.getServerRpc() instanceof org.apache.ratis.server.RaftServerRpcWithProxy<?, ?> rpc) {

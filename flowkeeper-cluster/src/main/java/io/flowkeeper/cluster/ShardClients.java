@@ -119,6 +119,30 @@ public final class ShardClients implements AutoCloseable {
         return new ShardClients(ids, members, requestTimeout, RaftTls.parameters(tls));
     }
 
+    /** Members whose process is known gone (until seen back): never the first target of a call. */
+    private final java.util.Set<RaftPeerId> gone = ConcurrentHashMap.newKeySet();
+
+    /**
+     * A member's process is gone: calls waiting on it fail over at once (its connections are reset, which fails
+     * what is in flight on them) instead of after their attempt timeout, and new calls do not try it first even
+     * while this replica still names it leader (it does until the election). Measured before: a takeover's read
+     * of the desired flows sent to the dead leader waited 2.6 s.
+     */
+    void memberGone(String member) {
+        RaftPeerId peer = RaftPeerId.valueOf(member);
+        gone.add(peer);
+        for (Shard s : shards.values()) {
+            if (s.knows(peer)) {
+                s.reset(peer, null);
+            }
+        }
+    }
+
+    /** A member is back (a new process): it may be tried first again. */
+    void memberBack(String member) {
+        gone.remove(RaftPeerId.valueOf(member));
+    }
+
     /** Where a cluster node's own replica says a shard's leader is: the first target of every call. */
     void setLeaderHint(java.util.function.Function<String, RaftPeerId> hint) {
         localLeader = hint;
@@ -183,7 +207,13 @@ public final class ShardClients implements AutoCloseable {
         // which may be frozen (no answer at all, so each attempt on it costs a whole RPC timeout).
         RaftPeerId local = localLeader.apply(shard);
         RaftPeerId first = local != null && s.knows(local) ? local : s.leaderHint;
-        call.attempt(first != null ? first : s.peerAfter(null));
+        if (first == null) {
+            first = s.peerAfter(null);
+        }
+        for (int i = 0; gone.contains(first) && i < members.size(); i++) {
+            first = s.peerAfter(first);
+        }
+        call.attempt(first);
         return call.result;
     }
 

@@ -52,14 +52,16 @@ public final class ControllerNode implements AutoCloseable {
     public void start(PrintStream out) throws IOException, InterruptedException {
         cluster.start();
         out.println("controller " + cluster.nodeId() + ": Raft on " + config.cluster().peers().get(cluster.nodeId())
-                + ", " + cluster.shards().size() + " shards, peers " + config.cluster().peers().keySet());
+                + (config.tls() == null ? "" : " (mutual TLS)") + ", " + cluster.shards().size() + " shards, peers " + config.cluster().peers().keySet());
         out.flush();
         if (!cluster.awaitReady(READY_TIMEOUT_MS, line -> {
             out.println(line);
             out.flush();
         })) {
             throw new IOException("not every shard elected a leader within " + READY_TIMEOUT_MS / 1000
-                    + " s: is a majority of the peers running?");
+                    + " s: is a majority of the peers running" + (config.tls() == null
+                    ? ", all without tls:? (a node with tls: refuses plain-text Raft)"
+                    : ", all with tls: and certificates from the same CA? (mutual TLS refuses any other)"));
         }
         ReplicatedOwnership ownership = new ReplicatedOwnership(cluster);
         lease = new LeaseKeeper(cluster, ownership, cluster.nodeId(), config.restAddress(), config.leaseTime());

@@ -15,7 +15,6 @@ import io.flowkeeper.controller.pki.LabPki;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -122,26 +121,9 @@ class TlsClusterTest {
     void aNodeWithACertificateOfAnotherCaCannotJoin() throws Exception {
         String n4 = "127.0.0.1:" + FreePorts.next();
         int restPort = FreePorts.next();
-        StringBuilder yaml = new StringBuilder("node-id: n4\npeers:\n");
-        cluster.raftPeers().forEach((id, address) -> yaml.append("  ").append(id).append(": ").append(address)
-                .append('\n'));
-        yaml.append("  n4: ").append(n4).append('\n')
-                .append("rest-address: 127.0.0.1:").append(restPort).append('\n')
-                .append("openflow-address: 127.0.0.1:").append(FreePorts.next()).append('\n')
-                .append("data-dir: ").append(cluster.dir().resolve("data-n4")).append('\n')
-                .append("api-token-files: [").append(cluster.apiTokenFile()).append("]\n")
-                .append("node-token-file: ").append(cluster.nodeTokenFile()).append('\n')
-                .append("tls: {ca: ").append(foreign.caCertificate()).append(", cert: ")
-                .append(foreign.nodeCertificate("n4")).append(", key: ").append(foreign.nodeKey("n4")).append("}\n");
-        Path config = cluster.dir().resolve("n4.yaml");
-        Files.writeString(config, yaml);
         Path log = cluster.dir().resolve("node-n4.log");
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString()));
-        command.addAll(List.of(LocalCluster.NODE_JVM_OPTS.split(" ")));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), ControllerMain.class.getName(),
-                "--config", config.toString()));
-        Process fourth = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process fourth = cluster.startNewNode("n4", n4, restPort, List.of("tls: {ca: " + foreign.caCertificate()
+                + ", cert: " + foreign.nodeCertificate("n4") + ", key: " + foreign.nodeKey("n4") + "}"));
         try {
             await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(log).contains("controller n4: Raft on"));
             RestClient slow = new RestClient(cluster.restUrl(0), LocalCluster.TOKEN, Duration.ofSeconds(60),

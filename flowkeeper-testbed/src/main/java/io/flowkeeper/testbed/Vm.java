@@ -1,5 +1,9 @@
 package io.flowkeeper.testbed;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -80,6 +84,46 @@ public final class Vm {
         PingMonitor m = PingMonitor.start(netns, destination, interval);
         monitors.add(m);
         return m;
+    }
+
+    /**
+     * Asks for an address with the real {@code dhclient} on {@code eth0}, from scratch (DISCOVER, OFFER, REQUEST,
+     * ACK: any earlier client of this VM is stopped and its lease forgotten), and configures the address it gets.
+     * Only the address: the stock {@code dhclient-script} would rewrite this machine's {@code /etc/resolv.conf} from
+     * inside a namespace. The client stays to renew until the VM goes.
+     *
+     * @param timeout how long the client tries before giving up (then this throws)
+     * @return the lease file's text ({@code fixed-address}, {@code option routers}, ...)
+     */
+    public String dhclient(Duration timeout) {
+        Path dir = host.runDir();
+        Path script = dir.resolve("dhclient-script");
+        Path conf = dir.resolve(name + ".dhclient.conf");
+        Path lease = dir.resolve(name + ".leases");
+        Path pid = dir.resolve(name + ".dhclient.pid");
+        try {
+            if (!Files.exists(script)) {
+                Files.writeString(script, "#!/bin/sh\ncase \"$reason\" in BOUND|RENEW|REBIND|REBOOT)\n"
+                        + "  ip addr flush dev \"$interface\"\n"
+                        + "  ip addr add \"$new_ip_address/$new_subnet_mask\" dev \"$interface\";;\nesac\nexit 0\n");
+                Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+            }
+            Files.writeString(conf, "timeout " + Math.max(1, timeout.toSeconds()) + ";\n"
+                    + "option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;\n"
+                    + "request subnet-mask, broadcast-address, routers, domain-name-servers, host-name, interface-mtu,"
+                    + " rfc3442-classless-static-routes;\n");
+            if (Files.exists(pid)) {
+                Processes.killAndWait(Long.parseLong(Files.readString(pid).strip()), Duration.ofSeconds(5));
+                Files.delete(pid);
+            }
+            Files.deleteIfExists(lease);
+            Cmd.run(Cmd.inNetns(netns, List.of("dhclient", "-1", "-cf", conf.toString(), "-sf", script.toString(),
+                    "-lf", lease.toString(), "-pf", pid.toString(), "eth0")), java.util.Map.of(),
+                    timeout.plusSeconds(10));
+            return Files.readString(lease);
+        } catch (IOException e) {
+            throw new TestBedException("dhclient in " + this + ": " + e.getMessage());
+        }
     }
 
     /** Runs a command inside the VM's namespace. */

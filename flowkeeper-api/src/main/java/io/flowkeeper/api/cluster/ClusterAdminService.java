@@ -44,4 +44,12 @@ public interface ClusterAdminService {
      */
     default void memberRestarted(String nodeId) {
     }
+
+    /**
+     * Tells this node that another member's process is gone (its peer links saw it die): calls waiting on it are
+     * sent to the other members at once, and it is not tried first again until {@link #memberRestarted}.
+     * Non-blocking; a no-op where there is nothing to redirect.
+     */
+    default void memberGone(String nodeId) {
+    }
 }

@@ -6,13 +6,24 @@ import io.flowkeeper.controller.local.LocalCluster;
 import io.flowkeeper.controller.pki.LabPki;
 import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.OvsHost;
+import io.flowkeeper.testbed.PingMonitor;
+import io.flowkeeper.testbed.PingResult;
 import io.flowkeeper.testbed.TestBed;
 import io.flowkeeper.testbed.Vm;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A 3-node controller cluster (separate JVMs) and OVS hosts whose bridge {@code br-int} connects to all 3 nodes,
@@ -154,6 +165,38 @@ public final class MastershipBed implements AutoCloseable {
         return Optional.empty();
     }
 
+    /** What {@link #killMasterUnderPing} saw: the owner before and after, and the ping across the kill. */
+    public record Failover(Ownership before, Ownership after, PingResult ping) {}
+
+    /**
+     * Kills the master of host h's switch (kill -9) while its two VMs ping each other every 10 ms, writes
+     * {@code flow} as {@code flowId} through a surviving node right after, and waits until the switch holds a flow
+     * containing {@code marker}; the killed node stays down.
+     */
+    public Failover killMasterUnderPing(int h, String flowId, String flow, String marker) throws Exception {
+        Duration wait = Duration.ofSeconds(60);
+        Ownership before = awaitMasters(wait).get(h);
+        int victim = cluster.indexOf(before.owner());
+        PingMonitor ping = vm(h, 0).startPing(vm(h, 1).ip(), Duration.ofMillis(10));
+        Thread.sleep(500);
+        cluster.kill(victim);
+        RestClient survivor = anyLiveClient(victim);
+        long deadline = System.nanoTime() + wait.toNanos();
+        boolean written = false;
+        while (!(written = written || survivor.put("/v1/switches/" + dpidHex(h) + "/flows/" + flowId, flow).ok())
+                || !switchHas(h, marker)) {
+            if (System.nanoTime() > deadline) {
+                ping.stop();
+                throw new IOException((written ? "the flow written after the kill never reached switch "
+                        : "no surviving node accepted a flow for switch ") + dpidHex(h) + " within 60 s");
+            }
+            Thread.sleep(20);
+        }
+        Thread.sleep(500);
+        PingResult result = ping.stop();
+        return new Failover(before, ownership(h, victim).orElseThrow(), result);
+    }
+
     /** Owner and generation of a switch, and how many nodes are candidates. */
     public record Ownership(String owner, long generation, int candidates) {}
 
@@ -175,6 +218,37 @@ public final class MastershipBed implements AutoCloseable {
         }
     }
 
+    private static final Pattern MASTER_LINE = Pattern.compile(
+            "^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) .*switch (\\p{XDigit}{16}): MASTER on node (\\S+) at generation (\\d+)",
+            Pattern.MULTILINE);
+
+    /**
+     * For each switch (dpid in hex) of {@code generationsBefore}: milliseconds from {@code since} to the first line
+     * a node logged when the switch granted it MASTER at a higher generation (the node logs, same clock, ms
+     * resolution). Switches without such a line yet are absent.
+     */
+    public Map<String, Double> mastersGrantedSince(LocalTime since, Map<String, Long> generationsBefore)
+            throws IOException {
+        Map<String, Double> first = new HashMap<>();
+        for (int i = 0; i < cluster.size(); i++) {
+            Path log = cluster.logFile(i);
+            if (!Files.exists(log)) {
+                continue;
+            }
+            Matcher m = MASTER_LINE.matcher(Files.readString(log, StandardCharsets.UTF_8));
+            while (m.find()) {
+                Long before = generationsBefore.get(m.group(2));
+                if (before != null && Long.parseLong(m.group(4)) > before) {
+                    double ms = ChronoUnit.MICROS.between(since, LocalTime.parse(m.group(1))) / 1000.0;
+                    if (ms >= -5) { // a line of the same millisecond as the kill, rounded down
+                        first.merge(m.group(2), Math.max(0, ms), Math::min);
+                    }
+                }
+            }
+        }
+        return first;
+    }
+
     /** True when the switch of host h holds a flow whose dump line contains {@code text}. */
     public boolean switchHas(int h, String text) {
         return hosts.get(h).dumpFlowsWithoutCounters(BRIDGE).stream().anyMatch(l -> l.contains(text));
@@ -186,9 +260,9 @@ public final class MastershipBed implements AutoCloseable {
         if (keep != null) {
             // For diagnosing a failed run: the node logs outlive the cluster's temp directory.
             try {
-                java.nio.file.Files.createDirectories(java.nio.file.Path.of(keep));
+                Files.createDirectories(Path.of(keep));
                 for (int i = 0; i < cluster.size(); i++) {
-                    java.nio.file.Files.copy(cluster.logFile(i), java.nio.file.Path.of(keep).resolve(
+                    Files.copy(cluster.logFile(i), Path.of(keep).resolve(
                             cluster.logFile(i).getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 }
             } catch (IOException e) {

@@ -168,6 +168,7 @@ public final class NetworkBench implements Callable<Integer> {
                 }
                 Thread.sleep(2_000); // every node's replica and model watch has the model
                 progress("setting the controllers; waiting for " + expected + " flows");
+                java.time.LocalTime started = java.time.LocalTime.now();
                 long t0 = System.nanoTime();
                 host.setControllers(BRIDGE, targets.toArray(String[]::new));
                 long deadline = t0 + 300_000_000_000L;
@@ -185,6 +186,90 @@ public final class NetworkBench implements Callable<Integer> {
                         round(seconds), "s", "< 1", seconds < 1);
                 report.note("cold programming includes the switch connecting to 3 nodes, mastership, the master's"
                         + " compile and one reconciliation bundle; the bridge had no flows and no snapshot");
+                timeline(report, cluster, started);
+                dhcp(report, cluster, node, host);
+            }
+        }
+    }
+
+    /**
+     * DHCP as a VM sees it: the real {@code dhclient} from start to a configured address (DISCOVER, OFFER, REQUEST,
+     * ACK through packet-in and packet-out at the switch's master), on the full host; then once right after a kill -9
+     * of the switch's master (when a node JVM of its own masters it), where the client's retransmission finds the next.
+     */
+    private void dhcp(BenchReport report, LocalCluster cluster, ControllerNode node, OvsHost host) throws Exception {
+        int samples = small ? 5 : 20;
+        progress("DHCP: " + samples + " dhclient runs on the full host");
+        io.flowkeeper.testbed.Vm vm = host.addVm("dh", BRIDGE, "fa:16:3e:ff:00:01", null);
+        host.vsctl("set", "interface", vm.port(), "ofport_request=4500"); // beside the model's ports 1-4000
+        String id = uuid(3, 999_999);
+        ObjectNode p = JSON.createObjectNode().put("id", id).put("name", "dh").put("project_id", "project0")
+                .put("network_id", uuid(1, 0)).put("mac_address", vm.mac()).put("admin_state_up", true)
+                .put("port_security_enabled", true).put("status", "DOWN").put("revision_number", 1);
+        p.putArray("fixed_ips").addObject().put("subnet_id", uuid(2, 0)).put("ip_address", "10.0.0.200");
+        Map<String, String> docs = new LinkedHashMap<>();
+        docs.put("/neutron/ports/" + id, p.toString());
+        docs.put("/neutron/bindings/" + id, JSON.createObjectNode().put("port_id", id).put("host", "h0")
+                .put("ofport", 4500).put("attached_mac", vm.mac()).put("state", "PLUGGED").toString());
+        write(node.cluster(), docs);
+        long until = System.nanoTime() + 60_000_000_000L;
+        while (!portActive(node.cluster(), id) && System.nanoTime() < until) {
+            Thread.sleep(50);
+        }
+        List<Double> seconds = new ArrayList<>();
+        for (int i = 0; i < samples; i++) {
+            long t0 = System.nanoTime();
+            String lease = vm.dhclient(java.time.Duration.ofSeconds(30));
+            seconds.add((System.nanoTime() - t0) / 1e6);
+            if (!lease.contains("fixed-address 10.0.0.200;")) {
+                throw new IllegalStateException("dhclient got another lease: " + lease);
+            }
+        }
+        report.row("DHCP: dhclient start -> address configured, p50", round(BenchReport.quantile(seconds, 0.5)), "ms",
+                null, null);
+        report.row("DHCP: dhclient start -> address configured, p99", round(BenchReport.quantile(seconds, 0.99)),
+                "ms", null, null);
+        String owner = null;
+        for (com.fasterxml.jackson.databind.JsonNode e : cluster.client(2).get("/v1/ownership").body()
+                .path("entities")) {
+            if (e.path("entity").asText().equals("openflow:" + String.format("%016x", DPID))) {
+                owner = e.path("owner").asText(null);
+            }
+        }
+        if (owner == null || owner.equals(cluster.id(2))) {
+            report.note("DHCP across a master kill not measured: the switch's master runs in the bench's own JVM");
+            return;
+        }
+        cluster.kill(cluster.indexOf(owner));
+        long t0 = System.nanoTime();
+        vm.dhclient(java.time.Duration.ofSeconds(60));
+        report.row("DHCP: dhclient started right after kill -9 of the switch's master -> address configured",
+                round((System.nanoTime() - t0) / 1e9), "s", null, null);
+        report.note("dhclient retransmits its DISCOVER after a few seconds: the first one finds no master");
+    }
+
+    private static boolean portActive(DatastoreService store, String id) {
+        return store.get(SHARD, io.flowkeeper.api.store.DataPath.of("/neutron/ports/" + id),
+                io.flowkeeper.api.store.ReadConsistency.STALE).map(v -> v.json().contains("\"status\":\"ACTIVE\""))
+                .orElse(false);
+    }
+
+    /**
+     * The master's own account, when the node JVMs log at INFO ({@code FLOWKEEPER_LOG_LEVEL=INFO}): when it became
+     * MASTER and when its reconciliation bundle was committed, in seconds after the controllers were set.
+     */
+    private static void timeline(BenchReport report, LocalCluster cluster, java.time.LocalTime started)
+            throws java.io.IOException {
+        String dpid = String.format("%016x", DPID);
+        for (int i = 0; i < 2; i++) {
+            for (String line : java.nio.file.Files.readAllLines(cluster.logFile(i))) {
+                if (line.contains("switch " + dpid + ": MASTER on node")
+                        || line.contains("switch " + dpid + ": reconciled to")) {
+                    double at = java.time.Duration.between(started, java.time.LocalTime.parse(line.substring(0, 12)))
+                            .toMillis() / 1000.0;
+                    report.note("master's log, +" + at + " s: " + line.substring(line.indexOf("switch " + dpid))
+                            .replaceAll("\\(.*", ""));
+                }
             }
         }
     }
@@ -207,9 +292,26 @@ public final class NetworkBench implements Callable<Integer> {
         commit(store, txn);
     }
 
+    /** Commits puts, trying again while a loaded cluster changes leaders (puts alone: a retry is harmless). */
     private static void commit(DatastoreService store, Transaction.Builder txn) {
-        if (!store.commit(SHARD, txn.build()).succeeded()) {
-            throw new IllegalStateException("writing the model failed");
+        Transaction t = txn.build();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                if (!store.commit(SHARD, t).succeeded()) {
+                    throw new IllegalStateException("writing the model failed");
+                }
+                return;
+            } catch (io.flowkeeper.api.store.StoreException e) {
+                if (attempt == 10) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
         }
     }
 

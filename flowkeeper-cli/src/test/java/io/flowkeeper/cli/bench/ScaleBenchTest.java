@@ -26,7 +26,7 @@ class ScaleBenchTest {
         int code = Main.run("bench", "scale", "--small", "--json");
         assertThat(code).as(console.err()).isZero();
         JsonNode rows = new ObjectMapper().readTree(console.out()).get("rows");
-        assertThat(rows).hasSizeGreaterThanOrEqualTo(12);
+        assertThat(rows).hasSize(11);
         for (JsonNode row : rows) {
             String measure = row.get("measure").asText();
             assertThat(row.get("switches").asInt()).isEqualTo(50);

@@ -18,9 +18,6 @@ import io.flowkeeper.testbed.TestBed;
 import io.flowkeeper.testbed.Vm;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +39,8 @@ import org.junit.jupiter.api.Timeout;
  * addresses from the real {@code dhclient} and ping across hosts; two projects with the same CIDR and the same
  * addresses never see each other; a VM sending from an address or MAC not its own is dropped; kill -9 of a switch's
  * master loses no packet of a 10 ms ping and its successor leaves the table as it was; an unplugged port's flows go
- * and its status turns DOWN.
+ * and its status turns DOWN; a VLAN network's VMs ping each other through their hosts' provider bridges; a VM
+ * whose switch's master is killed as it asks for its address gets it from the next master.
  *
  * <p>Until the agent's routes land, this test plays the agent: it writes the host and binding documents straight
  * into the {@code network-config} shard through the node in its own JVM (the datastore API refuses writes there),
@@ -60,9 +58,7 @@ class TenantNetworkTest {
     private static ControllerNode inProcess;
     private static DatastoreService store;
     private static RestClient api;
-    private static Path work;
     private static final List<OvsHost> hosts = new ArrayList<>();
-    private static final List<Vm> dhcpClients = new ArrayList<>();
 
     /** A VM and its Neutron port. */
     private record Plugged(Vm vm, String portId, String ip) {
@@ -75,10 +71,10 @@ class TenantNetworkTest {
 
     @BeforeAll
     static void start() throws Exception {
-        work = Files.createTempDirectory("flowkeeper-tenant-");
         bed = TestBed.create();
         cluster = LocalCluster.inTempDir(3, List.of("request-timeout: 5s", "election-timeout-min: 1s",
-                "election-timeout-max: 2s", "stats-interval: 1s"), bed.controllerIp());
+                "election-timeout-max: 2s", "stats-interval: 1s", "network:",
+                "  vlan-ranges: {physnet1: \"100:199\"}"), bed.controllerIp());
         cluster.start(0);
         cluster.start(1);
         inProcess = new ControllerNode(ControllerConfig.load(cluster.configFile(2), Map.of()));
@@ -86,7 +82,7 @@ class TenantNetworkTest {
         cluster.awaitReady(0, 180_000);
         cluster.awaitReady(1, 180_000);
         store = inProcess.cluster();
-        api = cluster.client(0);
+        api = cluster.client(2); // the node in this JVM: never the one killed
         List<String> targets = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             targets.add("tcp:" + cluster.openflowAddress(i));
@@ -123,12 +119,6 @@ class TenantNetworkTest {
 
     @AfterAll
     static void stop() throws Exception {
-        for (Vm vm : dhcpClients) {
-            Path pid = work.resolve(vm.name() + ".pid");
-            if (Files.exists(pid)) {
-                new ProcessBuilder("kill", Files.readString(pid).strip()).start().waitFor();
-            }
-        }
         if (inProcess != null) {
             inProcess.close();
         }
@@ -136,12 +126,7 @@ class TenantNetworkTest {
             cluster.close();
         }
         if (bed != null) {
-            bed.close();
-        }
-        if (work != null) {
-            try (var walk = Files.walk(work)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            bed.close(); // and with the VMs' namespaces, their DHCP clients
         }
     }
 
@@ -171,25 +156,8 @@ class TenantNetworkTest {
         return api.get("/v2.0/ports/" + port).body().path("port").path("status").asText();
     }
 
-    /** Runs the real dhclient once in the VM: it configures the address it is given; returns its lease file. */
-    private static String dhclient(Vm vm) throws Exception {
-        Path script = work.resolve("dhclient-script");
-        if (!Files.exists(script)) {
-            // Only the address: the stock script would rewrite this machine's /etc/resolv.conf from a namespace.
-            Files.writeString(script, "#!/bin/sh\ncase \"$reason\" in BOUND|RENEW|REBIND|REBOOT)\n"
-                    + "  ip addr flush dev \"$interface\"\n"
-                    + "  ip addr add \"$new_ip_address/$new_subnet_mask\" dev \"$interface\";;\nesac\nexit 0\n");
-            Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
-            Files.writeString(work.resolve("dhclient.conf"), "timeout 30;\n"
-                    + "option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;\n"
-                    + "request subnet-mask, broadcast-address, routers, domain-name-servers, host-name, interface-mtu,"
-                    + " rfc3442-classless-static-routes;\n");
-        }
-        dhcpClients.add(vm);
-        Path lease = work.resolve(vm.name() + ".leases");
-        vm.exec("dhclient", "-1", "-cf", work.resolve("dhclient.conf").toString(), "-sf", script.toString(),
-                "-lf", lease.toString(), "-pf", work.resolve(vm.name() + ".pid").toString(), "eth0");
-        return Files.readString(lease);
+    private static String dhclient(Vm vm) {
+        return vm.dhclient(Duration.ofSeconds(30));
     }
 
     private static String option(String lease, String name) {
@@ -305,6 +273,86 @@ class TenantNetworkTest {
                 .noneMatch(l -> l.contains("in_port=" + ofport + " ") || l.contains("output:" + ofport)));
         assertThat(blue1.vm().reachable(blue2.ip(), Duration.ofSeconds(2))).isFalse();
         assertThat(red1.vm().reachable(red2.ip(), Duration.ofSeconds(20))).isTrue();
+    }
+
+    @Test
+    @Order(7)
+    void vmsOfAVlanNetworkPingThroughTheirProviderBridges() throws Exception {
+        // The agent's part: each host maps physnet1 to its br-ul (the shared segment between the hosts) and joins
+        // it to br-int with a patch port pair.
+        for (int h = 0; h < 2; h++) {
+            OvsHost host = hosts.get(h);
+            String inner = Host.providerPatchPortName(OvsHost.UNDERLAY_BRIDGE);
+            host.vsctl("add-port", BRIDGE, inner, "--", "set", "interface", inner, "type=patch",
+                    "options:peer=phy-" + OvsHost.UNDERLAY_BRIDGE, "--", "add-port", OvsHost.UNDERLAY_BRIDGE,
+                    "phy-" + OvsHost.UNDERLAY_BRIDGE, "--", "set", "interface", "phy-" + OvsHost.UNDERLAY_BRIDGE,
+                    "type=patch", "options:peer=" + inner);
+            com.fasterxml.jackson.databind.node.ObjectNode doc = JSON.createObjectNode().put("name", host.name())
+                    .put("tunnel_ip", host.underlayIp()).put("integration_bridge", BRIDGE).put("datapath_id", 0xd1 + h)
+                    .put("agent_version", "test").put("heartbeat_millis", System.currentTimeMillis());
+            doc.putObject("bridge_mappings").put("physnet1", OvsHost.UNDERLAY_BRIDGE);
+            put("/neutron/hosts/" + host.name(), doc.toString());
+        }
+        String vlan = create("networks", "{\"network\": {\"name\": \"green\", \"project_id\": \"green\","
+                + " \"provider:network_type\": \"vlan\", \"provider:physical_network\": \"physnet1\","
+                + " \"provider:segmentation_id\": 150}}");
+        String subnet = create("subnets", "{\"subnet\": {\"network_id\": \"" + vlan + "\", \"project_id\": \"green\","
+                + " \"ip_version\": 4, \"cidr\": \"10.9.0.0/24\"}}");
+        Plugged g1 = plug(hosts.get(0), "green1", vlan, subnet, "green", "fa:16:3e:00:03:01", "10.9.0.10");
+        Plugged g2 = plug(hosts.get(1), "green2", vlan, subnet, "green", "fa:16:3e:00:03:02", "10.9.0.11");
+        for (Plugged p : List.of(g1, g2)) {
+            await().atMost(LONG).until(() -> status(p.portId()).equals("ACTIVE"));
+            assertThat(dhclient(p.vm())).contains("fixed-address " + p.ip() + ";");
+        }
+        assertThat(hosts.get(0).dumpFlowsWithoutCounters(BRIDGE)).anyMatch(l -> l.contains("dl_vlan=150"));
+        assertThat(g1.vm().reachable(g2.ip(), Duration.ofSeconds(20))).isTrue();
+        assertThat(g2.vm().ping(g1.ip(), 20, Duration.ofSeconds(2))).isTrue();
+        // the VXLAN networks still work beside it
+        assertThat(red1.vm().reachable(red2.ip(), Duration.ofSeconds(20))).isTrue();
+    }
+
+    @Test
+    @Order(8)
+    void aVmAskingForItsAddressAsItsSwitchsMasterIsKilledGetsItFromTheNextMaster() throws Exception {
+        for (int i = 0; i < 2; i++) {
+            if (!cluster.isRunning(i)) {
+                cluster.start(i);
+                cluster.awaitReady(i, 180_000);
+            }
+        }
+        int host = -1;
+        int victim = -1;
+        long deadline = System.nanoTime() + LONG.toNanos();
+        while (victim < 0 && System.nanoTime() < deadline) {
+            for (int h = 0; h < 2 && victim < 0; h++) {
+                String owner = owner(String.format("%016x", 0xd1 + h));
+                if (owner != null && !owner.equals(cluster.id(2))) {
+                    victim = cluster.indexOf(owner);
+                    host = h;
+                }
+            }
+            Thread.sleep(200);
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(victim >= 0, "both switches are mastered in this JVM");
+        Plugged red3 = plug(hosts.get(host), "red3", red1Network(), red1Subnet(), "red", "fa:16:3e:00:01:03",
+                "10.0.0.12");
+        await().atMost(LONG).until(() -> status(red3.portId()).equals("ACTIVE"));
+        // The master dies, then the VM asks: its first DISCOVER finds no master; a retransmission finds the next.
+        cluster.kill(victim);
+        long t0 = System.nanoTime();
+        String lease = dhclient(red3.vm());
+        assertThat(lease).contains("fixed-address 10.0.0.12;");
+        System.out.printf("lease across the master's kill after %.2f s%n", (System.nanoTime() - t0) / 1e9);
+        assertThat(red3.vm().reachable(red1.ip(), Duration.ofSeconds(20))).isTrue();
+    }
+
+    private static String red1Network() throws Exception {
+        return api.get("/v2.0/ports/" + red1.portId()).body().path("port").path("network_id").asText();
+    }
+
+    private static String red1Subnet() throws Exception {
+        return api.get("/v2.0/ports/" + red1.portId()).body().path("port").path("fixed_ips").get(0)
+                .path("subnet_id").asText();
     }
 
     private static String owner(String dpid) throws Exception {

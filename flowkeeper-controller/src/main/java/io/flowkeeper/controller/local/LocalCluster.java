@@ -238,6 +238,32 @@ public final class LocalCluster implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(i).toFile())).start();
     }
 
+    /**
+     * Starts a node that is not among the configured members (one to add with add-member): its YAML names every
+     * member and itself as peers, this cluster's token files, a data directory and log ({@code node-<id>.log})
+     * beside the others, then {@code extraYaml}. Not tracked: the caller stops the returned process.
+     */
+    public Process startNewNode(String id, String raftAddress, int restPort, List<String> extraYaml)
+            throws IOException {
+        StringBuilder y = new StringBuilder("node-id: ").append(id).append("\npeers:\n");
+        raft.forEach((peer, address) -> y.append("  ").append(peer).append(": ").append(address).append('\n'));
+        y.append("  ").append(id).append(": ").append(raftAddress).append('\n')
+                .append("rest-address: 127.0.0.1:").append(restPort).append('\n')
+                .append("openflow-address: 127.0.0.1:").append(FreePorts.next()).append('\n')
+                .append("data-dir: ").append(dir.resolve("data-" + id)).append('\n')
+                .append("api-token-files: [").append(apiTokenFile()).append("]\n")
+                .append("node-token-file: ").append(nodeTokenFile()).append('\n');
+        extraYaml.forEach(line -> y.append(line).append('\n'));
+        Path config = dir.resolve(id + ".yaml");
+        Files.writeString(config, y);
+        Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(List.of(System.getProperty("flowkeeper.node.jvm-opts", NODE_JVM_OPTS).trim().split("\\s+")));
+        cmd.addAll(List.of("-cp", classPath(), ControllerMain.class.getName(), "--config", config.toString()));
+        return new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("node-" + id + ".log").toFile()).start();
+    }
+
     public void startAll() throws IOException {
         for (int i = 0; i < size; i++) {
             start(i);

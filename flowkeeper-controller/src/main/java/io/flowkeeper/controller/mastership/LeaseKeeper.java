@@ -89,8 +89,8 @@ public final class LeaseKeeper implements AutoCloseable {
     /** @param cluster this node's view of the cluster: whether it leads the ownership shard (and so expires leases) */
     public LeaseKeeper(ClusterAdminService cluster, OwnershipService ownership, String nodeId, String rpcAddress,
                        Duration leaseTime) {
-        this.links = peerLinks(ownership, nodeId, rpcAddress);
         this.cluster = cluster;
+        this.links = peerLinks(ownership, nodeId, rpcAddress);
         this.ownership = ownership;
         this.nodeId = nodeId;
         this.rpcAddress = rpcAddress;
@@ -102,7 +102,10 @@ public final class LeaseKeeper implements AutoCloseable {
     private PeerLinks peerLinks(OwnershipService ownership, String nodeId, String rpcAddress) {
         try {
             return new PeerLinks(nodeId, incarnation, rpcAddress.substring(0, rpcAddress.lastIndexOf(':')),
-                    ownership::leases, (node, peerIncarnation) -> gone.put(node, peerIncarnation));
+                    ownership::leases, (node, peerIncarnation) -> {
+                        gone.put(node, peerIncarnation);
+                        cluster.memberGone(node); // its calls fail over now, not after their attempt timeout
+                    });
         } catch (IOException | RuntimeException e) {
             LOG.warn("no peer link port on {} ({}): dead peers are expired after a whole lease time", rpcAddress,
                     e.toString());

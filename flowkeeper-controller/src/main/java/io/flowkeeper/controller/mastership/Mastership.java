@@ -56,6 +56,13 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean candidaciesQueued =
             new java.util.concurrent.atomic.AtomicBoolean();
     private final StatisticsWriter statistics;
+    /**
+     * The threads every switch's serial queue runs on: as many as tasks run at once (a takeover of a dead node's
+     * switches runs them all in parallel, each waiting on its switch or the datastore), none kept once idle a
+     * minute.
+     */
+    private final java.util.concurrent.ExecutorService switchThreads =
+            Executors.newCachedThreadPool(Threads.daemon("switch"));
     private volatile boolean resynced;
     private volatile boolean closed;
     private Watch ownershipWatch;
@@ -177,6 +184,10 @@ public final class Mastership implements SwitchListener, AutoCloseable {
 
     Duration statsInterval() {
         return statsInterval;
+    }
+
+    java.util.concurrent.Executor switchThreads() {
+        return switchThreads;
     }
 
     StatisticsWriter statistics() {
@@ -332,5 +343,6 @@ public final class Mastership implements SwitchListener, AutoCloseable {
         registrar.shutdownNow();
         scheduler.shutdownNow();
         statistics.close();
+        switchThreads.shutdown();
     }
 }

@@ -188,6 +188,23 @@ final class PeerLinks implements AutoCloseable {
         }
     }
 
+    /**
+     * Fault injection for tests: resets the links other nodes hold to this one while this process goes on
+     * listening, as a network fault or a middlebox would.
+     */
+    void resetIncomingLinks() {
+        for (Socket s : sockets.keySet()) {
+            if (!s.isClosed() && s.getLocalPort() == server.getLocalPort()) {
+                try {
+                    s.setSoLinger(true, 0); // RST, not FIN
+                    s.close();
+                } catch (IOException e) {
+                    // closed anyway
+                }
+            }
+        }
+    }
+
     private static InetSocketAddress socketAddress(String hostPort) {
         int colon = hostPort.lastIndexOf(':');
         return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));

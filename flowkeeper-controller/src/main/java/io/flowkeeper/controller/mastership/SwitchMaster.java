@@ -1,6 +1,5 @@
 package io.flowkeeper.controller.mastership;
 
-import io.flowkeeper.api.util.Threads;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.api.flow.Flow;
@@ -34,16 +33,15 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One switch as seen from this node. Everything runs on one thread per switch, so role changes, flow programming
- * and statistics never interleave. While this node owns the switch's entity (and holds its lease), it is MASTER
+ * One switch as seen from this node. Everything runs in one serial queue per switch (on threads shared by all
+ * switches: a takeover of many switches runs them in parallel, idle switches hold no thread), so role changes,
+ * flow programming and statistics never interleave. While this node owns the switch's entity (and holds its lease), it is MASTER
  * with the entity generation as role generation id, reconciles the switch to the desired flows once, then applies
  * every committed change to them in commit order, one bundle per batch; before each write it checks mastership
  * again. Otherwise it asks for SLAVE, so the switch itself refuses any write that might still come from here.
@@ -57,7 +55,7 @@ public final class SwitchMaster {
     private final Switch connection;
     private final long dpid;
     private final String entity;
-    private final ExecutorService executor;
+    private final SerialExecutor executor;
     private final ConcurrentLinkedQueue<WatchEvent> pending = new ConcurrentLinkedQueue<>();
     /** Flow id to flow: what the switch holds from this master, as far as it knows (confined to the executor). */
     private final Map<String, Flow> programmed = new HashMap<>();
@@ -88,7 +86,7 @@ public final class SwitchMaster {
         this.connection = connection;
         this.dpid = connection.dpid();
         this.entity = FlowDocuments.entity(dpid);
-        this.executor = Executors.newSingleThreadExecutor(Threads.daemon("switch-" + FlowDocuments.dpid(dpid)));
+        this.executor = new SerialExecutor(mastership.switchThreads());
     }
 
     /** Desired vs actual as the reconciler sees it (only flows with our cookie prefix count as extra). */

@@ -128,11 +128,18 @@ class TenantFlowsTest {
         assertThat(status("c")).isEqualTo("DOWN");
         assertThat(tenantFlows()).anyMatch(f -> f.toString().contains("in_port=1"));
 
-        // c plugs: one bundle, a's flows untouched, c becomes ACTIVE
+        // c plugs: one bundle, a's flows untouched, c becomes ACTIVE; only this host's switch is told to recompile
+        // (another host with no port on the network is not)
+        put("/neutron/hosts/h2", JSON.createObjectNode().put("name", "h2").put("tunnel_ip", "192.0.2.2")
+                .put("integration_bridge", "br-int").put("datapath_id", 0x2b).put("heartbeat_millis", 1));
+        Thread.sleep(300);
+        List<Long> notified = new java.util.concurrent.CopyOnWriteArrayList<>();
+        dataplane.onChange(notified::add);
         int bundles = table.bundleCount();
         Set<Flow> before = tenantFlows();
         plug("c", "fa:16:3e:00:00:0c", 2);
         await().atMost(WAIT).until(() -> status("c").equals("ACTIVE"));
+        assertThat(notified).isNotEmpty().containsOnly(DPID);
         assertThat(table.bundleCount()).isEqualTo(bundles + 1);
         assertThat(tenantFlows()).containsAll(before.stream().filter(f -> !f.toString().contains("output")).toList());
         assertThat(tenantFlows()).anyMatch(f -> f.toString().contains("in_port=2"));

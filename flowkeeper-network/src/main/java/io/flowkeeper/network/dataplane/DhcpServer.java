@@ -46,7 +46,8 @@ public final class DhcpServer {
         for (FixedIp ip : port.fixedIps()) {
             long address = Ipv4.parse(ip.ipAddress());
             for (Subnet s : subnets) {
-                if (s.id().equals(ip.subnetId()) && s.enableDhcp() && address >= 0 && Ipv4.Cidr.parse(s.cidr()) != null) {
+                if (s.id().equals(ip.subnetId()) && s.enableDhcp() && address >= 0
+                        && Ipv4.Cidr.parse(s.cidr()) != null) {
                     return Optional.of(Map.entry(s, address));
                 }
             }

@@ -145,7 +145,7 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
      */
     private void apply() {
         applyQueued.set(false);
-        boolean changed = false;
+        Touched touched = new Touched();
         for (WatchEvent e; (e = events.poll()) != null; ) {
             switch (e.type()) {
                 case RESET -> {
@@ -157,47 +157,112 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
                     bindings.clear();
                 }
                 case SYNCED -> {
-                    changed |= resetting;
+                    touched.everything |= resetting;
                     resetting = false;
                 }
-                case PUT, DELETE -> changed |= applyDocument(e);
+                case PUT, DELETE -> applyDocument(e, touched);
             }
         }
-        if (changed && !resetting) {
-            model = snapshot();
+        if (resetting || !touched.any()) {
+            return;
+        }
+        model = snapshot();
+        if (touched.everything) {
             listeners.forEach(l -> l.accept(-1));
+            return;
+        }
+        // Only the hosts of the networks that changed (and the hosts whose own bindings did) can compile differently.
+        Set<String> names = new HashSet<>(touched.hosts);
+        for (PortBinding b : bindings.values()) {
+            Port p = ports.get(b.portId());
+            if (p != null && touched.networks.contains(p.networkId())) {
+                names.add(b.host());
+            }
+        }
+        for (String name : names) {
+            Host h = hosts.get(name);
+            if (h != null) {
+                listeners.forEach(l -> l.accept(h.datapathId()));
+            }
         }
     }
 
-    /** One changed document of the five collections the data plane reads; whether its record changed. */
-    private boolean applyDocument(WatchEvent e) {
+    /** What a batch of changes touched: networks (their hosts recompile), hosts, or everything. */
+    private static final class Touched {
+        final Set<String> networks = new HashSet<>();
+        final Set<String> hosts = new HashSet<>();
+        boolean everything;
+
+        boolean any() {
+            return everything || !networks.isEmpty() || !hosts.isEmpty();
+        }
+    }
+
+    /** Applies one changed document of the five collections the data plane reads, noting what it touched. */
+    private void applyDocument(WatchEvent e, Touched touched) {
         String[] parts = e.path().split("/"); // "", "neutron", collection, id
         if (parts.length != 4) {
-            return false; // claims, markers: not the model's objects
+            return; // claims, markers: not the model's objects
         }
         String id = parts[3];
         boolean put = e.type() == WatchEvent.Type.PUT;
         try {
-            return switch (parts[2]) {
-                case "networks" -> update(networks, id, put ? NetworkManager.network(NetworkManager.parse(e.json()))
-                        : null);
-                case "subnets" -> update(subnets, id, put ? NetworkManager.subnet(NetworkManager.parse(e.json()))
-                        : null);
-                case "ports" -> update(ports, id, put ? normalized(NetworkManager.port(NetworkManager.parse(e.json())))
-                        : null);
-                case "hosts" -> update(hosts, id, put ? normalized(NetworkManager.host(NetworkManager.parse(e.json())))
-                        : null);
-                case "bindings" -> update(bindings, id, put
-                        ? NetworkManager.binding(NetworkManager.parse(e.json())) : null);
-                default -> false;
-            };
+            switch (parts[2]) {
+                case "networks" -> {
+                    if (changed(networks, id, put ? NetworkManager.network(NetworkManager.parse(e.json())) : null)) {
+                        touched.networks.add(id);
+                    }
+                }
+                case "subnets" -> {
+                    Subnet before = subnets.get(id);
+                    Subnet after = put ? NetworkManager.subnet(NetworkManager.parse(e.json())) : null;
+                    if (changed(subnets, id, after)) {
+                        touchNetwork(touched, before == null ? null : before.networkId());
+                        touchNetwork(touched, after == null ? null : after.networkId());
+                    }
+                }
+                case "ports" -> {
+                    Port before = ports.get(id);
+                    Port after = put ? normalized(NetworkManager.port(NetworkManager.parse(e.json()))) : null;
+                    if (changed(ports, id, after)) {
+                        touchNetwork(touched, before == null ? null : before.networkId());
+                        touchNetwork(touched, after == null ? null : after.networkId());
+                    }
+                }
+                case "hosts" -> {
+                    // a host's tunnel address or bridge changes every host sharing a network with it: rare
+                    touched.everything |= changed(hosts, id, put
+                            ? normalized(NetworkManager.host(NetworkManager.parse(e.json()))) : null);
+                }
+                case "bindings" -> {
+                    PortBinding before = bindings.get(id);
+                    PortBinding after = put ? NetworkManager.binding(NetworkManager.parse(e.json())) : null;
+                    if (changed(bindings, id, after)) {
+                        Port p = ports.get(id);
+                        touchNetwork(touched, p == null ? null : p.networkId());
+                        if (before != null) {
+                            touched.hosts.add(before.host());
+                        }
+                        if (after != null) {
+                            touched.hosts.add(after.host());
+                        }
+                    }
+                }
+                default -> { }
+            }
         } catch (RuntimeException ex) {
             LOG.warn("skipping unreadable {}: {}", e.path(), ex.getMessage());
-            return false;
         }
     }
 
-    private static <T> boolean update(Map<String, T> map, String id, T value) {
+    private static void touchNetwork(Touched touched, String networkId) {
+        if (networkId != null) {
+            touched.networks.add(networkId);
+        }
+    }
+
+    /** Puts (or, for null, removes) a record; whether the map changed. */
+    private static <T> boolean changed(Map<String, T> map, String id, T value) {
         return value == null ? map.remove(id) != null : !value.equals(map.put(id, value));
     }
 

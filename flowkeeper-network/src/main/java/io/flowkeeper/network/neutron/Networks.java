@@ -246,8 +246,7 @@ final class Networks extends Resource {
     void delete(Caller caller, Doc current, ReadCache cache) {
         requireOwner(caller, current, "delete_network");
         String id = current.id();
-        deleteUnlessInUse(id, cache, view -> view.all("ports").stream()
-                .anyMatch(p -> p.json().path("network_id").asText().equals(id)) || view.all("floatingips").stream()
+        deleteUnlessInUse(id, cache, view -> api.ports.anyOn(id) || view.all("floatingips").stream()
                 .anyMatch(f -> f.json().path("floating_network_id").asText().equals(id)
                         && !f.json().path("port_id").isNull()),
                 () -> NeutronException.conflict("NetworkInUse", "Unable to complete operation on network " + id
@@ -256,7 +255,7 @@ final class Networks extends Resource {
                     // associated, that needs a router gateway port on the network), as in Neutron. No new one can
                     // appear once the marker is committed; one changed since the check makes this a retry.
                     Txn txn = new Txn().delete(NeutronDocuments.doc("networks", id))
-                            .delete(segmentClaim(current.json()));
+                            .delete(segmentClaim(current.json())).deletePrefix(NeutronDocuments.networkPorts(id));
                     for (Doc fip : view.all("floatingips")) {
                         if (fip.json().path("floating_network_id").asText().equals(id)) {
                             String fipPath = NeutronDocuments.doc("floatingips", fip.id());

@@ -310,7 +310,9 @@ public final class NeutronApi {
             }
             return ApiResponse.of(200, Listing.answer(resource.bodyKey(), views, req));
         }
-        for (Doc d : docs.list(resource.collection(), Listing.rawFilter(req.query()))) {
+        List<Doc> read = resource.candidates(req.query())
+                .orElseGet(() -> docs.list(resource.collection(), Listing.rawFilter(req.query())));
+        for (Doc d : read) {
             if (resource.visible(caller, d.json())) {
                 views.add(resource.view(caller, d, cache));
             }

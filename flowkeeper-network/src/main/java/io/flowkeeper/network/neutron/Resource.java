@@ -67,6 +67,14 @@ abstract class Resource {
         return false;
     }
 
+    /**
+     * The documents a list with {@code query} must look at, when an index narrows them (a superset of the matches:
+     * the list still applies every filter); empty for "read the whole collection".
+     */
+    java.util.Optional<List<Doc>> candidates(java.util.Map<String, List<String>> query) {
+        return java.util.Optional.empty();
+    }
+
     /** Runs before a list is read (the default security group is created on a project's first look). */
     void beforeList(Caller caller) {}
 

@@ -53,8 +53,8 @@ class FlowCompilerBenchTest {
         for (int i = 0; i < change.length; i++) {
             // one port moves to another ofport (an unplug and replug), alternating between two ports
             PortBinding b = m.bindings.get(i % 2 == 0 ? 0 : 40);
-            m.bindings.set(i % 2 == 0 ? 0 : 40, new PortBinding(b.portId(), b.host(), b.ofPort() + 10_000, b.attachedMac(),
-                    b.state(), ""));
+            m.bindings.set(i % 2 == 0 ? 0 : 40, new PortBinding(b.portId(), b.host(), b.ofPort() + 10_000,
+                    b.attachedMac(), b.state(), ""));
             long t0 = cpu.getCurrentThreadCpuTime();
             HostView view = m.view("h0");
             long t1 = cpu.getCurrentThreadCpuTime();

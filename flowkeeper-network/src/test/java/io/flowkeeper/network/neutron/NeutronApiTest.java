@@ -485,6 +485,46 @@ class NeutronApiTest {
     }
 
     @Test
+    void listsByNetworkReadItsPortsThroughTheIndexAfterIndexingOlderPorts() {
+        String a = network(DEMO, "{}");
+        String b = network(DEMO, "{}");
+        List<String> onA = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            onA.add(ok(201, call(DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + a + "\"}}"))
+                    .path("port").path("id").asText());
+        }
+        String onB = ok(201, call(DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + b + "\"}}"))
+                .path("port").path("id").asText();
+        // Ports from before the index: no entries, no completion mark; and an entry whose port is gone.
+        store.commit("network-config", new io.flowkeeper.api.store.Transaction(List.of(), List.of(
+                io.flowkeeper.api.store.Operation.deletePrefix("/neutron/network-ports"),
+                io.flowkeeper.api.store.Operation.delete("/neutron/indexes/network-ports"),
+                io.flowkeeper.api.store.Operation.put("/neutron/network-ports/" + a
+                        + "/00000000-0000-0000-0000-000000000000", "{\"owner\": \"gone\"}"))));
+
+        JsonNode listed = ok(200, call(DEMO, "GET", "/v2.0/ports?network_id=" + a, null)).path("ports");
+        assertThat(listed).extracting(p -> p.path("id").asText()).containsExactlyElementsOf(
+                onA.stream().sorted().toList());
+        assertThat(keys("/neutron/indexes/network-ports")).hasSize(1);
+        assertThat(keys("/neutron/network-ports/" + b)).containsExactly("/neutron/network-ports/" + b + "/" + onB);
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/ports?network_id=" + a + "&network_id=" + b + "&fields=id",
+                null)).path("ports")).hasSize(4);
+
+        // From now on every port keeps its own entry.
+        ok(204, call(DEMO, "DELETE", "/v2.0/ports/" + onA.get(0), null));
+        String added = ok(201, call(DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + a + "\"}}"))
+                .path("port").path("id").asText();
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/ports?network_id=" + a, null)).path("ports"))
+                .extracting(p -> p.path("id").asText()).containsExactlyInAnyOrder(onA.get(1), onA.get(2), added);
+        assertThat(ok(200, call(ALT, "GET", "/v2.0/ports?network_id=" + a, null)).path("ports")).isEmpty();
+        for (String p : List.of(onA.get(1), onA.get(2), added, onB)) {
+            ok(204, call(DEMO, "DELETE", "/v2.0/ports/" + p, null));
+        }
+        ok(204, call(DEMO, "DELETE", "/v2.0/networks/" + a, null));
+        assertThat(keys("/neutron/network-ports")).isEmpty();
+    }
+
+    @Test
     void concurrentPortCreatesNeverShareAnAddressAndStopAtThePoolSize() throws Exception {
         String net = network(DEMO, "{}");
         String sub = subnet(DEMO, net, ", \"cidr\": \"10.5.0.0/24\", \"allocation_pools\": [{\"start\": \"10.5.0.2\","
