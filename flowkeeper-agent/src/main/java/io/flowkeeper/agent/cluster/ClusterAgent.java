@@ -45,8 +45,9 @@ public final class ClusterAgent implements AutoCloseable {
     private static final Duration RETRY = Duration.ofMillis(500);
     /** How soon to register again while the integration bridge has no datapath id (OVS sets it within ms). */
     private static final Duration DATAPATH_RETRY = Duration.ofMillis(200);
+    /** The jar's version, as {@code flowkeeper --version} reads it; classes run from a build tree have none. */
     static final String VERSION = java.util.Objects.requireNonNullElse(
-            ClusterAgent.class.getPackage().getImplementationVersion(), "0.1.0-SNAPSHOT");
+            ClusterAgent.class.getPackage().getImplementationVersion(), "development build");
 
     private final ClusterSettings settings;
     private final Path dbSocket;
