@@ -57,6 +57,8 @@ final class PeerLinks implements AutoCloseable {
     private final ServerSocket server;
     /** Links held, by node and address: at most one per peer process. */
     private final Set<String> links = ConcurrentHashMap.newKeySet();
+    /** Peers whose link is up (their incarnation read): only these can be reported gone. */
+    private final Set<String> linked = ConcurrentHashMap.newKeySet();
     private final Map<Socket, Boolean> sockets = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scanner =
             Executors.newSingleThreadScheduledExecutor(Threads.daemon("peer-links"));
@@ -144,12 +146,16 @@ final class PeerLinks implements AutoCloseable {
                 BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(),
                         StandardCharsets.UTF_8));
                 peerIncarnation = in.readLine();
+                if (peerIncarnation != null) {
+                    linked.add(node);
+                }
                 while (in.read() >= 0) {
                     // nothing is ever sent after the incarnation
                 }
             } catch (IOException e) {
                 LOG.debug("peer link to {} at {} ended: {}", node, address, e.getMessage());
             } finally {
+                linked.remove(node);
                 sockets.keySet().removeIf(Socket::isClosed);
             }
             if (closed || peerIncarnation == null) {
@@ -186,6 +192,11 @@ final class PeerLinks implements AutoCloseable {
         } catch (IOException other) {
             return false;
         }
+    }
+
+    /** Whether this node holds a live link to {@code node} now (for tests: a death is only seen over a link). */
+    boolean isLinked(String node) {
+        return linked.contains(node);
     }
 
     /**
