@@ -61,8 +61,9 @@ import org.slf4j.LoggerFactory;
  * {@link DhcpServer}, and writes a port's {@code status}: ACTIVE once its flows are on the switch, DOWN when its
  * binding is gone. It is the only writer of that status.
  *
- * <p>Threads: {@link #flows} and {@link #installed} run on the switch's thread; model reads, DHCP answers and status
- * writes on this service's own thread, so neither a store write nor a packet-out ever blocks a switch or the
+ * <p>Threads: {@link #flows} and {@link #installed} run on the switch's thread; model changes, status writes and
+ * DHCP answers each on a thread of this service's own (a status write may wait for a busy Raft leader; a model
+ * change or a DHCP answer must not), so neither a store write nor a packet-out ever blocks a switch or the
  * southbound.
  */
 public final class TenantDataplane implements SwitchFlowSource, PacketProcessor, AutoCloseable {
@@ -80,6 +81,12 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
     private final PacketService packets;
     private final Clock clock;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(Threads.daemon("tenant-dataplane"));
+    /**
+     * Status writes and DHCP answers have threads of their own: a status write may wait for a busy Raft leader, and
+     * neither a model change nor a DHCP answer should queue behind it.
+     */
+    private final ExecutorService statusWriter = Executors.newSingleThreadExecutor(Threads.daemon("tenant-status"));
+    private final ExecutorService dhcp = Executors.newSingleThreadExecutor(Threads.daemon("tenant-dhcp"));
     private final List<LongConsumer> listeners = new CopyOnWriteArrayList<>();
     private final Map<Long, SwitchState> switches = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<WatchEvent> events = new ConcurrentLinkedQueue<>();
@@ -335,7 +342,7 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
             state.reportedActive = local;
         }
         if (!up.isEmpty() || !gone.isEmpty()) {
-            worker.execute(() -> {
+            statusWriter.execute(() -> {
                 writeStatus(up, "ACTIVE");
                 Map<String, PortBinding> bound = HostViews.usableBindings(model);
                 gone.removeIf(bound::containsKey); // plugged elsewhere now: that host's master reports it
@@ -390,7 +397,11 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
         if ((packet.cookie() & FlowCompiler.COOKIE_KIND_MASK) != FlowCompiler.COOKIE_DHCP) {
             return false;
         }
-        worker.execute(() -> answerDhcp(sw, packet));
+        try {
+            dhcp.execute(() -> answerDhcp(sw, packet));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
         return true;
     }
 
@@ -441,5 +452,7 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
             watch.close();
         }
         worker.shutdownNow();
+        statusWriter.shutdownNow();
+        dhcp.shutdownNow();
     }
 }
