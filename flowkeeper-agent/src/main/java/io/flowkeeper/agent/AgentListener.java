@@ -33,4 +33,20 @@ public interface AgentListener {
     /** {@code flow-restore-wait} was cleared: OVS forwards again. */
     default void forwardingReleased() {
     }
+
+    /** The host is registered with the cluster (the first time, and again after the cluster had forgotten it). */
+    default void registered(String host) {
+    }
+
+    /** A batch of plugs and unplugs was accepted; {@code errors} names the ports the cluster refused, and why. */
+    default void reported(int plugged, int unplugged, java.util.List<String> errors) {
+    }
+
+    /** Tunnel ports were added (name → remote IP) or removed. */
+    default void tunnelsChanged(java.util.Map<String, String> added, java.util.List<String> removed) {
+    }
+
+    /** A call to the cluster failed: no node answered, or one refused it (the agent retries; OVS forwards on). */
+    default void clusterCallFailed(String reason) {
+    }
 }

@@ -2,6 +2,7 @@ package io.flowkeeper.cli;
 
 import io.flowkeeper.cli.agent.AgentCommand;
 import io.flowkeeper.cli.bench.BenchCommand;
+import io.flowkeeper.cli.certs.CertsCommand;
 import io.flowkeeper.cli.cluster.ClusterCommand;
 import io.flowkeeper.cli.cluster.ControllerCommand;
 import io.flowkeeper.cli.demo.DemoCommand;
@@ -35,6 +36,7 @@ import picocli.CommandLine.Command;
             TestbedCommand.class,
             ControllerCommand.class,
             ClusterCommand.class,
+            CertsCommand.class,
             SwitchesCommand.class,
             SwitchCommand.class,
             FlowsCommand.class,

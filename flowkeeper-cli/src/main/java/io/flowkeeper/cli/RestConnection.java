@@ -43,7 +43,7 @@ public final class RestConnection {
         }
         try {
             return new RestClient(url, t, RestClient.DEFAULT_TIMEOUT,
-                    caFile == null ? null : io.flowkeeper.controller.PemFiles.trusting("--ca-file", caFile));
+                    caFile == null ? null : io.flowkeeper.api.security.PemFiles.trusting("--ca-file", caFile));
         } catch (IllegalArgumentException e) {
             throw new UserException(e.getMessage(), 2);
         }

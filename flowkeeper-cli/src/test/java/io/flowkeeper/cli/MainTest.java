@@ -87,6 +87,9 @@ class MainTest {
         assertThat(stderr()).contains("is not a directory");
         assertThat(Main.run("agent", "--ovs-rundir", "/tmp", "--bridge", "no such bridge")).isEqualTo(2);
         assertThat(stderr()).contains("not a bridge name");
+        assertThat(Main.run("agent", "--ovs-rundir", "/tmp", "--api", "http://127.0.0.1:1", "--token-file",
+                "/nonexistent/token")).isEqualTo(2);
+        assertThat(stderr()).contains("--token-file: cannot read");
     }
 
     @Test

@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  *       so switches spread over nodes;</li>
  *   <li>a newly registered candidate takes the entity over when the owner has two or more entities more than it,
  *       which balances switches that connected to one node first;</li>
- *   <li>every owner change bumps the entity's generation; entity documents are never deleted, so the generation
- *       only grows;</li>
+ *   <li>every owner change bumps the entity's generation, which only grows: an entity without an owner may be
+ *       removed (its switch is gone), and the shard then remembers the highest generation removed
+ *       ({@code /generation-floor}); a new entity starts there, so a switch that returns sees a higher one;</li>
  *   <li>a lease renewal with a new incarnation drops the node's old candidacies; an expiry applies only if no
  *       renewal committed since the leader judged it.</li>
  * </ul>
@@ -45,22 +46,51 @@ final class OwnershipCommands implements ShardCommands {
     static final String EXPIRE = "expire";
     static final String REGISTER = "register";
     static final String UNREGISTER = "unregister";
+    static final String REMOVE = "remove";
+    /** The highest generation of any removed entity: new entities start there (see {@link Plan#remove}). */
+    static final String FLOOR_PATH = "/generation-floor";
 
     @Override
     public Transaction plan(String command, JsonNode args, State state) {
         Plan plan = new Plan(state);
         switch (command) {
-            case RENEW -> plan.renew(text(args, "node"), text(args, "incarnation"), args.path("rpc").asText(""));
+            case RENEW -> plan.renew(text(args, "node"), text(args, "incarnation"), args.path("rpc").asText(""),
+                    args.path("link").asText(""));
             case EXPIRE -> plan.expire(text(args, "node"), args.path("renewals").asLong());
-            case REGISTER -> plan.register(text(args, "entity"), text(args, "node"));
-            case UNREGISTER -> plan.unregister(text(args, "entity"), text(args, "node"));
+            case REGISTER -> {
+                String node = text(args, "node");
+                entities(args).forEach(entity -> plan.register(entity, node));
+            }
+            case UNREGISTER -> {
+                String node = text(args, "node");
+                entities(args).forEach(entity -> plan.unregister(entity, node));
+            }
+            case REMOVE -> plan.remove(text(args, "entity"), args.path("generation").asLong(-1));
             default -> throw new IllegalArgumentException("unknown ownership command '" + command + "'");
         }
         return plan.transaction();
     }
 
+    /**
+     * The entities a candidacy command names: {@code entities} (one command for every switch a node connected to
+     * at once), or the single {@code entity} of commands logged before candidacies were batched.
+     */
+    private static List<String> entities(JsonNode args) {
+        if (!args.has("entities")) {
+            return List.of(text(args, "entity"));
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : args.path("entities")) {
+            out.add(segment(e.asText(""), "entities"));
+        }
+        return out;
+    }
+
     private static String text(JsonNode args, String field) {
-        String value = args.path(field).asText("");
+        return segment(args.path(field).asText(""), field);
+    }
+
+    private static String segment(String value, String field) {
         if (value.isEmpty()) {
             throw new IllegalArgumentException("ownership command without " + field);
         }
@@ -120,7 +150,7 @@ final class OwnershipCommands implements ShardCommands {
     static NodeLease lease(VersionedValue v) {
         JsonNode n = Codec.parse(v.json());
         return new NodeLease(n.path("node").asText(), n.path("incarnation").asText(), n.path("alive").asBoolean(),
-                n.path("renewals").asLong(), n.path("rpc").asText(""));
+                n.path("renewals").asLong(), n.path("rpc").asText(""), n.path("link").asText(""));
     }
 
     static String json(EntityOwnership e) {
@@ -137,7 +167,8 @@ final class OwnershipCommands implements ShardCommands {
 
     static String json(NodeLease l) {
         return write(Codec.JSON.createObjectNode().put("node", l.node()).put("incarnation", l.incarnation())
-                .put("alive", l.alive()).put("renewals", l.renewals()).put("rpc", l.rpcAddress()));
+                .put("alive", l.alive()).put("renewals", l.renewals()).put("rpc", l.rpcAddress())
+                .put("link", l.peerLink()));
     }
 
     private static String write(ObjectNode o) {
@@ -148,35 +179,56 @@ final class OwnershipCommands implements ShardCommands {
         }
     }
 
-    /** One command's changes, computed against the state plus the changes planned so far. */
+    /**
+     * One command's changes, computed against the state plus the changes planned so far. The entities (one
+     * document per switch) are parsed only by commands that need them: a renewal, the most frequent command (every
+     * node, several times a second), reads only the node documents, so its cost does not grow with the switches.
+     */
     private static final class Plan {
         private final State state;
-        private final Map<String, EntityOwnership> entities = new LinkedHashMap<>();
+        private Map<String, EntityOwnership> entities;
+        /** Entities owned, by node: kept with {@link #entities} so a choice among candidates is not a scan. */
+        private final Map<String, Integer> loads = new java.util.HashMap<>();
         private final Map<String, NodeLease> leases = new LinkedHashMap<>();
         private final Map<String, EntityOwnership> changedEntities = new LinkedHashMap<>();
         private final Map<String, NodeLease> changedLeases = new LinkedHashMap<>();
+        private final Set<String> removedEntities = new TreeSet<>();
+        private long floor;
+        private boolean floorChanged;
 
         Plan(State state) {
             this.state = state;
-            // Small: one document per switch and per node. Loaded whole so load counts are exact.
-            for (EntityOwnership e : readable(state.list(DataPath.of(OwnershipService.ENTITIES)),
-                    OwnershipCommands::entity)) {
-                entities.put(e.entity(), e);
-            }
+            VersionedValue f = state.get(FLOOR_PATH);
+            floor = f == null ? 0 : tryParse(f, v -> Codec.parse(v.json()).path("floor").asLong()).orElse(0L);
             for (NodeLease l : readable(state.list(DataPath.of(OwnershipService.NODES)), OwnershipCommands::lease)) {
                 leases.put(l.node(), l);
             }
         }
 
-        void renew(String node, String incarnation, String rpc) {
+        /** Every entity, loaded whole on first use so load counts are exact. */
+        private Map<String, EntityOwnership> entities() {
+            if (entities == null) {
+                entities = new LinkedHashMap<>();
+                for (EntityOwnership e : readable(state.list(DataPath.of(OwnershipService.ENTITIES)),
+                        OwnershipCommands::entity)) {
+                    entities.put(e.entity(), e);
+                    if (e.owner() != null) {
+                        loads.merge(e.owner(), 1, Integer::sum);
+                    }
+                }
+            }
+            return entities;
+        }
+
+        void renew(String node, String incarnation, String rpc, String link) {
             NodeLease old = leases.get(node);
             boolean restarted = old != null && !old.incarnation().equals(incarnation);
             long renewals = old == null || restarted ? 1 : old.renewals() + 1;
             boolean wasAlive = old != null && old.alive() && !restarted;
-            setLease(new NodeLease(node, incarnation, true, renewals, rpc));
+            setLease(new NodeLease(node, incarnation, true, renewals, rpc, link));
             if (restarted) {
                 // The old process' sessions are gone: so are its candidacies. It registers again as it reconnects.
-                for (EntityOwnership e : List.copyOf(entities.values())) {
+                for (EntityOwnership e : List.copyOf(entities().values())) {
                     if (e.candidates().contains(node)) {
                         TreeSet<String> c = new TreeSet<>(e.candidates());
                         c.remove(node);
@@ -185,7 +237,7 @@ final class OwnershipCommands implements ShardCommands {
                 }
             } else if (!wasAlive) {
                 // Back from an expiry: entities left without an owner may have it now.
-                for (EntityOwnership e : List.copyOf(entities.values())) {
+                for (EntityOwnership e : List.copyOf(entities().values())) {
                     if (e.owner() == null && e.candidates().contains(node)) {
                         settle(e);
                     }
@@ -198,8 +250,8 @@ final class OwnershipCommands implements ShardCommands {
             if (old == null || !old.alive() || old.renewals() != renewals) {
                 return; // renewed since the leader judged it, or already dead
             }
-            setLease(new NodeLease(node, old.incarnation(), false, old.renewals(), old.rpcAddress()));
-            for (EntityOwnership e : List.copyOf(entities.values())) {
+            setLease(new NodeLease(node, old.incarnation(), false, old.renewals(), old.rpcAddress(), old.peerLink()));
+            for (EntityOwnership e : List.copyOf(entities().values())) {
                 if (node.equals(e.owner())) {
                     settle(e);
                 }
@@ -207,13 +259,13 @@ final class OwnershipCommands implements ShardCommands {
         }
 
         void register(String entity, String node) {
-            EntityOwnership e = entities.get(entity);
+            EntityOwnership e = entities().get(entity);
             TreeSet<String> c = new TreeSet<>(e == null ? List.of() : e.candidates());
             if (!c.add(node) && e.owner() != null) {
                 return; // already a candidate, and the entity has an owner: nothing to do
             }
             EntityOwnership next = e == null
-                    ? new EntityOwnership(entity, null, 0, List.copyOf(c))
+                    ? new EntityOwnership(entity, null, floor, List.copyOf(c))
                     : new EntityOwnership(entity, e.owner(), e.generation(), List.copyOf(c));
             if (next.owner() != null && alive(next.owner()) && alive(node)
                     && load(next.owner()) >= load(node) + 2) {
@@ -223,13 +275,28 @@ final class OwnershipCommands implements ShardCommands {
         }
 
         void unregister(String entity, String node) {
-            EntityOwnership e = entities.get(entity);
+            EntityOwnership e = entities().get(entity);
             if (e == null || !e.candidates().contains(node)) {
                 return;
             }
             TreeSet<String> c = new TreeSet<>(e.candidates());
             c.remove(node);
             settle(new EntityOwnership(entity, e.owner(), e.generation(), List.copyOf(c)));
+        }
+
+        /** Removes an entity still without an owner at {@code generation}; raises the floor to its generation. */
+        void remove(String entity, long generation) {
+            EntityOwnership e = entities().get(entity);
+            if (e == null || e.owner() != null || e.generation() != generation) {
+                return; // gone already, owned again, or changed since the caller judged it
+            }
+            entities.remove(entity);
+            changedEntities.remove(entity);
+            removedEntities.add(entity);
+            if (e.generation() > floor) {
+                floor = e.generation();
+                floorChanged = true;
+            }
         }
 
         /** Keeps a live candidate owner; otherwise picks one (or none). Records the entity if it changed. */
@@ -244,8 +311,14 @@ final class OwnershipCommands implements ShardCommands {
                         .orElse(null);
                 next = withOwner(e, pick);
             }
-            EntityOwnership old = entities.get(e.entity());
+            EntityOwnership old = entities().get(e.entity());
             if (!next.equals(old)) {
+                if (old != null && old.owner() != null) {
+                    loads.merge(old.owner(), -1, Integer::sum);
+                }
+                if (next.owner() != null) {
+                    loads.merge(next.owner(), 1, Integer::sum);
+                }
                 entities.put(next.entity(), next);
                 changedEntities.put(next.entity(), next);
             }
@@ -268,13 +341,8 @@ final class OwnershipCommands implements ShardCommands {
         }
 
         private int load(String node) {
-            int n = 0;
-            for (EntityOwnership e : entities.values()) {
-                if (node.equals(e.owner())) {
-                    n++;
-                }
-            }
-            return n;
+            entities();
+            return loads.getOrDefault(node, 0);
         }
 
         private void setLease(NodeLease l) {
@@ -286,6 +354,10 @@ final class OwnershipCommands implements ShardCommands {
             Transaction.Builder b = Transaction.builder();
             changedLeases.values().forEach(l -> b.put(nodePath(l.node()), json(l)));
             changedEntities.values().forEach(e -> b.put(entityPath(e.entity()), json(e)));
+            removedEntities.forEach(e -> b.delete(entityPath(e)));
+            if (floorChanged) {
+                b.put(FLOOR_PATH, write(Codec.JSON.createObjectNode().put("floor", floor)));
+            }
             return b.build();
         }
     }

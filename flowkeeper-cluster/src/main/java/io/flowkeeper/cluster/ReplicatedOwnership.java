@@ -27,14 +27,14 @@ public final class ReplicatedOwnership implements OwnershipService {
     }
 
     @Override
-    public NodeLease renewLease(String nodeId, String incarnation, String rpcAddress) {
+    public NodeLease renewLease(String nodeId, String incarnation, String rpcAddress, String peerLink) {
         store.command(SHARD, OwnershipCommands.RENEW, args().put("node", nodeId).put("incarnation", incarnation)
-                .put("rpc", rpcAddress));
+                .put("rpc", rpcAddress).put("link", peerLink));
         // Applied here before the reply came back? Not necessarily: read our own replica, which may lag; callers
         // only use the result for display.
         return store.get(SHARD, DataPath.of(OwnershipCommands.nodePath(nodeId)), ReadConsistency.STALE)
                 .map(OwnershipCommands::lease)
-                .orElseGet(() -> new NodeLease(nodeId, incarnation, true, 0, rpcAddress));
+                .orElseGet(() -> new NodeLease(nodeId, incarnation, true, 0, rpcAddress, peerLink));
     }
 
     @Override
@@ -43,13 +43,27 @@ public final class ReplicatedOwnership implements OwnershipService {
     }
 
     @Override
-    public void registerCandidate(String entity, String nodeId) {
-        store.command(SHARD, OwnershipCommands.REGISTER, args().put("entity", entity).put("node", nodeId));
+    public void registerCandidates(java.util.Collection<String> entities, String nodeId) {
+        candidacy(OwnershipCommands.REGISTER, entities, nodeId);
     }
 
     @Override
-    public void unregisterCandidate(String entity, String nodeId) {
-        store.command(SHARD, OwnershipCommands.UNREGISTER, args().put("entity", entity).put("node", nodeId));
+    public void unregisterCandidates(java.util.Collection<String> entities, String nodeId) {
+        candidacy(OwnershipCommands.UNREGISTER, entities, nodeId);
+    }
+
+    private void candidacy(String command, java.util.Collection<String> entities, String nodeId) {
+        if (entities.isEmpty()) {
+            return;
+        }
+        ObjectNode args = args().put("node", nodeId);
+        entities.forEach(args.putArray("entities")::add);
+        store.command(SHARD, command, args);
+    }
+
+    @Override
+    public void removeEntity(String entity, long generation) {
+        store.command(SHARD, OwnershipCommands.REMOVE, args().put("entity", entity).put("generation", generation));
     }
 
     @Override
@@ -81,6 +95,8 @@ public final class ReplicatedOwnership implements OwnershipService {
                     // An unreadable document is logged once and skipped: it must never stop a node (issue 15, D1).
                     OwnershipCommands.tryParse(new VersionedValue(event.path(), event.json(), event.revision(),
                             event.revision(), 0), OwnershipCommands::entity).ifPresent(listener::ownershipChanged);
+                } else if (event.type() == WatchEvent.Type.DELETE) {
+                    listener.entityRemoved(event.path().substring(event.path().lastIndexOf('/') + 1));
                 }
             }
 

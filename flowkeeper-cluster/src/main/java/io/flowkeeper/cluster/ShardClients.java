@@ -22,6 +22,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.client.impl.RaftClientRpcWithProxy;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
@@ -74,6 +75,7 @@ public final class ShardClients implements AutoCloseable {
     private static final long BATCH_MAX_BYTES = 512 * 1024;
 
     private final Map<String, RaftGroupId> groupIds;
+    private final Parameters parameters;
     private final Duration requestTimeout;
     private final Map<String, Shard> shards = new ConcurrentHashMap<>();
     private final Map<String, Batcher> batchers = new ConcurrentHashMap<>();
@@ -91,6 +93,13 @@ public final class ShardClients implements AutoCloseable {
      * @param requestTimeout how long a call waits before failing with UNAVAILABLE naming the shard
      */
     public ShardClients(Map<String, RaftGroupId> groupIds, Map<String, String> members, Duration requestTimeout) {
+        this(groupIds, members, requestTimeout, new Parameters());
+    }
+
+    /** As above, over a transport configured by {@code parameters} (TLS: {@link RaftTls}). */
+    ShardClients(Map<String, RaftGroupId> groupIds, Map<String, String> members, Duration requestTimeout,
+                 Parameters parameters) {
+        this.parameters = parameters;
         this.groupIds = Map.copyOf(groupIds);
         this.members = Map.copyOf(members);
         this.requestTimeout = requestTimeout;
@@ -99,9 +108,39 @@ public final class ShardClients implements AutoCloseable {
 
     /** A client of the default shards of a cluster whose members are given: for processes outside the cluster. */
     public static ShardClients forCluster(Map<String, String> members, Duration requestTimeout) {
+        return forCluster(members, requestTimeout, null);
+    }
+
+    /** As above, over mutual TLS with a node's certificate when {@code tls} is not null (the cluster's is). */
+    public static ShardClients forCluster(Map<String, String> members, Duration requestTimeout,
+                                          io.flowkeeper.api.security.TlsFiles tls) {
         Map<String, RaftGroupId> ids = new java.util.LinkedHashMap<>();
         ShardCatalog.DEFAULTS.forEach(s -> ids.put(s.name(), RaftGroupId.valueOf(ShardCatalog.groupUuid(s.name()))));
-        return new ShardClients(ids, members, requestTimeout);
+        return new ShardClients(ids, members, requestTimeout, RaftTls.parameters(tls));
+    }
+
+    /** Members whose process is known gone (until seen back): never the first target of a call. */
+    private final java.util.Set<RaftPeerId> gone = ConcurrentHashMap.newKeySet();
+
+    /**
+     * A member's process is gone: calls waiting on it fail over at once (its connections are reset, which fails
+     * what is in flight on them) instead of after their attempt timeout, and new calls do not try it first even
+     * while this replica still names it leader (it does until the election). Measured before: a takeover's read
+     * of the desired flows sent to the dead leader waited 2.6 s.
+     */
+    void memberGone(String member) {
+        RaftPeerId peer = RaftPeerId.valueOf(member);
+        gone.add(peer);
+        for (Shard s : shards.values()) {
+            if (s.knows(peer)) {
+                s.reset(peer, null);
+            }
+        }
+    }
+
+    /** A member is back (a new process): it may be tried first again. */
+    void memberBack(String member) {
+        gone.remove(RaftPeerId.valueOf(member));
     }
 
     /** Where a cluster node's own replica says a shard's leader is: the first target of every call. */
@@ -168,7 +207,13 @@ public final class ShardClients implements AutoCloseable {
         // which may be frozen (no answer at all, so each attempt on it costs a whole RPC timeout).
         RaftPeerId local = localLeader.apply(shard);
         RaftPeerId first = local != null && s.knows(local) ? local : s.leaderHint;
-        call.attempt(first != null ? first : s.peerAfter(null));
+        if (first == null) {
+            first = s.peerAfter(null);
+        }
+        for (int i = 0; gone.contains(first) && i < members.size(); i++) {
+            first = s.peerAfter(first);
+        }
+        call.attempt(first);
         return call.result;
     }
 
@@ -536,6 +581,7 @@ public final class ShardClients implements AutoCloseable {
         RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(attemptMs, TimeUnit.MILLISECONDS));
         return RaftClient.newBuilder()
                 .setProperties(p)
+                .setParameters(parameters)
                 .setRaftGroup(RaftGroup.valueOf(gid, peers))
                 .setClientId(ClientId.randomId())
                 // Used by the admin API only (leader transfer, membership); data calls retry in Call.

@@ -65,6 +65,41 @@ class OwnershipCommandsTest {
     }
 
     @Test
+    void anEntityWithoutAnOwnerIsRemovedAndAReturningSwitchStartsAboveItsOldGeneration() {
+        threeNodesTwoSwitches();
+        EntityOwnership owned = entity("openflow:1");
+        ownership.removeEntity("openflow:1", owned.generation());
+        assertThat(ownership.entity("openflow:1")).as("owned: kept").contains(owned);
+        for (String n : List.of("n1", "n2", "n3")) {
+            unregister("openflow:1", n); // the switch went away from every node
+        }
+        EntityOwnership gone = entity("openflow:1");
+        assertThat(gone.owner()).isNull();
+        ownership.removeEntity("openflow:1", gone.generation() - 1);
+        assertThat(ownership.entity("openflow:1")).as("another generation than judged: kept").isPresent();
+        List<String> removed = new CopyOnWriteArrayList<>();
+        try (Watch w = ownership.watch(new OwnershipListener() {
+            @Override
+            public void ownershipChanged(EntityOwnership e) {
+            }
+
+            @Override
+            public void entityRemoved(String entity) {
+                removed.add(entity);
+            }
+        })) {
+            ownership.removeEntity("openflow:1", gone.generation());
+            await().atMost(Duration.ofSeconds(5)).until(() -> removed.contains("openflow:1"));
+        }
+        assertThat(ownership.entity("openflow:1")).isEmpty();
+        assertThat(ownership.entities()).extracting(EntityOwnership::entity).containsExactly("openflow:2");
+        register("openflow:1", "n2"); // the switch is back
+        assertThat(entity("openflow:1").generation()).isGreaterThan(gone.generation());
+        register("openflow:9", "n3"); // so is every new entity: the floor is shard-wide
+        assertThat(entity("openflow:9").generation()).isGreaterThan(gone.generation());
+    }
+
+    @Test
     void switchesThatConnectedToOneNodeFirstAreSpreadOverNodes() {
         threeNodesTwoSwitches();
         assertThat(entity("openflow:1").owner()).isNotEqualTo(entity("openflow:2").owner());
@@ -150,6 +185,56 @@ class OwnershipCommandsTest {
         register("a:b", "n1");
         ownership.registerCandidate("x", "");
         assertThat(state.revision()).isEqualTo(revision + 1); // only the valid registration wrote
+    }
+
+    @Test
+    void oneCommandRegistersManySwitchesAndSpreadsThemOverTheNodes() {
+        for (String n : List.of("n1", "n2", "n3")) {
+            renew(n, "i-" + n);
+        }
+        List<String> switches = java.util.stream.IntStream.range(0, 30).mapToObj(i -> "openflow:" + i).toList();
+        ShardState state = store.state(OwnershipService.SHARD);
+        long revision = state.revision();
+        for (String n : List.of("n1", "n2", "n3")) {
+            ownership.registerCandidates(switches, n); // n1 first: it owns all 30 until the others register
+        }
+        assertThat(state.revision()).isEqualTo(revision + 3); // one entry per node, not one per switch
+        Map<String, Long> owned = ownership.entities().stream().collect(java.util.stream.Collectors.groupingBy(
+                EntityOwnership::owner, java.util.stream.Collectors.counting()));
+        assertThat(owned).containsOnlyKeys("n1", "n2", "n3");
+        assertThat(owned.values()).allSatisfy(count -> assertThat(count).isBetween(8L, 12L));
+        // The same owners as registering each switch alone.
+        OwnershipService oneByOne = new ReplicatedOwnership(new InMemoryDatastore());
+        for (String n : List.of("n1", "n2", "n3")) {
+            oneByOne.renewLease(n, "i-" + n, "127.0.0.1:1");
+        }
+        for (String n : List.of("n1", "n2", "n3")) {
+            switches.forEach(sw -> oneByOne.registerCandidate(sw, n));
+        }
+        assertThat(ownership.entities()).isEqualTo(oneByOne.entities());
+        assertThat(ownership.entities()).allSatisfy(e -> assertThat(e.candidates()).hasSize(3));
+
+        // A dead node's switches all move in one entry.
+        String victim = entity("openflow:0").owner();
+        long before = state.revision();
+        expire(victim, 1);
+        assertThat(state.revision()).isEqualTo(before + 1);
+        assertThat(ownership.entities()).noneMatch(e -> victim.equals(e.owner()));
+
+        ownership.unregisterCandidates(switches, "n1");
+        assertThat(ownership.entities()).allSatisfy(e -> assertThat(e.candidates()).doesNotContain("n1"));
+    }
+
+    @Test
+    void aCandidacyLoggedBeforeBatchingStillApplies() {
+        renew("n1", "a");
+        // The single-entity form of the commands, as Raft logs written by earlier versions hold them.
+        store.command(OwnershipService.SHARD, OwnershipCommands.REGISTER,
+                Codec.JSON.createObjectNode().put("entity", "openflow:7").put("node", "n1"));
+        assertThat(entity("openflow:7")).isEqualTo(new EntityOwnership("openflow:7", "n1", 1, List.of("n1")));
+        store.command(OwnershipService.SHARD, OwnershipCommands.UNREGISTER,
+                Codec.JSON.createObjectNode().put("entity", "openflow:7").put("node", "n1"));
+        assertThat(entity("openflow:7").candidates()).isEmpty();
     }
 
     @Test

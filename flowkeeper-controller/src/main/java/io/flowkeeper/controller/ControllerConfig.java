@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.flowkeeper.cluster.ClusterConfig;
 import io.flowkeeper.cluster.ShardCatalog;
+import io.flowkeeper.api.security.TlsFiles;
+import io.flowkeeper.controller.mastership.EntityLifecycle;
 import io.flowkeeper.network.NetworkSettings;
+import io.flowkeeper.network.nova.NovaSettings;
 import io.flowkeeper.network.identity.IdentityConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -46,19 +49,31 @@ import java.util.Set;
  * lease-time: 800ms               # a node that has not renewed its lease for this long loses its switches; it
  *                                  # stops writing to them itself after 60% of it (see Mastership)
  * stats-interval: 2s               # how often a switch's master polls flow and port statistics
+ * ownership-retention: 10m         # a switch gone (no owner) this long loses its ownership entity (see
+ * max-switches: 10000              # EntityLifecycle); new dpids beyond this many entities are disconnected
  * node-token-file: /etc/flowkeeper/node.token  # token nodes use for calls forwarded to each other
  *                                  # (/v1/internal/); the same on every node, different from every API token.
  *                                  # Required with more than one peer; a single node gets a random one
  * node-token: secret-n             # the same, written in this file; it also keys the Keystone token signatures
  * identity: {admin-password-file: /etc/flowkeeper/admin.pw}   # Keystone users (see IdentityConfig)
  * network: {vxlan-vni-ranges: ["1000:1999"]}                 # segment and MAC allocation (see NetworkSettings)
+ * tls:                             # one setting, TLS on every channel (off by default; docs/security.md):
+ *   ca: /etc/flowkeeper/ca.pem     #   the cluster's CA: other nodes' and switches' certificates must chain to it
+ *   cert: /etc/flowkeeper/n1.pem   #   this node's certificate (urn:flowkeeper:node:N1; flowkeeper certs init)
+ *   key: /etc/flowkeeper/n1.key    #   its PKCS#8 key, 0600
+ *                                  # REST serves HTTPS; node-to-node calls and Raft gRPC are mutual TLS between
+ *                                  # node certificates; OpenFlow is TLS, switches present a certificate from the
+ *                                  # CA that binds the datapath id they claim
+ * nova: {url: http://nova:8774/v2.1, token-file: /etc/flowkeeper/nova.token}  # port events to Nova (NovaSettings);
+ *                                  # absent: none sent
  * </pre>
  * The REST server's limits ({@code rest-idle-timeout}, {@code rest-max-connections}, ...) are {@link RestSettings}.
  * The Raft address a node binds is its own entry in {@code peers}; nothing binds any address not configured here.
  */
 public record ControllerConfig(ClusterConfig cluster, String restAddress, String openflowAddress, List<String> apiTokens,
                                Duration leaseTime, Duration statsInterval, String nodeToken, RestSettings restSettings,
-                               IdentityConfig identity, NetworkSettings network) {
+                               IdentityConfig identity, NetworkSettings network, TlsFiles tls,
+                               EntityLifecycle lifecycle, NovaSettings nova) {
 
     public static final String DEFAULT_REST_ADDRESS = "127.0.0.1:8181";
     public static final String DEFAULT_OPENFLOW_ADDRESS = "0.0.0.0:6653";
@@ -66,7 +81,7 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
     private static final Set<String> KEYS = union(RestSettings.KEYS, Set.of("api-token-files", "node-token-file"), Set.of("node-id", "peers", "rest-address", "openflow-address", "data-dir",
             "api-tokens", "request-timeout", "election-timeout-min", "election-timeout-max", "snapshot-threshold",
             "watch-history", "max-value-bytes", "rebalance-interval", "rebalance-settle", "shards", "lease-time",
-            "stats-interval", "node-token", "identity", "network"));
+            "stats-interval", "node-token", "identity", "network", "tls", "ownership-retention", "max-switches", "nova"));
     /** Not a file key: the environment's FLOWKEEPER_TOKEN, passed in by {@link ControllerMain}. */
     static final String ENV_TOKEN = "FLOWKEEPER_TOKEN";
     /**
@@ -107,6 +122,9 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
                     + " then open the node-to-node routes /v1/internal/)");
         }
         java.util.Objects.requireNonNull(restSettings, "restSettings");
+        if (tls != null) {
+            tls.checkNode(cluster.nodeId()); // a bad file or another node's certificate fails start-up, named
+        }
     }
 
     private static Set<String> union(Set<String> a, Set<String> b, Set<String> c) {
@@ -214,8 +232,26 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
         return new ControllerConfig(cluster, text(v, "rest-address", DEFAULT_REST_ADDRESS),
                 text(v, "openflow-address", DEFAULT_OPENFLOW_ADDRESS), tokens,
                 duration(v, "lease-time", DEFAULT_LEASE_TIME), duration(v, "stats-interval", DEFAULT_STATS_INTERVAL),
-                nodeToken, RestSettings.from(v), IdentityConfig.fromYaml(yaml(v, "identity")),
-                NetworkSettings.fromYaml(yaml(v, "network")));
+                nodeToken, RestSettings.from(v, tls(v)), IdentityConfig.fromYaml(yaml(v, "identity")),
+                NetworkSettings.fromYaml(yaml(v, "network")), tls(v),
+                new EntityLifecycle(duration(v, "ownership-retention", EntityLifecycle.DEFAULTS.retention()),
+                        (int) number(v, "max-switches", EntityLifecycle.DEFAULTS.maxSwitches())),
+                NovaSettings.fromYaml(yaml(v, "nova"), file -> Secrets.readTokenFile("nova.token-file", file).get(0)));
+    }
+
+    /** The {@code tls:} mapping: ca, cert and key, all three. */
+    private static TlsFiles tls(Map<String, Object> v) {
+        JsonNode tls = yaml(v, "tls");
+        if (tls == null || tls.isNull()) {
+            return null;
+        }
+        java.util.Set<String> keys = new java.util.TreeSet<>();
+        tls.fieldNames().forEachRemaining(keys::add);
+        if (!tls.isObject() || !keys.equals(java.util.Set.of("ca", "cert", "key"))) {
+            throw new IllegalArgumentException("tls: expected {ca: FILE, cert: FILE, key: FILE}, got " + keys);
+        }
+        return new TlsFiles(Path.of(tls.get("ca").asText()), Path.of(tls.get("cert").asText()),
+                Path.of(tls.get("key").asText()));
     }
 
     private static JsonNode yaml(Map<String, Object> v, String key) {

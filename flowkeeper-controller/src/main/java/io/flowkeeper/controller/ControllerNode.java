@@ -2,14 +2,19 @@ package io.flowkeeper.controller;
 
 import io.flowkeeper.cluster.ClusterNode;
 import io.flowkeeper.cluster.ReplicatedOwnership;
+import io.flowkeeper.controller.mastership.EntityReaper;
 import io.flowkeeper.controller.mastership.LeaseKeeper;
 import io.flowkeeper.controller.mastership.Mastership;
+import io.flowkeeper.controller.mastership.SwitchAdmission;
 import io.flowkeeper.openflow.OpenFlowConfig;
 import io.flowkeeper.openflow.OpenFlowServer;
 import io.flowkeeper.api.ownership.OwnershipService;
+import io.flowkeeper.network.AgentEndpoint;
 import io.flowkeeper.network.NetworkManager;
 import io.flowkeeper.network.OpenStackEndpoint;
 import io.flowkeeper.network.dataplane.TenantDataplane;
+import io.flowkeeper.network.nova.NovaNotifier;
+import io.flowkeeper.api.ownership.NodeLease;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Clock;
@@ -31,27 +36,32 @@ public final class ControllerNode implements AutoCloseable {
     private RestServer rest;
     private LeaseKeeper lease;
     private Mastership mastership;
+    private EntityReaper reaper;
     private OpenFlowServer openflow;
     private TenantDataplane dataplane;
+    private NovaNotifier nova;
+    private AgentEndpoint agents;
     private int openflowPort;
 
     public ControllerNode(ControllerConfig config) throws IOException {
         this.config = config;
-        this.cluster = new ClusterNode(config.cluster());
+        this.cluster = new ClusterNode(config.cluster(), config.tls());
     }
 
     /** Starts everything; prints one line per shard as it becomes ready, then one line for the node. */
     public void start(PrintStream out) throws IOException, InterruptedException {
         cluster.start();
         out.println("controller " + cluster.nodeId() + ": Raft on " + config.cluster().peers().get(cluster.nodeId())
-                + ", " + cluster.shards().size() + " shards, peers " + config.cluster().peers().keySet());
+                + (config.tls() == null ? "" : " (mutual TLS)") + ", " + cluster.shards().size() + " shards, peers " + config.cluster().peers().keySet());
         out.flush();
         if (!cluster.awaitReady(READY_TIMEOUT_MS, line -> {
             out.println(line);
             out.flush();
         })) {
             throw new IOException("not every shard elected a leader within " + READY_TIMEOUT_MS / 1000
-                    + " s: is a majority of the peers running?");
+                    + " s: is a majority of the peers running" + (config.tls() == null
+                    ? ", all without tls:? (a node with tls: refuses plain-text Raft)"
+                    : ", all with tls: and certificates from the same CA? (mutual TLS refuses any other)"));
         }
         ReplicatedOwnership ownership = new ReplicatedOwnership(cluster);
         lease = new LeaseKeeper(cluster, ownership, cluster.nodeId(), config.restAddress(), config.leaseTime());
@@ -62,8 +72,15 @@ public final class ControllerNode implements AutoCloseable {
         mastership.start();
         String of = config.openflowAddress();
         int colon = of.lastIndexOf(':');
-        openflow = new OpenFlowServer(OpenFlowConfig.tcp(of.substring(0, colon),
-                Integer.parseInt(of.substring(colon + 1))), mastership);
+        OpenFlowConfig southbound = OpenFlowConfig.tcp(of.substring(0, colon), Integer.parseInt(of.substring(colon + 1)));
+        if (config.tls() != null) { // switches present a certificate from the CA; it binds the dpid they claim
+            southbound = southbound.withTls(new OpenFlowConfig.Tls(config.tls().certificate(), config.tls().key(),
+                    config.tls().ca()));
+        }
+        // A new dpid beyond max-switches is disconnected before Mastership registers it (issue 15, D7).
+        openflow = new OpenFlowServer(southbound, new SwitchAdmission(mastership, ownership, config.lifecycle()));
+        reaper = new EntityReaper(ownership, config.lifecycle());
+        reaper.start();
         // Tenant networks: this node compiles and programs the hosts' switches it masters, and answers their DHCP.
         dataplane = new TenantDataplane(new NetworkManager(cluster), cluster, openflow, Clock.systemUTC());
         dataplane.start();
@@ -76,6 +93,15 @@ public final class ControllerNode implements AutoCloseable {
         rest.mountOpenStack(new OpenStackEndpoint(cluster, config.network(), config.identity(), config.nodeToken(),
                 config.apiTokens(), () -> restUrls(ownership, ownUrl, config.restSettings().scheme()),
                 Clock.systemUTC()));
+        agents = new AgentEndpoint(cluster, Clock.systemUTC());
+        rest.mount("network", agents::handle);
+        if (config.nova() != null) {
+            // One sender, so Nova hears each event once: the live node with the lowest id (every node agrees).
+            String self = cluster.nodeId();
+            nova = new NovaNotifier(cluster, config.nova(), () -> ownership.leases().stream()
+                    .filter(NodeLease::alive).map(NodeLease::node).min(String::compareTo).orElse(self).equals(self))
+                    .start();
+        }
         rest.start();
         try {
             openflowPort = openflow.start();
@@ -84,7 +110,7 @@ public final class ControllerNode implements AutoCloseable {
             throw new IOException("interrupted while binding OpenFlow", e);
         }
         out.println("controller " + cluster.nodeId() + ": OpenFlow on " + of.substring(0, colon) + ":" + openflowPort
-                + ", lease " + config.leaseTime().toMillis() + " ms");
+                + (config.tls() == null ? " (tcp)" : " (tls)") + ", lease " + config.leaseTime().toMillis() + " ms");
         out.println("controller " + cluster.nodeId() + " ready: REST " + config.restSettings().scheme() + "://"
                 + config.restAddress() + " (token required)");
         out.flush();
@@ -126,6 +152,9 @@ public final class ControllerNode implements AutoCloseable {
         if (openflow != null) {
             openflow.close();
         }
+        if (reaper != null) {
+            reaper.close();
+        }
         if (mastership != null) {
             mastership.close();
         }
@@ -135,8 +164,14 @@ public final class ControllerNode implements AutoCloseable {
         if (lease != null) {
             lease.close();
         }
+        if (nova != null) {
+            nova.close();
+        }
         if (rest != null) {
             rest.close();
+        }
+        if (agents != null) {
+            agents.close();
         }
         cluster.close();
     }

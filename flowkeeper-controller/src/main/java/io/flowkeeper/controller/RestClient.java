@@ -48,7 +48,7 @@ public final class RestClient {
 
     /**
      * @param tls for {@code https://} URLs: the context whose trust decides which servers are accepted (see
-     *     {@link PemFiles#trusting}); null for the JDK's default trust store
+     *     {@link io.flowkeeper.api.security.PemFiles#trusting}); null for the JDK's default trust store
      */
     public RestClient(String baseUrl, String token, Duration timeout, javax.net.ssl.SSLContext tls) {
         this(baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl, token, timeout,

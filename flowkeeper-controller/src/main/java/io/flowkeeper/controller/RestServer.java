@@ -10,6 +10,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.api.cluster.ClusterAdminService;
 import io.flowkeeper.api.cluster.ClusterView;
 import io.flowkeeper.api.cluster.ShardStatus;
+import io.flowkeeper.api.security.PeerIdentity;
+import io.flowkeeper.api.security.PemFiles;
+import io.flowkeeper.api.security.TlsFiles;
 import io.flowkeeper.api.store.CommitResult;
 import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.store.DatastoreService;
@@ -89,7 +92,8 @@ import org.slf4j.LoggerFactory;
  *                                                      "operations":[{"put":path,"value":json}|{"delete":path}]}
  * GET    /v1/shards/{shard}/digest                    this replica's state digest, revision, key count
  * </pre>
- * Switch and ownership routes are mounted by {@link SwitchRoutes}. {@code /}, {@code /v2.0/} and {@code /identity/}
+ * Switch and ownership routes are mounted by {@link SwitchRoutes}, the host agents' routes under
+ * {@code /v1/network/} by {@link io.flowkeeper.network.AgentEndpoint}. {@code /}, {@code /v2.0/} and {@code /identity/}
  * go to the OpenStack APIs ({@link OpenStackEndpoint}: Neutron and Keystone, with their own tokens and error shape,
  * on the API pool). Routes under {@code /v1/internal/} are for calls
  * one node forwards to another and accept only the node token, never an API token.
@@ -146,7 +150,9 @@ public final class RestServer implements AutoCloseable {
         this.tokens = tokens.stream().map(t -> t.getBytes(StandardCharsets.UTF_8)).toList();
         this.nodeToken = nodeToken.getBytes(StandardCharsets.UTF_8);
         this.settings = settings;
-        this.peerTls = settings.tls() == null ? null : PemFiles.trusting("rest-tls-ca", settings.tls().trusted());
+        this.peerTls = settings.tls() == null ? null : settings.tls().node() != null
+                ? settings.tls().node().nodeContext() // mutual: present our node certificate, accept only a node's
+                : PemFiles.trusting("rest-tls-ca", settings.tls().trusted());
         // A body may carry a transaction of the largest size a node accepts and replicates: 4 documents of the
         // largest size plus their paths and framing.
         this.maxBodyBytes = (int) store.limits().maxTransactionBytes();
@@ -167,8 +173,15 @@ public final class RestServer implements AutoCloseable {
         } else {
             // HTTPS; a plain-text request is still parsed, only to be told to use https (see Dispatch).
             SslContextFactory.Server ssl = new SslContextFactory.Server();
-            ssl.setKeyStore(PemFiles.keyStore(settings.tls()));
+            ssl.setKeyStore(PemFiles.keyStore("rest-tls-cert", settings.tls().certificateChain(), "rest-tls-key",
+                    settings.tls().privateKey()));
             ssl.setKeyStorePassword(new String(PemFiles.IN_MEMORY_PASSWORD));
+            if (settings.tls().node() != null) {
+                // Asked, not required: operators and the CLI authenticate with tokens; /v1/internal/ requires a
+                // node's certificate on top of the node token (see Dispatch).
+                ssl.setTrustStore(PemFiles.trustStore(TlsFiles.CA_KEY, settings.tls().node().ca()));
+                ssl.setWantClientAuth(true);
+            }
             SecureRequestCustomizer secure = new SecureRequestCustomizer();
             secure.setSniHostCheck(false); // nodes are reached by IP address as often as by name
             config.addCustomizer(secure);
@@ -206,6 +219,14 @@ public final class RestServer implements AutoCloseable {
         };
     }
 
+    /** True when the client presented a certificate, verified against the CA, that names a controller node. */
+    private static boolean fromNode(Request request) {
+        return request.getAttribute(org.eclipse.jetty.io.EndPoint.SslSessionData.ATTRIBUTE)
+                instanceof org.eclipse.jetty.io.EndPoint.SslSessionData ssl
+                && ssl.peerCertificates() != null && ssl.peerCertificates().length > 0
+                && PeerIdentity.of(ssl.peerCertificates()[0]).isNode();
+    }
+
     /** Binds the REST address and starts serving. */
     public void start() throws IOException {
         try {
@@ -226,6 +247,21 @@ public final class RestServer implements AutoCloseable {
     /** Serves {@code /v1/<segment>/...} with {@code routes}; {@code internal} is reserved for node-to-node calls. */
     void mount(String segment, Routes routes) {
         mounted.put(segment, routes);
+    }
+
+    /**
+     * Serves {@code /v1/<segment>/...} with a handler of whole requests (the network module's agent routes, which
+     * know nothing of Jetty); the token was checked like any /v1 route's.
+     */
+    void mount(String segment, java.util.function.Function<ApiRequest, ApiResponse> handler) {
+        mount(segment, (ex, method, parts, query) -> {
+            Map<String, List<String>> q = new HashMap<>();
+            query.forEach((k, v) -> q.put(k, List.of(v)));
+            ApiResponse answer = handler.apply(new ApiRequest(method, ex.rawPath(), q, Map.of(), ex.body(), ""));
+            byte[] out = answer.body() == null ? new byte[0]
+                    : (JSON.writeValueAsString(answer.body()) + "\n").getBytes(StandardCharsets.UTF_8);
+            ex.respond(answer.status(), "application/json", out);
+        });
     }
 
     /** A client for another node's REST API at {@code address}, over HTTPS when this node serves HTTPS. */
@@ -279,6 +315,11 @@ public final class RestServer implements AutoCloseable {
                 respondNow(response, callback, 400, errorJson(400, "this node serves HTTPS only: use https://"
                         + Request.getServerName(request) + ":" + Request.getServerPort(request)
                         + " (a token sent over plain HTTP may have been seen on the network)"));
+                return true;
+            }
+            if (internal && settings.tls() != null && settings.tls().node() != null && !fromNode(request)) {
+                respondNow(response, callback, 403, errorJson(403, "node-to-node routes need a node certificate"
+                        + " from the cluster's CA (mutual TLS)"));
                 return true;
             }
             OpenStackEndpoint os = openstack;

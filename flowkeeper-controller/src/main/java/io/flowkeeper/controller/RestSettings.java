@@ -1,5 +1,7 @@
 package io.flowkeeper.controller;
 
+import io.flowkeeper.api.security.PemFiles;
+import io.flowkeeper.api.security.TlsFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -31,8 +33,13 @@ public record RestSettings(Duration idleTimeout, int maxConnections, int apiThre
     static final Set<String> KEYS = Set.of("rest-idle-timeout", "rest-max-connections", "rest-api-threads",
             "rest-api-queue", "rest-max-watches", "rest-tls-cert", "rest-tls-key", "rest-tls-ca");
 
-    /** HTTPS on the REST port: the node's certificate chain and key, and what it trusts in other nodes. */
-    public record Tls(Path certificateChain, Path privateKey, Path trusted) {}
+    /**
+     * HTTPS on the REST port: the node's certificate chain and key, and what it trusts in other nodes.
+     *
+     * @param node the node's {@code tls:} setting when HTTPS came from it, else null: then node-to-node calls are
+     *     mutual TLS (the caller presents its node certificate, {@code /v1/internal/} refuses a caller without one)
+     */
+    public record Tls(Path certificateChain, Path privateKey, Path trusted, TlsFiles node) {}
 
     /** The URL scheme clients use for this node. */
     public String scheme() {
@@ -55,17 +62,25 @@ public record RestSettings(Duration idleTimeout, int maxConnections, int apiThre
     }
 
     /** From a node's config values (file keys and flags). */
-    static RestSettings from(Map<String, Object> v) {
+    static RestSettings from(Map<String, Object> v, TlsFiles node) {
         String cert = ControllerConfig.text(v, "rest-tls-cert", null);
         String key = ControllerConfig.text(v, "rest-tls-key", null);
         String ca = ControllerConfig.text(v, "rest-tls-ca", null);
         Tls tls = null;
-        if (cert != null || key != null || ca != null) {
+        if (node != null) {
+            if (cert != null || key != null || ca != null) {
+                throw new IllegalArgumentException("tls: already turns HTTPS on for REST with the node's certificate:"
+                        + " remove rest-tls-cert, rest-tls-key and rest-tls-ca");
+            }
+            tls = new Tls(node.certificate(), node.key(), node.ca(), node);
+        } else if (cert != null || key != null || ca != null) {
             if (cert == null || key == null) {
                 throw new IllegalArgumentException("rest-tls-cert and rest-tls-key go together (HTTPS needs both)");
             }
-            tls = new Tls(Path.of(cert), Path.of(key), Path.of(ca == null ? cert : ca));
-            PemFiles.check(tls); // a bad file fails start-up here, naming the key, not at the first request
+            tls = new Tls(Path.of(cert), Path.of(key), Path.of(ca == null ? cert : ca), null);
+            // a bad file fails start-up here, naming the key, not at the first request
+            PemFiles.keyStore("rest-tls-cert", tls.certificateChain(), "rest-tls-key", tls.privateKey());
+            PemFiles.trustStore("rest-tls-ca", tls.trusted());
         }
         return new RestSettings(ControllerConfig.duration(v, "rest-idle-timeout", DEFAULTS.idleTimeout()),
                 (int) ControllerConfig.number(v, "rest-max-connections", DEFAULTS.maxConnections()),

@@ -111,7 +111,7 @@ final class SwitchRoutes {
         long dpid = FlowDocuments.parseDpid(parts[3]);
         if (parts.length == 4) {
             RestServer.requireMethod(method, "GET");
-            RestServer.send(ex, 200, switchJson(dpid, consistency(q), true));
+            RestServer.send(ex, 200, switchJson(dpid, consistency(q)));
             return;
         }
         switch (parts[4]) {
@@ -280,38 +280,71 @@ final class SwitchRoutes {
 
     // ---- switches and ownership ----
 
+    /**
+     * Every switch, from three reads whatever their number: the ownership entities, the switch documents and the
+     * desired flows of all switches (counted by the datapath id in their path). Reading them switch by switch cost
+     * three reads per switch, through the leader by default: seconds for a hundred switches.
+     */
     private JsonNode listSwitches(ReadConsistency consistency) {
-        Map<Long, ObjectNode> byDpid = new TreeMap<>(Long::compareUnsigned);
+        Map<Long, EntityOwnership> owners = new TreeMap<>(Long::compareUnsigned);
         for (EntityOwnership e : ownership.entities()) {
-            long dpid = FlowDocuments.dpidOfEntity(e.entity());
             if (e.entity().startsWith("openflow:")) {
-                byDpid.put(dpid, switchJson(dpid, consistency, false));
+                try {
+                    owners.put(FlowDocuments.dpidOfEntity(e.entity()), e);
+                } catch (IllegalArgumentException bad) {
+                    // no switch can have it (issue 15, D1): not listed
+                }
             }
         }
+        Map<Long, VersionedValue> documents = new TreeMap<>(Long::compareUnsigned);
         for (VersionedValue v : store.list(FlowDocuments.OPERATIONAL_SHARD, DataPath.of("/switches"), consistency)
                 .values()) {
-            long dpid = FlowDocuments.parseDpid(FlowDocuments.flowIdOf(v.path()));
-            byDpid.computeIfAbsent(dpid, d -> switchJson(d, consistency, false));
+            documents.put(FlowDocuments.parseDpid(FlowDocuments.flowIdOf(v.path())), v);
         }
+        Map<Long, Integer> desired = new TreeMap<>(Long::compareUnsigned);
+        for (VersionedValue v : store.list(FlowDocuments.CONFIG_SHARD, DataPath.of("/flows"), consistency)
+                .values()) {
+            List<String> segments = DataPath.of(v.path()).segments(); // flows, dpid, id
+            if (segments.size() == 3) {
+                try {
+                    desired.merge(FlowDocuments.parseDpid(segments.get(1)), 1, Integer::sum);
+                } catch (IllegalArgumentException bad) {
+                    // not a switch's flow
+                }
+            }
+        }
+        java.util.Set<Long> dpids = new java.util.TreeSet<>(Long::compareUnsigned);
+        dpids.addAll(owners.keySet());
+        dpids.addAll(documents.keySet());
         ArrayNode list = RestServer.JSON.createArrayNode();
-        byDpid.values().forEach(list::add);
+        for (long dpid : dpids) {
+            list.add(switchJson(dpid, Optional.ofNullable(owners.get(dpid)), Optional.ofNullable(documents.get(dpid)),
+                    desired.getOrDefault(dpid, 0), false));
+        }
         return RestServer.JSON.createObjectNode().set("switches", list);
     }
 
-    private ObjectNode switchJson(long dpid, ReadConsistency consistency, boolean detail) {
-        ObjectNode o = RestServer.JSON.createObjectNode().put("dpid", FlowDocuments.dpid(dpid));
+    private ObjectNode switchJson(long dpid, ReadConsistency consistency) {
         Optional<EntityOwnership> e = ownership.entity(FlowDocuments.entity(dpid));
-        if (e.isEmpty() && store.get(FlowDocuments.OPERATIONAL_SHARD, FlowDocuments.switchPath(dpid), consistency)
-                .isEmpty()) {
+        Optional<VersionedValue> document = store.get(FlowDocuments.OPERATIONAL_SHARD, FlowDocuments.switchPath(dpid),
+                consistency);
+        if (e.isEmpty() && document.isEmpty()) {
             throw new HttpError(404, "unknown switch " + FlowDocuments.dpid(dpid));
         }
+        int desired = store.list(FlowDocuments.CONFIG_SHARD, FlowDocuments.desiredPrefix(dpid), consistency)
+                .values().size();
+        return switchJson(dpid, e, document, desired, true);
+    }
+
+    private ObjectNode switchJson(long dpid, Optional<EntityOwnership> e, Optional<VersionedValue> document,
+                                  int desiredFlows, boolean detail) {
+        ObjectNode o = RestServer.JSON.createObjectNode().put("dpid", FlowDocuments.dpid(dpid));
         o.put("master", e.map(EntityOwnership::owner).orElse(null));
         o.put("generation", e.map(EntityOwnership::generation).orElse(0L));
         ArrayNode candidates = o.putArray("connected-to");
         e.ifPresent(x -> x.candidates().forEach(candidates::add));
-        o.put("desired-flows", store.list(FlowDocuments.CONFIG_SHARD, FlowDocuments.desiredPrefix(dpid), consistency)
-                .values().size());
-        store.get(FlowDocuments.OPERATIONAL_SHARD, FlowDocuments.switchPath(dpid), consistency).ifPresent(v -> {
+        o.put("desired-flows", desiredFlows);
+        document.ifPresent(v -> {
             JsonNode s = read(v.json());
             o.put("flows", s.path("flows").asInt());
             o.put("address", s.path("address").asText());

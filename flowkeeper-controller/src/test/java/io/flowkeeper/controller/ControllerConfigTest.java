@@ -42,6 +42,18 @@ class ControllerConfigTest {
     }
 
     @Test
+    void novaEventsAreOnlyWithANovaSectionAndItsTokenComesFromAFile() throws Exception {
+        assertThat(load("peers: {n1: 127.0.0.1:9001}\napi-tokens: [a-token-1]\n").nova()).isNull();
+        Path token = file("nova.token", "nova-token-1\n");
+        ControllerConfig c = load("peers: {n1: 127.0.0.1:9001}\napi-tokens: [a-token-1]\nnova: {url: "
+                + "\"http://nova:8774/v2.1\", token-file: " + token + "}\n");
+        assertThat(c.nova().token()).isEqualTo("nova-token-1");
+        assertThat(c.nova().url().toString()).isEqualTo("http://nova:8774/v2.1");
+        assertThatThrownBy(() -> load("peers: {n1: 127.0.0.1:9001}\napi-tokens: [a-token-1]\nnova: {url: "
+                + "\"http://nova:8774/v2.1\", token-file: /nonexistent}\n")).hasMessageContaining("nova.token-file");
+    }
+
+    @Test
     void moreThanOnePeerNeedsItsOwnNodeToken() throws Exception {
         assertThatThrownBy(() -> load(THREE_PEERS + "api-tokens: [api-token-1]\n"))
                 .hasMessageContaining("node-token-file (or node-token) is required with more than one peer");
@@ -92,5 +104,29 @@ class ControllerConfigTest {
         assertThat(code).isEqualTo(2); // no node-id: stops before starting anything
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("warning: --token is visible to every local user")
                 .doesNotContain("cli-token-123");
+    }
+
+    @Test
+    void oneTlsSettingCoversEveryChannelAndNamesWhatIsWrong() throws Exception {
+        io.flowkeeper.controller.pki.LabPki pki = new io.flowkeeper.controller.pki.LabPki(dir.resolve("pki"),
+                Duration.ofDays(2));
+        pki.init(java.util.List.of(new io.flowkeeper.controller.pki.LabPki.NodeSpec("n1", java.util.List.of()),
+                new io.flowkeeper.controller.pki.LabPki.NodeSpec("n2", java.util.List.of())), java.util.List.of());
+        String base = "peers: {n1: 127.0.0.1:9001}\napi-tokens: [api-token-1]\n";
+        String tls = "tls: {ca: " + pki.caCertificate() + ", cert: " + pki.nodeCertificate("n1") + ", key: "
+                + pki.nodeKey("n1") + "}\n";
+        ControllerConfig c = load(base + tls);
+        assertThat(c.tls().certificate()).isEqualTo(pki.nodeCertificate("n1"));
+        assertThat(c.restSettings().scheme()).isEqualTo("https");
+        assertThat(c.restSettings().tls().node()).isEqualTo(c.tls());
+        assertThatThrownBy(() -> load(base + "tls: {ca: " + pki.caCertificate() + ", cert: "
+                + pki.nodeCertificate("n2") + ", key: " + pki.nodeKey("n2") + "}\n"))
+                .hasMessageContaining("tls.cert").hasMessageContaining("urn:flowkeeper:node:n1");
+        assertThatThrownBy(() -> load(base + "tls: {ca: " + pki.caCertificate() + ", cert: "
+                + pki.nodeCertificate("n1") + "}\n")).hasMessageContaining("tls: expected {ca: FILE, cert: FILE, key: FILE}");
+        assertThatThrownBy(() -> load(base + tls + "rest-tls-cert: " + pki.nodeCertificate("n1") + "\nrest-tls-key: "
+                + pki.nodeKey("n1") + "\n")).hasMessageContaining("remove rest-tls-cert");
+        assertThatThrownBy(() -> load(base + "tls: {ca: " + dir.resolve("missing.pem") + ", cert: "
+                + pki.nodeCertificate("n1") + ", key: " + pki.nodeKey("n1") + "}\n")).hasMessageContaining("tls.ca");
     }
 }

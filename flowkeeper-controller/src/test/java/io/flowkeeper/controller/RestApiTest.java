@@ -74,6 +74,18 @@ class RestApiTest {
     }
 
     @Test
+    void hostAgentsRegisterUnderV1NetworkWithTheApiToken() throws Exception {
+        RestClient none = new RestClient(api.baseUrl(), null);
+        assertThat(none.put("/v1/network/hosts/compute-1", "{}").status()).isEqualTo(401);
+        RestClient.Response r = api.put("/v1/network/hosts/compute-1", "{\"tunnel_ip\": \"192.0.2.1\"}");
+        assertThat(r.status()).as("%s", r.body()).isEqualTo(200);
+        assertThat(r.body().path("heartbeat_millis").asLong()).isPositive();
+        assertThat(api.get("/v1/network/hosts/compute-1").body().path("alive").asBoolean()).isTrue();
+        assertThat(api.post("/v1/network/hosts/compute-2/bindings", "{}").status()).isEqualTo(404);
+        assertThat(api.delete("/v1/network/hosts/compute-1").status()).isEqualTo(204);
+    }
+
+    @Test
     void tokensAreRequired() throws Exception {
         RestClient none = new RestClient(api.baseUrl(), null);
         assertThat(none.get("/v1/cluster").status()).isEqualTo(401);

@@ -63,7 +63,7 @@ class RestHttpsTest {
 
     @Test
     void theApiAnswersOverHttpsToAClientThatTrustsTheCertificate() throws Exception {
-        RestClient api = solo.httpsClient(PemFiles.trusting("test", cert));
+        RestClient api = solo.httpsClient(io.flowkeeper.api.security.PemFiles.trusting("test", cert));
         assertThat(api.put("/v1/datastore/network-config/tls/a", "{\"v\":1}").status()).isEqualTo(200);
         RestClient.Response r = api.get("/v1/datastore/network-config/tls/a");
         assertThat(r.status()).isEqualTo(200);

@@ -27,6 +27,8 @@ final class SoloNode implements AutoCloseable {
         Files.writeString(dir.resolve("api.token"), TOKEN + "\n");
         Files.writeString(config, "node-id: solo\npeers:\n  solo: 127.0.0.1:" + FreePorts.next() + "\n"
                 + "data-dir: " + dir.resolve("data") + "\nrest-address: 127.0.0.1:" + restPort + "\n"
+                // Not the default 0.0.0.0:6653, which any other node or test on the machine may hold.
+                + "openflow-address: 127.0.0.1:" + FreePorts.next() + "\n"
                 + "api-token-files: [" + dir.resolve("api.token") + "]\nrequest-timeout: 3s\n" + extraYaml);
     }
 

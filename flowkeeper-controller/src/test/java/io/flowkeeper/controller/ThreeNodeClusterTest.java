@@ -491,26 +491,10 @@ class ThreeNodeClusterTest {
         int raftPort = FreePorts.next();
         int restPort = FreePorts.next();
         String n4 = "127.0.0.1:" + raftPort;
-        StringBuilder yaml = new StringBuilder("node-id: n4\npeers:\n");
-        cluster.raftPeers().forEach((id, address) -> yaml.append("  ").append(id).append(": ").append(address)
-                .append('\n'));
-        yaml.append("  n4: ").append(n4).append('\n')
-                .append("rest-address: 127.0.0.1:").append(restPort).append('\n')
-                .append("openflow-address: 127.0.0.1:").append(FreePorts.next()).append('\n')
-                .append("data-dir: ").append(cluster.dir().resolve("data-n4")).append('\n')
-                .append("api-token-files: [").append(cluster.apiTokenFile()).append("]\n")
-                .append("node-token-file: ").append(cluster.nodeTokenFile()).append('\n')
-                .append("request-timeout: 5s\nsnapshot-threshold: 200\nrebalance-settle: 2s\nrebalance-interval: 1s\n")
-                .append("election-timeout-min: 1s\nelection-timeout-max: 2s\n");
-        Path config = cluster.dir().resolve("n4.yaml");
-        Files.writeString(config, yaml);
         Path log = cluster.dir().resolve("node-n4.log");
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString()));
-        command.addAll(List.of(LocalCluster.NODE_JVM_OPTS.split(" ")));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), ControllerMain.class.getName(),
-                "--config", config.toString()));
-        Process fourth = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process fourth = cluster.startNewNode("n4", n4, restPort, List.of("request-timeout: 5s",
+                "snapshot-threshold: 200", "rebalance-settle: 2s", "rebalance-interval: 1s", "election-timeout-min: 1s",
+                "election-timeout-max: 2s"));
         membershipChanged = true;
         try {
             RestClient n4Client = new RestClient("http://127.0.0.1:" + restPort, LocalCluster.TOKEN);

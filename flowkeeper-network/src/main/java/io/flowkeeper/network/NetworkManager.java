@@ -132,7 +132,8 @@ public final class NetworkManager implements NetworkService {
 
     /**
      * A binding as its host's agent reported it at {@code /neutron/bindings/{port id}}:
-     * {@code {"port_id", "host", "ofport", "attached_mac", "state": "PLUGGED"|"ERROR", "error"}}.
+     * {@code {"port_id", "host", "ofport", "attached_mac", "state": "PLUGGED"|"ERROR", "error", "network_id"}}
+     * ({@code network_id}: the port's, empty for an unknown port; written by {@code neutron.HostRegistry}).
      */
     public static PortBinding binding(JsonNode b) {
         return new PortBinding(b.path("port_id").asText(), b.path("host").asText(),

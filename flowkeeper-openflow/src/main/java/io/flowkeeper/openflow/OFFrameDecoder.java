@@ -26,6 +26,8 @@ final class OFFrameDecoder extends ByteToMessageDecoder {
     static final class Counters {
         final LongAdder unparsed = new LongAdder();
         final LongAdder garbageConnections = new LongAdder();
+        /** Plain-text connections to a TLS port ({@link PlainTextOnTlsPort}). */
+        final LongAdder plainText = new LongAdder();
     }
 
     /** A frame handed on unparsed, for the hand-written flow monitor. */

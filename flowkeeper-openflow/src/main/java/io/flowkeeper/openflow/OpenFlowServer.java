@@ -40,7 +40,9 @@ import org.slf4j.LoggerFactory;
 public final class OpenFlowServer implements SwitchService, PacketService, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OpenFlowServer.class);
 
-    /** TLS, first when configured. */
+    /** On a TLS port, first: a plain-text client gets an OpenFlow error saying TLS is required, then is closed. */
+    public static final String PLAIN_TEXT_CHECK = "plainTextCheck";
+    /** TLS (switch certificates required), when configured. */
     public static final String TLS = "tls";
     /** Frames by OpenFlow header length, parses with Loxi; garbage closes the connection. */
     public static final String FRAME_DECODER = "ofFrameDecoder";
@@ -126,6 +128,7 @@ public final class OpenFlowServer implements SwitchService, PacketService, AutoC
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         if (ssl != null) {
+                            ch.pipeline().addLast(PLAIN_TEXT_CHECK, new PlainTextOnTlsPort(counters.plainText));
                             ch.pipeline().addLast(TLS, ssl.newHandler(ch.alloc()));
                         }
                         ch.pipeline().addLast(FRAME_DECODER, new OFFrameDecoder(counters));
@@ -168,6 +171,19 @@ public final class OpenFlowServer implements SwitchService, PacketService, AutoC
     /** Frames that Loxi could not parse and were skipped, over all connections. */
     public long unparsedMessages() {
         return counters.unparsed.sum();
+    }
+
+    /** Plain-text connections closed on a TLS port. */
+    public long plainTextConnections() {
+        return counters.plainText.sum();
+    }
+
+    /**
+     * Connections closed at the handshake for the dpid they claimed: held by another connection ({@link DpidClaim})
+     * or not bound by their certificate.
+     */
+    public long refusedClaims() {
+        return events.refusedClaims();
     }
 
     /** Connections closed because they did not speak OpenFlow. */

@@ -1,8 +1,10 @@
 package io.flowkeeper.openflow;
 
+import io.flowkeeper.api.security.PeerIdentity;
 import io.flowkeeper.api.switches.SwitchFeatures;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.ReadTimeoutException;
 import java.util.ArrayList;
@@ -46,6 +48,8 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
     private SwitchFeatures features;
     private final List<OFPortDesc> ports = new ArrayList<>();
     private SwitchConnection connection;
+    /** Over TLS, with a certificate that binds {@link #dpid}. */
+    private boolean certified;
     private ScheduledFuture<?> handshakeTimeout;
 
     SwitchChannelHandler(OpenFlowConfig config, SwitchEvents events) {
@@ -165,6 +169,19 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
         }
         OFFeaturesReply reply = (OFFeaturesReply) m;
         dpid = reply.getDatapathId().getLong();
+        SslHandler tls = ctx.pipeline().get(SslHandler.class);
+        if (tls != null) {
+            PeerIdentity id = identity(tls);
+            if (!id.mayClaim(dpid)) {
+                events.refused();
+                LOG.warn("closing {}: claims dpid {} but its certificate is {}: a certificate binds the dpids its"
+                        + " holder may claim", ctx.channel().remoteAddress(), String.format("%016x", dpid),
+                        id.describe());
+                ctx.close();
+                return;
+            }
+            certified = true;
+        }
         Set<String> capabilities = new TreeSet<>();
         reply.getCapabilities().forEach(c -> capabilities.add(c.name()));
         features = new SwitchFeatures(reply.getNTables(), reply.getNBuffers(), capabilities);
@@ -180,12 +197,27 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
         if (reply.getFlags().contains(OFStatsReplyFlags.REPLY_MORE)) {
             return;
         }
+        SwitchConnection candidate = new SwitchConnection(ctx.channel(), factory, dpid, features, ports, events);
+        if (!events.connected(candidate, certified)) {
+            ctx.close(); // refused (logged by SwitchEvents): it never becomes ACTIVE, nothing is sent to it
+            return;
+        }
         state = HandshakeState.ACTIVE;
         handshakeTimeout.cancel(false);
-        connection = new SwitchConnection(ctx.channel(), factory, dpid, features, ports, events);
-        LOG.info("switch {} connected from {} (OpenFlow {}, {} ports)", connection.dpidString(),
-                ctx.channel().remoteAddress(), factory.getVersion(), ports.size());
-        events.connected(connection);
+        connection = candidate;
+        LOG.info("switch {} connected from {} (OpenFlow {}, {} ports{})", connection.dpidString(),
+                ctx.channel().remoteAddress(), factory.getVersion(), ports.size(),
+                certified ? ", certificate binds its dpid" : "");
+    }
+
+    /** What the switch's certificate says it is; nothing (no dpid) if the session has none. */
+    private static PeerIdentity identity(SslHandler tls) {
+        try {
+            java.security.cert.Certificate[] chain = tls.engine().getSession().getPeerCertificates();
+            return PeerIdentity.of((java.security.cert.X509Certificate) chain[0]);
+        } catch (javax.net.ssl.SSLPeerUnverifiedException | RuntimeException e) {
+            return new PeerIdentity(java.util.Optional.empty(), java.util.Optional.empty(), Set.of());
+        }
     }
 
     @Override

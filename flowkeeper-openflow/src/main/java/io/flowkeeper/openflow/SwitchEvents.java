@@ -27,6 +27,7 @@ final class SwitchEvents {
     private final Map<Long, SwitchConnection> connected = new ConcurrentHashMap<>();
     private final List<SwitchListener> listeners = new CopyOnWriteArrayList<>();
     private final PacketProcessors processors = new PacketProcessors();
+    private final java.util.concurrent.atomic.LongAdder refusedClaims = new java.util.concurrent.atomic.LongAdder();
 
     Collection<Switch> switches() {
         return List.copyOf(connected.values());
@@ -52,9 +53,41 @@ final class SwitchEvents {
         processors.remove(p);
     }
 
-    void connected(SwitchConnection c) {
+    /**
+     * A connection finished its handshake: admitted, or refused by {@link DpidClaim} (then false, nobody hears of
+     * it, and the caller closes it). Synchronized: two connections claiming one dpid are judged one after the other.
+     *
+     * @param certified its TLS certificate binds its dpid
+     */
+    synchronized boolean connected(SwitchConnection c, boolean certified) {
+        SwitchConnection held = connected.get(c.dpid());
+        DpidClaim claim = DpidClaim.judge(held == null ? null : held.remoteAddress(), c.remoteAddress(), certified);
+        if (claim == DpidClaim.REFUSED) {
+            refusedClaims.increment();
+            LOG.warn("refusing switch {} from {}: that dpid is connected from {}; a second connection is accepted"
+                    + " from the same address only (or with a certificate binding the dpid)", c.dpidString(),
+                    c.remoteAddress(), held.remoteAddress());
+            return false;
+        }
+        if (claim == DpidClaim.REPLACES_OLDER) {
+            LOG.warn("switch {} connected again from {}: closing its older connection from {}", c.dpidString(),
+                    c.remoteAddress(), held.remoteAddress());
+        }
         connected.put(c.dpid(), c);
         each(l -> l.switchConnected(c));
+        if (held != null) {
+            held.close();
+        }
+        return true;
+    }
+
+    /** Refused to count: another connection's dpid ({@link DpidClaim}), or one its certificate does not bind. */
+    void refused() {
+        refusedClaims.increment();
+    }
+
+    long refusedClaims() {
+        return refusedClaims.sum();
     }
 
     void disconnected(SwitchConnection c) {

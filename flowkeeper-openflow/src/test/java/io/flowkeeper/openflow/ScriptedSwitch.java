@@ -34,8 +34,14 @@ final class ScriptedSwitch implements AutoCloseable {
     private final OutputStream out;
 
     ScriptedSwitch(String host, int port, OFVersion version) throws IOException {
+        this(host, port, version, null);
+    }
+
+    /** Connecting from {@code localAddress} (e.g. 127.0.0.3: another machine, as the server sees it). */
+    ScriptedSwitch(String host, int port, OFVersion version, String localAddress) throws IOException {
         this.factory = OFFactories.getFactory(version);
-        this.socket = new Socket(host, port);
+        this.socket = localAddress == null ? new Socket(host, port)
+                : new Socket(java.net.InetAddress.getByName(host), port, java.net.InetAddress.getByName(localAddress), 0);
         this.in = new DataInputStream(socket.getInputStream());
         this.out = socket.getOutputStream();
     }

@@ -16,18 +16,26 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** OVS connects over TLS ({@code ssl:} target) with certificates from a test CA; both sides verify each other. */
+/**
+ * OVS connects over TLS ({@code ssl:} target) with certificates from a test CA made by openssl; both sides verify
+ * each other, and the switch's certificate binds its datapath id ({@code urn:flowkeeper:dpid:...}, see
+ * {@code PeerIdentity}).
+ */
 @Tag("integration")
 class TlsTest {
     @TempDir
     Path pki;
 
-    private void issue(String name) {
+    private static final long DPID = 0xc1;
+
+    private void issue(String name, String extensions) throws java.io.IOException {
+        java.nio.file.Files.writeString(pki.resolve(name + ".ext"), extensions);
         Cmd.run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", pki.resolve(name + ".key").toString(),
                 "-out", pki.resolve(name + ".csr").toString(), "-subj", "/CN=" + name);
         Cmd.run("openssl", "x509", "-req", "-in", pki.resolve(name + ".csr").toString(), "-CA",
                 pki.resolve("ca.pem").toString(), "-CAkey", pki.resolve("ca.key").toString(), "-CAcreateserial",
-                "-out", pki.resolve(name + ".pem").toString(), "-days", "2");
+                "-out", pki.resolve(name + ".pem").toString(), "-days", "2", "-extfile",
+                pki.resolve(name + ".ext").toString());
         // Netty wants PKCS#8
         Cmd.run("openssl", "pkcs8", "-topk8", "-nocrypt", "-in", pki.resolve(name + ".key").toString(), "-out",
                 pki.resolve(name + ".pk8").toString());
@@ -37,8 +45,9 @@ class TlsTest {
     void ovsConnectsOverTlsAndFlowsFollow() throws Exception {
         Cmd.run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", pki.resolve("ca.key").toString(),
                 "-out", pki.resolve("ca.pem").toString(), "-days", "2", "-subj", "/CN=flowkeeper-test-ca");
-        issue("controller");
-        issue("switch");
+        issue("controller", "subjectAltName=URI:urn:flowkeeper:node:n1\n");
+        issue("switch", "subjectAltName=URI:urn:flowkeeper:host:h1,URI:urn:flowkeeper:dpid:" + String.format("%016x",
+                DPID) + "\n");
         try (TestBed bed = TestBed.create()) {
             OvsHost host = bed.addHost("h1");
             host.vsctl("set-ssl", pki.resolve("switch.key").toString(), pki.resolve("switch.pem").toString(),
@@ -48,8 +57,11 @@ class TlsTest {
                     pki.resolve("controller.pem"), pki.resolve("controller.pk8"), pki.resolve("ca.pem")));
             try (OpenFlowServer server = new OpenFlowServer(config, SwitchListener.onConnect(sw -> connected.complete((SwitchConnection) sw)))) {
                 int port = server.start();
-                host.addBridge(BridgeSpec.named("br0").controllers("ssl:" + bed.controllerIp() + ":" + port));
+                host.addBridge(BridgeSpec.named("br0"));
+                host.vsctl("set", "bridge", "br0", "other-config:datapath-id=" + String.format("%016x", DPID));
+                host.setControllers("br0", "ssl:" + bed.controllerIp() + ":" + port);
                 SwitchConnection c = connected.get(60, TimeUnit.SECONDS);
+                assertThat(c.dpid()).isEqualTo(DPID);
                 assertThat(c.version()).isEqualTo(5);
                 c.install(List.of(OfctlText.parse("table=0,priority=5,actions=drop")));
                 assertThat(host.flowCount("br0")).isEqualTo(1);

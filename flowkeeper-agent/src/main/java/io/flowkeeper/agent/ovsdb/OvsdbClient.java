@@ -18,7 +18,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -42,6 +44,11 @@ public final class OvsdbClient implements AutoCloseable {
 
     private final SocketChannel channel;
     private final Map<Long, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
+    /** Monitor id → where its table updates go; the initial contents first (see {@link #monitor}). */
+    private final Map<String, BlockingQueue<JsonNode>> monitors = new ConcurrentHashMap<>();
+    private final Map<Long, BlockingQueue<JsonNode>> monitorReplies = new ConcurrentHashMap<>();
+    /** Put on every monitor's queue when the session ends: the monitor must be set up again on a new session. */
+    public static final JsonNode CLOSED = com.fasterxml.jackson.databind.node.MissingNode.getInstance();
     private final AtomicLong ids = new AtomicLong();
     private final Thread reader;
     private volatile boolean closed;
@@ -76,8 +83,20 @@ public final class OvsdbClient implements AutoCloseable {
                     send(reply);
                     continue;
                 }
+                if (method != null && "update".equals(method.asText())) {
+                    JsonNode params = msg.path("params");
+                    BlockingQueue<JsonNode> q = monitors.get(params.path(0).asText());
+                    if (q != null) {
+                        q.add(params.path(1));
+                    }
+                    continue;
+                }
                 JsonNode id = msg.get("id");
                 if (id != null && id.canConvertToLong()) {
+                    BlockingQueue<JsonNode> initial = monitorReplies.remove(id.asLong());
+                    if (initial != null && msg.path("error").isNull()) {
+                        initial.add(msg.path("result")); // before any update that follows it on the wire
+                    }
                     CompletableFuture<JsonNode> f = pending.remove(id.asLong());
                     if (f != null) {
                         JsonNode error = msg.get("error");
@@ -94,6 +113,7 @@ public final class OvsdbClient implements AutoCloseable {
                 LOG.debug("OVSDB session ended: {}", e.getMessage());
             }
         } finally {
+            monitors.values().forEach(q -> q.add(CLOSED));
             OvsdbException gone = new OvsdbException("OVSDB connection closed");
             pending.values().forEach(f -> f.completeExceptionally(gone));
             pending.clear();
@@ -109,7 +129,10 @@ public final class OvsdbClient implements AutoCloseable {
 
     /** Sends a request and waits for its result. */
     public JsonNode call(String method, ArrayNode params) throws OvsdbException {
-        long id = ids.incrementAndGet();
+        return call(method, params, ids.incrementAndGet());
+    }
+
+    private JsonNode call(String method, ArrayNode params, long id) throws OvsdbException {
         CompletableFuture<JsonNode> f = new CompletableFuture<>();
         pending.put(id, f);
         ObjectNode req = NODES.objectNode();
@@ -201,8 +224,62 @@ public final class OvsdbClient implements AutoCloseable {
         return bindings;
     }
 
+    /**
+     * Monitors {@code columns} of {@code table}: {@code updates} receives the table's current rows and then every
+     * change, each as OVSDB's {@code <table-updates>} ({@code {table: {uuid: {"old": row, "new": row}}}}), in the
+     * order the server sent them; {@link #CLOSED} when the session ends.
+     */
+    public void monitor(String table, List<String> columns, BlockingQueue<JsonNode> updates) throws OvsdbException {
+        long id = ids.incrementAndGet();
+        ArrayNode cols = NODES.arrayNode();
+        columns.forEach(cols::add);
+        ObjectNode request = NODES.objectNode();
+        request.putObject(table).set("columns", cols);
+        monitors.put(table, updates);
+        monitorReplies.put(id, updates);
+        try {
+            call("monitor", NODES.arrayNode().add("Open_vSwitch").add(table).add(request), id);
+        } catch (OvsdbException e) {
+            monitors.remove(table);
+            monitorReplies.remove(id);
+            throw e;
+        }
+    }
+
+    /** The rows of {@code table} matching {@code where} (OVSDB conditions; empty: all), with {@code columns}. */
+    public JsonNode select(String table, ArrayNode where, String... columns) throws OvsdbException {
+        ObjectNode select = NODES.objectNode();
+        select.put("op", "select");
+        select.put("table", table);
+        select.set("where", where);
+        ArrayNode cols = select.putArray("columns");
+        for (String c : columns) {
+            cols.add(c);
+        }
+        return transact(select).get(0).get("rows");
+    }
+
+    /** The OVSDB condition {@code column == value}. */
+    public static ArrayNode equal(String column, String value) {
+        return NODES.arrayNode().add(NODES.arrayNode().add(column).add("==").add(value));
+    }
+
+    /** An OVSDB {@code ["map", [[k, v], ...]]}. */
+    public static ArrayNode map(Map<String, String> entries) {
+        ArrayNode pairs = NODES.arrayNode();
+        entries.forEach((k, v) -> pairs.add(NODES.arrayNode().add(k).add(v)));
+        return NODES.arrayNode().add("map").add(pairs);
+    }
+
+    /** An OVSDB set of strings. */
+    public static ArrayNode set(List<String> values) {
+        ArrayNode items = NODES.arrayNode();
+        values.forEach(items::add);
+        return NODES.arrayNode().add("set").add(items);
+    }
+
     /** Decodes an OVSDB {@code ["map", [[k, v], ...]]}. */
-    static Map<String, String> ovsMap(JsonNode node) {
+    public static Map<String, String> ovsMap(JsonNode node) {
         Map<String, String> map = new LinkedHashMap<>();
         if (node != null && node.isArray() && node.size() == 2 && "map".equals(node.get(0).asText())) {
             for (JsonNode pair : node.get(1)) {

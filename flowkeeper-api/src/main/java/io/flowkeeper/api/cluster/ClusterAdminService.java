@@ -36,4 +36,20 @@ public interface ClusterAdminService {
      * {@link io.flowkeeper.api.store.StoreException} (UNKNOWN_SHARD, or UNAVAILABLE if the shard does not run here).
      */
     ShardStatus shardStatus(String shard);
+
+    /**
+     * Tells this node that another member's process has just restarted: its connections to the old process are
+     * dropped and the next request dials the new one at once, instead of after a reconnect back-off that grew while
+     * the member was down. Non-blocking; a no-op where there is nothing to redial.
+     */
+    default void memberRestarted(String nodeId) {
+    }
+
+    /**
+     * Tells this node that another member's process is gone (its peer links saw it die): calls waiting on it are
+     * sent to the other members at once, and it is not tried first again until {@link #memberRestarted}.
+     * Non-blocking; a no-op where there is nothing to redirect.
+     */
+    default void memberGone(String nodeId) {
+    }
 }

@@ -12,6 +12,9 @@ public interface OwnershipListener {
      */
     void ownershipChanged(EntityOwnership ownership);
 
+    /** An entity was removed ({@link OwnershipService#removeEntity}: its switch was gone too long). */
+    default void entityRemoved(String entity) {}
+
     /** The watch ended (cancelled, the node stopped, or it fell behind); {@code reason} says which. */
     default void onClosed(String reason) {}
 }

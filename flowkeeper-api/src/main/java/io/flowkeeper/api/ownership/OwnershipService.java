@@ -17,15 +17,44 @@ public interface OwnershipService {
     String ENTITIES = "/entities";
     String NODES = "/nodes";
 
-    /** Renews (or first takes) {@code node}'s lease; returns the committed lease. */
-    NodeLease renewLease(String node, String incarnation, String rpcAddress);
+    /**
+     * Renews (or first takes) {@code node}'s lease, publishing its addresses ({@link NodeLease#rpcAddress()},
+     * {@link NodeLease#peerLink()}); returns the committed lease.
+     */
+    NodeLease renewLease(String node, String incarnation, String rpcAddress, String peerLink);
+
+    /** A renewal without a peer link. */
+    default NodeLease renewLease(String node, String incarnation, String rpcAddress) {
+        return renewLease(node, incarnation, rpcAddress, "");
+    }
 
     /** Marks the node dead if its renewal count is still {@code renewals}; its entities move. */
     void expireLease(String node, long renewals);
 
-    void registerCandidate(String entity, String node);
+    /**
+     * Makes {@code node} a candidate for every entity named, in one command: a node that connects to a thousand
+     * switches at once commits one log entry, not a thousand, and each entity gets its owner by the same rules as
+     * if registered alone, in the order given.
+     */
+    void registerCandidates(java.util.Collection<String> entities, String node);
 
-    void unregisterCandidate(String entity, String node);
+    /** Withdraws {@code node}'s candidacy for every entity named, in one command. */
+    void unregisterCandidates(java.util.Collection<String> entities, String node);
+
+    default void registerCandidate(String entity, String node) {
+        registerCandidates(List.of(entity), node);
+    }
+
+    default void unregisterCandidate(String entity, String node) {
+        unregisterCandidates(List.of(entity), node);
+    }
+
+    /**
+     * Removes an entity whose switch is gone: only if it still has no owner and its generation is still
+     * {@code generation} (a switch that came back meanwhile keeps it). An entity created later under any name starts
+     * above every generation a removed one reached, so the generations a switch sees still only grow.
+     */
+    void removeEntity(String entity, long generation);
 
     /** Every entity, in name order, from this node's replica (may lag the leader by a few milliseconds). */
     default List<EntityOwnership> entities() {

@@ -3,8 +3,11 @@ package io.flowkeeper.cli.agent;
 import io.flowkeeper.agent.AgentConfig;
 import io.flowkeeper.agent.AgentListener;
 import io.flowkeeper.agent.HostAgent;
+import io.flowkeeper.agent.cluster.ClusterAgent;
+import io.flowkeeper.agent.cluster.ClusterSettings;
 import io.flowkeeper.agent.snapshot.FsyncPolicy;
 import io.flowkeeper.cli.UserException;
+import io.flowkeeper.controller.Secrets;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -14,7 +17,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -36,8 +41,18 @@ import picocli.CommandLine.Option;
             "boots, restores the snapshot in one bundle and clears flow-restore-wait.",
             "It needs no controller.",
             "",
+            "With --api it also joins the cluster: it creates the integration bridge",
+            "(controllers from --controller, set at creation) and the provider bridges",
+            "of --bridge-mapping with patch ports int-<br>/phy-<br>, registers the host",
+            "(heartbeat every 10 s), reports VM interfaces (external_ids:iface-id,",
+            "attached-mac, ofport) in batches and keeps one VXLAN port per remote host",
+            "that shares a network with this one. The API token comes from --token-file",
+            "or $FLOWKEEPER_TOKEN, never from the command line.",
+            "",
             "--config FILE (Java properties): ovs-rundir=, bridges=br-int,br-ex,",
-            "snapshot-dir=, fsync-interval-ms=. Flags win over the file.",
+            "snapshot-dir=, fsync-interval-ms=, api=URL,URL, controllers=H:P,H:P,",
+            "token-file=, host=, tunnel-ip=, bridge-mappings=physnet1:br-vlan,...,",
+            "integration-bridge=. Flags win over the file.",
             ""
         })
 public final class AgentCommand implements Callable<Integer> {
@@ -48,7 +63,8 @@ public final class AgentCommand implements Callable<Integer> {
             description = "Where db.sock, <bridge>.mgmt and ovs-vswitchd.pid live (default /var/run/openvswitch).")
     Path ovsRundir;
 
-    @Option(names = "--bridge", paramLabel = "NAME", description = "A bridge to journal and restore (repeatable).")
+    @Option(names = "--bridge", paramLabel = "NAME", description = "A bridge to journal and restore (repeatable; "
+            + "default with --api: the integration bridge).")
     List<String> bridges = new ArrayList<>();
 
     @Option(names = "--snapshot-dir", paramLabel = "DIR",
@@ -60,6 +76,36 @@ public final class AgentCommand implements Callable<Integer> {
             description = "Force journal appends to disk at most this long after they happen: a power failure "
                     + "loses at most this window (default 100; 0 = every batch).")
     Long fsyncIntervalMs;
+
+    @Option(names = "--api", paramLabel = "URL",
+            description = "A cluster node's REST address, e.g. http://10.0.0.1:8181 (repeatable: the agent moves to "
+                    + "the next when one does not answer). Without it the agent only journals and restores.")
+    List<String> apiUrls = new ArrayList<>();
+
+    @Option(names = "--controller", paramLabel = "HOST:PORT",
+            description = "A node's OpenFlow address (repeatable), set as the integration bridge's controller "
+                    + "targets when the agent creates the bridge.")
+    List<String> controllers = new ArrayList<>();
+
+    @Option(names = "--token-file", paramLabel = "FILE",
+            description = "File holding the API token (default: $FLOWKEEPER_TOKEN).")
+    Path tokenFile;
+
+    @Option(names = "--host", paramLabel = "NAME",
+            description = "This host's name as ports' binding:host_id names it (default: the kernel's hostname, "
+                    + "as Nova's).")
+    String host;
+
+    @Option(names = "--tunnel-ip", paramLabel = "IP", description = "This host's VXLAN tunnel endpoint address.")
+    String tunnelIp;
+
+    @Option(names = "--bridge-mapping", paramLabel = "PHYSNET:BRIDGE",
+            description = "A provider network's bridge (repeatable), for VLAN and flat networks.")
+    List<String> bridgeMappings = new ArrayList<>();
+
+    @Option(names = "--integration-bridge", paramLabel = "NAME",
+            description = "The bridge VM interfaces plug into (default br-int).")
+    String integrationBridge;
 
     @Option(names = "--report-journal", hidden = true,
             description = "Print a 'journaled' line with the running total of journaled changes (benchmarks).")
@@ -76,9 +122,11 @@ public final class AgentCommand implements Callable<Integer> {
             }
         }
         Path rundir = ovsRundir != null ? ovsRundir : Path.of(file.getProperty("ovs-rundir", "/var/run/openvswitch"));
-        List<String> names = !bridges.isEmpty() ? bridges
-                : Arrays.stream(file.getProperty("bridges", "").split(",")).map(String::strip)
-                        .filter(s -> !s.isEmpty()).toList();
+        List<String> names = !bridges.isEmpty() ? bridges : list(file, "bridges");
+        ClusterSettings cluster = clusterSettings(file);
+        if (names.isEmpty() && cluster != null) {
+            names = List.of(cluster.integrationBridge());
+        }
         Path snapshots = snapshotDir != null ? snapshotDir
                 : Path.of(file.getProperty("snapshot-dir", "/var/lib/flowkeeper/snapshots"));
         long fsyncMs = fsyncIntervalMs != null ? fsyncIntervalMs
@@ -102,9 +150,18 @@ public final class AgentCommand implements Callable<Integer> {
         }
         PrintStream out = System.out;
         CountDownLatch stop = new CountDownLatch(1);
-        HostAgent agent = new HostAgent(cfg, new StatusPrinter(out, reportJournal)).start();
+        StatusPrinter printer = new StatusPrinter(out, reportJournal);
+        HostAgent agent = new HostAgent(cfg, printer).start();
         out.println("agent: journaling " + names + " from " + rundir + " into " + snapshots);
+        ClusterAgent clusterAgent = cluster == null ? null
+                : new ClusterAgent(cluster, rundir.resolve("db.sock"), printer).start();
+        if (cluster != null) {
+            out.println("agent: host " + cluster.host() + " joins the cluster at " + cluster.apiUrls());
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (clusterAgent != null) {
+                clusterAgent.close();
+            }
             try {
                 agent.close();
             } catch (IOException e) {
@@ -114,6 +171,57 @@ public final class AgentCommand implements Callable<Integer> {
         }, "agent-shutdown"));
         stop.await();
         return 0;
+    }
+
+    private static List<String> list(Properties file, String key) {
+        return Arrays.stream(file.getProperty(key, "").split(",")).map(String::strip).filter(s -> !s.isEmpty())
+                .toList();
+    }
+
+    /** The cluster side's settings, or null without --api (journal and restore only). */
+    private ClusterSettings clusterSettings(Properties file) {
+        List<String> api = !apiUrls.isEmpty() ? apiUrls : list(file, "api");
+        if (api.isEmpty()) {
+            return null;
+        }
+        Path tokens = tokenFile != null ? tokenFile
+                : file.getProperty("token-file") == null ? null : Path.of(file.getProperty("token-file"));
+        String token;
+        try {
+            token = tokens != null ? Secrets.readTokenFile("--token-file", tokens).get(0)
+                    : System.getenv("FLOWKEEPER_TOKEN");
+        } catch (IllegalArgumentException e) {
+            throw new UserException(e.getMessage(), 2);
+        }
+        if (token == null || token.isBlank()) {
+            throw new UserException("no token: pass --token-file or set FLOWKEEPER_TOKEN", 2);
+        }
+        Map<String, String> mappings = new LinkedHashMap<>();
+        for (String m : !bridgeMappings.isEmpty() ? bridgeMappings : list(file, "bridge-mappings")) {
+            int colon = m.indexOf(':');
+            if (colon <= 0 || colon == m.length() - 1 || mappings.put(m.substring(0, colon), m.substring(colon + 1))
+                    != null) {
+                throw new UserException("--bridge-mapping must be PHYSNET:BRIDGE, one per physnet: " + m, 2);
+            }
+        }
+        try {
+            return new ClusterSettings(!controllers.isEmpty() ? controllers : list(file, "controllers"), api, token,
+                    host != null ? host : file.getProperty("host", kernelHostname()),
+                    tunnelIp != null ? tunnelIp : file.getProperty("tunnel-ip"), mappings,
+                    integrationBridge != null ? integrationBridge : file.getProperty("integration-bridge", "br-int"),
+                    ClusterSettings.DEFAULT_HEARTBEAT, ClusterSettings.DEFAULT_PEER_POLL);
+        } catch (IllegalArgumentException e) {
+            throw new UserException(e.getMessage(), 2);
+        }
+    }
+
+    /** What gethostname() says, as Nova's {@code host} (not a reverse DNS lookup, which may give the FQDN). */
+    private static String kernelHostname() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (IOException e) {
+            throw new UserException("cannot read the hostname: pass --host", 2);
+        }
     }
 
     /** One line per state change, parseable by benchmarks ({@code key=value} pairs after the event). */
@@ -164,6 +272,26 @@ public final class AgentCommand implements Callable<Integer> {
         @Override
         public void forwardingReleased() {
             out.println("released flow-restore-wait");
+        }
+
+        @Override
+        public void registered(String host) {
+            out.println("registered host=" + host);
+        }
+
+        @Override
+        public void reported(int plugged, int unplugged, List<String> errors) {
+            out.println("reported plugged=" + plugged + " unplugged=" + unplugged + " refused=" + errors.size());
+        }
+
+        @Override
+        public void tunnelsChanged(Map<String, String> added, List<String> removed) {
+            out.println("tunnels added=" + added + " removed=" + removed);
+        }
+
+        @Override
+        public void clusterCallFailed(String reason) {
+            out.println("cluster-call-failed reason=" + reason.replace('\n', ' '));
         }
     }
 }

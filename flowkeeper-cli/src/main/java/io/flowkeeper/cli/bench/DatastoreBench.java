@@ -1,11 +1,13 @@
 package io.flowkeeper.cli.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.flowkeeper.api.security.TlsFiles;
 import io.flowkeeper.api.store.Transaction;
 import io.flowkeeper.api.util.Threads;
 import io.flowkeeper.cluster.ShardClients;
 import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.controller.local.LocalCluster;
+import io.flowkeeper.controller.pki.LabPki;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -57,9 +59,23 @@ public final class DatastoreBench implements Callable<Integer> {
         int txns = small ? 40 : 300;
         int kills = failovers != null ? failovers : small ? 3 : 20;
         String value = "{\"pad\":\"" + "x".repeat(1000) + "\"}";
-        BenchReport report = new BenchReport("datastore (3 controller JVMs, 1 KB documents)",
-                "measure", "value", "unit", "target", "met");
+        BenchReport report = new BenchReport("datastore (3 controller JVMs, 1 KB documents), plain text and TLS",
+                "measure", "value", "tls", "tls/plain", "unit", "target", "met");
         referenceMillis(); // compiled before it is timed
+        // TLS first, on a cluster of its own: the same write phases over mutual TLS (Raft between the nodes and
+        // from this client, which presents node n1's certificate), then the plain cluster below does everything.
+        Throughput tls;
+        try (LocalCluster secure = LocalCluster.inTempDirWithTls(3, List.of("rebalance-settle: 2s"), "127.0.0.1")) {
+            progress("TLS: starting 3 controller JVMs in " + secure.dir());
+            secure.startAll();
+            secure.awaitAllReady(120_000);
+            awaitBalanced(secure);
+            LabPki pki = secure.pki();
+            try (ShardClients clients = ShardClients.forCluster(secure.raftPeers(), Duration.ofSeconds(10),
+                    new TlsFiles(pki.caCertificate(), pki.nodeCertificate("n1"), pki.nodeKey("n1")))) {
+                tls = throughput(secure, clients, value, writes, txns, report, "TLS");
+            }
+        }
         try (LocalCluster cluster = LocalCluster.inTempDir(3, List.of("rebalance-settle: 2s"))) {
             progress("starting 3 controller JVMs in " + cluster.dir());
             try {
@@ -71,57 +87,22 @@ public final class DatastoreBench implements Callable<Integer> {
             }
             report.environment("shard_leaders_at_start", String.join(",", awaitBalanced(cluster)));
             try (ShardClients clients = ShardClients.forCluster(cluster.raftPeers(), Duration.ofSeconds(10))) {
-                // Warm-up: connections first, gently, then enough pipelined writes that the JIT has compiled the
-                // write path in all four JVMs (C2 compiling competes for the same 2 cores otherwise).
-                pipelined(clients, 1_000, value, "/warmup/", null, 8);
-                pipelined(clients, small ? 3_000 : 10_000, value, "/warmup/", null, 64);
-
                 double referenceBefore = referenceMillis();
-                progress("pipelined single-key writes: " + writes);
-                List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
-                double[] cpu0 = cpuSeconds(cluster);
-                long t0 = System.nanoTime();
-                pipelined(clients, writes, value, "/single/", latencies, 128);
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                double cpu = cpuSince(cluster, cpu0, "CPU seconds used during the pipelined writes", report);
-                double rate = writes / seconds;
-                report.row("pipelined writes (128 in flight)", round(rate), "writes/s", ">= 1500", rate >= 1500);
-                report.row("  latency p50", round(BenchReport.quantile(latencies, 0.5)), "ms", null, null);
-                report.row("  latency p99", round(BenchReport.quantile(latencies, 0.99)), "ms", null, null);
-                report.row("  CPU per write (3 nodes + client)", round(cpu * 1000 / writes), "ms", null, null);
-                report.row("  CPU the 4 JVMs got while writing", round(cpu / seconds * 100), "% of a core", null, null);
-
-                progress("100-key transactions: " + txns);
-                List<Double> txnLatencies = Collections.synchronizedList(new ArrayList<>());
-                // 16 in flight: this phase measures throughput, so the cluster must have work queued. 8 are about
-                // two log entries' worth (4 of these per 512 KB entry): one 8-deep run left a third of the two cores
-                // idle, and keys/s ranged 15-25k from run to run against 26-30k with 16 (docs/benchmarks.md).
-                Semaphore window = new Semaphore(TXNS_IN_FLIGHT);
-                List<CompletableFuture<?>> futures = new ArrayList<>();
-                double[] cpu1 = cpuSeconds(cluster);
-                t0 = System.nanoTime();
-                for (int t = 0; t < txns; t++) {
-                    Transaction.Builder b = Transaction.builder();
-                    for (int k = 0; k < 100; k++) {
-                        b.put("/txn/t" + t + "/k" + k, value);
-                    }
-                    window.acquire();
-                    long s = System.nanoTime();
-                    futures.add(clients.commitAsync(SHARD, b.build()).whenComplete((r, e) -> {
-                        txnLatencies.add((System.nanoTime() - s) / 1e6);
-                        window.release();
-                    }));
-                }
-                CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).join();
-                seconds = (System.nanoTime() - t0) / 1e9;
-                cpu = cpuSince(cluster, cpu1, "CPU seconds used during the 100-key transactions", report);
-                double keyRate = txns * 100 / seconds;
-                report.row("keys in 100-key transactions (" + TXNS_IN_FLIGHT + " in flight)", round(keyRate), "keys/s",
-                        ">= 20000", keyRate >= 20_000);
-                report.row("  transaction latency p50", round(BenchReport.quantile(txnLatencies, 0.5)), "ms", null, null);
-                report.row("  transaction latency p99", round(BenchReport.quantile(txnLatencies, 0.99)), "ms", null, null);
-                report.row("  CPU per 100-key transaction (3 nodes + client)", round(cpu * 1000 / txns), "ms", null,
-                        null);
+                Throughput plain = throughput(cluster, clients, value, writes, txns, report, "plain");
+                row(report, "pipelined writes (128 in flight)", plain.writeRate(), tls.writeRate(), "writes/s",
+                        ">= 1500", plain.writeRate() >= 1500);
+                row(report, "  latency p50", plain.writeP50(), tls.writeP50(), "ms", null, null);
+                row(report, "  latency p99", plain.writeP99(), tls.writeP99(), "ms", null, null);
+                row(report, "  CPU per write (3 nodes + client)", plain.cpuPerWriteMs(), tls.cpuPerWriteMs(), "ms",
+                        null, null);
+                row(report, "  CPU the 4 JVMs got while writing", plain.cpuShare(), tls.cpuShare(), "% of a core",
+                        null, null);
+                row(report, "keys in 100-key transactions (" + TXNS_IN_FLIGHT + " in flight)", plain.keyRate(),
+                        tls.keyRate(), "keys/s", ">= 20000", plain.keyRate() >= 20_000);
+                row(report, "  transaction latency p50", plain.txnP50(), tls.txnP50(), "ms", null, null);
+                row(report, "  transaction latency p99", plain.txnP99(), tls.txnP99(), "ms", null, null);
+                row(report, "  CPU per 100-key transaction (3 nodes + client)", plain.cpuPerTxnMs(),
+                        tls.cpuPerTxnMs(), "ms", null, null);
 
                 report.note("host speed: a fixed workload (SHA-256 of 16 MB in this JVM) took " + round(referenceBefore)
                         + " ms before the writes and " + round(referenceMillis()) + " ms after the transactions; the"
@@ -134,7 +115,7 @@ public final class DatastoreBench implements Callable<Integer> {
                 for (int i = 0; i < 3; i++) {
                     maxRss = Math.max(maxRss, cluster.rssBytes(i));
                 }
-                report.row("RSS per node after load, idle (max of 3)", round(maxRss / 1e6), "MB", "< 300",
+                row(report, "RSS per node after load, idle (max of 3)", maxRss / 1e6, null, "MB", "< 300",
                         maxRss < 300e6);
                 RestClient.Response shard = cluster.client(0).get("/v1/shards/" + SHARD + "/digest");
                 report.note("RSS measured with " + shard.body().path("keys").asLong() + " documents of 1 KB in "
@@ -147,13 +128,13 @@ public final class DatastoreBench implements Callable<Integer> {
                     failover(cluster, clients, value, rep, gaps, catchUps);
                 }
                 double gap99 = BenchReport.quantile(gaps, 0.99);
-                report.row("write gap after kill -9 of the leader, p50 (" + kills + " kills)",
-                        round(BenchReport.quantile(gaps, 0.5)), "ms", null, null);
-                report.row("write gap after kill -9 of the leader, p99", round(gap99), "ms", "< 1000", gap99 < 1000);
+                row(report, "write gap after kill -9 of the leader, p50 (" + kills + " kills)",
+                        BenchReport.quantile(gaps, 0.5), null, "ms", null, null);
+                row(report, "write gap after kill -9 of the leader, p99", gap99, null, "ms", "< 1000", gap99 < 1000);
                 double catch99 = BenchReport.quantile(catchUps, 0.99);
-                report.row("killed node restart to caught-up, p50", round(BenchReport.quantile(catchUps, 0.5)), "s",
+                row(report, "killed node restart to caught-up, p50", BenchReport.quantile(catchUps, 0.5), null, "s",
                         null, null);
-                report.row("killed node restart to caught-up, max", round(Collections.max(catchUps)), "s", "< 10",
+                row(report, "killed node restart to caught-up, max", Collections.max(catchUps), null, "s", "< 10",
                         Collections.max(catchUps) < 10);
                 if (keepLogs) {
                     keepLogs(cluster);
@@ -163,12 +144,73 @@ public final class DatastoreBench implements Callable<Integer> {
                 throw e;
             }
         }
+        report.note("value: plain text; tls: a cluster of its own with tls: on every node, measured first on the"
+                + " same host (the phases after the transactions ran in plain text only)");
         report.note("client: the shard client a controller's REST layer uses (group commit included), in a JVM with"
                 + " the nodes' options; values 1 KB");
         report.note("gap: longest time between consecutive acknowledged writes of a 16-deep pipelined writer around the"
                 + " kill; caught-up: from process start to an equal state digest on the restarted node");
         report.print(System.out, json);
         return 0;
+    }
+
+    /** The write phases' figures on one cluster. */
+    private record Throughput(double writeRate, double writeP50, double writeP99, double cpuPerWriteMs,
+                              double cpuShare, double keyRate, double txnP50, double txnP99, double cpuPerTxnMs) {}
+
+    /** Warm-up, pipelined single-key writes, then 100-key transactions; CPU splits go to the notes. */
+    private Throughput throughput(LocalCluster cluster, ShardClients clients, String value, int writes, int txns,
+                                  BenchReport report, String mode) throws Exception {
+        // Warm-up: connections first, gently, then enough pipelined writes that the JIT has compiled the
+        // write path in all four JVMs (C2 compiling competes for the same 2 cores otherwise).
+        pipelined(clients, 1_000, value, "/warmup/", null, 8);
+        pipelined(clients, small ? 3_000 : 10_000, value, "/warmup/", null, 64);
+
+        progress(mode + ": pipelined single-key writes: " + writes);
+        List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+        double[] cpu0 = cpuSeconds(cluster);
+        long t0 = System.nanoTime();
+        pipelined(clients, writes, value, "/single/", latencies, 128);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double cpu = cpuSince(cluster, cpu0, "CPU seconds used during the pipelined writes (" + mode + ")", report);
+        double writeRate = writes / seconds;
+        double cpuPerWrite = cpu * 1000 / writes;
+        double share = cpu / seconds * 100;
+
+        progress(mode + ": 100-key transactions: " + txns);
+        List<Double> txnLatencies = Collections.synchronizedList(new ArrayList<>());
+        // 16 in flight: this phase measures throughput, so the cluster must have work queued. 8 are about
+        // two log entries' worth (4 of these per 512 KB entry): one 8-deep run left a third of the two cores
+        // idle, and keys/s ranged 15-25k from run to run against 26-30k with 16 (docs/benchmarks.md).
+        Semaphore window = new Semaphore(TXNS_IN_FLIGHT);
+        List<CompletableFuture<?>> futures = new ArrayList<>();
+        double[] cpu1 = cpuSeconds(cluster);
+        t0 = System.nanoTime();
+        for (int t = 0; t < txns; t++) {
+            Transaction.Builder b = Transaction.builder();
+            for (int k = 0; k < 100; k++) {
+                b.put("/txn/t" + t + "/k" + k, value);
+            }
+            window.acquire();
+            long s = System.nanoTime();
+            futures.add(clients.commitAsync(SHARD, b.build()).whenComplete((r, e) -> {
+                txnLatencies.add((System.nanoTime() - s) / 1e6);
+                window.release();
+            }));
+        }
+        CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).join();
+        seconds = (System.nanoTime() - t0) / 1e9;
+        cpu = cpuSince(cluster, cpu1, "CPU seconds used during the 100-key transactions (" + mode + ")", report);
+        return new Throughput(writeRate, BenchReport.quantile(latencies, 0.5), BenchReport.quantile(latencies, 0.99),
+                cpuPerWrite, share, txns * 100 / seconds, BenchReport.quantile(txnLatencies, 0.5),
+                BenchReport.quantile(txnLatencies, 0.99), cpu * 1000 / txns);
+    }
+
+    /** One row: the plain figure, the TLS one (or null) and their ratio. */
+    private static void row(BenchReport report, String measure, double plain, Double tls, String unit, String target,
+                            Boolean met) {
+        report.row(measure, round(plain), tls == null ? null : round(tls),
+                tls == null || plain == 0 ? null : Math.round(tls / plain * 100) / 100.0, unit, target, met);
     }
 
     /**

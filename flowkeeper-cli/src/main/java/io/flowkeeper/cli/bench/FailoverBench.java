@@ -5,17 +5,13 @@ import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.testbed.PingMonitor;
 import io.flowkeeper.testbed.PingResult;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -30,9 +26,6 @@ import picocli.CommandLine.Option;
                 + "takeover, a flow written right after the kill, and packets lost by a 10 ms ping; then time 4,000 "
                 + "flows pushed through the API against ovs-ofctl add-flows."})
 public final class FailoverBench implements Callable<Integer> {
-    private static final Pattern MASTER_LINE =
-            Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) .*switch (\\p{XDigit}{16}): MASTER on node (\\S+) at generation (\\d+)",
-                    Pattern.MULTILINE);
 
     @Option(names = "--small", description = "CI size: 3 kills instead of 20.")
     boolean small;
@@ -46,42 +39,57 @@ public final class FailoverBench implements Callable<Integer> {
     @Option(names = "--api-flows", description = "Flows pushed through the API (default: 4000).")
     int apiFlows = 4000;
 
+    @Option(names = "--double", description = "Kill in pairs: the second kill 2 s after the first victim's restart "
+            + "(its Raft connections not yet caught up), reported apart.")
+    boolean doubleKills;
+
+    @Option(names = "--node-yaml", description = "An extra line for every node's config file, repeatable (e.g. "
+            + "'election-timeout-min: 100ms'), to measure a setting.")
+    List<String> nodeYaml = new ArrayList<>();
+
+    /**
+     * What one bed measured: per kill the role and flow times (and those of second kills with --double), packets
+     * lost and sent, the longest gap between ping replies; then the API push.
+     */
+    private record Run(List<Double> roleTimes, List<Double> flowTimes, List<Double> secondFlowTimes, int lost,
+                       int sent, double longestGap, double apiCommittedMs, double apiLandedMs, double ofctlMs) {}
+
     @Override
     public Integer call() throws Exception {
         int kills = killsOption != null ? killsOption : small ? 3 : 20;
-        BenchReport report = new BenchReport("switch master failover (3 controller JVMs, 2 OVS hosts, default lease 800 ms)",
-                "measure", "value", "unit", "target", "met");
-        progress("starting 3 controller JVMs and 2 OVS hosts");
-        try (MastershipBed bed = MastershipBed.create(2, List.of())) {
-            bed.awaitMasters(Duration.ofSeconds(120));
-            bed.pushBaseline();
-            awaitBaseline(bed);
-            List<Double> roleTimes = new ArrayList<>();
-            List<Double> flowTimes = new ArrayList<>();
-            int lost = 0;
-            int sent = 0;
-            for (int k = 0; k < kills; k++) {
-                int h = k % 2;
-                progress("kill " + (k + 1) + "/" + kills + " (master of switch " + MastershipBed.dpidHex(h) + ")");
-                double[] r = killOnce(bed, h, k);
-                roleTimes.add(r[0]);
-                flowTimes.add(r[1]);
-                lost += (int) r[2];
-                sent += (int) r[3];
+        BenchReport report = new BenchReport("switch master failover (3 controller JVMs, 2 OVS hosts, default lease"
+                + " 800 ms), plain text and TLS on every channel", "measure", "value", "tls", "tls/plain", "unit",
+                "target", "met");
+        Run plain = run(false, kills);
+        Run tls = run(true, kills);
+        quantiles(report, "(a) kill -> new master's role granted", plain.roleTimes(), tls.roleTimes(), null);
+        quantiles(report, "(b) kill -> flow written via a survivor in the switch", plain.flowTimes(),
+                tls.flowTimes(), 1500.0);
+        report.row("(c) packets lost by a 10 ms ping (" + plain.sent() + " and " + tls.sent() + " sent, " + kills
+                + " kills each)", plain.lost(), tls.lost(), null, "packets", "0", plain.lost() == 0 && tls.lost() == 0);
+        report.row("longest gap between two ping replies", round(plain.longestGap()), round(tls.longestGap()),
+                ratio(tls.longestGap(), plain.longestGap()), "ms", null, null);
+        if (!plain.secondFlowTimes().isEmpty()) {
+            for (double q : new double[] {0.5, 0.99}) {
+                double a = BenchReport.quantile(plain.secondFlowTimes(), q);
+                double b = BenchReport.quantile(tls.secondFlowTimes(), q);
+                report.row("(d) second kill, 2 s after a restart: (b) p" + Math.round(q * 100), round(a), round(b),
+                        ratio(b, a), "ms", q == 0.99 ? "< 2x single p99" : null, null);
             }
-            double b99 = BenchReport.quantile(flowTimes, 0.99);
-            report.row("(a) kill -> new master's role granted, p50", round(BenchReport.quantile(roleTimes, 0.5)),
-                    "ms", null, null);
-            report.row("(a) kill -> new master's role granted, p99", round(BenchReport.quantile(roleTimes, 0.99)),
-                    "ms", null, null);
-            report.row("(b) kill -> flow written via a survivor in the switch, p50",
-                    round(BenchReport.quantile(flowTimes, 0.5)), "ms", null, null);
-            report.row("(b) kill -> flow written via a survivor in the switch, p99", round(b99), "ms", "< 1500",
-                    b99 < 1500);
-            report.row("(c) packets lost by a 10 ms ping (" + sent + " sent, " + kills + " kills)", lost, "packets",
-                    "0", lost == 0);
-            apiProgramming(bed, report);
         }
+        int n = apiFlows;
+        report.row(n + " flows via the API (" + (n + 499) / 500 + " batches, 4 in flight) committed",
+                round(plain.apiCommittedMs()), round(tls.apiCommittedMs()),
+                ratio(tls.apiCommittedMs(), plain.apiCommittedMs()), "ms", null, null);
+        report.row(n + " flows via the API in the switch", round(plain.apiLandedMs()), round(tls.apiLandedMs()),
+                ratio(tls.apiLandedMs(), plain.apiLandedMs()), "ms", "< 2000",
+                plain.apiLandedMs() < 2000 && tls.apiLandedMs() < 2000);
+        report.row(n + " flows by ovs-ofctl add-flows (baseline)", round(plain.ofctlMs()), round(tls.ofctlMs()),
+                ratio(tls.ofctlMs(), plain.ofctlMs()), "ms", null, null);
+        report.row("API / ovs-ofctl", round(plain.apiLandedMs() / plain.ofctlMs()),
+                round(tls.apiLandedMs() / tls.ofctlMs()), null, "x", null, null);
+        report.note("value: plain text; tls: the same bed with tls: on every node (REST HTTPS, Raft and node-to-node"
+                + " mutual TLS, OpenFlow over TLS with certificate-bound dpids), run right after it on the same host");
         report.note("each kill: SIGKILL of the JVM mastering the switch while two VMs on it ping every 10 ms; the "
                 + "killed node is restarted, caught up on every shard, and every switch has 3 candidates again "
                 + "before the next kill");
@@ -90,8 +98,61 @@ public final class FailoverBench implements Callable<Integer> {
         report.note("anchors (seed 001 and PRODUCT.md): OpenDaylight ~10 s to elect a new master, Neutron L3 HA ~7 s, "
                 + "OVN BFD ~3 s");
         report.environment("kills", kills);
+        if (!nodeYaml.isEmpty()) {
+            report.environment("node-yaml", String.join("; ", nodeYaml));
+        }
         report.print(System.out, json);
         return 0;
+    }
+
+    private Run run(boolean tls, int kills) throws Exception {
+        String mode = tls ? "TLS" : "plain text";
+        progress(mode + ": starting 3 controller JVMs and 2 OVS hosts");
+        try (MastershipBed bed = MastershipBed.create(2, nodeYaml, tls)) {
+            bed.awaitMasters(Duration.ofSeconds(120));
+            bed.pushBaseline();
+            awaitBaseline(bed);
+            List<Double> roleTimes = new ArrayList<>();
+            List<Double> flowTimes = new ArrayList<>();
+            List<Double> secondFlowTimes = new ArrayList<>();
+            double longestGap = 0;
+            int lost = 0;
+            int sent = 0;
+            for (int k = 0; k < kills; k++) {
+                int h = k % 2;
+                // With --double, even kills are followed 2 s after the restart by the odd one, without a catch-up.
+                boolean first = doubleKills && k % 2 == 0 && k + 1 < kills;
+                boolean second = doubleKills && k % 2 == 1;
+                progress(mode + ": kill " + (k + 1) + "/" + kills + " (master of switch " + MastershipBed.dpidHex(h)
+                        + ")" + (second ? ", 2 s after the previous victim's restart" : ""));
+                double[] r = killOnce(bed, h, k, first);
+                roleTimes.add(r[0]);
+                flowTimes.add(r[1]);
+                if (second) {
+                    secondFlowTimes.add(r[1]);
+                }
+                lost += (int) r[2];
+                sent += (int) r[3];
+                longestGap = Math.max(longestGap, r[4]);
+            }
+            double[] api = apiProgramming(bed);
+            return new Run(roleTimes, flowTimes, secondFlowTimes, lost, sent, longestGap, api[0], api[1], api[2]);
+        }
+    }
+
+    private static void quantiles(BenchReport report, String measure, List<Double> plain, List<Double> tls,
+                                  Double p99Target) {
+        for (double q : new double[] {0.5, 0.99}) {
+            double a = BenchReport.quantile(plain, q);
+            double b = BenchReport.quantile(tls, q);
+            boolean judged = q == 0.99 && p99Target != null;
+            report.row(measure + ", p" + Math.round(q * 100), round(a), round(b), ratio(b, a), "ms",
+                    judged ? "< " + Math.round(p99Target) : null, judged ? a < p99Target && b < p99Target : null);
+        }
+    }
+
+    private static Double ratio(double tls, double plain) {
+        return plain > 0 ? Math.round(tls / plain * 100) / 100.0 : null;
     }
 
     private static void awaitBaseline(MastershipBed bed) throws InterruptedException, IOException {
@@ -104,8 +165,11 @@ public final class FailoverBench implements Callable<Integer> {
         }
     }
 
-    /** One kill; returns {role ms, flow ms, lost, sent}. */
-    private double[] killOnce(MastershipBed bed, int h, int k) throws Exception {
+    /**
+     * One kill; returns {role ms, flow ms, lost, sent, longest ping gap ms}. With {@code soonAgain} the restarted
+     * victim is given 2 s after it is ready, not the full catch-up, before the next kill.
+     */
+    private double[] killOnce(MastershipBed bed, int h, int k, boolean soonAgain) throws Exception {
         Ownership before = bed.awaitMasters(Duration.ofSeconds(120)).get(h);
         int victim = bed.cluster().indexOf(before.owner());
         String dp = MastershipBed.dpidHex(h);
@@ -137,8 +201,12 @@ public final class FailoverBench implements Callable<Integer> {
                 result.sent()));
         bed.cluster().start(victim);
         bed.cluster().awaitReady(victim, 180_000);
-        awaitCaughtUp(bed, bed.cluster().id(victim));
-        return new double[] {roleMs, flowMs, result.lost(), result.sent()};
+        if (soonAgain) {
+            Thread.sleep(2_000);
+        } else {
+            awaitCaughtUp(bed, bed.cluster().id(victim));
+        }
+        return new double[] {roleMs, flowMs, result.lost(), result.sent(), result.longestGap().toMillis()};
     }
 
     /**
@@ -190,29 +258,15 @@ public final class FailoverBench implements Callable<Integer> {
     /** Milliseconds from the kill to the first "MASTER ... at generation > before" line of a surviving node. */
     private static double roleGranted(MastershipBed bed, String dp, long generationBefore, LocalTime killedAt)
             throws IOException {
-        double best = Double.NaN;
-        for (int i = 0; i < bed.cluster().size(); i++) {
-            Path log = bed.cluster().logFile(i);
-            if (!Files.exists(log)) {
-                continue;
-            }
-            Matcher m = MASTER_LINE.matcher(Files.readString(log, StandardCharsets.UTF_8));
-            while (m.find()) {
-                if (m.group(2).equals(dp) && Long.parseLong(m.group(4)) > generationBefore) {
-                    double ms = ChronoUnit.MICROS.between(killedAt, LocalTime.parse(m.group(1))) / 1000.0;
-                    if (ms >= -5 && (Double.isNaN(best) || ms < best)) {
-                        best = Math.max(0, ms);
-                    }
-                }
-            }
-        }
-        if (Double.isNaN(best)) {
+        Double ms = bed.mastersGrantedSince(killedAt, java.util.Map.of(dp, generationBefore)).get(dp);
+        if (ms == null) {
             throw new IOException("no node logged MASTER for switch " + dp + " after the kill");
         }
-        return best;
+        return ms;
     }
 
-    private void apiProgramming(MastershipBed bed, BenchReport report) throws Exception {
+    /** Pushes {@link #apiFlows} flows through the API and the same with ovs-ofctl; {committed, landed, ofctl} ms. */
+    private double[] apiProgramming(MastershipBed bed) throws Exception {
         int n = apiFlows;
         final int h = 0;
         String br = MastershipBed.BRIDGE;
@@ -268,11 +322,7 @@ public final class FailoverBench implements Callable<Integer> {
             Thread.sleep(20);
         }
         double landedMs = (System.nanoTime() - t0) / 1e6;
-        report.row(n + " flows via the API (" + bodies.size() + " batches, 4 in flight) committed", round(acceptedMs), "ms",
-                null, null);
-        report.row(n + " flows via the API in the switch", round(landedMs), "ms", "< 2000", landedMs < 2000);
-        report.row(n + " flows by ovs-ofctl add-flows (baseline)", round(ofctlMs), "ms", null, null);
-        report.row("API / ovs-ofctl", round(landedMs / ofctlMs), "x", null, null);
+        return new double[] {acceptedMs, landedMs, ofctlMs};
     }
 
     private void progress(String line) {

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Timeout;
 @Tag("integration")
 class DatastoreBenchTest {
     @Test
-    @Timeout(300)
+    @Timeout(600)
     void theSmallDatastoreBenchmarkMeasuresEveryFigure() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -35,9 +35,15 @@ class DatastoreBenchTest {
         JsonNode doc = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
         JsonNode rows = doc.get("rows");
         assertThat(rows).hasSizeGreaterThanOrEqualTo(10);
+        int withTls = 0;
         for (JsonNode row : rows) {
             assertThat(row.get("value").asDouble()).as(row.get("measure").asText()).isPositive();
+            if (!row.get("tls").isNull()) {
+                withTls++;
+                assertThat(row.get("tls").asDouble()).as(row.get("measure").asText() + ", TLS").isPositive();
+            }
         }
+        assertThat(withTls).as("write and transaction figures over TLS beside plain text").isEqualTo(9);
         assertThat(rows.get(0).get("unit").asText()).isEqualTo("writes/s");
     }
 }

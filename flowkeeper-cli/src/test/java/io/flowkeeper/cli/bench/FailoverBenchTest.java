@@ -18,7 +18,7 @@ class FailoverBenchTest {
     final ConsoleCapture console = new ConsoleCapture();
 
     @Test
-    @Timeout(600)
+    @Timeout(1200)
     void theSmallFailoverBenchmarkMeasuresEveryFigureAndLosesNoPacket() throws Exception {
         int code = Main.run("bench", "failover", "--small", "--json");
         assertThat(code).as(console.err()).isZero();
@@ -28,8 +28,10 @@ class FailoverBenchTest {
             String measure = row.get("measure").asText();
             if (measure.startsWith("(c)")) {
                 assertThat(row.get("value").asInt()).as(measure).isZero();
+                assertThat(row.get("tls").asInt()).as(measure + ", TLS").isZero();
             } else {
                 assertThat(row.get("value").asDouble()).as(measure).isPositive();
+                assertThat(row.get("tls").asDouble()).as(measure + ", TLS").isPositive();
             }
         }
     }

@@ -125,23 +125,13 @@ class MastershipTest {
     @Test
     @Order(2)
     void killingAMasterMovesItsSwitchAndLosesNoPacket() throws Exception {
-        Ownership before = bed.awaitMasters(LONG).get(0);
-        int victim = indexOf(before.owner());
-        PingMonitor ping = bed.vm(0, 0).startPing(bed.vm(0, 1).ip(), Duration.ofMillis(10));
-        Thread.sleep(500);
-        bed.cluster().kill(victim);
         // Written right after the kill, through a surviving node: the new master programs it.
-        RestClient survivor = bed.anyLiveClient(victim);
-        await().atMost(LONG).until(() -> survivor.put("/v1/switches/" + MastershipBed.dpidHex(0)
-                + "/flows/after-kill", "table=0,priority=60,ip,nw_dst=10.9.9.7,actions=drop").ok());
-        await().atMost(LONG).until(() -> bed.switchHas(0, "nw_dst=10.9.9.7"));
-        Thread.sleep(500);
-        PingResult result = ping.stop();
-        Ownership after = bed.ownership(0, victim).orElseThrow();
-        assertThat(after.owner()).isNotEqualTo(before.owner());
-        assertThat(after.generation()).isGreaterThan(before.generation());
-        assertThat(result.received()).isGreaterThan(50);
-        assertThat(result.lost()).as(result.toString()).isZero();
+        MastershipBed.Failover f = bed.killMasterUnderPing(0, "after-kill",
+                "table=0,priority=60,ip,nw_dst=10.9.9.7,actions=drop", "nw_dst=10.9.9.7");
+        assertThat(f.after().owner()).isNotEqualTo(f.before().owner());
+        assertThat(f.after().generation()).isGreaterThan(f.before().generation());
+        assertThat(f.ping().received()).isGreaterThan(50);
+        assertThat(f.ping().lost()).as(f.ping().toString()).isZero();
     }
 
     @Test

@@ -9,6 +9,9 @@ import io.flowkeeper.cli.Main;
 import io.flowkeeper.cli.NodeCommand;
 import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.controller.local.LocalCluster;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code flowkeeper switches|switch show|flows|ownership} against a one-node controller process with no switch
@@ -154,7 +158,7 @@ class SwitchCommandsTest {
     }
 
     @Test
-    void badOptionsAndConnectionFailuresUseTheClusterExitCodes() {
+    void badOptionsAndConnectionFailuresUseTheClusterExitCodes(@TempDir Path dir) throws Exception {
         assertThat(run("flows", DPID, "--view", "everything")).isEqualTo(2);
         assertOneLineError("--view must be desired, actual, diff or live, not 'everything'");
         console.reset();
@@ -164,10 +168,13 @@ class SwitchCommandsTest {
         assertThat(run("switches", "--output", "xml")).isEqualTo(2);
         assertOneLineError("--output must be table or json, not 'xml'");
         console.reset();
-        assertThat(Main.run("ownership", "--url", url, "--token", "wrong-token")).isEqualTo(1);
+        // Tokens from files: --token would add the CLI's one-time "visible in ps" warning, depending on test order.
+        Path wrongToken = Files.writeString(dir.resolve("wrong-token"), "wrong-token\n");
+        Files.setPosixFilePermissions(wrongToken, PosixFilePermissions.fromString("rw-------"));
+        assertThat(NodeCommand.run(url, wrongToken, "ownership")).isEqualTo(1);
         assertOneLineError("flowkeeper ownership: invalid token (HTTP 403)");
         console.reset();
-        assertThat(Main.run("switches", "--url", "http://127.0.0.1:1", "--token", "x")).isEqualTo(3);
+        assertThat(NodeCommand.run("http://127.0.0.1:1", wrongToken, "switches")).isEqualTo(3);
         assertOneLineError("cannot reach http://127.0.0.1:1");
     }
 

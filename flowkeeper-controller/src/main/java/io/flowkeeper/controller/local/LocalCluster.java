@@ -1,7 +1,9 @@
 package io.flowkeeper.controller.local;
 
 import io.flowkeeper.controller.ControllerMain;
+import io.flowkeeper.api.security.PemFiles;
 import io.flowkeeper.controller.RestClient;
+import io.flowkeeper.controller.pki.LabPki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -9,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -51,6 +54,9 @@ public final class LocalCluster implements AutoCloseable {
     private final List<String> extraYaml;
     private final Thread hook;
     private final boolean deleteOnClose;
+    private final LabPki pki;
+    /** Trusts the lab CA (a TLS cluster's clients); null without TLS. */
+    private javax.net.ssl.SSLContext trust;
 
     /**
      * @param extraYaml extra lines for every node's config file (e.g. {@code snapshot-threshold: 500})
@@ -65,7 +71,17 @@ public final class LocalCluster implements AutoCloseable {
      */
     public LocalCluster(int size, Path dir, List<String> extraYaml, boolean deleteOnClose, String openflowHost)
             throws IOException {
+        this(size, dir, extraYaml, deleteOnClose, openflowHost, false);
+    }
+
+    /**
+     * @param tls every node gets {@code tls:} with a certificate from a lab CA made in {@code dir/pki}
+     *     ({@link #pki()}): HTTPS, mutual TLS between nodes, OpenFlow over TLS
+     */
+    public LocalCluster(int size, Path dir, List<String> extraYaml, boolean deleteOnClose, String openflowHost,
+                        boolean tls) throws IOException {
         this.openflowHost = openflowHost;
+        this.pki = tls ? new LabPki(dir.resolve("pki"), Duration.ofDays(2)) : null;
         this.size = size;
         this.dir = dir;
         this.extraYaml = List.copyOf(extraYaml);
@@ -79,6 +95,12 @@ public final class LocalCluster implements AutoCloseable {
             restPorts.add(FreePorts.next());
             openflowPorts.add(FreePorts.next());
         }
+        if (pki != null) {
+            List<LabPki.NodeSpec> nodes = new ArrayList<>();
+            ids.forEach(id -> nodes.add(new LabPki.NodeSpec(id, List.of(openflowHost))));
+            pki.init(nodes, List.of());
+            trust = PemFiles.trusting("ca", pki.caCertificate());
+        }
         for (int i = 0; i < size; i++) {
             writeConfig(i);
         }
@@ -88,6 +110,18 @@ public final class LocalCluster implements AutoCloseable {
 
     public static LocalCluster inTempDir(int size, List<String> extraYaml) throws IOException {
         return new LocalCluster(size, Files.createTempDirectory("flowkeeper-cluster-"), extraYaml, true);
+    }
+
+    /** As {@link #inTempDir(int, List, String)}, every channel over TLS with certificates from {@link #pki()}. */
+    public static LocalCluster inTempDirWithTls(int size, List<String> extraYaml, String openflowHost)
+            throws IOException {
+        return new LocalCluster(size, Files.createTempDirectory("flowkeeper-cluster-"), extraYaml, true, openflowHost,
+                true);
+    }
+
+    /** The lab CA of a TLS cluster (issue host certificates with it), or null. */
+    public LabPki pki() {
+        return pki;
     }
 
     /** As {@link #inTempDir(int, List)}, with OpenFlow bound on {@code openflowHost}. */
@@ -106,6 +140,10 @@ public final class LocalCluster implements AutoCloseable {
         // Tokens in files of their own, never on a command line (ps shows those to every local user).
         y.append("api-token-files: [").append(writeSecret(apiTokenFile(), TOKEN)).append("]\n");
         y.append("node-token-file: ").append(writeSecret(nodeTokenFile(), NODE_TOKEN)).append('\n');
+        if (pki != null) {
+            y.append("tls: {ca: ").append(pki.caCertificate()).append(", cert: ").append(pki.nodeCertificate(ids.get(i)))
+                    .append(", key: ").append(pki.nodeKey(ids.get(i))).append("}\n");
+        }
         extraYaml.forEach(line -> y.append(line).append('\n'));
         Files.writeString(configFile(i), y.toString());
         Files.setPosixFilePermissions(configFile(i), PosixFilePermissions.fromString("rw-------"));
@@ -169,11 +207,11 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public String restUrl(int i) {
-        return "http://127.0.0.1:" + restPorts.get(i);
+        return (pki == null ? "http" : "https") + "://127.0.0.1:" + restPorts.get(i);
     }
 
     public RestClient client(int i) {
-        return new RestClient(restUrl(i), TOKEN);
+        return new RestClient(restUrl(i), TOKEN, RestClient.DEFAULT_TIMEOUT, trust);
     }
 
     public boolean isRunning(int i) {
@@ -200,6 +238,32 @@ public final class LocalCluster implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(i).toFile())).start();
     }
 
+    /**
+     * Starts a node that is not among the configured members (one to add with add-member): its YAML names every
+     * member and itself as peers, this cluster's token files, a data directory and log ({@code node-<id>.log})
+     * beside the others, then {@code extraYaml}. Not tracked: the caller stops the returned process.
+     */
+    public Process startNewNode(String id, String raftAddress, int restPort, List<String> extraYaml)
+            throws IOException {
+        StringBuilder y = new StringBuilder("node-id: ").append(id).append("\npeers:\n");
+        raft.forEach((peer, address) -> y.append("  ").append(peer).append(": ").append(address).append('\n'));
+        y.append("  ").append(id).append(": ").append(raftAddress).append('\n')
+                .append("rest-address: 127.0.0.1:").append(restPort).append('\n')
+                .append("openflow-address: 127.0.0.1:").append(FreePorts.next()).append('\n')
+                .append("data-dir: ").append(dir.resolve("data-" + id)).append('\n')
+                .append("api-token-files: [").append(apiTokenFile()).append("]\n")
+                .append("node-token-file: ").append(nodeTokenFile()).append('\n');
+        extraYaml.forEach(line -> y.append(line).append('\n'));
+        Path config = dir.resolve(id + ".yaml");
+        Files.writeString(config, y);
+        Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(List.of(System.getProperty("flowkeeper.node.jvm-opts", NODE_JVM_OPTS).trim().split("\\s+")));
+        cmd.addAll(List.of("-cp", classPath(), ControllerMain.class.getName(), "--config", config.toString()));
+        return new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("node-" + id + ".log").toFile()).start();
+    }
+
     public void startAll() throws IOException {
         for (int i = 0; i < size; i++) {
             start(i);
@@ -211,7 +275,7 @@ public final class LocalCluster implements AutoCloseable {
      * Class-Path attribute lists the real entries: expand it, since a child started with that jar alone would not
      * find its main class' dependencies in every layout.
      */
-    static String classPath() {
+    public static String classPath() {
         String cp = System.getProperty("java.class.path");
         String[] entries = cp.split(java.io.File.pathSeparator);
         if (entries.length == 1 && entries[0].endsWith(".jar")) {

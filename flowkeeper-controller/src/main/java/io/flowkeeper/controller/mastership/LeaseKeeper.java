@@ -5,6 +5,7 @@ import io.flowkeeper.api.ownership.NodeLease;
 import io.flowkeeper.api.ownership.OwnershipService;
 import io.flowkeeper.api.store.StoreException;
 import io.flowkeeper.api.util.Threads;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,6 +33,20 @@ import org.slf4j.LoggerFactory;
  * a lease to renew through it first, since nobody could renew while there was no leader); an expiry names the
  * renewal count it judged, so one decided on a lagging replica is a no-op once the newer renewal is applied.
  * Clocks are each node's own monotonic clock; only their rates are assumed equal.
+ *
+ * <p><b>Early expiry.</b> A process that dies (kill -9 included) has its sockets closed by its kernel, so its
+ * {@link PeerLinks peer links} end within milliseconds and its link port then refuses connections. When a node
+ * has seen that for a peer's current incarnation, and leads the ownership shard, it expires that lease at once
+ * instead of a lease time after its last renewal (and without the grace a new leader gives everyone). This is safe
+ * even if the judgement were wrong, a live node expired: (1) the switch fences it, since the new owner becomes MASTER
+ * with a higher generation id and the switch refuses the old owner's writes from then on (OpenFlow 1.3+ roles);
+ * (2) its own gate closes as soon as its replica applies the expiry (the owner changed), and its lease, which it
+ * counts from its own renewals, lapses on its own schedule if it cannot renew; (3) nothing acknowledged is lost or
+ * written twice, because desired flows live in the datastore, not in a master, and the new master reconciles the
+ * switch to them in one bundle. What it costs: one needless move of that node's switches (a takeover each) and,
+ * if the node is alive, its renewals make it alive again for entities that later lose their owner. A host that
+ * vanishes without closing its sockets (power loss, partition) produces no refusal and is expired by missed
+ * renewals as before.
  */
 public final class LeaseKeeper implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseKeeper.class);
@@ -58,6 +73,11 @@ public final class LeaseKeeper implements AutoCloseable {
     private final ScheduledExecutorService expirer =
             Executors.newSingleThreadScheduledExecutor(Threads.daemon("lease-expirer"));
     private final CopyOnWriteArrayList<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
+    private final PeerLinks links;
+    /** Node to the incarnation this replica last saw (a change is a restart). */
+    private final Map<String, String> incarnations = new HashMap<>();
+    /** Node to the incarnation whose process its peer link showed gone. */
+    private final Map<String, String> gone = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile long validUntil = System.nanoTime();
     private volatile boolean held;
     private volatile boolean closed;
@@ -70,11 +90,27 @@ public final class LeaseKeeper implements AutoCloseable {
     public LeaseKeeper(ClusterAdminService cluster, OwnershipService ownership, String nodeId, String rpcAddress,
                        Duration leaseTime) {
         this.cluster = cluster;
+        this.links = peerLinks(ownership, nodeId, rpcAddress);
         this.ownership = ownership;
         this.nodeId = nodeId;
         this.rpcAddress = rpcAddress;
         this.leaseNanos = leaseTime.toNanos();
         this.renewMillis = Math.max(50, leaseTime.toMillis() / 5);
+    }
+
+    /** The peer link port, bound on the host of the REST address; none (and no early expiry) if it cannot bind. */
+    private PeerLinks peerLinks(OwnershipService ownership, String nodeId, String rpcAddress) {
+        try {
+            return new PeerLinks(nodeId, incarnation, rpcAddress.substring(0, rpcAddress.lastIndexOf(':')),
+                    ownership::leases, (node, peerIncarnation) -> {
+                        gone.put(node, peerIncarnation);
+                        cluster.memberGone(node); // its calls fail over now, not after their attempt timeout
+                    });
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("no peer link port on {} ({}): dead peers are expired after a whole lease time", rpcAddress,
+                    e.toString());
+            return null;
+        }
     }
 
     /** Called with true when the lease is (re)gained, false when it lapses; from the lease threads. */
@@ -97,6 +133,9 @@ public final class LeaseKeeper implements AutoCloseable {
         }, 0, renewMillis, TimeUnit.MILLISECONDS);
         watchdog.scheduleWithFixedDelay(this::checkValidity, 10, 10, TimeUnit.MILLISECONDS);
         expirer.scheduleWithFixedDelay(this::expireOnce, EXPIRY_TICK_MS, EXPIRY_TICK_MS, TimeUnit.MILLISECONDS);
+        if (links != null) {
+            links.start();
+        }
     }
 
     /** True while this node may act as owner of its entities. */
@@ -114,7 +153,7 @@ public final class LeaseKeeper implements AutoCloseable {
         }
         long sent = System.nanoTime();
         try {
-            ownership.renewLease(nodeId, incarnation, rpcAddress);
+            ownership.renewLease(nodeId, incarnation, rpcAddress, links == null ? "" : links.address());
             long now = System.nanoTime();
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(now - sent);
             extendTo(sent + leaseNanos * 6 / 10);
@@ -171,13 +210,22 @@ public final class LeaseKeeper implements AutoCloseable {
         try {
             long now = System.nanoTime();
             List<NodeLease> due = new ArrayList<>();
+            List<NodeLease> dead = new ArrayList<>();
             for (NodeLease lease : ownership.leases()) {
+                String before = incarnations.put(lease.node(), lease.incarnation());
+                if (before != null && !before.equals(lease.incarnation())) {
+                    cluster.memberRestarted(lease.node()); // dial it now, not after a back-off grown while it was down
+                }
                 if (!lease.alive()) {
                     seen.remove(lease.node());
+                    gone.remove(lease.node(), lease.incarnation());
                     continue;
                 }
                 long[] s = seen.get(lease.node());
-                if (s == null || s[0] != lease.renewals()) {
+                if (lease.incarnation().equals(gone.get(lease.node()))) {
+                    dead.add(lease);
+                    seen.put(lease.node(), new long[] {lease.renewals(), now});
+                } else if (s == null || s[0] != lease.renewals()) {
                     seen.put(lease.node(), new long[] {lease.renewals(), now});
                 } else if (now - s[1] > leaseNanos) {
                     due.add(lease);
@@ -203,6 +251,12 @@ public final class LeaseKeeper implements AutoCloseable {
             if (!leader) {
                 return;
             }
+            for (NodeLease lease : dead) {
+                LOG.warn("lease of {} expired early: its process is gone (peer link closed, port refusing); its "
+                        + "entities move to other candidates", lease.node());
+                // Until the replica shows it dead: a renewal it sent before dying may commit first and void this.
+                ownership.expireLease(lease.node(), lease.renewals());
+            }
             for (NodeLease lease : due) {
                 long[] s = seen.get(lease.node());
                 LOG.warn("lease of {} expired: no renewal for {} ms; its entities move to other candidates",
@@ -225,5 +279,8 @@ public final class LeaseKeeper implements AutoCloseable {
         renewals.shutdownNow();
         watchdog.shutdownNow();
         expirer.shutdownNow();
+        if (links != null) {
+            links.close();
+        }
     }
 }

@@ -44,9 +44,25 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     private final Map<Long, SwitchMaster> switches = new ConcurrentHashMap<>();
     private volatile SwitchFlowSource flowSource = SwitchFlowSource.NONE;
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1, Threads.daemon("mastership"));
-    /** Candidacy commands, in order, one at a time (they block while the ownership shard has no quorum). */
+    /**
+     * Candidacy commands, one at a time (they block while the ownership shard has no quorum). Switches that connect
+     * or disconnect meanwhile are gathered and sent as one command each way: a thousand switches connecting at once
+     * cost a few log entries, not a thousand.
+     */
     private final ScheduledExecutorService registrar = Executors.newSingleThreadScheduledExecutor(
             Threads.daemon("candidacy"));
+    private final java.util.Set<Long> toRegister = ConcurrentHashMap.newKeySet();
+    private final java.util.Set<Long> toUnregister = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean candidaciesQueued =
+            new java.util.concurrent.atomic.AtomicBoolean();
+    private final StatisticsWriter statistics;
+    /**
+     * The threads every switch's serial queue runs on: as many as tasks run at once (a takeover of a dead node's
+     * switches runs them all in parallel, each waiting on its switch or the datastore), none kept once idle a
+     * minute.
+     */
+    private final java.util.concurrent.ExecutorService switchThreads =
+            Executors.newCachedThreadPool(Threads.daemon("switch"));
     private volatile boolean resynced;
     private volatile boolean closed;
     private Watch ownershipWatch;
@@ -58,6 +74,7 @@ public final class Mastership implements SwitchListener, AutoCloseable {
         this.ownership = ownership;
         this.lease = lease;
         this.statsInterval = statsInterval;
+        this.statistics = new StatisticsWriter(store, FlowDocuments.OPERATIONAL_SHARD, this::canAct, statsInterval);
     }
 
     public void start() {
@@ -65,6 +82,11 @@ public final class Mastership implements SwitchListener, AutoCloseable {
             @Override
             public void ownershipChanged(EntityOwnership e) {
                 accept(e);
+            }
+
+            @Override
+            public void entityRemoved(String entity) {
+                owners.remove(entity); // its switch was gone too long (EntityReaper); a return starts a new one
             }
 
             @Override
@@ -164,6 +186,14 @@ public final class Mastership implements SwitchListener, AutoCloseable {
         return statsInterval;
     }
 
+    java.util.concurrent.Executor switchThreads() {
+        return switchThreads;
+    }
+
+    StatisticsWriter statistics() {
+        return statistics;
+    }
+
     ScheduledExecutorService scheduler() {
         return scheduler;
     }
@@ -218,12 +248,8 @@ public final class Mastership implements SwitchListener, AutoCloseable {
         switches.remove(connection.dpid(), sm);
         sm.close();
         LOG.info("switch {} disconnected: withdrawing node {}'s candidacy", connection.dpidString(), nodeId);
-        String entity = FlowDocuments.entity(connection.dpid());
-        registrar.execute(() -> retry(() -> {
-            if (!switches.containsKey(connection.dpid())) {
-                ownership.unregisterCandidate(entity, nodeId);
-            }
-        }));
+        toUnregister.add(connection.dpid());
+        queueCandidacies();
     }
 
     @Override
@@ -245,16 +271,47 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     }
 
     private void register(long dpid) {
-        String entity = FlowDocuments.entity(dpid);
-        registrar.execute(() -> retry(() -> {
+        toRegister.add(dpid);
+        queueCandidacies();
+    }
+
+    private void queueCandidacies() {
+        if (candidaciesQueued.compareAndSet(false, true)) {
+            try {
+                registrar.execute(this::sendCandidacies);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closed
+            }
+        }
+    }
+
+    /**
+     * Sends what is pending: one command for the connected switches (registered), one for the disconnected ones
+     * (withdrawn), each judged by whether the switch is connected now, so a switch that flapped ends as it is.
+     */
+    private void sendCandidacies() {
+        candidaciesQueued.set(false);
+        java.util.List<String> register = take(toRegister, true);
+        java.util.List<String> unregister = take(toUnregister, false);
+        retry(() -> ownership.unregisterCandidates(unregister, nodeId));
+        retry(() -> {
             // After a restart the first renewal of the new incarnation drops the old candidacies: register after it.
             if (!lease.isHeld()) {
                 throw new StoreException(StoreException.Kind.UNAVAILABLE, OwnershipService.SHARD, "lease not held");
             }
-            if (switches.containsKey(dpid)) {
-                ownership.registerCandidate(entity, nodeId);
+            ownership.registerCandidates(register, nodeId);
+        });
+    }
+
+    private java.util.List<String> take(java.util.Set<Long> pending, boolean connected) {
+        java.util.List<String> entities = new java.util.ArrayList<>();
+        for (Long dpid : java.util.List.copyOf(pending)) {
+            pending.remove(dpid);
+            if (switches.containsKey(dpid) == connected) {
+                entities.add(FlowDocuments.entity(dpid));
             }
-        }));
+        }
+        return entities;
     }
 
     /** Runs a candidacy command until it commits (quorum may be missing for a while) or the node closes. */
@@ -285,5 +342,7 @@ public final class Mastership implements SwitchListener, AutoCloseable {
         switches.clear();
         registrar.shutdownNow();
         scheduler.shutdownNow();
+        statistics.close();
+        switchThreads.shutdown();
     }
 }

@@ -1,6 +1,5 @@
 package io.flowkeeper.controller.mastership;
 
-import io.flowkeeper.api.util.Threads;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.api.flow.Flow;
@@ -10,7 +9,6 @@ import io.flowkeeper.api.ownership.EntityOwnership;
 import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.api.store.ReadConsistency;
 import io.flowkeeper.api.store.StoreException;
-import io.flowkeeper.api.store.Transaction;
 import io.flowkeeper.api.store.VersionedValue;
 import io.flowkeeper.api.store.Watch;
 import io.flowkeeper.api.store.WatchEvent;
@@ -35,16 +33,15 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One switch as seen from this node. Everything runs on one thread per switch, so role changes, flow programming
- * and statistics never interleave. While this node owns the switch's entity (and holds its lease), it is MASTER
+ * One switch as seen from this node. Everything runs in one serial queue per switch (on threads shared by all
+ * switches: a takeover of many switches runs them in parallel, idle switches hold no thread), so role changes,
+ * flow programming and statistics never interleave. While this node owns the switch's entity (and holds its lease), it is MASTER
  * with the entity generation as role generation id, reconciles the switch to the desired flows once, then applies
  * every committed change to them in commit order, one bundle per batch; before each write it checks mastership
  * again. Otherwise it asks for SLAVE, so the switch itself refuses any write that might still come from here.
@@ -58,7 +55,7 @@ public final class SwitchMaster {
     private final Switch connection;
     private final long dpid;
     private final String entity;
-    private final ExecutorService executor;
+    private final SerialExecutor executor;
     private final ConcurrentLinkedQueue<WatchEvent> pending = new ConcurrentLinkedQueue<>();
     /** Flow id to flow: what the switch holds from this master, as far as it knows (confined to the executor). */
     private final Map<String, Flow> programmed = new HashMap<>();
@@ -75,6 +72,8 @@ public final class SwitchMaster {
     private volatile long masterGeneration = -1;
     private volatile boolean synced;
     private long baseRevision;
+    /** How long the last takeover's linearizable read of the desired flows took (logged with the reconcile). */
+    private long readMillis;
     private Watch flowWatch;
     /** Counts the flow watches opened: a watch's close is news only while it is the current one. */
     private long watchEpoch;
@@ -87,7 +86,7 @@ public final class SwitchMaster {
         this.connection = connection;
         this.dpid = connection.dpid();
         this.entity = FlowDocuments.entity(dpid);
-        this.executor = Executors.newSingleThreadExecutor(Threads.daemon("switch-" + FlowDocuments.dpid(dpid)));
+        this.executor = new SerialExecutor(mastership.switchThreads());
     }
 
     /** Desired vs actual as the reconciler sees it (only flows with our cookie prefix count as extra). */
@@ -219,6 +218,7 @@ public final class SwitchMaster {
 
     /** Reads the desired flows through the leader, watches changes after them, and reconciles the switch. */
     private void sync() {
+        long started = System.nanoTime();
         DatastoreService store = mastership.store();
         DatastoreService.Snapshot snapshot;
         try {
@@ -265,6 +265,7 @@ public final class SwitchMaster {
             }
         });
         baseRevision = snapshot.revision();
+        readMillis = (System.nanoTime() - started) / 1_000_000;
         long epoch = ++watchEpoch;
         flowWatch = store.watch(FlowDocuments.CONFIG_SHARD, FlowDocuments.desiredPrefix(dpid),
                 Math.max(1, baseRevision), new WatchListener() {
@@ -307,7 +308,7 @@ public final class SwitchMaster {
             return;
         }
         long interval = mastership.statsInterval().toMillis();
-        statsTask = mastership.scheduler().scheduleWithFixedDelay(() -> submit(this::publishStatistics), 0,
+        statsTask = mastership.scheduler().scheduleWithFixedDelay(() -> submit(() -> publishStatistics(false)), 0,
                 interval, TimeUnit.MILLISECONDS);
         drain();
     }
@@ -320,10 +321,13 @@ public final class SwitchMaster {
 
     /** Reconciles the switch to {@code desired}, setting aside (in {@link #refused}) the flows the switch refuses. */
     private void reconcile(Map<String, Flow> desired, Map<FlowId, String> idOf) {
+        long reconcileStart = System.nanoTime();
         Map<String, Flow> wanted = new HashMap<>(desired);
         ReconcileResult r = reconcile(wanted, idOf, refused, flows -> connection.reconcile(flows, RECONCILER));
-        LOG.info("switch {}: reconciled to {} desired flows at revision {} ({})", connection.dpidString(),
-                wanted.size(), baseRevision, r.plan().isEmpty() ? "already in sync" : r.plan());
+        LOG.info("switch {}: reconciled to {} desired flows at revision {} ({}; desired flows read in {} ms, then "
+                + "reconciled in {} ms)", connection.dpidString(), wanted.size(), baseRevision,
+                r.plan().isEmpty() ? "already in sync" : r.plan(), readMillis,
+                (System.nanoTime() - reconcileStart) / 1_000_000);
         programmed.putAll(wanted);
         if (!refused.isEmpty()) {
             LOG.warn("switch {}: the switch refuses {} desired flows (each refusal discards its bundle; the others were "
@@ -483,7 +487,7 @@ public final class SwitchMaster {
                         + "flows were programmed again without them): {}", connection.dpidString(), refused.size(),
                         refused);
             }
-            submit(this::publishStatistics); // the switch's state shows the refusals now, not at the next poll
+            submit(() -> publishStatistics(true)); // the switch's state shows the refusals now, not at the next poll
         }
     }
 
@@ -548,8 +552,11 @@ public final class SwitchMaster {
         return anyRefused;
     }
 
-    /** The statistics manager: the master alone publishes what the switch holds. */
-    private void publishStatistics() {
+    /**
+     * The statistics manager: the master alone publishes what the switch holds, through the node's
+     * {@link StatisticsWriter} ({@code now}: at once rather than with the next batch).
+     */
+    private void publishStatistics(boolean now) {
         long generation = masterGeneration;
         if (!synced || !mastership.canAct(entity, generation)) {
             return;
@@ -571,8 +578,7 @@ public final class SwitchMaster {
                 .put("openflow-version", connection.version())
                 .put("flows", flows.size())
                 .put("desired-flows", programmed.size() + refused.keySet().stream()
-                        .filter(id -> !programmed.containsKey(id)).count())
-                .put("updated-ms", System.currentTimeMillis());
+                        .filter(id -> !programmed.containsKey(id)).count());
         ArrayNode refusedArray = sw.putArray("refused");
         refused.forEach((id, r) -> refusedArray.addObject().put("id", id)
                 .put("flow", r.flow() == null ? null : OfctlText.format(r.flow())).put("error", r.error()));
@@ -590,7 +596,7 @@ public final class SwitchMaster {
             }
         }
         ObjectNode actual = FlowDocuments.JSON.createObjectNode().put("dpid", FlowDocuments.dpid(dpid))
-                .put("updated-ms", System.currentTimeMillis()).put("total", flows.size());
+                .put("total", flows.size());
         ArrayNode list = actual.putArray("flows");
         int budget = 900_000; // under the default document limit: the rest is counted, not listed
         boolean truncated = false;
@@ -604,20 +610,17 @@ public final class SwitchMaster {
             list.addObject().put("flow", text).put("packets", f.packets()).put("bytes", f.bytes());
         }
         actual.put("truncated", truncated);
-        if (!mastership.canAct(entity, generation)) {
-            return;
-        }
-        try {
-            mastership.store().commit(FlowDocuments.OPERATIONAL_SHARD, Transaction.builder()
-                    .put(FlowDocuments.switchPath(dpid).toString(), sw.toString())
-                    .put(FlowDocuments.actualPath(dpid).toString(), actual.toString())
-                    .build());
-        } catch (StoreException e) {
-            LOG.debug("switch {}: cannot publish statistics: {}", connection.dpidString(), e.getMessage());
-        }
+        Map<String, ObjectNode> documents = new LinkedHashMap<>();
+        documents.put(FlowDocuments.switchPath(dpid).toString(), sw);
+        documents.put(FlowDocuments.actualPath(dpid).toString(), actual);
+        mastership.statistics().publish(new StatisticsWriter.Publication(entity, generation, documents), now);
     }
 
     private void stopMastering() {
+        if (masterGeneration >= 0) {
+            mastership.statistics().forget(entity, List.of(FlowDocuments.switchPath(dpid).toString(),
+                    FlowDocuments.actualPath(dpid).toString()));
+        }
         masterGeneration = -1;
         synced = false;
         closeWatch();

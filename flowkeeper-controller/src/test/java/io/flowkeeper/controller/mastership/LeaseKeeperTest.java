@@ -109,6 +109,33 @@ class LeaseKeeperTest {
     }
 
     @Test
+    void aNodeWhoseProcessIsGoneIsExpiredAtOnceThroughItsPeerLink() {
+        startHeld();
+        // n2: a second node over the same ownership shard, which n1 leads.
+        InMemoryClusterAdmin n2Admin = new InMemoryClusterAdmin("n2", "127.0.0.1:2", store);
+        n2Admin.setLeader(OwnershipService.SHARD, "n1");
+        LeaseKeeper n2 = new LeaseKeeper(n2Admin, ownership, "n2", "127.0.0.1:8282", LEASE);
+        try {
+            n2.start();
+            await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(n2::isHeld);
+            assertThat(lease("n2").peerLink()).startsWith("127.0.0.1:");
+            ownership.registerCandidate("openflow:1", "n2");
+            ownership.registerCandidate("openflow:1", "n1");
+            Thread.sleep(500); // n1 links to n2 (it scans the leases every 200 ms)
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        } finally {
+            n2.close(); // its sockets close, as a killed process' do
+        }
+        long gone = System.nanoTime();
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(() -> !lease("n2").alive());
+        // Not a lease time after its last renewal: at once.
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - gone)).isLessThan(LEASE.toMillis() / 2);
+        assertThat(ownership.entity("openflow:1").orElseThrow().owner()).isEqualTo("n1");
+        assertThat(lease("n1").alive()).isTrue();
+    }
+
+    @Test
     void aNodeStillRenewingIsNeverExpired() throws Exception {
         startHeld();
         long renewals = lease("n1").renewals();

@@ -185,7 +185,7 @@ class MastershipOverSwitchTest {
         awaitTable(Set.of(a, b));
         await().atMost(WAIT).pollInterval(POLL).untilAsserted(() -> {
             String doc = store.get(FlowDocuments.OPERATIONAL_SHARD, FlowDocuments.switchPath(DPID),
-                    ReadConsistency.STALE).orElseThrow().json();
+                    ReadConsistency.STALE).orElseThrow(() -> new AssertionError("not published yet")).json();
             var json = FlowDocuments.JSON.readTree(doc);
             assertThat(json.get("master").asText()).isEqualTo(master.id);
             assertThat(json.get("refused")).hasSize(1);

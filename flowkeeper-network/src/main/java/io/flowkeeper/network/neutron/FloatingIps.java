@@ -86,8 +86,7 @@ final class FloatingIps extends Resource {
                 }
                 continue;
             }
-            long pick = Allocation.pickFree(Subnets.ranges(s.json()),
-                    Allocation.addresses(docs.childNames(NeutronDocuments.ipClaims(s.id()))), api.random());
+            long pick = api.subnets.pickAddress(s, java.util.Set.of());
             if (pick >= 0) {
                 subnet = s;
                 ip = pick;
@@ -103,6 +102,7 @@ final class FloatingIps extends Resource {
         String claim = NeutronDocuments.ipClaim(subnet.id(), Ipv4.format(ip));
         d.put("floating_network_id", networkId).put("floating_ip_address", Ipv4.format(ip)).put("status", "DOWN");
         Txn txn = new Txn().require(Precondition.exists(NeutronDocuments.doc("networks", networkId)))
+                .require(Precondition.absent(NeutronDocuments.deleting(networkId)))
                 .require(Precondition.exists(NeutronDocuments.doc("subnets", subnet.id())))
                 .require(Precondition.absent(NeutronDocuments.deleting(subnet.id())))
                 .require(Precondition.absent(claim)).put(claim, NeutronDocuments.owner(id, "floatingip"));

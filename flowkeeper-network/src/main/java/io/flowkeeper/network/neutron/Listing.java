@@ -39,7 +39,7 @@ final class Listing {
             List<String> ids = new ArrayList<>();
             for (String v : values) {
                 String value = key.equals("fixed_ips") && v.indexOf('=') >= 0 ? v.substring(v.indexOf('=') + 1) : v;
-                if (!Body.isUuid(value) || !value.equals(value.toLowerCase()) || value.length() != 36) {
+                if (!isCanonicalId(value)) {
                     return; // not every value is a canonical id: no shortcut for this key
                 }
                 ids.add("\"" + value + "\"");
@@ -47,6 +47,11 @@ final class Listing {
             required.add(ids);
         });
         return json -> required.stream().allMatch(ids -> ids.stream().anyMatch(json::contains));
+    }
+
+    /** An id as this server writes it (lower-case UUID with dashes), so it can be looked up or matched as text. */
+    static boolean isCanonicalId(String value) {
+        return value.length() == 36 && Body.isUuid(value) && value.equals(value.toLowerCase());
     }
 
     /** Whether the query asks for a page in plain id order: no filter, no sort key, forward, with a limit. */

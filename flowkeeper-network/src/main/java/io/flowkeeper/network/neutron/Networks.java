@@ -141,9 +141,7 @@ final class Networks extends Resource {
                     }
                     return new Segment(type, null, requested, claim("vxlan", null, requested), true);
                 }
-                long vni = Allocation.pickFree(Allocation.segmentRanges(s.vxlanRanges()),
-                        Allocation.numbers(docs.childNames(NeutronDocuments.segmentClaims("vxlan", null))),
-                        api.random());
+                long vni = pickSegment("vxlan", null, s.vxlanRanges());
                 if (vni < 0) {
                     throw noNetworkAvailable();
                 }
@@ -168,9 +166,7 @@ final class Networks extends Resource {
                 java.util.Collections.shuffle(physnets, api.random());
                 for (String p : physnets) {
                     List<Range> ranges = s.vlanRanges().get(p);
-                    long vlan = Allocation.pickFree(Allocation.segmentRanges(ranges),
-                            Allocation.numbers(docs.childNames(NeutronDocuments.segmentClaims("vlan", p))),
-                            api.random());
+                    long vlan = pickSegment("vlan", p, ranges);
                     if (vlan > 0) {
                         return new Segment(type, p, (int) vlan, claim("vlan", p, (int) vlan), false);
                     }
@@ -193,6 +189,13 @@ final class Networks extends Resource {
             default -> throw NeutronException.invalidInput("network_type value '" + Body.abbreviate(type)
                     + "' not supported (vxlan, vlan, flat)");
         }
+    }
+
+    /** A random free segment id of the ranges in this replica's view, or -1; the claim's precondition decides. */
+    private long pickSegment(String type, String physnet, java.util.Collection<Range> ranges) {
+        return Allocation.pickFree(Allocation.segmentRanges(ranges),
+                id -> docs.exists(claim(type, physnet, (int) id)),
+                () -> Allocation.numbers(docs.childNames(NeutronDocuments.segmentClaims(type, physnet))), api.random());
     }
 
     private static String claim(String type, String physnet, int id) {
@@ -243,13 +246,22 @@ final class Networks extends Resource {
     void delete(Caller caller, Doc current, ReadCache cache) {
         requireOwner(caller, current, "delete_network");
         String id = current.id();
-        deleteUnlessInUse(id, cache, view -> view.all("ports").stream()
-                .anyMatch(p -> p.json().path("network_id").asText().equals(id)),
+        deleteUnlessInUse(id, cache, view -> api.ports.anyOn(id) || view.all("floatingips").stream()
+                .anyMatch(f -> f.json().path("floating_network_id").asText().equals(id)
+                        && !f.json().path("port_id").isNull()),
                 () -> NeutronException.conflict("NetworkInUse", "Unable to complete operation on network " + id
                         + ". There are one or more ports still in use on the network."), view -> {
-                    // The network's subnets go with it (no new one can appear once the marker is committed).
+                    // The network's subnets go with it, and its floating IPs (an external network's: none is
+                    // associated, that needs a router gateway port on the network), as in Neutron. No new one can
+                    // appear once the marker is committed; one changed since the check makes this a retry.
                     Txn txn = new Txn().delete(NeutronDocuments.doc("networks", id))
-                            .delete(segmentClaim(current.json()));
+                            .delete(segmentClaim(current.json())).deletePrefix(NeutronDocuments.networkPorts(id));
+                    for (Doc fip : view.all("floatingips")) {
+                        if (fip.json().path("floating_network_id").asText().equals(id)) {
+                            String fipPath = NeutronDocuments.doc("floatingips", fip.id());
+                            txn.require(Precondition.modRevision(fipPath, fip.modRevision())).delete(fipPath);
+                        }
+                    }
                     for (Doc s : view.all("subnets")) {
                         if (s.json().path("network_id").asText().equals(id)) {
                             txn.delete(NeutronDocuments.doc("subnets", s.id()))
@@ -258,6 +270,18 @@ final class Networks extends Resource {
                     }
                     return txn;
                 });
+    }
+
+    /**
+     * Adds to {@code txn} what a subnet change does to its network: its revision goes up (Neutron bumps a network
+     * with its subnets), required unchanged since {@code network} was read. So a port create that pins the network
+     * it read (see {@link Ports#plan}) has also pinned the network's subnets and their pools.
+     */
+    void bumpForSubnetChange(Doc network, Txn txn) {
+        String path = NeutronDocuments.doc(collection(), network.id());
+        ObjectNode d = network.json().deepCopy();
+        d.put("revision_number", network.json().path("revision_number").asLong() + 1).put("updated_at", now());
+        txn.require(Precondition.modRevision(path, network.modRevision())).put(path, d);
     }
 
     /** The network as the caller may use it for a new subnet or port (visible, not being deleted). */

@@ -22,8 +22,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * The Neutron v2.0 API of one node: routes a request to its collection, wraps and unwraps Neutron's JSON, runs
  * bulk creates, retries writes that lost a race, and answers lists with filters, fields, sorting and pagination.
- * Every read first waits for this replica to catch up with the shard leader ({@link NeutronDocuments#barrier()}).
- * Thread-safe: no state but the datastore.
+ * Every read, and every write but a port create (see {@link #creating}), first waits for this replica to catch up
+ * with the shard leader ({@link NeutronDocuments#barrier()}). Thread-safe: no state but the datastore.
  */
 public final class NeutronApi {
     /** Writes that lose a race (an address or a document revision taken by another node) are retried this often. */
@@ -46,11 +46,14 @@ public final class NeutronApi {
     final Routers routers;
     final SecurityGroups securityGroups;
     final SecurityGroupRules securityGroupRules;
+    /** The agents' hosts: shown as Neutron agents, and what a port's binding:host_id is bound against. */
+    final HostRegistry hosts;
 
     public NeutronApi(DatastoreService store, NetworkSettings settings, Clock clock) {
         this.docs = new NeutronDocuments(store);
         this.settings = settings;
         this.clock = clock;
+        this.hosts = new HostRegistry(store, clock);
         this.networks = add(new Networks(this));
         this.subnets = add(new Subnets(this));
         this.ports = add(new Ports(this));
@@ -99,14 +102,7 @@ public final class NeutronApi {
                         : ApiResponse.of(200, Extensions.show(parts[3]));
             }
             case "agents" -> {
-                requireMethod(method, "GET");
-                if (parts.length == 3) {
-                    ObjectNode out = NeutronDocuments.JSON.createObjectNode();
-                    out.putArray("agents");
-                    return ApiResponse.of(200, out);
-                }
-                throw NeutronException.notFound("AgentNotFound", "Agent " + Body.abbreviate(parts[3])
-                        + " could not be found.");
+                return agents(req, caller, parts);
             }
             case "network-ip-availabilities" -> {
                 requireMethod(method, "GET");
@@ -166,9 +162,54 @@ public final class NeutronApi {
         };
     }
 
+    /**
+     * {@code GET /v2.0/agents[/{id}]} and {@code DELETE /v2.0/agents/{id}}: one Open vSwitch agent per registered
+     * host ({@link HostRegistry}). Admin only, as Neutron's policy: others see an empty list.
+     */
+    private ApiResponse agents(ApiRequest req, Caller caller, String[] parts) {
+        if (parts.length == 3 || !req.method().equals("DELETE")) {
+            requireMethod(req.method(), "GET");
+        }
+        List<ObjectNode> agents = caller.isAdmin() ? hosts.agents() : List.of();
+        if (parts.length == 3) {
+            return ApiResponse.of(200, Listing.answer("agents", agents, req));
+        }
+        ObjectNode agent = agents.stream().filter(a -> a.path("id").asText().equals(parts[3])).findFirst()
+                .orElseThrow(() -> NeutronException.notFound("AgentNotFound", "Agent " + Body.abbreviate(parts[3])
+                        + " could not be found."));
+        if (req.method().equals("DELETE")) {
+            hosts.forget(agent.path("host").asText());
+            return new ApiResponse(204, Map.of(), null);
+        }
+        return ApiResponse.of(200, wrap("agent", fields(agent, req)));
+    }
+
     /** Runs a write, re-reading and trying again while it loses races to other writers. */
     <T> T withRetries(java.util.function.Supplier<T> write) {
         docs.barrier();
+        return retrying(write);
+    }
+
+    /**
+     * Runs a create of {@code resource}. One that pins its reads ({@link Resource#createPinsItsReads()}) first runs
+     * on this replica's view as it is, skipping the barrier (a linearizable read and the wait for this replica, about
+     * half of a port create's time): a success committed against a stale view is impossible, its preconditions
+     * would have failed. Any other answer (a 404 for a network created a moment ago on another node, a 409 for a
+     * pool whose addresses were just freed) may come from a stale view, so it is only given after a barrier and a
+     * second run.
+     */
+    <T> T creating(Resource resource, java.util.function.Supplier<T> create) {
+        if (!resource.createPinsItsReads()) {
+            return withRetries(create);
+        }
+        try {
+            return retrying(create);
+        } catch (NeutronException e) {
+            return withRetries(create);
+        }
+    }
+
+    private <T> T retrying(java.util.function.Supplier<T> write) {
         for (int attempt = 1; ; attempt++) {
             try {
                 return write.get();
@@ -207,7 +248,7 @@ public final class NeutronApi {
             List<Doc> created = new ArrayList<>();
             try {
                 for (JsonNode item : top.get(resource.bodyKey())) {
-                    created.add(withRetries(() -> resource.create(caller, new Body(item, resource.member()),
+                    created.add(creating(resource, () -> resource.create(caller, new Body(item, resource.member()),
                             new ReadCache(docs))));
                 }
             } catch (NeutronException e) {
@@ -233,7 +274,8 @@ public final class NeutronApi {
             return ApiResponse.of(201, out);
         }
         JsonNode inner = unwrap(top, resource.member());
-        Doc d = withRetries(() -> resource.create(caller, new Body(inner, resource.member()), new ReadCache(docs)));
+        Doc d = creating(resource, () -> resource.create(caller, new Body(inner, resource.member()),
+                new ReadCache(docs)));
         return ApiResponse.of(201, wrap(resource.member(), resource.view(caller, d, new ReadCache(docs))));
     }
 
@@ -263,7 +305,9 @@ public final class NeutronApi {
             }
             return ApiResponse.of(200, Listing.answer(resource.bodyKey(), views, req));
         }
-        for (Doc d : docs.list(resource.collection(), Listing.rawFilter(req.query()))) {
+        List<Doc> read = resource.candidates(req.query())
+                .orElseGet(() -> docs.list(resource.collection(), Listing.rawFilter(req.query())));
+        for (Doc d : read) {
             if (resource.visible(caller, d.json())) {
                 views.add(resource.view(caller, d, cache));
             }

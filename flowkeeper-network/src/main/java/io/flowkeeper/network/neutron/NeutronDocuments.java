@@ -29,6 +29,9 @@ import java.util.Optional;
  * /neutron/default-security-group/{project}  {"id": group id}: one default group per project
  * /neutron/rule-keys/{group id}/{digest}     {"owner": rule id}: no two identical rules in a group
  * /neutron/fip-ports/{port id}/{address}     {"owner": floating ip id}: one floating IP per fixed address
+ * /neutron/network-ports/{network}/{port}    {"owner": port id}: the ports of a network (lists by network_id read
+ *                                            these, not every port), complete once
+ * /neutron/indexes/network-ports             exists (written after indexing the ports older than the index)
  * </pre>
  * A claim is written in the same transaction as the document that uses it, with a precondition that it is absent,
  * so two nodes racing for one address get one success and one failed precondition, and a claim never exists
@@ -95,6 +98,16 @@ final class NeutronDocuments {
     static String fipPort(String portId, String address) {
         return ROOT + "/fip-ports/" + portId + "/" + address;
     }
+
+    static String networkPort(String networkId, String portId) {
+        return ROOT + "/network-ports/" + networkId + "/" + portId;
+    }
+
+    static String networkPorts(String networkId) {
+        return ROOT + "/network-ports/" + networkId;
+    }
+
+    static final String NETWORK_PORTS_COMPLETE = ROOT + "/indexes/network-ports";
 
     static String owner(String id, String kind) {
         return JSON.createObjectNode().put("owner", id).put("kind", kind).toString();

@@ -3,6 +3,7 @@ package io.flowkeeper.network.neutron;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowkeeper.api.store.CommitResult;
 import io.flowkeeper.api.store.Precondition;
 import io.flowkeeper.network.Ipv4;
 import io.flowkeeper.network.Ipv4.Cidr;
@@ -20,12 +21,15 @@ import java.util.regex.Pattern;
  * Ports: fixed IPs (requested, or picked at random among a subnet's free pool addresses) and a MAC (requested, or
  * random under the configured base), each claimed in the port's own transaction. A pick that loses a race is
  * retried with a fresh view; a requested address or MAC that is taken is a 409. Deleting a port deletes its claims
- * in the same transaction, so addresses are never leaked.
+ * (and its binding) in the same transaction, so addresses are never leaked.
  */
 final class Ports extends Resource {
     static final String ROUTER_INTERFACE = "network:router_interface";
     static final String ROUTER_GATEWAY = "network:router_gateway";
     private static final Pattern MAC = Pattern.compile("[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}");
+    /** Attributes only an admin sees or sets (Neutron's default policy: {@code rule:admin_only}). */
+    private static final List<String> ADMIN_ONLY = List.of("binding:host_id", "binding:vif_type",
+            "binding:vif_details", "binding:profile");
 
     Ports(NeutronApi api) {
         super(api);
@@ -49,9 +53,27 @@ final class Ports extends Resource {
     @Override
     ObjectNode view(Caller caller, Doc doc, ReadCache cache) {
         ObjectNode v = doc.json().deepCopy();
-        v.putObject("binding:vif_details");
+        if (!caller.isAdmin()) {
+            // Neutron's policy: a port's binding (where it runs, how it is plugged) is the operator's business.
+            ADMIN_ONLY.forEach(v::remove);
+        } else if (!v.has("binding:vif_details")) {
+            v.putObject("binding:vif_details");
+        }
         v.put("ip_allocation", "immediate");
         return v;
+    }
+
+    /** Refuses a non-admin's attempt to set an admin-only binding attribute, as Neutron's policy does. */
+    private static void checkBindingPolicy(Caller caller, Body body, String action) {
+        if (caller.isAdmin()) {
+            return;
+        }
+        for (String key : List.of("binding:host_id", "binding:profile")) {
+            if (body.has(key)) {
+                throw NeutronException.forbidden("(rule:" + action + " and rule:" + action + ":" + key
+                        + ") is disallowed by policy");
+            }
+        }
     }
 
     /** One wanted address: a subnet and/or an address; {@code address} -1 means "any free one". */
@@ -72,6 +94,12 @@ final class Ports extends Resource {
             this.doc = doc;
         }
 
+        /** The port's security groups must still exist when it commits. */
+        void requireGroups(JsonNode groupIds) {
+            groupIds.forEach(g -> txn.require(Precondition.exists(NeutronDocuments.doc("security-groups",
+                    g.asText()))));
+        }
+
         RuntimeException conflict(Precondition failed) {
             String path = failed.path();
             if (path.equals(macClaim)) {
@@ -87,9 +115,7 @@ final class Ports extends Resource {
             if (path.contains("/subnets/") || path.startsWith(NeutronDocuments.deleting(""))) {
                 return NeutronException.notFound("SubnetNotFound", "A subnet of this port is gone or being deleted");
             }
-            if (path.contains("/networks/")) {
-                return api.networks.notFound(doc.path("network_id").asText());
-            }
+            // The network (or a security group) changed or went since it was read: read again, and answer from there.
             return new Retry(0);
         }
     }
@@ -104,7 +130,8 @@ final class Ports extends Resource {
         Plan plan = new Plan(doc);
         String networkId = network.id();
         doc.put("network_id", networkId);
-        plan.txn.require(Precondition.exists(NeutronDocuments.doc("networks", networkId)))
+        // The network as read, which pins its subnets too (a subnet change bumps it): every choice below rests on it.
+        plan.txn.require(Precondition.modRevision(NeutronDocuments.doc("networks", networkId), network.modRevision()))
                 .require(Precondition.absent(NeutronDocuments.deleting(networkId)));
         List<Doc> subnets = cache.all("subnets").stream()
                 .filter(s -> s.json().path("network_id").asText().equals(networkId)).toList();
@@ -115,7 +142,7 @@ final class Ports extends Resource {
         if (fixed == null) {
             boolean allocated = false;
             for (Doc subnet : subnets) {
-                long address = pickAddress(subnet, claimed);
+                long address = api.subnets.pickAddress(subnet, claimed);
                 if (address >= 0) {
                     addIp(plan, ips, claimed, subnet, address, false);
                     allocated = true;
@@ -129,7 +156,7 @@ final class Ports extends Resource {
             for (FixedIpRequest r : fixed) {
                 Doc subnet = subnetFor(r, subnets, networkId);
                 if (r.address() < 0) {
-                    long address = pickAddress(subnet, claimed);
+                    long address = api.subnets.pickAddress(subnet, claimed);
                     if (address < 0) {
                         throw noAddress(networkId);
                     }
@@ -156,7 +183,9 @@ final class Ports extends Resource {
                 plan.requestedClaims.add(plan.macClaim);
             }
         }
-        plan.txn.put(NeutronDocuments.doc("ports", doc.path("id").asText()), doc);
+        plan.txn.put(NeutronDocuments.doc("ports", doc.path("id").asText()), doc)
+                .put(NeutronDocuments.networkPort(networkId, doc.path("id").asText()),
+                        NeutronDocuments.owner(doc.path("id").asText(), "port"));
         return plan;
     }
 
@@ -204,14 +233,6 @@ final class Ports extends Resource {
             throw NeutronException.conflict("IpAddressAlreadyAllocated", "IP address " + gateway
                     + " already allocated in subnet " + subnet.id() + " (it is the subnet's gateway)");
         }
-    }
-
-    private long pickAddress(Doc subnet, Set<String> claimedByThisPort) {
-        Set<Long> taken = Allocation.addresses(docs.childNames(NeutronDocuments.ipClaims(subnet.id())));
-        for (String c : claimedByThisPort) {
-            taken.add(Ipv4.parse(c.substring(c.lastIndexOf('/') + 1)));
-        }
-        return Allocation.pickFree(Subnets.ranges(subnet.json()), taken, api.random());
     }
 
     private static NeutronException noAddress(String networkId) {
@@ -276,9 +297,10 @@ final class Ports extends Resource {
         List<FixedIpRequest> fixed = body.raw("fixed_ips") == null ? null : fixedIps(body.list("fixed_ips"));
         d.put("device_id", body.string("device_id", 255, ""));
         d.put("device_owner", body.string("device_owner", 255, ""));
+        checkBindingPolicy(caller, body, "create_port");
         String host = body.string("binding:host_id", 255, "");
-        d.put("binding:host_id", host == null ? "" : host).put("binding:vif_type", host == null || host.isEmpty()
-                ? "unbound" : "ovs");
+        d.put("binding:host_id", host == null ? "" : host);
+        api.hosts.bind(d, host);
         d.put("binding:vnic_type", vnicType(body.string("binding:vnic_type", 64, "normal")));
         d.set("binding:profile", profile(body.raw("binding:profile")));
         List<JsonNode> groups = body.raw("security_groups") == null ? null : body.list("security_groups");
@@ -302,9 +324,97 @@ final class Ports extends Resource {
         Plan plan = plan(d, network, fixed, mac, cache, Map.of(), false);
         // After every check above: a port that fails validation must not leave a default group behind.
         d.set("security_groups", securityGroups(caller, project, groups, security, d.path("device_owner").asText()));
+        plan.requireGroups(d.path("security_groups"));
         d.set("allowed_address_pairs", addressPairs(pairs, d.path("mac_address").asText()));
         long revision = commit(plan.txn.build(), plan::conflict);
         return new Doc(d, revision);
+    }
+
+    /**
+     * A list filtered by {@code network_id} reads the ports of those networks through their index, not every port
+     * of the cluster (which made a list of 1,000 ports scan all 100,000). Ports older than the index are indexed
+     * once, by the first such list on any node, before the index is trusted.
+     */
+    @Override
+    java.util.Optional<List<Doc>> candidates(Map<String, List<String>> query) {
+        List<String> networks = query.get("network_id");
+        if (networks == null || networks.isEmpty() || !networks.stream().allMatch(Listing::isCanonicalId)) {
+            return java.util.Optional.empty();
+        }
+        ensureNetworkIndex();
+        List<Doc> out = new ArrayList<>();
+        for (String network : new java.util.TreeSet<>(networks)) {
+            for (String port : docs.childNames(NeutronDocuments.networkPorts(network))) {
+                docs.get(collection(), port).ifPresent(out::add);
+            }
+        }
+        out.sort(java.util.Comparator.comparing(Doc::id)); // the collection's own order, as an unindexed list
+        return java.util.Optional.of(out);
+    }
+
+    /** Whether any port is on the network (through the index: not parsing every port of the cluster). */
+    boolean anyOn(String networkId) {
+        ensureNetworkIndex();
+        return docs.childNames(NeutronDocuments.networkPorts(networkId)).stream()
+                .anyMatch(port -> docs.exists(NeutronDocuments.doc(collection(), port)));
+    }
+
+    /** Seen on this node: every port is in the network index. */
+    private volatile boolean networkIndexComplete;
+
+    /** Index entries per transaction while indexing older ports: far below the shard's transaction limit. */
+    private static final int INDEX_BATCH = 500;
+
+    /**
+     * Indexes the ports written before the index existed, in batches that each require their ports to exist, then
+     * marks the index complete. Ports created or deleted meanwhile keep their own entries; a batch that lost a port
+     * to a delete is redone from a fresh view.
+     */
+    private void ensureNetworkIndex() {
+        if (networkIndexComplete) {
+            return;
+        }
+        synchronized (this) {
+            while (!docs.exists(NeutronDocuments.NETWORK_PORTS_COMPLETE)) {
+                Txn batch = new Txn();
+                int entries = 0;
+                boolean whole = true;
+                for (Doc p : docs.list(collection())) {
+                    String entry = NeutronDocuments.networkPort(p.json().path("network_id").asText(), p.id());
+                    if (!docs.exists(entry)) {
+                        batch.put(entry, NeutronDocuments.owner(p.id(), "port"))
+                                .require(Precondition.exists(NeutronDocuments.doc(collection(), p.id())));
+                        entries++;
+                    }
+                    if (entries == INDEX_BATCH) {
+                        whole &= commitIndexBatch(batch);
+                        batch = new Txn();
+                        entries = 0;
+                    }
+                }
+                if (whole && commitIndexBatch(batch.put(NeutronDocuments.NETWORK_PORTS_COMPLETE, "{}"))) {
+                    break;
+                }
+            }
+            networkIndexComplete = true;
+        }
+    }
+
+    /** Commits one batch of index entries and waits until this replica has it; false if a port had gone. */
+    private boolean commitIndexBatch(Txn batch) {
+        CommitResult r = docs.commit(batch.build());
+        docs.catchUp(r.revision());
+        return r.succeeded();
+    }
+
+    /**
+     * A port create pins everything it reads: the network (and with it the subnets and their pools), the absence of
+     * delete markers, each address and MAC claim, each security group. So it may run on this replica's view as it
+     * is; a stale view fails the commit and the create runs again once caught up.
+     */
+    @Override
+    boolean createPinsItsReads() {
+        return true;
     }
 
     private ArrayNode securityGroups(Caller caller, String project, List<JsonNode> groups, boolean security,
@@ -380,10 +490,11 @@ final class Ports extends Resource {
                 d.put(key, v == null ? "" : v);
             }
         }
+        checkBindingPolicy(caller, body, "update_port");
         if (body.has("binding:host_id")) {
             String host = body.string("binding:host_id", 255, "");
-            d.put("binding:host_id", host == null ? "" : host).put("binding:vif_type",
-                    host == null || host.isEmpty() ? "unbound" : "ovs");
+            d.put("binding:host_id", host == null ? "" : host);
+            api.hosts.bind(d, host); // ML2 binds again on every host change, as Nova's live migration expects
         }
         if (body.has("binding:vnic_type")) {
             d.put("binding:vnic_type", vnicType(body.string("binding:vnic_type", 64, "normal")));
@@ -446,6 +557,9 @@ final class Ports extends Resource {
         if (!macKept) {
             plan.txn.delete(NeutronDocuments.macClaim(oldMac));
         }
+        if (body.raw("security_groups") != null) {
+            plan.requireGroups(d.path("security_groups"));
+        }
         d.set("allowed_address_pairs", pairsGiven ? addressPairs(pairs, d.path("mac_address").asText())
                 : current.json().path("allowed_address_pairs"));
         long revision = commit(plan.txn.build(),
@@ -468,11 +582,14 @@ final class Ports extends Resource {
     /** Adds to {@code txn} what deleting a port takes: its document, its claims, its floating IPs' association. */
     void deleteOps(Doc port, Txn txn, ReadCache cache) {
         String path = NeutronDocuments.doc("ports", port.id());
-        txn.require(Precondition.modRevision(path, port.modRevision())).delete(path);
+        txn.require(Precondition.modRevision(path, port.modRevision())).delete(path)
+                .delete(NeutronDocuments.networkPort(port.json().path("network_id").asText(), port.id()));
         for (JsonNode ip : port.json().path("fixed_ips")) {
             txn.delete(NeutronDocuments.ipClaim(ip.path("subnet_id").asText(), ip.path("ip_address").asText()));
         }
         txn.delete(NeutronDocuments.macClaim(port.json().path("mac_address").asText()));
+        // Its binding goes with it, so the flow compiler and the tunnel index never see a binding without a port.
+        txn.delete(NeutronDocuments.doc(HostRegistry.BINDINGS, port.id()));
         for (Doc fip : cache.all("floatingips")) {
             if (fip.json().path("port_id").asText().equals(port.id())) {
                 ObjectNode f = fip.json().deepCopy();

@@ -58,6 +58,23 @@ abstract class Resource {
         return doc.json().deepCopy();
     }
 
+    /**
+     * Whether {@link #create}'s transaction requires, by its preconditions, that everything the create read is still
+     * as read. Such a create runs on this replica's view without first catching up with the leader
+     * ({@link NeutronApi#withRetries}): a stale view fails the commit and is retried like a lost race.
+     */
+    boolean createPinsItsReads() {
+        return false;
+    }
+
+    /**
+     * The documents a list with {@code query} must look at, when an index narrows them (a superset of the matches:
+     * the list still applies every filter); empty for "read the whole collection".
+     */
+    java.util.Optional<List<Doc>> candidates(java.util.Map<String, List<String>> query) {
+        return java.util.Optional.empty();
+    }
+
     /** Runs before a list is read (the default security group is created on a project's first look). */
     void beforeList(Caller caller) {}
 
@@ -162,7 +179,8 @@ abstract class Resource {
      * Deletes a network or subnet unless {@code inUse} finds something on it, without racing the creates that would
      * put something on it: first a {@code deleting} marker (creates require it absent), then, with every earlier
      * commit in view, the check, then the {@code deletion} built from that view (it also removes the marker), or
-     * the marker alone.
+     * the marker alone. The deletion may require more than the document's existence (the network's floating IPs
+     * unchanged): such a precondition failing is a retry.
      */
     void deleteUnlessInUse(String id, ReadCache cache, java.util.function.Predicate<ReadCache> inUse,
                            java.util.function.Supplier<NeutronException> inUseError,
@@ -175,8 +193,9 @@ abstract class Resource {
             docs.commit(new Txn().delete(NeutronDocuments.deleting(id)).build());
             throw inUseError.get();
         }
-        commit(deletion.apply(cache).require(Precondition.exists(NeutronDocuments.doc(collection(), id)))
-                .delete(NeutronDocuments.deleting(id)).build(), failed -> notFound(id));
+        String path = NeutronDocuments.doc(collection(), id);
+        commit(deletion.apply(cache).require(Precondition.exists(path)).delete(NeutronDocuments.deleting(id)).build(),
+                failed -> failed.path().equals(path) ? notFound(id) : new Retry(0));
     }
 
     /**

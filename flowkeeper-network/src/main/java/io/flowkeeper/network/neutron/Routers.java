@@ -39,10 +39,15 @@ final class Routers extends Resource {
         return "RouterNotFound";
     }
 
+    /** Neutron's default policy shows {@code ha} and {@code distributed} to admins only. */
     @Override
     ObjectNode view(Caller caller, Doc doc, ReadCache cache) {
         ObjectNode v = doc.json().deepCopy();
         v.putArray("availability_zones");
+        if (!caller.isAdmin()) {
+            v.remove("ha");
+            v.remove("distributed");
+        }
         return v;
     }
 

@@ -1,5 +1,6 @@
 package io.flowkeeper.network.neutron;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.api.store.Precondition;
 import io.flowkeeper.network.Ipv4;
@@ -13,6 +14,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Security group rules. Each rule claims a digest of what it matches under its group, so the same rule twice is a
@@ -25,6 +27,11 @@ final class SecurityGroupRules extends Resource {
             Map.entry("ah", 51), Map.entry("ipv6-icmp", 58), Map.entry("icmpv6", 58), Map.entry("ipv6-nonxt", 59),
             Map.entry("ipv6-opts", 60), Map.entry("ospf", 89), Map.entry("pgm", 113), Map.entry("vrrp", 112),
             Map.entry("sctp", 132), Map.entry("udplite", 136), Map.entry("dccp", 33), Map.entry("rsvp", 46));
+
+    /** Protocols whose rules take a port range: TCP, UDP, DCCP, SCTP, UDP-Lite. */
+    private static final Set<Integer> PORT_PROTOCOLS = Set.of(6, 17, 33, 132, 136);
+    private static final int ICMP = 1;
+    private static final int ICMP_V6 = 58;
 
     SecurityGroupRules(NeutronApi api) {
         super(api);
@@ -103,11 +110,12 @@ final class SecurityGroupRules extends Resource {
         String groupId = body.uuid("security_group_id");
         String direction = body.string("direction", 16, null);
         String ethertype = body.string("ethertype", 8, "IPv4");
-        String protocol = body.string("protocol", 32, null);
-        Integer min = body.integer("port_range_min", Integer.MIN_VALUE, Integer.MAX_VALUE);
-        Integer max = body.integer("port_range_max", Integer.MIN_VALUE, Integer.MAX_VALUE);
+        String protocol = protocol(body.raw("protocol"));
+        Integer min = port(body.raw("port_range_min"));
+        Integer max = port(body.raw("port_range_max"));
         String prefix = body.string("remote_ip_prefix", 64, null);
-        String remoteGroup = body.uuid("remote_group_id");
+        // Not checked as a UUID: Neutron looks any remote group up and answers 404 when there is none.
+        String remoteGroup = body.string("remote_group_id", Body.NAME_LENGTH, null);
         if (body.string("remote_address_group_id", 64, null) != null) {
             throw NeutronException.invalidInput("remote_address_group_id is not supported by this server");
         }
@@ -126,7 +134,6 @@ final class SecurityGroupRules extends Resource {
         if (!ethertype.equals("IPv4") && !ethertype.equals("IPv6")) {
             throw NeutronException.invalidInput("'" + Body.abbreviate(ethertype) + "' is not in ['IPv4', 'IPv6']");
         }
-        protocol = protocol(protocol);
         ports(protocol, min, max);
         if (prefix != null && remoteGroup != null) {
             throw new NeutronException(400, "SecurityGroupRemoteGroupAndRemoteIpPrefix", "Only remote_ip_prefix or "
@@ -136,7 +143,10 @@ final class SecurityGroupRules extends Resource {
             prefix = prefix(prefix, ethertype);
         }
         if (remoteGroup != null) {
-            api.find(api.securityGroups, caller, remoteGroup);
+            if (!Body.isUuid(remoteGroup)) {
+                throw api.securityGroups.notFound(remoteGroup);
+            }
+            remoteGroup = api.find(api.securityGroups, caller, Body.canonicalUuid(remoteGroup)).id();
         }
         String id = newId();
         ObjectNode r = rule(id, groupId, group.json().path("project_id").asText(project), direction, ethertype,
@@ -155,49 +165,91 @@ final class SecurityGroupRules extends Resource {
         return new Doc(r, revision);
     }
 
-    private static String protocol(String protocol) {
-        if (protocol == null || protocol.equalsIgnoreCase("any")) {
+    /**
+     * Neutron's protocol conversion: null or "any" (no protocol), a name from {@link #PROTOCOLS}, or a number 0-255
+     * sent as a JSON number or a string (kept as its digits, as Neutron stores it).
+     */
+    static String protocol(JsonNode value) {
+        if (value == null || value.isNull()) {
             return null;
         }
-        String p = protocol.toLowerCase(Locale.ROOT);
-        if (PROTOCOLS.containsKey(p)) {
-            return p;
-        }
-        if (p.matches("\\d{1,3}") && Integer.parseInt(p) <= 255) {
-            return p;
+        String text = value.isIntegralNumber() || value.isTextual() ? value.asText() : null;
+        if (text != null) {
+            String p = text.toLowerCase(Locale.ROOT);
+            if (p.equals("any")) {
+                return null;
+            }
+            if (PROTOCOLS.containsKey(p)) {
+                return p;
+            }
+            if (p.matches("\\d{1,3}") && Integer.parseInt(p) <= 255) {
+                return p;
+            }
         }
         throw new NeutronException(400, "SecurityGroupRuleInvalidProtocol", "Security group rule protocol "
-                + Body.abbreviate(protocol) + " not supported. Only protocol values " + PROTOCOLS.keySet()
-                + " and integer representations [0 to 255] are supported.");
+                + Body.abbreviate(text != null ? text : value.toString()) + " not supported. Only protocol values "
+                + PROTOCOLS.keySet() + " and integer representations [0 to 255] are supported.");
     }
 
+    /** A port_range_min/max as Neutron converts it: a valid port 0-65535 (number or digits) or null. */
+    static Integer port(JsonNode value) {
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        String text = value.isTextual() ? value.asText().trim() : value.toString();
+        if ((value.isIntegralNumber() || value.isTextual()) && text.matches("-?\\d{1,10}")) {
+            long port = Long.parseLong(text);
+            if (port >= 0 && port <= 65535) {
+                return (int) port;
+            }
+        }
+        throw new NeutronException(400, "SecurityGroupInvalidPortValue", "Invalid value for port "
+                + Body.abbreviate(text));
+    }
+
+    /** The IP protocol number of a converted protocol (a name or digits). */
+    private static int protocolNumber(String protocol) {
+        Integer named = PROTOCOLS.get(protocol);
+        return named != null ? named : Integer.parseInt(protocol);
+    }
+
+    /** Neutron's port range rules: which protocols take ports, and how their ranges are checked. */
     private static void ports(String protocol, Integer min, Integer max) {
         if (min == null && max == null) {
             return;
         }
-        boolean icmp = "icmp".equals(protocol) || "ipv6-icmp".equals(protocol) || "icmpv6".equals(protocol)
-                || "1".equals(protocol) || "58".equals(protocol);
-        boolean ports = "tcp".equals(protocol) || "udp".equals(protocol) || "sctp".equals(protocol)
-                || "udplite".equals(protocol) || "dccp".equals(protocol) || "6".equals(protocol)
-                || "17".equals(protocol) || "132".equals(protocol);
-        if (icmp) {
-            if ((min != null && (min < 0 || min > 255)) || (max != null && (max < 0 || max > 255))) {
-                throw new NeutronException(400, "SecurityGroupInvalidIcmpValue", "Invalid value for ICMP type or "
-                        + "code: must be 0 to 255");
+        if (protocol == null) {
+            throw new NeutronException(400, "SecurityGroupProtocolRequiredWithPorts", "Must also specify protocol if "
+                    + "port range is given.");
+        }
+        int number = protocolNumber(protocol);
+        if (PORT_PROTOCOLS.contains(number)) {
+            if (Integer.valueOf(0).equals(min) || Integer.valueOf(0).equals(max)) {
+                throw new NeutronException(400, "SecurityGroupInvalidPortValue", "Invalid value for port 0");
             }
-            if (min == null) {
-                throw new NeutronException(400, "SecurityGroupMissingIcmpType", "ICMP code (port-range-max) is "
-                        + "provided but ICMP type (port-range-min) is missing.");
+            if (min == null || max == null || min > max) {
+                throw new NeutronException(400, "SecurityGroupInvalidPortRange", "For TCP/UDP protocols, "
+                        + "port_range_min must be <= port_range_max");
             }
             return;
         }
-        if (!ports) {
-            throw new NeutronException(400, "SecurityGroupInvalidProtocolForPort", "Invalid protocol " + protocol
-                    + " for port range, only supported for TCP, UDP, UDPLITE, SCTP and DCCP.");
+        if (number == ICMP || number == ICMP_V6) {
+            icmpValue("type", "port_range_min", min);
+            icmpValue("code", "port_range_max", max);
+            if (min == null) {
+                throw new NeutronException(400, "SecurityGroupMissingIcmpType", "ICMP code (port-range-max) " + max
+                        + " is provided but ICMP type (port-range-min) is missing.");
+            }
+            return;
         }
-        if (min == null || max == null || min < 1 || max > 65535 || min > max) {
-            throw new NeutronException(400, "SecurityGroupInvalidPortRange", "For TCP/UDP protocols, "
-                    + "port_range_min must be <= port_range_max, both from 1 to 65535");
+        throw new NeutronException(400, "SecurityGroupInvalidProtocolForPort", "Ports cannot be specified for "
+                + "protocol " + number + ". Ports are only supported for TCP, UDP, UDPLITE, SCTP, DCCP.");
+    }
+
+    private static void icmpValue(String field, String attribute, Integer value) {
+        if (value != null && (value < 0 || value > 255)) {
+            throw new NeutronException(400, "SecurityGroupInvalidIcmpValue", "Invalid value for ICMP " + field + " ("
+                    + attribute + ") " + value + ". It must be 0 to 255.");
         }
     }
 

@@ -96,6 +96,7 @@ final class SecurityGroups extends Resource {
         if (!stateful) {
             throw NeutronException.invalidInput("stateless security groups are not supported by this server");
         }
+        refuseDefaultName(d.path("name").asText());
         String project = d.path("project_id").asText();
         ObjectNode g = group(id, project, d.path("name").asText(), d.path("description").asText());
         Txn txn = new Txn().put(NeutronDocuments.doc(collection(), id), g);
@@ -114,12 +115,23 @@ final class SecurityGroups extends Resource {
         ObjectNode d = updatedDoc(current, body, true);
         body.bool("stateful", true);
         body.rejectUnknown();
+        if (body.has("name")) {
+            refuseDefaultName(d.path("name").asText());
+        }
         if (current.json().path("name").asText().equals("default") && !d.path("name").asText().equals("default")
                 && isDefault(current)) {
             throw NeutronException.conflict("SecurityGroupCannotUpdateDefault", "Updating default security group "
                     + "not allowed.");
         }
         return replace(current, d);
+    }
+
+    /** Only the group this server creates per project is called "default" (any case), as in Neutron. */
+    private static void refuseDefaultName(String name) {
+        if (name.equalsIgnoreCase("default")) {
+            throw NeutronException.conflict("SecurityGroupDefaultAlreadyExists", "Default security group already "
+                    + "exists.");
+        }
     }
 
     private boolean isDefault(Doc group) {

@@ -37,12 +37,17 @@ final class Subnets extends Resource {
         return "SubnetNotFound";
     }
 
+    /**
+     * Another project's subnet is visible only on a shared network. An external network is visible to every project
+     * (to pick it for a gateway or a floating IP) but its subnets are not, as in Neutron without the
+     * {@code subnet-external-network} extension.
+     */
     @Override
     boolean visible(Caller caller, ObjectNode doc) {
         if (caller.owns(doc.path("project_id").asText())) {
             return true;
         }
-        return docs.get("networks", doc.path("network_id").asText()).map(n -> api.networks.visible(caller, n.json()))
+        return docs.get("networks", doc.path("network_id").asText()).map(n -> n.json().path("shared").asBoolean())
                 .orElse(false);
     }
 
@@ -108,9 +113,12 @@ final class Subnets extends Resource {
         d.put("enable_dhcp", dhcp);
         d.putNull("ipv6_ra_mode").putNull("ipv6_address_mode").putNull("subnetpool_id").putNull("segment_id");
         d.putArray("service_types");
-        long revision = commit(new Txn().require(Precondition.exists(NeutronDocuments.doc("networks", networkId)))
-                .require(Precondition.absent(NeutronDocuments.deleting(networkId)))
-                .put(NeutronDocuments.doc("subnets", id), d).build(), failed -> api.networks.notFound(networkId));
+        // Pinning the network also orders concurrent subnets of one network, so the overlap check above holds.
+        Txn txn = new Txn().require(Precondition.absent(NeutronDocuments.deleting(networkId)))
+                .put(NeutronDocuments.doc("subnets", id), d);
+        api.networks.bumpForSubnetChange(network, txn);
+        long revision = commit(txn.build(), failed -> failed.path().equals(NeutronDocuments.deleting(networkId))
+                ? api.networks.notFound(networkId) : new Retry(0));
         return new Doc(d, revision);
     }
 
@@ -234,6 +242,26 @@ final class Subnets extends Resource {
         return a;
     }
 
+    /**
+     * A random free address of the subnet's pools in this replica's view, not one of {@code claimedHere} (claim paths
+     * the caller is about to take), or -1 when the pools are full. A guess: the claim's precondition decides.
+     */
+    long pickAddress(Doc subnet, Set<String> claimedHere) {
+        String id = subnet.id();
+        return Allocation.pickFree(ranges(subnet.json()), address -> {
+            String claim = NeutronDocuments.ipClaim(id, Ipv4.format(address));
+            return claimedHere.contains(claim) || docs.exists(claim);
+        }, () -> {
+            Set<Long> taken = Allocation.addresses(docs.childNames(NeutronDocuments.ipClaims(id)));
+            for (String c : claimedHere) {
+                if (c.startsWith(NeutronDocuments.ipClaims(id) + "/")) {
+                    taken.add(Ipv4.parse(c.substring(c.lastIndexOf('/') + 1)));
+                }
+            }
+            return taken;
+        }, api.random());
+    }
+
     /** The allocation pools of a stored subnet as inclusive ranges. */
     static List<long[]> ranges(ObjectNode subnet) {
         List<long[]> out = new ArrayList<>();
@@ -287,7 +315,14 @@ final class Subnets extends Resource {
         body.string("segment_id", 64, null);
         body.list("service_types");
         body.rejectUnknown();
-        return replace(current, d);
+        String path = NeutronDocuments.doc(collection(), current.id());
+        Txn txn = new Txn().require(Precondition.modRevision(path, current.modRevision())).put(path, d);
+        network(current).ifPresent(n -> api.networks.bumpForSubnetChange(n, txn));
+        return new Doc(d, commit(txn.build(), failed -> new Retry(0)));
+    }
+
+    private java.util.Optional<Doc> network(Doc subnet) {
+        return docs.get("networks", subnet.json().path("network_id").asText());
     }
 
     @Override
@@ -297,7 +332,11 @@ final class Subnets extends Resource {
         deleteUnlessInUse(id, cache, view -> !docs.childNames(NeutronDocuments.ipClaims(id)).isEmpty(),
                 () -> NeutronException.conflict("SubnetInUse", "Unable to complete operation on subnet " + id
                         + ": One or more ports have an IP allocation from this subnet."),
-                view -> new Txn().delete(NeutronDocuments.doc("subnets", id))
-                        .deletePrefix(NeutronDocuments.ipClaims(id)));
+                view -> {
+                    Txn txn = new Txn().delete(NeutronDocuments.doc("subnets", id))
+                            .deletePrefix(NeutronDocuments.ipClaims(id));
+                    network(current).ifPresent(n -> api.networks.bumpForSubnetChange(n, txn));
+                    return txn;
+                });
     }
 }

@@ -46,6 +46,10 @@ class NeutronApiTest {
     }
 
     ApiResponse call(Caller caller, String method, String pathAndQuery, String body) {
+        return call(api, caller, method, pathAndQuery, body);
+    }
+
+    static ApiResponse call(NeutronApi api, Caller caller, String method, String pathAndQuery, String body) {
         int q = pathAndQuery.indexOf('?');
         Map<String, List<String>> query = new LinkedHashMap<>();
         if (q >= 0) {
@@ -297,6 +301,227 @@ class NeutronApiTest {
                 + groups.get(0).path("id").asText(), null));
         ok(204, call(DEMO, "DELETE", "/v2.0/security-groups/" + sg, null));
         assertThat(keys("/neutron/rule-keys/" + sg)).isEmpty();
+    }
+
+    /** The error's message, after checking its status and type. */
+    String message(int status, String type, ApiResponse r) {
+        error(status, type, r);
+        return r.body().path("NeutronError").path("message").asText();
+    }
+
+    String rule(String group, String attributes) {
+        return "{\"security_group_rule\": {\"security_group_id\": \"" + group + "\", \"direction\": \"ingress\""
+                + attributes + "}}";
+    }
+
+    @Test
+    void ruleProtocolsArePortNumbersOrNamesAndPortsAreCheckedAsNeutronWordsIt() {
+        String sg = ok(201, call(DEMO, "POST", "/v2.0/security-groups", "{\"security_group\": {\"name\": \"g\"}}"))
+                .path("security_group").path("id").asText();
+        JsonNode udp = ok(201, call(DEMO, "POST", "/v2.0/security-group-rules", rule(sg, ", \"protocol\": 17")));
+        assertThat(udp.path("security_group_rule").path("protocol").asText()).isEqualTo("17");
+        error(409, "SecurityGroupRuleExists", call(DEMO, "POST", "/v2.0/security-group-rules",
+                rule(sg, ", \"protocol\": \"17\"")));
+        ok(201, call(DEMO, "POST", "/v2.0/security-group-rules", rule(sg, ", \"protocol\": 0")));
+        error(400, "SecurityGroupRuleInvalidProtocol", call(DEMO, "POST", "/v2.0/security-group-rules",
+                rule(sg, ", \"protocol\": 256")));
+        error(400, "SecurityGroupRuleInvalidProtocol", call(DEMO, "POST", "/v2.0/security-group-rules",
+                rule(sg, ", \"protocol\": true")));
+
+        // tempest's cases (test_create_security_group_rule_with_invalid_ports): each message as Neutron words it.
+        Map<String, String> tcp = new LinkedHashMap<>();
+        tcp.put("-16, 80", "Invalid value for port -16");
+        tcp.put("80, 79", "port_range_min must be <= port_range_max");
+        tcp.put("80, 65536", "Invalid value for port 65536");
+        tcp.put("null, 6", "port_range_min must be <= port_range_max");
+        tcp.put("-16, 65536", "Invalid value for port");
+        tcp.put("0, 80", "Invalid value for port 0");
+        Map<String, String> icmp = new LinkedHashMap<>();
+        icmp.put("1, 256", "Invalid value for ICMP code (port_range_max) 256. It must be 0 to 255.");
+        icmp.put("-1, 25", "Invalid value for port -1");
+        icmp.put("null, 6", "ICMP code (port-range-max) 6 is provided but ICMP type (port-range-min) is missing.");
+        icmp.put("300, 1", "Invalid value for ICMP type (port_range_min) 300. It must be 0 to 255.");
+        for (var protocol : Map.of("tcp", tcp, "icmp", icmp).entrySet()) {
+            protocol.getValue().forEach((range, expected) -> {
+                String[] minMax = range.split(", ");
+                ApiResponse r = call(DEMO, "POST", "/v2.0/security-group-rules", rule(sg, ", \"protocol\": \""
+                        + protocol.getKey() + "\", \"port_range_min\": " + minMax[0] + ", \"port_range_max\": "
+                        + minMax[1]));
+                assertThat(r.status()).as("%s %s: %s", protocol.getKey(), range, r.body()).isEqualTo(400);
+                assertThat(r.body().path("NeutronError").path("message").asText()).as("%s %s", protocol.getKey(),
+                        range).contains(expected);
+            });
+        }
+        assertThat(message(400, "SecurityGroupInvalidPortValue", call(DEMO, "POST", "/v2.0/security-group-rules",
+                rule(sg, ", \"protocol\": \"tcp\", \"port_range_min\": \"http\", \"port_range_max\": 80"))))
+                .isEqualTo("Invalid value for port http");
+        error(400, "SecurityGroupProtocolRequiredWithPorts", call(DEMO, "POST", "/v2.0/security-group-rules",
+                rule(sg, ", \"port_range_min\": 22, \"port_range_max\": 22")));
+        error(400, "SecurityGroupInvalidProtocolForPort", call(DEMO, "POST", "/v2.0/security-group-rules",
+                rule(sg, ", \"protocol\": \"gre\", \"port_range_min\": 22, \"port_range_max\": 22")));
+        JsonNode range = ok(201, call(DEMO, "POST", "/v2.0/security-group-rules", rule(sg, ", \"protocol\": \"6\","
+                + " \"port_range_min\": \"22\", \"port_range_max\": 23"))).path("security_group_rule");
+        assertThat(range.path("port_range_min").asInt()).isEqualTo(22);
+        assertThat(range.path("port_range_max").asInt()).isEqualTo(23);
+    }
+
+    @Test
+    void aRemoteGroupThatDoesNotExistIsNotFoundWhateverItsForm() {
+        String sg = ok(201, call(DEMO, "POST", "/v2.0/security-groups", "{\"security_group\": {}}"))
+                .path("security_group").path("id").asText();
+        String other = ok(201, call(ALT, "POST", "/v2.0/security-groups", "{\"security_group\": {}}"))
+                .path("security_group").path("id").asText();
+        for (String remote : List.of("bad_group_id", "9f3c1f6e-1d2b-4c5a-8e7f-0a1b2c3d4e5f", other)) {
+            error(404, "SecurityGroupNotFound", call(DEMO, "POST", "/v2.0/security-group-rules", rule(sg,
+                    ", \"protocol\": \"tcp\", \"remote_group_id\": \"" + remote + "\"")));
+        }
+        JsonNode own = ok(201, call(DEMO, "POST", "/v2.0/security-group-rules", rule(sg, ", \"remote_group_id\": \""
+                + sg.toUpperCase() + "\""))).path("security_group_rule");
+        assertThat(own.path("remote_group_id").asText()).isEqualTo(sg);
+    }
+
+    @Test
+    void noSecondGroupIsCalledDefault() {
+        call(DEMO, "GET", "/v2.0/security-groups", null); // the project's own default group
+        for (String name : List.of("default", "Default")) {
+            error(409, "SecurityGroupDefaultAlreadyExists", call(DEMO, "POST", "/v2.0/security-groups",
+                    "{\"security_group\": {\"name\": \"" + name + "\"}}"));
+        }
+        String sg = ok(201, call(DEMO, "POST", "/v2.0/security-groups", "{\"security_group\": {\"name\": \"web\"}}"))
+                .path("security_group").path("id").asText();
+        error(409, "SecurityGroupDefaultAlreadyExists", call(DEMO, "PUT", "/v2.0/security-groups/" + sg,
+                "{\"security_group\": {\"name\": \"default\"}}"));
+        assertThat(ok(200, call(DEMO, "PUT", "/v2.0/security-groups/" + sg, "{\"security_group\": {\"description\":"
+                + " \"d\"}}")).path("security_group").path("name").asText()).isEqualTo("web");
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/security-groups?name=default", null)).path("security_groups"))
+                .hasSize(1);
+    }
+
+    @Test
+    void anExternalNetworksSubnetsAreItsOwnersAndItsFloatingIpsGoWithIt() {
+        String ext = network(ADMIN, "{\"router:external\": true}");
+        String extSubnet = subnet(ADMIN, ext, ", \"cidr\": \"172.24.4.0/24\"");
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/networks/" + ext, null)).path("network").path("id").asText())
+                .isEqualTo(ext);
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/subnets?network_id=" + ext, null)).path("subnets")).isEmpty();
+        error(404, "SubnetNotFound", call(DEMO, "GET", "/v2.0/subnets/" + extSubnet, null));
+        String shared = network(ADMIN, "{\"shared\": true}");
+        subnet(ADMIN, shared, ", \"cidr\": \"10.8.0.0/24\"");
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/subnets?network_id=" + shared, null)).path("subnets")).hasSize(1);
+
+        // A project may still take a floating IP from it (the address comes from the subnet it cannot see).
+        String fip = ok(201, call(DEMO, "POST", "/v2.0/floatingips", "{\"floatingip\": {\"floating_network_id\": \""
+                + ext + "\"}}")).path("floatingip").path("id").asText();
+        ok(201, call(ADMIN, "POST", "/v2.0/floatingips", "{\"floatingip\": {\"floating_network_id\": \"" + ext
+                + "\"}}"));
+        assertThat(keys("/neutron/ipam/" + extSubnet)).hasSize(2);
+        ok(204, call(ADMIN, "DELETE", "/v2.0/networks/" + ext, null));
+        assertThat(ok(200, call(ADMIN, "GET", "/v2.0/floatingips", null)).path("floatingips")).isEmpty();
+        error(404, "FloatingIPNotFound", call(DEMO, "GET", "/v2.0/floatingips/" + fip, null));
+        assertThat(keys("/neutron/floatingips")).isEmpty();
+        assertThat(keys("/neutron/ipam/" + extSubnet)).isEmpty();
+        assertThat(keys("/neutron/deleting")).isEmpty();
+    }
+
+    @Test
+    void onlyAdminsSeeWhetherARouterIsDistributedOrHa() {
+        String router = ok(201, call(DEMO, "POST", "/v2.0/routers", "{\"router\": {\"name\": \"r\"}}"))
+                .path("router").path("id").asText();
+        JsonNode asAdmin = ok(200, call(ADMIN, "PUT", "/v2.0/routers/" + router, "{\"router\": {\"distributed\":"
+                + " true}}")).path("router");
+        assertThat(asAdmin.path("distributed").asBoolean()).isTrue();
+        assertThat(asAdmin.has("ha")).isTrue();
+        JsonNode asMember = ok(200, call(DEMO, "GET", "/v2.0/routers/" + router, null)).path("router");
+        assertThat(asMember.has("distributed")).isFalse();
+        assertThat(asMember.has("ha")).isFalse();
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/routers", null)).path("routers").get(0).has("distributed"))
+                .isFalse();
+        assertThat(ok(200, call(ADMIN, "GET", "/v2.0/routers/" + router, null)).path("router").path("distributed")
+                .asBoolean()).isTrue();
+    }
+
+    @Test
+    void portCreatesSkipTheBarrierYetSeeEveryWriteAcknowledgedOnAnotherNode() {
+        LaggingReplica replica = new LaggingReplica(store);
+        NeutronApi follower = new NeutronApi(replica, api.settings, Clock.systemUTC());
+        String net = network(DEMO, "{}");
+        // The follower's replica has not seen the network: its 404 is not answered before a barrier.
+        String first = ok(201, call(follower, DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + net
+                + "\"}}")).path("port").path("id").asText();
+        int barriers = replica.linearizableReads.get();
+        // Now current: a create commits on the follower's view without asking the leader anything.
+        ok(201, call(follower, DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + net + "\"}}"));
+        assertThat(replica.linearizableReads.get()).isEqualTo(barriers);
+
+        // A subnet created elsewhere: the follower still sees a network without subnets, and must not create a
+        // port with no address on it (the network it pinned has moved on: the commit fails, the create re-reads).
+        String sub = subnet(DEMO, net, ", \"cidr\": \"10.7.0.0/29\"");
+        JsonNode port = ok(201, call(follower, DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \""
+                + net + "\"}}")).path("port");
+        assertThat(port.path("fixed_ips")).hasSize(1);
+        assertThat(port.path("fixed_ips").get(0).path("subnet_id").asText()).isEqualTo(sub);
+
+        // A pool full in the follower's view but freed elsewhere: the 409 is not answered from the stale view.
+        List<String> filling = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            filling.add(ok(201, call(follower, DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + net
+                    + "\"}}")).path("port").path("id").asText());
+        }
+        error(409, "IpAddressGenerationFailure", call(follower, DEMO, "POST", "/v2.0/ports",
+                "{\"port\": {\"network_id\": \"" + net + "\"}}"));
+        ok(204, call(DEMO, "DELETE", "/v2.0/ports/" + filling.get(0), null));
+        assertThat(ok(201, call(follower, DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + net
+                + "\"}}")).path("port").path("fixed_ips")).hasSize(1);
+
+        // A security group deleted elsewhere after the follower last looked: no port may name it.
+        String sg = ok(201, call(DEMO, "POST", "/v2.0/security-groups", "{\"security_group\": {\"name\": \"g\"}}"))
+                .path("security_group").path("id").asText();
+        ok(200, call(follower, DEMO, "GET", "/v2.0/security-groups/" + sg, null));
+        ok(204, call(DEMO, "DELETE", "/v2.0/security-groups/" + sg, null));
+        ok(204, call(DEMO, "DELETE", "/v2.0/ports/" + filling.get(1), null));
+        error(404, "SecurityGroupNotFound", call(follower, DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \""
+                + net + "\", \"security_groups\": [\"" + sg + "\"]}}"));
+        assertThat(keys("/neutron/ports")).hasSize(6).contains("/neutron/ports/" + first);
+    }
+
+    @Test
+    void listsByNetworkReadItsPortsThroughTheIndexAfterIndexingOlderPorts() {
+        String a = network(DEMO, "{}");
+        String b = network(DEMO, "{}");
+        List<String> onA = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            onA.add(ok(201, call(DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + a + "\"}}"))
+                    .path("port").path("id").asText());
+        }
+        String onB = ok(201, call(DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + b + "\"}}"))
+                .path("port").path("id").asText();
+        // Ports from before the index: no entries, no completion mark; and an entry whose port is gone.
+        store.commit("network-config", new io.flowkeeper.api.store.Transaction(List.of(), List.of(
+                io.flowkeeper.api.store.Operation.deletePrefix("/neutron/network-ports"),
+                io.flowkeeper.api.store.Operation.delete("/neutron/indexes/network-ports"),
+                io.flowkeeper.api.store.Operation.put("/neutron/network-ports/" + a
+                        + "/00000000-0000-0000-0000-000000000000", "{\"owner\": \"gone\"}"))));
+
+        JsonNode listed = ok(200, call(DEMO, "GET", "/v2.0/ports?network_id=" + a, null)).path("ports");
+        assertThat(listed).extracting(p -> p.path("id").asText()).containsExactlyElementsOf(
+                onA.stream().sorted().toList());
+        assertThat(keys("/neutron/indexes/network-ports")).hasSize(1);
+        assertThat(keys("/neutron/network-ports/" + b)).containsExactly("/neutron/network-ports/" + b + "/" + onB);
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/ports?network_id=" + a + "&network_id=" + b + "&fields=id",
+                null)).path("ports")).hasSize(4);
+
+        // From now on every port keeps its own entry.
+        ok(204, call(DEMO, "DELETE", "/v2.0/ports/" + onA.get(0), null));
+        String added = ok(201, call(DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + a + "\"}}"))
+                .path("port").path("id").asText();
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/ports?network_id=" + a, null)).path("ports"))
+                .extracting(p -> p.path("id").asText()).containsExactlyInAnyOrder(onA.get(1), onA.get(2), added);
+        assertThat(ok(200, call(ALT, "GET", "/v2.0/ports?network_id=" + a, null)).path("ports")).isEmpty();
+        for (String p : List.of(onA.get(1), onA.get(2), added, onB)) {
+            ok(204, call(DEMO, "DELETE", "/v2.0/ports/" + p, null));
+        }
+        ok(204, call(DEMO, "DELETE", "/v2.0/networks/" + a, null));
+        assertThat(keys("/neutron/network-ports")).isEmpty();
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.flowkeeper.controller;
+package io.flowkeeper.api.security;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,18 +17,19 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * PEM files (what openssl and OVS write) as the JDK's key stores: the REST server's certificate and key, and the
- * certificates a client trusts. Key stores live in memory only; nothing is written to disk.
+ * PEM files (what openssl, OVS and {@code flowkeeper certs init} write) as the JDK's key stores: a server's or
+ * client's certificate chain and key, and the certificates it trusts. Key stores live in memory only; nothing is
+ * written to disk. Every error names the config key and the file, never the key material.
  */
 public final class PemFiles {
     /** Protects the in-memory key store only (the JDK requires one); the key file itself is what must be private. */
-    static final char[] IN_MEMORY_PASSWORD = "in-memory".toCharArray();
+    public static final char[] IN_MEMORY_PASSWORD = "in-memory".toCharArray();
     private static final List<String> KEY_ALGORITHMS = List.of("RSA", "EC", "Ed25519", "Ed448");
 
     private PemFiles() {}
 
     /** Every certificate in a PEM file, in order (a chain: the node's own first). */
-    static List<Certificate> certificates(String key, Path file) {
+    public static List<Certificate> certificates(String key, Path file) {
         try (InputStream in = Files.newInputStream(file)) {
             List<Certificate> certs = List.copyOf(CertificateFactory.getInstance("X.509").generateCertificates(in));
             if (certs.isEmpty()) {
@@ -43,7 +44,7 @@ public final class PemFiles {
     }
 
     /** An unencrypted PKCS#8 private key ({@code -----BEGIN PRIVATE KEY-----}) of any algorithm the JDK knows. */
-    static PrivateKey privateKey(String key, Path file) {
+    public static PrivateKey privateKey(String key, Path file) {
         String text;
         try {
             text = Files.readString(file);
@@ -68,29 +69,26 @@ public final class PemFiles {
                 + String.join(", ", KEY_ALGORITHMS));
     }
 
-    /** Loads every file of {@code tls}: a mistake fails start-up naming the key. */
-    static void check(RestSettings.Tls tls) {
-        keyStore(tls);
-        certificates("rest-tls-ca", tls.trusted());
-    }
-
-    /** The node's certificate chain and key, for the server. */
-    static KeyStore keyStore(RestSettings.Tls tls) {
-        List<Certificate> chain = certificates("rest-tls-cert", tls.certificateChain());
-        PrivateKey key = privateKey("rest-tls-key", tls.privateKey());
+    /**
+     * A certificate chain and its key as an in-memory key store (alias {@code "key"}, password
+     * {@link #IN_MEMORY_PASSWORD}). {@code certKey} and {@code keyKey} name the config keys in errors.
+     */
+    public static KeyStore keyStore(String certKey, Path certificateChain, String keyKey, Path privateKey) {
+        List<Certificate> chain = certificates(certKey, certificateChain);
+        PrivateKey key = privateKey(keyKey, privateKey);
         try {
             KeyStore store = KeyStore.getInstance("PKCS12");
             store.load(null, null);
-            store.setKeyEntry("rest", key, IN_MEMORY_PASSWORD, chain.toArray(Certificate[]::new));
+            store.setKeyEntry("key", key, IN_MEMORY_PASSWORD, chain.toArray(Certificate[]::new));
             return store;
         } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalArgumentException("rest-tls-key: " + tls.privateKey() + " does not go with the certificate in "
-                    + tls.certificateChain() + ": " + e.getMessage());
+            throw new IllegalArgumentException(keyKey + ": " + privateKey + " does not go with the certificate in "
+                    + certificateChain + ": " + e.getMessage());
         }
     }
 
-    /** A client context trusting exactly the certificates in {@code file} (a CA, or a node's own certificate). */
-    public static SSLContext trusting(String key, Path file) {
+    /** The certificates in {@code file} as an in-memory trust store. */
+    public static KeyStore trustStore(String key, Path file) {
         try {
             KeyStore trust = KeyStore.getInstance("PKCS12");
             trust.load(null, null);
@@ -98,12 +96,21 @@ public final class PemFiles {
             for (Certificate c : certificates(key, file)) {
                 trust.setCertificateEntry("trusted-" + i++, c);
             }
+            return trust;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException(key + ": cannot trust the certificates in " + file + ": " + e.getMessage());
+        }
+    }
+
+    /** A client context trusting exactly the certificates in {@code file} (a CA, or a node's own certificate). */
+    public static SSLContext trusting(String key, Path file) {
+        try {
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trust);
+            tmf.init(trustStore(key, file));
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(null, tmf.getTrustManagers(), null);
             return context;
-        } catch (IOException | GeneralSecurityException e) {
+        } catch (GeneralSecurityException e) {
             throw new IllegalArgumentException(key + ": cannot trust the certificates in " + file + ": " + e.getMessage());
         }
     }

@@ -1,0 +1,278 @@
+package io.flowkeeper.agent.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowkeeper.agent.AgentListener;
+import io.flowkeeper.agent.cluster.ClusterApi.ClusterApiException;
+import io.flowkeeper.agent.cluster.VifTable.Delta;
+import io.flowkeeper.agent.cluster.VifTable.Vif;
+import io.flowkeeper.agent.ovsdb.OvsdbClient;
+import io.flowkeeper.agent.ovsdb.OvsdbException;
+import io.flowkeeper.api.util.Threads;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's cluster side on one host. Two threads:
+ * <ul>
+ * <li>{@code agent-vifs} holds an OVSDB monitor of the {@code Interface} table and publishes the host's plugged VM
+ * interfaces whenever they change (no polling: OVSDB pushes each change);</li>
+ * <li>{@code agent-cluster} does everything that talks to the cluster, one call at a time: it creates the bridges,
+ * registers the host, reports what changed since the last accepted report (everything that changed while a report
+ * was in flight goes in the next one: batches form by themselves under load), renews the registration every
+ * {@link ClusterSettings#heartbeat()}, and keeps the tunnel ports equal to what the cluster says this host needs.</li>
+ * </ul>
+ * A report that fails is followed by a full one (the cluster then drops this host's bindings it did not list), so
+ * a lost answer or an agent restart never leaves a stale binding.
+ */
+public final class ClusterAgent implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterAgent.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** How long to wait before trying again after OVSDB or every node failed: short, it is local or cheap. */
+    private static final Duration RETRY = Duration.ofMillis(500);
+    /** How soon to register again while the integration bridge has no datapath id (OVS sets it within ms). */
+    private static final Duration DATAPATH_RETRY = Duration.ofMillis(200);
+    static final String VERSION = java.util.Objects.requireNonNullElse(
+            ClusterAgent.class.getPackage().getImplementationVersion(), "0.1.0-SNAPSHOT");
+
+    private final ClusterSettings settings;
+    private final Path dbSocket;
+    private final AgentListener listener;
+    private final ClusterApi api;
+    private final BlockingQueue<Boolean> wake = new LinkedBlockingQueue<>();
+    private volatile Map<String, Vif> current;
+    private volatile boolean closed;
+    private volatile OvsdbClient monitorSession;
+    private Thread vifs;
+    private Thread cluster;
+
+    public ClusterAgent(ClusterSettings settings, Path dbSocket, AgentListener listener) {
+        this.settings = settings;
+        this.dbSocket = dbSocket;
+        this.listener = listener;
+        this.api = new ClusterApi(settings.apiUrls(), settings.token());
+    }
+
+    public ClusterAgent start() {
+        vifs = Threads.startDaemon("agent-vifs", this::watchInterfaces);
+        cluster = Threads.startDaemon("agent-cluster", this::talkToCluster);
+        return this;
+    }
+
+    // ---- OVSDB: the host's VM interfaces -------------------------------------------------------------------
+
+    private void watchInterfaces() {
+        VifTable table = new VifTable();
+        while (!closed) {
+            BlockingQueue<JsonNode> updates = new LinkedBlockingQueue<>();
+            try (OvsdbClient ovsdb = OvsdbClient.connect(dbSocket)) {
+                monitorSession = ovsdb;
+                ovsdb.monitor("Interface", List.of("name", "external_ids", "ofport"), updates);
+                table.clear();
+                boolean open = true;
+                while (open && !closed) {
+                    // Apply everything that arrived together before looking: one report for a burst of changes.
+                    for (JsonNode u = updates.take(); u != null && open; u = updates.poll()) {
+                        open = u != OvsdbClient.CLOSED;
+                        if (open) {
+                            table.apply(u);
+                        }
+                    }
+                    Map<String, Vif> plugged = table.plugged();
+                    if (!plugged.equals(current)) {
+                        current = plugged;
+                        wake.add(Boolean.TRUE);
+                    }
+                }
+            } catch (OvsdbException e) {
+                LOG.debug("OVSDB monitor: {}", e.getMessage());
+            } catch (InterruptedException e) {
+                return;
+            }
+            sleep(RETRY);
+        }
+    }
+
+    // ---- the cluster: bridges, registration, reports, tunnels ----------------------------------------------
+
+    private void talkToCluster() {
+        OvsdbClient ovsdb = null;
+        boolean plumbed = false;
+        boolean registered = false;
+        boolean full = true;
+        Map<String, Vif> reported = new HashMap<>();
+        long nextHeartbeat = 0;
+        long nextPeerPoll = 0;
+        while (!closed) {
+            try {
+                if (ovsdb == null) {
+                    ovsdb = OvsdbClient.connect(dbSocket);
+                }
+                HostPlumbing plumbing = new HostPlumbing(ovsdb);
+                if (!plumbed) {
+                    plumb(plumbing);
+                    plumbed = true;
+                }
+                long now = System.nanoTime();
+                if (!registered || now >= nextHeartbeat) {
+                    boolean knowsDatapath = register(plumbing);
+                    if (!registered) {
+                        listener.registered(settings.host());
+                    }
+                    registered = true;
+                    // The flow compiler finds the host's switch by datapath id, which a bridge created a moment ago
+                    // may not have yet: register again soon rather than a heartbeat later.
+                    nextHeartbeat = now + (knowsDatapath ? settings.heartbeat() : DATAPATH_RETRY).toNanos();
+                }
+                Map<String, Vif> snapshot = current;
+                boolean reportedNow = false;
+                if (snapshot != null) {
+                    Delta delta = full ? new Delta(new ArrayList<>(snapshot.values()), List.of())
+                            : VifTable.delta(reported, snapshot);
+                    if (full || !delta.isEmpty()) {
+                        report(delta, full);
+                        reported = snapshot;
+                        full = false;
+                        reportedNow = true;
+                    }
+                }
+                if (reportedNow || System.nanoTime() >= nextPeerPoll) {
+                    syncTunnels(plumbing);
+                    nextPeerPoll = System.nanoTime() + settings.peerPoll().toNanos();
+                }
+                long wait = Math.min(nextHeartbeat, nextPeerPoll) - System.nanoTime();
+                if (wait > 0) {
+                    wake.poll(wait, TimeUnit.NANOSECONDS);
+                    wake.clear();
+                }
+            } catch (OvsdbException e) {
+                LOG.warn("OVSDB at {}: {}", dbSocket, e.getMessage());
+                if (ovsdb != null) {
+                    ovsdb.close();
+                    ovsdb = null;
+                }
+                sleep(RETRY);
+            } catch (ClusterApiException e) {
+                if (e.status == 404) {
+                    registered = false; // the cluster forgot the host (an operator deleted the agent): again
+                }
+                full = true;
+                listener.clusterCallFailed(e.getMessage());
+                LOG.warn("cluster: {}", e.getMessage());
+                sleep(RETRY);
+            } catch (InterruptedException e) {
+                break;
+            }
+        }
+        if (ovsdb != null) {
+            ovsdb.close();
+        }
+    }
+
+    private void plumb(HostPlumbing plumbing) throws OvsdbException {
+        String integration = settings.integrationBridge();
+        if (plumbing.ensureBridge(integration, settings.controllerTargets(), "secure")) {
+            if (settings.controllers().isEmpty()) {
+                // fail_mode secure and no controller: nothing will forward until one is set (and that flushes)
+                LOG.warn("created {} without a controller: give --controller so the cluster programs it", integration);
+            } else {
+                LOG.info("created {} with controllers {}", integration, settings.controllerTargets());
+            }
+        }
+        for (String provider : settings.bridgeMappings().values()) {
+            // A provider bridge is a plain learning switch between its NIC and the patch: br-int's flows tag and
+            // untag, so it needs no controller (and an operator adds its physical NIC, as with Neutron).
+            plumbing.ensureBridge(provider, List.of(), "standalone");
+            plumbing.ensurePatch(integration, provider);
+        }
+    }
+
+    /** Registers (or heartbeats) the host; false if the integration bridge had no datapath id yet. */
+    private boolean register(HostPlumbing plumbing) throws OvsdbException, ClusterApiException {
+        long dpid = plumbing.datapathId(settings.integrationBridge());
+        ObjectNode body = JSON.createObjectNode();
+        body.put("tunnel_ip", settings.tunnelIp() == null ? "" : settings.tunnelIp())
+                .put("integration_bridge", settings.integrationBridge())
+                .put("datapath_id", dpid)
+                .put("agent_version", VERSION);
+        ObjectNode mappings = body.putObject("bridge_mappings");
+        settings.bridgeMappings().forEach(mappings::put);
+        api.send("PUT", "/v1/network/hosts/" + settings.host(), body);
+        return dpid != 0;
+    }
+
+    private void report(Delta delta, boolean full) throws ClusterApiException {
+        ObjectNode body = JSON.createObjectNode();
+        ArrayNode plugged = body.putArray("plugged");
+        delta.plugged().forEach(v -> plugged.addObject().put("port_id", v.portId()).put("ofport", v.ofport())
+                .put("attached_mac", v.attachedMac()));
+        ArrayNode unplugged = body.putArray("unplugged");
+        delta.unplugged().forEach(unplugged::add);
+        body.put("full", full);
+        // A big report (4,000 ports after a restart: a few Raft transactions of a few hundred ports) may take
+        // longer than a heartbeat; giving up on it early would only send it again, full, to another node.
+        JsonNode answer = api.send("POST", "/v1/network/hosts/" + settings.host() + "/bindings", body,
+                Duration.ofSeconds(8).plusMillis(5L * (delta.plugged().size() + delta.unplugged().size())));
+        List<String> errors = new ArrayList<>();
+        answer.path("bindings").forEach(b -> {
+            if (!b.path("state").asText().equals("PLUGGED")) {
+                errors.add(b.path("port_id").asText() + ": " + b.path("state").asText() + " "
+                        + b.path("error").asText());
+            }
+        });
+        errors.forEach(e -> LOG.warn("binding refused: {}", e));
+        listener.reported(delta.plugged().size(), answer.path("unplugged").asInt(), errors);
+    }
+
+    private void syncTunnels(HostPlumbing plumbing) throws OvsdbException, ClusterApiException {
+        JsonNode answer = api.send("GET", "/v1/network/hosts/" + settings.host() + "/tunnel-peers", null);
+        Set<String> remotes = new HashSet<>();
+        answer.path("peers").forEach(p -> remotes.add(p.path("tunnel_ip").asText()));
+        TunnelPlan plan = TunnelPlan.of(remotes, plumbing.tunnelPorts());
+        if (!plan.isEmpty()) {
+            plumbing.apply(settings.integrationBridge(), plan, settings.tunnelIp());
+            LOG.info("tunnels: added {}, removed {}", plan.add(), plan.remove());
+            listener.tunnelsChanged(plan.add(), plan.remove());
+        }
+    }
+
+    private void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        OvsdbClient session = monitorSession;
+        if (session != null) {
+            session.close();
+        }
+        for (Thread t : new Thread[] {vifs, cluster}) {
+            if (t != null) {
+                t.interrupt();
+                try {
+                    t.join(5_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package io.flowkeeper.agent.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowkeeper.agent.ovsdb.OvsdbClient;
+import io.flowkeeper.agent.ovsdb.OvsdbException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The bridges and ports the agent owns on its host, written as OVSDB transactions (what {@code ovs-vsctl} would
+ * send): the integration bridge and provider bridges, the patch ports between them, and the VXLAN tunnel ports.
+ * Every change is one transaction; nothing that exists already is rewritten.
+ */
+final class HostPlumbing {
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    /** The test bed's and the controller's OpenFlow versions; 1.3+ for tun_id, 1.4 for the journal's monitor. */
+    static final List<String> PROTOCOLS = List.of("OpenFlow13", "OpenFlow14");
+
+    private final OvsdbClient ovsdb;
+
+    HostPlumbing(OvsdbClient ovsdb) {
+        this.ovsdb = ovsdb;
+    }
+
+    boolean bridgeExists(String bridge) throws OvsdbException {
+        return !ovsdb.select("Bridge", OvsdbClient.equal("name", bridge), "name").isEmpty();
+    }
+
+    /**
+     * Creates a bridge unless it exists: userspace datapath, in-band control off, and its controllers in the same
+     * transaction. OVS flushes a bridge's flows when its first controller is added, so the targets are set only
+     * here, on an empty bridge, never on a bridge that may be forwarding (an existing bridge keeps its targets).
+     *
+     * @return whether it was created
+     */
+    boolean ensureBridge(String bridge, List<String> controllerTargets, String failMode) throws OvsdbException {
+        if (bridgeExists(bridge)) {
+            return false;
+        }
+        List<ObjectNode> ops = new ArrayList<>();
+        ArrayNode controllers = NODES.arrayNode();
+        for (int i = 0; i < controllerTargets.size(); i++) {
+            ops.add(insert("Controller", "c" + i, NODES.objectNode().put("target", controllerTargets.get(i))));
+            controllers.add(named("c" + i));
+        }
+        ops.add(insert("Interface", "iface", NODES.objectNode().put("name", bridge).put("type", "internal")));
+        ObjectNode port = NODES.objectNode().put("name", bridge);
+        port.set("interfaces", named("iface"));
+        ops.add(insert("Port", "port", port));
+        ObjectNode row = NODES.objectNode().put("name", bridge).put("datapath_type", "netdev").put("fail_mode",
+                failMode);
+        row.set("protocols", OvsdbClient.set(PROTOCOLS));
+        row.set("other_config", OvsdbClient.map(Map.of("disable-in-band", "true")));
+        row.set("ports", NODES.arrayNode().add("set").add(NODES.arrayNode().add(named("port"))));
+        row.set("controller", NODES.arrayNode().add("set").add(controllers));
+        ops.add(insert("Bridge", "bridge", row));
+        ops.add(mutate("Open_vSwitch", NODES.arrayNode(), "bridges", "insert", named("bridge")));
+        ovsdb.transact(ops.toArray(ObjectNode[]::new));
+        return true;
+    }
+
+    /** Adds a port of one interface to a bridge unless a port of that name exists; false if it did. */
+    boolean ensurePort(String bridge, String name, String type, Map<String, String> options) throws OvsdbException {
+        if (!ovsdb.select("Port", OvsdbClient.equal("name", name), "name").isEmpty()) {
+            return false;
+        }
+        ObjectNode iface = NODES.objectNode().put("name", name).put("type", type);
+        iface.set("options", OvsdbClient.map(options));
+        ObjectNode port = NODES.objectNode().put("name", name);
+        port.set("interfaces", named("iface"));
+        ovsdb.transact(insert("Interface", "iface", iface), insert("Port", "port", port),
+                mutate("Bridge", OvsdbClient.equal("name", bridge), "ports", "insert", named("port")));
+        return true;
+    }
+
+    /** The patch ports {@code int-<provider>} on the integration bridge and {@code phy-<provider>} on the provider. */
+    void ensurePatch(String integration, String provider) throws OvsdbException {
+        // The integration end's name is the one the flow compiler looks the port up by.
+        String integrationEnd = io.flowkeeper.api.network.Host.providerPatchPortName(provider);
+        ensurePort(integration, integrationEnd, "patch", Map.of("peer", "phy-" + provider));
+        ensurePort(provider, "phy-" + provider, "patch", Map.of("peer", integrationEnd));
+    }
+
+    /** Removes a port (and its interfaces: OVSDB drops rows nothing refers to) from a bridge; absent is fine. */
+    void deletePort(String bridge, String name) throws OvsdbException {
+        JsonNode rows = ovsdb.select("Port", OvsdbClient.equal("name", name), "_uuid");
+        if (rows.isEmpty()) {
+            return;
+        }
+        ovsdb.transact(mutate("Bridge", OvsdbClient.equal("name", bridge), "ports", "delete",
+                rows.get(0).get("_uuid")));
+    }
+
+    /** The host's VXLAN ports the agent made: name → {@code options:remote_ip}. */
+    Map<String, String> tunnelPorts() throws OvsdbException {
+        Map<String, String> out = new TreeMap<>();
+        for (JsonNode row : ovsdb.select("Interface", OvsdbClient.equal("type", "vxlan"), "name", "options")) {
+            String name = row.path("name").asText();
+            if (name.startsWith(TunnelPlan.PREFIX)) {
+                out.put(name, OvsdbClient.ovsMap(row.get("options")).getOrDefault("remote_ip", ""));
+            }
+        }
+        return out;
+    }
+
+    /** Applies a tunnel plan on {@code bridge}: removals first (a port renamed for a new remote is re-created). */
+    void apply(String bridge, TunnelPlan plan, String localIp) throws OvsdbException {
+        for (String name : plan.remove()) {
+            deletePort(bridge, name);
+        }
+        for (Map.Entry<String, String> e : plan.add().entrySet()) {
+            Map<String, String> options = new LinkedHashMap<>();
+            options.put("key", "flow");
+            options.put("remote_ip", e.getValue());
+            if (localIp != null && !localIp.isEmpty()) {
+                options.put("local_ip", localIp);
+            }
+            ensurePort(bridge, e.getKey(), "vxlan", options);
+        }
+    }
+
+    /** The bridge's datapath id as the controller sees the switch, or 0 before {@code ovs-vswitchd} set one. */
+    long datapathId(String bridge) throws OvsdbException {
+        JsonNode rows = ovsdb.select("Bridge", OvsdbClient.equal("name", bridge), "datapath_id");
+        if (rows.isEmpty() || !rows.get(0).path("datapath_id").isTextual()) {
+            return 0; // an empty set until ovs-vswitchd has the bridge
+        }
+        return Long.parseUnsignedLong(rows.get(0).path("datapath_id").asText(), 16);
+    }
+
+    private static ArrayNode named(String name) {
+        return NODES.arrayNode().add("named-uuid").add(name);
+    }
+
+    private static ObjectNode insert(String table, String uuidName, ObjectNode row) {
+        ObjectNode op = NODES.objectNode().put("op", "insert").put("table", table).put("uuid-name", uuidName);
+        op.set("row", row);
+        return op;
+    }
+
+    private static ObjectNode mutate(String table, ArrayNode where, String column, String mutator, JsonNode value) {
+        ObjectNode op = NODES.objectNode().put("op", "mutate").put("table", table);
+        op.set("where", where);
+        JsonNode set = value.isArray() && value.size() == 2 && value.get(0).isTextual()
+                && !value.get(0).asText().equals("set") ? NODES.arrayNode().add("set").add(NODES.arrayNode().add(value))
+                : value;
+        op.set("mutations", NODES.arrayNode().add(NODES.arrayNode().add(column).add(mutator).add(set)));
+        return op;
+    }
+}

@@ -1,0 +1,68 @@
+package io.flowkeeper.controller.mastership;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.flowkeeper.api.ownership.NodeLease;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Peer links on loopback: a process that goes away is reported gone at once, with the incarnation it had; a link
+ * that is reset while the process behind it still listens is not a death, and is linked again.
+ */
+@Timeout(20)
+class PeerLinksTest {
+    private final List<String> gone = new CopyOnWriteArrayList<>();
+    private PeerLinks a;
+    private PeerLinks b;
+
+    @AfterEach
+    void close() {
+        if (a != null) {
+            a.close();
+        }
+        if (b != null) {
+            b.close();
+        }
+    }
+
+    private void start() throws Exception {
+        b = new PeerLinks("b", "b-1", "127.0.0.1", List::of, (node, incarnation) -> { });
+        String bAddress = b.address();
+        a = new PeerLinks("a", "a-1", "127.0.0.1",
+                () -> List.of(new NodeLease("b", "b-1", true, 1, "127.0.0.1:1", bAddress)),
+                (node, incarnation) -> gone.add(node + "/" + incarnation));
+        b.start();
+        a.start();
+        Thread.sleep(400); // a links to b at its first scan
+    }
+
+    @Test
+    void aProcessThatGoesAwayIsReportedGoneAtOnce() throws Exception {
+        start();
+        long closed = System.nanoTime();
+        b.close();
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> !gone.isEmpty());
+        assertThat(Duration.ofNanos(System.nanoTime() - closed)).isLessThan(Duration.ofMillis(300));
+        assertThat(gone).containsExactly("b/b-1");
+    }
+
+    @Test
+    void aLinkResetWhileThePeerStillListensIsNoDeath() throws Exception {
+        start();
+        b.resetIncomingLinks();
+        Thread.sleep(600); // the probe answered with b's incarnation; a links again at its next scan
+        assertThat(gone).isEmpty();
+        b.resetIncomingLinks(); // the new link exists: resetting it is again no death
+        Thread.sleep(300);
+        assertThat(gone).isEmpty();
+        b.close();
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> !gone.isEmpty());
+        assertThat(gone).containsExactly("b/b-1");
+    }
+}

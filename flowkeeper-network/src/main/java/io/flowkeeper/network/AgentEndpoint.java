@@ -1,0 +1,126 @@
+package io.flowkeeper.network;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowkeeper.api.store.DatastoreService;
+import io.flowkeeper.network.neutron.HostRegistry;
+import io.flowkeeper.network.neutron.NeutronException;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.Map;
+
+/**
+ * The routes host agents call, under {@code /v1/network} (the node's REST server has checked the API token):
+ * <pre>
+ * PUT    /v1/network/hosts/{name}               register, and every heartbeat: {"tunnel_ip", "integration_bridge",
+ *                                               "datapath_id", "bridge_mappings": {physnet: bridge}, "agent_version"}
+ * GET    /v1/network/hosts                      every host, with "alive"
+ * GET    /v1/network/hosts/{name}               one host
+ * DELETE /v1/network/hosts/{name}               forget a host (its bindings stay)
+ * POST   /v1/network/hosts/{name}/bindings      a batch of plugs and unplugs: {"plugged": [{"port_id", "ofport",
+ *                                               "attached_mac"}], "unplugged": [port id], "full": bool}
+ * GET    /v1/network/hosts/{name}/tunnel-peers  [{"host", "tunnel_ip"}]: the hosts it needs VXLAN tunnels to
+ * </pre>
+ * Errors are the /v1 shape, {@code {"error", "status"}}. Thread-safe.
+ */
+public final class AgentEndpoint implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HostRegistry hosts;
+
+    public AgentEndpoint(DatastoreService store, Clock clock) {
+        this.hosts = new HostRegistry(store, clock);
+    }
+
+    /** Answers one request whose path starts with {@code /v1/network/}; never throws for bad input. */
+    public ApiResponse handle(ApiRequest req) {
+        try {
+            return route(req);
+        } catch (NeutronException e) {
+            return error(e.status(), e.getMessage());
+        }
+    }
+
+    private ApiResponse route(ApiRequest req) {
+        String[] parts = req.path().replaceAll("/+$", "").split("/"); // "", v1, network, hosts, name, action
+        if (parts.length < 4 || !parts[3].equals("hosts")) {
+            return error(404, "no such route: " + req.path());
+        }
+        String method = req.method();
+        if (parts.length == 4) {
+            if (!method.equals("GET")) {
+                return notAllowed(method, "GET");
+            }
+            ObjectNode out = JSON.createObjectNode();
+            var list = out.putArray("hosts");
+            hosts.agents().forEach(a -> list.add(summary(a)));
+            return ApiResponse.of(200, out);
+        }
+        String name = parts[4];
+        if (parts.length == 5) {
+            return switch (method) {
+                case "PUT" -> ApiResponse.of(200, hosts.register(name, body(req)));
+                case "GET" -> hosts.agents().stream().filter(a -> a.path("host").asText().equals(name)).findFirst()
+                        .map(a -> ApiResponse.of(200, summary(a)))
+                        .orElseGet(() -> error(404, "no host " + name));
+                case "DELETE" -> hosts.forget(name) ? new ApiResponse(204, Map.of(), null)
+                        : error(404, "no host " + name);
+                default -> notAllowed(method, "PUT, GET, DELETE");
+            };
+        }
+        if (parts.length == 6 && parts[5].equals("bindings")) {
+            return method.equals("POST") ? ApiResponse.of(200, hosts.report(name, body(req)))
+                    : notAllowed(method, "POST");
+        }
+        if (parts.length == 6 && parts[5].equals("tunnel-peers")) {
+            if (!method.equals("GET")) {
+                return notAllowed(method, "GET");
+            }
+            ObjectNode out = JSON.createObjectNode();
+            out.set("peers", hosts.tunnelPeers(name));
+            return ApiResponse.of(200, out);
+        }
+        return error(404, "no such route: " + req.path());
+    }
+
+    /** A host as this API shows it: its registration, whether its agent is alive, and its agent id. */
+    private static ObjectNode summary(ObjectNode agent) {
+        ObjectNode conf = (ObjectNode) agent.path("configurations");
+        ObjectNode h = JSON.createObjectNode();
+        h.put("name", agent.path("host").asText()).put("alive", agent.path("alive").asBoolean())
+                .put("tunnel_ip", conf.path("tunneling_ip").asText())
+                .put("integration_bridge", conf.path("integration_bridge").asText())
+                .set("bridge_mappings", conf.path("bridge_mappings"));
+        h.put("agent_version", conf.path("agent_version").asText())
+                .put("heartbeat", agent.path("heartbeat_timestamp").asText())
+                .put("agent_id", agent.path("id").asText());
+        return h;
+    }
+
+    private static JsonNode body(ApiRequest req) {
+        try {
+            JsonNode n = JSON.readTree(req.body());
+            if (n == null || !n.isObject()) {
+                throw NeutronException.badRequest("expected a JSON object");
+            }
+            return n;
+        } catch (IOException e) {
+            throw NeutronException.badRequest("malformed JSON: " + e.getMessage());
+        }
+    }
+
+    private static ApiResponse notAllowed(String method, String allowed) {
+        return error(405, "method " + method + " not allowed here (use " + allowed + ")");
+    }
+
+    /** Stops the watch the tunnel answers are kept from. */
+    @Override
+    public void close() {
+        hosts.close();
+    }
+
+    private static ApiResponse error(int status, String message) {
+        return ApiResponse.of(status, JSON.createObjectNode().put("error", message).put("status", status));
+    }
+}
