@@ -298,9 +298,12 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
 
     @Override
     public Map<String, Flow> flows(Switch sw) {
-        SwitchState state = switches.computeIfAbsent(sw.dpid(), d -> new SwitchState());
         HostViews.Model m = model;
-        Optional<Host> host = m == null ? Optional.empty() : m.hostOf(sw.dpid());
+        if (m == null) {
+            throw new IllegalStateException("the network model is not read yet"); // unknown is not "no flows"
+        }
+        SwitchState state = switches.computeIfAbsent(sw.dpid(), d -> new SwitchState());
+        Optional<Host> host = m.hostOf(sw.dpid());
         if (host.isEmpty()) {
             state.view = null;
             return Map.of();
