@@ -203,5 +203,11 @@ class TenantFlowsTest {
         await().atMost(WAIT).until(() -> status("a").equals("DOWN"));
         assertThat(tenantFlows()).noneMatch(f -> f.toString().contains("in_port=1,"));
         assertThat(table.flows()).contains(api);
+
+        // the model's watch closes by itself (its replica restarted): the data plane reads the model again and follows
+        store.state("network-config").closeWatches("replica restarted (test)");
+        plug("a", MAC_A, 1);
+        await().atMost(WAIT).until(() -> status("a").equals("ACTIVE"));
+        assertThat(tenantFlows()).anyMatch(f -> f.toString().contains("in_port=1,"));
     }
 }

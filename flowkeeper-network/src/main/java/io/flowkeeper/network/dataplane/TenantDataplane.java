@@ -102,7 +102,8 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
     private final AtomicLong dhcpMalformed = new AtomicLong();
     private final AtomicLong dhcpUnanswered = new AtomicLong();
     private volatile HostViews.Model model;
-    private Watch watch;
+    private volatile Watch watch;
+    private volatile boolean closed;
 
     /** What one switch's compiles keep between calls (used on the switch's thread; {@code view} read by DHCP). */
     private static final class SwitchState {
@@ -123,13 +124,35 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
 
     /** Reads the model and follows its changes, one watched document at a time. */
     public void start() {
+        follow();
+    }
+
+    /**
+     * Reads the whole model, publishes it, and watches from the revision read. Run at start and again when the watch
+     * closes by itself (it fell behind, or its node's replica restarted), so the data plane never stops following.
+     */
+    private void follow() {
         long revision = store.list(SHARD, DataPath.of("/neutron/hosts"), ReadConsistency.STALE).revision();
-        network.networks().forEach(n -> networks.put(n.id(), n));
-        network.subnets().forEach(n -> subnets.put(n.id(), n));
-        network.ports().forEach(p -> ports.put(p.id(), normalized(p)));
-        network.hosts().forEach(h -> hosts.put(h.name(), normalized(h)));
-        network.bindings().forEach(b -> bindings.put(b.portId(), b));
-        model = snapshot();
+        List<Network> n = network.networks();
+        List<Subnet> sn = network.subnets();
+        List<Port> p = network.ports();
+        List<Host> h = network.hosts();
+        List<PortBinding> b = network.bindings();
+        synchronized (this) { // the maps belong to the worker thread afterwards: publish them safely
+            networks.clear();
+            subnets.clear();
+            ports.clear();
+            hosts.clear();
+            bindings.clear();
+            events.clear();
+            n.forEach(x -> networks.put(x.id(), x));
+            sn.forEach(x -> subnets.put(x.id(), x));
+            p.forEach(x -> ports.put(x.id(), normalized(x)));
+            h.forEach(x -> hosts.put(x.name(), normalized(x)));
+            b.forEach(x -> bindings.put(x.portId(), x));
+            resetting = false;
+            model = snapshot();
+        }
         watch = store.watch(SHARD, DataPath.of("/neutron"), Math.max(1, revision), new WatchListener() {
             @Override
             public void onEvent(WatchEvent event) {
@@ -141,7 +164,26 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
 
             @Override
             public void onClosed(String reason) {
-                LOG.warn("network model watch closed ({}): tenant flows follow the model no longer", reason);
+                if (closed) {
+                    return;
+                }
+                LOG.warn("network model watch closed ({}): reading the model again", reason);
+                worker.execute(() -> {
+                    try {
+                        follow();
+                        listeners.forEach(l -> l.accept(-1));
+                    } catch (RuntimeException e) {
+                        LOG.warn("cannot read the network model ({}); trying again in 1 s", e.getMessage());
+                        Threads.startDaemon("tenant-model-retry", () -> {
+                            try {
+                                Thread.sleep(1_000);
+                            } catch (InterruptedException ie) {
+                                return;
+                            }
+                            onClosed("retry");
+                        });
+                    }
+                });
             }
         });
     }
@@ -150,7 +192,7 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
      * Applies the queued changes to the model; tells the switches when the data plane's part of it changed. After a
      * RESET the model is published again only once the state dump is complete (SYNCED), never half-filled.
      */
-    private void apply() {
+    private synchronized void apply() {
         applyQueued.set(false);
         Touched touched = new Touched();
         for (WatchEvent e; (e = events.poll()) != null; ) {
@@ -451,8 +493,10 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
 
     @Override
     public void close() {
-        if (watch != null) {
-            watch.close();
+        closed = true;
+        Watch w = watch;
+        if (w != null) {
+            w.close();
         }
         worker.shutdownNow();
         statusWriter.shutdownNow();
