@@ -112,10 +112,8 @@ public final class Vm {
                     + "option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;\n"
                     + "request subnet-mask, broadcast-address, routers, domain-name-servers, host-name, interface-mtu,"
                     + " rfc3442-classless-static-routes;\n");
-            if (Files.exists(pid)) {
-                Processes.killAndWait(Long.parseLong(Files.readString(pid).strip()), Duration.ofSeconds(5));
-                Files.delete(pid);
-            }
+            stopDhclient();
+            Files.deleteIfExists(pid);
             Files.deleteIfExists(lease);
             Cmd.run(Cmd.inNetns(netns, List.of("dhclient", "-1", "-cf", conf.toString(), "-sf", script.toString(),
                     "-lf", lease.toString(), "-pf", pid.toString(), "eth0")), java.util.Map.of(),
@@ -123,6 +121,23 @@ public final class Vm {
             return Files.readString(lease);
         } catch (IOException e) {
             throw new TestBedException("dhclient in " + this + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Stops this VM's DHCP clients: the {@code dhclient} processes in its namespace (found there rather than by pid
+     * file, which a client that has just forked may not have written yet).
+     */
+    private void stopDhclient() throws IOException {
+        Cmd.Result pids = Cmd.exec("ip", "netns", "pids", netns);
+        if (!pids.ok()) {
+            return;
+        }
+        for (String p : pids.stdout().split("\\s+")) {
+            Path comm = Path.of("/proc", p.strip(), "comm");
+            if (!p.isBlank() && Files.exists(comm) && Files.readString(comm).strip().equals("dhclient")) {
+                Processes.killAndWait(Long.parseLong(p.strip()), Duration.ofSeconds(5));
+            }
         }
     }
 

@@ -26,6 +26,9 @@ public interface SwitchFlowSource {
     /**
      * The flows wanted on {@code sw} now, by flow id. Called on the switch's thread while this node is its master;
      * the same flow (table, priority, match) keeps its id from one call to the next.
+     *
+     * @throws RuntimeException when the source cannot tell now (its model not read yet): the master then changes
+     *     nothing and asks again, since an empty answer would delete the flows the switch holds
      */
     Map<String, Flow> flows(Switch sw);
 

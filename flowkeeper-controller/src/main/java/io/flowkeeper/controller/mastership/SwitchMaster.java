@@ -229,6 +229,12 @@ public final class SwitchMaster {
             scheduleRetry();
             return;
         }
+        // The computed flows too, before anything is reconciled: a sync without them would delete them.
+        Map<String, Flow> computedNow = computeFlows();
+        if (computedNow == null) {
+            scheduleRetry();
+            return;
+        }
         closeWatch();
         pending.clear();
         programmed.clear();
@@ -254,7 +260,7 @@ public final class SwitchMaster {
                 LOG.warn("switch {}: skipping unreadable flow {}: {}", connection.dpidString(), id, e.getMessage());
             }
         }
-        computed = computeFlows();
+        computed = computedNow;
         computed.forEach((id, f) -> {
             String other = byIdentity.putIfAbsent(f.id(), id);
             if (other == null) {
@@ -375,13 +381,16 @@ public final class SwitchMaster {
         submit(this::recompute);
     }
 
-    /** The flow source's flows for this switch, or none when it fails (logged: the API's flows still go on). */
+    /**
+     * The flow source's flows for this switch, or null when it cannot tell them now (logged): never "none" for
+     * "unknown", which would delete them from the switch.
+     */
     private Map<String, Flow> computeFlows() {
         try {
             return mastership.flowSource().flows(connection);
         } catch (RuntimeException e) {
             LOG.warn("switch {}: computing flows failed: {}", connection.dpidString(), e.toString(), e);
-            return computed;
+            return null;
         }
     }
 
@@ -397,6 +406,9 @@ public final class SwitchMaster {
             return;
         }
         Map<String, Flow> now = computeFlows();
+        if (now == null) {
+            return; // the switch keeps what it has; the next change or sync computes again
+        }
         Map<String, Flow> next = new HashMap<>();
         now.forEach((id, f) -> {
             if (!f.equals(computed.get(id))) {

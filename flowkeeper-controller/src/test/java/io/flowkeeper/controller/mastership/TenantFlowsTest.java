@@ -98,6 +98,37 @@ class TenantFlowsTest {
     }
 
     @Test
+    void aSourceThatCannotTellYetDeletesNothingAndTheMasterAsksAgain() throws Exception {
+        Flow held = FlowDocuments.parseFlow("x", "table=0,priority=100,in_port=1,actions=drop")
+                .withCookie(FlowCompiler.COOKIE_NETWORK | 100);
+        table.putDirectly(List.of(held));
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        mastership.flowSource(new io.flowkeeper.api.switches.SwitchFlowSource() {
+            @Override
+            public Map<String, Flow> flows(io.flowkeeper.api.switches.Switch sw) {
+                if (asked.incrementAndGet() < 3) {
+                    throw new IllegalStateException("model not read yet");
+                }
+                return Map.of("net/1", held);
+            }
+
+            @Override
+            public void onChange(java.util.function.LongConsumer listener) {
+            }
+        });
+        admin.setLeader(OwnershipService.SHARD, "n1");
+        lease.start();
+        mastership.start();
+        await().atMost(WAIT).until(mastership::isLeaseHeld);
+        switches.addListener(mastership);
+        switches.connect(table);
+        await().atMost(WAIT).until(() -> mastership.localSwitch(DPID).map(SwitchMaster::isMaster).orElse(false));
+        assertThat(asked.get()).isGreaterThanOrEqualTo(3);
+        assertThat(table.flows()).containsExactly(held);
+        assertThat(table.bundleCount()).isZero(); // nothing was ever deleted, nothing needed adding
+    }
+
+    @Test
     void theHostsFlowsAreProgrammedBesideTheApisAndFollowTheModel() throws Exception {
         put("/neutron/networks/" + NET, JSON.createObjectNode().put("id", NET).put("name", "n").put("project_id", "p1")
                 .put("provider:network_type", "vxlan").put("provider:segmentation_id", 100).put("mtu", 1450)
@@ -172,5 +203,11 @@ class TenantFlowsTest {
         await().atMost(WAIT).until(() -> status("a").equals("DOWN"));
         assertThat(tenantFlows()).noneMatch(f -> f.toString().contains("in_port=1,"));
         assertThat(table.flows()).contains(api);
+
+        // the model's watch closes by itself (its replica restarted): the data plane reads the model again and follows
+        store.state("network-config").closeWatches("replica restarted (test)");
+        plug("a", MAC_A, 1);
+        await().atMost(WAIT).until(() -> status("a").equals("ACTIVE"));
+        assertThat(tenantFlows()).anyMatch(f -> f.toString().contains("in_port=1,"));
     }
 }

@@ -101,6 +101,7 @@ public final class HostViews {
             }
         });
 
+        Map<String, Long> tunnelOf = new HashMap<>();
         List<NetworkView> views = new ArrayList<>();
         for (Network n : networks.values()) {
             if (!n.adminStateUp() || !withLocalPorts.contains(n.id())) {
@@ -118,10 +119,11 @@ public final class HostViews {
                 }
                 long tunnel = HostView.NO_PORT;
                 if (n.type() == NetworkType.VXLAN) {
-                    Long number = switchPorts.get(Host.tunnelPortName(hosts.get(b.host()).tunnelIp()));
-                    if (number != null) {
-                        tunnel = number;
-                        tunnels.add(number);
+                    // the port name is a hash of the host's address: once per host, not once per port
+                    tunnel = tunnelOf.computeIfAbsent(b.host(), name -> switchPorts.getOrDefault(
+                            Host.tunnelPortName(hosts.get(name).tunnelIp()), HostView.NO_PORT));
+                    if (tunnel != HostView.NO_PORT) {
+                        tunnels.add(tunnel);
                     }
                 }
                 remote.add(new RemotePort(p, tunnel));

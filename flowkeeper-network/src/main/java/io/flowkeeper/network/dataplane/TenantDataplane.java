@@ -61,8 +61,9 @@ import org.slf4j.LoggerFactory;
  * {@link DhcpServer}, and writes a port's {@code status}: ACTIVE once its flows are on the switch, DOWN when its
  * binding is gone. It is the only writer of that status.
  *
- * <p>Threads: {@link #flows} and {@link #installed} run on the switch's thread; model reads, DHCP answers and status
- * writes on this service's own thread, so neither a store write nor a packet-out ever blocks a switch or the
+ * <p>Threads: {@link #flows} and {@link #installed} run on the switch's thread; model changes, status writes and
+ * DHCP answers each on a thread of this service's own (a status write may wait for a busy Raft leader; a model
+ * change or a DHCP answer must not), so neither a store write nor a packet-out ever blocks a switch or the
  * southbound.
  */
 public final class TenantDataplane implements SwitchFlowSource, PacketProcessor, AutoCloseable {
@@ -80,6 +81,12 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
     private final PacketService packets;
     private final Clock clock;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(Threads.daemon("tenant-dataplane"));
+    /**
+     * Status writes and DHCP answers have threads of their own: a status write may wait for a busy Raft leader, and
+     * neither a model change nor a DHCP answer should queue behind it.
+     */
+    private final ExecutorService statusWriter = Executors.newSingleThreadExecutor(Threads.daemon("tenant-status"));
+    private final ExecutorService dhcp = Executors.newSingleThreadExecutor(Threads.daemon("tenant-dhcp"));
     private final List<LongConsumer> listeners = new CopyOnWriteArrayList<>();
     private final Map<Long, SwitchState> switches = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<WatchEvent> events = new ConcurrentLinkedQueue<>();
@@ -95,7 +102,8 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
     private final AtomicLong dhcpMalformed = new AtomicLong();
     private final AtomicLong dhcpUnanswered = new AtomicLong();
     private volatile HostViews.Model model;
-    private Watch watch;
+    private volatile Watch watch;
+    private volatile boolean closed;
 
     /** What one switch's compiles keep between calls (used on the switch's thread; {@code view} read by DHCP). */
     private static final class SwitchState {
@@ -116,13 +124,35 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
 
     /** Reads the model and follows its changes, one watched document at a time. */
     public void start() {
+        follow();
+    }
+
+    /**
+     * Reads the whole model, publishes it, and watches from the revision read. Run at start and again when the watch
+     * closes by itself (it fell behind, or its node's replica restarted), so the data plane never stops following.
+     */
+    private void follow() {
         long revision = store.list(SHARD, DataPath.of("/neutron/hosts"), ReadConsistency.STALE).revision();
-        network.networks().forEach(n -> networks.put(n.id(), n));
-        network.subnets().forEach(n -> subnets.put(n.id(), n));
-        network.ports().forEach(p -> ports.put(p.id(), normalized(p)));
-        network.hosts().forEach(h -> hosts.put(h.name(), normalized(h)));
-        network.bindings().forEach(b -> bindings.put(b.portId(), b));
-        model = snapshot();
+        List<Network> n = network.networks();
+        List<Subnet> sn = network.subnets();
+        List<Port> p = network.ports();
+        List<Host> h = network.hosts();
+        List<PortBinding> b = network.bindings();
+        synchronized (this) { // the maps belong to the worker thread afterwards: publish them safely
+            networks.clear();
+            subnets.clear();
+            ports.clear();
+            hosts.clear();
+            bindings.clear();
+            events.clear();
+            n.forEach(x -> networks.put(x.id(), x));
+            sn.forEach(x -> subnets.put(x.id(), x));
+            p.forEach(x -> ports.put(x.id(), normalized(x)));
+            h.forEach(x -> hosts.put(x.name(), normalized(x)));
+            b.forEach(x -> bindings.put(x.portId(), x));
+            resetting = false;
+            model = snapshot();
+        }
         watch = store.watch(SHARD, DataPath.of("/neutron"), Math.max(1, revision), new WatchListener() {
             @Override
             public void onEvent(WatchEvent event) {
@@ -134,7 +164,26 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
 
             @Override
             public void onClosed(String reason) {
-                LOG.warn("network model watch closed ({}): tenant flows follow the model no longer", reason);
+                if (closed) {
+                    return;
+                }
+                LOG.warn("network model watch closed ({}): reading the model again", reason);
+                worker.execute(() -> {
+                    try {
+                        follow();
+                        listeners.forEach(l -> l.accept(-1));
+                    } catch (RuntimeException e) {
+                        LOG.warn("cannot read the network model ({}); trying again in 1 s", e.getMessage());
+                        Threads.startDaemon("tenant-model-retry", () -> {
+                            try {
+                                Thread.sleep(1_000);
+                            } catch (InterruptedException ie) {
+                                return;
+                            }
+                            onClosed("retry");
+                        });
+                    }
+                });
             }
         });
     }
@@ -143,7 +192,7 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
      * Applies the queued changes to the model; tells the switches when the data plane's part of it changed. After a
      * RESET the model is published again only once the state dump is complete (SYNCED), never half-filled.
      */
-    private void apply() {
+    private synchronized void apply() {
         applyQueued.set(false);
         Touched touched = new Touched();
         for (WatchEvent e; (e = events.poll()) != null; ) {
@@ -291,9 +340,12 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
 
     @Override
     public Map<String, Flow> flows(Switch sw) {
-        SwitchState state = switches.computeIfAbsent(sw.dpid(), d -> new SwitchState());
         HostViews.Model m = model;
-        Optional<Host> host = m == null ? Optional.empty() : m.hostOf(sw.dpid());
+        if (m == null) {
+            throw new IllegalStateException("the network model is not read yet"); // unknown is not "no flows"
+        }
+        SwitchState state = switches.computeIfAbsent(sw.dpid(), d -> new SwitchState());
+        Optional<Host> host = m.hostOf(sw.dpid());
         if (host.isEmpty()) {
             state.view = null;
             return Map.of();
@@ -335,7 +387,7 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
             state.reportedActive = local;
         }
         if (!up.isEmpty() || !gone.isEmpty()) {
-            worker.execute(() -> {
+            statusWriter.execute(() -> {
                 writeStatus(up, "ACTIVE");
                 Map<String, PortBinding> bound = HostViews.usableBindings(model);
                 gone.removeIf(bound::containsKey); // plugged elsewhere now: that host's master reports it
@@ -390,7 +442,11 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
         if ((packet.cookie() & FlowCompiler.COOKIE_KIND_MASK) != FlowCompiler.COOKIE_DHCP) {
             return false;
         }
-        worker.execute(() -> answerDhcp(sw, packet));
+        try {
+            dhcp.execute(() -> answerDhcp(sw, packet));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
         return true;
     }
 
@@ -437,9 +493,13 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
 
     @Override
     public void close() {
-        if (watch != null) {
-            watch.close();
+        closed = true;
+        Watch w = watch;
+        if (w != null) {
+            w.close();
         }
         worker.shutdownNow();
+        statusWriter.shutdownNow();
+        dhcp.shutdownNow();
     }
 }
