@@ -118,7 +118,8 @@ class MainTest {
     void theDemoRunsEveryStageAndCleansUp() {
         assertThat(Main.run("demo")).as(stderr()).isZero();
         assertThat(stdout()).contains("== Timeline", "Demo finished", "agent restored", "flow-restore-wait cleared",
-                "reconciler repaired it", "0 lost");
+                "reconciler repaired it", "0 lost", "dhclient got 10.20.0.", "5 of 5 pings answered",
+                "cleared flow-restore-wait at +", "the master's reconcile at +");
     }
 
     @Test

@@ -157,6 +157,15 @@ public final class OvsHost implements AutoCloseable {
      * @param ipCidr e.g. {@code 10.0.0.1/24}, or null for a VM that will ask DHCP
      */
     public Vm addVm(String vmName, String bridge, String mac, String ipCidr) {
+        return addVm(vmName, bridge, mac, ipCidr, vmName);
+    }
+
+    /**
+     * As {@link #addVm(String, String, String, String)}, plugged as Nova and os-vif plug a VM: {@code ifaceId} (the
+     * Neutron port id) is its {@code external_ids:iface-id} from the port's first appearance in OVSDB, so a host
+     * agent never sees the port under another id.
+     */
+    public Vm addVm(String vmName, String bridge, String mac, String ipCidr, String ifaceId) {
         if (!vmName.matches("[a-z0-9][a-z0-9-]{0,11}")) {
             throw new IllegalArgumentException("VM name must be 1-12 chars of [a-z0-9-]: " + vmName);
         }
@@ -176,7 +185,7 @@ public final class OvsHost implements AutoCloseable {
         Cmd.run("ip", "-n", vmNetns, "link", "set", "eth0", "up");
         Cmd.run("ip", "-n", netns, "link", "set", port, "up");
         vsctl("add-port", bridge, port, "--", "set", "interface", port,
-                "external_ids:iface-id=" + vmName,
+                "external_ids:iface-id=" + ifaceId,
                 "external_ids:attached-mac=" + mac,
                 "external_ids:iface-status=active");
         Vm vm = new Vm(this, vmName, vmNetns, port, bridge, mac, ipCidr);

@@ -1,6 +1,7 @@
 package io.flowkeeper.cli.bench;
 
 import io.flowkeeper.api.util.Threads;
+import io.flowkeeper.controller.local.LocalCluster;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -20,10 +21,10 @@ import java.util.function.Predicate;
  * {@code flowkeeper agent} in its own JVM, as on a real host (and with its own heap limit, which is how the
  * benchmark proves the agent's memory bound). Its status lines are parsed into events with arrival times.
  */
-final class AgentProcess implements AutoCloseable {
+public final class AgentProcess implements AutoCloseable {
     /** One status line: the first word and its {@code key=value} pairs, stamped when read. */
-    record Event(String kind, Map<String, String> fields, Instant at) {
-        long number(String key) {
+    public record Event(String kind, Map<String, String> fields, Instant at) {
+        public long number(String key) {
             return Long.parseLong(fields.get(key));
         }
     }
@@ -33,11 +34,17 @@ final class AgentProcess implements AutoCloseable {
     private final List<String> output = new ArrayList<>();
 
     AgentProcess(Path ovsRundir, String bridge, Path snapshotDir, String maxHeap) throws IOException {
+        this(maxHeap, List.of("--ovs-rundir", ovsRundir.toString(), "--bridge", bridge, "--snapshot-dir",
+                snapshotDir.toString(), "--report-journal"));
+    }
+
+    /** Starts {@code flowkeeper agent ARGUMENTS} with at most {@code maxHeap} of heap (e.g. {@code 128m}). */
+    public AgentProcess(String maxHeap, List<String> arguments) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        process = new ProcessBuilder(java, "-Xmx" + maxHeap, "-XX:+UseSerialGC", "-cp",
-                System.getProperty("java.class.path"), "io.flowkeeper.cli.Main", "agent", "--ovs-rundir",
-                ovsRundir.toString(), "--bridge", bridge, "--snapshot-dir", snapshotDir.toString(),
-                "--report-journal").redirectErrorStream(true).start();
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx" + maxHeap, "-XX:+UseSerialGC", "-cp",
+                LocalCluster.classPath(), "io.flowkeeper.cli.Main", "agent"));
+        command.addAll(arguments);
+        process = new ProcessBuilder(command).redirectErrorStream(true).start();
         Threads.startDaemon("agent-output", this::read);
     }
 
@@ -66,7 +73,7 @@ final class AgentProcess implements AutoCloseable {
     }
 
     /** Waits for the next event matching {@code wanted}, skipping others. */
-    Event await(Predicate<Event> wanted, Duration timeout, String what) throws InterruptedException {
+    public Event await(Predicate<Event> wanted, Duration timeout, String what) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
@@ -81,7 +88,7 @@ final class AgentProcess implements AutoCloseable {
         }
     }
 
-    void clearEvents() {
+    public void clearEvents() {
         events.clear();
     }
 

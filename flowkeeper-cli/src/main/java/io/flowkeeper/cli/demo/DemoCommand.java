@@ -27,7 +27,8 @@ public final class DemoCommand implements Callable<Integer> {
                 new ReconcileDemoStage(),
                 new ClusterDemoStage(),
                 new MastershipDemoStage(),
-                new NeutronDemoStage());
+                new NeutronDemoStage(),
+                new TenantNetworkDemoStage());
     }
 
     @Option(names = "--list", description = "List the stages and exit.")

@@ -253,9 +253,7 @@ class AgentClusterTest {
 
     /** A VM as Nova and os-vif plug it: its tap on br-int with the Neutron port id as iface-id. */
     private static Vm plug(OvsHost host, String name, String mac, String portId) {
-        Vm vm = host.addVm(name, "br-int", mac, null);
-        host.vsctl("set", "interface", vm.port(), "external_ids:iface-id=" + portId);
-        return vm;
+        return host.addVm(name, "br-int", mac, null, portId);
     }
 
     private static JsonNode shown(RestClient api, JsonNode port) throws Exception {
