@@ -113,6 +113,15 @@ class MainTest {
                 token.toString(), "--host", "h1", "--ca-file", pki.caCertificate().toString(), "--cert-file",
                 pki.hostCertificate("h2").toString(), "--key-file", pki.hostKey("h2").toString())).isEqualTo(2);
         assertThat(stderr()).contains("is host h2", "not a certificate of host h1");
+        pki.init(java.util.List.of(), java.util.List.of(new LabPki.HostSpec("h1", java.util.List.of())));
+        assertThat(Main.run("agent", "--ovs-rundir", "/tmp", "--api", "https://127.0.0.1:1", "--token-file",
+                token.toString(), "--host", "h1", "--ca-file", pki.caCertificate().toString(), "--cert-file",
+                pki.hostCertificate("h1").toString(), "--key-file", pki.hostKey("h2").toString())).isEqualTo(2);
+        assertThat(stderr()).contains("--key-file: " + pki.hostKey("h2") + " is not the key of the certificate");
+        assertThat(Main.run("agent", "--ovs-rundir", "/tmp", "--api", "https://127.0.0.1:1", "--token-file",
+                token.toString(), "--host", "h1", "--ca-file", pki.hostCertificate("h2").toString(), "--cert-file",
+                pki.hostCertificate("h1").toString(), "--key-file", pki.hostKey("h1").toString())).isEqualTo(2);
+        assertThat(stderr()).contains("is not signed by the CA");
     }
 
     @Test

@@ -5,6 +5,8 @@ import io.flowkeeper.api.security.PemFiles;
 import io.flowkeeper.api.security.TlsFiles;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.Collections;
@@ -42,9 +44,12 @@ public record HostTls(TlsFiles files, Set<Long> datapathIds) {
      */
     public static HostTls load(Path ca, Path certificate, Path key, String host) {
         TlsFiles files = new TlsFiles(ca.toAbsolutePath(), certificate.toAbsolutePath(), key.toAbsolutePath());
-        PemFiles.keyStore(CERT_OPTION, files.certificate(), KEY_OPTION, files.key());
         List<Certificate> authorities = PemFiles.certificates(CA_OPTION, files.ca());
         X509Certificate own = (X509Certificate) PemFiles.certificates(CERT_OPTION, files.certificate()).get(0);
+        if (!keyGoesWith(PemFiles.privateKey(KEY_OPTION, files.key()), own)) {
+            throw new IllegalArgumentException(KEY_OPTION + ": " + key + " is not the key of the certificate in "
+                    + certificate);
+        }
         if (authorities.stream().noneMatch(a -> signedBy(own, a))) {
             throw new IllegalArgumentException(CERT_OPTION + ": " + certificate + " is not signed by the CA in " + ca
                     + " (the cluster's ca.pem, from the same flowkeeper certs init directory)");
@@ -56,6 +61,25 @@ public record HostTls(TlsFiles files, Set<Long> datapathIds) {
                     + " init DIR --hosts " + host + ", or give --host its name)");
         }
         return new HostTls(files, id.datapathIds());
+    }
+
+    /** A key store takes any key beside any certificate; a signature checked with the certificate's key does not. */
+    private static boolean keyGoesWith(PrivateKey key, X509Certificate certificate) {
+        String algorithm = key.getAlgorithm().equals("EC") ? "SHA256withECDSA"
+                : key.getAlgorithm().equals("RSA") ? "SHA256withRSA" : key.getAlgorithm();
+        try {
+            byte[] probe = "flowkeeper".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            Signature signer = Signature.getInstance(algorithm);
+            signer.initSign(key);
+            signer.update(probe);
+            byte[] signature = signer.sign();
+            Signature verifier = Signature.getInstance(algorithm);
+            verifier.initVerify(certificate.getPublicKey());
+            verifier.update(probe);
+            return verifier.verify(signature);
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
     }
 
     private static boolean signedBy(X509Certificate certificate, Certificate authority) {
