@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
 
 /**
  * This host's TLS material ({@code --ca-file}, {@code --cert-file}, {@code --key-file}: {@code ca.pem},
@@ -100,14 +99,8 @@ public record HostTls(TlsFiles files, Set<Long> datapathIds) {
         return datapathIds.iterator().next();
     }
 
-    /** HTTPS to the API: trusts the cluster's CA, presents the host certificate when a node asks for one. */
+    /** HTTPS to the API: trusts the cluster's CA only, presents the host certificate when a node asks for one. */
     SSLContext clientContext() {
-        try {
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(files.keyManagers(), new TrustManager[] {files.caTrust()}, null);
-            return context;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot build a TLS context: " + e.getMessage(), e);
-        }
+        return files.caContext();
     }
 }

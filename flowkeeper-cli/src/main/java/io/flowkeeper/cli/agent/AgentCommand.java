@@ -179,7 +179,10 @@ public final class AgentCommand implements Callable<Integer> {
         ClusterAgent clusterAgent = cluster == null ? null
                 : new ClusterAgent(cluster, rundir.resolve("db.sock"), printer).start();
         if (cluster != null) {
-            out.println("agent: host " + cluster.host() + " joins the cluster at " + cluster.apiUrls());
+            out.println("agent: host " + cluster.host() + " joins the cluster at " + cluster.apiUrls()
+                    + (cluster.tls() == null ? "" : String.format(" over TLS (%s; %s's datapath id if the agent creates"
+                    + " it: %016x)", cluster.tls().files().certificate(), cluster.integrationBridge(),
+                    cluster.tls().integrationDatapathId())));
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (clusterAgent != null) {
