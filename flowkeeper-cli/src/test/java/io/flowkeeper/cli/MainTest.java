@@ -125,6 +125,27 @@ class MainTest {
     }
 
     @Test
+    void theAgentReadsItsClusterSettingsFromItsConfigFile() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("fk-agent-config");
+        try {
+            java.nio.file.Path token = java.nio.file.Files.writeString(dir.resolve("api.token"), "t0ken\n");
+            java.nio.file.Path config = java.nio.file.Files.writeString(dir.resolve("agent.properties"),
+                    "ovs-rundir=/tmp\napi=http://127.0.0.1:1\ntoken-file=" + token + "\nbridge-mappings=physnet1\n");
+            assertThat(Main.run("agent", "--config", config.toString())).isEqualTo(2);
+            assertThat(stderr()).contains("--bridge-mapping must be PHYSNET:BRIDGE");
+            java.nio.file.Files.writeString(config, "ovs-rundir=/tmp\napi=ftp://x\ntoken-file=" + token + "\n");
+            assertThat(Main.run("agent", "--config", config.toString())).isEqualTo(2);
+            assertThat(stderr()).contains("--api must be an http(s)://host:port URL");
+        } finally {
+            try (var walk = java.nio.file.Files.walk(dir)) {
+                for (java.nio.file.Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    java.nio.file.Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    @Test
     @Tag("integration")
     void theDemoRunsEveryStageAndCleansUp() {
         assertThat(Main.run("demo")).as(stderr()).isZero();

@@ -43,10 +43,13 @@ public final class ClusterAgent implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** How long to wait before trying again after OVSDB or every node failed: short, it is local or cheap. */
     private static final Duration RETRY = Duration.ofMillis(500);
+    /** The longest pause between calls to a cluster that keeps failing: well inside the 30 s agent-down time. */
+    private static final Duration MAX_RETRY = Duration.ofSeconds(8);
     /** How soon to register again while the integration bridge has no datapath id (OVS sets it within ms). */
     private static final Duration DATAPATH_RETRY = Duration.ofMillis(200);
+    /** The jar's version, as {@code flowkeeper --version} reads it; classes run from a build tree have none. */
     static final String VERSION = java.util.Objects.requireNonNullElse(
-            ClusterAgent.class.getPackage().getImplementationVersion(), "0.1.0-SNAPSHOT");
+            ClusterAgent.class.getPackage().getImplementationVersion(), "development build");
 
     private final ClusterSettings settings;
     private final Path dbSocket;
@@ -117,6 +120,7 @@ public final class ClusterAgent implements AutoCloseable {
         Map<String, Vif> reported = new HashMap<>();
         long nextHeartbeat = 0;
         long nextPeerPoll = 0;
+        int failures = 0;
         while (!closed) {
             try {
                 if (ovsdb == null) {
@@ -154,6 +158,7 @@ public final class ClusterAgent implements AutoCloseable {
                     syncTunnels(plumbing);
                     nextPeerPoll = System.nanoTime() + settings.peerPoll().toNanos();
                 }
+                failures = 0;
                 long wait = Math.min(nextHeartbeat, nextPeerPoll) - System.nanoTime();
                 if (wait > 0) {
                     wake.poll(wait, TimeUnit.NANOSECONDS);
@@ -173,7 +178,7 @@ public final class ClusterAgent implements AutoCloseable {
                 full = true;
                 listener.clusterCallFailed(e.getMessage());
                 LOG.warn("cluster: {}", e.getMessage());
-                sleep(RETRY);
+                sleep(backoff(failures++));
             } catch (InterruptedException e) {
                 break;
             }
@@ -181,6 +186,16 @@ public final class ClusterAgent implements AutoCloseable {
         if (ovsdb != null) {
             ovsdb.close();
         }
+    }
+
+    /**
+     * The pause after {@code failures} failed rounds in a row: 0.5, 1, 2, 4 s, then 8 s. A cluster that is down, or
+     * that keeps refusing (a 4xx does not change by itself), is asked a few times a minute by each host, not twice a
+     * second, and a recovered one hears from the host well within the 30 s agent-down time.
+     */
+    static Duration backoff(int failures) {
+        Duration pause = RETRY.multipliedBy(1L << Math.min(failures, 4));
+        return pause.compareTo(MAX_RETRY) > 0 ? MAX_RETRY : pause;
     }
 
     private void plumb(HostPlumbing plumbing) throws OvsdbException {

@@ -121,12 +121,56 @@ public final class HostRegistry implements AutoCloseable {
         ObjectNode d = NeutronDocuments.JSON.createObjectNode();
         d.put("name", name).put("tunnel_ip", tunnelIp).put("integration_bridge", bridge)
                 .put("datapath_id", dpid.asLong(0)).set("bridge_mappings", mappings);
+        ObjectNode before = old.map(v -> docs.parse(v).json()).orElse(NeutronDocuments.JSON.createObjectNode());
         d.put("agent_version", Body.abbreviate(body.path("agent_version").asText("")))
                 .put("heartbeat_millis", now)
-                .put("created_millis", old.map(v -> docs.parse(v).json().path("created_millis").asLong(now))
-                        .orElse(now));
+                .put("created_millis", before.path("created_millis").asLong(now))
+                // what an operator set through PUT /v2.0/agents/{id}, kept across heartbeats
+                .put("admin_state_up", before.path("admin_state_up").asBoolean(true))
+                .put("description", before.path("description").asText(""));
         docs.commit(Transaction.builder().put(path, d.toString()).build());
         return d;
+    }
+
+    /**
+     * An operator's change to a host's agent ({@code PUT /v2.0/agents/{id}}): {@code admin_state_up} and
+     * {@code description}, the attributes Neutron lets one change; returns the agent as shown. Informational here: an
+     * agent that is administratively down still reports (Neutron's schedulers, which read it, do not exist here).
+     */
+    ObjectNode updateAgent(String name, JsonNode body) {
+        body.fieldNames().forEachRemaining(k -> {
+            if (!k.equals("admin_state_up") && !k.equals("description")) {
+                throw NeutronException.badRequest("Cannot update read-only attribute " + Body.abbreviate(k));
+            }
+        });
+        if (body.has("admin_state_up") && !body.get("admin_state_up").isBoolean()) {
+            throw NeutronException.invalidInput("'" + body.get("admin_state_up") + "' is not a valid boolean value");
+        }
+        if (body.has("description") && !(body.get("description").isTextual() || body.get("description").isNull())) {
+            throw NeutronException.invalidInput("description must be a string");
+        }
+        String path = NeutronDocuments.doc(HOSTS, name);
+        for (int attempt = 1; ; attempt++) {
+            VersionedValue v = store.get(NeutronDocuments.SHARD, DataPath.of(path),
+                    io.flowkeeper.api.store.ReadConsistency.STALE).orElseThrow(() -> NeutronException.notFound(
+                    "AgentNotFound", "Agent " + agentId(name) + " could not be found."));
+            ObjectNode d = docs.parse(v).json();
+            if (body.has("admin_state_up")) {
+                d.put("admin_state_up", body.get("admin_state_up").asBoolean());
+            }
+            if (body.has("description")) {
+                d.put("description", Body.abbreviate(body.get("description").asText("")));
+            }
+            CommitResult r = docs.commit(Transaction.builder().require(Precondition.modRevision(path, v.modRevision()))
+                    .put(path, d.toString()).build());
+            if (r.succeeded()) {
+                return agent(d);
+            }
+            if (attempt >= NeutronApi.MAX_ATTEMPTS) {
+                throw new NeutronException(409, "Conflict", "the agent kept changing; retry");
+            }
+            docs.catchUp(r.revision());
+        }
     }
 
     /** Removes a host from the registry (its bindings stay until its agent or an operator unplugs them). */
@@ -419,8 +463,10 @@ public final class HostRegistry implements AutoCloseable {
         String name = h.path("name").asText();
         ObjectNode a = NeutronDocuments.JSON.createObjectNode();
         a.put("id", agentId(name)).put("agent_type", "Open vSwitch agent").put("binary", "neutron-openvswitch-agent")
-                .put("host", name).put("topic", "N/A").put("alive", alive(h)).put("admin_state_up", true)
-                .putNull("availability_zone").putNull("description").putNull("resources_synced");
+                .put("host", name).put("topic", "N/A").put("alive", alive(h))
+                .put("admin_state_up", h.path("admin_state_up").asBoolean(true))
+                .put("description", h.path("description").asText(""))
+                .putNull("availability_zone").putNull("resources_synced");
         String created = NEUTRON_TIME.format(Instant.ofEpochMilli(h.path("created_millis").asLong()));
         a.put("heartbeat_timestamp", NEUTRON_TIME.format(Instant.ofEpochMilli(h.path("heartbeat_millis").asLong())))
                 .put("created_at", created).put("started_at", created);

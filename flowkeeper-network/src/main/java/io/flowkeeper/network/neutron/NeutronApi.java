@@ -163,11 +163,12 @@ public final class NeutronApi {
     }
 
     /**
-     * {@code GET /v2.0/agents[/{id}]} and {@code DELETE /v2.0/agents/{id}}: one Open vSwitch agent per registered
-     * host ({@link HostRegistry}). Admin only, as Neutron's policy: others see an empty list.
+     * {@code GET /v2.0/agents[/{id}]}, {@code PUT} (admin_state_up, description) and {@code DELETE
+     * /v2.0/agents/{id}}: one Open vSwitch agent per registered host ({@link HostRegistry}). Admin only, as Neutron's
+     * policy: others see an empty list.
      */
     private ApiResponse agents(ApiRequest req, Caller caller, String[] parts) {
-        if (parts.length == 3 || !req.method().equals("DELETE")) {
+        if (parts.length == 3 || !List.of("DELETE", "PUT").contains(req.method())) {
             requireMethod(req.method(), "GET");
         }
         List<ObjectNode> agents = caller.isAdmin() ? hosts.agents() : List.of();
@@ -180,6 +181,10 @@ public final class NeutronApi {
         if (req.method().equals("DELETE")) {
             hosts.forget(agent.path("host").asText());
             return new ApiResponse(204, Map.of(), null);
+        }
+        if (req.method().equals("PUT")) {
+            return ApiResponse.of(200, wrap("agent", hosts.updateAgent(agent.path("host").asText(),
+                    body(req, "agent"))));
         }
         return ApiResponse.of(200, wrap("agent", fields(agent, req)));
     }

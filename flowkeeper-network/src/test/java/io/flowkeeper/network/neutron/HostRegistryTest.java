@@ -130,6 +130,18 @@ class HostRegistryTest {
                 .isTrue();
         assertThat(new NetworkManager(store).hosts().get(0).heartbeatMillis()).isEqualTo(now.get());
 
+        JsonNode updated = ok(neutron(ADMIN, "PUT", "/v2.0/agents/" + a.path("id").asText(), "{\"agent\":"
+                + " {\"admin_state_up\": false, \"description\": \"draining\"}}")).path("agent");
+        assertThat(updated.path("admin_state_up").asBoolean()).isFalse();
+        register("compute-1", "192.0.2.1"); // a heartbeat keeps what the operator set
+        JsonNode kept = ok(neutron(ADMIN, "GET", "/v2.0/agents/" + a.path("id").asText(), null)).path("agent");
+        assertThat(kept.path("admin_state_up").asBoolean()).isFalse();
+        assertThat(kept.path("description").asText()).isEqualTo("draining");
+        assertThat(neutron(ADMIN, "PUT", "/v2.0/agents/" + a.path("id").asText(), "{\"agent\": {\"host\": \"x\"}}")
+                .status()).isEqualTo(400);
+        assertThat(neutron(DEMO, "PUT", "/v2.0/agents/" + a.path("id").asText(), "{\"agent\": {\"description\":"
+                + " \"x\"}}").status()).isEqualTo(404);
+
         ok(neutron(ADMIN, "DELETE", "/v2.0/agents/" + a.path("id").asText(), null));
         assertThat(ok(neutron(ADMIN, "GET", "/v2.0/agents", null)).path("agents")).isEmpty();
     }
