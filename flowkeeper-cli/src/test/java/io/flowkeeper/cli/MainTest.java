@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flowkeeper.controller.pki.LabPki;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The command line as an operator meets it: version, help, errors, the demo and the test-bed benchmark. */
@@ -90,6 +92,36 @@ class MainTest {
         assertThat(Main.run("agent", "--ovs-rundir", "/tmp", "--api", "http://127.0.0.1:1", "--token-file",
                 "/nonexistent/token")).isEqualTo(2);
         assertThat(stderr()).contains("--token-file: cannot read");
+    }
+
+    @Test
+    void theAgentRefusesHttpsWithoutItsTlsFilesAndACertificateOfAnotherHost(@TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path token = java.nio.file.Files.writeString(dir.resolve("token"), "t\n");
+        java.nio.file.Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions
+                .fromString("rw-------"));
+        assertThat(Main.run("agent", "--ovs-rundir", "/tmp", "--api", "https://127.0.0.1:1", "--token-file",
+                token.toString(), "--host", "h1")).isEqualTo(2);
+        assertThat(stderr().strip()).doesNotContain("\n").contains("--api https://127.0.0.1:1 is HTTPS: give"
+                + " --ca-file");
+        LabPki pki = new LabPki(dir.resolve("pki"), java.time.Duration.ofDays(1));
+        pki.init(java.util.List.of(), java.util.List.of(new LabPki.HostSpec("h2", java.util.List.of())));
+        assertThat(Main.run("agent", "--ovs-rundir", "/tmp", "--api", "https://127.0.0.1:1", "--token-file",
+                token.toString(), "--host", "h1", "--ca-file", pki.caCertificate().toString())).isEqualTo(2);
+        assertThat(stderr()).contains("go together");
+        assertThat(Main.run("agent", "--ovs-rundir", "/tmp", "--api", "https://127.0.0.1:1", "--token-file",
+                token.toString(), "--host", "h1", "--ca-file", pki.caCertificate().toString(), "--cert-file",
+                pki.hostCertificate("h2").toString(), "--key-file", pki.hostKey("h2").toString())).isEqualTo(2);
+        assertThat(stderr()).contains("is host h2", "not a certificate of host h1");
+        pki.init(java.util.List.of(), java.util.List.of(new LabPki.HostSpec("h1", java.util.List.of())));
+        assertThat(Main.run("agent", "--ovs-rundir", "/tmp", "--api", "https://127.0.0.1:1", "--token-file",
+                token.toString(), "--host", "h1", "--ca-file", pki.caCertificate().toString(), "--cert-file",
+                pki.hostCertificate("h1").toString(), "--key-file", pki.hostKey("h2").toString())).isEqualTo(2);
+        assertThat(stderr()).contains("--key-file: " + pki.hostKey("h2") + " is not the key of the certificate");
+        assertThat(Main.run("agent", "--ovs-rundir", "/tmp", "--api", "https://127.0.0.1:1", "--token-file",
+                token.toString(), "--host", "h1", "--ca-file", pki.hostCertificate("h2").toString(), "--cert-file",
+                pki.hostCertificate("h1").toString(), "--key-file", pki.hostKey("h1").toString())).isEqualTo(2);
+        assertThat(stderr()).contains("is not signed by the CA");
     }
 
     @Test

@@ -66,7 +66,8 @@ public final class ClusterAgent implements AutoCloseable {
         this.settings = settings;
         this.dbSocket = dbSocket;
         this.listener = listener;
-        this.api = new ClusterApi(settings.apiUrls(), settings.token());
+        this.api = new ClusterApi(settings.apiUrls(), settings.token(),
+                settings.tls() == null ? null : settings.tls().clientContext());
     }
 
     public ClusterAgent start() {
@@ -199,18 +200,32 @@ public final class ClusterAgent implements AutoCloseable {
 
     private void plumb(HostPlumbing plumbing) throws OvsdbException {
         String integration = settings.integrationBridge();
-        if (plumbing.ensureBridge(integration, settings.controllerTargets(), "secure")) {
+        HostTls tls = settings.tls();
+        if (tls != null && plumbing.ensureSsl(tls.files())) {
+            LOG.info("OVS SSL set to {} ({} and CA {})", tls.files().certificate(), tls.files().key(), tls.files().ca());
+        }
+        Long datapathId = tls == null ? null : tls.integrationDatapathId();
+        if (plumbing.ensureBridge(integration, settings.controllerTargets(), "secure", datapathId)) {
             if (settings.controllers().isEmpty()) {
                 // fail_mode secure and no controller: nothing will forward until one is set (and that flushes)
                 LOG.warn("created {} without a controller: give --controller so the cluster programs it", integration);
             } else {
-                LOG.info("created {} with controllers {}", integration, settings.controllerTargets());
+                LOG.info("created {} with controllers {}{}", integration, settings.controllerTargets(),
+                        datapathId == null ? "" : String.format(" and datapath id %016x", datapathId));
+            }
+        } else if (tls != null) {
+            long existing = plumbing.datapathId(integration);
+            if (existing != 0 && !tls.datapathIds().contains(existing)) {
+                // Left as it is (its controllers and flows are live); the OpenFlow server will close it.
+                LOG.warn("{} exists with datapath id {}, which {} does not bind: the cluster will refuse it (ovs-vsctl"
+                        + " set bridge {} other-config:datapath-id={})", integration, String.format("%016x", existing),
+                        tls.files().certificate(), integration, String.format("%016x", tls.integrationDatapathId()));
             }
         }
         for (String provider : settings.bridgeMappings().values()) {
             // A provider bridge is a plain learning switch between its NIC and the patch: br-int's flows tag and
             // untag, so it needs no controller (and an operator adds its physical NIC, as with Neutron).
-            plumbing.ensureBridge(provider, List.of(), "standalone");
+            plumbing.ensureBridge(provider, List.of(), "standalone", null);
             plumbing.ensurePatch(integration, provider);
         }
     }

@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,13 +37,23 @@ final class ClusterApi {
 
     private final List<String> urls;
     private final String token;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
-            .version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient http;
     private volatile int current;
 
     ClusterApi(List<String> urls, String token) {
+        this(urls, token, null);
+    }
+
+    /** With {@code tls} (null: plain HTTP only) for https:// URLs: what to trust, what to present if asked. */
+    ClusterApi(List<String> urls, String token, SSLContext tls) {
         this.urls = urls.stream().map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u).toList();
         this.token = token;
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
+                .version(HttpClient.Version.HTTP_1_1);
+        if (tls != null) {
+            b.sslContext(tls);
+        }
+        this.http = b.build();
     }
 
     /** Sends a request to the current node, then to each other node in turn; the body of the first 2xx answer. */

@@ -20,10 +20,12 @@ import java.util.Objects;
  * @param integrationBridge the bridge VM interfaces plug into
  * @param heartbeat how often the host's registration is renewed (the cluster shows it dead after 30 s)
  * @param peerPoll how often the agent asks which hosts it needs tunnels to (a report asks at once)
+ * @param tls this host's certificate, key and the cluster's CA, or null for a cluster without TLS: with it every
+ *     {@code --api} URL is https, and the bridges' controller targets are {@code ssl:}
  */
 public record ClusterSettings(List<String> controllers, List<String> apiUrls, String token, String host,
                               String tunnelIp, Map<String, String> bridgeMappings, String integrationBridge,
-                              Duration heartbeat, Duration peerPoll) {
+                              Duration heartbeat, Duration peerPoll, HostTls tls) {
     /** A third of the cluster's 30 s agent-down time: two lost heartbeats in a row do not make the host dead. */
     public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(10);
     /** Bounds how late a tunnel to a host that just plugged its first port of a shared network appears. */
@@ -46,6 +48,17 @@ public record ClusterSettings(List<String> controllers, List<String> apiUrls, St
             URI uri = URI.create(u);
             if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
                 throw new IllegalArgumentException("--api must be an http(s)://host:port URL: " + u);
+            }
+            // All or nothing: a node with tls: serves HTTPS only and takes only TLS switches, and a token sent over
+            // plain HTTP to a TLS cluster has crossed the network in clear before the node can refuse it.
+            if ("https".equals(uri.getScheme()) && tls == null) {
+                throw new IllegalArgumentException("--api " + u + " is HTTPS: give " + HostTls.CA_OPTION + " (the"
+                        + " cluster's ca.pem), " + HostTls.CERT_OPTION + " and " + HostTls.KEY_OPTION + " (this host's"
+                        + " certificate and key from flowkeeper certs init)");
+            }
+            if ("http".equals(uri.getScheme()) && tls != null) {
+                throw new IllegalArgumentException("--api " + u + " is plain HTTP but TLS files were given: use"
+                        + " https://");
             }
         }
         for (String c : controllers) {
@@ -72,8 +85,16 @@ public record ClusterSettings(List<String> controllers, List<String> apiUrls, St
         });
     }
 
-    /** OVS controller targets for {@link #controllers}. */
+    /** Without TLS. */
+    public ClusterSettings(List<String> controllers, List<String> apiUrls, String token, String host, String tunnelIp,
+                           Map<String, String> bridgeMappings, String integrationBridge, Duration heartbeat,
+                           Duration peerPoll) {
+        this(controllers, apiUrls, token, host, tunnelIp, bridgeMappings, integrationBridge, heartbeat, peerPoll, null);
+    }
+
+    /** OVS controller targets for {@link #controllers}: {@code ssl:} with TLS, else {@code tcp:}. */
     public List<String> controllerTargets() {
-        return controllers.stream().map(c -> "tcp:" + c).toList();
+        String scheme = tls == null ? "tcp:" : "ssl:";
+        return controllers.stream().map(c -> scheme + c).toList();
     }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.agent.ovsdb.OvsdbClient;
 import io.flowkeeper.agent.ovsdb.OvsdbException;
+import io.flowkeeper.api.security.TlsFiles;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,9 +38,12 @@ final class HostPlumbing {
      * transaction. OVS flushes a bridge's flows when its first controller is added, so the targets are set only
      * here, on an empty bridge, never on a bridge that may be forwarding (an existing bridge keeps its targets).
      *
+     * @param datapathId the datapath id to give it ({@code other-config:datapath-id}; with TLS, one its host
+     *     certificate binds), or null for the one OVS derives
      * @return whether it was created
      */
-    boolean ensureBridge(String bridge, List<String> controllerTargets, String failMode) throws OvsdbException {
+    boolean ensureBridge(String bridge, List<String> controllerTargets, String failMode, Long datapathId)
+            throws OvsdbException {
         if (bridgeExists(bridge)) {
             return false;
         }
@@ -56,12 +60,45 @@ final class HostPlumbing {
         ObjectNode row = NODES.objectNode().put("name", bridge).put("datapath_type", "netdev").put("fail_mode",
                 failMode);
         row.set("protocols", OvsdbClient.set(PROTOCOLS));
-        row.set("other_config", OvsdbClient.map(Map.of("disable-in-band", "true")));
+        Map<String, String> otherConfig = new TreeMap<>(Map.of("disable-in-band", "true"));
+        if (datapathId != null) {
+            otherConfig.put("datapath-id", String.format("%016x", datapathId));
+        }
+        row.set("other_config", OvsdbClient.map(otherConfig));
         row.set("ports", NODES.arrayNode().add("set").add(NODES.arrayNode().add(named("port"))));
         row.set("controller", NODES.arrayNode().add("set").add(controllers));
         ops.add(insert("Bridge", "bridge", row));
         ops.add(mutate("Open_vSwitch", NODES.arrayNode(), "bridges", "insert", named("bridge")));
         ovsdb.transact(ops.toArray(ObjectNode[]::new));
+        return true;
+    }
+
+    /**
+     * What {@code ovs-vsctl set-ssl KEY CERT CA} does: the switch's key, certificate and CA for its {@code ssl:}
+     * controller connections, unless exactly these are set already.
+     *
+     * @return whether it changed anything
+     */
+    boolean ensureSsl(TlsFiles files) throws OvsdbException {
+        JsonNode ovs = ovsdb.select("Open_vSwitch", NODES.arrayNode(), "ssl");
+        JsonNode ref = ovs.isEmpty() ? null : ovs.get(0).get("ssl");
+        if (ref != null && ref.isArray() && ref.size() == 2 && "uuid".equals(ref.get(0).asText())) {
+            JsonNode rows = ovsdb.select("SSL", NODES.arrayNode().add(NODES.arrayNode().add("_uuid").add("==")
+                    .add(ref)), "private_key", "certificate", "ca_cert");
+            if (!rows.isEmpty() && rows.get(0).path("private_key").asText().equals(files.key().toString())
+                    && rows.get(0).path("certificate").asText().equals(files.certificate().toString())
+                    && rows.get(0).path("ca_cert").asText().equals(files.ca().toString())) {
+                return false;
+            }
+        }
+        // The SSL table is not a root table: the row this replaces is dropped once nothing refers to it.
+        ObjectNode ssl = NODES.objectNode().put("private_key", files.key().toString())
+                .put("certificate", files.certificate().toString()).put("ca_cert", files.ca().toString())
+                .put("bootstrap_ca_cert", false);
+        ObjectNode update = NODES.objectNode().put("op", "update").put("table", "Open_vSwitch");
+        update.set("where", NODES.arrayNode());
+        update.set("row", NODES.objectNode().set("ssl", named("ssl")));
+        ovsdb.transact(insert("SSL", "ssl", ssl), update);
         return true;
     }
 

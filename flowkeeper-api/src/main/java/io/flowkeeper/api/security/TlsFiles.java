@@ -16,7 +16,8 @@ import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * A node's TLS material, the {@code tls:} setting of its config file: the cluster's CA, and this node's certificate
+ * A node's TLS material, the {@code tls:} setting of its config file (and a host agent's, {@code --ca-file},
+ * {@code --cert-file}, {@code --key-file}): the cluster's CA, and this node's certificate
  * chain and unencrypted PKCS#8 key, all PEM (as {@code flowkeeper certs init} writes them). One setting turns on TLS
  * for every channel of the node; each channel asks this for what it needs.
  *
@@ -96,9 +97,21 @@ public record TlsFiles(Path ca, Path certificate, Path key) {
 
     /** Mutual TLS between nodes: presents this node's certificate, accepts only other nodes'. */
     public SSLContext nodeContext() {
+        return context(nodeTrust());
+    }
+
+    /**
+     * Presents this certificate when asked, accepts any peer certificate of the CA: a host agent calling a node's
+     * API (whose token, not its certificate, is its credential there).
+     */
+    public SSLContext caContext() {
+        return context(caTrust());
+    }
+
+    private SSLContext context(TrustManager trust) {
         try {
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(keyManagers(), new TrustManager[] {nodeTrust()}, null);
+            context.init(keyManagers(), new TrustManager[] {trust}, null);
             return context;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot build a TLS context: " + e.getMessage(), e);

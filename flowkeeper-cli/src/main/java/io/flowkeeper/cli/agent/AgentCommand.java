@@ -5,6 +5,7 @@ import io.flowkeeper.agent.AgentListener;
 import io.flowkeeper.agent.HostAgent;
 import io.flowkeeper.agent.cluster.ClusterAgent;
 import io.flowkeeper.agent.cluster.ClusterSettings;
+import io.flowkeeper.agent.cluster.HostTls;
 import io.flowkeeper.agent.snapshot.FsyncPolicy;
 import io.flowkeeper.cli.UserException;
 import io.flowkeeper.controller.Secrets;
@@ -49,10 +50,18 @@ import picocli.CommandLine.Option;
             "that shares a network with this one. The API token comes from --token-file",
             "or $FLOWKEEPER_TOKEN, never from the command line.",
             "",
+            "A cluster with tls: needs https:// --api URLs and --ca-file, --cert-file,",
+            "--key-file (ca.pem, hosts/H.pem, hosts/H.key of flowkeeper certs init):",
+            "the agent calls the API over HTTPS trusting that CA only, sets them as",
+            "Open vSwitch's SSL files (ovs-vsctl set-ssl) and creates the integration",
+            "bridge with ssl: controller targets and the datapath id its certificate",
+            "binds.",
+            "",
             "--config FILE (Java properties): ovs-rundir=, bridges=br-int,br-ex,",
             "snapshot-dir=, fsync-interval-ms=, api=URL,URL, controllers=H:P,H:P,",
             "token-file=, host=, tunnel-ip=, bridge-mappings=physnet1:br-vlan,...,",
-            "integration-bridge=. Flags win over the file.",
+            "integration-bridge=, ca-file=, cert-file=, key-file=. Flags win over",
+            "the file.",
             ""
         })
 public final class AgentCommand implements Callable<Integer> {
@@ -107,6 +116,20 @@ public final class AgentCommand implements Callable<Integer> {
             description = "The bridge VM interfaces plug into (default br-int).")
     String integrationBridge;
 
+    @Option(names = "--ca-file", paramLabel = "FILE",
+            description = "With https:// --api URLs: the cluster's CA (ca.pem of flowkeeper certs init), the only one "
+                    + "the agent and the host's Open vSwitch trust.")
+    Path caFile;
+
+    @Option(names = "--cert-file", paramLabel = "FILE",
+            description = "This host's certificate (hosts/<host>.pem), presented by Open vSwitch to the OpenFlow port "
+                    + "and by the agent to the API; it must name --host and bind a datapath id.")
+    Path certFile;
+
+    @Option(names = "--key-file", paramLabel = "FILE",
+            description = "Its private key (hosts/<host>.key, 0600, readable by ovs-vswitchd).")
+    Path keyFile;
+
     @Option(names = "--report-journal", hidden = true,
             description = "Print a 'journaled' line with the running total of journaled changes (benchmarks).")
     boolean reportJournal;
@@ -156,7 +179,10 @@ public final class AgentCommand implements Callable<Integer> {
         ClusterAgent clusterAgent = cluster == null ? null
                 : new ClusterAgent(cluster, rundir.resolve("db.sock"), printer).start();
         if (cluster != null) {
-            out.println("agent: host " + cluster.host() + " joins the cluster at " + cluster.apiUrls());
+            out.println("agent: host " + cluster.host() + " joins the cluster at " + cluster.apiUrls()
+                    + (cluster.tls() == null ? "" : String.format(" over TLS (%s; %s's datapath id if the agent creates"
+                    + " it: %016x)", cluster.tls().files().certificate(), cluster.integrationBridge(),
+                    cluster.tls().integrationDatapathId())));
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (clusterAgent != null) {
@@ -204,15 +230,34 @@ public final class AgentCommand implements Callable<Integer> {
                 throw new UserException("--bridge-mapping must be PHYSNET:BRIDGE, one per physnet: " + m, 2);
             }
         }
+        String hostName = host != null ? host : file.getProperty("host", kernelHostname());
         try {
             return new ClusterSettings(!controllers.isEmpty() ? controllers : list(file, "controllers"), api, token,
-                    host != null ? host : file.getProperty("host", kernelHostname()),
-                    tunnelIp != null ? tunnelIp : file.getProperty("tunnel-ip"), mappings,
+                    hostName, tunnelIp != null ? tunnelIp : file.getProperty("tunnel-ip"), mappings,
                     integrationBridge != null ? integrationBridge : file.getProperty("integration-bridge", "br-int"),
-                    ClusterSettings.DEFAULT_HEARTBEAT, ClusterSettings.DEFAULT_PEER_POLL);
+                    ClusterSettings.DEFAULT_HEARTBEAT, ClusterSettings.DEFAULT_PEER_POLL, hostTls(file, hostName));
         } catch (IllegalArgumentException e) {
             throw new UserException(e.getMessage(), 2);
         }
+    }
+
+    /** The host's TLS files, checked, or null when none is given; all three or none. */
+    private HostTls hostTls(Properties file, String hostName) {
+        Path ca = path(caFile, file, "ca-file");
+        Path cert = path(certFile, file, "cert-file");
+        Path key = path(keyFile, file, "key-file");
+        if (ca == null && cert == null && key == null) {
+            return null;
+        }
+        if (ca == null || cert == null || key == null) {
+            throw new UserException(HostTls.CA_OPTION + ", " + HostTls.CERT_OPTION + " and " + HostTls.KEY_OPTION
+                    + " go together (the cluster's CA, this host's certificate and its key)", 2);
+        }
+        return HostTls.load(ca, cert, key, hostName);
+    }
+
+    private static Path path(Path option, Properties file, String key) {
+        return option != null ? option : file.getProperty(key) == null ? null : Path.of(file.getProperty(key));
     }
 
     /** What gethostname() says, as Nova's {@code host} (not a reverse DNS lookup, which may give the FQDN). */
