@@ -57,6 +57,8 @@ final class PeerLinks implements AutoCloseable {
     private final ServerSocket server;
     /** Links held, by node and address: at most one per peer process. */
     private final Set<String> links = ConcurrentHashMap.newKeySet();
+    /** The peers a link is established to now (their incarnation read). */
+    private final Set<String> established = ConcurrentHashMap.newKeySet();
     private final Map<Socket, Boolean> sockets = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scanner =
             Executors.newSingleThreadScheduledExecutor(Threads.daemon("peer-links"));
@@ -91,6 +93,10 @@ final class PeerLinks implements AutoCloseable {
             try {
                 Socket s = server.accept();
                 sockets.put(s, true);
+                if (closed) { // close() may have gone over the sockets already
+                    s.close();
+                    continue;
+                }
                 OutputStream out = s.getOutputStream();
                 out.write((incarnation + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
@@ -144,12 +150,16 @@ final class PeerLinks implements AutoCloseable {
                 BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(),
                         StandardCharsets.UTF_8));
                 peerIncarnation = in.readLine();
+                if (peerIncarnation != null) {
+                    established.add(node);
+                }
                 while (in.read() >= 0) {
                     // nothing is ever sent after the incarnation
                 }
             } catch (IOException e) {
                 LOG.debug("peer link to {} at {} ended: {}", node, address, e.getMessage());
             } finally {
+                established.remove(node);
                 sockets.keySet().removeIf(Socket::isClosed);
             }
             if (closed || peerIncarnation == null) {
@@ -186,6 +196,11 @@ final class PeerLinks implements AutoCloseable {
         } catch (IOException other) {
             return false;
         }
+    }
+
+    /** Whether this node holds an established link to that peer now. */
+    boolean linkedTo(String node) {
+        return established.contains(node);
     }
 
     /**

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Timeout;
  * Peer links on loopback: a process that goes away is reported gone at once, with the incarnation it had; a link
  * that is reset while the process behind it still listens is not a death, and is linked again.
  */
-@Timeout(20)
+@Timeout(60)
 class PeerLinksTest {
     private final List<String> gone = new CopyOnWriteArrayList<>();
     private PeerLinks a;
@@ -39,7 +39,11 @@ class PeerLinksTest {
                 (node, incarnation) -> gone.add(node + "/" + incarnation));
         b.start();
         a.start();
-        Thread.sleep(400); // a links to b at its first scan
+        awaitLinked(); // a links to b at its first scan
+    }
+
+    private void awaitLinked() {
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5)).until(() -> a.linkedTo("b"));
     }
 
     @Test
@@ -47,7 +51,7 @@ class PeerLinksTest {
         start();
         long closed = System.nanoTime();
         b.close();
-        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> !gone.isEmpty());
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5)).until(() -> !gone.isEmpty());
         assertThat(Duration.ofNanos(System.nanoTime() - closed)).isLessThan(Duration.ofMillis(300));
         assertThat(gone).containsExactly("b/b-1");
     }
@@ -56,13 +60,15 @@ class PeerLinksTest {
     void aLinkResetWhileThePeerStillListensIsNoDeath() throws Exception {
         start();
         b.resetIncomingLinks();
-        Thread.sleep(600); // the probe answered with b's incarnation; a links again at its next scan
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1)).until(() -> !a.linkedTo("b"));
+        awaitLinked(); // the probe was answered with b's incarnation, and a linked again at its next scan
         assertThat(gone).isEmpty();
-        b.resetIncomingLinks(); // the new link exists: resetting it is again no death
-        Thread.sleep(300);
+        b.resetIncomingLinks();
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1)).until(() -> !a.linkedTo("b"));
+        awaitLinked();
         assertThat(gone).isEmpty();
         b.close();
-        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> !gone.isEmpty());
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5)).until(() -> !gone.isEmpty());
         assertThat(gone).containsExactly("b/b-1");
     }
 }
