@@ -57,8 +57,8 @@ final class PeerLinks implements AutoCloseable {
     private final ServerSocket server;
     /** Links held, by node and address: at most one per peer process. */
     private final Set<String> links = ConcurrentHashMap.newKeySet();
-    /** Peers whose link is up (their incarnation read): only these can be reported gone. */
-    private final Set<String> linked = ConcurrentHashMap.newKeySet();
+    /** The peers a link is established to now (their incarnation read). */
+    private final Set<String> established = ConcurrentHashMap.newKeySet();
     private final Map<Socket, Boolean> sockets = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scanner =
             Executors.newSingleThreadScheduledExecutor(Threads.daemon("peer-links"));
@@ -93,6 +93,10 @@ final class PeerLinks implements AutoCloseable {
             try {
                 Socket s = server.accept();
                 sockets.put(s, true);
+                if (closed) { // close() may have gone over the sockets already
+                    s.close();
+                    continue;
+                }
                 OutputStream out = s.getOutputStream();
                 out.write((incarnation + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
@@ -147,7 +151,7 @@ final class PeerLinks implements AutoCloseable {
                         StandardCharsets.UTF_8));
                 peerIncarnation = in.readLine();
                 if (peerIncarnation != null) {
-                    linked.add(node);
+                    established.add(node);
                 }
                 while (in.read() >= 0) {
                     // nothing is ever sent after the incarnation
@@ -155,7 +159,7 @@ final class PeerLinks implements AutoCloseable {
             } catch (IOException e) {
                 LOG.debug("peer link to {} at {} ended: {}", node, address, e.getMessage());
             } finally {
-                linked.remove(node);
+                established.remove(node);
                 sockets.keySet().removeIf(Socket::isClosed);
             }
             if (closed || peerIncarnation == null) {
@@ -194,9 +198,9 @@ final class PeerLinks implements AutoCloseable {
         }
     }
 
-    /** Whether this node holds a live link to {@code node} now (for tests: a death is only seen over a link). */
-    boolean isLinked(String node) {
-        return linked.contains(node);
+    /** Whether this node holds an established link to that peer now. */
+    boolean linkedTo(String node) {
+        return established.contains(node);
     }
 
     /**
