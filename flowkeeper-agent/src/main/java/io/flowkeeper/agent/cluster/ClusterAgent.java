@@ -202,7 +202,8 @@ public final class ClusterAgent implements AutoCloseable {
         String integration = settings.integrationBridge();
         HostTls tls = settings.tls();
         if (tls != null && plumbing.ensureSsl(tls.files())) {
-            LOG.info("OVS SSL set to {} ({} and CA {})", tls.files().certificate(), tls.files().key(), tls.files().ca());
+            LOG.info("OVS SSL set to {} ({} and CA {})", tls.files().certificate(), tls.files().key(),
+                    tls.files().ca());
         }
         Long datapathId = tls == null ? null : tls.integrationDatapathId();
         if (plumbing.ensureBridge(integration, settings.controllerTargets(), "secure", datapathId)) {
