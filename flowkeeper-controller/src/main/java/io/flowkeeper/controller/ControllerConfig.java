@@ -51,6 +51,8 @@ import java.util.Set;
  * stats-interval: 2s               # how often a switch's master polls flow and port statistics
  * ownership-retention: 10m         # a switch gone (no owner) this long loses its ownership entity (see
  * max-switches: 10000              # EntityLifecycle); new dpids beyond this many entities are disconnected
+ * peer-link-address: 10.0.0.1:6655 # the peer link port (early death detection, see LeaseKeeper); default: any
+ *                                  # free port on the REST address' host; name one to open it in a firewall
  * node-token-file: /etc/flowkeeper/node.token  # token nodes use for calls forwarded to each other
  *                                  # (/v1/internal/); the same on every node, different from every API token.
  *                                  # Required with more than one peer; a single node gets a random one
@@ -73,7 +75,7 @@ import java.util.Set;
 public record ControllerConfig(ClusterConfig cluster, String restAddress, String openflowAddress, List<String> apiTokens,
                                Duration leaseTime, Duration statsInterval, String nodeToken, RestSettings restSettings,
                                IdentityConfig identity, NetworkSettings network, TlsFiles tls,
-                               EntityLifecycle lifecycle, NovaSettings nova) {
+                               EntityLifecycle lifecycle, NovaSettings nova, String peerLinkAddress) {
 
     public static final String DEFAULT_REST_ADDRESS = "127.0.0.1:8181";
     public static final String DEFAULT_OPENFLOW_ADDRESS = "0.0.0.0:6653";
@@ -81,7 +83,8 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
     private static final Set<String> KEYS = union(RestSettings.KEYS, Set.of("api-token-files", "node-token-file"), Set.of("node-id", "peers", "rest-address", "openflow-address", "data-dir",
             "api-tokens", "request-timeout", "election-timeout-min", "election-timeout-max", "snapshot-threshold",
             "watch-history", "max-value-bytes", "rebalance-interval", "rebalance-settle", "shards", "lease-time",
-            "stats-interval", "node-token", "identity", "network", "tls", "ownership-retention", "max-switches", "nova"));
+            "stats-interval", "node-token", "identity", "network", "tls", "ownership-retention", "max-switches", "nova",
+            "peer-link-address"));
     /** Not a file key: the environment's FLOWKEEPER_TOKEN, passed in by {@link ControllerMain}. */
     static final String ENV_TOKEN = "FLOWKEEPER_TOKEN";
     /**
@@ -236,7 +239,27 @@ public record ControllerConfig(ClusterConfig cluster, String restAddress, String
                 NetworkSettings.fromYaml(yaml(v, "network")), tls(v),
                 new EntityLifecycle(duration(v, "ownership-retention", EntityLifecycle.DEFAULTS.retention()),
                         (int) number(v, "max-switches", EntityLifecycle.DEFAULTS.maxSwitches())),
-                NovaSettings.fromYaml(yaml(v, "nova"), file -> Secrets.readTokenFile("nova.token-file", file).get(0)));
+                NovaSettings.fromYaml(yaml(v, "nova"), file -> Secrets.readTokenFile("nova.token-file", file).get(0)),
+                peerLinkAddress(v, text(v, "rest-address", DEFAULT_REST_ADDRESS)));
+    }
+
+    /**
+     * Where the peer link port listens: {@code peer-link-address} (host:port), by default any free port on the REST
+     * address' host (published with the node's lease, so peers find it either way).
+     */
+    private static String peerLinkAddress(Map<String, Object> v, String restAddress) {
+        String address = text(v, "peer-link-address", restAddress.substring(0, restAddress.lastIndexOf(':')) + ":0");
+        int colon = address.lastIndexOf(':');
+        try {
+            int port = colon > 0 ? Integer.parseInt(address.substring(colon + 1)) : -1;
+            if (port < 0 || port > 65535) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("peer-link-address: expected HOST:PORT (port 0-65535), got '"
+                    + address + "'");
+        }
+        return address;
     }
 
     /** The {@code tls:} mapping: ca, cert and key, all three. */

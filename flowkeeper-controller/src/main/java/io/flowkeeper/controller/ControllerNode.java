@@ -64,7 +64,8 @@ public final class ControllerNode implements AutoCloseable {
                     : ", all with tls: and certificates from the same CA? (mutual TLS refuses any other)"));
         }
         ReplicatedOwnership ownership = new ReplicatedOwnership(cluster);
-        lease = new LeaseKeeper(cluster, ownership, cluster.nodeId(), config.restAddress(), config.leaseTime());
+        lease = new LeaseKeeper(cluster, ownership, cluster.nodeId(), config.restAddress(), config.leaseTime(),
+                config.peerLinkAddress());
         lease.start();
         // Mastership reads through a filter: one unusable stored document is logged and skipped, never fatal.
         mastership = new Mastership(cluster.nodeId(), new ValidatedDatastore(cluster), ownership, lease,

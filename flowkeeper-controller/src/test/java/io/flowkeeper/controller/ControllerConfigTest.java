@@ -54,6 +54,17 @@ class ControllerConfigTest {
     }
 
     @Test
+    void thePeerLinkPortIsAnyFreePortOnTheRestHostUnlessNamed() throws Exception {
+        String base = "peers: {n1: 127.0.0.1:9001}\napi-tokens: [a-token-1]\nrest-address: 127.0.0.2:8181\n";
+        assertThat(load(base).peerLinkAddress()).isEqualTo("127.0.0.2:0");
+        assertThat(load(base + "peer-link-address: 127.0.0.2:6655\n").peerLinkAddress()).isEqualTo("127.0.0.2:6655");
+        assertThatThrownBy(() -> load(base + "peer-link-address: 127.0.0.2\n"))
+                .hasMessageContaining("peer-link-address: expected HOST:PORT");
+        assertThatThrownBy(() -> load(base + "peer-link-address: 127.0.0.2:70000\n"))
+                .hasMessageContaining("peer-link-address: expected HOST:PORT");
+    }
+
+    @Test
     void moreThanOnePeerNeedsItsOwnNodeToken() throws Exception {
         assertThatThrownBy(() -> load(THREE_PEERS + "api-tokens: [api-token-1]\n"))
                 .hasMessageContaining("node-token-file (or node-token) is required with more than one peer");

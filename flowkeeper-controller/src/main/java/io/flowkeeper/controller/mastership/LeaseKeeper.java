@@ -89,8 +89,15 @@ public final class LeaseKeeper implements AutoCloseable {
     /** @param cluster this node's view of the cluster: whether it leads the ownership shard (and so expires leases) */
     public LeaseKeeper(ClusterAdminService cluster, OwnershipService ownership, String nodeId, String rpcAddress,
                        Duration leaseTime) {
+        this(cluster, ownership, nodeId, rpcAddress, leaseTime,
+                rpcAddress.substring(0, rpcAddress.lastIndexOf(':')) + ":0");
+    }
+
+    /** @param peerLinkAddress where this node's peer link port listens ({@code host:port}, port 0: any free one) */
+    public LeaseKeeper(ClusterAdminService cluster, OwnershipService ownership, String nodeId, String rpcAddress,
+                       Duration leaseTime, String peerLinkAddress) {
         this.cluster = cluster;
-        this.links = peerLinks(ownership, nodeId, rpcAddress);
+        this.links = peerLinks(ownership, nodeId, peerLinkAddress);
         this.ownership = ownership;
         this.nodeId = nodeId;
         this.rpcAddress = rpcAddress;
@@ -98,16 +105,18 @@ public final class LeaseKeeper implements AutoCloseable {
         this.renewMillis = Math.max(50, leaseTime.toMillis() / 5);
     }
 
-    /** The peer link port, bound on the host of the REST address; none (and no early expiry) if it cannot bind. */
-    private PeerLinks peerLinks(OwnershipService ownership, String nodeId, String rpcAddress) {
+    /** The peer link port; none (and no early expiry) if it cannot bind. */
+    private PeerLinks peerLinks(OwnershipService ownership, String nodeId, String linkAddress) {
+        int colon = linkAddress.lastIndexOf(':');
         try {
-            return new PeerLinks(nodeId, incarnation, rpcAddress.substring(0, rpcAddress.lastIndexOf(':')),
+            return new PeerLinks(nodeId, incarnation, linkAddress.substring(0, colon),
+                    Integer.parseInt(linkAddress.substring(colon + 1)),
                     ownership::leases, (node, peerIncarnation) -> {
                         gone.put(node, peerIncarnation);
                         cluster.memberGone(node); // its calls fail over now, not after their attempt timeout
                     });
         } catch (IOException | RuntimeException e) {
-            LOG.warn("no peer link port on {} ({}): dead peers are expired after a whole lease time", rpcAddress,
+            LOG.warn("no peer link port on {} ({}): dead peers are expired after a whole lease time", linkAddress,
                     e.toString());
             return null;
         }

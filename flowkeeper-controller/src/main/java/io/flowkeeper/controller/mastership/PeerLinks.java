@@ -71,11 +71,18 @@ final class PeerLinks implements AutoCloseable {
      */
     PeerLinks(String nodeId, String incarnation, String host, Supplier<List<NodeLease>> leases, Listener listener)
             throws IOException {
+        this(nodeId, incarnation, host, 0, leases, listener);
+    }
+
+    /** Binds the link port {@code port} on {@code host} (0: any free port). */
+    PeerLinks(String nodeId, String incarnation, String host, int port, Supplier<List<NodeLease>> leases,
+              Listener listener)
+            throws IOException {
         this.nodeId = nodeId;
         this.incarnation = incarnation;
         this.leases = leases;
         this.listener = listener;
-        this.server = new ServerSocket(0, 16, InetAddress.getByName(host));
+        this.server = new ServerSocket(port, 16, InetAddress.getByName(host));
     }
 
     /** Where the other nodes connect: {@code host:port}. */
