@@ -13,7 +13,12 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import io.flowkeeper.agent.ovsdb.OvsdbClient;
+import io.flowkeeper.agent.ovsdb.OvsdbException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,11 +31,23 @@ import org.slf4j.LoggerFactory;
  * (a boot: OVS is waiting for us), when {@code ovs-vswitchd} is a different process than the one journaled (a
  * restart or crash: its table started empty), or, at the agent's own start, when the table is empty. An agent
  * restart beside a running switch never restores: the switch is the truth and the snapshot is rebuilt from it.
+ *
+ * <p>A bridge with controllers, restored under {@code flow-restore-wait}, is restored twice: OVS 3.1 adds a
+ * bridge's controllers only once the flag is cleared, and flushes its whole table as the first one is added
+ * ({@code connmgr_set_controllers}). So after the release the journal waits for that flush (the table's flow count
+ * drops to 0) and restores again, adding only, and only if the table is still empty: a master that connected and
+ * programmed the switch in the meantime is the truth. The journal starts after that, so the snapshot mirrors the
+ * restored table, never the flush.
  */
 final class BridgeJournal implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(BridgeJournal.class);
     /** A 200,000-flow initial dump takes about 0.5 s; this bounds a wedged switch. */
     static final Duration INITIAL_DUMP_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * How long after the release OVS may take to add the controllers and flush (it reconfigures within
+     * milliseconds; the margin is for a loaded host). Without a flush by then, OVS kept the restored table.
+     */
+    static final Duration CONTROLLER_FLUSH_WAIT = Duration.ofSeconds(2);
 
     private final String bridge;
     private final AgentConfig config;
@@ -38,6 +55,7 @@ final class BridgeJournal implements Runnable {
     private final AgentListener listener;
     private final BooleanSupplier flowRestoreWait;
     private final Runnable restoredCallback;
+    private final Supplier<CompletableFuture<Void>> nextRelease;
     private final CompletableFuture<Void> firstRestoreDecision = new CompletableFuture<>();
     private volatile boolean stopping;
     private volatile UnixSwitchConnection session;
@@ -49,13 +67,15 @@ final class BridgeJournal implements Runnable {
     private volatile long statusWrittenNanos;
 
     BridgeJournal(String bridge, AgentConfig config, FlowSnapshot snapshot, AgentListener listener,
-            BooleanSupplier flowRestoreWait, Runnable restoredCallback) {
+            BooleanSupplier flowRestoreWait, Runnable restoredCallback,
+            Supplier<CompletableFuture<Void>> nextRelease) {
         this.bridge = bridge;
         this.config = config;
         this.snapshot = snapshot;
         this.listener = listener;
         this.flowRestoreWait = flowRestoreWait;
         this.restoredCallback = restoredCallback;
+        this.nextRelease = nextRelease;
         this.status = new AgentStatus(bridge, "connecting", Instant.now(), ProcessHandle.current().pid(), null,
                 null, 0, null, null);
     }
@@ -145,37 +165,93 @@ final class BridgeJournal implements Runnable {
         return null;
     }
 
-    private void restoreIfNeeded(UnixSwitchConnection c) throws IOException {
+    private void restoreIfNeeded(UnixSwitchConnection c) throws IOException, InterruptedException {
         long pid = vswitchdPid();
         boolean waitFlag = flowRestoreWait.getAsBoolean();
         boolean newSwitch = everConnected && pid != journaledVswitchdPid;
         boolean emptyAtStart = !everConnected && c.flowCount() == 0;
         everConnected = true;
+        CompletableFuture<Void> release = null;
         if (snapshotHasFlows() && (waitFlag || newSwitch || emptyAtStart)) {
             String why = waitFlag ? "flow-restore-wait is set" : newSwitch ? "ovs-vswitchd restarted"
                     : "the flow table is empty";
-            LOG.info("bridge {}: restoring the snapshot ({})", bridge, why);
-            setState("restoring");
-            SnapshotRestorer.Result result = SnapshotRestorer.restore(config.snapshotOf(bridge), c, n -> { });
-            Duration sinceStart = vswitchdStart().map(t -> Duration.between(t, Instant.now())).orElse(null);
-            LOG.info("bridge {}: restored {} flows in one bundle in {} ms{}{}", bridge,
-                    result.bundle().messages(), result.bundle().elapsed().toMillis(),
-                    sinceStart == null ? "" : " (" + sinceStart.toMillis() + " ms after ovs-vswitchd started)",
-                    result.damage().isEmpty() ? "" : "; " + result.damage().size() + " unreadable snapshot records");
-            if (!result.bundle().failures().isEmpty()) {
-                LOG.warn("bridge {}: the switch refused {} restored flows, first: {}", bridge,
-                        result.bundle().failures().size(), result.bundle().failures().get(0).error());
+            if (waitFlag && controllerCount() > 0) {
+                release = nextRelease.get(); // before our restore can trigger the release
             }
-            listener.restored(bridge, result.bundle().messages(), result.bundle().elapsed(), sinceStart);
-            AgentStatus s = status;
-            setStatus(new AgentStatus(bridge, "restored", Instant.now(), s.agentPid(), vswitchdPidOrNull(),
-                    s.snapshotFlows(), journaledChanges, new AgentStatus.Restore(Instant.now(),
-                            result.bundle().messages(), result.bundle().elapsed().toMillis(),
-                            sinceStart == null ? null : sinceStart.toMillis(), why), null));
+            restore(c, why, true);
             restoredCallback.run();
         }
         journaledVswitchdPid = pid;
         firstRestoreDecision.complete(null);
+        if (release != null) {
+            restoreAfterControllerFlush(c, release);
+        }
+    }
+
+    private void restore(UnixSwitchConnection c, String why, boolean replaceAll) throws IOException {
+        LOG.info("bridge {}: restoring the snapshot ({})", bridge, why);
+        setState("restoring");
+        SnapshotRestorer.Result result = SnapshotRestorer.restore(config.snapshotOf(bridge), c, replaceAll,
+                n -> { });
+        Duration sinceStart = vswitchdStart().map(t -> Duration.between(t, Instant.now())).orElse(null);
+        LOG.info("bridge {}: restored {} flows in one bundle in {} ms{}{}", bridge,
+                result.bundle().messages(), result.bundle().elapsed().toMillis(),
+                sinceStart == null ? "" : " (" + sinceStart.toMillis() + " ms after ovs-vswitchd started)",
+                result.damage().isEmpty() ? "" : "; " + result.damage().size() + " unreadable snapshot records");
+        if (!result.bundle().failures().isEmpty()) {
+            LOG.warn("bridge {}: the switch refused {} restored flows, first: {}", bridge,
+                    result.bundle().failures().size(), result.bundle().failures().get(0).error());
+        }
+        listener.restored(bridge, result.bundle().messages(), result.bundle().elapsed(), sinceStart);
+        AgentStatus s = status;
+        setStatus(new AgentStatus(bridge, "restored", Instant.now(), s.agentPid(), vswitchdPidOrNull(),
+                s.snapshotFlows(), journaledChanges, new AgentStatus.Restore(Instant.now(),
+                        result.bundle().messages(), result.bundle().elapsed().toMillis(),
+                        sinceStart == null ? null : sinceStart.toMillis(), why), null));
+    }
+
+    /**
+     * Waits for the release and for OVS's flush as it adds the controllers, then restores again if the table is
+     * still empty. What is left: a controller that connects and adds flows between the empty check and the
+     * bundle's commit (a few milliseconds) finds its flows kept but the snapshot's added beside them.
+     */
+    private void restoreAfterControllerFlush(UnixSwitchConnection c, CompletableFuture<Void> release)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + INITIAL_DUMP_TIMEOUT.toNanos();
+        while (!release.isDone()) {
+            if (stopping || System.nanoTime() > deadline) {
+                LOG.warn("bridge {}: flow-restore-wait not cleared; journaling without waiting for the flush",
+                        bridge);
+                return;
+            }
+            try {
+                release.get(100, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                // not yet; a failed release is retried by the agent, and bounded by the deadline
+            }
+        }
+        long released = System.nanoTime();
+        long flushDeadline = released + CONTROLLER_FLUSH_WAIT.toNanos();
+        while (c.flowCount() > 0) {
+            if (stopping || System.nanoTime() > flushDeadline) {
+                LOG.info("bridge {}: OVS kept the restored table as it added the controllers", bridge);
+                return;
+            }
+            Thread.sleep(1);
+        }
+        LOG.info("bridge {}: OVS flushed the table {} ms after the release, as it added the controllers",
+                bridge, (System.nanoTime() - released) / 1_000_000);
+        restore(c, "OVS flushed the table as it added the controllers", false);
+    }
+
+    /** How many controllers OVSDB names for this bridge (0 if OVSDB cannot tell: nothing to wait for then). */
+    private int controllerCount() {
+        try (OvsdbClient ovsdb = OvsdbClient.connect(config.dbSocket())) {
+            return ovsdb.controllerCount(bridge);
+        } catch (OvsdbException e) {
+            LOG.warn("bridge {}: cannot read its controllers from OVSDB: {}", bridge, e.getMessage());
+            return 0;
+        }
     }
 
     /** Whether the snapshot holds any record: cheap (file sizes), so deciding to restore costs nothing. */

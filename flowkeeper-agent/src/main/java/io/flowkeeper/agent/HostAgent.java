@@ -29,6 +29,8 @@ public final class HostAgent implements AutoCloseable {
     private final List<BridgeJournal> journals = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean closed;
+    /** Completes at the next clearing of {@code flow-restore-wait} (or when it is found already clear). */
+    private volatile CompletableFuture<Void> nextRelease = new CompletableFuture<>();
 
     public HostAgent(AgentConfig config, AgentListener listener) {
         this.config = config;
@@ -42,7 +44,7 @@ public final class HostAgent implements AutoCloseable {
                     config.fsync(), 4L << 20);
             snapshots.add(snapshot);
             BridgeJournal journal = new BridgeJournal(bridge, config, snapshot, listener, this::flowRestoreWait,
-                    this::releaseIfAllRestored);
+                    this::releaseIfAllRestored, () -> nextRelease);
             journals.add(journal);
             threads.add(Threads.daemon("agent-" + bridge).newThread(journal));
         }
@@ -83,6 +85,9 @@ public final class HostAgent implements AutoCloseable {
                 LOG.info("flow-restore-wait cleared: OVS forwards with the restored tables");
                 listener.forwardingReleased();
             }
+            CompletableFuture<Void> released = nextRelease;
+            nextRelease = new CompletableFuture<>();
+            released.complete(null);
         } catch (OvsdbException e) {
             LOG.warn("could not clear flow-restore-wait (OVS keeps waiting): {}", e.getMessage());
         }

@@ -21,7 +21,7 @@ import java.util.function.IntConsumer;
 
 /**
  * Installs a snapshot into a switch in one bundle that first deletes every flow, so the table becomes exactly the
- * snapshot, atomically. Partitions are read in parallel a few ahead of the one being sent, so reading overlaps
+ * snapshot, atomically (or, into a table known to be empty, one that only adds: see {@code replaceAll}). Partitions are read in parallel a few ahead of the one being sent, so reading overlaps
  * sending and memory holds only a few partitions at a time.
  */
 public final class SnapshotRestorer {
@@ -39,15 +39,20 @@ public final class SnapshotRestorer {
     public record Result(BundleResult bundle, List<SnapshotDamage> damage) {
     }
 
-    /** Restores {@code snapshotDir} into the switch behind {@code connection}. */
-    public static Result restore(Path snapshotDir, UnixSwitchConnection connection, IntConsumer progress)
-            throws IOException {
+    /**
+     * Restores {@code snapshotDir} into the switch behind {@code connection}.
+     *
+     * @param replaceAll start the bundle with a delete-all; false only adds, so flows a controller installed
+     *     meanwhile stay (for a table that was empty just before)
+     */
+    public static Result restore(Path snapshotDir, UnixSwitchConnection connection, boolean replaceAll,
+            IntConsumer progress) throws IOException {
         int partitions = SnapshotInspector.partitionCount(snapshotDir);
         List<SnapshotDamage> damage = java.util.Collections.synchronizedList(new ArrayList<>());
         ExecutorService readers = Executors.newFixedThreadPool(2, Threads.daemon("snapshot-read"));
         try {
             PartitionStream flows = new PartitionStream(snapshotDir, partitions, readers, damage);
-            BundleResult bundle = connection.installBundle(flows, true, BundleWriter.OnError.COMMIT_REST,
+            BundleResult bundle = connection.installBundle(flows, replaceAll, BundleWriter.OnError.COMMIT_REST,
                     progress);
             return new Result(bundle, List.copyOf(damage));
         } catch (UncheckedIOException e) {

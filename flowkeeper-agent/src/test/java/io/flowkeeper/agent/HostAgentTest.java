@@ -166,4 +166,32 @@ class HostAgentTest {
         assertThat(host.dumpFlowsWithoutCounters(BR)).isEqualTo(now);
         assertThat(snapshotFlows()).isEqualTo(6);
     }
+
+    /**
+     * br-int under the cluster: controllers configured, every one of them down. OVS configures them only once
+     * flow-restore-wait is cleared and flushes the table as the first one is added; the agent must restore the
+     * table again after that flush, and the journal must mirror the restored table, not the flush.
+     */
+    @Test
+    void atBootABridgeWithEveryControllerDownKeepsItsRestoredTable() throws Exception {
+        // ports on the host's own loopback where nothing listens: every controller is down (fail mode secure)
+        host.setControllers(BR, "tcp:127.0.0.1:1", "tcp:127.0.0.1:2");
+        installPipeline(500);
+        startAgent();
+        await().atMost(T).until(() -> events.contains("journaling " + BR + " 505"));
+        List<String> before = host.dumpFlowsWithoutCounters(BR);
+        assertThat(a.ping(b.ip(), 1, T)).isTrue();
+
+        host.killVswitchd(); // kill -9
+        host.setFlowRestoreWait(true);
+        host.startVswitchdAgain();
+
+        await().atMost(T).until(() -> events.contains("released"));
+        await().atMost(T).until(() -> events.stream().filter(e -> e.startsWith("journaling")).count() == 2);
+        assertThat(host.dumpFlowsWithoutCounters(BR)).isEqualTo(before);
+        Thread.sleep(2000);
+        assertThat(host.dumpFlowsWithoutCounters(BR)).isEqualTo(before);
+        assertThat(snapshotFlows()).isEqualTo(505);
+        assertThat(a.ping(b.ip(), 3, T)).isTrue();
+    }
 }

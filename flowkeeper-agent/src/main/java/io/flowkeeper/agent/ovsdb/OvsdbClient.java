@@ -186,6 +186,16 @@ public final class OvsdbClient implements AutoCloseable {
         return ovsMap(rows.get(0).get("other_config")).get(key);
     }
 
+    /** How many controllers {@code bridge}'s row names (0 when there is no such bridge). */
+    public int controllerCount(String bridge) throws OvsdbException {
+        JsonNode rows = select("Bridge", equal("name", bridge), "controller");
+        if (rows == null || rows.isEmpty()) {
+            return 0;
+        }
+        JsonNode column = rows.get(0).get("controller"); // ["uuid", u] for one, ["set", [...]] otherwise
+        return "set".equals(column.get(0).asText()) ? column.get(1).size() : 1;
+    }
+
     /** Sets {@code other_config:<key>=<value>} in the Open_vSwitch row. */
     public void setOtherConfig(String key, String value) throws OvsdbException {
         mutateOtherConfig("delete", NODES.arrayNode().add("set").add(NODES.arrayNode().add(key)));

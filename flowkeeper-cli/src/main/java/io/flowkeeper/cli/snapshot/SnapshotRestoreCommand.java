@@ -46,7 +46,7 @@ public final class SnapshotRestoreCommand implements Callable<Integer> {
         try (UnixSwitchConnection c = UnixSwitchConnection.connect(ovsRundir.resolve(bridge + ".mgmt"));
                 ProgressBar bar = new ProgressBar("restoring " + bridge, flows, flows > 10_000)) {
             int[] last = {0};
-            result = SnapshotRestorer.restore(dir, c, n -> {
+            result = SnapshotRestorer.restore(dir, c, true, n -> {
                 bar.step(n - last[0]);
                 last[0] = n;
             });
