@@ -241,13 +241,13 @@ final class TenantNetworkDemoStage implements DemoStage {
             ctx.say(host.name() + " forwarded again from its snapshot " + gap + " ms before its master's reconcile, "
                     + "which found nothing to change.");
         } else if (!inSync) {
-            // OVS 3.1 adds a bridge's primary controllers only once flow-restore-wait is cleared, and flushes the
-            // flow table when a bridge's first controller appears (connmgr_set_controllers): the restored table is
-            // gone before the master connects. Said plainly, so the demo never claims what did not happen.
-            ctx.say("Known gap: the master found the table empty (" + reconciled.get().match().group(4) + "). "
-                    + "OVS adds br-int's controllers only when flow-restore-wait is cleared and flushes the table as "
-                    + "its first controller appears, so the restored flows were gone; " + host.name() + " forwarded "
-                    + "again with the master's reconcile, not from its snapshot. See docs/operations.md (At boot).");
+            // OVS 3.1 flushes br-int as it adds its controllers once flow-restore-wait is cleared; the agent restores
+            // again after that flush, into the still-empty table. A master that reconciled first (between the flush
+            // and that second restore) found the table empty or partial. Said plainly, so the demo never claims
+            // what did not happen.
+            ctx.say("The master's reconcile did not find the snapshot's table (" + reconciled.get().match().group(4)
+                    + "): a reconcile between OVS's flush (br-int's controllers are added when flow-restore-wait is "
+                    + "cleared) and the agent's second restore finds it empty. See docs/operations.md (At boot).");
         } else {
             ctx.say(host.name() + "'s first reply came " + -gap + " ms after its master's reconcile.");
         }
