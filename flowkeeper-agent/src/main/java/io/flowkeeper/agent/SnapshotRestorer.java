@@ -21,8 +21,9 @@ import java.util.function.IntConsumer;
 
 /**
  * Installs a snapshot into a switch in one bundle that first deletes every flow, so the table becomes exactly the
- * snapshot, atomically (or, into a table known to be empty, one that only adds: see {@code replaceAll}). Partitions are read in parallel a few ahead of the one being sent, so reading overlaps
- * sending and memory holds only a few partitions at a time.
+ * snapshot, atomically (or, into a table known to be empty, one that only adds: see {@code replaceAll}).
+ * Partitions are read in parallel a few ahead of the one being sent, so reading overlaps sending and memory holds
+ * only a few partitions at a time.
  */
 public final class SnapshotRestorer {
     /** Partitions read ahead of the one being sent. */
