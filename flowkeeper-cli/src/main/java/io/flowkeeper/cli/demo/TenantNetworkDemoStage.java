@@ -18,11 +18,9 @@ import java.time.Instant;
 import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -61,11 +59,11 @@ final class TenantNetworkDemoStage implements DemoStage {
             cluster.awaitAllReady(180_000);
             ctx.event("3 controller JVMs up (OpenFlow on " + ctx.bed().controllerIp() + "); compute hosts t1 and t2 "
                     + "up, their underlay addresses " + t1.underlayIp() + " and " + t2.underlayIp());
-            ctx.say("$ flowkeeper agent " + String.join(" ", agentArguments(cluster, t1)));
-            try (AgentProcess a1 = new AgentProcess("128m", agentArguments(cluster, t1));
-                 AgentProcess a2 = new AgentProcess("128m", agentArguments(cluster, t2))) {
-                awaitKinds(a1, "registered", "journaling");
-                awaitKinds(a2, "registered", "journaling");
+            ctx.say("$ flowkeeper agent " + String.join(" ", AgentProcess.clusterArguments(cluster, t1)));
+            try (AgentProcess a1 = new AgentProcess("128m", AgentProcess.clusterArguments(cluster, t1));
+                 AgentProcess a2 = new AgentProcess("128m", AgentProcess.clusterArguments(cluster, t2))) {
+                a1.awaitKinds(WAIT, "registered", "journaling");
+                a2.awaitKinds(WAIT, "registered", "journaling");
                 ctx.event("agents on t1 and t2 (a JVM each): br-int created with the 3 nodes as its controllers, host "
                         + "registered, br-int journaled into the host's snapshot");
                 Network net = createNetwork(ctx, cluster);
@@ -130,18 +128,6 @@ final class TenantNetworkDemoStage implements DemoStage {
             throw new IllegalStateException("POST /v2.0/" + collection + ": HTTP " + r.status() + " " + r.body());
         }
         return r.body().elements().next();
-    }
-
-    /** The arguments of {@code flowkeeper agent} on {@code host}, as an operator gives them (token from a file). */
-    private static List<String> agentArguments(LocalCluster cluster, OvsHost host) {
-        List<String> args = new ArrayList<>(List.of("--ovs-rundir", host.runDir().toString(), "--snapshot-dir",
-                host.runDir().resolve("snapshots").toString()));
-        for (int i = 0; i < cluster.size(); i++) {
-            args.addAll(List.of("--api", cluster.restUrl(i), "--controller", cluster.openflowAddress(i)));
-        }
-        args.addAll(List.of("--token-file", cluster.apiTokenFile().toString(), "--host", host.name(), "--tunnel-ip",
-                host.underlayIp()));
-        return args;
     }
 
     private static void awaitPort(RestClient api, String port) throws Exception {
@@ -210,7 +196,7 @@ final class TenantNetworkDemoStage implements DemoStage {
             startClock = LocalTime.now();
             start = Instant.now();
             host.startVswitchdAgain();
-            agentEvents = awaitKinds(agent, "restored", "released");
+            agentEvents = agent.awaitKinds(WAIT, "restored", "released");
             awaitLogLine(cluster, logOffsets, RECONCILED, dpid);
             Thread.sleep(500);
         } finally {
@@ -303,18 +289,5 @@ final class TenantNetworkDemoStage implements DemoStage {
             f.readFully(rest);
             return new String(rest, StandardCharsets.UTF_8).lines().toList();
         }
-    }
-
-    /** Waits for one event of each kind (in any order: waiting for one skips the others). */
-    private static Map<String, AgentProcess.Event> awaitKinds(AgentProcess agent, String... kinds)
-            throws InterruptedException {
-        Set<String> left = new LinkedHashSet<>(List.of(kinds));
-        Map<String, AgentProcess.Event> seen = new HashMap<>();
-        while (!left.isEmpty()) {
-            AgentProcess.Event e = agent.await(ev -> left.contains(ev.kind()), WAIT, String.join(" and ", left));
-            left.remove(e.kind());
-            seen.put(e.kind(), e);
-        }
-        return seen;
     }
 }
