@@ -7,7 +7,6 @@ import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.api.store.ReadConsistency;
 import io.flowkeeper.api.store.Transaction;
-import io.flowkeeper.controller.ControllerConfig;
 import io.flowkeeper.controller.ControllerNode;
 import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.controller.local.LocalCluster;
@@ -16,13 +15,10 @@ import io.flowkeeper.testbed.PingMonitor;
 import io.flowkeeper.testbed.TestBed;
 import io.flowkeeper.testbed.Vm;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -76,12 +72,7 @@ final class AgentClusterPhase {
                      bed.controllerIp());
              OvsHost t1 = bed.addHost("t1").attachUnderlay();
              OvsHost t2 = bed.addHost("t2").attachUnderlay()) {
-            cluster.start(0);
-            cluster.start(1);
-            try (ControllerNode node = new ControllerNode(ControllerConfig.load(cluster.configFile(2), Map.of()))) {
-                node.start(new PrintStream(OutputStream.nullOutputStream()));
-                cluster.awaitReady(0, 180_000);
-                cluster.awaitReady(1, 180_000);
+            try (ControllerNode node = NetworkBench.startTwoJvmsAndOneHere(cluster)) {
                 List<RestClient> apis = new ArrayList<>();
                 for (int i = 0; i < 3; i++) {
                     apis.add(cluster.client(i).withOpenStackToken());
@@ -108,7 +99,7 @@ final class AgentClusterPhase {
         Port peer = port(apis.get(1), net[0], "peer");
         Vm peerVm = t2.addVm("peer", BRIDGE, peer.mac(), peer.ip() + "/16", peer.id());
         fastNeighbourRetry(peerVm);
-        awaitActive(apis.get(0), peer.id());
+        AgentProcess.awaitPortActive(apis.get(0), peer.id(), WAIT);
         progress.accept("agents: " + plugs + " plugs on t1, each timed to the first ping reply from the VM on t2");
         List<Double> ms = new ArrayList<>();
         for (int i = 0; i < plugs; i++) {
@@ -276,19 +267,6 @@ final class AgentClusterPhase {
             throw new IllegalStateException("POST /v2.0/" + collection + ": HTTP " + r.status() + " " + r.error());
         }
         return r.body().elements().next();
-    }
-
-    private static void awaitActive(RestClient api, String port) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        String status = "";
-        while (System.nanoTime() < deadline) {
-            status = api.get("/v2.0/ports/" + port).body().path("port").path("status").asText();
-            if (status.equals("ACTIVE")) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new IllegalStateException("port " + port + " still " + status + " after " + WAIT.toSeconds() + " s");
     }
 
     private static double round(double v) {

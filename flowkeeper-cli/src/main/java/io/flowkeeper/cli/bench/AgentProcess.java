@@ -1,6 +1,7 @@
 package io.flowkeeper.cli.bench;
 
 import io.flowkeeper.api.util.Threads;
+import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.controller.local.LocalCluster;
 import io.flowkeeper.testbed.OvsHost;
 import java.io.BufferedReader;
@@ -88,6 +89,22 @@ public final class AgentProcess implements AutoCloseable {
         args.addAll(List.of("--token-file", cluster.apiTokenFile().toString(), "--host", host.name(), "--tunnel-ip",
                 host.underlayIp()));
         return args;
+    }
+
+    /**
+     * Waits until a Neutron port is ACTIVE: its host's agent reported the plug and its flows are on the switch.
+     */
+    public static void awaitPortActive(RestClient api, String port, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String status = "";
+        while (System.nanoTime() < deadline) {
+            status = api.get("/v2.0/ports/" + port).body().path("port").path("status").asText();
+            if (status.equals("ACTIVE")) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("port " + port + " still " + status + " after " + timeout.toSeconds() + " s");
     }
 
     /** Waits for one event of each kind (in any order: waiting for one skips the others). */

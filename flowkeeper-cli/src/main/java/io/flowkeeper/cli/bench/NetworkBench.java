@@ -162,12 +162,7 @@ public final class NetworkBench implements Callable<Integer> {
         progress("starting the test bed and 3 controller nodes (2 JVMs, 1 in this one)");
         try (TestBed bed = TestBed.create();
              LocalCluster cluster = LocalCluster.inTempDir(3, List.of("request-timeout: 10s"), bed.controllerIp())) {
-            cluster.start(0);
-            cluster.start(1);
-            try (ControllerNode node = new ControllerNode(ControllerConfig.load(cluster.configFile(2), Map.of()))) {
-                node.start(new PrintStream(OutputStream.nullOutputStream()));
-                cluster.awaitReady(0, 180_000);
-                cluster.awaitReady(1, 180_000);
+            try (ControllerNode node = startTwoJvmsAndOneHere(cluster)) {
                 OvsHost host = bed.addHost("h1");
                 host.addBridge(BridgeSpec.named(BRIDGE));
                 host.vsctl("set", "bridge", BRIDGE, "other-config:datapath-id=" + String.format("%016x", DPID));
@@ -205,6 +200,25 @@ public final class NetworkBench implements Callable<Integer> {
                 timeline(report, cluster, started);
                 dhcp(report, cluster, node, host);
             }
+        }
+    }
+
+    /**
+     * Starts nodes 0 and 1 as JVMs of their own and node 2 in this JVM (the bench writes the model straight into
+     * the shard through it: the Neutron API refuses raw writes under /neutron); returns node 2 once all are ready.
+     */
+    static ControllerNode startTwoJvmsAndOneHere(LocalCluster cluster) throws Exception {
+        cluster.start(0);
+        cluster.start(1);
+        ControllerNode node = new ControllerNode(ControllerConfig.load(cluster.configFile(2), Map.of()));
+        try {
+            node.start(new PrintStream(OutputStream.nullOutputStream()));
+            cluster.awaitReady(0, 180_000);
+            cluster.awaitReady(1, 180_000);
+            return node;
+        } catch (Exception | Error e) {
+            node.close();
+            throw e;
         }
     }
 

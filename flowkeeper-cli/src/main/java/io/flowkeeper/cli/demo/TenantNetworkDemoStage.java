@@ -72,7 +72,7 @@ final class TenantNetworkDemoStage implements DemoStage {
                 long plugged = System.nanoTime();
                 RestClient api = cluster.client(0).withOpenStackToken();
                 for (String port : net.ports()) {
-                    awaitPort(api, port);
+                    AgentProcess.awaitPortActive(api, port, WAIT);
                 }
                 ctx.event("vm1 plugged on t1, vm2 on t2 (iface-id = port id); both ports ACTIVE "
                         + (System.nanoTime() - plugged) / 1_000_000 + " ms later: bound by the agents, their flows "
@@ -128,19 +128,6 @@ final class TenantNetworkDemoStage implements DemoStage {
             throw new IllegalStateException("POST /v2.0/" + collection + ": HTTP " + r.status() + " " + r.body());
         }
         return r.body().elements().next();
-    }
-
-    private static void awaitPort(RestClient api, String port) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        String status = "";
-        while (System.nanoTime() < deadline) {
-            status = api.get("/v2.0/ports/" + port).body().path("port").path("status").asText();
-            if (status.equals("ACTIVE")) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new IllegalStateException("port " + port + " still " + status + " after " + WAIT.toSeconds() + " s");
     }
 
     /** Runs the real {@code dhclient} in the VM and says what it got and how long it took. */
