@@ -79,6 +79,17 @@ public final class PingMonitor {
         }
     }
 
+    /** Requests ping has reported so far (answered or not): above 0 once it is sending. */
+    public synchronized int sentSoFar() {
+        return highestSeqSeen;
+    }
+
+    /** The earliest reply so far (ping's own timestamp), without ending ping. */
+    public synchronized java.util.Optional<java.time.Instant> firstReply() {
+        return replies.values().stream().min(Long::compare)
+                .map(us -> java.time.Instant.ofEpochSecond(us / 1_000_000, (us % 1_000_000) * 1000));
+    }
+
     /** Replies received so far (for waiting until traffic flows before a failover starts). */
     public synchronized int receivedSoFar() {
         return replies.size();
@@ -125,8 +136,8 @@ public final class PingMonitor {
         }
     }
 
-    /** Ends ping without judging (cleanup). */
-    void abort() {
+    /** Ends ping without judging (cleanup, or once {@link #firstReply} is all that was wanted). */
+    public void abort() {
         process.destroy();
         try {
             if (!process.waitFor(2, TimeUnit.SECONDS)) {

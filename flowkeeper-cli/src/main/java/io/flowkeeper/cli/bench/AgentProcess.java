@@ -1,7 +1,9 @@
 package io.flowkeeper.cli.bench;
 
 import io.flowkeeper.api.util.Threads;
+import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.controller.local.LocalCluster;
+import io.flowkeeper.testbed.OvsHost;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -11,8 +13,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -70,6 +74,49 @@ public final class AgentProcess implements AutoCloseable {
         } catch (IOException e) {
             // the agent ended
         }
+    }
+
+    /**
+     * The arguments of {@code flowkeeper agent} on {@code host} as an operator gives them for the cluster side:
+     * every node's REST and OpenFlow address, the token from a file, the host's name and tunnel address.
+     */
+    public static List<String> clusterArguments(LocalCluster cluster, OvsHost host) {
+        List<String> args = new ArrayList<>(List.of("--ovs-rundir", host.runDir().toString(), "--snapshot-dir",
+                host.runDir().resolve("snapshots").toString()));
+        for (int i = 0; i < cluster.size(); i++) {
+            args.addAll(List.of("--api", cluster.restUrl(i), "--controller", cluster.openflowAddress(i)));
+        }
+        args.addAll(List.of("--token-file", cluster.apiTokenFile().toString(), "--host", host.name(), "--tunnel-ip",
+                host.underlayIp()));
+        return args;
+    }
+
+    /**
+     * Waits until a Neutron port is ACTIVE: its host's agent reported the plug and its flows are on the switch.
+     */
+    public static void awaitPortActive(RestClient api, String port, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String status = "";
+        while (System.nanoTime() < deadline) {
+            status = api.get("/v2.0/ports/" + port).body().path("port").path("status").asText();
+            if (status.equals("ACTIVE")) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("port " + port + " still " + status + " after " + timeout.toSeconds() + " s");
+    }
+
+    /** Waits for one event of each kind (in any order: waiting for one skips the others). */
+    public Map<String, Event> awaitKinds(Duration timeout, String... kinds) throws InterruptedException {
+        Set<String> left = new LinkedHashSet<>(List.of(kinds));
+        Map<String, Event> seen = new HashMap<>();
+        while (!left.isEmpty()) {
+            Event e = await(ev -> left.contains(ev.kind()), timeout, String.join(" and ", left));
+            left.remove(e.kind());
+            seen.put(e.kind(), e);
+        }
+        return seen;
     }
 
     /** Waits for the next event matching {@code wanted}, skipping others. */

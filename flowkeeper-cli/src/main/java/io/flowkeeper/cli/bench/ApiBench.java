@@ -254,7 +254,7 @@ public final class ApiBench implements Callable<Integer> {
      * Bytes live on a node's heap right after a full collection (jcmd GC.run, then jstat's used columns), or 0 if
      * the JDK tools are not there.
      */
-    private static long liveHeapBytes(long pid) {
+    static long liveHeapBytes(long pid) {
         try {
             run("jcmd", Long.toString(pid), "GC.run");
             List<String> lines = run("jstat", "-gc", Long.toString(pid)).lines().toList();

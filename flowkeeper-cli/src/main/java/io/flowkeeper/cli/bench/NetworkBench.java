@@ -36,11 +36,14 @@ import picocli.CommandLine.Option;
  * as many ports on 10 other hosts. Compile alone (the pure function, fresh) and one port change on the full host
  * (view rebuilt from the model, the changed network recompiled); then cold programming on real OVS: the model in
  * a 3-node cluster, the host's bridge empty and with no snapshot, its controllers set: the time until the switch
- * holds every flow the master compiled.
+ * holds every flow the master compiled. Then, with real host agents ({@link AgentClusterPhase}): VM plug to first
+ * ping answered across hosts, and each node's heap and RSS with 100,000 ports in the model.
  */
 @Command(name = "network", mixinStandardHelpOptions = true,
         description = {"Compile a 4,000-port host's flows, time one port change, and time cold programming of the",
-            "host's empty bridge on real OVS by the master of a 3-node cluster (--small: 400 ports)."})
+            "host's empty bridge on real OVS by the master of a 3-node cluster (--small: 400 ports); with two",
+            "host agents, VM plug -> first ping across hosts over 200 plugs (--small: 20), and node heap and RSS",
+            "with 100,000 ports in the model (--small: 10,000)."})
 public final class NetworkBench implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SHARD = "network-config";
@@ -61,11 +64,19 @@ public final class NetworkBench implements Callable<Integer> {
     @Option(names = "--skip-ovs", description = "Only the compile figures (no test bed, no cluster).")
     boolean skipOvs;
 
+    @Option(names = "--plugs", description = "VMs plugged and timed to their first ping (default: 200, or 20 with"
+            + " --small; 0 skips the phase with host agents).")
+    Integer plugsOption;
+
+    @Option(names = "--model-ports", description = "Ports written into the model before each node's heap and RSS are"
+            + " measured (default: 100000, or 10000 with --small).")
+    Integer modelPortsOption;
+
     @Override
     public Integer call() throws Exception {
         int ports = portsOption != null ? portsOption : small ? 400 : 4_000;
         BenchReport report = new BenchReport("tenant data plane of one host with " + ports + " ports", "measure",
-                "value", "unit", "target", "met");
+                "value", "unit", "target", "met", "anchor");
         String loadAtStart = BenchReport.loadAverage();
         report.environment("load_average_at_start", loadAtStart);
         Map<String, String> documents = documents(ports);
@@ -116,25 +127,30 @@ public final class NetworkBench implements Callable<Integer> {
         }
         double change50 = BenchReport.quantile(change, 0.5);
         double changeCpu50 = BenchReport.quantile(changeCpu, 0.5);
-        report.row("flows compiled for the host", flows, "flows", null, null);
+        report.row("flows compiled for the host", flows, "flows", null, null, null);
         report.row("compile alone, all " + ports + " ports, p50 of 11 (fresh compiler), wall",
-                round(BenchReport.quantile(full, 0.5)), "ms", null, null);
+                round(BenchReport.quantile(full, 0.5)), "ms", null, null, null);
         report.row("compile alone, all " + ports + " ports, p50 of 11 (fresh compiler), CPU",
-                round(BenchReport.quantile(fullCpu, 0.5)), "ms", null, null);
+                round(BenchReport.quantile(fullCpu, 0.5)), "ms", null, null, null);
         report.row("one port change: view from the model + recompile, p50, wall", round(change50), "ms", "< 5",
-                change50 < 5);
+                change50 < 5, null);
         report.row("one port change: view from the model + recompile, p50, CPU", round(changeCpu50), "ms", "< 5",
-                changeCpu50 < 5);
+                changeCpu50 < 5, null);
         report.row("one port change: view from the model + recompile, p99", round(BenchReport.quantile(change, 0.99)),
-                "ms", null, null);
+                "ms", null, null, null);
         report.row("one port change: recompile alone, p50", round(BenchReport.quantile(compileOnly, 0.5)), "ms", null,
-                null);
+                null, null);
         report.note(ports + " ports plugged on the host in " + ports / PORTS_PER_NETWORK + " VXLAN networks of "
                 + PORTS_PER_NETWORK + " local and " + PORTS_PER_NETWORK + " remote ports (on " + REMOTE_HOSTS
                 + " other hosts); a change moves one port to another OpenFlow port (unplug + plug), 101 times");
 
+        int plugs = plugsOption != null ? plugsOption : small ? 20 : 200;
         if (!skipOvs) {
             coldProgramming(report, documents, flows);
+            if (plugs > 0) {
+                int modelPorts = modelPortsOption != null ? modelPortsOption : small ? 10_000 : 100_000;
+                new AgentClusterPhase(plugs, modelPorts, this::progress).run(report);
+            }
         }
         report.note("host load average (1, 5, 15 min) at the start " + loadAtStart + ", at the end "
                 + BenchReport.loadAverage() + " (2 cores; other work shares them)");
@@ -146,12 +162,7 @@ public final class NetworkBench implements Callable<Integer> {
         progress("starting the test bed and 3 controller nodes (2 JVMs, 1 in this one)");
         try (TestBed bed = TestBed.create();
              LocalCluster cluster = LocalCluster.inTempDir(3, List.of("request-timeout: 10s"), bed.controllerIp())) {
-            cluster.start(0);
-            cluster.start(1);
-            try (ControllerNode node = new ControllerNode(ControllerConfig.load(cluster.configFile(2), Map.of()))) {
-                node.start(new PrintStream(OutputStream.nullOutputStream()));
-                cluster.awaitReady(0, 180_000);
-                cluster.awaitReady(1, 180_000);
+            try (ControllerNode node = startTwoJvmsAndOneHere(cluster)) {
                 OvsHost host = bed.addHost("h1");
                 host.addBridge(BridgeSpec.named(BRIDGE));
                 host.vsctl("set", "bridge", BRIDGE, "other-config:datapath-id=" + String.format("%016x", DPID));
@@ -183,12 +194,31 @@ public final class NetworkBench implements Callable<Integer> {
                             + Math.round(seconds) + " s");
                 }
                 report.row("cold programming: controllers set -> all " + expected + " flows on the switch",
-                        round(seconds), "s", "< 1", seconds < 1);
+                        round(seconds), "s", "< 1", seconds < 1, null);
                 report.note("cold programming includes the switch connecting to 3 nodes, mastership, the master's"
                         + " compile and one reconciliation bundle; the bridge had no flows and no snapshot");
                 timeline(report, cluster, started);
                 dhcp(report, cluster, node, host);
             }
+        }
+    }
+
+    /**
+     * Starts nodes 0 and 1 as JVMs of their own and node 2 in this JVM (the bench writes the model straight into
+     * the shard through it: the Neutron API refuses raw writes under /neutron); returns node 2 once all are ready.
+     */
+    static ControllerNode startTwoJvmsAndOneHere(LocalCluster cluster) throws Exception {
+        cluster.start(0);
+        cluster.start(1);
+        ControllerNode node = new ControllerNode(ControllerConfig.load(cluster.configFile(2), Map.of()));
+        try {
+            node.start(new PrintStream(OutputStream.nullOutputStream()));
+            cluster.awaitReady(0, 180_000);
+            cluster.awaitReady(1, 180_000);
+            return node;
+        } catch (Exception | Error e) {
+            node.close();
+            throw e;
         }
     }
 
@@ -226,9 +256,9 @@ public final class NetworkBench implements Callable<Integer> {
             }
         }
         report.row("DHCP: dhclient start -> address configured, p50", round(BenchReport.quantile(seconds, 0.5)), "ms",
-                null, null);
+                null, null, null);
         report.row("DHCP: dhclient start -> address configured, p99", round(BenchReport.quantile(seconds, 0.99)),
-                "ms", null, null);
+                "ms", null, null, null);
         String owner = null;
         for (com.fasterxml.jackson.databind.JsonNode e : cluster.client(2).get("/v1/ownership").body()
                 .path("entities")) {
@@ -244,7 +274,7 @@ public final class NetworkBench implements Callable<Integer> {
         long t0 = System.nanoTime();
         vm.dhclient(java.time.Duration.ofSeconds(60));
         report.row("DHCP: dhclient started right after kill -9 of the switch's master -> address configured",
-                round((System.nanoTime() - t0) / 1e9), "s", null, null);
+                round((System.nanoTime() - t0) / 1e9), "s", null, null, null);
         report.note("dhclient retransmits its DISCOVER after a few seconds: the first one finds no master");
     }
 
@@ -292,15 +322,19 @@ public final class NetworkBench implements Callable<Integer> {
         commit(store, txn);
     }
 
-    /** Commits puts, trying again while a loaded cluster changes leaders (puts alone: a retry is harmless). */
-    private static void commit(DatastoreService store, Transaction.Builder txn) {
+    /**
+     * Commits puts into the network-config shard, trying again while a loaded cluster changes leaders (puts alone:
+     * a retry is harmless); returns the shard's revision after it.
+     */
+    static long commit(DatastoreService store, Transaction.Builder txn) {
         Transaction t = txn.build();
         for (int attempt = 1; ; attempt++) {
             try {
-                if (!store.commit(SHARD, t).succeeded()) {
+                io.flowkeeper.api.store.CommitResult r = store.commit(SHARD, t);
+                if (!r.succeeded()) {
                     throw new IllegalStateException("writing the model failed");
                 }
-                return;
+                return r.revision();
             } catch (io.flowkeeper.api.store.StoreException e) {
                 if (attempt == 10) {
                     throw e;

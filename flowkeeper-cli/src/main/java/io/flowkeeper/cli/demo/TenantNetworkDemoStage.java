@@ -18,11 +18,9 @@ import java.time.Instant;
 import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -61,11 +59,11 @@ final class TenantNetworkDemoStage implements DemoStage {
             cluster.awaitAllReady(180_000);
             ctx.event("3 controller JVMs up (OpenFlow on " + ctx.bed().controllerIp() + "); compute hosts t1 and t2 "
                     + "up, their underlay addresses " + t1.underlayIp() + " and " + t2.underlayIp());
-            ctx.say("$ flowkeeper agent " + String.join(" ", agentArguments(cluster, t1)));
-            try (AgentProcess a1 = new AgentProcess("128m", agentArguments(cluster, t1));
-                 AgentProcess a2 = new AgentProcess("128m", agentArguments(cluster, t2))) {
-                awaitKinds(a1, "registered", "journaling");
-                awaitKinds(a2, "registered", "journaling");
+            ctx.say("$ flowkeeper agent " + String.join(" ", AgentProcess.clusterArguments(cluster, t1)));
+            try (AgentProcess a1 = new AgentProcess("128m", AgentProcess.clusterArguments(cluster, t1));
+                 AgentProcess a2 = new AgentProcess("128m", AgentProcess.clusterArguments(cluster, t2))) {
+                a1.awaitKinds(WAIT, "registered", "journaling");
+                a2.awaitKinds(WAIT, "registered", "journaling");
                 ctx.event("agents on t1 and t2 (a JVM each): br-int created with the 3 nodes as its controllers, host "
                         + "registered, br-int journaled into the host's snapshot");
                 Network net = createNetwork(ctx, cluster);
@@ -74,7 +72,7 @@ final class TenantNetworkDemoStage implements DemoStage {
                 long plugged = System.nanoTime();
                 RestClient api = cluster.client(0).withOpenStackToken();
                 for (String port : net.ports()) {
-                    awaitPort(api, port);
+                    AgentProcess.awaitPortActive(api, port, WAIT);
                 }
                 ctx.event("vm1 plugged on t1, vm2 on t2 (iface-id = port id); both ports ACTIVE "
                         + (System.nanoTime() - plugged) / 1_000_000 + " ms later: bound by the agents, their flows "
@@ -132,31 +130,6 @@ final class TenantNetworkDemoStage implements DemoStage {
         return r.body().elements().next();
     }
 
-    /** The arguments of {@code flowkeeper agent} on {@code host}, as an operator gives them (token from a file). */
-    private static List<String> agentArguments(LocalCluster cluster, OvsHost host) {
-        List<String> args = new ArrayList<>(List.of("--ovs-rundir", host.runDir().toString(), "--snapshot-dir",
-                host.runDir().resolve("snapshots").toString()));
-        for (int i = 0; i < cluster.size(); i++) {
-            args.addAll(List.of("--api", cluster.restUrl(i), "--controller", cluster.openflowAddress(i)));
-        }
-        args.addAll(List.of("--token-file", cluster.apiTokenFile().toString(), "--host", host.name(), "--tunnel-ip",
-                host.underlayIp()));
-        return args;
-    }
-
-    private static void awaitPort(RestClient api, String port) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        String status = "";
-        while (System.nanoTime() < deadline) {
-            status = api.get("/v2.0/ports/" + port).body().path("port").path("status").asText();
-            if (status.equals("ACTIVE")) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new IllegalStateException("port " + port + " still " + status + " after " + WAIT.toSeconds() + " s");
-    }
-
     /** Runs the real {@code dhclient} in the VM and says what it got and how long it took. */
     private static void dhcp(DemoContext ctx, Vm vm, String expected) {
         long t0 = System.nanoTime();
@@ -210,7 +183,7 @@ final class TenantNetworkDemoStage implements DemoStage {
             startClock = LocalTime.now();
             start = Instant.now();
             host.startVswitchdAgain();
-            agentEvents = awaitKinds(agent, "restored", "released");
+            agentEvents = agent.awaitKinds(WAIT, "restored", "released");
             awaitLogLine(cluster, logOffsets, RECONCILED, dpid);
             Thread.sleep(500);
         } finally {
@@ -303,18 +276,5 @@ final class TenantNetworkDemoStage implements DemoStage {
             f.readFully(rest);
             return new String(rest, StandardCharsets.UTF_8).lines().toList();
         }
-    }
-
-    /** Waits for one event of each kind (in any order: waiting for one skips the others). */
-    private static Map<String, AgentProcess.Event> awaitKinds(AgentProcess agent, String... kinds)
-            throws InterruptedException {
-        Set<String> left = new LinkedHashSet<>(List.of(kinds));
-        Map<String, AgentProcess.Event> seen = new HashMap<>();
-        while (!left.isEmpty()) {
-            AgentProcess.Event e = agent.await(ev -> left.contains(ev.kind()), WAIT, String.join(" and ", left));
-            left.remove(e.kind());
-            seen.put(e.kind(), e);
-        }
-        return seen;
     }
 }

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * CI runs the small tenant data plane benchmark so it cannot rot: compile figures, then cold programming of a
- * 400-port host's empty bridge on real OVS by a 3-node cluster, and DHCP with the real dhclient.
+ * 400-port host's empty bridge on real OVS by a 3-node cluster, and DHCP with the real dhclient; then with two host
+ * agents, 20 VM plugs timed to their first ping across hosts, and the nodes' heap with 10,000 ports in the model.
  */
 @Tag("integration")
 class NetworkBenchTest {
@@ -25,11 +26,16 @@ class NetworkBenchTest {
     void theSmallNetworkBenchmarkMeasuresEveryFigure() throws Exception {
         assertThat(Main.run("bench", "network", "--small", "--json")).as(console.err()).isZero();
         JsonNode rows = new ObjectMapper().readTree(console.out()).get("rows");
-        assertThat(rows.size()).isBetween(10, 11); // 11 when a node JVM of its own masters the switch
+        assertThat(rows.size()).isBetween(14, 15); // 15 when a node JVM of its own masters the switch
         for (JsonNode row : rows) {
             assertThat(row.get("value").asDouble()).as(row.get("measure").asText()).isPositive();
         }
         assertThat(rows.get(7).get("measure").asText()).contains("cold programming")
                 .contains("all " + rows.get(0).get("value").asInt() + " flows");
+        JsonNode plugP99 = rows.get(rows.size() - 3);
+        assertThat(plugP99.get("measure").asText()).contains("first ping answered").contains("p99 of 20");
+        assertThat(plugP99.get("anchor").asText()).contains("Neutron OVS agent");
+        assertThat(rows.get(rows.size() - 2).get("measure").asText()).contains("live heap")
+                .contains((10_000 + 20 + 2) + " ports");
     }
 }
