@@ -84,7 +84,7 @@ public final class ClusterAgent implements AutoCloseable {
             BlockingQueue<JsonNode> updates = new LinkedBlockingQueue<>();
             try (OvsdbClient ovsdb = OvsdbClient.connect(dbSocket)) {
                 monitorSession = ovsdb;
-                ovsdb.monitor("Interface", List.of("name", "external_ids", "ofport"), updates);
+                ovsdb.monitor("Interface", List.of("name", "external_ids", "ofport", "ofport_request"), updates);
                 table.clear();
                 boolean open = true;
                 while (open && !closed) {
@@ -95,6 +95,7 @@ public final class ClusterAgent implements AutoCloseable {
                             table.apply(u);
                         }
                     }
+                    pin(ovsdb, table.unpinned());
                     Map<String, Vif> plugged = table.plugged();
                     if (!plugged.equals(current)) {
                         current = plugged;
@@ -107,6 +108,26 @@ public final class ClusterAgent implements AutoCloseable {
                 return;
             }
             sleep(RETRY);
+        }
+    }
+
+    /** Sets {@code ofport_request} to the current number of each interface (see {@link VifTable#unpinned}). */
+    private static void pin(OvsdbClient ovsdb, Map<String, Integer> unpinned) {
+        if (unpinned.isEmpty()) {
+            return;
+        }
+        List<ObjectNode> updates = new ArrayList<>();
+        unpinned.forEach((uuid, ofport) -> {
+            ObjectNode op = JSON.createObjectNode().put("op", "update").put("table", "Interface");
+            op.putArray("where").addArray().add("_uuid").add("==").addArray().add("uuid").add(uuid);
+            op.putObject("row").put("ofport_request", ofport);
+            updates.add(op);
+        });
+        try {
+            ovsdb.transact(updates.toArray(ObjectNode[]::new));
+        } catch (OvsdbException e) {
+            // Best effort: an interface deleted meanwhile fails the transaction; the next update tries again.
+            LOG.debug("pinning OpenFlow port numbers: {}", e.getMessage());
         }
     }
 

@@ -25,7 +25,10 @@ public final class VifTable {
         }
     }
 
-    /** Interface rows by OVSDB uuid (name, external_ids, ofport). */
+    /** The highest OpenFlow port number {@code ofport_request} accepts. */
+    static final int MAX_REQUESTABLE_OFPORT = 65279;
+
+    /** Interface rows by OVSDB uuid (name, external_ids, ofport, ofport_request). */
     private final Map<String, JsonNode> rows = new HashMap<>();
 
     /** Applies one {@code <table-updates>} of the {@code Interface} monitor (the initial contents or a change). */
@@ -58,6 +61,33 @@ public final class VifTable {
             Vif vif = new Vif(portId, ofport.asInt(), ids.getOrDefault("attached-mac", ""));
             out.merge(portId, vif, (a, b) -> a.ofport() >= b.ofport() ? a : b);
         }
+        return out;
+    }
+
+    /**
+     * The interfaces whose OpenFlow port number is not pinned yet, by OVSDB uuid, with the number to pin
+     * ({@code ofport_request} := their current {@code ofport}): VM interfaces and the agent's own tunnel
+     * ({@code vx-*}) and patch ({@code int-*}) ports. Why: the flows a snapshot restores after a reboot name port
+     * numbers, and {@code ovs-vswitchd} gives a port its old number back only when no other port took it first. An
+     * interface added to OVSDB while {@code ovs-vswitchd} was down (os-vif writes OVSDB directly) was seen to take a
+     * number first and push others onto new ones, so the restored table sent their traffic to the wrong ports until
+     * the master's reconcile. {@code ovs-vswitchd} assigns requested numbers before the rest, so pinned ports keep
+     * theirs.
+     */
+    public Map<String, Integer> unpinned() {
+        Map<String, Integer> out = new TreeMap<>();
+        rows.forEach((uuid, row) -> {
+            JsonNode ofport = row.path("ofport");
+            if (!ofport.isInt() || ofport.asInt() <= 0 || ofport.asInt() > MAX_REQUESTABLE_OFPORT
+                    || row.path("ofport_request").isInt()) {
+                return;
+            }
+            String name = row.path("name").asText();
+            String portId = OvsdbClient.ovsMap(row.get("external_ids")).get("iface-id");
+            if ((portId != null && !portId.isEmpty()) || name.startsWith("vx-") || name.startsWith("int-")) {
+                out.put(uuid, ofport.asInt());
+            }
+        });
         return out;
     }
 

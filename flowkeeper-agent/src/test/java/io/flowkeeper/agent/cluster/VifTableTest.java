@@ -54,4 +54,21 @@ class VifTableTest {
         assertThat(VifTable.delta(Map.of("a", a), Map.of("a", a)).isEmpty()).isTrue();
         assertThat(VifTable.delta(Map.of(), Map.of("a", a)).plugged()).isEqualTo(List.of(a));
     }
+
+    @Test
+    void vmTunnelAndPatchPortsArePinnedToTheirNumberOnce() {
+        VifTable t = new VifTable();
+        t.apply(json("{'Interface': {"
+                + "'u1': {'new': " + row("tap1", "p1", "fa:16:3e:00:00:01", "5") + "},"
+                + "'u2': {'new': " + row("tap2", "p2", "fa:16:3e:00:00:02", "['set', []]") + "},"
+                + "'u3': {'new': {'name': 'vx-0a0b0c0d', 'ofport': 7, 'external_ids': ['map', []]}},"
+                + "'u4': {'new': {'name': 'int-br-ex', 'ofport': 8, 'external_ids': ['map', []]}},"
+                + "'u5': {'new': {'name': 'br-int', 'ofport': 65534, 'external_ids': ['map', []]}},"
+                + "'u6': {'new': {'name': 'eth1', 'ofport': 1, 'external_ids': ['map', []]}}}}"));
+        // tap2 has no number yet; br-int's LOCAL port cannot be requested; eth1 is the operator's
+        assertThat(t.unpinned()).containsExactlyInAnyOrderEntriesOf(Map.of("u1", 5, "u3", 7, "u4", 8));
+        t.apply(json("{'Interface': {'u1': {'new': {'name': 'tap1', 'ofport': 5, 'ofport_request': 5,"
+                + " 'external_ids': ['map', [['iface-id', 'p1']]]}}}}"));
+        assertThat(t.unpinned()).containsOnlyKeys("u3", "u4");
+    }
 }
