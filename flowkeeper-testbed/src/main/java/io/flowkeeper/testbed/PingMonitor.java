@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -130,9 +131,12 @@ public final class PingMonitor {
                     previous = at;
                 }
             }
-            List<java.time.Instant> times = replies.values().stream().sorted()
-                    .map(us -> java.time.Instant.ofEpochSecond(us / 1_000_000, (us % 1_000_000) * 1000)).toList();
-            return new PingResult(judgedUpTo, received, lost, Duration.ofNanos(longestGapMicros * 1000), times);
+            List<Map.Entry<Integer, Long>> byTime = replies.entrySet().stream()
+                    .sorted(Map.Entry.comparingByValue()).toList();
+            List<java.time.Instant> times = byTime.stream().map(e -> java.time.Instant.ofEpochSecond(
+                    e.getValue() / 1_000_000, (e.getValue() % 1_000_000) * 1000)).toList();
+            return new PingResult(judgedUpTo, received, lost, Duration.ofNanos(longestGapMicros * 1000), times,
+                    byTime.stream().map(Map.Entry::getKey).toList());
         }
     }
 
