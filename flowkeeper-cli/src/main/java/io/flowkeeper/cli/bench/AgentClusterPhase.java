@@ -15,12 +15,25 @@ import io.flowkeeper.testbed.PingMonitor;
 import io.flowkeeper.testbed.TestBed;
 import io.flowkeeper.testbed.Vm;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
 
 /**
  * The part of {@code bench network} with real host agents, as operators run them: a 3-node cluster (two node JVMs
@@ -48,12 +61,19 @@ final class AgentClusterPhase {
     /** Ports per transaction when writing the model: about 600 KB, far below the shard's limit. */
     private static final int PORTS_PER_TRANSACTION = 500;
 
+    /** Ports made while the rebooting host is down. */
+    private static final int PORTS_MADE_WHILE_DOWN = 10;
+    /** Ports plugged per {@code ovs-vsctl} call when filling the host. */
+    private static final int PLUGS_PER_VSCTL = 200;
+
     private final int plugs;
+    private final int rebootPorts;
     private final int modelPorts;
     private final Consumer<String> progress;
 
-    AgentClusterPhase(int plugs, int modelPorts, Consumer<String> progress) {
+    AgentClusterPhase(int plugs, int rebootPorts, int modelPorts, Consumer<String> progress) {
         this.plugs = plugs;
+        this.rebootPorts = rebootPorts;
         this.modelPorts = modelPorts;
         this.progress = progress;
     }
@@ -77,11 +97,16 @@ final class AgentClusterPhase {
                 for (int i = 0; i < 3; i++) {
                     apis.add(cluster.client(i).withOpenStackToken());
                 }
-                try (AgentProcess a1 = new AgentProcess("128m", AgentProcess.clusterArguments(cluster, t1));
+                // Host 1's switch is mastered by a node JVM, whose log holds the master's account of the reboot
+                // phase's reconcile (the node in this JVM logs at WARN, to the console).
+                try (AgentProcess a1 = new AgentProcess("128m", AgentProcess.clusterArguments(cluster, t1, 2));
                      AgentProcess a2 = new AgentProcess("128m", AgentProcess.clusterArguments(cluster, t2))) {
                     a1.awaitKinds(WAIT, "registered", "journaling");
                     a2.awaitKinds(WAIT, "registered", "journaling");
-                    plugToPing(report, apis, t1, t2);
+                    List<Vm> vms = plugToPing(report, apis, t1, t2);
+                    if (rebootPorts > 0 && vms.size() >= 2) {
+                        reboot(report, cluster, apis, t1, a1, vms);
+                    }
                 }
                 model(report, cluster, node.cluster(), apis.get(0));
             }
@@ -94,8 +119,14 @@ final class AgentClusterPhase {
         }
     }
 
-    private void plugToPing(BenchReport report, List<RestClient> apis, OvsHost t1, OvsHost t2) throws Exception {
+    /** The network of the plugged VMs (and of the ports of the reboot phase): its id and its subnet's. */
+    private String[] plugNetwork;
+
+    /** Returns the VMs plugged on {@code t1}, which stay plugged. */
+    private List<Vm> plugToPing(BenchReport report, List<RestClient> apis, OvsHost t1, OvsHost t2) throws Exception {
         String[] net = network(apis.get(0), "bench-plug", "10.30.0.0/16");
+        plugNetwork = net;
+        List<Vm> onT1 = new ArrayList<>();
         Port peer = port(apis.get(1), net[0], "peer");
         Vm peerVm = t2.addVm("peer", BRIDGE, peer.mac(), peer.ip() + "/16", peer.id());
         fastNeighbourRetry(peerVm);
@@ -115,6 +146,7 @@ final class AgentClusterPhase {
                 }
                 Instant plugged = Instant.now();
                 t1.plug(vm, p.id());
+                onT1.add(vm);
                 Optional<Instant> reply = ping.firstReply();
                 deadline = System.nanoTime() + WAIT.toNanos();
                 while (reply.isEmpty() && System.nanoTime() < deadline) {
@@ -141,6 +173,183 @@ final class AgentClusterPhase {
                 + " every 5 ms in the VMs (the kernel's 1 s retry would round the figure to seconds); the VMs stay"
                 + " plugged, so the last plug is on a host with " + plugs + " VMs; the anchor is what the Neutron OVS"
                 + " agent waits before it starts (its OVSDB poll), not its whole wiring time");
+        return onT1;
+    }
+
+    /**
+     * Seed 000 end to end: host 1 filled to {@code rebootPorts} ports, each made through the Neutron API and
+     * plugged as an OVS internal port with its iface-id and MAC (the agent reports them, the master compiles them
+     * and the agent journals the flows); then its {@code ovs-vswitchd} is killed, {@value #PORTS_MADE_WHILE_DOWN}
+     * ports are made and plugged in OVSDB while it is down, and it is started under flow-restore-wait, as a boot
+     * script does, while one of its VMs pings another every 10 ms. Reported: the agent's restore, the first reply,
+     * the master's reconcile (expected: nothing to change, the snapshot being the table it programmed), the flows
+     * that differ once the new ports are ACTIVE (expected: only theirs) and the echo requests lost once forwarding
+     * had resumed (expected: none).
+     */
+    private void reboot(BenchReport report, LocalCluster cluster, List<RestClient> apis, OvsHost t1,
+                        AgentProcess agent, List<Vm> vms) throws Exception {
+        int fill = rebootPorts - vms.size();
+        progress.accept("reboot: making " + fill + " more ports through the API and plugging them on t1");
+        long t0 = System.nanoTime();
+        List<Port> ports = createPorts(apis, "seed", fill);
+        double createSeconds = (System.nanoTime() - t0) / 1e9;
+        plugTaps(t1, ports, 0, false);
+        awaitActive(apis.get(0), ports, Duration.ofMinutes(5));
+        double settledSeconds = (System.nanoTime() - t0) / 1e9;
+        Thread.sleep(1_000); // the agent journals the last changes
+        int flows = t1.flowCount(BRIDGE);
+        report.note("reboot: " + rebootPorts + " ports on t1 (" + fill + " made through the API in "
+                + round(createSeconds) + " s and plugged, all ACTIVE after " + round(settledSeconds) + " s), "
+                + flows + " flows on its br-int");
+        List<String> before = t1.dumpFlowsWithoutCounters(BRIDGE);
+        List<Port> madeWhileDown = new ArrayList<>();
+        Vm pinger = vms.get(0);
+        String target = vms.get(1).ip();
+        progress.accept("reboot: kill -9 of t1's ovs-vswitchd, " + PORTS_MADE_WHILE_DOWN + " ports made while it is"
+                + " down, started under flow-restore-wait; " + pinger.name() + " pings " + target + " every 10 ms");
+        HostReboot.Result r = HostReboot.run(cluster, t1, BRIDGE, agent, pinger, target, Duration.ofMillis(10),
+                () -> {
+                    try {
+                        madeWhileDown.addAll(createPorts(apis, "down", PORTS_MADE_WHILE_DOWN));
+                        plugTaps(t1, madeWhileDown, fill, true);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                },
+                WAIT, () -> {
+                    try {
+                        awaitActive(apis.get(0), madeWhileDown, WAIT);
+                        Thread.sleep(1_000);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+        List<String> after = t1.dumpFlowsWithoutCounters(BRIDGE);
+        Set<String> removed = new TreeSet<>(before);
+        removed.removeAll(after);
+        Set<String> added = new TreeSet<>(after);
+        added.removeAll(before);
+        // A flow is one of the new ports' when it names its MAC, its address or its OpenFlow port.
+        List<Pattern> newPortKeys = new ArrayList<>();
+        for (int i = 0; i < madeWhileDown.size(); i++) {
+            Port p = madeWhileDown.get(i);
+            int ofport = t1.ofport("fk" + (fill + i));
+            newPortKeys.add(Pattern.compile(Pattern.quote(p.mac())
+                    + "|(?<![0-9.])" + Pattern.quote(p.ip()) + "(?![0-9])"
+                    + "|(in_port=|output:)" + ofport + "(?![0-9])"));
+        }
+        Predicate<String> forOthers = f -> newPortKeys.stream().noneMatch(k -> k.matcher(f).find());
+        long addedForOthers = added.stream().filter(forOthers).count();
+
+        AgentProcess.Event restored = r.restored();
+        report.row("reboot of a " + rebootPorts + "-port host: ovs-vswitchd start -> snapshot restored ("
+                + restored.fields().get("flows") + " flows of " + r.flowsBefore() + ")", r.since(restored.at()), "ms",
+                null, null, null);
+        report.row("reboot: ovs-vswitchd start -> first ping reply between two of its VMs",
+                r.firstReply().map(r::since).orElse(null), "ms", null, null, null);
+        r.reconciled().ifPresent(l -> report.note("reboot: the master's reconcile at +"
+                + l.millisAfter(r.startClock()) + " ms: " + l.match().group(0).replaceAll(".*switch \\p{XDigit}+: ",
+                "")));
+        r.master().ifPresent(l -> report.note("reboot: MASTER at +" + l.millisAfter(r.startClock()) + " ms"));
+        StringBuilder agentLines = new StringBuilder("reboot: the agent, from the start of ovs-vswitchd:");
+        r.agent().values().stream().sorted(Comparator.comparing(AgentProcess.Event::at)).forEach(e ->
+                agentLines.append(" ").append(e.kind()).append(" +").append(r.since(e.at())).append(" ms")
+                        .append(e.fields()));
+        r.laterAgentLines().forEach(e -> agentLines.append("; ").append(e.kind()).append(" +")
+                .append(r.since(e.at())).append(" ms ").append(e.fields()));
+        report.note(agentLines.toString());
+        int[] changes = r.changes().orElse(null);
+        report.row("reboot: flows the master's reconcile changed (add + modify + replace + delete)",
+                changes == null ? null : changes[0] + changes[1] + changes[2] + changes[3], "flows", "0",
+                changes == null ? null : r.inSync(), null);
+        report.row("reboot: flows added once the " + PORTS_MADE_WHILE_DOWN + " ports made while down were ACTIVE",
+                added.size(), "flows", null, null, null);
+        report.row("reboot: ... of which for none of those ports; flows gone or rewritten", addedForOthers + removed
+                .size(), "flows", "0", addedForOthers == 0 && removed.isEmpty(), null);
+        List<Integer> lost = r.lostAfterResuming();
+        report.row("reboot: echo requests lost (every 10 ms) once forwarding had resumed", lost.size(), "requests",
+                "0", lost.isEmpty(), null);
+        report.note("reboot: ping across it: " + r.ping() + "; flows gone or rewritten: " + removed.size()
+                + (removed.isEmpty() ? "" : ", first: " + removed.iterator().next()) + "; added for other ports: "
+                + addedForOthers + (addedForOthers == 0 ? "" : ", first: " + added.stream()
+                .filter(forOthers).findFirst().orElse("")));
+    }
+
+    /** Makes {@code n} ports on the plug network, spread over the three nodes' APIs, one thread each. */
+    private List<Port> createPorts(List<RestClient> apis, String prefix, int n) throws Exception {
+        List<Port> made = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger next = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(apis.size());
+        try {
+            List<Future<?>> workers = new ArrayList<>();
+            for (RestClient api : apis) {
+                workers.add(pool.submit(() -> {
+                    for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
+                        made.add(port(api, plugNetwork[0], prefix + i));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> w : workers) {
+                w.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return new ArrayList<>(made);
+    }
+
+    /**
+     * Plugs ports on {@code host} as a hypervisor does: a persistent tap device each (as libvirt makes for a VM,
+     * so it outlives {@code ovs-vswitchd} and keeps its OpenFlow port number across the reboot; OVS internal ports
+     * are recreated by {@code ovs-vswitchd} and were seen to come back with other numbers), added with its iface-id
+     * and MAC, {@value #PLUGS_PER_VSCTL} per {@code ovs-vsctl} call; {@code noWait} while {@code ovs-vswitchd} is
+     * down (OVSDB alone takes them).
+     */
+    private static void plugTaps(OvsHost host, List<Port> ports, int firstIndex, boolean noWait)
+            throws IOException {
+        StringBuilder taps = new StringBuilder();
+        for (int i = 0; i < ports.size(); i++) {
+            taps.append("tuntap add dev fk").append(firstIndex + i).append(" mode tap\n");
+        }
+        Path batch = host.runDir().resolve("taps-" + firstIndex + ".txt");
+        Files.writeString(batch, taps.toString());
+        io.flowkeeper.testbed.Cmd.run("ip", "-n", host.netns(), "-batch", batch.toString());
+        for (int from = 0; from < ports.size(); from += PLUGS_PER_VSCTL) {
+            List<String> args = new ArrayList<>();
+            if (noWait) {
+                args.add("--no-wait");
+            }
+            for (int i = from; i < Math.min(ports.size(), from + PLUGS_PER_VSCTL); i++) {
+                Port p = ports.get(i);
+                String name = "fk" + (firstIndex + i);
+                args.addAll(List.of("--", "add-port", BRIDGE, name, "--", "set", "interface", name, 
+                        "external_ids:iface-id=" + p.id(), "external_ids:attached-mac=" + p.mac(),
+                        "external_ids:iface-status=active"));
+            }
+            host.vsctl(args.toArray(String[]::new));
+        }
+    }
+
+    /** Waits until every one of {@code ports} is ACTIVE (the master has their flows on the switch). */
+    private void awaitActive(RestClient api, List<Port> ports, Duration timeout) throws Exception {
+        Set<String> waiting = new HashSet<>();
+        ports.forEach(p -> waiting.add(p.id()));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            RestClient.Response r = api.get("/v2.0/ports?network_id=" + plugNetwork[0] + "&status=ACTIVE&fields=id");
+            if (r.status() == 200) {
+                r.body().path("ports").forEach(p -> waiting.remove(p.path("id").asText()));
+            }
+            if (waiting.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(waiting.size() + " of " + ports.size() + " ports still not ACTIVE"
+                        + " after " + timeout.toSeconds() + " s");
+            }
+            Thread.sleep(500);
+        }
     }
 
     /** The anchor beside a plug figure, and how many times shorter the figure is. */

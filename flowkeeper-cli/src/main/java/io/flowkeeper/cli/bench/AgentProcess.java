@@ -81,9 +81,14 @@ public final class AgentProcess implements AutoCloseable {
      * every node's REST and OpenFlow address, the token from a file, the host's name and tunnel address.
      */
     public static List<String> clusterArguments(LocalCluster cluster, OvsHost host) {
+        return clusterArguments(cluster, host, cluster.size());
+    }
+
+    /** The same, naming only the cluster's first {@code nodes} nodes (e.g. only those with a log file). */
+    public static List<String> clusterArguments(LocalCluster cluster, OvsHost host, int nodes) {
         List<String> args = new ArrayList<>(List.of("--ovs-rundir", host.runDir().toString(), "--snapshot-dir",
                 host.runDir().resolve("snapshots").toString()));
-        for (int i = 0; i < cluster.size(); i++) {
+        for (int i = 0; i < nodes; i++) {
             args.addAll(List.of("--api", cluster.restUrl(i), "--controller", cluster.openflowAddress(i)));
         }
         args.addAll(List.of("--token-file", cluster.apiTokenFile().toString(), "--host", host.name(), "--tunnel-ip",
@@ -137,6 +142,13 @@ public final class AgentProcess implements AutoCloseable {
 
     public void clearEvents() {
         events.clear();
+    }
+
+    /** The status lines not yet awaited, taken out in arrival order. */
+    public List<Event> drainEvents() {
+        List<Event> out = new ArrayList<>();
+        events.drainTo(out);
+        return out;
     }
 
     private String tail() {

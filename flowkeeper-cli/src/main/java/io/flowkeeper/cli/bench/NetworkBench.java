@@ -73,6 +73,10 @@ public final class NetworkBench implements Callable<Integer> {
             + " measured (default: 100000, or 10000 with --small).")
     Integer modelPortsOption;
 
+    @Option(names = "--reboot-ports", description = "Seed 000 end to end: ports made through the API and plugged on"
+            + " one host, which then reboots while 10 more are made (default: 4000, or 200 with --small; 0 skips it).")
+    Integer rebootPortsOption;
+
     @Override
     public Integer call() throws Exception {
         int ports = portsOption != null ? portsOption : small ? 400 : 4_000;
@@ -150,7 +154,8 @@ public final class NetworkBench implements Callable<Integer> {
             coldProgramming(report, documents, flows);
             if (plugs > 0) {
                 int modelPorts = modelPortsOption != null ? modelPortsOption : small ? 10_000 : 100_000;
-                new AgentClusterPhase(plugs, modelPorts, this::progress).run(report);
+                int rebootPorts = rebootPortsOption != null ? rebootPortsOption : small ? 200 : 4_000;
+                new AgentClusterPhase(plugs, rebootPorts, modelPorts, this::progress).run(report);
             }
         }
         report.note("host load average (1, 5, 15 min) at the start " + loadAtStart + ", at the end "

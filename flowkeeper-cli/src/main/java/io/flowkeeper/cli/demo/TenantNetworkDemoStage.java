@@ -3,23 +3,16 @@ package io.flowkeeper.cli.demo;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flowkeeper.agent.cluster.TunnelPlan;
 import io.flowkeeper.cli.bench.AgentProcess;
+import io.flowkeeper.cli.bench.HostReboot;
 import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.controller.local.LocalCluster;
 import io.flowkeeper.testbed.OvsHost;
-import io.flowkeeper.testbed.PingMonitor;
-import io.flowkeeper.testbed.PingResult;
 import io.flowkeeper.testbed.Vm;
 import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalTime;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -36,12 +29,6 @@ import java.util.regex.Pattern;
 final class TenantNetworkDemoStage implements DemoStage {
     private static final String BRIDGE = DemoContext.BRIDGE;
     private static final Duration WAIT = Duration.ofSeconds(60);
-    /** Node log lines about one switch (time, datapath id, then the event's fields), as SwitchMaster writes them. */
-    private static final String LOGGED_FOR_SWITCH = "^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) .*switch (\\p{XDigit}{16}): ";
-    private static final Pattern RECONCILED = Pattern.compile(LOGGED_FOR_SWITCH
-            + "reconciled to (\\d+) desired flows at revision \\d+ \\(([^;]*);");
-    private static final Pattern MASTER = Pattern.compile(LOGGED_FOR_SWITCH
-            + "MASTER on node (\\S+) at generation (\\d+)");
 
     @Override
     public String title() {
@@ -160,121 +147,44 @@ final class TenantNetworkDemoStage implements DemoStage {
      */
     private static void reboot(DemoContext ctx, LocalCluster cluster, OvsHost host, AgentProcess agent, Vm pinger,
                                String target) throws Exception {
-        String dpid = host.vsctl("get", "bridge", BRIDGE, "datapath_id").strip().replace("\"", "");
-        int flows = host.flowCount(BRIDGE);
         ctx.say("Now " + host.name() + " reboots: kill -9 of its ovs-vswitchd, then the boot script sets "
                 + "flow-restore-wait and starts it again, while " + pinger.name() + " pings " + target
                 + " every 10 ms. OVS neither forwards nor connects to its controllers until the agent has put the "
                 + "snapshot back and cleared flow-restore-wait.");
-        Map<Integer, Long> logOffsets = new HashMap<>();
-        for (int i = 0; i < cluster.size(); i++) {
-            logOffsets.put(i, Files.size(cluster.logFile(i)));
-        }
-        PingMonitor ping = pinger.startPing(target, Duration.ofMillis(10));
-        PingResult result;
-        Instant start;
-        LocalTime startClock;
-        Map<String, AgentProcess.Event> agentEvents;
-        try {
-            Thread.sleep(500);
-            agent.clearEvents();
-            host.killVswitchd();
-            host.setFlowRestoreWait(true);
-            startClock = LocalTime.now();
-            start = Instant.now();
-            host.startVswitchdAgain();
-            agentEvents = agent.awaitKinds(WAIT, "restored", "released");
-            awaitLogLine(cluster, logOffsets, RECONCILED, dpid);
-            Thread.sleep(500);
-        } finally {
-            result = ping.stop();
-        }
-        AgentProcess.Event restored = agentEvents.get("restored");
-        ctx.event(host.name() + ": agent restored " + restored.fields().get("flows") + " flows (of " + flows
-                + ") in one bundle at +" + since(start, restored.at()) + " ms (bundle " + restored.fields()
-                .get("bundle_ms") + " ms), cleared flow-restore-wait at +" + since(start, agentEvents.get("released")
-                .at()) + " ms");
-        Optional<Instant> firstReply = result.firstReplyAfter(start);
-        ctx.event(pinger.name() + " -> " + target + ": first reply at +" + firstReply.map(t -> since(start, t) + " ms")
+        HostReboot.Result r = HostReboot.run(cluster, host, BRIDGE, agent, pinger, target, Duration.ofMillis(10),
+                () -> { }, WAIT, () -> { });
+        AgentProcess.Event restored = r.restored();
+        ctx.event(host.name() + ": agent restored " + restored.fields().get("flows") + " flows (of " + r.flowsBefore()
+                + ") in one bundle at +" + r.since(restored.at()) + " ms (bundle " + restored.fields()
+                .get("bundle_ms") + " ms), cleared flow-restore-wait at +" + r.since(r.released().at()) + " ms");
+        Optional<Instant> firstReply = r.firstReply();
+        ctx.event(pinger.name() + " -> " + target + ": first reply at +" + firstReply.map(t -> r.since(t) + " ms")
                 .orElse(" (none)"));
-        Optional<LogLine> master = firstLogLine(cluster, logOffsets, MASTER, dpid);
-        Optional<LogLine> reconciled = firstLogLine(cluster, logOffsets, RECONCILED, dpid);
-        master.ifPresent(m -> ctx.event("switch " + dpid + ": " + m.match().group(3) + " MASTER again at +"
-                + m.millisAfter(startClock) + " ms (generation " + m.match().group(4) + ")"));
-        reconciled.ifPresent(r -> ctx.event("switch " + dpid + ": the master's reconcile at +"
-                + r.millisAfter(startClock) + " ms: " + r.match().group(3) + " desired flows, " + r.match().group(4)
-                + (r.match().group(4).equals("already in sync") ? " (0 changes)" : "")));
-        ctx.event("ping every 10 ms across the reboot: " + result);
-        if (firstReply.isEmpty() || reconciled.isEmpty()) {
+        String dpid = host.vsctl("get", "bridge", BRIDGE, "datapath_id").strip().replace("\"", "");
+        r.master().ifPresent(m -> ctx.event("switch " + dpid + ": " + m.match().group(3) + " MASTER again at +"
+                + m.millisAfter(r.startClock()) + " ms (generation " + m.match().group(4) + ")"));
+        r.reconciled().ifPresent(l -> ctx.event("switch " + dpid + ": the master's reconcile at +"
+                + l.millisAfter(r.startClock()) + " ms: " + l.match().group(3) + " desired flows, "
+                + l.match().group(4) + (r.inSync() ? " (0 changes)" : "")));
+        ctx.event("ping every 10 ms across the reboot: " + r.ping());
+        if (firstReply.isEmpty() || r.reconciled().isEmpty()) {
             return;
         }
-        long gap = reconciled.get().millisAfter(startClock) - since(start, firstReply.get());
-        boolean inSync = reconciled.get().match().group(4).equals("already in sync");
-        if (gap > 0 && inSync) {
+        long gap = r.reconciled().get().millisAfter(r.startClock()) - r.since(firstReply.get());
+        if (gap > 0 && r.inSync()) {
             ctx.say(host.name() + " forwarded again from its snapshot " + gap + " ms before its master's reconcile, "
                     + "which found nothing to change.");
-        } else if (!inSync) {
+        } else if (!r.inSync()) {
             // OVS 3.1 flushes br-int as it adds its controllers once flow-restore-wait is cleared; the agent restores
             // again after that flush, into the still-empty table. A master that reconciled first (between the flush
             // and that second restore) found the table empty or partial. Said plainly, so the demo never claims
             // what did not happen.
-            ctx.say("The master's reconcile did not find the snapshot's table (" + reconciled.get().match().group(4)
-                    + "): a reconcile between OVS's flush (br-int's controllers are added when flow-restore-wait is "
-                    + "cleared) and the agent's second restore finds it empty. See docs/operations.md (At boot).");
+            ctx.say("The master's reconcile did not find the snapshot's table (" + r.reconciled().get().match()
+                    .group(4) + "): a reconcile between OVS's flush (br-int's controllers are added when "
+                    + "flow-restore-wait is cleared) and the agent's second restore finds it empty. See "
+                    + "docs/operations.md (At boot).");
         } else {
             ctx.say(host.name() + "'s first reply came " + -gap + " ms after its master's reconcile.");
-        }
-    }
-
-    private static long since(Instant start, Instant t) {
-        return Duration.between(start, t).toMillis();
-    }
-
-    /** A node's log line that matched, and when it was written (the log's wall clock, this machine's). */
-    private record LogLine(Matcher match, LocalTime at) {
-        long millisAfter(LocalTime t) {
-            return Duration.between(t, at).toMillis();
-        }
-    }
-
-    /** Waits until a node logged a line matching {@code pattern} for switch {@code dpid} after the offsets. */
-    private static void awaitLogLine(LocalCluster cluster, Map<Integer, Long> offsets, Pattern pattern, String dpid)
-            throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (firstLogLine(cluster, offsets, pattern, dpid).isEmpty()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("no node logged a reconcile of switch " + dpid + " within "
-                        + WAIT.toSeconds() + " s (FLOWKEEPER_LOG_LEVEL above INFO hides it)");
-            }
-            Thread.sleep(100);
-        }
-    }
-
-    /** The first line any node wrote after its offset that matches {@code pattern} for switch {@code dpid}. */
-    private static Optional<LogLine> firstLogLine(LocalCluster cluster, Map<Integer, Long> offsets, Pattern pattern,
-                                                 String dpid) throws IOException {
-        LogLine first = null;
-        for (int i = 0; i < cluster.size(); i++) {
-            for (String line : linesAfter(cluster.logFile(i).toFile(), offsets.get(i))) {
-                Matcher m = pattern.matcher(line);
-                if (m.find() && m.group(2).equals(dpid)) {
-                    LocalTime at = LocalTime.parse(m.group(1));
-                    if (first == null || at.isBefore(first.at())) {
-                        first = new LogLine(m, at);
-                    }
-                    break;
-                }
-            }
-        }
-        return Optional.ofNullable(first);
-    }
-
-    private static List<String> linesAfter(java.io.File log, long offset) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(log, "r")) {
-            f.seek(offset);
-            byte[] rest = new byte[(int) (f.length() - offset)];
-            f.readFully(rest);
-            return new String(rest, StandardCharsets.UTF_8).lines().toList();
         }
     }
 }
