@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flowkeeper.cli.bench.MastershipBed;
 import io.flowkeeper.controller.local.LocalCluster;
+import io.flowkeeper.testbed.Exposition;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.flowkeeper.cli.operator;
+package io.flowkeeper.testbed;
 
 import java.io.IOException;
 import java.net.URI;
@@ -13,17 +13,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One scrape in Prometheus's text exposition format, parsed: every sample by name and labels. Written for the tests
+ * For tests: one scrape in Prometheus's text exposition format, parsed: every sample by name and labels. Written for the tests
  * from the format's rules (comment lines start with #; a sample is name, optional {label="value",...}, value), so
  * a test reads the numbers Prometheus would, not strings it searched for.
  */
-record Exposition(Map<String, Double> samples) {
+public record Exposition(Map<String, Double> samples) {
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)\\})?\\s+(\\S+)(\\s+\\d+)?$");
     private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\",?");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     /** Scrapes {@code baseUrl + path} with a bearer token; throws unless it answers 200 in the text format. */
-    static Exposition scrape(String url, String token) throws IOException, InterruptedException {
+    public static Exposition scrape(String url, String token) throws IOException, InterruptedException {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5))
                 .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
@@ -36,7 +36,7 @@ record Exposition(Map<String, Double> samples) {
     }
 
     /** Status of a request without a token, or with a wrong one (null: none). */
-    static int statusWith(String url, String token) throws IOException, InterruptedException {
+    public static int statusWith(String url, String token) throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET();
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
@@ -44,7 +44,7 @@ record Exposition(Map<String, Double> samples) {
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
-    static Exposition parse(String text) {
+    public static Exposition parse(String text) {
         Map<String, Double> out = new LinkedHashMap<>();
         for (String line : text.split("\n")) {
             if (line.isBlank() || line.startsWith("#")) {
@@ -76,7 +76,7 @@ record Exposition(Map<String, Double> samples) {
      * The value of the one sample named {@code name} whose labels include every {@code k=v} given (pairs); null if
      * there is none; the sum if several match (a counter split by labels not asked about).
      */
-    Double value(String name, String... labels) {
+    public Double value(String name, String... labels) {
         Double sum = null;
         outer:
         for (Map.Entry<String, Double> e : samples.entrySet()) {
@@ -95,7 +95,7 @@ record Exposition(Map<String, Double> samples) {
     }
 
     /** Like {@link #value} with 0 for a series not (yet) exposed. */
-    double valueOr0(String name, String... labels) {
+    public double valueOr0(String name, String... labels) {
         Double v = value(name, labels);
         return v == null ? 0 : v;
     }
