@@ -86,7 +86,7 @@ async function refresh() {
       cell(tr, h.name);
       cell(tr, h.alive ? 'alive' : 'down', h.alive ? 'up' : 'down');
       cell(tr, h.tunnel_ip);
-      cell(tr, h.datapath_id || '');
+      cell(tr, h.heartbeat);
       cell(tr, h.agent_version);
     });
     $('host-count').textContent = '(' + (hosts.hosts || []).length + ')';
