@@ -76,7 +76,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The northbound REST API of one node, on Jetty's core HTTP server (no servlets: a dozen routes need no framework;
  * timeouts, connection and size limits come from Jetty, see {@link RestSettings}). Every route but
- * {@code /v1/health} needs {@code Authorization: Bearer <token>}. Routes:
+ * {@code /v1/health} and the dashboard's static files needs {@code Authorization: Bearer <token>}. Routes:
  * <pre>
  * GET    /v1/health                                   liveness, no token
  * GET    /v1/cluster                                  nodes, up/down, per shard leader/term/commit/lag
@@ -91,6 +91,9 @@ import org.slf4j.LoggerFactory;
  * POST   /v1/txn/{shard}                              {"preconditions":[{"path","absent"|"exists"|"mod-revision"}],
  *                                                      "operations":[{"put":path,"value":json}|{"delete":path}]}
  * GET    /v1/shards/{shard}/digest                    this replica's state digest, revision, key count
+ * GET    /metrics                                     this node's meters, Prometheus text format ({@link OperatorRoutes})
+ * GET    /v1/events                                   the operator timeline as server-sent events
+ * GET    /dashboard/                                  the dashboard's static files: no token (they hold no data)
  * </pre>
  * Switch and ownership routes are mounted by {@link SwitchRoutes}, the host agents' routes under
  * {@code /v1/network/} by {@link io.flowkeeper.network.AgentEndpoint}. {@code /}, {@code /v2.0/} and {@code /identity/}
