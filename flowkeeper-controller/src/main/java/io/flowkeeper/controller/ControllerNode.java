@@ -72,7 +72,7 @@ public final class ControllerNode implements AutoCloseable {
         }
         ReplicatedOwnership ownership = new ReplicatedOwnership(cluster);
         metrics = new NodeMetrics(cluster.nodeId(), timeline);
-        cluster.commitTimer(metrics);
+        cluster.commitTimer(metrics::committed);
         watcher = new ClusterWatcher(cluster, ownership, timeline, metrics);
         watcher.start();
         metrics.bindRaft(cluster.shards(), watcher);
@@ -95,7 +95,7 @@ public final class ControllerNode implements AutoCloseable {
         }
         // A new dpid beyond max-switches is disconnected before Mastership registers it (issue 15, D7).
         openflow = new OpenFlowServer(southbound, new SwitchAdmission(mastership, ownership, config.lifecycle()));
-        metrics.bindOpenFlow(mastership, openflow);
+        metrics.bindOpenFlow(mastership, openflow::messagesIn, openflow::messagesOut);
         reaper = new EntityReaper(ownership, config.lifecycle());
         reaper.start();
         // Tenant networks: this node compiles and programs the hosts' switches it masters, and answers their DHCP.

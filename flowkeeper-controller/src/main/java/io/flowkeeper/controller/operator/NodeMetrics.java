@@ -2,13 +2,11 @@ package io.flowkeeper.controller.operator;
 
 import io.flowkeeper.api.cluster.ClusterView;
 import io.flowkeeper.api.ownership.EntityOwnership;
-import io.flowkeeper.cluster.ClusterNode;
 import io.flowkeeper.controller.RestServer;
 import io.flowkeeper.controller.mastership.LeaseKeeper;
 import io.flowkeeper.controller.mastership.Mastership;
 import io.flowkeeper.controller.mastership.MastershipObserver;
 import io.flowkeeper.controller.mastership.SwitchMaster;
-import io.flowkeeper.openflow.OpenFlowServer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -27,11 +25,11 @@ import java.util.function.ToDoubleFunction;
  * This node's meters, in Prometheus's names ({@code flowkeeper_*}, seconds, {@code _total} counters) and its text
  * format. Gauges read the node's state when scraped (the Raft view the {@link ClusterWatcher} last polled, the
  * switches connected here, the lease); counters and timers are fed as things happen: commits
- * ({@link ClusterNode.CommitTimer}), the switch masters ({@link MastershipObserver}), REST requests
+ * ({@link #committed}, wired by the node to its cluster), the switch masters ({@link MastershipObserver}), REST requests
  * ({@link RestServer.RequestListener}) and the watcher's leader changes and ownership moves. Every series carries
  * the label {@code node}, so one Prometheus can scrape every node without relabelling.
  */
-public final class NodeMetrics implements MastershipObserver, RestServer.RequestListener, ClusterNode.CommitTimer {
+public final class NodeMetrics implements MastershipObserver, RestServer.RequestListener {
     /** Histogram buckets from 1 ms to 10 s: a commit, a bundle, a takeover all fall inside. */
     private static final Duration MIN_BUCKET = Duration.ofMillis(1);
     private static final Duration MAX_BUCKET = Duration.ofSeconds(10);
@@ -110,8 +108,12 @@ public final class NodeMetrics implements MastershipObserver, RestServer.Request
         });
     }
 
-    /** OpenFlow connections, roles and message counts. */
-    public void bindOpenFlow(Mastership mastership, OpenFlowServer openflow) {
+    /**
+     * OpenFlow connections, roles and message counts ({@code received} and {@code sent}: running totals from the
+     * southbound, which this package does not name, as the architecture test requires).
+     */
+    public void bindOpenFlow(Mastership mastership, java.util.function.LongSupplier received,
+                             java.util.function.LongSupplier sent) {
         this.mastership = mastership;
         Gauge.builder("flowkeeper.openflow.connections", mastership, m -> m.localSwitches().size())
                 .description("switches connected to this node").register(registry);
@@ -121,9 +123,9 @@ public final class NodeMetrics implements MastershipObserver, RestServer.Request
                     .filter(s -> s.isMaster() == master).count()).tag("role", role)
                     .description("connected switches by this node's role").register(registry);
         }
-        FunctionCounter.builder("flowkeeper.openflow.messages.received", openflow, OpenFlowServer::messagesIn)
+        FunctionCounter.builder("flowkeeper.openflow.messages.received", received, LongSupplierAsDouble::of)
                 .description("OpenFlow messages received from switches").register(registry);
-        FunctionCounter.builder("flowkeeper.openflow.messages.sent", openflow, OpenFlowServer::messagesOut)
+        FunctionCounter.builder("flowkeeper.openflow.messages.sent", sent, LongSupplierAsDouble::of)
                 .description("OpenFlow messages sent to switches").register(registry);
     }
 
@@ -175,7 +177,7 @@ public final class NodeMetrics implements MastershipObserver, RestServer.Request
                 .minimumExpectedValue(MIN_BUCKET).maximumExpectedValue(MAX_BUCKET).register(registry);
     }
 
-    @Override
+    /** One commit through this node took {@code nanos} (failed or not). */
     public void committed(String shard, long nanos, boolean ok) {
         timer("flowkeeper.raft.commit", "commits through this node, submission to reply", "shard", shard,
                 "outcome", ok ? "ok" : "failed").record(nanos, TimeUnit.NANOSECONDS);
@@ -223,6 +225,13 @@ public final class NodeMetrics implements MastershipObserver, RestServer.Request
                 .increment();
         timer("flowkeeper.rest.request", "REST request latency on a route thread", "route", route, "method", method)
                 .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Reads a running total for a function counter. */
+    private static final class LongSupplierAsDouble {
+        static double of(java.util.function.LongSupplier s) {
+            return s.getAsLong();
+        }
     }
 
     /** Ownership of an entity, for the dashboard's switch table (this node's replica). */
