@@ -40,6 +40,8 @@ public final class NodeMetrics implements MastershipObserver, RestServer.Request
     private final Set<Long> dpidsSeen = ConcurrentHashMap.newKeySet();
     private volatile ClusterWatcher watcher;
     private volatile Mastership mastership;
+    private volatile java.util.function.LongSupplier messagesReceived = () -> 0;
+    private volatile java.util.function.LongSupplier messagesSent = () -> 0;
 
     public NodeMetrics(String nodeId, EventTimeline timeline) {
         this.nodeId = nodeId;
@@ -64,6 +66,8 @@ public final class NodeMetrics implements MastershipObserver, RestServer.Request
                     .mapToLong(Long::longValue).max().orElse(0), "on the leader: entries the slowest follower lacks");
             leaderChanges(shard);
         }
+        // Switch moves exist from the start at 0, so a rate over them has a series before the first failover.
+        ownershipMoves("openflow");
         Gauge.builder("flowkeeper.cluster.nodes.up", this, m -> {
             ClusterView v = m.watcher.lastView();
             return v == null ? Double.NaN : v.nodes().stream().filter(ClusterView.NodeView::up).count();
@@ -123,9 +127,13 @@ public final class NodeMetrics implements MastershipObserver, RestServer.Request
                     .filter(s -> s.isMaster() == master).count()).tag("role", role)
                     .description("connected switches by this node's role").register(registry);
         }
-        FunctionCounter.builder("flowkeeper.openflow.messages.received", received, LongSupplierAsDouble::of)
+        // Micrometer holds a function counter's object weakly: the suppliers are kept in fields, and the meters read
+        // them through this object, which the registry's owner keeps.
+        this.messagesReceived = received;
+        this.messagesSent = sent;
+        FunctionCounter.builder("flowkeeper.openflow.messages.received", this, m -> m.messagesReceived.getAsLong())
                 .description("OpenFlow messages received from switches").register(registry);
-        FunctionCounter.builder("flowkeeper.openflow.messages.sent", sent, LongSupplierAsDouble::of)
+        FunctionCounter.builder("flowkeeper.openflow.messages.sent", this, m -> m.messagesSent.getAsLong())
                 .description("OpenFlow messages sent to switches").register(registry);
     }
 
@@ -167,9 +175,12 @@ public final class NodeMetrics implements MastershipObserver, RestServer.Request
     }
 
     void ownershipMoved(String entity) {
-        Counter.builder("flowkeeper.ownership.moves").tag("kind", entity.contains(":")
-                ? entity.substring(0, entity.indexOf(':')) : "other")
-                .description("owner changes this node saw committed").register(registry).increment();
+        ownershipMoves(entity.contains(":") ? entity.substring(0, entity.indexOf(':')) : "other").increment();
+    }
+
+    private Counter ownershipMoves(String kind) {
+        return Counter.builder("flowkeeper.ownership.moves").tag("kind", kind)
+                .description("owner changes this node saw committed").register(registry);
     }
 
     private Timer timer(String name, String help, String... tags) {
@@ -225,13 +236,6 @@ public final class NodeMetrics implements MastershipObserver, RestServer.Request
                 .increment();
         timer("flowkeeper.rest.request", "REST request latency on a route thread", "route", route, "method", method)
                 .record(nanos, TimeUnit.NANOSECONDS);
-    }
-
-    /** Reads a running total for a function counter. */
-    private static final class LongSupplierAsDouble {
-        static double of(java.util.function.LongSupplier s) {
-            return s.getAsLong();
-        }
     }
 
     /** Ownership of an entity, for the dashboard's switch table (this node's replica). */
