@@ -510,6 +510,7 @@ public final class RestServer implements AutoCloseable {
     /** Runs on an API thread: one OpenStack request (a null body: it was over the size limit). */
     private void serveOpenStack(OpenStackEndpoint os, Request request, Response response, Callback callback,
                                 byte[] body) {
+        long t0 = System.nanoTime();
         try {
             ApiResponse answer;
             if (body == null) {
@@ -529,6 +530,9 @@ public final class RestServer implements AutoCloseable {
             byte[] out = answer.body() == null || "HEAD".equals(request.getMethod()) ? new byte[0]
                     : (JSON.writeValueAsString(answer.body()) + "\n").getBytes(StandardCharsets.UTF_8);
             new RestExchange(request, response, body).respond(answer.status(), "application/json", out);
+            String path = request.getHttpURI().getPath();
+            requests.served(path.startsWith("/identity") ? "/identity" : path.startsWith("/v2.0") ? "/v2.0" : "/",
+                    request.getMethod(), answer.status(), System.nanoTime() - t0);
             callback.succeeded();
         } catch (IOException | RuntimeException e) {
             LOG.debug("request {} {} ended early: {}", request.getMethod(), request.getHttpURI().getPath(),
