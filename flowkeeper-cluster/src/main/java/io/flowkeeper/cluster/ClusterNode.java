@@ -413,20 +413,47 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
         return config.limits();
     }
 
+    /** Told how long each commit through this node took, from submission to its reply (failed ones too). */
+    public interface CommitTimer {
+        void committed(String shard, long nanos, boolean ok);
+    }
+
+    private volatile CommitTimer commitTimer = (shard, nanos, ok) -> { };
+
+    /** Sets who hears the commit latencies (the node's metrics); replaces the previous one. */
+    public void commitTimer(CommitTimer timer) {
+        this.commitTimer = timer;
+    }
+
     @Override
     public CommitResult commit(String shard, Transaction txn) {
         checkShard(shard);
         limits().check(shard, txn);
-        return clients.commit(shard, txn);
+        long t0 = System.nanoTime();
+        boolean ok = false;
+        try {
+            CommitResult r = clients.commit(shard, txn);
+            ok = true;
+            return r;
+        } finally {
+            commitTimer.committed(shard, System.nanoTime() - t0, ok);
+        }
     }
 
     @Override
     public CommitResult command(String shard, String command, com.fasterxml.jackson.databind.node.ObjectNode args) {
         checkShard(shard);
         Message message = Codec.encodeCommand(command, args);
-        RaftClientReply reply = clients.await(shard, clients.write(shard, message));
-        return Codec.decodeResults(reply.getMessage().getContent()).get(0)
-                .toCommitResult(new Transaction(List.of(), List.of()));
+        long t0 = System.nanoTime();
+        boolean ok = false;
+        try {
+            RaftClientReply reply = clients.await(shard, clients.write(shard, message));
+            ok = true;
+            return Codec.decodeResults(reply.getMessage().getContent()).get(0)
+                    .toCommitResult(new Transaction(List.of(), List.of()));
+        } finally {
+            commitTimer.committed(shard, System.nanoTime() - t0, ok);
+        }
     }
 
     @Override
@@ -447,7 +474,9 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
     public CompletableFuture<CommitResult> commitAsync(String shard, Transaction txn) {
         checkShard(shard);
         limits().check(shard, txn);
-        return clients.commitAsync(shard, txn);
+        long t0 = System.nanoTime();
+        return clients.commitAsync(shard, txn).whenComplete((r, failure) ->
+                commitTimer.committed(shard, System.nanoTime() - t0, failure == null));
     }
 
     RaftClient client(String shard) {

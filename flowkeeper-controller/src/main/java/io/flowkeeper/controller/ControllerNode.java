@@ -6,6 +6,9 @@ import io.flowkeeper.controller.mastership.EntityReaper;
 import io.flowkeeper.controller.mastership.LeaseKeeper;
 import io.flowkeeper.controller.mastership.Mastership;
 import io.flowkeeper.controller.mastership.SwitchAdmission;
+import io.flowkeeper.controller.operator.ClusterWatcher;
+import io.flowkeeper.controller.operator.EventTimeline;
+import io.flowkeeper.controller.operator.NodeMetrics;
 import io.flowkeeper.openflow.OpenFlowConfig;
 import io.flowkeeper.openflow.OpenFlowServer;
 import io.flowkeeper.api.ownership.OwnershipService;
@@ -42,6 +45,10 @@ public final class ControllerNode implements AutoCloseable {
     private NovaNotifier nova;
     private AgentEndpoint agents;
     private int openflowPort;
+    /** The operator's view: meters, the timeline and what feeds it (see io.flowkeeper.controller.operator). */
+    private final EventTimeline timeline = new EventTimeline(Clock.systemUTC());
+    private NodeMetrics metrics;
+    private ClusterWatcher watcher;
 
     public ControllerNode(ControllerConfig config) throws IOException {
         this.config = config;
@@ -64,12 +71,20 @@ public final class ControllerNode implements AutoCloseable {
                     : ", all with tls: and certificates from the same CA? (mutual TLS refuses any other)"));
         }
         ReplicatedOwnership ownership = new ReplicatedOwnership(cluster);
+        metrics = new NodeMetrics(cluster.nodeId(), timeline);
+        cluster.commitTimer(metrics::committed);
+        watcher = new ClusterWatcher(cluster, ownership, timeline, metrics);
+        watcher.start();
+        metrics.bindRaft(cluster.shards(), watcher);
         lease = new LeaseKeeper(cluster, ownership, cluster.nodeId(), config.restAddress(), config.leaseTime(),
                 config.peerLinkAddress());
+        metrics.bindLease(lease);
+        lease.addPeerGoneListener(watcher::peerGone);
         lease.start();
         // Mastership reads through a filter: one unusable stored document is logged and skipped, never fatal.
         mastership = new Mastership(cluster.nodeId(), new ValidatedDatastore(cluster), ownership, lease,
                 config.statsInterval());
+        mastership.observer(metrics);
         mastership.start();
         String of = config.openflowAddress();
         int colon = of.lastIndexOf(':');
@@ -80,6 +95,7 @@ public final class ControllerNode implements AutoCloseable {
         }
         // A new dpid beyond max-switches is disconnected before Mastership registers it (issue 15, D7).
         openflow = new OpenFlowServer(southbound, new SwitchAdmission(mastership, ownership, config.lifecycle()));
+        metrics.bindOpenFlow(mastership, openflow::messagesIn, openflow::messagesOut);
         reaper = new EntityReaper(ownership, config.lifecycle());
         reaper.start();
         // Tenant networks: this node compiles and programs the hosts' switches it masters, and answers their DHCP.
@@ -90,6 +106,7 @@ public final class ControllerNode implements AutoCloseable {
         rest = new RestServer(cluster, cluster, config.restAddress(), config.apiTokens(), config.nodeToken(),
                 config.restSettings());
         new SwitchRoutes(rest, cluster, ownership, mastership, openflow, config.nodeToken()).mountOn(rest);
+        new OperatorRoutes(metrics, timeline).mountOn(rest);
         String ownUrl = config.restSettings().scheme() + "://" + config.restAddress();
         rest.mountOpenStack(new OpenStackEndpoint(cluster, config.network(), config.identity(), config.nodeToken(),
                 config.apiTokens(), () -> restUrls(ownership, ownUrl, config.restSettings().scheme()),
@@ -164,6 +181,9 @@ public final class ControllerNode implements AutoCloseable {
         }
         if (lease != null) {
             lease.close();
+        }
+        if (watcher != null) {
+            watcher.close();
         }
         if (nova != null) {
             nova.close();

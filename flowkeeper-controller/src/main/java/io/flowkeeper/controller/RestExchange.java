@@ -50,6 +50,11 @@ final class RestExchange {
         return body;
     }
 
+    /** The status answered (or being streamed); 0 before any. */
+    int status() {
+        return response.getStatus();
+    }
+
     /** Whether a response was started: after that, an error can no longer be answered with a status. */
     boolean responded() {
         return responded;

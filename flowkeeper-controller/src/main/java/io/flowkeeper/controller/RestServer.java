@@ -76,7 +76,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The northbound REST API of one node, on Jetty's core HTTP server (no servlets: a dozen routes need no framework;
  * timeouts, connection and size limits come from Jetty, see {@link RestSettings}). Every route but
- * {@code /v1/health} needs {@code Authorization: Bearer <token>}. Routes:
+ * {@code /v1/health} and the dashboard's static files needs {@code Authorization: Bearer <token>}. Routes:
  * <pre>
  * GET    /v1/health                                   liveness, no token
  * GET    /v1/cluster                                  nodes, up/down, per shard leader/term/commit/lag
@@ -91,6 +91,9 @@ import org.slf4j.LoggerFactory;
  * POST   /v1/txn/{shard}                              {"preconditions":[{"path","absent"|"exists"|"mod-revision"}],
  *                                                      "operations":[{"put":path,"value":json}|{"delete":path}]}
  * GET    /v1/shards/{shard}/digest                    this replica's state digest, revision, key count
+ * GET    /metrics                                     this node's meters, Prometheus text format ({@link OperatorRoutes})
+ * GET    /v1/events                                   the operator timeline as server-sent events
+ * GET    /dashboard/                                  the dashboard's static files: no token (they hold no data)
  * </pre>
  * Switch and ownership routes are mounted by {@link SwitchRoutes}, the host agents' routes under
  * {@code /v1/network/} by {@link io.flowkeeper.network.AgentEndpoint}. {@code /}, {@code /v2.0/} and {@code /identity/}
@@ -136,6 +139,30 @@ public final class RestServer implements AutoCloseable {
     private final javax.net.ssl.SSLContext peerTls;
     /** Neutron and Keystone, once mounted; null before. */
     private volatile OpenStackEndpoint openstack;
+    /** Routes outside /v1/ that still need an API token ({@code /metrics}), by exact path. */
+    private final Map<String, Routes> rootRoutes = new java.util.concurrent.ConcurrentHashMap<>();
+    /** /v1/ segments whose GET is a long-lived stream (run on the watch pool, counted in the watch slots). */
+    private final java.util.Set<String> streamSegments = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The dashboard's static files, served without a token (they hold no data); null: no dashboard. */
+    private volatile StaticAssets assets;
+    private volatile RequestListener requests = (route, method, status, nanos) -> { };
+
+    /** Told about every request a route thread answered: its route (bounded set of names), status and time taken. */
+    public interface RequestListener {
+        void served(String route, String method, int status, long nanos);
+    }
+
+    /** Static files under one URL prefix, answered from memory without a token. */
+    public interface StaticAssets {
+        /** The URL prefix, e.g. {@code /dashboard/}. */
+        String prefix();
+
+        /** The file's bytes and content type for a path under the prefix, or null (404). */
+        Asset find(String path);
+
+        record Asset(byte[] bytes, String contentType) {
+        }
+    }
 
     /** Serves {@code store} and {@code admin} (this node's services) on {@code address} (host:port; port 0: any). */
     public RestServer(DatastoreService store, ClusterAdminService admin, String address, List<String> tokens,
@@ -239,6 +266,27 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
+    /** Serves {@code path} (outside /v1/, e.g. {@code /metrics}) with {@code routes}, behind the API token. */
+    void mountRoot(String path, Routes routes) {
+        rootRoutes.put(path, routes);
+    }
+
+    /** Serves GET {@code /v1/<segment>} as a stream on the watch pool (counted in max-watches). */
+    void mountStream(String segment, Routes routes) {
+        streamSegments.add(segment);
+        mount(segment, routes);
+    }
+
+    /** Serves static files (the dashboard) without a token. */
+    void serveAssets(StaticAssets assets) {
+        this.assets = assets;
+    }
+
+    /** Sets who hears of every answered request (the node's metrics). */
+    void requestListener(RequestListener listener) {
+        this.requests = listener;
+    }
+
     /** Serves {@code /}, {@code /v2.0/...} and {@code /identity/...} with the OpenStack APIs. */
     void mountOpenStack(OpenStackEndpoint endpoint) {
         this.openstack = endpoint;
@@ -311,6 +359,12 @@ public final class RestServer implements AutoCloseable {
                 return true;
             }
             boolean internal = path.startsWith("/v1/internal/");
+            StaticAssets files = assets;
+            if (files != null && (path.startsWith(files.prefix()) || (path + "/").equals(files.prefix()))
+                    && (settings.tls() == null || request.isSecure())) {
+                serveAsset(files, path, request, response, callback);
+                return true;
+            }
             if (settings.tls() != null && !request.isSecure()) {
                 respondNow(response, callback, 400, errorJson(400, "this node serves HTTPS only: use https://"
                         + Request.getServerName(request) + ":" + Request.getServerPort(request)
@@ -345,8 +399,10 @@ public final class RestServer implements AutoCloseable {
                 if (request.getLength() > maxBodyBytes) {
                     throw tooLarge(maxBodyBytes);
                 }
-                watch = "GET".equals(request.getMethod()) && path.startsWith("/v1/datastore/")
-                        && "true".equals(query(request.getHttpURI().getQuery()).get("watch"));
+                watch = "GET".equals(request.getMethod()) && (path.startsWith("/v1/datastore/")
+                        && "true".equals(query(request.getHttpURI().getQuery()).get("watch"))
+                        || streamSegments.contains(path.length() > 4 && path.startsWith("/v1/")
+                        ? path.substring(4).split("/", 2)[0] : ""));
             } catch (HttpError e) {
                 respondNow(response, callback, e.status, errorJson(e.status, e.getMessage()));
                 return true;
@@ -390,8 +446,10 @@ public final class RestServer implements AutoCloseable {
 
     /** Runs on a route thread: routes the request, then completes it; a failed write aborts the connection. */
     private void serve(RestExchange ex, Callback callback, boolean watch) {
+        long t0 = System.nanoTime();
         try {
             handle(ex);
+            requests.served(routeName(ex.rawPath()), ex.method(), ex.status(), System.nanoTime() - t0);
             callback.succeeded();
         } catch (IOException | RuntimeException e) {
             LOG.debug("request {} {} ended early: {}", ex.method(), ex.rawPath(), e.toString());
@@ -401,9 +459,58 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The route a path belongs to, as a metrics label: built-in and mounted first segments only, so that neither
+     * ids nor a client's made-up paths can grow the label set.
+     */
+    private String routeName(String path) {
+        if (rootRoutes.containsKey(path)) {
+            return path;
+        }
+        String[] parts = path.split("/", 4);
+        if (parts.length >= 3 && parts[1].equals("v1")) {
+            String first = parts[2];
+            if (first.equals("cluster") || first.equals("datastore") || first.equals("txn") || first.equals("shards")
+                    || mounted.containsKey(first)) {
+                return "/v1/" + first;
+            }
+        }
+        return "other";
+    }
+
+    /** Answers a static file from memory on the I/O thread; GET and HEAD only. */
+    private void serveAsset(StaticAssets files, String path, Request request, Response response, Callback callback) {
+        if (!"GET".equals(request.getMethod()) && !"HEAD".equals(request.getMethod())) {
+            respondNow(response, callback, 405, errorJson(405, "the dashboard is read-only: GET only"));
+            return;
+        }
+        if (!path.startsWith(files.prefix())) { // /dashboard without its slash: relative links need the slash
+            response.setStatus(301);
+            response.getHeaders().put(HttpHeader.LOCATION, files.prefix());
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0);
+            response.write(true, ByteBuffer.allocate(0), callback);
+            return;
+        }
+        StaticAssets.Asset a = files.find(path.substring(files.prefix().length()));
+        if (a == null) {
+            respondNow(response, callback, 404, errorJson(404, "no such file: " + path));
+            return;
+        }
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, a.contentType());
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, a.bytes().length);
+        // Everything the page loads comes from this node; the token lives in sessionStorage, so no framing either.
+        response.getHeaders().put("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
+        response.getHeaders().put("X-Content-Type-Options", "nosniff");
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+        response.write(true, "HEAD".equals(request.getMethod()) ? ByteBuffer.allocate(0) : ByteBuffer.wrap(a.bytes()),
+                callback);
+    }
+
     /** Runs on an API thread: one OpenStack request (a null body: it was over the size limit). */
     private void serveOpenStack(OpenStackEndpoint os, Request request, Response response, Callback callback,
                                 byte[] body) {
+        long t0 = System.nanoTime();
         try {
             ApiResponse answer;
             if (body == null) {
@@ -423,6 +530,9 @@ public final class RestServer implements AutoCloseable {
             byte[] out = answer.body() == null || "HEAD".equals(request.getMethod()) ? new byte[0]
                     : (JSON.writeValueAsString(answer.body()) + "\n").getBytes(StandardCharsets.UTF_8);
             new RestExchange(request, response, body).respond(answer.status(), "application/json", out);
+            String path = request.getHttpURI().getPath();
+            requests.served(path.startsWith("/identity") ? "/identity" : path.startsWith("/v2.0") ? "/v2.0" : "/",
+                    request.getMethod(), answer.status(), System.nanoTime() - t0);
             callback.succeeded();
         } catch (IOException | RuntimeException e) {
             LOG.debug("request {} {} ended early: {}", request.getMethod(), request.getHttpURI().getPath(),
@@ -557,6 +667,11 @@ public final class RestServer implements AutoCloseable {
         String method = ex.method();
         Map<String, String> q = query(ex.rawQuery());
         String[] parts = rawPath.split("/", -1); // "", "v1", ...
+        Routes root = rootRoutes.get(rawPath);
+        if (root != null) {
+            root.handle(ex, method, parts, q);
+            return;
+        }
         if (parts.length < 3 || !parts[1].equals("v1")) {
             throw new HttpError(404, "no such route: " + rawPath);
         }

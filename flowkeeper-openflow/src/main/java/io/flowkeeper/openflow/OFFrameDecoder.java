@@ -28,6 +28,9 @@ final class OFFrameDecoder extends ByteToMessageDecoder {
         final LongAdder garbageConnections = new LongAdder();
         /** Plain-text connections to a TLS port ({@link PlainTextOnTlsPort}). */
         final LongAdder plainText = new LongAdder();
+        /** OpenFlow messages received, and sent (counted by {@link OutboundCounter}), for /metrics. */
+        final LongAdder messagesIn = new LongAdder();
+        final LongAdder messagesOut = new LongAdder();
     }
 
     /** A frame handed on unparsed, for the hand-written flow monitor. */
@@ -70,6 +73,7 @@ final class OFFrameDecoder extends ByteToMessageDecoder {
             if (in.readableBytes() < length) {
                 return;
             }
+            counters.messagesIn.increment();
             if (version == 5 && in.getUnsignedByte(start + 1) == 19 && length >= 16
                     && in.getUnsignedShort(start + 8) == 16) {
                 // An OpenFlow 1.4 flow monitor reply: Loxi cannot parse it, we read it by hand (FlowMonitorWire)

@@ -48,6 +48,8 @@ public final class OpenFlowServer implements SwitchService, PacketService, AutoC
     public static final String FRAME_DECODER = "ofFrameDecoder";
     /** Writes Loxi messages; pre-encoded batches (ByteBufs) pass through untouched. */
     public static final String ENCODER = "ofEncoder";
+    /** Counts messages sent, above the encoder: sees Loxi messages and pre-encoded batches alike. */
+    public static final String OUT_COUNTER = "ofOutCounter";
     /** Fires an idle event after {@code echoInterval} without reads: we then send an echo request. */
     public static final String ECHO_TIMER = "echoTimer";
     /** Closes the connection after {@code deadPeerTimeout} without reads (a dead switch or network). */
@@ -133,6 +135,7 @@ public final class OpenFlowServer implements SwitchService, PacketService, AutoC
                         }
                         ch.pipeline().addLast(FRAME_DECODER, new OFFrameDecoder(counters));
                         ch.pipeline().addLast(ENCODER, new OFMessageEncoder());
+                        ch.pipeline().addLast(OUT_COUNTER, new OutboundCounter(counters.messagesOut));
                         ch.pipeline().addLast(ECHO_TIMER, new IdleStateHandler(config.echoInterval().toMillis(), 0, 0,
                                 TimeUnit.MILLISECONDS));
                         ch.pipeline().addLast(READ_TIMEOUT, new ReadTimeoutHandler(
@@ -184,6 +187,16 @@ public final class OpenFlowServer implements SwitchService, PacketService, AutoC
      */
     public long refusedClaims() {
         return events.refusedClaims();
+    }
+
+    /** OpenFlow messages received from switches, over all connections since start. */
+    public long messagesIn() {
+        return counters.messagesIn.sum();
+    }
+
+    /** OpenFlow messages sent to switches, over all connections since start. */
+    public long messagesOut() {
+        return counters.messagesOut.sum();
     }
 
     /** Connections closed because they did not speak OpenFlow. */

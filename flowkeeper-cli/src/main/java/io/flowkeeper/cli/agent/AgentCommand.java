@@ -130,6 +130,11 @@ public final class AgentCommand implements Callable<Integer> {
             description = "Its private key (hosts/<host>.key, 0600, readable by ovs-vswitchd).")
     Path keyFile;
 
+    @Option(names = "--metrics-address", paramLabel = "HOST:PORT",
+            description = "Serve this agent's Prometheus metrics at http://HOST:PORT/metrics, behind the API token "
+                    + "(--token-file or FLOWKEEPER_TOKEN); port 0 picks a free one (printed).")
+    String metricsAddress;
+
     @Option(names = "--report-journal", hidden = true,
             description = "Print a 'journaled' line with the running total of journaled changes (benchmarks).")
     boolean reportJournal;
@@ -173,7 +178,24 @@ public final class AgentCommand implements Callable<Integer> {
         }
         PrintStream out = System.out;
         CountDownLatch stop = new CountDownLatch(1);
-        StatusPrinter printer = new StatusPrinter(out, reportJournal);
+        AgentListener printer = new StatusPrinter(out, reportJournal);
+        io.flowkeeper.agent.metrics.MetricsEndpoint metrics = null;
+        if (metricsAddress != null || file.getProperty("metrics-address") != null) {
+            String address = metricsAddress != null ? metricsAddress : file.getProperty("metrics-address");
+            String token = cluster != null ? cluster.token() : metricsToken(file);
+            io.flowkeeper.agent.metrics.AgentMetrics meters = new io.flowkeeper.agent.metrics.AgentMetrics(
+                    cluster != null ? cluster.host() : file.getProperty("host", kernelHostname()), names, snapshots,
+                    printer);
+            printer = meters;
+            try {
+                metrics = new io.flowkeeper.agent.metrics.MetricsEndpoint(address, token, meters::scrape).start();
+            } catch (IOException | IllegalArgumentException e) {
+                throw new UserException("--metrics-address " + address + ": " + e.getMessage(), 2);
+            }
+            out.println("agent: metrics on http://" + address.substring(0, address.lastIndexOf(':')) + ":"
+                    + metrics.port() + "/metrics (token required)");
+        }
+        io.flowkeeper.agent.metrics.MetricsEndpoint metricsEndpoint = metrics;
         HostAgent agent = new HostAgent(cfg, printer).start();
         out.println("agent: journaling " + names + " from " + rundir + " into " + snapshots);
         ClusterAgent clusterAgent = cluster == null ? null
@@ -185,6 +207,9 @@ public final class AgentCommand implements Callable<Integer> {
                     cluster.tls().integrationDatapathId())));
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (metricsEndpoint != null) {
+                metricsEndpoint.close();
+            }
             if (clusterAgent != null) {
                 clusterAgent.close();
             }
@@ -202,6 +227,22 @@ public final class AgentCommand implements Callable<Integer> {
     private static List<String> list(Properties file, String key) {
         return Arrays.stream(file.getProperty(key, "").split(",")).map(String::strip).filter(s -> !s.isEmpty())
                 .toList();
+    }
+
+    /** The token /metrics asks for when the agent has no cluster side (whose token it uses otherwise). */
+    private String metricsToken(Properties file) {
+        Path tokens = tokenFile != null ? tokenFile
+                : file.getProperty("token-file") == null ? null : Path.of(file.getProperty("token-file"));
+        try {
+            String token = tokens != null ? Secrets.readTokenFile("--token-file", tokens).get(0)
+                    : System.getenv("FLOWKEEPER_TOKEN");
+            if (token == null || token.isBlank()) {
+                throw new UserException("--metrics-address needs a token: pass --token-file or set FLOWKEEPER_TOKEN", 2);
+            }
+            return token;
+        } catch (IllegalArgumentException e) {
+            throw new UserException(e.getMessage(), 2);
+        }
     }
 
     /** The cluster side's settings, or null without --api (journal and restore only). */

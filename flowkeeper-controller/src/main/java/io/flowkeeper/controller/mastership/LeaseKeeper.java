@@ -113,6 +113,7 @@ public final class LeaseKeeper implements AutoCloseable {
                     Integer.parseInt(linkAddress.substring(colon + 1)),
                     ownership::leases, (node, peerIncarnation) -> {
                         gone.put(node, peerIncarnation);
+                        peerGoneListeners.forEach(l -> l.accept(node));
                         cluster.memberGone(node); // its calls fail over now, not after their attempt timeout
                     });
         } catch (IOException | RuntimeException e) {
@@ -120,6 +121,27 @@ public final class LeaseKeeper implements AutoCloseable {
                     e.toString());
             return null;
         }
+    }
+
+    /** Renewals of this node's lease committed, and failed, since start (for /metrics). */
+    private final java.util.concurrent.atomic.LongAdder renewalsCommitted = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder renewalsFailed = new java.util.concurrent.atomic.LongAdder();
+    private final List<Consumer<String>> peerGoneListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    public long renewalsCommitted() {
+        return renewalsCommitted.sum();
+    }
+
+    public long renewalsFailed() {
+        return renewalsFailed.sum();
+    }
+
+    /**
+     * Called with a peer's node id when its peer link shows its process gone (the first sign of a kill, before
+     * its lease is expired); from a link's thread, so it must return quickly.
+     */
+    public void addPeerGoneListener(Consumer<String> listener) {
+        peerGoneListeners.add(listener);
     }
 
     /** Called with true when the lease is (re)gained, false when it lapses; from the lease threads. */
@@ -163,6 +185,7 @@ public final class LeaseKeeper implements AutoCloseable {
         long sent = System.nanoTime();
         try {
             ownership.renewLease(nodeId, incarnation, rpcAddress, links == null ? "" : links.address());
+            renewalsCommitted.increment();
             long now = System.nanoTime();
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(now - sent);
             extendTo(sent + leaseNanos * 6 / 10);
@@ -179,8 +202,10 @@ public final class LeaseKeeper implements AutoCloseable {
                 fire(true);
             }
         } catch (StoreException | IllegalStateException e) {
+            renewalsFailed.increment();
             LOG.debug("lease renewal failed: {}", e.getMessage());
         } catch (RuntimeException e) {
+            renewalsFailed.increment();
             LOG.warn("lease renewal failed", e);
         }
     }

@@ -64,6 +64,7 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     private final java.util.concurrent.ExecutorService switchThreads =
             Executors.newCachedThreadPool(Threads.daemon("switch"));
     private volatile boolean resynced;
+    private volatile MastershipObserver observer = MastershipObserver.NONE;
     private volatile boolean closed;
     private Watch ownershipWatch;
 
@@ -216,6 +217,20 @@ public final class Mastership implements SwitchListener, AutoCloseable {
 
     SwitchFlowSource flowSource() {
         return flowSource;
+    }
+
+    /** Tells {@code observer} what this node's switch masters do (grants, reconciles, bundles). */
+    public void observer(MastershipObserver observer) {
+        this.observer = observer;
+    }
+
+    MastershipObserver observer() {
+        return observer;
+    }
+
+    /** The switches connected to this node now, mastered here or not. */
+    public java.util.Collection<SwitchMaster> localSwitches() {
+        return java.util.List.copyOf(switches.values());
     }
 
     /** The switch master for a switch connected to this node. */

@@ -80,6 +80,8 @@ public final class SwitchMaster {
     private ScheduledFuture<?> statsTask;
     private ScheduledFuture<?> retryTask;
     private volatile boolean closed;
+    /** When the last ownership change was handed to this switch (what a grant's duration counts from). */
+    private long ownershipSeenNanos = System.nanoTime();
 
     SwitchMaster(Mastership mastership, Switch connection) {
         this.mastership = mastership;
@@ -117,7 +119,11 @@ public final class SwitchMaster {
     }
 
     void ownershipChanged() {
-        submit(this::settle);
+        long seen = System.nanoTime();
+        submit(() -> {
+            ownershipSeenNanos = seen;
+            settle();
+        });
     }
 
     /**
@@ -213,7 +219,21 @@ public final class SwitchMaster {
         masterGeneration = generation;
         LOG.info("switch {}: MASTER on node {} at generation {}", connection.dpidString(), mastership.nodeId(),
                 generation);
+        mastership.observer().masterGranted(dpid, generation, System.nanoTime() - ownershipSeenNanos);
         sync();
+    }
+
+    /** Writes one bundle, telling the observer how long the switch took to commit it. */
+    private io.flowkeeper.api.flow.BundleResult timedBundle(java.util.List<io.flowkeeper.api.flow.FlowChange> changes) {
+        long t0 = System.nanoTime();
+        boolean ok = false;
+        try {
+            io.flowkeeper.api.flow.BundleResult r = connection.applyBundle(changes);
+            ok = r.committed();
+            return r;
+        } finally {
+            mastership.observer().bundleWritten(dpid, System.nanoTime() - t0, ok);
+        }
     }
 
     /** Reads the desired flows through the leader, watches changes after them, and reconciles the switch. */
@@ -330,6 +350,8 @@ public final class SwitchMaster {
         long reconcileStart = System.nanoTime();
         Map<String, Flow> wanted = new HashMap<>(desired);
         ReconcileResult r = reconcile(wanted, idOf, refused, flows -> connection.reconcile(flows, RECONCILER));
+        mastership.observer().reconciled(dpid, masterGeneration, wanted.size(), r.plan().size(),
+                System.nanoTime() - reconcileStart);
         LOG.info("switch {}: reconciled to {} desired flows at revision {} ({}; desired flows read in {} ms, then "
                 + "reconciled in {} ms)", connection.dpidString(), wanted.size(), baseRevision,
                 r.plan().isEmpty() ? "already in sync" : r.plan(), readMillis,
@@ -427,7 +449,7 @@ public final class SwitchMaster {
                 return;
             }
             try {
-                program(programmed, refused, next, connection::applyBundle);
+                program(programmed, refused, next, this::timedBundle);
             } catch (SwitchException e) {
                 LOG.warn("switch {}: writing {} computed changes failed: {}; syncing again", connection.dpidString(),
                         next.size(), e.getMessage());
@@ -485,7 +507,7 @@ public final class SwitchMaster {
         }
         boolean refusalsChanged;
         try {
-            refusalsChanged = program(programmed, refused, next, connection::applyBundle);
+            refusalsChanged = program(programmed, refused, next, this::timedBundle);
         } catch (SwitchException e) {
             LOG.warn("switch {}: writing {} changes failed: {}; syncing again", connection.dpidString(),
                     next.size(), e.getMessage());

@@ -1,0 +1,215 @@
+package io.flowkeeper.cli.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flowkeeper.cli.bench.MastershipBed;
+import io.flowkeeper.controller.RestClient;
+import io.flowkeeper.controller.local.LocalCluster;
+import java.awt.Image;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Supplier;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+/**
+ * The dashboard in a real browser: Debian's headless Chromium, driven through chromium-driver, against 3 controller
+ * JVMs and 2 OVS switches connected to all of them. The test logs in with the API token, checks that the page shows
+ * what the API says (every shard's leader, every switch's master, flow counts desired and on the switch), kills the
+ * master of a switch with kill -9 and checks that the move appears on the page's live timeline within 2 s. It saves
+ * screenshots under target/screenshots (and into the directory named by -Dflowkeeper.screenshots, e.g. ../docs).
+ */
+@Tag("integration")
+class DashboardBrowserTest {
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path DRIVER = Path.of("/usr/bin/chromedriver");
+    /** What the issue promises an operator: a kill shows on the timeline within this. */
+    private static final Duration TIMELINE_DEADLINE = Duration.ofSeconds(2);
+    /** Screenshots go into the README: kept under this size. */
+    private static final long MAX_SCREENSHOT_BYTES = 200_000;
+
+    /** The browser's profile and temporary files: removed with the test, whatever happens to the browser. */
+    @org.junit.jupiter.api.io.TempDir
+    Path browserDir;
+
+    @Test
+    @Timeout(240)
+    void theDashboardShowsTheClusterAndAKillOnItsTimeline() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
+                "needs Debian's chromium and chromium-driver (./quickstart test installs them)");
+        try (MastershipBed bed = MastershipBed.create(2, List.of("stats-interval: 1s"))) {
+            LocalCluster c = bed.cluster();
+            List<MastershipBed.Ownership> masters = bed.awaitMasters(Duration.ofSeconds(60));
+            bed.pushBaseline();
+            int victim = c.indexOf(masters.get(0).owner());
+            int viewer = (victim + 1) % 3; // the page is served by a node that survives
+            WebDriver browser = startBrowser(browserDir);
+            try {
+                browser.get(c.restUrl(viewer) + "/dashboard/");
+                WebElement token = browser.findElement(By.id("login-token"));
+                assertThat(token.isDisplayed()).as("the login form first").isTrue();
+                assertThat(browser.findElement(By.id("main")).isDisplayed()).isFalse();
+                token.sendKeys(LocalCluster.TOKEN);
+                browser.findElement(By.id("login-button")).click();
+                RestClient api = c.client(viewer);
+
+                // Every shard's leader as the API says; every node up.
+                // (read again at every check: on a loaded machine a shard may elect again meanwhile)
+                waitFor(Duration.ofSeconds(20), "the shard table", () -> {
+                    JsonNode cluster;
+                    try {
+                        cluster = api.get("/v1/cluster").body();
+                    } catch (IOException e) {
+                        return false;
+                    }
+                    for (JsonNode s : cluster.get("shards")) {
+                        String leader = text(browser, "#shards tr[data-shard='" + s.get("name").asText() + "'] .leader");
+                        if (!s.get("leader").asText().equals(leader)) {
+                            return false;
+                        }
+                    }
+                    return browser.findElements(By.cssSelector("#nodes td.up")).size() == 3;
+                });
+                // Every switch's master and generation, 1 desired flow and 1 on the switch (stats every second).
+                waitFor(Duration.ofSeconds(20), "the switch table", () -> {
+                    for (int h = 0; h < 2; h++) {
+                        String row = "#switches tr[data-dpid='" + MastershipBed.dpidHex(h) + "'] ";
+                        if (!masters.get(h).owner().equals(text(browser, row + ".master"))
+                                || !"1".equals(text(browser, row + ".desired"))
+                                || !"1".equals(text(browser, row + ".actual"))
+                                || text(browser, row + ".connected").split(" ").length != 3) {
+                            return false;
+                        }
+                    }
+                    return true;
+                });
+                assertThat(text(browser, "#switch-count")).isEqualTo("(2)");
+                // The token lives in the tab's sessionStorage, never in the URL.
+                assertThat(browser.getCurrentUrl()).doesNotContain(LocalCluster.TOKEN);
+                assertThat(((JavascriptExecutor) browser).executeScript(
+                        "return sessionStorage.getItem('flowkeeper-token')")).isEqualTo(LocalCluster.TOKEN);
+                screenshot(browser, "dashboard.png");
+
+                String entity = "openflow:" + MastershipBed.dpidHex(0);
+                c.kill(victim);
+                long killed = System.nanoTime();
+                waitFor(Duration.ofSeconds(30), "the move on the timeline", () -> browser.findElements(
+                        By.cssSelector("#timeline li[data-kind='mastership-move']")).stream()
+                        .anyMatch(li -> li.getText().contains(entity + ": " + masters.get(0).owner() + " -> ")));
+                double ms = (System.nanoTime() - killed) / 1e6;
+                System.out.printf("the kill of %s showed on the timeline after %.0f ms%n", masters.get(0).owner(), ms);
+                assertThat(ms).as("kill -9 to the move on the timeline, ms").isLessThan(TIMELINE_DEADLINE.toMillis());
+                String newMaster = bed.ownership(0, victim).orElseThrow().owner();
+                assertThat(newMaster).isNotEqualTo(masters.get(0).owner());
+                waitFor(Duration.ofSeconds(10), "the new master in the switch table", () -> newMaster.equals(
+                        text(browser, "#switches tr[data-dpid='" + MastershipBed.dpidHex(0) + "'] .master")));
+                waitFor(Duration.ofSeconds(10), "the victim down", () -> browser.findElements(
+                        By.cssSelector("#nodes td.down")).size() >= 1);
+                waitFor(Duration.ofSeconds(10), "the node-gone and reconcile events", () ->
+                        !browser.findElements(By.cssSelector("#timeline li[data-kind='node-gone']")).isEmpty());
+                screenshot(browser, "dashboard-failover.png");
+
+                // A reload keeps the session (sessionStorage) and replays the last hour from the node.
+                browser.navigate().refresh();
+                waitFor(Duration.ofSeconds(10), "the replayed timeline", () -> browser.findElements(
+                        By.cssSelector("#timeline li[data-kind='mastership-move']")).stream()
+                        .anyMatch(li -> li.getText().contains(entity)));
+                // Logging out forgets the token.
+                browser.findElement(By.id("logout")).click();
+                assertThat(((JavascriptExecutor) browser).executeScript(
+                        "return sessionStorage.getItem('flowkeeper-token')")).isNull();
+                assertThat(browser.findElement(By.id("login-token")).isDisplayed()).isTrue();
+            } finally {
+                browser.quit();
+            }
+        }
+    }
+
+    private static WebDriver startBrowser(Path dir) {
+        ChromeOptions options = new ChromeOptions();
+        options.addArguments("--user-data-dir=" + dir.resolve("profile"));
+        options.setBinary(CHROMIUM.toFile());
+        // --no-sandbox: the tests run as root, where Chromium's sandbox refuses to start.
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1400,950", "--hide-scrollbars");
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile())
+                .usingAnyFreePort()
+                .withEnvironment(java.util.Map.of("TMPDIR", dir.toString())).build();
+        return new ChromeDriver(service, options);
+    }
+
+    private static String text(WebDriver browser, String css) {
+        List<WebElement> found = browser.findElements(By.cssSelector(css));
+        try {
+            return found.isEmpty() ? null : found.get(0).getText().trim();
+        } catch (org.openqa.selenium.StaleElementReferenceException e) {
+            return null; // the table was rebuilt between find and read: the next poll reads the new one
+        }
+    }
+
+    private static void waitFor(Duration timeout, String what, Supplier<Boolean> condition)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Boolean ok;
+            try {
+                ok = condition.get();
+            } catch (org.openqa.selenium.StaleElementReferenceException e) {
+                ok = false;
+            }
+            if (Boolean.TRUE.equals(ok)) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the dashboard did not show " + what + " within " + timeout.toSeconds()
+                        + " s");
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /** Saves a screenshot, scaled down until it fits {@link #MAX_SCREENSHOT_BYTES}. */
+    private static void screenshot(WebDriver browser, String name) throws IOException {
+        byte[] png = ((ChromeDriver) browser).getScreenshotAs(OutputType.BYTES);
+        BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
+        double scale = 1.0;
+        while (png.length > MAX_SCREENSHOT_BYTES && scale > 0.4) {
+            scale -= 0.1;
+            int w = (int) (image.getWidth() * scale);
+            int h = (int) (image.getHeight() * scale);
+            BufferedImage small = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+            small.getGraphics().drawImage(image.getScaledInstance(w, h, Image.SCALE_SMOOTH), 0, 0, null);
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            ImageIO.write(small, "png", out);
+            png = out.toByteArray();
+        }
+        assertThat((long) png.length).as(name + " size").isLessThanOrEqualTo(MAX_SCREENSHOT_BYTES);
+        Path dir = Path.of("target", "screenshots");
+        Files.createDirectories(dir);
+        Files.write(dir.resolve(name), png);
+        String keep = System.getProperty("flowkeeper.screenshots");
+        if (keep != null) {
+            Files.createDirectories(Path.of(keep));
+            Files.write(Path.of(keep).resolve(name), png);
+        }
+        System.out.printf("screenshot %s: %d bytes%n", new File(dir.toFile(), name), png.length);
+    }
+}

@@ -1,0 +1,200 @@
+// The Flowkeeper dashboard: reads the node's API with the operator's token and follows its event stream.
+// No library: tables are rebuilt from the API's JSON every 2 s; the timeline comes from /v1/events (server-sent
+// events read through fetch, because EventSource cannot send an Authorization header and the token must never
+// go into a URL).
+'use strict';
+
+const TOKEN_KEY = 'flowkeeper-token';
+const REFRESH_MS = 2000;
+const $ = (id) => document.getElementById(id);
+let refreshTimer = null;
+let streamAbort = null;
+let lastEventId = 0;
+const lastReconcile = new Map(); // dpid -> event
+
+function token() { return sessionStorage.getItem(TOKEN_KEY); }
+
+async function api(path) {
+  const r = await fetch(path, { headers: { Authorization: 'Bearer ' + token() }, cache: 'no-store' });
+  if (r.status === 401 || r.status === 403) { throw Object.assign(new Error('token refused'), { auth: true }); }
+  if (!r.ok) { throw new Error(path + ': HTTP ' + r.status); }
+  return r.json();
+}
+
+function cell(row, text, cls) {
+  const td = document.createElement('td');
+  td.textContent = text === null || text === undefined ? '' : String(text);
+  if (cls) { td.className = cls; }
+  row.appendChild(td);
+  return td;
+}
+
+function fill(tableId, rows, build) {
+  const body = $(tableId).querySelector('tbody');
+  const fresh = document.createElement('tbody');
+  rows.forEach((item) => { const tr = document.createElement('tr'); build(tr, item); fresh.appendChild(tr); });
+  body.replaceWith(fresh);
+}
+
+function ago(ms) {
+  if (!ms) { return ''; }
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  return s < 60 ? s + ' s ago' : Math.round(s / 60) + ' min ago';
+}
+
+async function refresh() {
+  try {
+    const [cluster, switches, ownership] = await Promise.all([
+      api('/v1/cluster'), api('/v1/switches?consistency=stale'), api('/v1/ownership')]);
+    let hosts = { hosts: [] };
+    try { hosts = await api('/v1/network/hosts'); } catch (e) { if (e.auth) { throw e; } }
+    $('node-label').textContent = 'node ' + cluster.observer;
+    const leases = new Map(ownership.nodes.map((n) => [n.node, n]));
+    fill('nodes', cluster.nodes, (tr, n) => {
+      tr.dataset.node = n.id;
+      cell(tr, n.id);
+      cell(tr, n.raftAddress);
+      cell(tr, n.up ? 'up' : 'down', n.up ? 'up' : 'down');
+      cell(tr, n.leaderOf, 'num');
+      const l = leases.get(n.id);
+      cell(tr, l ? (l.alive ? 'alive' : 'expired') : '', l && !l.alive ? 'down' : '');
+    });
+    fill('shards', cluster.shards, (tr, s) => {
+      tr.dataset.shard = s.name;
+      cell(tr, s.name);
+      cell(tr, s.leader || 'none', s.leader ? 'leader' : 'leader down');
+      cell(tr, s.term, 'num term');
+      cell(tr, s.commitIndex, 'num commit');
+      cell(tr, s.appliedIndex, 'num');
+      const lags = Object.entries(s.followerLag || {}).map(([k, v]) => k + ':' + v).join(' ');
+      cell(tr, lags);
+    });
+    fill('switches', switches.switches, (tr, s) => {
+      tr.dataset.dpid = s.dpid;
+      cell(tr, s.dpid);
+      cell(tr, s.master || 'none', s.master ? 'master' : 'master down');
+      cell(tr, s.generation, 'num generation');
+      cell(tr, (s['connected-to'] || []).join(' '), 'connected');
+      cell(tr, s['desired-flows'], 'num desired');
+      cell(tr, s.flows === undefined ? '' : s.flows, 'num actual');
+      const r = lastReconcile.get(s.dpid);
+      cell(tr, r ? r.fields.node + ', ' + r.fields.millis + ' ms, ' + ago(r.time) : '', 'reconcile');
+    });
+    $('switch-count').textContent = '(' + switches.switches.length + ')';
+    fill('hosts', hosts.hosts || [], (tr, h) => {
+      tr.dataset.host = h.name;
+      cell(tr, h.name);
+      cell(tr, h.alive ? 'alive' : 'down', h.alive ? 'up' : 'down');
+      cell(tr, h.tunnel_ip);
+      cell(tr, h.heartbeat);
+      cell(tr, h.agent_version);
+    });
+    $('host-count').textContent = '(' + (hosts.hosts || []).length + ')';
+    setStatus(true, 'updated ' + new Date().toLocaleTimeString());
+  } catch (e) {
+    if (e.auth) { logout('The node refused the token.'); return; }
+    setStatus(false, 'cannot read the node: ' + e.message);
+  }
+}
+
+function setStatus(ok, text) {
+  const s = $('status');
+  s.className = 'status ' + (ok ? 'ok' : 'bad');
+  s.textContent = text;
+}
+
+function addEvent(ev) {
+  if (ev.seq <= lastEventId) { return; }
+  lastEventId = ev.seq;
+  if (ev.kind === 'reconcile') { lastReconcile.set(ev.fields.dpid, ev); }
+  const li = document.createElement('li');
+  li.className = ev.kind + ' fresh';
+  li.dataset.kind = ev.kind;
+  const t = document.createElement('time');
+  const d = new Date(ev.time);
+  t.textContent = d.toLocaleTimeString() + '.' + String(d.getMilliseconds()).padStart(3, '0');
+  const k = document.createElement('span');
+  k.className = 'kind';
+  k.textContent = ev.kind;
+  const text = document.createElement('span');
+  text.className = 'text';
+  text.textContent = ev.text;
+  li.append(t, k, text);
+  const list = $('timeline');
+  list.insertBefore(li, list.firstChild);
+  setTimeout(() => li.classList.remove('fresh'), 5000);
+  while (list.children.length > 2000) { list.removeChild(list.lastChild); }
+}
+
+// Server-sent events over fetch: parse "id:", "event:", "data:" lines; a blank line ends an event.
+async function follow() {
+  while (token()) {
+    streamAbort = new AbortController();
+    try {
+      const r = await fetch('/v1/events?after=' + lastEventId, {
+        headers: { Authorization: 'Bearer ' + token(), Accept: 'text/event-stream' },
+        signal: streamAbort.signal, cache: 'no-store' });
+      if (r.status === 401 || r.status === 403) { logout('The node refused the token.'); return; }
+      if (!r.ok) { throw new Error('HTTP ' + r.status); }
+      const reader = r.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = '';
+      let data = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) { break; }
+        buffer += decoder.decode(value, { stream: true });
+        let nl;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, nl);
+          buffer = buffer.slice(nl + 1);
+          if (line === '') {
+            if (data) { try { addEvent(JSON.parse(data)); } catch (e) { /* a malformed event is skipped */ } }
+            data = '';
+          } else if (line.startsWith('data: ')) {
+            data += line.slice(6);
+          }
+        }
+      }
+    } catch (e) {
+      if (e.name === 'AbortError') { return; }
+    }
+    await new Promise((res) => setTimeout(res, 1000)); // reconnect, resuming after the last event seen
+  }
+}
+
+function start() {
+  $('login').hidden = true;
+  $('main').hidden = false;
+  $('logout').hidden = false;
+  refresh();
+  refreshTimer = setInterval(refresh, REFRESH_MS);
+  follow();
+}
+
+function logout(message) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  if (refreshTimer) { clearInterval(refreshTimer); refreshTimer = null; }
+  if (streamAbort) { streamAbort.abort(); }
+  $('main').hidden = true;
+  $('logout').hidden = true;
+  $('login').hidden = false;
+  $('login-error').textContent = message || '';
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  $('login').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const t = $('login-token').value.trim();
+    $('login-token').value = '';
+    sessionStorage.setItem(TOKEN_KEY, t);
+    try {
+      await api('/v1/cluster');
+      start();
+    } catch (err) {
+      logout(err.auth ? 'The node refused the token.' : 'Cannot reach the node: ' + err.message);
+    }
+  });
+  $('logout').addEventListener('click', () => logout(''));
+  if (token()) { start(); } else { logout(''); }
+});
