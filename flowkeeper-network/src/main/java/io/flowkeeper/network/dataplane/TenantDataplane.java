@@ -10,6 +10,7 @@ import io.flowkeeper.api.network.Network;
 import io.flowkeeper.api.network.NetworkService;
 import io.flowkeeper.api.network.Subnet;
 import io.flowkeeper.network.NetworkManager;
+import io.flowkeeper.api.network.NetworkType;
 import io.flowkeeper.api.network.Port;
 import io.flowkeeper.api.network.PortBinding;
 import io.flowkeeper.api.network.Router;
@@ -317,6 +318,65 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
         } catch (RuntimeException ex) {
             LOG.warn("skipping unreadable {}: {}", e.path(), ex.getMessage());
         }
+    }
+
+    /** The model {@link #routedPeers} last answered from, and its answer per host. */
+    private volatile RoutedPeers routedPeers;
+
+    private record RoutedPeers(HostViews.Model model, Map<String, Set<String>> byHost) {
+    }
+
+    /**
+     * The other hosts with a plugged port on a VXLAN network that shares a router with a network {@code host} has
+     * a plugged port on: routing happens on the sender's host, so these need tunnels too. Computed once per model
+     * published (the agents ask every second), and nothing at all while there are no routers.
+     */
+    public Set<String> routedPeers(String host) {
+        HostViews.Model m = model;
+        if (m == null || m.routers().isEmpty()) {
+            return Set.of();
+        }
+        RoutedPeers cached = routedPeers;
+        if (cached == null || cached.model() != m) {
+            cached = new RoutedPeers(m, routedPeers(m));
+            routedPeers = cached;
+        }
+        return cached.byHost().getOrDefault(host, Set.of());
+    }
+
+    private static Map<String, Set<String>> routedPeers(HostViews.Model m) {
+        Set<String> up = new HashSet<>();
+        m.routers().stream().filter(Router::adminStateUp).forEach(r -> up.add(r.id()));
+        Set<String> vxlan = new HashSet<>();
+        m.networks().stream().filter(n -> n.type() == NetworkType.VXLAN).forEach(n -> vxlan.add(n.id()));
+        Map<String, Set<String>> networksOfRouter = new HashMap<>();
+        for (Port p : m.ports()) {
+            if (isRouterInterface(p) && up.contains(p.deviceId())) {
+                networksOfRouter.computeIfAbsent(p.deviceId(), k -> new HashSet<>()).add(p.networkId());
+            }
+        }
+        Map<String, Set<String>> hostsOfNetwork = new HashMap<>();
+        Map<String, String> networkOfPort = new HashMap<>();
+        m.ports().forEach(p -> networkOfPort.put(p.id(), p.networkId()));
+        for (PortBinding b : HostViews.usableBindings(m).values()) {
+            String n = networkOfPort.get(b.portId());
+            if (n != null) {
+                hostsOfNetwork.computeIfAbsent(n, k -> new HashSet<>()).add(b.host());
+            }
+        }
+        Map<String, Set<String>> out = new HashMap<>();
+        for (Set<String> linked : networksOfRouter.values()) {
+            Set<String> reached = new HashSet<>();
+            linked.stream().filter(vxlan::contains).forEach(n -> reached.addAll(hostsOfNetwork.getOrDefault(n,
+                    Set.of())));
+            for (String n : linked) {
+                for (String h : hostsOfNetwork.getOrDefault(n, Set.of())) {
+                    out.computeIfAbsent(h, k -> new HashSet<>()).addAll(reached);
+                }
+            }
+        }
+        out.forEach((h, peers) -> peers.remove(h));
+        return out;
     }
 
     private static boolean isRouterInterface(Port p) {
