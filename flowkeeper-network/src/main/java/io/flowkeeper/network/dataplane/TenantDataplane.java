@@ -338,13 +338,14 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
         }
         RoutedPeers cached = routedPeers;
         if (cached == null || cached.model() != m) {
-            cached = new RoutedPeers(m, routedPeers(m));
+            cached = new RoutedPeers(m, routedPeersByHost(m));
             routedPeers = cached;
         }
         return cached.byHost().getOrDefault(host, Set.of());
     }
 
-    private static Map<String, Set<String>> routedPeers(HostViews.Model m) {
+    /** Per host, the hosts {@link #routedPeers} answers for it. */
+    static Map<String, Set<String>> routedPeersByHost(HostViews.Model m) {
         Set<String> up = new HashSet<>();
         m.routers().stream().filter(Router::adminStateUp).forEach(r -> up.add(r.id()));
         Set<String> vxlan = new HashSet<>();

@@ -237,4 +237,19 @@ class RouterFlowsTest {
                 == RouterFlows.COOKIE_ROUTER), "router flows on a host the router does not reach");
         assertEquals(List.of(), m.view("h4").routers());
     }
+
+    @Test
+    void aHostNeedsTunnelsToTheHostsOfEveryNetworkRoutedToItsOwn() {
+        TestModel m = routed(List.of());
+        m.host("h4", "192.0.2.4", Map.of());
+        Network other = m.network("net3", "p1", NetworkType.VXLAN, null, 300, "10.0.3.0/24", true);
+        m.port("e", other, "fa:16:3e:00:00:0e", "10.0.3.3", "h4");
+        Map<String, Set<String>> peers = TenantDataplane.routedPeersByHost(m.model());
+        assertEquals(Set.of("h2", "h3"), peers.get("h1"));
+        assertEquals(Set.of("h1", "h3"), peers.get("h2"));
+        assertEquals(null, peers.get("h4"));
+
+        m.router("r", false, List.of());
+        assertEquals(Map.of(), TenantDataplane.routedPeersByHost(m.model()), "a router that is down routes nothing");
+    }
 }
