@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * CI runs the small routing benchmark so it cannot rot: routed and switched ping between two real OVS hosts,
+ * CI runs the small routing benchmark so it cannot rot: routed and switched ping and TCP between two real OVS hosts,
  * each figure measured (no ratio target asserted: the machine is shared, the table says whether it was met).
  */
 @Tag("integration")
@@ -25,7 +25,7 @@ class RoutingBenchTest {
     void theSmallRoutingBenchmarkMeasuresEveryFigure() throws Exception {
         assertThat(Main.run("bench", "routing", "--small", "--json")).as(console.err()).isZero();
         JsonNode rows = new ObjectMapper().readTree(console.out()).get("rows");
-        assertThat(rows).hasSize(2);
+        assertThat(rows).hasSize(3);
         for (JsonNode row : rows) {
             assertThat(row.get("switched").asDouble()).as(row.get("measure").asText()).isPositive();
             assertThat(row.get("routed").asDouble()).as(row.get("measure").asText()).isPositive();
@@ -33,5 +33,6 @@ class RoutingBenchTest {
         }
         assertThat(rows.get(0).get("measure").asText()).contains("ping RTT p50").contains("(40 each)");
         assertThat(rows.get(1).get("measure").asText()).contains("p99");
+        assertThat(rows.get(2).get("unit").asText()).isEqualTo("MB/s");
     }
 }
