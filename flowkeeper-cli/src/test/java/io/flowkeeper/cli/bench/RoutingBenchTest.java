@@ -31,7 +31,7 @@ class RoutingBenchTest {
             assertThat(row.get("routed").asDouble()).as(row.get("measure").asText()).isPositive();
             assertThat(row.get("routed/switched").asDouble()).as(row.get("measure").asText()).isPositive();
         }
-        assertThat(rows.get(0).get("measure").asText()).contains("ping RTT p50").contains("(40 each)");
+        assertThat(rows.get(0).get("measure").asText()).contains("ping RTT p50").contains("(40 sent each");
         assertThat(rows.get(1).get("measure").asText()).contains("p99");
         assertThat(rows.get(2).get("unit").asText()).isEqualTo("MB/s");
     }
