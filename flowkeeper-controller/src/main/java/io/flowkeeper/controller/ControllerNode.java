@@ -111,7 +111,7 @@ public final class ControllerNode implements AutoCloseable {
         rest.mountOpenStack(new OpenStackEndpoint(cluster, config.network(), config.identity(), config.nodeToken(),
                 config.apiTokens(), () -> restUrls(ownership, ownUrl, config.restSettings().scheme()),
                 Clock.systemUTC()));
-        agents = new AgentEndpoint(cluster, Clock.systemUTC());
+        agents = new AgentEndpoint(cluster, Clock.systemUTC()).routedPeers(dataplane::routedPeers);
         rest.mount("network", agents::handle);
         if (config.nova() != null) {
             // One sender, so Nova hears each event once: the live node with the lowest id (every node agrees).

@@ -8,6 +8,8 @@ import io.flowkeeper.network.neutron.HostRegistry;
 import io.flowkeeper.network.neutron.NeutronException;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.Map;
 
 /**
@@ -28,9 +30,20 @@ public final class AgentEndpoint implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HostRegistry hosts;
+    private volatile Function<String, Set<String>> routedPeers = host -> Set.of();
 
     public AgentEndpoint(DatastoreService store, Clock clock) {
         this.hosts = new HostRegistry(store, clock);
+    }
+
+    /**
+     * Where the hosts a host reaches through routers come from (host name to host names): routing is done on the
+     * sender's host, so it needs a tunnel to every host of every network routed to one of its own, not only to the
+     * hosts it shares a network with.
+     */
+    public AgentEndpoint routedPeers(Function<String, Set<String>> peers) {
+        this.routedPeers = peers;
+        return this;
     }
 
     /** Answers one request whose path starts with {@code /v1/network/}; never throws for bad input. */
@@ -78,7 +91,7 @@ public final class AgentEndpoint implements AutoCloseable {
                 return notAllowed(method, "GET");
             }
             ObjectNode out = JSON.createObjectNode();
-            out.set("peers", hosts.tunnelPeers(name));
+            out.set("peers", hosts.tunnelPeers(name, routedPeers.apply(name)));
             return ApiResponse.of(200, out);
         }
         return error(404, "no such route: " + req.path());

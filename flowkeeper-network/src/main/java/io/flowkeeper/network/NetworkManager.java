@@ -203,7 +203,7 @@ public final class NetworkManager implements NetworkService {
                 n.path("port_security_enabled").asBoolean(), n.path("revision_number").asLong());
     }
 
-    static Router router(JsonNode n) {
+    public static Router router(JsonNode n) {
         JsonNode g = n.path("external_gateway_info");
         ExternalGateway gateway = g.isObject() ? new ExternalGateway(g.path("network_id").asText(),
                 g.path("enable_snat").asBoolean(), fixedIps(g.path("external_fixed_ips"))) : null;

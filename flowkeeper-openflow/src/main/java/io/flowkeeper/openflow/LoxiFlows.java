@@ -208,6 +208,7 @@ final class LoxiFlows {
             case TUNNEL_ID -> f.oxms().tunnelId(U64.of(v));
             case ARP_SHA -> f.oxms().arpSha(MacAddress.of(v));
             case ARP_THA -> f.oxms().arpTha(MacAddress.of(v));
+            case ICMPV4_TYPE -> f.oxms().icmpv4Type(ICMPv4Type.of((short) v));
             default -> throw new IllegalArgumentException(field.ofctlName() + " cannot be set");
         };
     }

@@ -152,7 +152,11 @@ class SouthboundTest {
                 OfctlText.parse("table=8,priority=10,dl_src=02:00:00:00:00:01/ff:ff:ff:00:00:00,metadata=0x10/0xf0,"
                         + "actions=write_metadata:0x1/0xff,goto_table:9"),
                 OfctlText.parse("table=9,priority=0,tcp,actions=set_field:02:00:00:00:00:02->eth_dst,"
-                        + "set_field:22->tcp_dst,dec_ttl,FLOOD"));
+                        + "set_field:22->tcp_dst,dec_ttl,FLOOD"),
+                // an echo reply made in the switch (RouterFlows): addresses and type by set-field, back out
+                OfctlText.parse("table=27,priority=300,icmp,dl_dst=fa:16:3e:00:01:01,nw_src=10.0.0.3,nw_dst=10.0.0.1,"
+                        + "icmp_type=8,actions=set_field:fa:16:3e:00:01:01->eth_src,set_field:10.0.0.1->ip_src,"
+                        + "set_field:10.0.0.3->ip_dst,set_field:0->icmp_type,IN_PORT"));
         c.install(flows);
         assertThat(new HashSet<>(c.dumpFlows())).isEqualTo(new HashSet<>(flows));
     }

@@ -23,7 +23,7 @@ public enum MatchField {
     TCP_DST("tcp_dst", "tcp_dst", Kind.DECIMAL, 16),
     UDP_SRC("udp_src", "udp_src", Kind.DECIMAL, 16),
     UDP_DST("udp_dst", "udp_dst", Kind.DECIMAL, 16),
-    ICMPV4_TYPE("icmp_type", null, Kind.DECIMAL, 8),
+    ICMPV4_TYPE("icmp_type", "icmp_type", Kind.DECIMAL, 8),
     ICMPV4_CODE("icmp_code", null, Kind.DECIMAL, 8),
     ARP_OP("arp_op", "arp_op", Kind.DECIMAL, 16),
     ARP_SPA("arp_spa", "arp_spa", Kind.IPV4, 32),

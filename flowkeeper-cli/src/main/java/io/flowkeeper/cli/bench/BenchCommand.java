@@ -13,7 +13,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = "Run a benchmark against real OVS and print a table (or --json).",
         subcommands = {TestbedBench.class, RestoreBench.class, SouthboundBench.class, DatastoreBench.class,
-                FailoverBench.class, FlowsBench.class, ApiBench.class, ScaleBench.class, NetworkBench.class})
+                FailoverBench.class, FlowsBench.class, ApiBench.class, ScaleBench.class, NetworkBench.class,
+                RoutingBench.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -48,7 +48,8 @@ import java.util.Set;
  * addresses) and their holder answers.
  *
  * <p><b>Cookies</b>: every flow carries the reconciler's prefix {@code 0xf1} in its top byte, then a kind byte
- * ({@code 0x4e} network, {@code 0x44} DHCP punt, {@code 0x50} pipeline default), then the network's tag.
+ * ({@code 0x4e} network, {@code 0x44} DHCP punt, {@code 0x50} pipeline default, {@code 0x52} routing, see
+ * {@link RouterFlows}), then the network's tag.
  */
 public final class FlowCompiler {
     /** The reconciler's cookie prefix: flows carrying it are ours, and removed when no longer desired. */
@@ -101,6 +102,12 @@ public final class FlowCompiler {
      */
     public List<Flow> compile(HostView view) {
         List<Flow> out = new ArrayList<>(pipelineDefaults());
+        out.addAll(RouterFlows.defaults());
+        // A router's flow replaces a network's flow of the same identity: the gateway address, answered for by
+        // the DHCP server's MAC until a router interface holds it.
+        List<Flow> routing = RouterFlows.routers(view.routers());
+        Set<FlowId> routed = new HashSet<>();
+        routing.forEach(f -> routed.add(f.id()));
         Map<String, Compiled> next = new HashMap<>();
         for (NetworkView n : view.networks()) {
             Compiled c = compiled.get(n.network().id());
@@ -108,8 +115,13 @@ public final class FlowCompiler {
                 c = new Compiled(n, network(n));
             }
             next.put(n.network().id(), c);
-            out.addAll(c.flows());
+            if (routed.isEmpty()) {
+                out.addAll(c.flows());
+            } else {
+                c.flows().stream().filter(f -> !routed.contains(f.id())).forEach(out::add);
+            }
         }
+        out.addAll(routing);
         compiled = next;
         return out;
     }
@@ -332,7 +344,7 @@ public final class FlowCompiler {
         }
     }
 
-    private static void arpResponder(List<Flow> out, long tag, long mac, long a, long cookie) {
+    static void arpResponder(List<Flow> out, long tag, long mac, long a, long cookie) {
         out.add(flow(Pipeline.ARP_RESPONDER, PRIO_EXACT, Match.builder()
                 .masked(MatchField.METADATA, tag, TAG_MASK).exact(MatchField.ETH_TYPE, ETH_ARP)
                 .exact(MatchField.ARP_OP, ARP_REQUEST).exact(MatchField.ARP_TPA, a).build(),
@@ -346,7 +358,7 @@ public final class FlowCompiler {
         return new Instructions(List.of(), null, -1L, table.id());
     }
 
-    private static Flow flow(Pipeline table, int priority, Match match, Instructions instructions, long cookie) {
+    static Flow flow(Pipeline table, int priority, Match match, Instructions instructions, long cookie) {
         return new Flow(table.id(), priority, match, instructions, cookie, 0, 0, Set.of());
     }
 

@@ -1,9 +1,12 @@
 package io.flowkeeper.network.dataplane;
 
 import io.flowkeeper.api.network.Host;
+import io.flowkeeper.api.network.HostRoute;
 import io.flowkeeper.api.network.Network;
+import io.flowkeeper.api.network.NetworkType;
 import io.flowkeeper.api.network.Port;
 import io.flowkeeper.api.network.Subnet;
+import io.flowkeeper.network.Ipv4;
 import java.util.List;
 
 /**
@@ -12,10 +15,12 @@ import java.util.List;
  *
  * @param host the host whose integration bridge is compiled for
  * @param networks the networks with at least one port plugged on this host, by network id order
+ * @param routers the routers with an interface on one of {@code networks}, by router id order
  */
-public record HostView(Host host, List<NetworkView> networks) {
+public record HostView(Host host, List<NetworkView> networks, List<RouterView> routers) {
     public HostView {
         networks = List.copyOf(networks);
+        routers = List.copyOf(routers);
     }
 
     /** No OpenFlow port: a tunnel or provider patch port the agent has not created (yet). */
@@ -51,5 +56,47 @@ public record HostView(Host host, List<NetworkView> networks) {
      * @param tunnel the tunnel port to its host ({@link #NO_PORT} when there is none yet, or for provider networks)
      */
     public record RemotePort(Port port, long tunnel) {
+    }
+
+    /**
+     * A router as this host sees it: every interface (also those on networks with no port on this host, since a
+     * packet routed here may leave on them) with the ports behind it, and its static routes. Compiled by
+     * {@link RouterFlows}.
+     *
+     * @param routes the router's static routes, as given ({@code destination} CIDR via {@code nexthop})
+     */
+    public record RouterView(String id, List<Interface> interfaces, List<HostRoute> routes) {
+        public RouterView {
+            interfaces = List.copyOf(interfaces);
+            routes = List.copyOf(routes);
+        }
+    }
+
+    /**
+     * One address of a router interface port, on one subnet.
+     *
+     * @param tag the network's host-local tag ({@link FlowCompiler#tag})
+     * @param segment the network's VNI or VLAN id (0 for flat)
+     * @param mac the interface port's MAC, 48 bits
+     * @param ip the interface's address on the subnet (the subnet's gateway when added by subnet)
+     * @param cidr the subnet's prefix
+     * @param local the network is one of the host's {@link HostView#networks}: its L2 flows are compiled here
+     * @param uplink the patch port to the provider bridge (VLAN, flat), or {@link #NO_PORT}
+     * @param neighbours every plugged port's address on the subnet, by port id then address
+     */
+    public record Interface(String portId, long tag, NetworkType type, int segment, long mac, long ip,
+                            Ipv4.Cidr cidr, boolean local, long uplink, List<Neighbour> neighbours) {
+        public Interface {
+            neighbours = List.copyOf(neighbours);
+        }
+    }
+
+    /**
+     * A plugged port's address on a router interface's subnet.
+     *
+     * @param ofPort its port on this host's bridge, or {@link #NO_PORT} when it is plugged elsewhere
+     * @param tunnel the tunnel port to its host (VXLAN), or {@link #NO_PORT} (local, provider network, no tunnel yet)
+     */
+    public record Neighbour(long ip, long mac, long ofPort, long tunnel) {
     }
 }

@@ -1,12 +1,18 @@
 package io.flowkeeper.network.dataplane;
 
+import io.flowkeeper.api.network.FixedIp;
 import io.flowkeeper.api.network.Host;
 import io.flowkeeper.api.network.Network;
 import io.flowkeeper.api.network.NetworkService;
 import io.flowkeeper.api.network.NetworkType;
 import io.flowkeeper.api.network.Port;
 import io.flowkeeper.api.network.PortBinding;
+import io.flowkeeper.api.network.Router;
 import io.flowkeeper.api.network.Subnet;
+import io.flowkeeper.network.Ipv4;
+import io.flowkeeper.network.dataplane.HostView.Interface;
+import io.flowkeeper.network.dataplane.HostView.Neighbour;
+import io.flowkeeper.network.dataplane.HostView.RouterView;
 import io.flowkeeper.network.dataplane.HostView.LocalPort;
 import io.flowkeeper.network.dataplane.HostView.NetworkView;
 import io.flowkeeper.network.dataplane.HostView.RemotePort;
@@ -28,23 +34,33 @@ import java.util.TreeSet;
  * {@link Host#providerPatchPortName}). Pure; linear in the model's size.
  */
 public final class HostViews {
+    /** The router interface ports' {@code device_owner}. */
+    public static final String ROUTER_INTERFACE = "network:router_interface";
+
     private HostViews() {
     }
 
     /** The parts of the model the data plane reads, as one immutable value. */
     public record Model(List<Network> networks, List<Subnet> subnets, List<Port> ports, List<Host> hosts,
-                        List<PortBinding> bindings) {
+                        List<PortBinding> bindings, List<Router> routers) {
         public Model {
             networks = List.copyOf(networks);
             subnets = List.copyOf(subnets);
             ports = List.copyOf(ports);
             hosts = List.copyOf(hosts);
             bindings = List.copyOf(bindings);
+            routers = List.copyOf(routers);
+        }
+
+        /** A model without routers. */
+        public Model(List<Network> networks, List<Subnet> subnets, List<Port> ports, List<Host> hosts,
+                     List<PortBinding> bindings) {
+            this(networks, subnets, ports, hosts, bindings, List.of());
         }
 
         public static Model read(NetworkService service) {
             return new Model(service.networks(), service.subnets(), service.ports(), service.hosts(),
-                    service.bindings());
+                    service.bindings(), service.routers());
         }
 
         /** The host whose integration bridge has this datapath id. */
@@ -144,6 +160,92 @@ public final class HostViews {
             views.add(new NetworkView(n, FlowCompiler.tag(n.type(), n.segmentationId(), physnet), subnets, local,
                     remote, List.copyOf(tunnels), uplink));
         }
-        return new HostView(self, views);
+        return new HostView(self, views, routers(self, model, switchPorts, views, bindings, hosts, physnets));
+    }
+
+    /**
+     * The routers with an (administratively up) interface on one of the host's networks, each with all its
+     * interfaces: a packet routed on this host may leave on any of them.
+     */
+    private static List<RouterView> routers(Host self, Model model, Map<String, Long> switchPorts,
+                                            List<NetworkView> views, Map<String, PortBinding> bindings,
+                                            Map<String, Host> hosts, List<String> physnets) {
+        if (model.routers().isEmpty()) {
+            return List.of();
+        }
+        Map<String, List<Port>> interfacesOf = new HashMap<>();
+        for (Port p : model.ports()) {
+            if (ROUTER_INTERFACE.equals(p.deviceOwner()) && p.adminStateUp()) {
+                interfacesOf.computeIfAbsent(p.deviceId(), k -> new ArrayList<>()).add(p);
+            }
+        }
+        if (interfacesOf.isEmpty()) {
+            return List.of();
+        }
+        Set<String> localNetworks = new HashSet<>();
+        views.forEach(v -> localNetworks.add(v.network().id()));
+        Map<String, Network> networks = new HashMap<>();
+        model.networks().forEach(n -> networks.put(n.id(), n));
+        Map<String, Subnet> subnets = new HashMap<>();
+        model.subnets().forEach(s -> subnets.put(s.id(), s));
+        Map<String, List<Port>> plugged = new HashMap<>();
+        for (Port p : model.ports()) {
+            PortBinding b = bindings.get(p.id());
+            if (b != null && p.adminStateUp() && hosts.containsKey(b.host())) {
+                plugged.computeIfAbsent(p.networkId(), k -> new ArrayList<>()).add(p);
+            }
+        }
+        List<RouterView> out = new ArrayList<>();
+        for (Router r : model.routers().stream().sorted(Comparator.comparing(Router::id)).toList()) {
+            List<Port> ports = interfacesOf.getOrDefault(r.id(), List.of());
+            if (!r.adminStateUp() || ports.stream().noneMatch(p -> localNetworks.contains(p.networkId()))) {
+                continue;
+            }
+            List<Interface> interfaces = new ArrayList<>();
+            for (Port p : ports.stream().sorted(Comparator.comparing(Port::id)).toList()) {
+                Network n = networks.get(p.networkId());
+                long mac = FlowCompiler.mac(p.macAddress());
+                if (n == null || !n.adminStateUp() || mac < 0
+                        || (n.type() != NetworkType.FLAT && n.segmentationId() == null)) {
+                    continue;
+                }
+                int physnet = n.type() == NetworkType.VXLAN ? 0 : physnets.indexOf(n.physicalNetwork());
+                long uplink = HostView.NO_PORT;
+                if (n.type() != NetworkType.VXLAN) {
+                    String bridge = self.bridgeMappings().get(n.physicalNetwork());
+                    Long number = bridge == null ? null : switchPorts.get(Host.providerPatchPortName(bridge));
+                    uplink = number == null ? HostView.NO_PORT : number;
+                }
+                for (FixedIp ip : p.fixedIps()) {
+                    Subnet s = subnets.get(ip.subnetId());
+                    Ipv4.Cidr cidr = s == null ? null : Ipv4.Cidr.parse(s.cidr());
+                    long address = Ipv4.parse(ip.ipAddress());
+                    if (cidr == null || address < 0) {
+                        continue;
+                    }
+                    List<Neighbour> neighbours = new ArrayList<>();
+                    for (Port q : plugged.getOrDefault(n.id(), List.of()).stream()
+                            .sorted(Comparator.comparing(Port::id)).toList()) {
+                        PortBinding b = bindings.get(q.id());
+                        boolean here = b.host().equals(self.name());
+                        long tunnel = here || n.type() != NetworkType.VXLAN ? HostView.NO_PORT
+                                : switchPorts.getOrDefault(Host.tunnelPortName(hosts.get(b.host()).tunnelIp()),
+                                        HostView.NO_PORT);
+                        for (FixedIp qip : q.fixedIps()) {
+                            long a = Ipv4.parse(qip.ipAddress());
+                            if (a >= 0 && cidr.contains(a)) {
+                                neighbours.add(new Neighbour(a, FlowCompiler.mac(q.macAddress()),
+                                        here ? b.ofPort() : HostView.NO_PORT, tunnel));
+                            }
+                        }
+                    }
+                    interfaces.add(new Interface(p.id(), FlowCompiler.tag(n.type(), n.segmentationId(), physnet),
+                            n.type(), n.segmentationId() == null ? 0 : n.segmentationId(), mac, address,
+                            cidr.normalized(), localNetworks.contains(n.id()), uplink, neighbours));
+                }
+            }
+            out.add(new RouterView(r.id(), interfaces, r.routes()));
+        }
+        return out;
     }
 }

@@ -28,14 +28,38 @@ public enum Pipeline {
                     MatchField.IP_PROTO, MatchField.UDP_SRC, MatchField.UDP_DST, MatchField.ARP_SHA,
                     MatchField.ARP_SPA),
             EnumSet.noneOf(MatchField.class), true, 20, 30),
-    /** ARP requests for a known address of the network: turned into the reply's sender half. */
-    ARP_RESPONDER(20, "ARP responder: a request for a known address of the network becomes a reply from it",
-            EnumSet.of(MatchField.METADATA, MatchField.ETH_TYPE, MatchField.ARP_OP, MatchField.ARP_TPA),
-            EnumSet.of(MatchField.ETH_SRC, MatchField.ARP_OP, MatchField.ARP_SHA, MatchField.ARP_SPA), false, 25, 30),
+    /**
+     * ARP requests for a known address of the network: turned into the reply's sender half. IP frames addressed to
+     * a router interface's MAC leave here for {@link #ROUTING}: after port security (and whatever checks a VM's
+     * egress before this table), so routed traffic is held to the same rules as switched traffic.
+     */
+    ARP_RESPONDER(20, "ARP responder: a request for a known address of the network becomes a reply from it; "
+            + "IP to a router interface's MAC -> routing",
+            EnumSet.of(MatchField.METADATA, MatchField.ETH_TYPE, MatchField.ARP_OP, MatchField.ARP_TPA,
+                    MatchField.ETH_DST),
+            EnumSet.of(MatchField.ETH_SRC, MatchField.ARP_OP, MatchField.ARP_SHA, MatchField.ARP_SPA), false,
+            25, 27, 30),
     /** The reply's target half, from the requesting port's metadata; sent back where the request came from. */
     ARP_REPLY(25, "ARP reply: addressed to the requesting port, sent back out of it",
             EnumSet.of(MatchField.METADATA, MatchField.ETH_TYPE),
             EnumSet.of(MatchField.ETH_DST, MatchField.ARP_THA, MatchField.ARP_TPA), false),
+    /**
+     * Distributed routing on the source VM's host: a frame to a router interface's MAC, by destination prefix
+     * (longest first, by priority): TTL decremented, the source MAC set to the router's MAC on the destination
+     * subnet, the destination network's tag written to metadata. Static routes also set the next hop's MAC and go
+     * straight to {@link #L2_LOOKUP}. ICMP echo requests to a router address are answered here, back out of the
+     * port they came in on.
+     */
+    ROUTING(27, "routing per router interface: longest prefix -> dec_ttl, router MAC as source, destination "
+            + "network's tag; static routes to their next hop; echo replies from router addresses",
+            EnumSet.of(MatchField.METADATA, MatchField.ETH_DST, MatchField.ETH_TYPE, MatchField.IP_PROTO,
+                    MatchField.ICMPV4_TYPE, MatchField.IPV4_SRC, MatchField.IPV4_DST),
+            EnumSet.of(MatchField.ETH_SRC, MatchField.ETH_DST, MatchField.IPV4_SRC, MatchField.IPV4_DST,
+                    MatchField.ICMPV4_TYPE), true, 28, 30),
+    /** A routed packet's destination MAC, by destination address within the destination network. */
+    NEXT_HOP(28, "next hop: destination address on the destination network -> its port's MAC",
+            EnumSet.of(MatchField.METADATA, MatchField.ETH_TYPE, MatchField.IPV4_DST),
+            EnumSet.of(MatchField.ETH_DST), false, 30),
     /** Where a frame of a network goes: a local port, a tunnel, the provider bridge, or all of the network's. */
     L2_LOOKUP(30, "L2 lookup per network: local delivery, tunnel with the VNI, provider bridge with the VLAN, flood",
             EnumSet.of(MatchField.METADATA, MatchField.ETH_DST),

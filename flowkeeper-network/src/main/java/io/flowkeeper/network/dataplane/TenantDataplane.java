@@ -10,8 +10,10 @@ import io.flowkeeper.api.network.Network;
 import io.flowkeeper.api.network.NetworkService;
 import io.flowkeeper.api.network.Subnet;
 import io.flowkeeper.network.NetworkManager;
+import io.flowkeeper.api.network.NetworkType;
 import io.flowkeeper.api.network.Port;
 import io.flowkeeper.api.network.PortBinding;
+import io.flowkeeper.api.network.Router;
 import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.api.store.Precondition;
@@ -97,6 +99,7 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
     private final Map<String, Port> ports = new TreeMap<>();
     private final Map<String, Host> hosts = new TreeMap<>();
     private final Map<String, PortBinding> bindings = new TreeMap<>();
+    private final Map<String, Router> routers = new TreeMap<>();
     private boolean resetting;
     private final AtomicLong dhcpAnswered = new AtomicLong();
     private final AtomicLong dhcpMalformed = new AtomicLong();
@@ -138,18 +141,21 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
         List<Port> p = network.ports();
         List<Host> h = network.hosts();
         List<PortBinding> b = network.bindings();
+        List<Router> r = network.routers();
         synchronized (this) { // the maps belong to the worker thread afterwards: publish them safely
             networks.clear();
             subnets.clear();
             ports.clear();
             hosts.clear();
             bindings.clear();
+            routers.clear();
             events.clear();
             n.forEach(x -> networks.put(x.id(), x));
             sn.forEach(x -> subnets.put(x.id(), x));
             p.forEach(x -> ports.put(x.id(), normalized(x)));
             h.forEach(x -> hosts.put(x.name(), normalized(x)));
             b.forEach(x -> bindings.put(x.portId(), x));
+            r.forEach(x -> routers.put(x.id(), x));
             resetting = false;
             model = snapshot();
         }
@@ -204,6 +210,7 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
                     ports.clear();
                     hosts.clear();
                     bindings.clear();
+                    routers.clear();
                 }
                 case SYNCED -> {
                     touched.everything |= resetting;
@@ -220,7 +227,9 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
             listeners.forEach(l -> l.accept(-1));
             return;
         }
-        // Only the hosts of the networks that changed (and the hosts whose own bindings did) can compile differently.
+        // Only the hosts of the networks that changed (and the hosts whose own bindings did) can compile differently,
+        // and, since routing is compiled on the sender's host, the hosts of every network routed to one that did.
+        routedNetworks(touched.networks);
         Set<String> names = new HashSet<>(touched.hosts);
         for (PortBinding b : bindings.values()) {
             Port p = ports.get(b.portId());
@@ -247,7 +256,7 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
         }
     }
 
-    /** Applies one changed document of the five collections the data plane reads, noting what it touched. */
+    /** Applies one changed document of the six collections the data plane reads, noting what it touched. */
     private void applyDocument(WatchEvent e, Touched touched) {
         String[] parts = e.path().split("/"); // "", "neutron", collection, id
         if (parts.length != 4) {
@@ -276,12 +285,19 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
                     if (changed(ports, id, after)) {
                         touchNetwork(touched, before == null ? null : before.networkId());
                         touchNetwork(touched, after == null ? null : after.networkId());
+                        // a router interface added or removed changes which networks route to which: rare
+                        touched.everything |= isRouterInterface(before) || isRouterInterface(after);
                     }
                 }
                 case "hosts" -> {
                     // a host's tunnel address or bridge changes every host sharing a network with it: rare
                     touched.everything |= changed(hosts, id, put
                             ? normalized(NetworkManager.host(NetworkManager.parse(e.json()))) : null);
+                }
+                case "routers" -> {
+                    // a router's routes or state change the hosts of all its networks: rare
+                    touched.everything |= changed(routers, id, put ? NetworkManager.router(NetworkManager.parse(
+                            e.json())) : null);
                 }
                 case "bindings" -> {
                     PortBinding before = bindings.get(id);
@@ -304,6 +320,90 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
         }
     }
 
+    /** The model {@link #routedPeers} last answered from, and its answer per host. */
+    private volatile RoutedPeers routedPeers;
+
+    private record RoutedPeers(HostViews.Model model, Map<String, Set<String>> byHost) {
+    }
+
+    /**
+     * The other hosts with a plugged port on a VXLAN network that shares a router with a network {@code host} has
+     * a plugged port on: routing happens on the sender's host, so these need tunnels too. Computed once per model
+     * published (the agents ask every second), and nothing at all while there are no routers.
+     */
+    public Set<String> routedPeers(String host) {
+        HostViews.Model m = model;
+        if (m == null || m.routers().isEmpty()) {
+            return Set.of();
+        }
+        RoutedPeers cached = routedPeers;
+        if (cached == null || cached.model() != m) {
+            cached = new RoutedPeers(m, routedPeersByHost(m));
+            routedPeers = cached;
+        }
+        return cached.byHost().getOrDefault(host, Set.of());
+    }
+
+    /** Per host, the hosts {@link #routedPeers} answers for it. */
+    static Map<String, Set<String>> routedPeersByHost(HostViews.Model m) {
+        Set<String> up = new HashSet<>();
+        m.routers().stream().filter(Router::adminStateUp).forEach(r -> up.add(r.id()));
+        Set<String> vxlan = new HashSet<>();
+        m.networks().stream().filter(n -> n.type() == NetworkType.VXLAN).forEach(n -> vxlan.add(n.id()));
+        Map<String, Set<String>> networksOfRouter = new HashMap<>();
+        for (Port p : m.ports()) {
+            if (isRouterInterface(p) && up.contains(p.deviceId())) {
+                networksOfRouter.computeIfAbsent(p.deviceId(), k -> new HashSet<>()).add(p.networkId());
+            }
+        }
+        Map<String, Set<String>> hostsOfNetwork = new HashMap<>();
+        Map<String, String> networkOfPort = new HashMap<>();
+        m.ports().forEach(p -> networkOfPort.put(p.id(), p.networkId()));
+        for (PortBinding b : HostViews.usableBindings(m).values()) {
+            String n = networkOfPort.get(b.portId());
+            if (n != null) {
+                hostsOfNetwork.computeIfAbsent(n, k -> new HashSet<>()).add(b.host());
+            }
+        }
+        Map<String, Set<String>> out = new HashMap<>();
+        for (Set<String> linked : networksOfRouter.values()) {
+            Set<String> reached = new HashSet<>();
+            linked.stream().filter(vxlan::contains).forEach(n -> reached.addAll(hostsOfNetwork.getOrDefault(n,
+                    Set.of())));
+            for (String n : linked) {
+                for (String h : hostsOfNetwork.getOrDefault(n, Set.of())) {
+                    out.computeIfAbsent(h, k -> new HashSet<>()).addAll(reached);
+                }
+            }
+        }
+        out.forEach((h, peers) -> peers.remove(h));
+        return out;
+    }
+
+    private static boolean isRouterInterface(Port p) {
+        return p != null && HostViews.ROUTER_INTERFACE.equals(p.deviceOwner());
+    }
+
+    /** Adds to {@code networks} every network that shares a router with one of them. */
+    private void routedNetworks(Set<String> networks) {
+        if (routers.isEmpty() || networks.isEmpty()) {
+            return;
+        }
+        Map<String, Set<String>> byRouter = new HashMap<>();
+        for (Port p : ports.values()) {
+            if (isRouterInterface(p)) {
+                byRouter.computeIfAbsent(p.deviceId(), k -> new HashSet<>()).add(p.networkId());
+            }
+        }
+        Set<String> more = new HashSet<>();
+        byRouter.values().forEach(linked -> {
+            if (linked.stream().anyMatch(networks::contains)) {
+                more.addAll(linked);
+            }
+        });
+        networks.addAll(more);
+    }
+
     private static void touchNetwork(Touched touched, String networkId) {
         if (networkId != null) {
             touched.networks.add(networkId);
@@ -317,7 +417,8 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
 
     private HostViews.Model snapshot() {
         return new HostViews.Model(List.copyOf(networks.values()), List.copyOf(subnets.values()),
-                List.copyOf(ports.values()), List.copyOf(hosts.values()), List.copyOf(bindings.values()));
+                List.copyOf(ports.values()), List.copyOf(hosts.values()), List.copyOf(bindings.values()),
+                List.copyOf(routers.values()));
     }
 
     /** A status write changes a port's revision and no flow: the data plane's model leaves it out. */

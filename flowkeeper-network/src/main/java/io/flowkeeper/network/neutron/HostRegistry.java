@@ -413,6 +413,11 @@ public final class HostRegistry implements AutoCloseable {
      * in it yet; agents ask again every second.
      */
     public ArrayNode tunnelPeers(String hostName) {
+        return tunnelPeers(hostName, Set.of());
+    }
+
+    /** {@link #tunnelPeers(String)} and the hosts in {@code routed} (those reached through a router). */
+    public ArrayNode tunnelPeers(String hostName, Set<String> routed) {
         synchronized (this) {
             if (bindings == null) {
                 bindings = new DocumentMirror(store, NeutronDocuments.SHARD, NeutronDocuments.ROOT + "/" + BINDINGS,
@@ -420,7 +425,9 @@ public final class HostRegistry implements AutoCloseable {
             }
         }
         ArrayNode out = NeutronDocuments.JSON.createArrayNode();
-        for (String peer : index.peers(hostName, this::isVxlan)) {
+        Set<String> peers = new java.util.TreeSet<>(index.peers(hostName, this::isVxlan));
+        routed.stream().filter(h -> !h.equals(hostName)).forEach(peers::add);
+        for (String peer : peers) {
             host(peer).map(h -> h.path("tunnel_ip").asText("")).filter(ip -> !ip.isEmpty())
                     .ifPresent(ip -> out.addObject().put("host", peer).put("tunnel_ip", ip));
         }

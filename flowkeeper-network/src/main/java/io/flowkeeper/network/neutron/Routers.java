@@ -264,6 +264,7 @@ final class Routers extends Resource {
             throw NeutronException.badRequest("Bad router request: Subnet " + subnetId
                     + " does not have a gateway IP.");
         }
+        checkSubnetFree(router, subnetId, cache);
         checkNoOverlap(router, Cidr.parse(subnet.json().path("cidr").asText()), cache);
         String networkId = subnet.json().path("network_id").asText();
         Doc network = api.networks.usable(caller, networkId);
@@ -274,6 +275,31 @@ final class Routers extends Resource {
                 List.of(new FixedIpRequest(subnetId, Ipv4.parse(gateway))), null, cache, Map.of(), false);
         commit(plan.txn.build(), plan::conflict);
         return answer(router, port.path("id").asText(), subnetId, networkId);
+    }
+
+    /**
+     * A subnet is attached to one router: this one must not have it yet (Neutron's answer), and no other router may
+     * have it either, since every host routes the subnet's traffic itself and its gateway is one router's address.
+     * Checked before anything is written, so a refused request leaves no port behind.
+     */
+    private void checkSubnetFree(Doc router, String subnetId, ReadCache cache) {
+        for (Doc port : cache.all("ports")) {
+            if (!port.json().path("device_owner").asText().equals(Ports.ROUTER_INTERFACE)) {
+                continue;
+            }
+            for (JsonNode ip : port.json().path("fixed_ips")) {
+                if (!ip.path("subnet_id").asText().equals(subnetId)) {
+                    continue;
+                }
+                String owner = port.json().path("device_id").asText();
+                if (owner.equals(router.id())) {
+                    throw NeutronException.badRequest("Bad router request: Router already has a port on subnet "
+                            + subnetId + ".");
+                }
+                throw NeutronException.conflict("SubnetInUseByRouter", "Subnet " + subnetId + " is already "
+                        + "attached to router " + owner + "; a subnet can be attached to one router only.");
+            }
+        }
     }
 
     private void checkNoOverlap(Doc router, Cidr cidr, ReadCache cache) {
@@ -305,6 +331,7 @@ final class Routers extends Resource {
         for (JsonNode ip : ips) {
             Doc s = subnets.get(ip.path("subnet_id").asText());
             if (s != null) {
+                checkSubnetFree(router, s.id(), cache);
                 checkNoOverlap(router, Cidr.parse(s.json().path("cidr").asText()), cache);
             }
         }
@@ -328,6 +355,7 @@ final class Routers extends Resource {
                 subnet = subnet == null ? ip.path("subnet_id").asText() : subnet;
             }
             if (match) {
+                requireNoRouteThrough(router, port, cache);
                 Txn txn = new Txn();
                 api.ports.deleteOps(port, txn, cache);
                 commit(txn.build(), failed -> new Retry(0));
@@ -340,6 +368,23 @@ final class Routers extends Resource {
                         + " has no interface on subnet " + subnetId)
                 : NeutronException.notFound("RouterInterfaceNotFound", "Router " + router.id()
                         + " does not have an interface with id " + portId);
+    }
+
+    /** Neutron keeps an interface a static route's next hop is reached through. */
+    private static void requireNoRouteThrough(Doc router, Doc port, ReadCache cache) {
+        Map<String, Doc> subnets = cache.index("subnets");
+        for (JsonNode ip : port.json().path("fixed_ips")) {
+            Doc s = subnets.get(ip.path("subnet_id").asText());
+            Cidr cidr = s == null ? null : Cidr.parse(s.json().path("cidr").asText());
+            for (JsonNode route : router.json().path("routes")) {
+                long hop = Ipv4.parse(route.path("nexthop").asText());
+                if (cidr != null && hop >= 0 && cidr.contains(hop)) {
+                    throw NeutronException.conflict("RouterInterfaceInUseByRoute", "Router interface for subnet "
+                            + s.id() + " on router " + router.id() + " cannot be deleted, as it is required by one "
+                            + "or more routes.");
+                }
+            }
+        }
     }
 
     private static ObjectNode answer(Doc router, String portId, String subnetId, String networkId) {

@@ -19,8 +19,11 @@ import java.util.TreeMap;
  * are an error (the switch would pick either).
  */
 final class FlowTableEvaluator {
-    /** A packet leaving the switch: the port (or CONTROLLER) and its header fields there. */
-    record Emitted(long port, Map<MatchField, Long> fields, long cookie) {
+    /**
+     * A packet leaving the switch: the port (or CONTROLLER), its header fields there, and how many times its TTL
+     * was decremented on the way.
+     */
+    record Emitted(long port, Map<MatchField, Long> fields, long cookie, int ttlDecrements) {
         long get(MatchField f) {
             return fields.getOrDefault(f, 0L);
         }
@@ -44,6 +47,7 @@ final class FlowTableEvaluator {
         p.put(MatchField.METADATA, 0L);
         long inPort = p.get(MatchField.IN_PORT);
         List<Emitted> out = new ArrayList<>();
+        int decrements = 0;
         Integer table = 0;
         while (table != null) {
             Flow f = lookup(table, p);
@@ -53,6 +57,8 @@ final class FlowTableEvaluator {
             for (Action a : f.instructions().applyActions()) {
                 if (a instanceof Action.SetField s) {
                     p.put(s.field(), s.value());
+                } else if (a instanceof Action.DecTtl) {
+                    decrements++;
                 } else if (a instanceof Action.PushVlan) {
                     p.put(MatchField.VLAN_VID, 0x1000L);
                 } else if (a instanceof Action.PopVlan) {
@@ -62,7 +68,7 @@ final class FlowTableEvaluator {
                     if (o.port() == Action.PORT_IN_PORT || port != inPort) {
                         EnumMap<MatchField, Long> copy = new EnumMap<>(p);
                         copy.remove(MatchField.METADATA);
-                        out.add(new Emitted(port, copy, f.cookie()));
+                        out.add(new Emitted(port, copy, f.cookie(), decrements));
                     }
                 } else {
                     throw new IllegalStateException("the evaluator does not know " + a);

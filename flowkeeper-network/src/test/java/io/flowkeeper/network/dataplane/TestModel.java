@@ -9,6 +9,7 @@ import io.flowkeeper.api.network.Network;
 import io.flowkeeper.api.network.NetworkType;
 import io.flowkeeper.api.network.Port;
 import io.flowkeeper.api.network.PortBinding;
+import io.flowkeeper.api.network.Router;
 import io.flowkeeper.api.network.Subnet;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,6 +23,7 @@ final class TestModel {
     final List<Port> ports = new ArrayList<>();
     final List<Host> hosts = new ArrayList<>();
     final List<PortBinding> bindings = new ArrayList<>();
+    final List<Router> routers = new ArrayList<>();
     /** Per host: the switch's port names to numbers (tunnels and patch ports; VM ports come from bindings). */
     final Map<String, Map<String, Long>> switchPorts = new HashMap<>();
     private int nextOfPort = 1;
@@ -73,12 +75,32 @@ final class TestModel {
         return p;
     }
 
+    Router router(String id, boolean up, List<HostRoute> routes) {
+        routers.removeIf(r -> r.id().equals(id));
+        Router r = new Router(id, id, "p1", up, null, false, false, routes, 1);
+        routers.add(r);
+        return r;
+    }
+
+    /** A router interface port on the network's subnet (unbound, as Neutron creates it). */
+    Port routerInterface(String id, String routerId, Network n, String mac, String ip) {
+        Port p = new Port(id, id, n.projectId(), n.id(), mac, List.of(new FixedIp("sub-" + n.id(), ip)), routerId,
+                HostViews.ROUTER_INTERFACE, "", "unbound", true, List.of(), List.of(), false, 1);
+        ports.add(p);
+        return p;
+    }
+
+    void remove(String portId) {
+        ports.removeIf(p -> p.id().equals(portId));
+        bindings.removeIf(b -> b.portId().equals(portId));
+    }
+
     long ofPort(String portId) {
         return bindings.stream().filter(b -> b.portId().equals(portId)).findFirst().orElseThrow().ofPort();
     }
 
     HostViews.Model model() {
-        return new HostViews.Model(networks, subnets, ports, hosts, bindings);
+        return new HostViews.Model(networks, subnets, ports, hosts, bindings, routers);
     }
 
     HostView view(String host) {

@@ -187,6 +187,63 @@ class NeutronApiTest {
     }
 
     @Test
+    void routerInterfaceBadInputIsRefusedInNeutronsShapeWithNothingWritten() {
+        String net1 = network(DEMO, "{}");
+        String sub1 = subnet(DEMO, net1, ", \"cidr\": \"10.5.0.0/24\"");
+        String net2 = network(DEMO, "{}");
+        String overlapping = subnet(DEMO, net2, ", \"cidr\": \"10.5.0.128/25\"");
+        String net3 = network(DEMO, "{}");
+        String sub3 = subnet(DEMO, net3, ", \"cidr\": \"10.6.0.0/24\"");
+        String r1 = ok(201, call(DEMO, "POST", "/v2.0/routers", "{\"router\": {\"name\": \"r1\"}}")).path("router")
+                .path("id").asText();
+        String r2 = ok(201, call(DEMO, "POST", "/v2.0/routers", "{\"router\": {\"name\": \"r2\"}}")).path("router")
+                .path("id").asText();
+        ok(200, call(DEMO, "PUT", "/v2.0/routers/" + r1 + "/add_router_interface", "{\"subnet_id\": \"" + sub1
+                + "\"}"));
+        String spare = ok(201, call(DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + net1 + "\"}}"))
+                .path("port").path("id").asText();
+        int keys = keys("/").size();
+
+        // the same subnet again on the same router: Neutron's message
+        ApiResponse again = call(DEMO, "PUT", "/v2.0/routers/" + r1 + "/add_router_interface", "{\"subnet_id\": \""
+                + sub1 + "\"}");
+        error(400, "HTTPBadRequest", again);
+        assertThat(again.body().path("NeutronError").path("message").asText())
+                .isEqualTo("Bad router request: Router already has a port on subnet " + sub1 + ".");
+        // an interface overlapping one the router has
+        ApiResponse overlap = call(DEMO, "PUT", "/v2.0/routers/" + r1 + "/add_router_interface",
+                "{\"subnet_id\": \"" + overlapping + "\"}");
+        error(400, "HTTPBadRequest", overlap);
+        assertThat(overlap.body().path("NeutronError").path("message").asText()).startsWith("Bad router request: Cidr")
+                .contains("overlaps with cidr 10.5.0.0/24");
+        // the subnet on a second router, by subnet (its gateway is taken) and by port
+        ApiResponse second = call(DEMO, "PUT", "/v2.0/routers/" + r2 + "/add_router_interface", "{\"subnet_id\": \""
+                + sub1 + "\"}");
+        error(409, "SubnetInUseByRouter", second);
+        assertThat(second.body().path("NeutronError").path("message").asText()).contains(r1);
+        error(409, "SubnetInUseByRouter", call(DEMO, "PUT", "/v2.0/routers/" + r2 + "/add_router_interface",
+                "{\"port_id\": \"" + spare + "\"}"));
+        assertThat(keys("/")).as("nothing written by a refused request").hasSize(keys);
+        // a static route through an interface keeps it
+        ok(200, call(DEMO, "PUT", "/v2.0/routers/" + r1 + "/add_router_interface", "{\"subnet_id\": \"" + sub3
+                + "\"}"));
+        keys = keys("/").size();
+        error(400, "InvalidRoutes", call(DEMO, "PUT", "/v2.0/routers/" + r1, "{\"router\": {\"routes\": "
+                + "[{\"destination\": \"172.16.0.0/16\", \"nexthop\": \"10.7.0.5\"}]}}"));
+        ok(200, call(DEMO, "PUT", "/v2.0/routers/" + r1, "{\"router\": {\"routes\": [{\"destination\": "
+                + "\"172.16.0.0/16\", \"nexthop\": \"10.6.0.5\"}]}}"));
+        error(409, "RouterInterfaceInUseByRoute", call(DEMO, "PUT", "/v2.0/routers/" + r1
+                + "/remove_router_interface", "{\"subnet_id\": \"" + sub3 + "\"}"));
+        assertThat(keys("/")).hasSize(keys);
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/ports?device_id=" + r1, null)).path("ports")).hasSize(2);
+        assertThat(ok(200, call(DEMO, "GET", "/v2.0/ports?device_id=" + r2, null)).path("ports")).isEmpty();
+        // once the route goes, so may the interface
+        ok(200, call(DEMO, "PUT", "/v2.0/routers/" + r1, "{\"router\": {\"routes\": []}}"));
+        ok(200, call(DEMO, "PUT", "/v2.0/routers/" + r1 + "/remove_router_interface", "{\"subnet_id\": \"" + sub3
+                + "\"}"));
+    }
+
+    @Test
     void badInputIsAnsweredInNeutronsShapeWithNoPartialWrite() {
         String net = network(DEMO, "{}");
         subnet(DEMO, net, ", \"cidr\": \"10.2.0.0/24\"");

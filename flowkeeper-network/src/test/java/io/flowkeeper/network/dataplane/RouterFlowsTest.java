@@ -1,0 +1,255 @@
+package io.flowkeeper.network.dataplane;
+
+import static io.flowkeeper.api.flow.MatchField.ARP_OP;
+import static io.flowkeeper.api.flow.MatchField.ARP_SHA;
+import static io.flowkeeper.api.flow.MatchField.ARP_SPA;
+import static io.flowkeeper.api.flow.MatchField.ARP_THA;
+import static io.flowkeeper.api.flow.MatchField.ARP_TPA;
+import static io.flowkeeper.api.flow.MatchField.ETH_DST;
+import static io.flowkeeper.api.flow.MatchField.ETH_SRC;
+import static io.flowkeeper.api.flow.MatchField.ETH_TYPE;
+import static io.flowkeeper.api.flow.MatchField.ICMPV4_TYPE;
+import static io.flowkeeper.api.flow.MatchField.IN_PORT;
+import static io.flowkeeper.api.flow.MatchField.IPV4_DST;
+import static io.flowkeeper.api.flow.MatchField.IPV4_SRC;
+import static io.flowkeeper.api.flow.MatchField.IP_PROTO;
+import static io.flowkeeper.api.flow.MatchField.TUNNEL_ID;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.flowkeeper.api.flow.Flow;
+import io.flowkeeper.api.flow.FlowId;
+import io.flowkeeper.api.flow.MatchField;
+import io.flowkeeper.api.network.HostRoute;
+import io.flowkeeper.api.network.Network;
+import io.flowkeeper.api.network.NetworkType;
+import io.flowkeeper.network.Ipv4;
+import io.flowkeeper.network.dataplane.FlowTableEvaluator.Emitted;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Distributed routing, evaluated on the compiled flows: "where does this packet go, and how does it look there". */
+class RouterFlowsTest {
+    private static final String MAC_A = "fa:16:3e:00:00:0a";
+    private static final String MAC_B = "fa:16:3e:00:00:0b";
+    private static final String MAC_C = "fa:16:3e:00:00:0c";
+    private static final String R1 = "fa:16:3e:00:01:01";
+    private static final String R2 = "fa:16:3e:00:01:02";
+
+    private Network net1;
+    private Network net2;
+
+    /**
+     * Two VXLAN networks joined by router r: net1 (VNI 100, 10.0.0.0/24) with A on h1, net2 (VNI 200,
+     * 10.0.1.0/24) with B on h2 and C on h3. h1 has no port on net2, h2 none on net1: routing must still get there.
+     */
+    private TestModel routed(List<HostRoute> routes) {
+        TestModel m = new TestModel();
+        m.host("h1", "192.0.2.1", Map.of());
+        m.host("h2", "192.0.2.2", Map.of());
+        m.host("h3", "192.0.2.3", Map.of());
+        m.meshTunnels();
+        net1 = m.network("net1", "p1", NetworkType.VXLAN, null, 100, "10.0.0.0/24", true);
+        net2 = m.network("net2", "p1", NetworkType.VXLAN, null, 200, "10.0.1.0/24", true);
+        m.port("a", net1, MAC_A, "10.0.0.3", "h1");
+        m.port("b", net2, MAC_B, "10.0.1.4", "h2");
+        m.port("c", net2, MAC_C, "10.0.1.5", "h3");
+        m.router("r", true, routes);
+        m.routerInterface("r-if1", "r", net1, R1, "10.0.0.1");
+        m.routerInterface("r-if2", "r", net2, R2, "10.0.1.1");
+        return m;
+    }
+
+    private static List<Flow> compile(TestModel m, String host) {
+        List<Flow> flows = new FlowCompiler().compile(m.view(host));
+        Pipeline.check(flows);
+        Set<FlowId> ids = new HashSet<>();
+        flows.forEach(f -> assertTrue(ids.add(f.id()), "two flows share an identity: " + f));
+        return flows;
+    }
+
+    private static Map<MatchField, Long> ip(long inPort, String srcMac, String dstMac, String srcIp, String dstIp) {
+        Map<MatchField, Long> p = new EnumMap<>(MatchField.class);
+        p.put(IN_PORT, inPort);
+        p.put(ETH_SRC, FlowCompiler.mac(srcMac));
+        p.put(ETH_DST, FlowCompiler.mac(dstMac));
+        p.put(ETH_TYPE, 0x0800L);
+        p.put(IP_PROTO, 1L);
+        p.put(ICMPV4_TYPE, 8L);
+        p.put(IPV4_SRC, Ipv4.parse(srcIp));
+        p.put(IPV4_DST, Ipv4.parse(dstIp));
+        return p;
+    }
+
+    private static Map<MatchField, Long> fromTunnel(long tunnel, long vni, Map<MatchField, Long> p) {
+        p.put(IN_PORT, tunnel);
+        p.put(TUNNEL_ID, vni);
+        return p;
+    }
+
+    private static Emitted one(List<Emitted> out) {
+        assertEquals(1, out.size(), out.toString());
+        return out.get(0);
+    }
+
+    @Test
+    void aPacketToAnotherSubnetIsRoutedOnTheSendersHostAndArrivesOnTheDestinationNetworksTunnel() {
+        TestModel m = routed(List.of());
+        // h1 has no port on net2: the packet leaves routed, on net2's VNI, for B's host
+        Emitted e = one(new FlowTableEvaluator(compile(m, "h1"))
+                .run(ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "10.0.1.4")));
+        assertEquals(m.tunnel("h1", "h2"), e.port());
+        assertEquals(200, e.get(TUNNEL_ID));
+        assertEquals(FlowCompiler.mac(R2), e.get(ETH_SRC));
+        assertEquals(FlowCompiler.mac(MAC_B), e.get(ETH_DST));
+        assertEquals(Ipv4.parse("10.0.0.3"), e.get(IPV4_SRC));
+        assertEquals(1, e.ttlDecrements());
+
+        // on h2 it is plain switching on net2: delivered to B unchanged
+        Emitted d = one(new FlowTableEvaluator(compile(m, "h2")).run(fromTunnel(m.tunnel("h2", "h1"), 200,
+                ip(0, R2, MAC_B, "10.0.0.3", "10.0.1.4"))));
+        assertEquals(m.ofPort("b"), d.port());
+        assertEquals(0, d.ttlDecrements());
+
+        // and the reply is routed on h2, back on net1's VNI to A's host
+        Emitted r = one(new FlowTableEvaluator(compile(m, "h2"))
+                .run(ip(m.ofPort("b"), MAC_B, R2, "10.0.1.4", "10.0.0.3")));
+        assertEquals(m.tunnel("h2", "h1"), r.port());
+        assertEquals(100, r.get(TUNNEL_ID));
+        assertEquals(FlowCompiler.mac(R1), r.get(ETH_SRC));
+        assertEquals(FlowCompiler.mac(MAC_A), r.get(ETH_DST));
+        assertEquals(1, r.ttlDecrements());
+    }
+
+    @Test
+    void aRoutedPacketToAPortOnTheSameHostIsDeliveredThere() {
+        TestModel m = routed(List.of());
+        m.port("d", net2, "fa:16:3e:00:00:0d", "10.0.1.6", "h1");
+        Emitted e = one(new FlowTableEvaluator(compile(m, "h1"))
+                .run(ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "10.0.1.6")));
+        assertEquals(m.ofPort("d"), e.port());
+        assertEquals(FlowCompiler.mac(R2), e.get(ETH_SRC));
+        assertEquals(FlowCompiler.mac("fa:16:3e:00:00:0d"), e.get(ETH_DST));
+        assertEquals(1, e.ttlDecrements());
+    }
+
+    @Test
+    void anAddressNoPortHoldsIsNotRoutedAnywhere() {
+        TestModel m = routed(List.of());
+        assertEquals(List.of(), new FlowTableEvaluator(compile(m, "h1"))
+                .run(ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "10.0.1.99")));
+        assertEquals(List.of(), new FlowTableEvaluator(compile(m, "h1"))
+                .run(ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "172.16.0.1")));
+    }
+
+    @Test
+    void theGatewayAnswersArpWithTheRoutersMacNotTheDhcpServers() {
+        TestModel m = routed(List.of());
+        Map<MatchField, Long> p = new EnumMap<>(MatchField.class);
+        p.put(IN_PORT, m.ofPort("a"));
+        p.put(ETH_SRC, FlowCompiler.mac(MAC_A));
+        p.put(ETH_DST, 0xffffffffffffL);
+        p.put(ETH_TYPE, 0x0806L);
+        p.put(ARP_OP, 1L);
+        p.put(ARP_SHA, FlowCompiler.mac(MAC_A));
+        p.put(ARP_SPA, Ipv4.parse("10.0.0.3"));
+        p.put(ARP_THA, 0L);
+        p.put(ARP_TPA, Ipv4.parse("10.0.0.1"));
+        Emitted e = one(new FlowTableEvaluator(compile(m, "h1")).run(p));
+        assertEquals(m.ofPort("a"), e.port());
+        assertEquals(2, e.get(ARP_OP));
+        assertEquals(FlowCompiler.mac(R1), e.get(ARP_SHA));
+        assertEquals(FlowCompiler.mac(R1), e.get(ETH_SRC));
+        assertEquals(Ipv4.parse("10.0.0.1"), e.get(ARP_SPA));
+        assertEquals(FlowCompiler.mac(MAC_A), e.get(ARP_THA));
+
+        // without the router the DHCP server's MAC answers for the same address, as before
+        m.remove("r-if1");
+        e = one(new FlowTableEvaluator(compile(m, "h1")).run(p));
+        assertEquals(DhcpServer.SERVER_MAC, e.get(ARP_SHA));
+    }
+
+    @Test
+    void pingToEitherRouterAddressIsAnsweredBackOutOfTheSendersPort() {
+        TestModel m = routed(List.of());
+        FlowTableEvaluator h1 = new FlowTableEvaluator(compile(m, "h1"));
+        for (String gateway : List.of("10.0.0.1", "10.0.1.1")) {
+            Emitted e = one(h1.run(ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", gateway)));
+            assertEquals(m.ofPort("a"), e.port());
+            assertEquals(0, e.get(ICMPV4_TYPE));
+            assertEquals(Ipv4.parse(gateway), e.get(IPV4_SRC));
+            assertEquals(Ipv4.parse("10.0.0.3"), e.get(IPV4_DST));
+            assertEquals(FlowCompiler.mac(R1), e.get(ETH_SRC));
+            assertEquals(FlowCompiler.mac(MAC_A), e.get(ETH_DST));
+        }
+        // only echo requests are answered
+        Map<MatchField, Long> other = ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "10.0.0.1");
+        other.put(ICMPV4_TYPE, 0L);
+        assertEquals(List.of(), h1.run(other), "an echo reply to the gateway is not answered");
+    }
+
+    @Test
+    void staticRoutesGoToTheirNextHopLongestPrefixFirst() {
+        TestModel m = routed(List.of(new HostRoute("172.16.0.0/16", "10.0.1.4"),
+                new HostRoute("172.16.9.0/24", "10.0.1.5"), new HostRoute("192.168.7.0/24", "10.0.1.77")));
+        FlowTableEvaluator h1 = new FlowTableEvaluator(compile(m, "h1"));
+        Emitted wide = one(h1.run(ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "172.16.1.1")));
+        assertEquals(m.tunnel("h1", "h2"), wide.port());
+        assertEquals(200, wide.get(TUNNEL_ID));
+        assertEquals(FlowCompiler.mac(MAC_B), wide.get(ETH_DST));
+        assertEquals(FlowCompiler.mac(R2), wide.get(ETH_SRC));
+        assertEquals(Ipv4.parse("172.16.1.1"), wide.get(IPV4_DST));
+        assertEquals(1, wide.ttlDecrements());
+
+        Emitted narrow = one(h1.run(ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "172.16.9.9")));
+        assertEquals(m.tunnel("h1", "h3"), narrow.port());
+        assertEquals(FlowCompiler.mac(MAC_C), narrow.get(ETH_DST));
+
+        // a next hop no port holds routes nothing
+        assertEquals(List.of(), h1.run(ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "192.168.7.1")));
+    }
+
+    @Test
+    void removingTheInterfaceOrDisablingTheRouterStopsRouting() {
+        TestModel m = routed(List.of());
+        Map<MatchField, Long> p = ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "10.0.1.4");
+        m.remove("r-if2");
+        assertTrue(new FlowTableEvaluator(compile(m, "h1")).run(p).stream().noneMatch(e -> e.ttlDecrements() > 0
+                || e.get(TUNNEL_ID) == 200), "still routed without the interface");
+
+        m = routed(List.of());
+        m.router("r", false, List.of());
+        assertTrue(new FlowTableEvaluator(compile(m, "h1")).run(p).stream().noneMatch(e -> e.ttlDecrements() > 0
+                || e.get(TUNNEL_ID) == 200), "still routed with the router down");
+    }
+
+    @Test
+    void aHostWithNoPortOnAnyOfTheRoutersNetworksGetsNoneOfItsFlows() {
+        TestModel m = routed(List.of());
+        m.host("h4", "192.0.2.4", Map.of());
+        Network other = m.network("net3", "p1", NetworkType.VXLAN, null, 300, "10.0.3.0/24", true);
+        m.port("e", other, "fa:16:3e:00:00:0e", "10.0.3.3", "h4");
+        assertTrue(compile(m, "h4").stream().noneMatch(f -> (f.cookie() & FlowCompiler.COOKIE_KIND_MASK)
+                == RouterFlows.COOKIE_ROUTER), "router flows on a host the router does not reach");
+        assertEquals(List.of(), m.view("h4").routers());
+    }
+
+    @Test
+    void aHostNeedsTunnelsToTheHostsOfEveryNetworkRoutedToItsOwn() {
+        TestModel m = routed(List.of());
+        m.host("h4", "192.0.2.4", Map.of());
+        Network other = m.network("net3", "p1", NetworkType.VXLAN, null, 300, "10.0.3.0/24", true);
+        m.port("e", other, "fa:16:3e:00:00:0e", "10.0.3.3", "h4");
+        Map<String, Set<String>> peers = TenantDataplane.routedPeersByHost(m.model());
+        assertEquals(Set.of("h2", "h3"), peers.get("h1"));
+        assertEquals(Set.of("h1", "h3"), peers.get("h2"));
+        assertEquals(null, peers.get("h4"));
+
+        m.router("r", false, List.of());
+        assertEquals(Map.of(), TenantDataplane.routedPeersByHost(m.model()), "a router that is down routes nothing");
+    }
+}
