@@ -103,4 +103,9 @@ public record HostTls(TlsFiles files, Set<Long> datapathIds) {
     SSLContext clientContext() {
         return files.caContext();
     }
+
+    /** The agent's own HTTPS port (its metrics): presents the host certificate, as a node presents its own. */
+    public SSLContext serverContext() {
+        return files.caContext();
+    }
 }

@@ -188,12 +188,13 @@ public final class AgentCommand implements Callable<Integer> {
                     printer);
             printer = meters;
             try {
-                metrics = new io.flowkeeper.agent.metrics.MetricsEndpoint(address, token, meters::scrape).start();
+                metrics = new io.flowkeeper.agent.metrics.MetricsEndpoint(address, token, meters::scrape,
+                        cluster != null && cluster.tls() != null ? cluster.tls().serverContext() : null).start();
             } catch (IOException | IllegalArgumentException e) {
                 throw new UserException("--metrics-address " + address + ": " + e.getMessage(), 2);
             }
-            out.println("agent: metrics on http://" + address.substring(0, address.lastIndexOf(':')) + ":"
-                    + metrics.port() + "/metrics (token required)");
+            out.println("agent: metrics on " + metrics.scheme() + "://"
+                    + address.substring(0, address.lastIndexOf(':')) + ":" + metrics.port() + "/metrics (token required)");
         }
         io.flowkeeper.agent.metrics.MetricsEndpoint metricsEndpoint = metrics;
         HostAgent agent = new HostAgent(cfg, printer).start();

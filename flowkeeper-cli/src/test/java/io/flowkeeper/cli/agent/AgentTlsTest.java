@@ -1,6 +1,7 @@
 package io.flowkeeper.cli.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,11 +9,17 @@ import io.flowkeeper.agent.AgentListener;
 import io.flowkeeper.agent.cluster.ClusterAgent;
 import io.flowkeeper.agent.cluster.ClusterSettings;
 import io.flowkeeper.agent.cluster.HostTls;
+import io.flowkeeper.agent.metrics.MetricsEndpoint;
+import io.flowkeeper.api.security.TlsFiles;
 import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.controller.local.LocalCluster;
 import io.flowkeeper.controller.pki.LabPki;
 import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.TestBed;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
@@ -72,6 +79,21 @@ class AgentTlsTest {
                 assertThat(Files.readString(cluster.logFile(0)))
                         .contains("switch " + dpidHex + " connected", "certificate binds its dpid");
 
+                // The agent's metrics port on a TLS cluster: HTTPS with the host certificate, which a scraper
+                // trusting the cluster's CA and expecting host h1 (Prometheus' tls_config server_name) accepts;
+                // plain HTTP gets nothing.
+                try (MetricsEndpoint metrics = new MetricsEndpoint("127.0.0.1:0", "scrape-token",
+                        () -> "flowkeeper_test 1\n", tls.serverContext()).start()) {
+                    javax.net.ssl.SSLContext scraper = new TlsFiles(pki.caCertificate(), pki.hostCertificate("h1"),
+                            pki.hostKey("h1")).caContext();
+                    assertThat(scrape(scraper, metrics.port())).startsWith("HTTP/1.1 200")
+                            .contains("flowkeeper_test 1");
+                    assertThatThrownBy(() -> HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                            "http://127.0.0.1:" + metrics.port() + "/metrics")).timeout(Duration.ofSeconds(5))
+                            .header("Authorization", "Bearer scrape-token").build(),
+                            HttpResponse.BodyHandlers.ofString())).isInstanceOf(java.io.IOException.class);
+                }
+
                 // The plain-HTTP agent: a clear refusal on every call, no registration, and its switch (tcp:
                 // target on a TLS port) is never admitted.
                 await().atMost(T).until(() -> !plainFailures.isEmpty());
@@ -84,6 +106,21 @@ class AgentTlsTest {
                 await().atMost(T).until(() -> Files.readString(cluster.logFile(0))
                         .contains("plain text on the TLS OpenFlow port"));
             }
+        }
+    }
+
+    /** GET /metrics over TLS to 127.0.0.1:port, checking the server's certificate names host h1. */
+    private static String scrape(javax.net.ssl.SSLContext context, int port) throws java.io.IOException {
+        try (java.net.Socket plain = new java.net.Socket("127.0.0.1", port);
+             javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+                     .createSocket(plain, "h1", port, true)) {
+            javax.net.ssl.SSLParameters params = socket.getSSLParameters();
+            params.setEndpointIdentificationAlgorithm("HTTPS");
+            socket.setSSLParameters(params);
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(("GET /metrics HTTP/1.1\r\nHost: h1\r\nAuthorization: Bearer scrape-token"
+                    + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
     }
 

@@ -227,10 +227,11 @@ public final class LabPki {
                     pair.getPublic());
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
             b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement));
-            // Nodes are servers and clients (Raft both ways, forwarded calls); a host's switch is only a client.
-            b.addExtension(Extension.extendedKeyUsage, false, node
-                    ? new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth})
-                    : new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
+            // Nodes are servers and clients (Raft both ways, forwarded calls); a host is a client of the nodes (its
+            // switch, its agent) and the server of its agent's metrics port. A host certificate names no node, so
+            // the nodes' own checks never take it for one.
+            b.addExtension(Extension.extendedKeyUsage, false,
+                    new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
             b.addExtension(Extension.subjectAlternativeName, false,
                     new GeneralNames(names.toArray(GeneralName[]::new)));
             b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()));
