@@ -15,6 +15,7 @@ import java.util.Set;
 import org.projectfloodlight.openflow.protocol.OFFactory;
 import org.projectfloodlight.openflow.protocol.OFFlowMod;
 import org.projectfloodlight.openflow.protocol.OFFlowModFlags;
+import org.projectfloodlight.openflow.protocol.OFVersion;
 import org.projectfloodlight.openflow.protocol.action.OFAction;
 import org.projectfloodlight.openflow.protocol.instruction.OFInstruction;
 import org.projectfloodlight.openflow.protocol.oxm.OFOxm;
@@ -47,7 +48,11 @@ final class LoxiFlows {
     /** Which kind of FLOW_MOD to build. */
     enum Command { ADD, MODIFY_STRICT, DELETE_STRICT, DELETE_BY_COOKIE }
 
+    /** A FLOW_MOD in the factory's version; for OpenFlow 1.0, see {@link LoxiFlows10} (it may refuse the flow). */
     static OFFlowMod flowMod(OFFactory f, Flow flow, Command command, long xid) {
+        if (f.getVersion() == OFVersion.OF_10) {
+            return LoxiFlows10.flowMod(f, flow, command, xid);
+        }
         if (command == Command.DELETE_BY_COOKIE) {
             return f.buildFlowDelete().setXid(xid).setTableId(TableId.of(flow.tableId()))
                     .setMatch(f.buildMatch().build()).setCookie(U64.of(flow.cookie())).setCookieMask(U64.of(-1L))
@@ -174,6 +179,9 @@ final class LoxiFlows {
     }
 
     static OFAction action(OFFactory f, Action a) {
+        if (f.getVersion() == OFVersion.OF_10) {
+            return LoxiFlows10.action(f, a);
+        }
         if (a instanceof Action.Output o) {
             return f.actions().output(OFPort.ofInt((int) o.port()), o.maxLength());
         } else if (a instanceof Action.SetField s) {

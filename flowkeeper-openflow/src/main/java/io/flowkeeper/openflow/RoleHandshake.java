@@ -34,6 +34,12 @@ final class RoleHandshake {
 
     private final String switchName;
     private final Duration replyTimeout;
+    /**
+     * OpenFlow 1.0: the switch knows no roles, so the role is ours alone (no message is sent), and the switch
+     * cannot refuse a write from a deposed master: {@link #awaitWritable} refuses every write unless the role is
+     * MASTER, so a node that is not the owner sends nothing that modifies the switch.
+     */
+    private final boolean localOnly;
     private final Object serial = new Object();
     private volatile State state = State.NONE;
     private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
@@ -42,8 +48,18 @@ final class RoleHandshake {
     private volatile Status lastStatus;
 
     RoleHandshake(String switchName, Duration replyTimeout) {
+        this(switchName, replyTimeout, false);
+    }
+
+    RoleHandshake(String switchName, Duration replyTimeout, boolean localOnly) {
         this.switchName = switchName;
         this.replyTimeout = replyTimeout;
+        this.localOnly = localOnly;
+    }
+
+    /** Whether the switch has no roles (OpenFlow 1.0): the role is recorded here only. */
+    boolean localOnly() {
+        return localOnly;
     }
 
     /**
@@ -73,7 +89,10 @@ final class RoleHandshake {
         }
     }
 
-    /** Blocks a writer while a ROLE_REQUEST is outstanding. */
+    /**
+     * Blocks a writer while a ROLE_REQUEST is outstanding; on a switch without roles (1.0), refuses the write
+     * unless this connection is MASTER.
+     */
     void awaitWritable() {
         try {
             gate.get(replyTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -82,6 +101,11 @@ final class RoleHandshake {
             throw new OpenFlowException("interrupted while waiting for the role reply", e);
         } catch (ExecutionException | TimeoutException e) {
             throw new OpenFlowException("role request to switch " + switchName + " did not complete", e);
+        }
+        if (localOnly && role != ControllerRole.MASTER) {
+            throw new io.flowkeeper.api.switches.SwitchException.NotMaster("switch " + switchName + " speaks "
+                    + "OpenFlow 1.0, which has no roles: this connection is " + role + ", not MASTER, so nothing "
+                    + "that modifies the switch is sent");
         }
     }
 

@@ -22,7 +22,7 @@ public interface Switch extends FlowProgrammer, SwitchStatistics {
     /** Where the session comes from (the switch's address and port), for logs and the API. */
     String remoteAddress();
 
-    /** The negotiated OpenFlow wire version: 0x04 for OpenFlow 1.3, 0x05 for 1.4. */
+    /** The negotiated OpenFlow wire version: 0x01 for OpenFlow 1.0, 0x04 for 1.3, 0x05 for 1.4. */
     int version();
 
     /** What the switch said of itself at the handshake. */
