@@ -223,8 +223,22 @@ public final class SwitchMaster {
         sync();
     }
 
+    /**
+     * Checked right before every write, on this node's clock: the lease is held and the entity is still ours at the
+     * generation this node is master at. On OpenFlow 1.3/1.4 the switch fences a deposed master by the role's
+     * generation id as well; OpenFlow 1.0 has no roles, so this check is the only fence there (docs/operations.md,
+     * "OpenFlow 1.0 switches": what remains is the time from this check to the write's last byte).
+     */
+    private void checkStillMaster() {
+        if (!mastership.canAct(entity, masterGeneration)) {
+            throw new SwitchException.NotMaster("switch " + connection.dpidString() + ": lease or ownership at "
+                    + "generation " + masterGeneration + " lost before the write; nothing sent");
+        }
+    }
+
     /** Writes one bundle, telling the observer how long the switch took to commit it. */
     private io.flowkeeper.api.flow.BundleResult timedBundle(java.util.List<io.flowkeeper.api.flow.FlowChange> changes) {
+        checkStillMaster();
         long t0 = System.nanoTime();
         boolean ok = false;
         try {
@@ -349,7 +363,10 @@ public final class SwitchMaster {
     private void reconcile(Map<String, Flow> desired, Map<FlowId, String> idOf) {
         long reconcileStart = System.nanoTime();
         Map<String, Flow> wanted = new HashMap<>(desired);
-        ReconcileResult r = reconcile(wanted, idOf, refused, flows -> connection.reconcile(flows, RECONCILER));
+        ReconcileResult r = reconcile(wanted, idOf, refused, flows -> {
+            checkStillMaster();
+            return connection.reconcile(flows, RECONCILER);
+        });
         mastership.observer().reconciled(dpid, masterGeneration, wanted.size(), r.plan().size(),
                 System.nanoTime() - reconcileStart);
         LOG.info("switch {}: reconciled to {} desired flows at revision {} ({}; desired flows read in {} ms, then "
