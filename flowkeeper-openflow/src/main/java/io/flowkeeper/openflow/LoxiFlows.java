@@ -58,27 +58,36 @@ final class LoxiFlows {
                     .setMatch(f.buildMatch().build()).setCookie(U64.of(flow.cookie())).setCookieMask(U64.of(-1L))
                     .setBufferId(OFBufferId.NO_BUFFER).setOutPort(OFPort.ANY).setOutGroup(OFGroup.ANY).build();
         }
-        OFFlowMod.Builder b = switch (command) {
-            case ADD -> f.buildFlowAdd();
-            case MODIFY_STRICT -> f.buildFlowModifyStrict();
-            case DELETE_STRICT -> f.buildFlowDeleteStrict();
-            default -> throw new IllegalStateException(command.toString());
-        };
-        b.setXid(xid)
+        OFFlowMod.Builder b = strict(f, flow, command, xid, match(f, flow.match()))
                 .setTableId(TableId.of(flow.tableId()))
-                .setPriority(flow.priority())
-                .setMatch(match(f, flow.match()))
-                .setCookie(U64.of(flow.cookie()))
-                .setIdleTimeout(flow.idleTimeout())
-                .setHardTimeout(flow.hardTimeout())
-                .setBufferId(OFBufferId.NO_BUFFER)
-                .setOutPort(OFPort.ANY)
                 .setOutGroup(OFGroup.ANY)
                 .setFlags(flags(flow.flags()));
         if (command != Command.DELETE_STRICT) {
             b.setInstructions(instructions(f, flow.instructions()));
         }
         return b.build();
+    }
+
+    /**
+     * What an ADD, MODIFY_STRICT or DELETE_STRICT has in every version: the flow's identity (priority, match),
+     * cookie and timeouts; the caller adds what its version has (table, flags, instructions or actions).
+     */
+    static OFFlowMod.Builder strict(OFFactory f, Flow flow, Command command,
+            long xid, org.projectfloodlight.openflow.protocol.match.Match match) {
+        OFFlowMod.Builder b = switch (command) {
+            case ADD -> f.buildFlowAdd();
+            case MODIFY_STRICT -> f.buildFlowModifyStrict();
+            case DELETE_STRICT -> f.buildFlowDeleteStrict();
+            default -> throw new IllegalStateException(command.toString());
+        };
+        return b.setXid(xid)
+                .setPriority(flow.priority())
+                .setMatch(match)
+                .setCookie(U64.of(flow.cookie()))
+                .setIdleTimeout(flow.idleTimeout())
+                .setHardTimeout(flow.hardTimeout())
+                .setBufferId(OFBufferId.NO_BUFFER)
+                .setOutPort(OFPort.ANY);
     }
 
     private static Set<OFFlowModFlags> flags(Set<FlowFlag> flags) {

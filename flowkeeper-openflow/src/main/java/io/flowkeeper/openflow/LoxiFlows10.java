@@ -75,20 +75,7 @@ final class LoxiFlows10 {
             throw new Refused("flow statistics do not report flags, so a flow with " + flow.flags()
                     + " could never be compared with the switch's");
         }
-        OFFlowMod.Builder b = switch (command) {
-            case ADD -> f.buildFlowAdd();
-            case MODIFY_STRICT -> f.buildFlowModifyStrict();
-            case DELETE_STRICT -> f.buildFlowDeleteStrict();
-            default -> throw new IllegalStateException(command.toString());
-        };
-        b.setXid(xid)
-                .setPriority(flow.priority())
-                .setMatch(match(f, flow.match()))
-                .setCookie(U64.of(flow.cookie()))
-                .setIdleTimeout(flow.idleTimeout())
-                .setHardTimeout(flow.hardTimeout())
-                .setBufferId(OFBufferId.NO_BUFFER)
-                .setOutPort(OFPort.ANY);
+        OFFlowMod.Builder b = LoxiFlows.strict(f, flow, command, xid, match(f, flow.match()));
         if (command != LoxiFlows.Command.DELETE_STRICT) {
             b.setActions(actions(f, flow.instructions()));
         }
