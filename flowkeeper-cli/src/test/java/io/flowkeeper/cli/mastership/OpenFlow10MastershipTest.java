@@ -18,8 +18,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -28,10 +31,12 @@ import org.junit.jupiter.api.Timeout;
  * reach it, a flow 1.0 cannot express is refused and shown; OVS's own log of every OpenFlow message it received
  * (vconn at debug level) shows that only the entity owner of the moment sent a FLOW_MOD or PACKET_OUT; kill -9
  * of the owner under a 10 ms ping loses no packet, and the survivor's reconcile (adds, barrier, deletes) leaves
- * the table equal to the desired flows, deleting an extra flow with our cookie that was put in by hand.
+ * the table equal to the desired flows, deleting an extra flow with our cookie that was put in by hand. Then the
+ * weaker fencing: an owner frozen (SIGSTOP) past its lease, whose switch moved meanwhile, sends nothing once resumed.
  */
 @Tag("integration")
 @Timeout(300)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OpenFlow10MastershipTest {
     private static final Duration LONG = Duration.ofSeconds(60);
     private static final String DP = MastershipBed.dpidHex(0);
@@ -55,6 +60,7 @@ class OpenFlow10MastershipTest {
     }
 
     @Test
+    @Order(1)
     void theOwnerAloneWritesAndATakeoverUnderPingLosesNothingAndEndsInTheDesiredState() throws Exception {
         MastershipBed.Ownership first = bed.awaitMasters(LONG).get(0);
         bed.pushBaseline();
@@ -90,6 +96,9 @@ class OpenFlow10MastershipTest {
         assertThat(f.after().owner()).isNotEqualTo(f.before().owner());
         assertThat(f.ping().received()).isGreaterThan(50);
         assertThat(f.ping().lost()).as(f.ping().toString()).isZero();
+        System.out.printf("OpenFlow 1.0 takeover: %s -> %s (generation %d -> %d), ping %d sent, %d lost, longest gap "
+                + "%d ms%n", f.before().owner(), f.after().owner(), f.before().generation(), f.after().generation(),
+                f.ping().sent(), f.ping().lost(), f.ping().longestGap().toMillis());
 
         // The table ends equal to the desired flows: exactly these three, the hand-made extra gone.
         await().atMost(LONG).until(() -> !bed.switchHas(0, "nw_dst=10.9.9.6"));
@@ -104,7 +113,8 @@ class OpenFlow10MastershipTest {
 
         // Only the owner of the moment wrote: the first owner, then the survivor that took over; the third node
         // (connected all along, and SLAVE) sent nothing that modifies the switch.
-        Map<String, Integer> writes = modifyingMessagesByNode();
+        Map<String, Integer> writes = modifyingMessagesByNode(0);
+        System.out.println("OpenFlow 1.0: modifying messages OVS received, by node: " + writes);
         String third = null;
         for (int i = 0; i < bed.cluster().size(); i++) {
             String node = bed.cluster().id(i);
@@ -119,14 +129,62 @@ class OpenFlow10MastershipTest {
         assertThat(writes).doesNotContainKey(third);
     }
 
-    /** FLOW_MOD, PACKET_OUT and PORT_MOD messages OVS received, by the node whose connection they came on. */
-    private static Map<String, Integer> modifyingMessagesByNode() throws Exception {
+    @Test
+    @Order(2)
+    void anOwnerFrozenPastItsLeaseSendsNothingOnceResumed() throws Exception {
+        for (int i = 0; i < bed.cluster().size(); i++) {
+            if (!bed.cluster().isRunning(i)) {
+                bed.cluster().start(i);
+            }
+        }
+        bed.cluster().awaitAllReady(180_000);
+        MastershipBed.Ownership before = bed.awaitMasters(LONG).get(0);
+        int frozen = bed.cluster().indexOf(before.owner());
+        long pid = bed.cluster().pid(frozen);
+        RestClient survivor = bed.anyLiveClient(frozen);
+        assertThat(survivor.put("/v1/switches/" + DP + "/flows/doomed", "table=0,priority=70,ip,nw_dst=10.9.9.5,"
+                + "actions=drop").ok()).isTrue();
+        await().atMost(LONG).until(() -> bed.switchHas(0, "nw_dst=10.9.9.5"));
+        long logBefore = Files.size(vswitchdLog());
+        new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor();
+        try {
+            await().atMost(LONG).until(() -> bed.ownership(0, frozen).map(o -> !o.owner().equals(before.owner()))
+                    .orElse(false));
+            // While it sleeps, the flow it programmed is deleted and another written through the new owner.
+            await().atMost(LONG).until(() -> survivor.delete("/v1/switches/" + DP + "/flows/doomed").ok());
+            await().atMost(LONG).until(() -> survivor.put("/v1/switches/" + DP + "/flows/fresh",
+                    "table=0,priority=70,ip,nw_dst=10.9.9.4,actions=drop").ok());
+            await().atMost(LONG).until(() -> !bed.switchHas(0, "nw_dst=10.9.9.5") && bed.switchHas(0,
+                    "nw_dst=10.9.9.4"));
+        } finally {
+            new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+        }
+        List<String> table = bed.host(0).dumpFlowsWithoutCounters(MastershipBed.BRIDGE);
+        Thread.sleep(4_000); // the resumed node's timers, watches and stale views all fire in here
+        assertThat(bed.host(0).dumpFlowsWithoutCounters(MastershipBed.BRIDGE)).isEqualTo(table);
+        Map<String, Integer> writes = modifyingMessagesByNode(logBefore);
+        System.out.println("OpenFlow 1.0: modifying messages OVS received from the freeze on, by node: " + writes
+                + " (frozen: " + before.owner() + ")");
+        assertThat(writes).as("modifying messages since the freeze: " + writes).doesNotContainKey(before.owner());
+        assertThat(writes).isNotEmpty(); // the new owner's writes are in the same log: the log is being read
+        assertThat(Files.readString(bed.cluster().logFile(frozen))).contains("lease of " + before.owner() + " lost");
+    }
+
+    private static Path vswitchdLog() {
+        return bed.host(0).runDir().resolve("ovs-vswitchd.log");
+    }
+
+    /**
+     * FLOW_MOD, PACKET_OUT and PORT_MOD messages OVS received (logged from byte {@code from} of its log on), by the
+     * node whose connection they came on.
+     */
+    private static Map<String, Integer> modifyingMessagesByNode(long from) throws Exception {
         Map<String, String> nodeByAddress = new HashMap<>();
         for (int i = 0; i < bed.cluster().size(); i++) {
             nodeByAddress.put(bed.cluster().openflowAddress(i), bed.cluster().id(i));
         }
-        Path log = bed.host(0).runDir().resolve("ovs-vswitchd.log");
-        Matcher m = RECEIVED.matcher(Files.readString(log, StandardCharsets.UTF_8));
+        byte[] all = Files.readAllBytes(vswitchdLog());
+        Matcher m = RECEIVED.matcher(new String(all, (int) from, all.length - (int) from, StandardCharsets.UTF_8));
         Map<String, Integer> byNode = new TreeMap<>();
         while (m.find()) {
             byNode.merge(nodeByAddress.getOrDefault(m.group(1), "unknown " + m.group(1)), 1, Integer::sum);
