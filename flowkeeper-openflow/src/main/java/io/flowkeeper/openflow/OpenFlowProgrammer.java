@@ -89,7 +89,8 @@ final class OpenFlowProgrammer implements FlowProgrammer {
     }
 
     /**
-     * OpenFlow 1.0 has no bundles: the changes go out in two pipelined rounds, adds and modifies first, then a
+     * OpenFlow 1.0 has no bundles: the changes go out in two pipelined rounds (the write permit checked before
+     * each), adds and modifies first, then a
      * barrier, then the deletes, then a barrier. A packet therefore always meets either the old or the new flow set
      * plus the added flows, never a table without the flows it needs (a delete that an add replaces comes after
      * that add); what it loses against a bundle is atomicity: a change the switch refuses does not undo the others.
@@ -99,7 +100,6 @@ final class OpenFlowProgrammer implements FlowProgrammer {
      * delete of a missing flow does nothing).
      */
     private BundleResult applyOrdered(List<FlowChange> changes) {
-        roles.awaitWritable();
         long t0 = System.nanoTime();
         List<BundleResult.Failure> failures = new ArrayList<>();
         List<Integer> writes = new ArrayList<>();
@@ -112,6 +112,9 @@ final class OpenFlowProgrammer implements FlowProgrammer {
             if (round.isEmpty()) {
                 continue;
             }
+            // Checked again before each round: an owner that froze during the first round's barrier, and lost its
+            // lease meanwhile, sends no deletes after the new owner's writes (1.0 has no generation id to stop them).
+            roles.awaitWritable();
             long first = session.reserveXids(round.size());
             List<Integer> sent = new ArrayList<>(round.size());
             SwitchSession.Batch batch = session.new Batch();

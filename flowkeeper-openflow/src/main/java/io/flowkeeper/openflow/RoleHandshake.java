@@ -40,6 +40,8 @@ final class RoleHandshake {
      * MASTER, so a node that is not the owner sends nothing that modifies the switch.
      */
     private final boolean localOnly;
+    /** See {@link io.flowkeeper.api.switches.Switch#writePermit}; null: writes are not checked. */
+    private volatile java.util.function.BooleanSupplier permit;
     private final Object serial = new Object();
     private volatile State state = State.NONE;
     private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
@@ -90,8 +92,8 @@ final class RoleHandshake {
     }
 
     /**
-     * Blocks a writer while a ROLE_REQUEST is outstanding; on a switch without roles (1.0), refuses the write
-     * unless this connection is MASTER.
+     * Blocks a writer while a ROLE_REQUEST is outstanding; then refuses the write if the write permit fails, or, on a
+     * switch without roles (1.0), unless this connection is MASTER.
      */
     void awaitWritable() {
         try {
@@ -101,6 +103,11 @@ final class RoleHandshake {
             throw new OpenFlowException("interrupted while waiting for the role reply", e);
         } catch (ExecutionException | TimeoutException e) {
             throw new OpenFlowException("role request to switch " + switchName + " did not complete", e);
+        }
+        java.util.function.BooleanSupplier p = permit;
+        if (p != null && !p.getAsBoolean()) {
+            throw new io.flowkeeper.api.switches.SwitchException.NotMaster("switch " + switchName + ": the write "
+                    + "permit failed (this node's lease or ownership lapsed), so nothing is sent");
         }
         if (localOnly && role != ControllerRole.MASTER) {
             throw new io.flowkeeper.api.switches.SwitchException.NotMaster("switch " + switchName + " speaks "
@@ -114,6 +121,10 @@ final class RoleHandshake {
         lastStatus = new Status(newRole, reason, generation);
         role = newRole; // the switch's word is the truth: a deposed master is SLAVE now
         LOG.info("switch {}: role status {} ({}, generation {})", switchName, newRole, reason, generation);
+    }
+
+    void permit(java.util.function.BooleanSupplier check) {
+        permit = check;
     }
 
     State state() {

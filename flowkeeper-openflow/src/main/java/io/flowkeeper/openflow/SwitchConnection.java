@@ -165,6 +165,11 @@ public final class SwitchConnection implements Switch {
         });
     }
 
+    @Override
+    public void writePermit(java.util.function.BooleanSupplier permit) {
+        roles.permit(permit);
+    }
+
     private static OFControllerRole ofRole(ControllerRole r) {
         return switch (r) {
             case MASTER -> OFControllerRole.ROLE_MASTER;

@@ -191,6 +191,29 @@ class OpenFlow10SessionTest {
     }
 
     @Test
+    void theWritePermitIsCheckedBeforeEachRoundSoALapsedLeaseSendsNoDeletes() throws Exception {
+        try (ScriptedSwitch sw = new ScriptedSwitch(LOOPBACK, port, OFVersion.OF_10)) {
+            SwitchConnection c = handshake(sw, 0x15);
+            c.requestRole(ControllerRole.MASTER, 1);
+            java.util.concurrent.atomic.AtomicInteger checks = new java.util.concurrent.atomic.AtomicInteger();
+            c.writePermit(() -> checks.incrementAndGet() <= 1); // the lease lapses during the first round
+            CompletableFuture<BundleResult> apply = CompletableFuture.supplyAsync(() -> c.applyBundle(List.of(
+                    FlowChange.add(OfctlText.parse("priority=9,ip,nw_dst=10.9.0.2,actions=NORMAL")),
+                    FlowChange.delete(OfctlText.parse("priority=9,ip,nw_dst=10.9.0.1,actions=drop")))));
+            assertThat(((OFFlowMod) sw.expectAnsweringEchoes(OFType.FLOW_MOD)).getCommand())
+                    .isEqualTo(OFFlowModCommand.ADD);
+            OFMessage barrier = sw.expectAnsweringEchoes(OFType.BARRIER_REQUEST);
+            sw.send(sw.factory.buildBarrierReply().setXid(barrier.getXid()).build());
+            assertThatThrownBy(() -> apply.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(
+                    SwitchException.NotMaster.class).hasMessageContaining("permit");
+            assertThat(sw.nextAnsweringEchoes(Duration.ofMillis(700))).as("the delete round").isNull();
+            // and no later write either
+            assertThatThrownBy(() -> c.install(List.of(OfctlText.parse("priority=1,actions=drop"))))
+                    .isInstanceOf(SwitchException.NotMaster.class);
+        }
+    }
+
+    @Test
     void aFlowDumpIsReadBackIntoTheModel() throws Exception {
         try (ScriptedSwitch sw = new ScriptedSwitch(LOOPBACK, port, OFVersion.OF_10)) {
             SwitchConnection c = handshake(sw, 0x13);

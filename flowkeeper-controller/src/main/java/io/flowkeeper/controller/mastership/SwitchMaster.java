@@ -217,28 +217,18 @@ public final class SwitchMaster {
             return;
         }
         masterGeneration = generation;
+        // Every write checks, on this node's clock, that the lease is held and the entity still ours at this
+        // generation: the only fence on OpenFlow 1.0, which has no generation id (docs/operations.md, "OpenFlow 1.0
+        // switches": what remains is the time from this check to the round's last byte in the socket).
+        connection.writePermit(() -> mastership.canAct(entity, generation));
         LOG.info("switch {}: MASTER on node {} at generation {}", connection.dpidString(), mastership.nodeId(),
                 generation);
         mastership.observer().masterGranted(dpid, generation, System.nanoTime() - ownershipSeenNanos);
         sync();
     }
 
-    /**
-     * Checked right before every write, on this node's clock: the lease is held and the entity is still ours at the
-     * generation this node is master at. On OpenFlow 1.3/1.4 the switch fences a deposed master by the role's
-     * generation id as well; OpenFlow 1.0 has no roles, so this check is the only fence there (docs/operations.md,
-     * "OpenFlow 1.0 switches": what remains is the time from this check to the write's last byte).
-     */
-    private void checkStillMaster() {
-        if (!mastership.canAct(entity, masterGeneration)) {
-            throw new SwitchException.NotMaster("switch " + connection.dpidString() + ": lease or ownership at "
-                    + "generation " + masterGeneration + " lost before the write; nothing sent");
-        }
-    }
-
     /** Writes one bundle, telling the observer how long the switch took to commit it. */
     private io.flowkeeper.api.flow.BundleResult timedBundle(java.util.List<io.flowkeeper.api.flow.FlowChange> changes) {
-        checkStillMaster();
         long t0 = System.nanoTime();
         boolean ok = false;
         try {
@@ -363,10 +353,7 @@ public final class SwitchMaster {
     private void reconcile(Map<String, Flow> desired, Map<FlowId, String> idOf) {
         long reconcileStart = System.nanoTime();
         Map<String, Flow> wanted = new HashMap<>(desired);
-        ReconcileResult r = reconcile(wanted, idOf, refused, flows -> {
-            checkStillMaster();
-            return connection.reconcile(flows, RECONCILER);
-        });
+        ReconcileResult r = reconcile(wanted, idOf, refused, flows -> connection.reconcile(flows, RECONCILER));
         mastership.observer().reconciled(dpid, masterGeneration, wanted.size(), r.plan().size(),
                 System.nanoTime() - reconcileStart);
         LOG.info("switch {}: reconciled to {} desired flows at revision {} ({}; desired flows read in {} ms, then "
