@@ -348,6 +348,7 @@ final class SwitchRoutes {
             JsonNode s = read(v.json());
             o.put("flows", s.path("flows").asInt());
             o.put("address", s.path("address").asText());
+            o.put("openflow-version", s.path("openflow-version").asInt());
             o.put("stats-updated-ms", s.path("updated-ms").asLong());
             o.put("refused-flows", s.path("refused").size());
             if (detail) {

@@ -15,6 +15,7 @@ import java.util.Set;
 import org.projectfloodlight.openflow.protocol.OFFactory;
 import org.projectfloodlight.openflow.protocol.OFFlowMod;
 import org.projectfloodlight.openflow.protocol.OFFlowModFlags;
+import org.projectfloodlight.openflow.protocol.OFVersion;
 import org.projectfloodlight.openflow.protocol.action.OFAction;
 import org.projectfloodlight.openflow.protocol.instruction.OFInstruction;
 import org.projectfloodlight.openflow.protocol.oxm.OFOxm;
@@ -47,33 +48,46 @@ final class LoxiFlows {
     /** Which kind of FLOW_MOD to build. */
     enum Command { ADD, MODIFY_STRICT, DELETE_STRICT, DELETE_BY_COOKIE }
 
+    /** A FLOW_MOD in the factory's version; for OpenFlow 1.0, see {@link LoxiFlows10} (it may refuse the flow). */
     static OFFlowMod flowMod(OFFactory f, Flow flow, Command command, long xid) {
+        if (f.getVersion() == OFVersion.OF_10) {
+            return LoxiFlows10.flowMod(f, flow, command, xid);
+        }
         if (command == Command.DELETE_BY_COOKIE) {
             return f.buildFlowDelete().setXid(xid).setTableId(TableId.of(flow.tableId()))
                     .setMatch(f.buildMatch().build()).setCookie(U64.of(flow.cookie())).setCookieMask(U64.of(-1L))
                     .setBufferId(OFBufferId.NO_BUFFER).setOutPort(OFPort.ANY).setOutGroup(OFGroup.ANY).build();
         }
-        OFFlowMod.Builder b = switch (command) {
-            case ADD -> f.buildFlowAdd();
-            case MODIFY_STRICT -> f.buildFlowModifyStrict();
-            case DELETE_STRICT -> f.buildFlowDeleteStrict();
-            default -> throw new IllegalStateException(command.toString());
-        };
-        b.setXid(xid)
+        OFFlowMod.Builder b = strict(f, flow, command, xid, match(f, flow.match()))
                 .setTableId(TableId.of(flow.tableId()))
-                .setPriority(flow.priority())
-                .setMatch(match(f, flow.match()))
-                .setCookie(U64.of(flow.cookie()))
-                .setIdleTimeout(flow.idleTimeout())
-                .setHardTimeout(flow.hardTimeout())
-                .setBufferId(OFBufferId.NO_BUFFER)
-                .setOutPort(OFPort.ANY)
                 .setOutGroup(OFGroup.ANY)
                 .setFlags(flags(flow.flags()));
         if (command != Command.DELETE_STRICT) {
             b.setInstructions(instructions(f, flow.instructions()));
         }
         return b.build();
+    }
+
+    /**
+     * What an ADD, MODIFY_STRICT or DELETE_STRICT has in every version: the flow's identity (priority, match),
+     * cookie and timeouts; the caller adds what its version has (table, flags, instructions or actions).
+     */
+    static OFFlowMod.Builder strict(OFFactory f, Flow flow, Command command,
+            long xid, org.projectfloodlight.openflow.protocol.match.Match match) {
+        OFFlowMod.Builder b = switch (command) {
+            case ADD -> f.buildFlowAdd();
+            case MODIFY_STRICT -> f.buildFlowModifyStrict();
+            case DELETE_STRICT -> f.buildFlowDeleteStrict();
+            default -> throw new IllegalStateException(command.toString());
+        };
+        return b.setXid(xid)
+                .setPriority(flow.priority())
+                .setMatch(match)
+                .setCookie(U64.of(flow.cookie()))
+                .setIdleTimeout(flow.idleTimeout())
+                .setHardTimeout(flow.hardTimeout())
+                .setBufferId(OFBufferId.NO_BUFFER)
+                .setOutPort(OFPort.ANY);
     }
 
     private static Set<OFFlowModFlags> flags(Set<FlowFlag> flags) {
@@ -174,6 +188,9 @@ final class LoxiFlows {
     }
 
     static OFAction action(OFFactory f, Action a) {
+        if (f.getVersion() == OFVersion.OF_10) {
+            return LoxiFlows10.action(f, a);
+        }
         if (a instanceof Action.Output o) {
             return f.actions().output(OFPort.ofInt((int) o.port()), o.maxLength());
         } else if (a instanceof Action.SetField s) {

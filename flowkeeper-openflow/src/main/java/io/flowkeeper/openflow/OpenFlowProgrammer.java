@@ -62,6 +62,8 @@ final class OpenFlowProgrammer implements FlowProgrammer {
                 batch.add(LoxiFlows.flowMod(factory, f, LoxiFlows.Command.ADD, xid++));
             }
             batch.finish();
+        } catch (LoxiFlows10.Refused e) {
+            throw new OpenFlowException("switch " + session.name() + ": " + e.getMessage() + "; nothing sent");
         } finally {
             batch.release();
         }
@@ -71,6 +73,9 @@ final class OpenFlowProgrammer implements FlowProgrammer {
 
     @Override
     public BundleResult applyBundle(List<FlowChange> changes) {
+        if (roles.localOnly()) {
+            return applyOrdered(changes);
+        }
         if (session.factory().getVersion().getWireVersion() < 5) {
             throw new OpenFlowException("bundles need OpenFlow 1.4; switch " + session.name() + " negotiated 1.3");
         }
@@ -81,6 +86,73 @@ final class OpenFlowProgrammer implements FlowProgrammer {
         } catch (IOException e) {
             throw new OpenFlowException("bundle to switch " + session.name() + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * OpenFlow 1.0 has no bundles: the changes go out in two pipelined rounds (the write permit checked before
+     * each), adds and modifies first, then a
+     * barrier, then the deletes, then a barrier. A packet therefore always meets either the old or the new flow set
+     * plus the added flows, never a table without the flows it needs (a delete that an add replaces comes after
+     * that add); what it loses against a bundle is atomicity: a change the switch refuses does not undo the others.
+     * The result has the bundle's shape (failures by index in {@code changes}, including flows 1.0 cannot express,
+     * refused here and never sent); "committed" means nothing was refused, and a caller that retries the rest
+     * re-sends changes that already took effect, which is harmless (an add replaces an identical flow, a strict
+     * delete of a missing flow does nothing).
+     */
+    private BundleResult applyOrdered(List<FlowChange> changes) {
+        long t0 = System.nanoTime();
+        List<BundleResult.Failure> failures = new ArrayList<>();
+        List<Integer> writes = new ArrayList<>();
+        List<Integer> deletes = new ArrayList<>();
+        for (int i = 0; i < changes.size(); i++) {
+            (changes.get(i).kind() == FlowChange.Kind.ADD || changes.get(i).kind() == FlowChange.Kind.MODIFY
+                    ? writes : deletes).add(i);
+        }
+        for (List<Integer> round : List.of(writes, deletes)) {
+            if (round.isEmpty()) {
+                continue;
+            }
+            // Checked again before each round: an owner that froze during the first round's barrier, and lost its
+            // lease meanwhile, sends no deletes after the new owner's writes (1.0 has no generation id to stop them).
+            roles.awaitWritable();
+            long first = session.reserveXids(round.size());
+            List<Integer> sent = new ArrayList<>(round.size());
+            SwitchSession.Batch batch = session.new Batch();
+            try {
+                for (int k = 0; k < round.size(); k++) {
+                    int i = round.get(k);
+                    try {
+                        batch.add(LoxiFlows.flowMod(session.factory(), changes.get(i).flow(),
+                                command(changes.get(i).kind()), first + k));
+                        sent.add(k);
+                    } catch (LoxiFlows10.Refused e) {
+                        failures.add(new BundleResult.Failure(i, e.getMessage()));
+                    }
+                }
+                batch.finish();
+            } finally {
+                batch.release();
+            }
+            session.barrier();
+            for (int k : sent) {
+                String error = session.takeError(first + k);
+                if (error != null) {
+                    failures.add(new BundleResult.Failure(round.get(k), error));
+                }
+            }
+        }
+        failures.sort(java.util.Comparator.comparingInt(BundleResult.Failure::index));
+        return new BundleResult(changes.size(), failures.isEmpty(), failures,
+                java.time.Duration.ofNanos(System.nanoTime() - t0));
+    }
+
+    private static LoxiFlows.Command command(FlowChange.Kind kind) {
+        return switch (kind) {
+            case ADD -> LoxiFlows.Command.ADD;
+            case MODIFY -> LoxiFlows.Command.MODIFY_STRICT;
+            case DELETE -> LoxiFlows.Command.DELETE_STRICT;
+            case DELETE_BY_COOKIE -> LoxiFlows.Command.DELETE_BY_COOKIE;
+        };
     }
 
     /** The changes as FLOW_MOD frames, encoded one at a time as the bundle writer takes them. */
@@ -97,15 +169,9 @@ final class OpenFlowProgrammer implements FlowProgrammer {
             @Override
             public byte[] next() {
                 FlowChange c = it.next();
-                LoxiFlows.Command command = switch (c.kind()) {
-                    case ADD -> LoxiFlows.Command.ADD;
-                    case MODIFY -> LoxiFlows.Command.MODIFY_STRICT;
-                    case DELETE -> LoxiFlows.Command.DELETE_STRICT;
-                    case DELETE_BY_COOKIE -> LoxiFlows.Command.DELETE_BY_COOKIE;
-                };
                 scratch.clear();
                 // the xid is the bundle writer's to set
-                LoxiFlows.flowMod(factory, c.flow(), command, 0).writeTo(scratch);
+                LoxiFlows.flowMod(factory, c.flow(), command(c.kind()), 0).writeTo(scratch);
                 byte[] frame = new byte[scratch.readableBytes()];
                 scratch.readBytes(frame);
                 return frame;
@@ -133,7 +199,9 @@ final class OpenFlowProgrammer implements FlowProgrammer {
             readableCookies.add(f.tableId() + "/" + f.cookie());
         }
         for (StatisticsReader.UnreadableFlow u : unreadable) {
-            if (reconciler.isOurs(u.cookie()) && !readableCookies.contains(u.tableId() + "/" + u.cookie())) {
+            // (1.0 has no cookie mask, so there such a flow is always left alone)
+            if (!roles.localOnly() && reconciler.isOurs(u.cookie())
+                    && !readableCookies.contains(u.tableId() + "/" + u.cookie())) {
                 changes.add(FlowChange.deleteByCookie(u.tableId(), u.cookie()));
             } else {
                 LOG.warn("switch {}: left alone a flow Flowkeeper cannot read (table {}, priority {}, cookie 0x{}): "
@@ -145,9 +213,11 @@ final class OpenFlowProgrammer implements FlowProgrammer {
         }
         changes.addAll(plan.changes());
         BundleResult result = applyBundle(changes);
-        LOG.info("switch {}: reconciled ({}{}) in one bundle: {}", session.name(), plan,
+        LOG.info("switch {}: reconciled ({}{}) {}: {}", session.name(), plan,
                 changes.size() > plan.size() ? ", " + (changes.size() - plan.size()) + " unreadable deleted by cookie"
-                        : "", result.committed() ? "committed" : "DISCARDED, " + result.failures().size() + " refused");
+                        : "", roles.localOnly() ? "adds and modifies, barrier, then deletes (OpenFlow 1.0)"
+                        : "in one bundle", result.committed() ? "committed" : (roles.localOnly() ? "" : "DISCARDED, ")
+                        + result.failures().size() + " refused");
         return new ReconcileResult(plan, result);
     }
 
@@ -167,6 +237,11 @@ final class OpenFlowProgrammer implements FlowProgrammer {
 
     @Override
     public void deleteByCookie(long cookie, long mask) {
+        if (roles.localOnly()) {
+            // a 1.0 FLOW_MOD has no cookie mask: the delete would match every flow
+            throw new OpenFlowException("switch " + session.name() + " speaks OpenFlow 1.0, which cannot delete by "
+                    + "cookie");
+        }
         roles.awaitWritable();
         OFFactory factory = session.factory();
         long xid = session.nextXid();

@@ -34,6 +34,14 @@ final class RoleHandshake {
 
     private final String switchName;
     private final Duration replyTimeout;
+    /**
+     * OpenFlow 1.0: the switch knows no roles, so the role is ours alone (no message is sent), and the switch
+     * cannot refuse a write from a deposed master: {@link #awaitWritable} refuses every write unless the role is
+     * MASTER, so a node that is not the owner sends nothing that modifies the switch.
+     */
+    private final boolean localOnly;
+    /** See {@link io.flowkeeper.api.switches.Switch#writePermit}; null: writes are not checked. */
+    private volatile java.util.function.BooleanSupplier permit;
     private final Object serial = new Object();
     private volatile State state = State.NONE;
     private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
@@ -42,8 +50,18 @@ final class RoleHandshake {
     private volatile Status lastStatus;
 
     RoleHandshake(String switchName, Duration replyTimeout) {
+        this(switchName, replyTimeout, false);
+    }
+
+    RoleHandshake(String switchName, Duration replyTimeout, boolean localOnly) {
         this.switchName = switchName;
         this.replyTimeout = replyTimeout;
+        this.localOnly = localOnly;
+    }
+
+    /** Whether the switch has no roles (OpenFlow 1.0): the role is recorded here only. */
+    boolean localOnly() {
+        return localOnly;
     }
 
     /**
@@ -73,7 +91,10 @@ final class RoleHandshake {
         }
     }
 
-    /** Blocks a writer while a ROLE_REQUEST is outstanding. */
+    /**
+     * Blocks a writer while a ROLE_REQUEST is outstanding; then refuses the write if the write permit fails, or, on a
+     * switch without roles (1.0), unless this connection is MASTER.
+     */
     void awaitWritable() {
         try {
             gate.get(replyTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -83,6 +104,16 @@ final class RoleHandshake {
         } catch (ExecutionException | TimeoutException e) {
             throw new OpenFlowException("role request to switch " + switchName + " did not complete", e);
         }
+        java.util.function.BooleanSupplier p = permit;
+        if (p != null && !p.getAsBoolean()) {
+            throw new io.flowkeeper.api.switches.SwitchException.NotMaster("switch " + switchName + ": the write "
+                    + "permit failed (this node's lease or ownership lapsed), so nothing is sent");
+        }
+        if (localOnly && role != ControllerRole.MASTER) {
+            throw new io.flowkeeper.api.switches.SwitchException.NotMaster("switch " + switchName + " speaks "
+                    + "OpenFlow 1.0, which has no roles: this connection is " + role + ", not MASTER, so nothing "
+                    + "that modifies the switch is sent");
+        }
     }
 
     /** A ROLE_STATUS from the switch (OpenFlow 1.4, or OVS's ONF extension on 1.3). */
@@ -90,6 +121,10 @@ final class RoleHandshake {
         lastStatus = new Status(newRole, reason, generation);
         role = newRole; // the switch's word is the truth: a deposed master is SLAVE now
         LOG.info("switch {}: role status {} ({}, generation {})", switchName, newRole, reason, generation);
+    }
+
+    void permit(java.util.function.BooleanSupplier check) {
+        permit = check;
     }
 
     State state() {

@@ -12,6 +12,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.projectfloodlight.openflow.protocol.OFFactory;
+import org.projectfloodlight.openflow.protocol.OFFlowStatsEntry;
+import org.projectfloodlight.openflow.protocol.OFFlowStatsReply;
+import org.projectfloodlight.openflow.protocol.OFVersion;
 import org.projectfloodlight.openflow.protocol.OFMessage;
 import org.projectfloodlight.openflow.protocol.OFPortStatsEntry;
 import org.projectfloodlight.openflow.protocol.OFPortStatsReply;
@@ -69,6 +72,27 @@ final class StatisticsReader implements SwitchStatistics {
         return stats;
     }
 
+    /**
+     * An OpenFlow 1.0 flow dump: one table, small in practice, so Loxi's parse on the event loop is fine (the
+     * frame decoder hands only 1.3+ dumps on raw).
+     */
+    private void flowStats10(OFFactory factory, WireFlows.EntrySink sink) {
+        long xid = session.nextXid();
+        for (OFStatsReply r : session.multipartRequest(factory.buildFlowStatsRequest().setXid(xid)
+                .setTableId(TableId.ALL).setOutPort(OFPort.ANY).setMatch(factory.buildMatch().build()).build(), xid)) {
+            for (OFFlowStatsEntry e : ((OFFlowStatsReply) r).getEntries()) {
+                Flow flow;
+                try {
+                    flow = LoxiFlows10.flowOf(e);
+                } catch (IllegalArgumentException ex) {
+                    sink.unreadable(0, e.getPriority(), e.getCookie().getValue(), ex.getMessage());
+                    continue;
+                }
+                sink.accept(flow, e.getPacketCount().getValue(), e.getByteCount().getValue(), e.getDurationSec());
+            }
+        }
+    }
+
     /** Every flow of every table, readable ones and the others apart. */
     void dump(List<Flow> readable, List<UnreadableFlow> unreadable) {
         streamFlowStats(new WireFlows.EntrySink() {
@@ -86,6 +110,10 @@ final class StatisticsReader implements SwitchStatistics {
 
     private void streamFlowStats(WireFlows.EntrySink sink) {
         OFFactory factory = session.factory();
+        if (factory.getVersion() == OFVersion.OF_10) {
+            flowStats10(factory, sink);
+            return;
+        }
         long xid = session.nextXid();
         BlockingQueue<byte[]> parts = session.openStream(xid);
         CompletableFuture<OFMessage> failed = session.expect(xid);

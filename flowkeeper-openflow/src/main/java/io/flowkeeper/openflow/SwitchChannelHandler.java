@@ -37,8 +37,12 @@ import org.slf4j.LoggerFactory;
 final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
     private static final Logger LOG = LoggerFactory.getLogger(SwitchChannelHandler.class);
     private static final OFFactory OF14 = OFFactories.getFactory(OFVersion.OF_14);
-    /** We speak 1.3 and 1.4 (bits 4 and 5 of the HELLO version bitmap). */
-    private static final long OUR_VERSIONS = (1L << 4) | (1L << 5);
+    /**
+     * We speak 1.0, 1.3 and 1.4 (bits 1, 4 and 5 of the HELLO version bitmap); 1.0 only when the switch speaks
+     * neither later one (it has no roles and no bundles: see {@link LoxiFlows10} and the OpenFlow 1.0 section of
+     * docs/operations.md).
+     */
+    private static final long OUR_VERSIONS = (1L << 1) | (1L << 4) | (1L << 5);
 
     private final OpenFlowConfig config;
     private final SwitchEvents events;
@@ -125,7 +129,7 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
         }
         OFVersion version = negotiate((OFHello) m);
         if (version == null) {
-            LOG.warn("closing {}: no common OpenFlow version (we speak 1.3 and 1.4, it offered {})",
+            LOG.warn("closing {}: no common OpenFlow version (we speak 1.0, 1.3 and 1.4, it offered {})",
                     ctx.channel().remoteAddress(), m.getVersion());
             // told in the peer's own version, so an old switch can read why
             ctx.writeAndFlush(OFFactories.getFactory(m.getVersion()).errorMsgs().buildHelloFailedErrorMsg()
@@ -139,7 +143,7 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
         ctx.writeAndFlush(factory.buildFeaturesRequest().setXid(2).build());
     }
 
-    /** The highest of 1.3/1.4 both sides speak: from the version bitmap if the switch sent one. */
+    /** The highest of 1.0/1.3/1.4 both sides speak: from the version bitmap if the switch sent one. */
     private static OFVersion negotiate(OFHello hello) {
         long theirs = 0;
         // HELLO elements exist from 1.3 on; Loxi throws when asked for them in an older HELLO
@@ -159,6 +163,9 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
         }
         if ((common & (1L << 4)) != 0) {
             return OFVersion.OF_13;
+        }
+        if ((common & (1L << 1)) != 0) {
+            return OFVersion.OF_10;
         }
         return null;
     }
@@ -185,6 +192,12 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
         Set<String> capabilities = new TreeSet<>();
         reply.getCapabilities().forEach(c -> capabilities.add(c.name()));
         features = new SwitchFeatures(reply.getNTables(), reply.getNBuffers(), capabilities);
+        if (factory.getVersion() == OFVersion.OF_10) {
+            // 1.0 has no PORT_DESC request: the ports come in the FEATURES_REPLY
+            ports.addAll(reply.getPorts());
+            activate(ctx);
+            return;
+        }
         state = HandshakeState.WAIT_PORT_DESC;
         ctx.writeAndFlush(factory.buildPortDescStatsRequest().setXid(3).build());
     }
@@ -197,6 +210,11 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
         if (reply.getFlags().contains(OFStatsReplyFlags.REPLY_MORE)) {
             return;
         }
+        activate(ctx);
+    }
+
+    /** Hands the session to the listener; ACTIVE unless it is refused. */
+    private void activate(ChannelHandlerContext ctx) {
         SwitchConnection candidate = new SwitchConnection(ctx.channel(), factory, dpid, features, ports, events);
         if (!events.connected(candidate, certified)) {
             ctx.close(); // refused (logged by SwitchEvents): it never becomes ACTIVE, nothing is sent to it

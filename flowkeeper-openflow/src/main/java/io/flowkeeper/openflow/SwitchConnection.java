@@ -35,6 +35,7 @@ import org.projectfloodlight.openflow.protocol.OFPortStatus;
 import org.projectfloodlight.openflow.protocol.OFRoleReply;
 import org.projectfloodlight.openflow.protocol.OFRoleStatus;
 import org.projectfloodlight.openflow.protocol.OFStatsReply;
+import org.projectfloodlight.openflow.protocol.OFVersion;
 import org.projectfloodlight.openflow.protocol.action.OFAction;
 import org.projectfloodlight.openflow.protocol.match.MatchField;
 import org.projectfloodlight.openflow.types.OFBufferId;
@@ -72,7 +73,8 @@ public final class SwitchConnection implements Switch {
         this.features = features;
         this.events = events;
         this.session = new SwitchSession(channel, factory, dpidString());
-        this.roles = new RoleHandshake(dpidString(), SwitchSession.REPLY_TIMEOUT);
+        this.roles = new RoleHandshake(dpidString(), SwitchSession.REPLY_TIMEOUT,
+                factory.getVersion() == OFVersion.OF_10);
         this.statistics = new StatisticsReader(session);
         this.programmer = new OpenFlowProgrammer(session, statistics, roles);
         this.monitor = new FlowMonitor(session);
@@ -145,14 +147,27 @@ public final class SwitchConnection implements Switch {
 
     // ---- roles ------------------------------------------------------------------------------------------
 
+    /**
+     * On OpenFlow 1.0 nothing is sent (1.0 has no roles): the role is recorded here, and only a MASTER connection
+     * writes (see {@link RoleHandshake#awaitWritable}); the generation is kept for the API but fences nothing at
+     * the switch.
+     */
     @Override
     public ControllerRole requestRole(ControllerRole wanted, long generation) {
+        if (roles.localOnly()) {
+            return roles.request(wanted, generation, () -> wanted);
+        }
         return roles.request(wanted, generation, () -> {
             long xid = session.nextXid();
             OFMessage reply = session.request(session.factory().buildRoleRequest().setXid(xid)
                     .setRole(ofRole(wanted)).setGenerationId(U64.of(generation)).build(), xid);
             return ourRole(((OFRoleReply) reply).getRole());
         });
+    }
+
+    @Override
+    public void writePermit(java.util.function.BooleanSupplier permit) {
+        roles.permit(permit);
     }
 
     private static OFControllerRole ofRole(ControllerRole r) {
@@ -305,6 +320,15 @@ public final class SwitchConnection implements Switch {
             }
             case PACKET_IN -> {
                 OFPacketIn p = (OFPacketIn) m;
+                if (roles.localOnly()) {
+                    // A 1.0 switch sends its packet-ins to every controller; only the master acts on them (a 1.3
+                    // switch sends none to a SLAVE).
+                    if (roles.role() == ControllerRole.MASTER) {
+                        events.packetIn(this, new PacketIn(Integer.toUnsignedLong(p.getInPort().getPortNumber()),
+                                0, 0, p.getData()));
+                    }
+                    return;
+                }
                 OFPort in = p.getMatch().get(MatchField.IN_PORT);
                 events.packetIn(this, new PacketIn(in == null ? 0 : Integer.toUnsignedLong(in.getPortNumber()),
                         p.getTableId().getValue(), p.getCookie().getValue(), p.getData()));

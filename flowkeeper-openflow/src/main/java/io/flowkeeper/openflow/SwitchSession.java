@@ -209,6 +209,12 @@ final class SwitchSession {
         }
     }
 
+    /** The switch's error for a pipelined message (call after a barrier), described, or null: it was accepted. */
+    String takeError(long xid) {
+        OFErrorMsg e = batchErrors.remove(xid);
+        return e == null ? null : describe(e);
+    }
+
     /** This session under the shared bundle algorithm. */
     BundleWriter bundleWriter() {
         return new BundleWriter(new BundleWriter.Transport() {
@@ -234,8 +240,7 @@ final class SwitchSession {
 
             @Override
             public String takeError(int xid) {
-                OFErrorMsg e = batchErrors.remove(Integer.toUnsignedLong(xid));
-                return e == null ? null : describe(e);
+                return SwitchSession.this.takeError(Integer.toUnsignedLong(xid));
             }
 
             @Override

@@ -149,7 +149,12 @@ class SwitchSessionTest {
             assertThat(sw.expect(OFType.FEATURES_REQUEST).getVersion()).isEqualTo(OFVersion.OF_13);
         }
         try (ScriptedSwitch sw = new ScriptedSwitch(LOOPBACK, port, OFVersion.OF_10)) {
-            sw.send(sw.factory.buildHello().setXid(9).build()); // 1.0, no bitmap: nothing in common
+            sw.send(sw.factory.buildHello().setXid(9).build()); // 1.0 only (no bitmap): 1.0 it is
+            sw.expect(OFType.HELLO);
+            assertThat(sw.expect(OFType.FEATURES_REQUEST).getVersion()).isEqualTo(OFVersion.OF_10);
+        }
+        try (ScriptedSwitch sw = new ScriptedSwitch(LOOPBACK, port, OFVersion.OF_13)) {
+            sw.helloWithBitmap(2, 3); // 1.1 and 1.2 only: nothing in common
             sw.expect(OFType.HELLO);
             OFMessage error = sw.expect(OFType.ERROR);
             assertThat(((OFErrorMsg) error).getErrType()).isEqualTo(OFErrorType.HELLO_FAILED);

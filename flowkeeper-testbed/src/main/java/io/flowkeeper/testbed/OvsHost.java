@@ -373,9 +373,12 @@ public final class OvsHost implements AutoCloseable {
         return Cmd.run(Cmd.inNetns(netns, List.of(command)), ovsEnv, Cmd.DEFAULT_TIMEOUT);
     }
 
-    /** Number of flows in a bridge's tables, from {@code ovs-ofctl dump-aggregate} (dump-flows | wc overcounts). */
+    /**
+     * Number of flows in a bridge's tables, from {@code ovs-ofctl dump-aggregate} (dump-flows | wc overcounts), in
+     * the highest version the bridge speaks.
+     */
     public int flowCount(String bridge) {
-        String out = ofctl("-O", "OpenFlow13", "dump-aggregate", bridge);
+        String out = ofctl("dump-aggregate", bridge);
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("flow_count=(\\d+)").matcher(out);
         if (!m.find()) {
             throw new TestBedException("unexpected dump-aggregate output: " + out.strip());
@@ -385,10 +388,11 @@ public final class OvsHost implements AutoCloseable {
 
     /**
      * The bridge's flows as {@code ovs-ofctl dump-flows} prints them, without counters (duration, packets, bytes,
-     * idle age), sorted: two tables are the same when these lists are equal.
+     * idle age), sorted: two tables are the same when these lists are equal. In the highest version the bridge
+     * speaks (1.4 unless it is configured for fewer, e.g. 1.0 alone).
      */
     public List<String> dumpFlowsWithoutCounters(String bridge) {
-        String out = ofctl("-O", "OpenFlow14", "--no-stats", "--sort", "dump-flows", bridge);
+        String out = ofctl("--no-stats", "--sort", "dump-flows", bridge);
         List<String> flows = new ArrayList<>();
         for (String line : out.split("\n")) {
             String trimmed = line.strip();

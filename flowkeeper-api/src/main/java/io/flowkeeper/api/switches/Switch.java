@@ -22,7 +22,7 @@ public interface Switch extends FlowProgrammer, SwitchStatistics {
     /** Where the session comes from (the switch's address and port), for logs and the API. */
     String remoteAddress();
 
-    /** The negotiated OpenFlow wire version: 0x04 for OpenFlow 1.3, 0x05 for 1.4. */
+    /** The negotiated OpenFlow wire version: 0x01 for OpenFlow 1.0, 0x04 for 1.3, 0x05 for 1.4. */
     int version();
 
     /** What the switch said of itself at the handshake. */
@@ -52,6 +52,16 @@ public interface Switch extends FlowProgrammer, SwitchStatistics {
      *     deposed
      */
     ControllerRole requestRole(ControllerRole wanted, long generation);
+
+    /**
+     * A check run right before every write (each install, batch or reconcile, and each round of a batch that goes
+     * out in rounds): when it fails the write is refused with {@link SwitchException.NotMaster} and nothing is sent.
+     * The cluster passes "this node still holds its lease and the switch's entity at the generation it is master
+     * at". On OpenFlow 1.3/1.4 the switch fences a deposed master by the role's generation id as well; OpenFlow 1.0
+     * has none, so there this check is the only fence. Default: no check.
+     */
+    default void writePermit(java.util.function.BooleanSupplier permit) {
+    }
 
     /** Ends the session; the switch reconnects on its own. */
     void close();

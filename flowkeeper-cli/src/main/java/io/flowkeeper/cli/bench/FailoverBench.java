@@ -43,6 +43,10 @@ public final class FailoverBench implements Callable<Integer> {
             + "(its Raft connections not yet caught up), reported apart.")
     boolean doubleKills;
 
+    @Option(names = "--openflow10", description = "Bridges speak OpenFlow 1.0 only (protocols=OpenFlow10): no roles "
+            + "and no bundles, so the lease alone fences a deposed master and reconciles add before they delete.")
+    boolean openflow10;
+
     @Option(names = "--node-yaml", description = "An extra line for every node's config file, repeatable (e.g. "
             + "'election-timeout-min: 100ms'), to measure a setting.")
     List<String> nodeYaml = new ArrayList<>();
@@ -58,7 +62,8 @@ public final class FailoverBench implements Callable<Integer> {
     public Integer call() throws Exception {
         int kills = killsOption != null ? killsOption : small ? 3 : 20;
         BenchReport report = new BenchReport("switch master failover (3 controller JVMs, 2 OVS hosts, default lease"
-                + " 800 ms), plain text and TLS on every channel", "measure", "value", "tls", "tls/plain", "unit",
+                + " 800 ms" + (openflow10 ? ", bridges speaking OpenFlow 1.0 only" : "")
+                + "), plain text and TLS on every channel", "measure", "value", "tls", "tls/plain", "unit",
                 "target", "met");
         Run plain = run(false, kills);
         Run tls = run(true, kills);
@@ -98,6 +103,12 @@ public final class FailoverBench implements Callable<Integer> {
         report.note("anchors (seed 001 and PRODUCT.md): OpenDaylight ~10 s to elect a new master, Neutron L3 HA ~7 s, "
                 + "OVN BFD ~3 s");
         report.environment("kills", kills);
+        report.environment("openflow", openflow10 ? "1.0 (protocols=OpenFlow10)"
+                : "1.4 (protocols=OpenFlow13,OpenFlow14)");
+        if (openflow10) {
+            report.note("OpenFlow 1.0 has no roles: (a) is when the new owner took MASTER itself (its log line), not a "
+                    + "switch's answer; flows go out as adds, barrier, deletes instead of bundles");
+        }
         if (!nodeYaml.isEmpty()) {
             report.environment("node-yaml", String.join("; ", nodeYaml));
         }
@@ -108,7 +119,7 @@ public final class FailoverBench implements Callable<Integer> {
     private Run run(boolean tls, int kills) throws Exception {
         String mode = tls ? "TLS" : "plain text";
         progress(mode + ": starting 3 controller JVMs and 2 OVS hosts");
-        try (MastershipBed bed = MastershipBed.create(2, nodeYaml, tls)) {
+        try (MastershipBed bed = MastershipBed.create(2, nodeYaml, tls, protocols())) {
             bed.awaitMasters(Duration.ofSeconds(120));
             bed.pushBaseline();
             awaitBaseline(bed);
@@ -138,6 +149,11 @@ public final class FailoverBench implements Callable<Integer> {
             double[] api = apiProgramming(bed);
             return new Run(roleTimes, flowTimes, secondFlowTimes, lost, sent, longestGap, api[0], api[1], api[2]);
         }
+    }
+
+    /** The bridges' OpenFlow versions, as ovs-vsctl and ovs-ofctl name them. */
+    private List<String> protocols() {
+        return openflow10 ? List.of("OpenFlow10") : List.of("OpenFlow13", "OpenFlow14");
     }
 
     private static void quantiles(BenchReport report, String measure, List<Double> plain, List<Double> tls,
@@ -280,9 +296,10 @@ public final class FailoverBench implements Callable<Integer> {
         Path file = bed.host(h).runDir().resolve("api-flows.txt");
         Files.write(file, lines);
         long o0 = System.nanoTime();
-        bed.host(h).ofctl("-O", "OpenFlow14", "add-flows", br, file.toString());
+        String version = protocols().get(protocols().size() - 1);
+        bed.host(h).ofctl("-O", version, "add-flows", br, file.toString());
         double ofctlMs = (System.nanoTime() - o0) / 1e6;
-        bed.host(h).ofctl("-O", "OpenFlow14", "del-flows", br, "cookie=0/-1");
+        bed.host(h).ofctl("-O", version, "del-flows", br, "cookie=0/-1");
 
         progress("pushing " + n + " flows through the API in batches of 500, 4 batches in flight");
         RestClient client = bed.anyLiveClient();

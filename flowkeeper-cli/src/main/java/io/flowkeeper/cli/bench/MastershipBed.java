@@ -55,6 +55,15 @@ public final class MastershipBed implements AutoCloseable {
      */
     public static MastershipBed create(int hostCount, List<String> extraYaml, boolean tls)
             throws IOException, InterruptedException {
+        return create(hostCount, extraYaml, tls, BridgeSpec.named(BRIDGE).protocols());
+    }
+
+    /**
+     * @param protocols the OpenFlow versions every host's bridge speaks ({@code OpenFlow10} alone: a switch without
+     *     roles or bundles, mastered by the lease alone)
+     */
+    public static MastershipBed create(int hostCount, List<String> extraYaml, boolean tls, List<String> protocols)
+            throws IOException, InterruptedException {
         TestBed bed = TestBed.create();
         MastershipBed m = null;
         try {
@@ -77,7 +86,7 @@ public final class MastershipBed implements AutoCloseable {
                             pki.caCertificate().toString());
                 }
                 // The datapath id first, controllers last: a bridge flushes its flows when it first gets one.
-                host.addBridge(BridgeSpec.named(BRIDGE));
+                host.addBridge(BridgeSpec.named(BRIDGE).protocols(protocols.toArray(String[]::new)));
                 host.vsctl("set", "bridge", BRIDGE, "other-config:datapath-id=" + dpidHex(h));
                 Vm a = host.addVm("a", BRIDGE, String.format("02:00:00:00:%02x:01", h + 1),
                         "10.0." + (h + 1) + ".1/24");

@@ -26,7 +26,8 @@ public final class SwitchCommand implements Runnable {
     @Command(name = "show", mixinStandardHelpOptions = true,
             description = {"Show one switch: master, connections, flow counts, role and ports.",
                 "Prints the master and its generation, the nodes the switch is connected to,",
-                "its address, flow counts, the role the master holds on the switch right now",
+                "its address and OpenFlow version, flow counts, the role the master holds on",
+                "the switch right now",
                 "(GET /v1/switches/DPID/role, answered by the master), and a table of ports",
                 "with their counters from the master's last statistics poll. Desired flows the",
                 "switch refused (its error for each) are listed after the flow counts; they",
@@ -63,6 +64,16 @@ public final class SwitchCommand implements Runnable {
                     : "unknown: " + role.error()).append('\n');
             sb.append("connected to  ").append(joined(sw.path("connected-to"))).append('\n');
             sb.append("address       ").append(text(sw, "address")).append('\n');
+            int version = sw.path("openflow-version").asInt();
+            if (version > 0) {
+                // 1.0 is mastered without roles or bundles (docs/operations.md, "OpenFlow 1.0 switches")
+                sb.append("openflow      ").append(switch (version) {
+                    case 1 -> "1.0 (no roles: the lease alone fences; no bundles)";
+                    case 4 -> "1.3";
+                    case 5 -> "1.4";
+                    default -> "wire version " + version;
+                }).append('\n');
+            }
             sb.append("flows         ").append(text(sw, "flows")).append(" on the switch, ")
                     .append(text(sw, "desired-flows")).append(" desired\n");
             sb.append("stats age     ").append(age(sw.path("stats-updated-ms"))).append('\n');

@@ -41,7 +41,7 @@ class SwitchOutputTest {
     private static String switchJson(boolean ports) {
         long now = System.currentTimeMillis();
         return "{'dpid':'" + DPID + "','master':'n2','generation':7,'connected-to':['n1','n2','n3'],"
-                + "'desired-flows':3,'flows':4,'address':'198.18.0.1:40312','stats-updated-ms':" + (now - 2_000)
+                + "'desired-flows':3,'flows':4,'address':'198.18.0.1:40312','openflow-version':5,'stats-updated-ms':" + (now - 2_000)
                 + (ports ? ",'ports':[{'number':1,'name':'vm1','mac':'aa:bb:cc:00:00:01','up':true,'rx-packets':10,"
                         + "'tx-packets':12,'rx-bytes':980,'tx-bytes':1176,'rx-dropped':0},"
                         + "{'number':2,'name':'vm2','mac':'aa:bb:cc:00:00:02','up':false}]" : "")
@@ -70,6 +70,7 @@ class SwitchOutputTest {
                 role          MASTER (generation 7, as the master holds it now)
                 connected to  n1,n2,n3
                 address       198.18.0.1:40312
+                openflow      1.4
                 flows         4 on the switch, 3 desired
                 stats age     2s
 

@@ -217,6 +217,10 @@ public final class SwitchMaster {
             return;
         }
         masterGeneration = generation;
+        // Every write checks, on this node's clock, that the lease is held and the entity still ours at this
+        // generation: the only fence on OpenFlow 1.0, which has no generation id (docs/operations.md, "OpenFlow 1.0
+        // switches": what remains is the time from this check to the round's last byte in the socket).
+        connection.writePermit(() -> mastership.canAct(entity, generation));
         LOG.info("switch {}: MASTER on node {} at generation {}", connection.dpidString(), mastership.nodeId(),
                 generation);
         mastership.observer().masterGranted(dpid, generation, System.nanoTime() - ownershipSeenNanos);
