@@ -89,7 +89,8 @@ public final class GatewayRegistry {
         if (!INCARNATION.matcher(incarnation).matches()) {
             throw NeutronException.badRequest("incarnation must be 1-64 letters, digits or dashes");
         }
-        docs.barrier();
+        // No barrier: renewals come five times a second, and a decision made on a lagging replica fails its
+        // compare-and-set and is made again on the current one.
         ObjectNode self = hosts.host(host).orElseThrow(() -> NeutronException.notFound("HostNotFound", "host "
                 + Body.abbreviate(host) + " is not registered: PUT /v1/network/hosts/{name} first"));
         long now = clock.millis();
