@@ -125,6 +125,9 @@ public final class AgentEndpoint implements AutoCloseable {
         if (parts.length != 5) {
             return error(404, "no such route: " + req.path());
         }
+        if (!parts[4].matches("[0-9a-f-]{36}")) {
+            return error(404, "not a router id: '" + parts[4].substring(0, Math.min(parts[4].length(), 40)) + "'");
+        }
         return switch (method) {
             case "GET" -> gateways.gateway(parts[4]).map(g -> ApiResponse.of(200, g))
                     .orElseGet(() -> error(404, "router " + parts[4] + " has no gateway placed"));
