@@ -73,20 +73,9 @@ final class ProviderBridgeResponder {
         return b.toString();
     }
 
+    /** The address as 32 bits (IllegalArgumentException if it is not one). */
     static long ipv4(String dotted) {
-        String[] p = dotted.split("\\.");
-        if (p.length != 4) {
-            throw new IllegalArgumentException("not an IPv4 address: " + dotted);
-        }
-        long v = 0;
-        for (String o : p) {
-            int x = Integer.parseInt(o);
-            if (x < 0 || x > 255) {
-                throw new IllegalArgumentException("not an IPv4 address: " + dotted);
-            }
-            v = v << 8 | x;
-        }
-        return v;
+        return io.flowkeeper.api.flow.OfctlText.parseIpv4(dotted);
     }
 
     private String target(String bridge) {

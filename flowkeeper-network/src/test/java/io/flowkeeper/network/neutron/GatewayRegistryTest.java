@@ -11,9 +11,6 @@ import io.flowkeeper.network.NetworkSettings;
 import io.flowkeeper.network.identity.Caller;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -30,22 +27,7 @@ class GatewayRegistryTest {
     private static final Caller DEMO = NeutronApiTest.DEMO;
 
     private final AtomicLong now = new AtomicLong(1_700_000_000_000L);
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(now.get());
-        }
-    };
+    private final Clock clock = HostRegistryTest.clockOf(now);
     private final InMemoryDatastore store = new InMemoryDatastore();
     private final NeutronApi neutron = new NeutronApi(store, NetworkSettings.fromYaml(NeutronApiTest.yaml(
             "{\"vxlan-vni-ranges\": [\"100:109\"], \"flat-networks\": [\"extnet\"]}")), clock);
