@@ -49,4 +49,15 @@ public interface AgentListener {
     /** A call to the cluster failed: no node answered, or one refused it (the agent retries; OVS forwards on). */
     default void clusterCallFailed(String reason) {
     }
+
+    /**
+     * This host's state for an HA router's gateway changed ({@code active}, {@code standby}, {@code fault}, or
+     * {@code removed} when the router is no longer placed here), under the cluster's decision {@code generation}.
+     */
+    default void gatewayState(String router, String from, String to, long generation, String why) {
+    }
+
+    /** A notify hook ran for a transition: its exit code, or -1 when it was killed at the timeout or failed to start. */
+    default void gatewayHook(String router, String state, String script, int exitCode) {
+    }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.api.store.DatastoreService;
+import io.flowkeeper.network.neutron.GatewayRegistry;
 import io.flowkeeper.network.neutron.HostRegistry;
 import io.flowkeeper.network.neutron.NeutronException;
 import java.io.IOException;
@@ -23,6 +24,11 @@ import java.util.Map;
  * POST   /v1/network/hosts/{name}/bindings      a batch of plugs and unplugs: {"plugged": [{"port_id", "ofport",
  *                                               "attached_mac"}], "unplugged": [port id], "full": bool}
  * GET    /v1/network/hosts/{name}/tunnel-peers  [{"host", "tunnel_ip"}]: the hosts it needs VXLAN tunnels to
+ * PUT    /v1/network/hosts/{name}/gateway-lease {"incarnation"}: a gateway host's lease, renewed every 200 ms;
+ *                                               answers its state per router (see GatewayRegistry#renew)
+ * GET    /v1/network/gateways                   every router's gateway: hosts, priorities, active, generation
+ * GET    /v1/network/gateways/{router}          one router's gateway
+ * PUT    /v1/network/gateways/{router}          {"preempt": bool}
  * </pre>
  * Errors are the /v1 shape, {@code {"error", "status"}}. Thread-safe.
  */
@@ -30,10 +36,12 @@ public final class AgentEndpoint implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HostRegistry hosts;
+    private final GatewayRegistry gateways;
     private volatile Function<String, Set<String>> routedPeers = host -> Set.of();
 
     public AgentEndpoint(DatastoreService store, Clock clock) {
         this.hosts = new HostRegistry(store, clock);
+        this.gateways = new GatewayRegistry(store, clock);
     }
 
     /**
@@ -57,6 +65,9 @@ public final class AgentEndpoint implements AutoCloseable {
 
     private ApiResponse route(ApiRequest req) {
         String[] parts = req.path().replaceAll("/+$", "").split("/"); // "", v1, network, hosts, name, action
+        if (parts.length >= 4 && parts[3].equals("gateways")) {
+            return gateways(req, parts);
+        }
         if (parts.length < 4 || !parts[3].equals("hosts")) {
             return error(404, "no such route: " + req.path());
         }
@@ -94,7 +105,35 @@ public final class AgentEndpoint implements AutoCloseable {
             out.set("peers", hosts.tunnelPeers(name, routedPeers.apply(name)));
             return ApiResponse.of(200, out);
         }
+        if (parts.length == 6 && parts[5].equals("gateway-lease")) {
+            return method.equals("PUT") ? ApiResponse.of(200, gateways.renew(name, body(req)))
+                    : notAllowed(method, "PUT");
+        }
         return error(404, "no such route: " + req.path());
+    }
+
+    private ApiResponse gateways(ApiRequest req, String[] parts) {
+        String method = req.method();
+        if (parts.length == 4) {
+            if (!method.equals("GET")) {
+                return notAllowed(method, "GET");
+            }
+            ObjectNode out = JSON.createObjectNode();
+            out.set("gateways", gateways.gateways());
+            return ApiResponse.of(200, out);
+        }
+        if (parts.length != 5) {
+            return error(404, "no such route: " + req.path());
+        }
+        if (!parts[4].matches("[0-9a-f-]{36}")) {
+            return error(404, "not a router id: '" + parts[4].substring(0, Math.min(parts[4].length(), 40)) + "'");
+        }
+        return switch (method) {
+            case "GET" -> gateways.gateway(parts[4]).map(g -> ApiResponse.of(200, g))
+                    .orElseGet(() -> error(404, "router " + parts[4] + " has no gateway placed"));
+            case "PUT" -> ApiResponse.of(200, gateways.update(parts[4], body(req)));
+            default -> notAllowed(method, "GET, PUT");
+        };
     }
 
     /** A host as this API shows it: its registration, whether its agent is alive, and its agent id. */

@@ -172,4 +172,14 @@ public final class AgentMetrics implements AgentListener {
         counter("flowkeeper.agent.cluster.call.failures", "calls to the cluster that failed (retried)").increment();
         delegate.clusterCallFailed(reason);
     }
+
+    @Override
+    public void gatewayState(String router, String from, String to, long generation, String why) {
+        delegate.gatewayState(router, from, to, generation, why);
+    }
+
+    @Override
+    public void gatewayHook(String router, String state, String script, int exitCode) {
+        delegate.gatewayHook(router, state, script, exitCode);
+    }
 }

@@ -375,7 +375,8 @@ public final class OfctlText {
         return mac;
     }
 
-    static long parseIpv4(String v) {
+    /** A dotted IPv4 address as 32 bits; {@link FlowParseException} if it is not one. */
+    public static long parseIpv4(String v) {
         String[] parts = v.split("\\.");
         if (parts.length != 4) {
             throw new FlowParseException("not an IPv4 address: " + v);

@@ -5,8 +5,11 @@ import io.flowkeeper.agent.AgentListener;
 import io.flowkeeper.agent.HostAgent;
 import io.flowkeeper.agent.cluster.ClusterAgent;
 import io.flowkeeper.agent.cluster.ClusterSettings;
+import io.flowkeeper.agent.cluster.GatewayAgent;
+import io.flowkeeper.agent.cluster.GatewaySettings;
 import io.flowkeeper.agent.cluster.HostTls;
 import io.flowkeeper.agent.snapshot.FsyncPolicy;
+import io.flowkeeper.api.gateway.HaState;
 import io.flowkeeper.cli.UserException;
 import io.flowkeeper.controller.Secrets;
 import java.io.IOException;
@@ -18,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,8 +64,15 @@ import picocli.CommandLine.Option;
             "--config FILE (Java properties): ovs-rundir=, bridges=br-int,br-ex,",
             "snapshot-dir=, fsync-interval-ms=, api=URL,URL, controllers=H:P,H:P,",
             "token-file=, host=, tunnel-ip=, bridge-mappings=physnet1:br-vlan,...,",
-            "integration-bridge=, ca-file=, cert-file=, key-file=. Flags win over",
-            "the file.",
+            "integration-bridge=, ca-file=, cert-file=, key-file=, gateway=true,",
+            "state-dir=, notify-active=, notify-standby=, notify-fault=,",
+            "notify-timeout-ms=. Flags win over the file.",
+            "",
+            "With --gateway the host carries HA router gateways (keepalived's",
+            "semantics, elected by the cluster): the active answers ARP and ping for",
+            "the router's external IP on the provider bridge and sends 5 gratuitous",
+            "ARPs; a host cut off from the cluster stops answering within 900 ms,",
+            "before the cluster may elect another (1.5 s lease).",
             ""
         })
 public final class AgentCommand implements Callable<Integer> {
@@ -135,6 +146,34 @@ public final class AgentCommand implements Callable<Integer> {
                     + "(--token-file or FLOWKEEPER_TOKEN); port 0 picks a free one (printed).")
     String metricsAddress;
 
+    @Option(names = "--gateway",
+            description = "This host carries HA router gateways on the provider networks it maps: it renews a "
+                    + "gateway lease every 200 ms, and answers ARP and ping for a router's external IP on the "
+                    + "provider bridge while the cluster has it active (needs --api and --bridge-mapping).")
+    boolean gateway;
+
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "With --gateway: where ha_confs/<router id>/state (active|standby|fault) is written "
+                    + "(default /var/lib/flowkeeper).")
+    Path stateDir;
+
+    @Option(names = "--notify-active", paramLabel = "PATH",
+            description = "With --gateway: run PATH ROUTER_ID active when this host becomes a router's active.")
+    Path notifyActive;
+
+    @Option(names = "--notify-standby", paramLabel = "PATH",
+            description = "With --gateway: run PATH ROUTER_ID standby when this host becomes a router's standby.")
+    Path notifyStandby;
+
+    @Option(names = "--notify-fault", paramLabel = "PATH",
+            description = "With --gateway: run PATH ROUTER_ID fault when this host loses the cluster and stops "
+                    + "answering for its routers.")
+    Path notifyFault;
+
+    @Option(names = "--notify-timeout-ms", paramLabel = "MS",
+            description = "With --gateway: a notify script still running after MS is killed (default 10000).")
+    Long notifyTimeoutMs;
+
     @Option(names = "--report-journal", hidden = true,
             description = "Print a 'journaled' line with the running total of journaled changes (benchmarks).")
     boolean reportJournal;
@@ -152,6 +191,8 @@ public final class AgentCommand implements Callable<Integer> {
         Path rundir = ovsRundir != null ? ovsRundir : Path.of(file.getProperty("ovs-rundir", "/var/run/openvswitch"));
         List<String> names = !bridges.isEmpty() ? bridges : list(file, "bridges");
         ClusterSettings cluster = clusterSettings(file);
+        GatewaySettings gatewaySettings = gateway || Boolean.parseBoolean(file.getProperty("gateway", "false"))
+                ? gatewaySettings(file, cluster) : null;
         if (names.isEmpty() && cluster != null) {
             names = List.of(cluster.integrationBridge());
         }
@@ -201,6 +242,13 @@ public final class AgentCommand implements Callable<Integer> {
         out.println("agent: journaling " + names + " from " + rundir + " into " + snapshots);
         ClusterAgent clusterAgent = cluster == null ? null
                 : new ClusterAgent(cluster, rundir.resolve("db.sock"), printer).start();
+        GatewayAgent gatewayAgent = null;
+        if (gatewaySettings != null) {
+            gatewayAgent = new GatewayAgent(cluster, gatewaySettings, rundir, printer).start();
+            out.println("agent: gateway host for " + cluster.bridgeMappings().keySet() + ", state in "
+                    + gatewaySettings.stateDir().resolve("ha_confs"));
+        }
+        GatewayAgent gatewayToClose = gatewayAgent;
         if (cluster != null) {
             out.println("agent: host " + cluster.host() + " joins the cluster at " + cluster.apiUrls()
                     + (cluster.tls() == null ? "" : String.format(" over TLS (%s; %s's datapath id if the agent creates"
@@ -210,6 +258,9 @@ public final class AgentCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (metricsEndpoint != null) {
                 metricsEndpoint.close();
+            }
+            if (gatewayToClose != null) {
+                gatewayToClose.close();
             }
             if (clusterAgent != null) {
                 clusterAgent.close();
@@ -278,6 +329,38 @@ public final class AgentCommand implements Callable<Integer> {
                     hostName, tunnelIp != null ? tunnelIp : file.getProperty("tunnel-ip"), mappings,
                     integrationBridge != null ? integrationBridge : file.getProperty("integration-bridge", "br-int"),
                     ClusterSettings.DEFAULT_HEARTBEAT, ClusterSettings.DEFAULT_PEER_POLL, hostTls(file, hostName));
+        } catch (IllegalArgumentException e) {
+            throw new UserException(e.getMessage(), 2);
+        }
+    }
+
+    /** The gateway side's settings; --gateway needs the cluster side and a provider network to carry. */
+    private GatewaySettings gatewaySettings(Properties file, ClusterSettings cluster) {
+        if (cluster == null) {
+            throw new UserException("--gateway needs --api (the cluster elects the active gateway)", 2);
+        }
+        if (cluster.bridgeMappings().isEmpty()) {
+            throw new UserException("--gateway needs --bridge-mapping PHYSNET:BRIDGE for the external network", 2);
+        }
+        Map<HaState, Path> hooks = new EnumMap<>(HaState.class);
+        Path[] given = {path(notifyActive, file, "notify-active"), path(notifyStandby, file, "notify-standby"),
+            path(notifyFault, file, "notify-fault")};
+        HaState[] states = {HaState.ACTIVE, HaState.STANDBY, HaState.FAULT};
+        for (int i = 0; i < states.length; i++) {
+            if (given[i] != null) {
+                if (!Files.isExecutable(given[i])) {
+                    throw new UserException("--notify-" + states[i].text() + " " + given[i] + " is not an "
+                            + "executable file", 2);
+                }
+                hooks.put(states[i], given[i]);
+            }
+        }
+        long timeout = notifyTimeoutMs != null ? notifyTimeoutMs : Long.parseLong(file.getProperty(
+                "notify-timeout-ms", String.valueOf(GatewaySettings.DEFAULT_HOOK_TIMEOUT.toMillis())));
+        Path dir = stateDir != null ? stateDir : Path.of(file.getProperty("state-dir", "/var/lib/flowkeeper"));
+        try {
+            return new GatewaySettings(dir, hooks, Duration.ofMillis(timeout), GatewaySettings.DEFAULT_RENEW,
+                    "ovs-ofctl");
         } catch (IllegalArgumentException e) {
             throw new UserException(e.getMessage(), 2);
         }
@@ -379,6 +462,18 @@ public final class AgentCommand implements Callable<Integer> {
         @Override
         public void clusterCallFailed(String reason) {
             out.println("cluster-call-failed reason=" + reason.replace('\n', ' '));
+        }
+
+        @Override
+        public void gatewayState(String router, String from, String to, long generation, String why) {
+            out.println("gateway router=" + router + " from=" + from + " to=" + to + " generation=" + generation
+                    + " why=" + why.replace(' ', '_'));
+        }
+
+        @Override
+        public void gatewayHook(String router, String state, String script, int exitCode) {
+            out.println("gateway-hook router=" + router + " state=" + state + " script=" + script + " exit="
+                    + exitCode);
         }
     }
 }

@@ -44,8 +44,20 @@ public final class AgentProcess implements AutoCloseable {
 
     /** Starts {@code flowkeeper agent ARGUMENTS} with at most {@code maxHeap} of heap (e.g. {@code 128m}). */
     public AgentProcess(String maxHeap, List<String> arguments) throws IOException {
+        this(maxHeap, arguments, null);
+    }
+
+    /**
+     * The same inside network namespace {@code netns} (null: this process's), as on a host whose links a test can
+     * cut: the agent then reaches the cluster through the host's own management link.
+     */
+    public AgentProcess(String maxHeap, List<String> arguments, String netns) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx" + maxHeap, "-XX:+UseSerialGC", "-cp",
+        List<String> command = new ArrayList<>();
+        if (netns != null) {
+            command.addAll(List.of("ip", "netns", "exec", netns)); // execs java: the process is the agent's JVM
+        }
+        command.addAll(List.of(java, "-Xmx" + maxHeap, "-XX:+UseSerialGC", "-cp",
                 LocalCluster.classPath(), "io.flowkeeper.cli.Main", "agent"));
         command.addAll(arguments);
         process = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -155,6 +167,12 @@ public final class AgentProcess implements AutoCloseable {
         synchronized (output) {
             return String.join(" | ", output.subList(Math.max(0, output.size() - 10), output.size()));
         }
+    }
+
+    /** kill -9: the agent ends at once, as in a crash (what it installed stays behind). */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
     }
 
     @Override

@@ -48,12 +48,15 @@ public final class NeutronApi {
     final SecurityGroupRules securityGroupRules;
     /** The agents' hosts: shown as Neutron agents, and what a port's binding:host_id is bound against. */
     final HostRegistry hosts;
+    /** HA gateway placement and election: the routers' {@code l3-agents}. */
+    final GatewayRegistry gateways;
 
     public NeutronApi(DatastoreService store, NetworkSettings settings, Clock clock) {
         this.docs = new NeutronDocuments(store);
         this.settings = settings;
         this.clock = clock;
         this.hosts = new HostRegistry(store, clock);
+        this.gateways = new GatewayRegistry(store, clock);
         this.networks = add(new Networks(this));
         this.subnets = add(new Subnets(this));
         this.ports = add(new Ports(this));
@@ -124,6 +127,9 @@ public final class NeutronApi {
             };
         }
         String id = parts[3];
+        if (parts.length == 5 && resource == routers && parts[4].equals("l3-agents")) {
+            return l3Agents(req, caller, id);
+        }
         if (parts.length == 5 && resource == routers) {
             requireMethod(method, "PUT");
             JsonNode body = body(req, null);
@@ -160,6 +166,20 @@ public final class NeutronApi {
             }
             default -> throw notAllowed(method);
         };
+    }
+
+    /**
+     * {@code GET /v2.0/routers/{id}/l3-agents}: the gateway hosts of the router with their {@code ha_state}. Admin
+     * only, as Neutron's policy ({@code get_l3-agents}); the router must exist and be visible to the caller.
+     */
+    private ApiResponse l3Agents(ApiRequest req, Caller caller, String routerId) {
+        requireMethod(req.method(), "GET");
+        if (!caller.isAdmin()) {
+            throw NeutronException.forbidden("(rule:get_l3-agents) is disallowed by policy");
+        }
+        docs.barrier();
+        find(routers, caller, routerId);
+        return ApiResponse.of(200, Listing.answer("agents", gateways.l3Agents(routerId), req));
     }
 
     /**

@@ -35,22 +35,27 @@ class HostRegistryTest {
     private static final Caller DEMO = NeutronApiTest.DEMO;
 
     private final AtomicLong now = new AtomicLong(1_700_000_000_000L);
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
+    private final Clock clock = clockOf(now);
 
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
+    /** A clock that reads {@code now} (epoch ms), which the test moves. */
+    static Clock clockOf(AtomicLong now) {
+        return new Clock() {
+            @Override
+            public ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
 
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(now.get());
-        }
-    };
+            @Override
+            public Clock withZone(ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return Instant.ofEpochMilli(now.get());
+            }
+        };
+    }
     private final InMemoryDatastore store = new InMemoryDatastore();
     private final NeutronApi neutron = new NeutronApi(store, NetworkSettings.fromYaml(NeutronApiTest.yaml(
             "{\"vxlan-vni-ranges\": [\"100:109\"], \"vlan-ranges\": {\"physnet1\": \"100:199\"}}")), clock);

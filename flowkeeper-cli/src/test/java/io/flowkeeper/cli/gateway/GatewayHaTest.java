@@ -1,0 +1,329 @@
+package io.flowkeeper.cli.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flowkeeper.cli.bench.AgentProcess;
+import io.flowkeeper.cli.bench.TenantLab;
+import io.flowkeeper.controller.RestClient;
+import io.flowkeeper.testbed.Cmd;
+import io.flowkeeper.testbed.OvsHost;
+import io.flowkeeper.testbed.PingMonitor;
+import io.flowkeeper.testbed.PingResult;
+import io.flowkeeper.testbed.Vm;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The HA gateway router on real OVS with real agents: a three-node cluster ({@link TenantLab}), two gateway hosts
+ * each running {@code flowkeeper agent --gateway} in its own network namespace with {@code --bridge-mapping
+ * extnet:br-ex}, and an "external" host whose VM sits on a bridge linked to both gateway hosts' {@code br-ex} (the
+ * provider network). A router with an external gateway on the flat external network gets its address from the
+ * Neutron API; the active host answers ARP and ping for it, the standby does not.
+ *
+ * <p>Then: kill -9 of the active's agent and {@code ovs-vswitchd} under a 10 ms ping from outside (the standby takes
+ * over; gap printed; hooks, state files and l3-agents agree); the old host returns (nopreempt: it stays standby;
+ * preempt: it takes the router back); the active's management link is cut, a partition from the cluster (never
+ * both hosts' responders at once, sampled every few ms, and the other host answers).
+ */
+@Tag("integration")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(600)
+class GatewayHaTest {
+    private static final Duration LONG = Duration.ofSeconds(60);
+    private static TenantLab lab;
+    private static RestClient api;
+    private static OvsHost gw1;
+    private static OvsHost gw2;
+    private static Vm outside;
+    private static Path dir;
+    private static String router;
+    private static String externalIp;
+    private static final Map<String, AgentProcess> agents = new HashMap<>();
+    /** The nodes' REST ports as the gateway hosts reach them (see {@link #relay}). */
+    private static final List<String> apiUrls = new ArrayList<>();
+    private static final List<java.net.ServerSocket> relays = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        lab = TenantLab.start(0, 0x6a1, List.of("request-timeout: 5s", "election-timeout-min: 1s",
+                "election-timeout-max: 2s", "stats-interval: 1s", "network:", "  flat-networks: [extnet]"));
+        api = lab.api();
+        dir = Files.createTempDirectory("gateway-ha");
+        gw1 = lab.bed().addHost("gw1");
+        gw2 = lab.bed().addHost("gw2");
+        OvsHost ext = lab.bed().addHost("ext");
+        ext.vsctl("add-br", "br-phys", "--", "set", "bridge", "br-phys", "datapath_type=netdev",
+                "fail_mode=standalone");
+        int n = 0;
+        for (OvsHost gw : List.of(gw1, gw2)) {
+            n++;
+            gw.vsctl("add-br", "br-ex", "--", "set", "bridge", "br-ex", "datapath_type=netdev",
+                    "fail_mode=standalone");
+            // the provider network's cable: ext's end in br-phys, the gateway's in br-ex
+            Cmd.run("ip", "-n", ext.netns(), "link", "add", "up" + n, "type", "veth", "peer", "name", "ext0",
+                    "netns", gw.netns());
+            Cmd.run("ip", "-n", ext.netns(), "link", "set", "up" + n, "up");
+            Cmd.run("ip", "-n", gw.netns(), "link", "set", "ext0", "up");
+            ext.vsctl("add-port", "br-phys", "up" + n);
+            gw.vsctl("add-port", "br-ex", "ext0");
+        }
+        outside = ext.addVm("out", "br-phys", "02:00:00:00:99:01", "172.24.4.100/24");
+
+        String network = lab.create("networks", "{\"network\": {\"name\": \"public\", \"router:external\": true,"
+                + " \"provider:network_type\": \"flat\", \"provider:physical_network\": \"extnet\"}}");
+        lab.create("subnets", "{\"subnet\": {\"network_id\": \"" + network + "\", \"ip_version\": 4,"
+                + " \"cidr\": \"172.24.4.0/24\", \"enable_dhcp\": false,"
+                + " \"allocation_pools\": [{\"start\": \"172.24.4.10\", \"end\": \"172.24.4.50\"}]}}");
+        router = lab.create("routers", "{\"router\": {\"name\": \"r\", \"project_id\": \"p\","
+                + " \"external_gateway_info\": {\"network_id\": \"" + network + "\"}}}");
+        externalIp = api.get("/v2.0/routers/" + router).body().path("router").path("external_gateway_info")
+                .path("external_fixed_ips").get(0).path("ip_address").asText();
+
+        for (int i = 0; i < lab.cluster().size(); i++) {
+            apiUrls.add(relay(lab.bed().controllerIp(), java.net.URI.create(lab.cluster().restUrl(i)).getPort()));
+        }
+        // gw1 first: placed first, it gets the higher priority and becomes active
+        startAgent(gw1);
+        agents.get("gw1").await(e -> e.kind().equals("gateway") && "active".equals(e.fields().get("to")), LONG,
+                "gw1 active");
+        startAgent(gw2);
+        agents.get("gw2").await(e -> e.kind().equals("gateway") && "standby".equals(e.fields().get("to")), LONG,
+                "gw2 standby");
+    }
+
+    /**
+     * A node's REST port, which listens on 127.0.0.1, relayed from the management network's address: the agents
+     * run in their hosts' namespaces and reach the cluster through their own management link, so cutting that link
+     * cuts them off, as a partition would. Returns the relayed URL.
+     */
+    private static String relay(String address, int port) throws Exception {
+        java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName(address));
+        relays.add(server);
+        io.flowkeeper.api.util.Threads.startDaemon("relay-" + port, () -> {
+            while (!server.isClosed()) {
+                try {
+                    java.net.Socket in = server.accept();
+                    java.net.Socket out = new java.net.Socket("127.0.0.1", port);
+                    pump(in, out);
+                    pump(out, in);
+                } catch (java.io.IOException e) {
+                    // closed at the end of the test, or a node that is down: the agent tries the next
+                }
+            }
+        });
+        return "http://" + address + ":" + server.getLocalPort();
+    }
+
+    private static void pump(java.net.Socket from, java.net.Socket to) {
+        io.flowkeeper.api.util.Threads.startDaemon("relay-pump", () -> {
+            try (from; to) {
+                from.getInputStream().transferTo(to.getOutputStream());
+            } catch (java.io.IOException e) {
+                // either end closed: both go
+            }
+        });
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (java.net.ServerSocket s : relays) {
+            s.close();
+        }
+        try {
+            for (String host : agents.keySet()) {
+                printEvents(host);
+                agents.get(host).close();
+            }
+        } finally {
+            if (lab != null) {
+                lab.close();
+            }
+            if (dir != null) {
+                Cmd.run("rm", "-rf", dir.toString());
+            }
+        }
+    }
+
+    private static void startAgent(OvsHost host) throws Exception {
+        Path hook = dir.resolve("hook-" + host.name() + ".sh");
+        if (!Files.exists(hook)) {
+            Files.writeString(hook, "#!/bin/sh\necho \"$1 $2\" >> " + dir.resolve("hooks-" + host.name() + ".log")
+                    + "\n");
+            Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rwx------"));
+        }
+        List<String> args = new ArrayList<>(AgentProcess.clusterArguments(lab.cluster(), host));
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).equals("--api")) {
+                args.set(i + 1, apiUrls.get(countApis(args, i)));
+            }
+        }
+        args.addAll(List.of("--bridge-mapping", "extnet:br-ex", "--gateway", "--state-dir",
+                dir.resolve("state-" + host.name()).toString(), "--notify-active", hook.toString(),
+                "--notify-standby", hook.toString(), "--notify-fault", hook.toString(), "--notify-timeout-ms",
+                "2000"));
+        agents.put(host.name(), new AgentProcess("128m", args, host.netns()));
+    }
+
+    /** The agent's gateway lines so far, for the record (each transition is one line). */
+    private static void printEvents(String host) {
+        for (AgentProcess.Event e : agents.get(host).drainEvents()) {
+            if (e.kind().startsWith("gateway")) {
+                System.out.println(host + " " + e.at() + " " + e.kind() + " " + new java.util.TreeMap<>(e.fields()));
+            }
+        }
+    }
+
+    /** Which --api this is (0 for the first). */
+    private static int countApis(List<String> args, int upTo) {
+        int n = 0;
+        for (int i = 0; i < upTo; i++) {
+            n += args.get(i).equals("--api") ? 1 : 0;
+        }
+        return n;
+    }
+
+    private static JsonNode gateway() throws Exception {
+        return api.get("/v1/network/gateways/" + router).body();
+    }
+
+    private static void awaitActive(String host) {
+        await().atMost(LONG).pollInterval(Duration.ofMillis(20)).until(() -> host.equals(gateway().path("active")
+                .asText()));
+    }
+
+    private static String state(OvsHost host) throws Exception {
+        Path f = dir.resolve("state-" + host.name()).resolve("ha_confs").resolve(router).resolve("state");
+        return Files.exists(f) ? Files.readString(f) : null;
+    }
+
+    private static String hooks(OvsHost host) throws Exception {
+        Path f = dir.resolve("hooks-" + host.name() + ".log");
+        return Files.exists(f) ? Files.readString(f) : "";
+    }
+
+    /** Whether {@code host}'s br-ex holds the router's ARP responder ({@code false} when its switch is down). */
+    private static boolean answers(OvsHost host) {
+        Cmd.Result r = Cmd.exec(List.of("ovs-ofctl", "dump-flows", "unix:" + host.managementSocket("br-ex"),
+                "arp,arp_tpa=" + externalIp), Map.of(), Duration.ofSeconds(5));
+        return r.exitCode() == 0 && r.stdout().contains("arp_tpa=" + externalIp);
+    }
+
+    private static Map<String, String> haStates() throws Exception {
+        Map<String, String> out = new HashMap<>();
+        api.get("/v2.0/routers/" + router + "/l3-agents").body().path("agents")
+                .forEach(a -> out.put(a.path("host").asText(), a.path("ha_state").asText()));
+        return out;
+    }
+
+    @Test
+    @Order(1)
+    void theActiveAnswersArpAndPingForTheExternalIpAndTheStandbyDoesNot() throws Exception {
+        assertThat(outside.arping(externalIp, Duration.ofSeconds(5))).isTrue();
+        assertThat(outside.ping(externalIp, 3, Duration.ofSeconds(5))).isTrue();
+        assertThat(answers(gw1)).isTrue();
+        assertThat(answers(gw2)).isFalse();
+        assertThat(state(gw1)).isEqualTo("active");
+        assertThat(state(gw2)).isEqualTo("standby");
+        await().atMost(LONG).until(() -> hooks(gw1).contains(router + " active")
+                && hooks(gw2).contains(router + " standby"));
+        assertThat(haStates()).isEqualTo(Map.of("gw1", "active", "gw2", "standby"));
+        JsonNode g = gateway();
+        assertThat(g.path("generation").asLong()).isEqualTo(1);
+        assertThat(g.path("hosts").get(0).path("host").asText()).isEqualTo("gw1");
+    }
+
+    @Test
+    @Order(2)
+    void killingTheActiveHostMovesTheAddressToTheStandby() throws Exception {
+        long generation = gateway().path("generation").asLong();
+        PingMonitor ping = outside.startPing(externalIp, Duration.ofMillis(10));
+        await().atMost(LONG).until(() -> ping.receivedSoFar() > 20);
+        long killed = System.nanoTime();
+        agents.get("gw1").kill();
+        printEvents("gw1");
+        gw1.killVswitchd();
+        awaitActive("gw2");
+        long elected = System.nanoTime();
+        await().atMost(LONG).pollInterval(Duration.ofMillis(10)).until(() -> answers(gw2));
+        int before = ping.receivedSoFar();
+        await().atMost(LONG).until(() -> ping.receivedSoFar() > before + 20);
+        PingResult r = ping.stop();
+        System.out.printf("gateway failover (kill -9 of agent and ovs-vswitchd): elected after %d ms, longest ping "
+                + "gap %d ms, %d of %d lost%n", (elected - killed) / 1_000_000, r.longestGap().toMillis(), r.lost(),
+                r.sent());
+        assertThat(r.longestGap()).isLessThan(Duration.ofSeconds(5));
+        assertThat(state(gw2)).isEqualTo("active");
+        await().atMost(LONG).until(() -> hooks(gw2).contains(router + " active"));
+        assertThat(haStates()).containsEntry("gw2", "active").containsEntry("gw1", "standby");
+        JsonNode g = gateway();
+        assertThat(g.path("generation").asLong()).isGreaterThan(generation);
+        assertThat(g.path("last_failover_millis").asLong()).isPositive();
+    }
+
+    @Test
+    @Order(3)
+    void theOldHostReturnsAsStandbyWithoutPreemptAndTakesTheRouterBackWithIt() throws Exception {
+        gw1.startVswitchdAgain();
+        agents.remove("gw1");
+        startAgent(gw1);
+        await().atMost(LONG).until(() -> "standby".equals(state(gw1)));
+        Thread.sleep(2_000); // several renewals of both: nopreempt keeps gw2
+        assertThat(gateway().path("active").asText()).isEqualTo("gw2");
+        assertThat(answers(gw1)).isFalse();
+        assertThat(gateway().path("preempt").asBoolean()).isFalse();
+
+        long generation = gateway().path("generation").asLong();
+        assertThat(api.put("/v1/network/gateways/" + router, "{\"preempt\": true}").status()).isEqualTo(200);
+        awaitActive("gw1");
+        await().atMost(LONG).until(() -> "active".equals(state(gw1)) && "standby".equals(state(gw2)));
+        assertThat(gateway().path("generation").asLong()).isEqualTo(generation + 1);
+        await().atMost(LONG).until(() -> answers(gw1) && !answers(gw2));
+        assertThat(outside.ping(externalIp, 3, Duration.ofSeconds(5))).isTrue();
+    }
+
+    @Test
+    @Order(4)
+    void aPartitionFromTheClusterNeverLeavesTwoHostsAnswering() throws Exception {
+        assertThat(answers(gw1)).isTrue();
+        Cmd.run("ip", "-n", gw1.netns(), "link", "set", "mgmt0", "down");
+        try {
+            long until = System.nanoTime() + Duration.ofSeconds(6).toNanos();
+            int samples = 0;
+            boolean movedSeen = false;
+            while (System.nanoTime() < until) {
+                boolean one = answers(gw1);
+                boolean two = answers(gw2);
+                assertThat(one && two).as("both gateway hosts answer for %s (sample %d)", externalIp, samples)
+                        .isFalse();
+                movedSeen |= two;
+                samples++;
+            }
+            System.out.printf("partition: %d samples of both responders, never both%n", samples);
+            assertThat(movedSeen).isTrue();
+            assertThat(state(gw1)).isEqualTo("fault");
+            assertThat(hooks(gw1)).contains(router + " fault");
+            assertThat(outside.ping(externalIp, 3, Duration.ofSeconds(5))).isTrue();
+        } finally {
+            Cmd.run("ip", "-n", gw1.netns(), "link", "set", "mgmt0", "up");
+        }
+        // back in touch: preempt is on, so the higher priority takes the router back
+        awaitActive("gw1");
+        await().atMost(LONG).until(() -> answers(gw1) && !answers(gw2));
+    }
+}

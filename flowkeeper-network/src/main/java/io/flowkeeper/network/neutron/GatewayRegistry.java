@@ -1,0 +1,364 @@
+package io.flowkeeper.network.neutron;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowkeeper.api.gateway.GatewayElection;
+import io.flowkeeper.api.gateway.GatewayElection.Decision;
+import io.flowkeeper.api.gateway.GatewayHost;
+import io.flowkeeper.api.gateway.HaState;
+import io.flowkeeper.api.store.CommitResult;
+import io.flowkeeper.api.store.DatastoreService;
+import io.flowkeeper.api.store.Precondition;
+import io.flowkeeper.api.store.Transaction;
+import io.flowkeeper.network.neutron.NeutronDocuments.Doc;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * HA gateway routers in the cluster: the gateway hosts' leases, each router's placement and its active host. The
+ * only writer of (layout beside {@link NeutronDocuments}'):
+ * <pre>
+ * /neutron/gateway-leases/{host}  {"id": host, "incarnation", "renewed_millis"}: the host's agent runs with --gateway
+ *                                 and renewed this recently (this node's clock when the renewal arrived)
+ * /neutron/gateways/{router}      {"id": router, "hosts": [{"host", "priority"}], "preempt", "active" (or null),
+ *                                 "generation", "since_millis", "last_failover_millis" (or null)}
+ * </pre>
+ * A host is a gateway host once its agent renewed a gateway lease, and may carry a router whose external network's
+ * physical network it maps ({@code --bridge-mapping}). Every renewal settles the routers the host may carry:
+ * placement and election ({@link GatewayElection}, pure) against the leases live now, committed with a
+ * compare-and-set on the router's document, so two nodes deciding at once commit one decision and the generation
+ * grows by one per change of active. A dead active is replaced by the next renewal of a live host placed on the
+ * router once the dead one's lease is older than {@link #LEASE}.
+ *
+ * <p><b>Why two actives never answer together.</b> An agent counts itself active only until
+ * {@link #AGENT_HOLD} after it <em>sent</em> its last renewal that was answered active; the cluster gives the
+ * router to another host only when the lease is older than {@link #LEASE}, counted from when the renewal
+ * <em>arrived</em> (later than it was sent). The agent therefore stops answering {@code LEASE - AGENT_HOLD} before
+ * anyone else may start. Assumed: the nodes' wall clocks agree to well within that margin (600 ms; NTP keeps them
+ * within milliseconds), since a lease written by one node may be judged by another.
+ *
+ * <p>Thread-safe: no state but the datastore.
+ */
+public final class GatewayRegistry {
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayRegistry.class);
+    /** A gateway lease this old is expired: the host no longer counts as live for any router. */
+    public static final Duration LEASE = Duration.ofMillis(1500);
+    /** How long after sending its last answered renewal an agent may act as active (see the class comment). */
+    public static final Duration AGENT_HOLD = Duration.ofMillis(900);
+    /** How often agents renew: several renewals fit in {@link #AGENT_HOLD}, so one slow commit costs nothing. */
+    public static final Duration RENEW = Duration.ofMillis(200);
+    static final String LEASES = "gateway-leases";
+    static final String GATEWAYS = "gateways";
+    private static final Pattern INCARNATION = Pattern.compile("[A-Za-z0-9-]{1,64}");
+
+    private final NeutronDocuments docs;
+    private final HostRegistry hosts;
+    private final Clock clock;
+
+    public GatewayRegistry(DatastoreService store, Clock clock) {
+        this.docs = new NeutronDocuments(store);
+        this.hosts = new HostRegistry(store, clock);
+        this.clock = clock;
+    }
+
+    /** A router with a gateway, as the settling needs it. */
+    private record Wanted(String router, String physnet, ObjectNode info) {}
+
+    /**
+     * {@code PUT /v1/network/hosts/{host}/gateway-lease}, body {@code {"incarnation"}}: renews the host's lease,
+     * settles every router the host may carry, and answers what this host is for each router placed on it:
+     * {@code {"lease_millis", "hold_millis", "routers": [{"router", "state", "generation", "priority", "external_ip",
+     * "prefix_length", "external_mac", "network_id", "physical_network", "bridge", "vlan" (or null)}]}}.
+     */
+    public ObjectNode renew(String host, JsonNode body) {
+        String incarnation = body.path("incarnation").asText("");
+        if (!INCARNATION.matcher(incarnation).matches()) {
+            throw NeutronException.badRequest("incarnation must be 1-64 letters, digits or dashes");
+        }
+        // No barrier: renewals come five times a second, and a decision made on a lagging replica fails its
+        // compare-and-set and is made again on the current one.
+        ObjectNode self = hosts.host(host).orElseThrow(() -> NeutronException.notFound("HostNotFound", "host "
+                + Body.abbreviate(host) + " is not registered: PUT /v1/network/hosts/{name} first"));
+        long now = clock.millis();
+        ObjectNode lease = NeutronDocuments.JSON.createObjectNode().put("id", host).put("incarnation", incarnation)
+                .put("renewed_millis", now);
+        docs.commit(Transaction.builder().put(NeutronDocuments.doc(LEASES, host), lease.toString()).build());
+
+        Map<String, ObjectNode> leases = leases();
+        leases.put(host, lease);
+        Map<String, ObjectNode> all = hosts.hosts();
+        ObjectNode out = NeutronDocuments.JSON.createObjectNode().put("lease_millis", LEASE.toMillis())
+                .put("hold_millis", AGENT_HOLD.toMillis());
+        ArrayNode routers = out.putArray("routers");
+        for (Wanted w : wanted().values()) {
+            String bridge = self.path("bridge_mappings").path(w.physnet()).asText("");
+            if (bridge.isEmpty()) {
+                continue;
+            }
+            ObjectNode g = settle(w, leases, all, now);
+            for (JsonNode h : g.path("hosts")) {
+                if (h.path("host").asText().equals(host)) {
+                    Decision d = decision(g);
+                    ObjectNode r = routers.addObject().put("router", w.router())
+                            .put("state", GatewayElection.stateOf(host, d).text()).put("generation", d.generation())
+                            .put("priority", h.path("priority").asInt());
+                    r.setAll(w.info());
+                    r.put("bridge", bridge);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Every router with an external gateway on a provider network, by router id, with what its gateway host needs. */
+    private Map<String, Wanted> wanted() {
+        Map<String, Doc> networks = new HashMap<>();
+        docs.list("networks").forEach(n -> networks.put(n.id(), n));
+        Map<String, Doc> gatewayPorts = new HashMap<>();
+        for (Doc p : docs.list("ports", raw -> raw.contains(Ports.ROUTER_GATEWAY))) {
+            if (p.json().path("device_owner").asText().equals(Ports.ROUTER_GATEWAY)) {
+                gatewayPorts.put(p.json().path("device_id").asText(), p);
+            }
+        }
+        Map<String, Doc> subnets = new HashMap<>();
+        Map<String, Wanted> out = new TreeMap<>();
+        for (Doc r : docs.list("routers")) {
+            JsonNode info = r.json().path("external_gateway_info");
+            Doc port = gatewayPorts.get(r.id());
+            Doc network = networks.get(info.path("network_id").asText());
+            if (!info.isObject() || port == null || network == null || !r.json().path("admin_state_up").asBoolean()
+                    || network.json().path("provider:physical_network").isNull()
+                    || network.json().path("provider:physical_network").isMissingNode()) {
+                continue;
+            }
+            JsonNode ip = port.json().path("fixed_ips").path(0);
+            if (ip.isMissingNode()) {
+                continue;
+            }
+            if (subnets.isEmpty()) {
+                docs.list("subnets").forEach(s -> subnets.put(s.id(), s));
+            }
+            Doc subnet = subnets.get(ip.path("subnet_id").asText());
+            String cidr = subnet == null ? "" : subnet.json().path("cidr").asText("");
+            ObjectNode w = NeutronDocuments.JSON.createObjectNode();
+            String physnet = network.json().path("provider:physical_network").asText();
+            w.put("external_ip", ip.path("ip_address").asText())
+                    .put("prefix_length", cidr.contains("/") ? Integer.parseInt(cidr.substring(cidr.indexOf('/') + 1))
+                            : 32)
+                    .put("external_mac", port.json().path("mac_address").asText())
+                    .put("network_id", network.id()).put("physical_network", physnet);
+            JsonNode segment = network.json().path("provider:segmentation_id");
+            if (network.json().path("provider:network_type").asText().equals("vlan") && segment.isNumber()) {
+                w.put("vlan", segment.asInt());
+            } else {
+                w.putNull("vlan");
+            }
+            out.put(r.id(), new Wanted(r.id(), physnet, w));
+        }
+        return out;
+    }
+
+    private Map<String, ObjectNode> leases() {
+        Map<String, ObjectNode> out = new HashMap<>();
+        docs.list(LEASES).forEach(d -> out.put(d.id(), d.json()));
+        return out;
+    }
+
+    private static Decision decision(JsonNode g) {
+        JsonNode a = g.path("active");
+        return new Decision(a.isTextual() ? a.asText() : null, g.path("generation").asLong());
+    }
+
+    private static List<GatewayHost> placement(JsonNode g) {
+        List<GatewayHost> out = new ArrayList<>();
+        g.path("hosts").forEach(h -> out.add(new GatewayHost(h.path("host").asText(), h.path("priority").asInt())));
+        return out;
+    }
+
+    /**
+     * Places and elects one router's gateway against the leases live at {@code now}; commits what changed (a
+     * compare-and-set, retried on a race) and returns the document in force.
+     */
+    private ObjectNode settle(Wanted w, Map<String, ObjectNode> leases, Map<String, ObjectNode> all, long now) {
+        Set<String> eligible = new HashSet<>();
+        Set<String> live = new HashSet<>();
+        leases.forEach((host, lease) -> {
+            ObjectNode h = all.get(host);
+            if (h != null && !h.path("bridge_mappings").path(w.physnet()).asText("").isEmpty()) {
+                eligible.add(host);
+                if (now - lease.path("renewed_millis").asLong() <= LEASE.toMillis()) {
+                    live.add(host);
+                }
+            }
+        });
+        String path = NeutronDocuments.doc(GATEWAYS, w.router());
+        for (int attempt = 1; ; attempt++) {
+            Optional<Doc> current = docs.get(GATEWAYS, w.router());
+            ObjectNode g = current.map(Doc::json).orElseGet(() -> {
+                ObjectNode n = NeutronDocuments.JSON.createObjectNode().put("id", w.router()).put("preempt", false);
+                n.putArray("hosts");
+                return n.putNull("active").put("generation", 0).put("since_millis", now)
+                        .putNull("last_failover_millis");
+            });
+            List<GatewayHost> placed = GatewayElection.place(w.router(), placement(g), eligible,
+                    GatewayElection.MAX_HOSTS);
+            Decision before = decision(g);
+            Decision after = GatewayElection.elect(placed, live, before, g.path("preempt").asBoolean());
+            if (current.isPresent() && placed.equals(placement(g)) && after.equals(before)) {
+                return g;
+            }
+            ObjectNode next = g.deepCopy();
+            ArrayNode list = next.putArray("hosts");
+            placed.forEach(h -> list.addObject().put("host", h.host()).put("priority", h.priority()));
+            if (after.changedFrom(before.active())) {
+                next.put("generation", after.generation()).put("since_millis", now);
+                if (after.active() == null) {
+                    next.putNull("active");
+                } else {
+                    next.put("active", after.active());
+                }
+                if (before.active() != null && after.active() != null) {
+                    next.put("last_failover_millis", now);
+                }
+            }
+            Transaction.Builder txn = Transaction.builder().put(path, next.toString());
+            txn.require(current.isPresent() ? Precondition.modRevision(path, current.get().modRevision())
+                    : Precondition.absent(path));
+            CommitResult r = docs.commit(txn.build());
+            if (r.succeeded()) {
+                if (after.changedFrom(before.active())) {
+                    LOG.info("router {} gateway: active {} -> {} (generation {}; live {}, placed {}, {})", w.router(),
+                            before.active(), after.active(), after.generation(), new java.util.TreeSet<>(live),
+                            placed, g.path("preempt").asBoolean() ? "preempt" : "nopreempt");
+                }
+                return next;
+            }
+            if (attempt >= NeutronApi.MAX_ATTEMPTS) {
+                throw new NeutronException(409, "Conflict", "router " + w.router() + "'s gateway kept changing; retry");
+            }
+            docs.catchUp(r.revision());
+        }
+    }
+
+    /**
+     * Every router's gateway as stored, with each placed host's liveness: {@code [{"router", "hosts": [{"host",
+     * "priority", "alive", "state"}], "preempt", "active", "generation", "since_millis",
+     * "last_failover_millis"}]}, by router id.
+     */
+    public ArrayNode gateways() {
+        docs.barrier();
+        Map<String, ObjectNode> leases = leases();
+        long now = clock.millis();
+        ArrayNode out = NeutronDocuments.JSON.createArrayNode();
+        for (Doc d : docs.list(GATEWAYS)) {
+            out.add(view(d.json(), leases, now));
+        }
+        return out;
+    }
+
+    /** One router's gateway as {@link #gateways} shows it. */
+    public Optional<ObjectNode> gateway(String router) {
+        docs.barrier();
+        return docs.get(GATEWAYS, router).map(d -> view(d.json(), leases(), clock.millis()));
+    }
+
+    private static ObjectNode view(ObjectNode g, Map<String, ObjectNode> leases, long now) {
+        ObjectNode v = NeutronDocuments.JSON.createObjectNode().put("router", g.path("id").asText());
+        Decision d = decision(g);
+        ArrayNode hosts = v.putArray("hosts");
+        for (JsonNode h : g.path("hosts")) {
+            String name = h.path("host").asText();
+            ObjectNode lease = leases.get(name);
+            boolean alive = lease != null && now - lease.path("renewed_millis").asLong() <= LEASE.toMillis();
+            hosts.addObject().put("host", name).put("priority", h.path("priority").asInt()).put("alive", alive)
+                    .put("state", alive ? GatewayElection.stateOf(name, d).text() : HaState.FAULT.text());
+        }
+        v.put("preempt", g.path("preempt").asBoolean()).set("active", g.path("active"));
+        v.put("generation", d.generation()).put("since_millis", g.path("since_millis").asLong())
+                .set("last_failover_millis", g.path("last_failover_millis"));
+        return v;
+    }
+
+    /**
+     * {@code PUT /v1/network/gateways/{router}} {@code {"preempt": bool}}: keepalived's {@code preempt} or
+     * {@code nopreempt} (the default, as Neutron's). Takes effect at the next renewal of a placed host.
+     */
+    public ObjectNode update(String router, JsonNode body) {
+        body.fieldNames().forEachRemaining(k -> {
+            if (!k.equals("preempt")) {
+                throw NeutronException.badRequest("only preempt can be changed, not " + Body.abbreviate(k));
+            }
+        });
+        if (!body.path("preempt").isBoolean()) {
+            throw NeutronException.badRequest("preempt must be true or false");
+        }
+        docs.barrier();
+        String path = NeutronDocuments.doc(GATEWAYS, router);
+        for (int attempt = 1; ; attempt++) {
+            Doc d = docs.get(GATEWAYS, router).orElseThrow(() -> NeutronException.notFound("GatewayNotFound",
+                    "router " + Body.abbreviate(router) + " has no gateway placed (no external gateway, or no "
+                            + "gateway host with its physical network has renewed a lease yet)"));
+            ObjectNode next = d.json().deepCopy().put("preempt", body.path("preempt").asBoolean());
+            CommitResult r = docs.commit(Transaction.builder().require(Precondition.modRevision(path, d.modRevision()))
+                    .put(path, next.toString()).build());
+            if (r.succeeded()) {
+                LOG.info("router {} gateway: {}", router, next.path("preempt").asBoolean() ? "preempt" : "nopreempt");
+                return view(next, leases(), clock.millis());
+            }
+            if (attempt >= NeutronApi.MAX_ATTEMPTS) {
+                throw new NeutronException(409, "Conflict", "router " + router + "'s gateway kept changing; retry");
+            }
+            docs.catchUp(r.revision());
+        }
+    }
+
+    /** The L3 agent id of a gateway host: stable per host name, distinct from its Open vSwitch agent's. */
+    static String l3AgentId(String host) {
+        return UUID.nameUUIDFromBytes(("flowkeeper-l3-agent:" + host).getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    /**
+     * {@code GET /v2.0/routers/{id}/l3-agents}: Neutron's {@code l3_agent_scheduler} view, one L3 agent per host the
+     * router's gateway is placed on, with {@code ha_state} ({@code active}, {@code standby}; a host whose lease
+     * expired shows {@code standby} and {@code alive} false, as Neutron shows a dead agent's last state).
+     */
+    List<ObjectNode> l3Agents(String router) {
+        Optional<ObjectNode> g = gateway(router);
+        List<ObjectNode> out = new ArrayList<>();
+        if (g.isEmpty()) {
+            return out;
+        }
+        Map<String, ObjectNode> registered = hosts.hosts();
+        for (JsonNode h : g.get().path("hosts")) {
+            String name = h.path("host").asText();
+            ObjectNode a = NeutronDocuments.JSON.createObjectNode();
+            a.put("id", l3AgentId(name)).put("agent_type", "L3 agent").put("binary", "neutron-l3-agent")
+                    .put("host", name).put("topic", "l3_agent").put("alive", h.path("alive").asBoolean())
+                    .put("admin_state_up", true).put("description", "")
+                    .put("ha_state", name.equals(g.get().path("active").asText(null)) ? "active" : "standby")
+                    .putNull("availability_zone").putNull("resources_synced");
+            ObjectNode registration = registered.get(name);
+            ObjectNode conf = a.putObject("configurations");
+            conf.put("agent_mode", "dvr_snat").put("priority", h.path("priority").asInt());
+            if (registration != null) {
+                conf.set("bridge_mappings", registration.path("bridge_mappings").deepCopy());
+            }
+            out.add(a);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,186 @@
+package io.flowkeeper.network.neutron;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flowkeeper.cluster.testing.InMemoryDatastore;
+import io.flowkeeper.network.AgentEndpoint;
+import io.flowkeeper.network.ApiRequest;
+import io.flowkeeper.network.ApiResponse;
+import io.flowkeeper.network.NetworkSettings;
+import io.flowkeeper.network.identity.Caller;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * HA gateway routers through the agents' routes and the Neutron API over the in-memory datastore: placement on the
+ * gateway hosts that map the external network, the first election, failover when the active's lease expires, a
+ * returning host under nopreempt and preempt, the l3-agents view, and bad input.
+ */
+class GatewayRegistryTest {
+    private static final Caller ADMIN = NeutronApiTest.ADMIN;
+    private static final Caller DEMO = NeutronApiTest.DEMO;
+
+    private final AtomicLong now = new AtomicLong(1_700_000_000_000L);
+    private final Clock clock = HostRegistryTest.clockOf(now);
+    private final InMemoryDatastore store = new InMemoryDatastore();
+    private final NeutronApi neutron = new NeutronApi(store, NetworkSettings.fromYaml(NeutronApiTest.yaml(
+            "{\"vxlan-vni-ranges\": [\"100:109\"], \"flat-networks\": [\"extnet\"]}")), clock);
+    private final AgentEndpoint agents = new AgentEndpoint(store, clock);
+    private String ext;
+    private String router;
+
+    @AfterEach
+    void stopWatches() {
+        agents.close();
+    }
+
+    private ApiResponse agent(String method, String path, String body) {
+        return agents.handle(new ApiRequest(method, path, Map.of(), Map.of(),
+                body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8), ""));
+    }
+
+    private ApiResponse neutron(Caller caller, String method, String path, String body) {
+        return neutron.handle(new ApiRequest(method, path, Map.of(), Map.of(),
+                body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8), "http://test"), caller);
+    }
+
+    private static JsonNode ok(ApiResponse r) {
+        assertThat(r.status()).as("%s", r.body()).isBetween(200, 204);
+        return r.body();
+    }
+
+    private void register(String host, String mappings) {
+        ok(agent("PUT", "/v1/network/hosts/" + host, "{\"tunnel_ip\": \"192.0.2.9\", \"bridge_mappings\": "
+                + mappings + "}"));
+    }
+
+    /** The host's answer for the router, or null when the router is not placed on it. */
+    private JsonNode renew(String host) {
+        JsonNode answer = ok(agent("PUT", "/v1/network/hosts/" + host + "/gateway-lease",
+                "{\"incarnation\": \"i-" + host + "\"}"));
+        for (JsonNode r : answer.path("routers")) {
+            if (r.path("router").asText().equals(router)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    @BeforeEach
+    void externalNetworkAndRouter() {
+        ext = ok(neutron(ADMIN, "POST", "/v2.0/networks", "{\"network\": {\"router:external\": true,"
+                + " \"provider:network_type\": \"flat\", \"provider:physical_network\": \"extnet\"}}"))
+                .path("network").path("id").asText();
+        ok(neutron(ADMIN, "POST", "/v2.0/subnets", "{\"subnet\": {\"network_id\": \"" + ext + "\", \"ip_version\": 4,"
+                + " \"cidr\": \"172.24.4.0/24\"}}"));
+        router = ok(neutron(DEMO, "POST", "/v2.0/routers", "{\"router\": {\"name\": \"r1\", \"external_gateway_info\":"
+                + " {\"network_id\": \"" + ext + "\"}}}")).path("router").path("id").asText();
+        register("gw-a", "{\"extnet\": \"br-ex\"}");
+        register("gw-b", "{\"extnet\": \"br-ex\"}");
+        register("gw-other", "{\"physnet9\": \"br-ex\"}");
+        register("compute-1", "{}");
+    }
+
+    @Test
+    void theRouterIsPlacedOnTheGatewayHostsThatMapItsNetworkAndOneIsActive() {
+        JsonNode a = renew("gw-a");
+        assertThat(a.path("state").asText()).as("alone, gw-a is active").isEqualTo("active");
+        assertThat(a.path("generation").asLong()).isEqualTo(1);
+        assertThat(a.path("external_ip").asText()).startsWith("172.24.4.");
+        assertThat(a.path("prefix_length").asInt()).isEqualTo(24);
+        assertThat(a.path("external_mac").asText()).matches("fa:16:3e(:[0-9a-f]{2}){3}");
+        assertThat(a.path("bridge").asText()).isEqualTo("br-ex");
+        assertThat(a.path("vlan").isNull()).isTrue();
+        JsonNode b = renew("gw-b");
+        assertThat(b.path("state").asText()).as("nopreempt: the active stays").isEqualTo("standby");
+        assertThat(b.path("generation").asLong()).isEqualTo(1);
+        assertThat(renew("gw-other")).as("no mapping for extnet").isNull();
+        JsonNode gw = ok(agent("GET", "/v1/network/gateways/" + router, null));
+        assertThat(gw.path("active").asText()).isEqualTo("gw-a");
+        assertThat(gw.path("hosts")).hasSize(2);
+        assertThat(gw.path("preempt").asBoolean()).isFalse();
+        assertThat(gw.path("last_failover_millis").isNull()).isTrue();
+
+        JsonNode l3 = ok(neutron(ADMIN, "GET", "/v2.0/routers/" + router + "/l3-agents", null)).path("agents");
+        assertThat(l3).hasSize(2);
+        for (JsonNode agentView : l3) {
+            assertThat(agentView.path("agent_type").asText()).isEqualTo("L3 agent");
+            assertThat(agentView.path("ha_state").asText()).isEqualTo(
+                    agentView.path("host").asText().equals("gw-a") ? "active" : "standby");
+            assertThat(agentView.path("alive").asBoolean()).isTrue();
+        }
+    }
+
+    @Test
+    void anExpiredActiveIsReplacedAndAReturningHostRespectsPreempt() {
+        renew("gw-a");
+        renew("gw-b");
+        JsonNode gw = ok(agent("GET", "/v1/network/gateways/" + router, null));
+        String first = gw.path("hosts").get(0).path("host").asText();
+        String second = gw.path("hosts").get(1).path("host").asText();
+        assertThat(gw.path("hosts").get(0).path("priority").asInt())
+                .isGreaterThan(gw.path("hosts").get(1).path("priority").asInt());
+
+        // Within the lease the active stays, even without renewing.
+        now.addAndGet(GatewayRegistry.LEASE.toMillis());
+        assertThat(renew("gw-b").path("generation").asLong()).isEqualTo(1);
+        // gw-a stops renewing: gw-b's next renewal after the lease takes the router.
+        now.addAndGet(1);
+        JsonNode b = renew("gw-b");
+        assertThat(b.path("state").asText()).isEqualTo("active");
+        assertThat(b.path("generation").asLong()).isEqualTo(2);
+        gw = ok(agent("GET", "/v1/network/gateways/" + router, null));
+        assertThat(gw.path("last_failover_millis").asLong()).isEqualTo(now.get());
+        assertThat(gw.path("hosts").findValuesAsText("state")).contains("fault");
+        JsonNode l3 = ok(neutron(ADMIN, "GET", "/v2.0/routers/" + router + "/l3-agents", null)).path("agents");
+        assertThat(l3.findValuesAsText("ha_state")).containsExactlyInAnyOrder("active", "standby");
+
+        // gw-a returns; nopreempt: gw-b stays, whichever has the higher priority.
+        assertThat(renew("gw-a").path("state").asText()).isEqualTo("standby");
+        assertThat(renew("gw-b").path("generation").asLong()).isEqualTo(2);
+
+        // With preempt, the host of higher priority takes the router back at its next renewal.
+        assertThat(ok(agent("PUT", "/v1/network/gateways/" + router, "{\"preempt\": true}")).path("preempt")
+                .asBoolean()).isTrue();
+        JsonNode top = renew(first);
+        assertThat(top.path("state").asText()).isEqualTo("active");
+        assertThat(top.path("generation").asLong()).isEqualTo(first.equals("gw-b") ? 2 : 3);
+        assertThat(renew(second).path("state").asText()).isEqualTo("standby");
+    }
+
+    @Test
+    void badInputIsRefusedAndNothingIsWritten() {
+        assertThat(agent("PUT", "/v1/network/hosts/nobody/gateway-lease", "{\"incarnation\": \"x\"}").status())
+                .isEqualTo(404);
+        assertThat(agent("PUT", "/v1/network/hosts/gw-a/gateway-lease", "{\"incarnation\": \"a b\"}").status())
+                .isEqualTo(400);
+        assertThat(agent("PUT", "/v1/network/hosts/gw-a/gateway-lease", "[1]").status()).isEqualTo(400);
+        assertThat(agent("PUT", "/v1/network/gateways/" + router, "{\"preempt\": true}").status())
+                .as("not placed yet").isEqualTo(404);
+        renew("gw-a");
+        assertThat(agent("PUT", "/v1/network/gateways/" + router, "{\"preempt\": \"yes\"}").status()).isEqualTo(400);
+        assertThat(agent("PUT", "/v1/network/gateways/" + router, "{\"active\": \"gw-b\"}").status()).isEqualTo(400);
+        assertThat(ok(agent("GET", "/v1/network/gateways", null)).path("gateways")).hasSize(1);
+        assertThat(neutron(DEMO, "GET", "/v2.0/routers/" + router + "/l3-agents", null).status()).isEqualTo(403);
+        ApiResponse missing = neutron(ADMIN, "GET", "/v2.0/routers/" + java.util.UUID.randomUUID() + "/l3-agents",
+                null);
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.body().path("NeutronError").path("type").asText()).isEqualTo("RouterNotFound");
+
+        // A gateway on a network that is not external: Neutron's 400, and no router written.
+        String internal = ok(neutron(DEMO, "POST", "/v2.0/networks", "{\"network\": {\"name\": \"in\"}}"))
+                .path("network").path("id").asText();
+        int before = ok(neutron(ADMIN, "GET", "/v2.0/routers", null)).path("routers").size();
+        ApiResponse bad = neutron(DEMO, "POST", "/v2.0/routers", "{\"router\": {\"external_gateway_info\":"
+                + " {\"network_id\": \"" + internal + "\"}}}");
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.body().path("NeutronError").path("message").asText()).contains("is not a valid external");
+        assertThat(ok(neutron(ADMIN, "GET", "/v2.0/routers", null)).path("routers")).hasSize(before);
+    }
+}
