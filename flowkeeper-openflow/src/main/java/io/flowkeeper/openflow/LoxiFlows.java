@@ -124,14 +124,14 @@ final class LoxiFlows {
                         IPv4Address.of((int) v.value()), v.isMasked() ? IPv4Address.of((int) (long) v.mask()) : null);
                 case IPV4_DST -> set(b, org.projectfloodlight.openflow.protocol.match.MatchField.IPV4_DST,
                         IPv4Address.of((int) v.value()), v.isMasked() ? IPv4Address.of((int) (long) v.mask()) : null);
-                case TCP_SRC -> b.setExact(org.projectfloodlight.openflow.protocol.match.MatchField.TCP_SRC,
-                        TransportPort.of((int) v.value()));
-                case TCP_DST -> b.setExact(org.projectfloodlight.openflow.protocol.match.MatchField.TCP_DST,
-                        TransportPort.of((int) v.value()));
-                case UDP_SRC -> b.setExact(org.projectfloodlight.openflow.protocol.match.MatchField.UDP_SRC,
-                        TransportPort.of((int) v.value()));
-                case UDP_DST -> b.setExact(org.projectfloodlight.openflow.protocol.match.MatchField.UDP_DST,
-                        TransportPort.of((int) v.value()));
+                case TCP_SRC -> set(b, org.projectfloodlight.openflow.protocol.match.MatchField.TCP_SRC,
+                        TransportPort.of((int) v.value()), v.isMasked() ? TransportPort.of((int) (long) v.mask()) : null);
+                case TCP_DST -> set(b, org.projectfloodlight.openflow.protocol.match.MatchField.TCP_DST,
+                        TransportPort.of((int) v.value()), v.isMasked() ? TransportPort.of((int) (long) v.mask()) : null);
+                case UDP_SRC -> set(b, org.projectfloodlight.openflow.protocol.match.MatchField.UDP_SRC,
+                        TransportPort.of((int) v.value()), v.isMasked() ? TransportPort.of((int) (long) v.mask()) : null);
+                case UDP_DST -> set(b, org.projectfloodlight.openflow.protocol.match.MatchField.UDP_DST,
+                        TransportPort.of((int) v.value()), v.isMasked() ? TransportPort.of((int) (long) v.mask()) : null);
                 case ICMPV4_TYPE -> b.setExact(org.projectfloodlight.openflow.protocol.match.MatchField.ICMPV4_TYPE,
                         ICMPv4Type.of((short) v.value()));
                 case ICMPV4_CODE -> b.setExact(org.projectfloodlight.openflow.protocol.match.MatchField.ICMPV4_CODE,
