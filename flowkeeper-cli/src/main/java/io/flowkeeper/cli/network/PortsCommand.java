@@ -2,6 +2,8 @@ package io.flowkeeper.cli.network;
 
 import static io.flowkeeper.cli.network.NeutronResource.column;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flowkeeper.cli.RestConnection;
 import io.flowkeeper.cli.UserException;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +23,12 @@ public final class PortsCommand extends NeutronCommand.Group {
     @Override
     NeutronResource resource() {
         return RESOURCE;
+    }
+
+    /** After the fields: the security group rules in force on the port and the flows they cost. */
+    @Override
+    void showMore(RestConnection connection, JsonNode port) {
+        PortSecurityView.print(connection, port);
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,

@@ -286,16 +286,18 @@ public final class FlowCompiler {
         out.add(flow(Pipeline.CLASSIFY, PRIO_EXACT, Match.builder().exact(MatchField.IN_PORT, ofPort).build(),
                 new Instructions(List.of(), tag | portBits, -1L, Pipeline.PORT_SECURITY.id()), cookie));
         Match fromPort = Match.builder().masked(MatchField.METADATA, portBits, PORT_MASK).build();
+        // DHCP from the port's own MAC (its source address is 0.0.0.0 before it has a lease), with port security
+        // or without: the address is the port's either way.
+        out.add(flow(Pipeline.PORT_SECURITY, PRIO_DHCP, fromPort.toBuilder().exact(MatchField.ETH_SRC, mac)
+                .exact(MatchField.ETH_TYPE, ETH_IP).exact(MatchField.IP_PROTO, UDP)
+                .exact(MatchField.UDP_SRC, DHCP_CLIENT_PORT).exact(MatchField.UDP_DST, DHCP_SERVER_PORT).build(),
+                dhcp ? Instructions.actions(Action.Output.to(Action.PORT_CONTROLLER))
+                        : goTo(p.portSecurityEnabled() ? Pipeline.ARP_RESPONDER : Pipeline.L2_LOOKUP),
+                dhcp ? COOKIE_DHCP | tag : cookie));
         if (!p.portSecurityEnabled()) {
             // No port security: anything goes, and ARP is left to the VMs (its sender may use any MAC).
             out.add(flow(Pipeline.PORT_SECURITY, PRIO_OPEN, fromPort, goTo(Pipeline.L2_LOOKUP), cookie));
         } else {
-            // DHCP from the port's own MAC (its source address is 0.0.0.0 before it has a lease).
-            out.add(flow(Pipeline.PORT_SECURITY, PRIO_DHCP, fromPort.toBuilder().exact(MatchField.ETH_SRC, mac)
-                    .exact(MatchField.ETH_TYPE, ETH_IP).exact(MatchField.IP_PROTO, UDP)
-                    .exact(MatchField.UDP_SRC, DHCP_CLIENT_PORT).exact(MatchField.UDP_DST, DHCP_SERVER_PORT).build(),
-                    dhcp ? Instructions.actions(Action.Output.to(Action.PORT_CONTROLLER))
-                            : goTo(Pipeline.ARP_RESPONDER), dhcp ? COOKIE_DHCP | tag : cookie));
             // A VM is no DHCP server.
             out.add(flow(Pipeline.PORT_SECURITY, PRIO_BLOCK, fromPort.toBuilder().exact(MatchField.ETH_TYPE, ETH_IP)
                     .exact(MatchField.IP_PROTO, UDP).exact(MatchField.UDP_SRC, DHCP_SERVER_PORT).build(),

@@ -184,46 +184,70 @@ public final class HostViews {
         model.securityGroups().forEach(g -> groups.put(g.id(), g));
         Map<String, TreeSet<Long>> members = null;
         for (NetworkView n : views) {
-            List<Long> gateways = new ArrayList<>();
-            for (Subnet s : n.subnets()) {
-                long gw = s.gatewayIp() == null ? -1 : Ipv4.parse(s.gatewayIp());
-                if (gw >= 0) {
-                    gateways.add(gw);
-                }
-            }
+            List<Long> gateways = gateways(n.subnets());
             for (LocalPort lp : n.local()) {
                 Port p = lp.port();
                 if (!p.portSecurityEnabled()) {
                     continue;
                 }
-                Map<String, SecurityGroupRule> rules = new TreeMap<>();
-                for (String g : p.securityGroups()) {
-                    SecurityGroup group = groups.get(g);
-                    if (group != null) {
-                        group.rules().forEach(r -> rules.put(r.id(), r));
-                    }
+                if (members == null && namesRemoteGroup(p, groups)) {
+                    members = groupMembers(model.ports());
                 }
-                TreeMap<String, List<Long>> remote = new TreeMap<>();
-                for (SecurityGroupRule r : rules.values()) {
-                    if (r.remoteGroupId() != null && !r.remoteGroupId().isEmpty()) {
-                        if (members == null) {
-                            members = groupMembers(model);
-                        }
-                        remote.put(r.remoteGroupId(), List.copyOf(members.getOrDefault(r.remoteGroupId(),
-                                new TreeSet<>())));
-                    }
-                }
-                out.add(new SecuredPort(p.id(), lp.ofPort(), n.tag(), gateways, List.copyOf(rules.values()), remote));
+                out.add(securedPort(p, lp.ofPort(), n.tag(), gateways, groups, members));
             }
         }
         out.sort(Comparator.comparing(SecuredPort::portId));
         return out;
     }
 
+    /** The gateway addresses of the subnets (IPv4, those that have one). */
+    public static List<Long> gateways(List<Subnet> subnets) {
+        List<Long> out = new ArrayList<>();
+        for (Subnet s : subnets) {
+            long gw = s.gatewayIp() == null ? -1 : Ipv4.parse(s.gatewayIp());
+            if (gw >= 0) {
+                out.add(gw);
+            }
+        }
+        return out;
+    }
+
+    private static boolean namesRemoteGroup(Port p, Map<String, SecurityGroup> groups) {
+        return p.securityGroups().stream().map(groups::get).filter(Objects::nonNull)
+                .anyMatch(g -> g.rules().stream().anyMatch(r -> r.remoteGroupId() != null
+                        && !r.remoteGroupId().isEmpty()));
+    }
+
+    /**
+     * A port with port security on as {@link SecurityGroupFlows} compiles it: the rules of its groups (by id) and the
+     * members of every group they name as remote. The data plane and {@code flowkeeper ports show} both build it here.
+     *
+     * @param groups every group by id, with its rules
+     * @param members {@link #groupMembers} of the model's ports (may be null when no rule names a remote group)
+     */
+    public static SecuredPort securedPort(Port p, long ofPort, long tag, List<Long> gateways,
+                                          Map<String, SecurityGroup> groups, Map<String, TreeSet<Long>> members) {
+        Map<String, SecurityGroupRule> rules = new TreeMap<>();
+        for (String g : p.securityGroups()) {
+            SecurityGroup group = groups.get(g);
+            if (group != null) {
+                group.rules().forEach(r -> rules.put(r.id(), r));
+            }
+        }
+        TreeMap<String, List<Long>> remote = new TreeMap<>();
+        for (SecurityGroupRule r : rules.values()) {
+            if (r.remoteGroupId() != null && !r.remoteGroupId().isEmpty()) {
+                remote.put(r.remoteGroupId(), List.copyOf(members == null ? new TreeSet<>()
+                        : members.getOrDefault(r.remoteGroupId(), new TreeSet<>())));
+            }
+        }
+        return new SecuredPort(p.id(), ofPort, tag, gateways, List.copyOf(rules.values()), remote);
+    }
+
     /** Every group's member addresses: the IPv4 fixed IPs and single-address pairs of the ports in it. */
-    static Map<String, TreeSet<Long>> groupMembers(Model model) {
+    public static Map<String, TreeSet<Long>> groupMembers(List<Port> ports) {
         Map<String, TreeSet<Long>> out = new HashMap<>();
-        for (Port p : model.ports()) {
+        for (Port p : ports) {
             if (p.securityGroups().isEmpty()) {
                 continue;
             }

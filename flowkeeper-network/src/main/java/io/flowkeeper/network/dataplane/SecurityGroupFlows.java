@@ -154,7 +154,7 @@ public final class SecurityGroupFlows {
     }
 
     /** One secured port's flows, in all four tables. */
-    static List<Flow> port(SecuredPort p) {
+    public static List<Flow> port(SecuredPort p) {
         long cookie = COOKIE_SECURITY | p.tag();
         // OVS numbers ports below 0xff00: the port number is a zone of its own (16 bits, as metadata's port bits)
         int zone = (int) (p.ofPort() & 0xffff);
