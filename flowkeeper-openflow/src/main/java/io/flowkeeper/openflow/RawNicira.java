@@ -18,31 +18,43 @@ final class RawNicira {
     private RawNicira() {
     }
 
+    /** The bytes and what Loxi asks every object for: its version, to write itself, to hash itself. */
+    private abstract static class Bytes {
+        final OFVersion version;
+        final byte[] bytes;
+
+        Bytes(OFVersion version, byte[] bytes) {
+            this.version = version;
+            this.bytes = bytes;
+        }
+
+        public OFVersion getVersion() {
+            return version;
+        }
+
+        public void writeTo(ByteBuf bb) {
+            bb.writeBytes(bytes);
+        }
+
+        public void putTo(PrimitiveSink sink) {
+            sink.putBytes(bytes);
+        }
+    }
+
     /** A vendor action. */
-    record Action(OFVersion version, byte[] bytes) implements OFAction {
+    static final class Action extends Bytes implements OFAction {
+        Action(OFVersion version, byte[] bytes) {
+            super(version, bytes);
+        }
+
         @Override
         public OFActionType getType() {
             return OFActionType.EXPERIMENTER;
         }
 
         @Override
-        public OFVersion getVersion() {
-            return version;
-        }
-
-        @Override
-        public void writeTo(ByteBuf bb) {
-            bb.writeBytes(bytes);
-        }
-
-        @Override
         public OFAction.Builder createBuilder() {
             throw new UnsupportedOperationException("a raw Nicira action has no builder");
-        }
-
-        @Override
-        public void putTo(PrimitiveSink sink) {
-            sink.putBytes(bytes);
         }
     }
 
@@ -51,7 +63,14 @@ final class RawNicira {
      * Flowkeeper never matches otherwise, reserved for this entry (see {@code LoxiFlows}).
      */
     @SuppressWarnings({"rawtypes", "unchecked"})
-    record Oxm(OFVersion version, MatchField key, byte[] bytes) implements OFOxm {
+    static final class Oxm extends Bytes implements OFOxm {
+        private final MatchField key;
+
+        Oxm(OFVersion version, MatchField key, byte[] bytes) {
+            super(version, bytes);
+            this.key = key;
+        }
+
         @Override
         public long getTypeLen() {
             return Integer.toUnsignedLong((bytes[0] & 0xff) << 24 | (bytes[1] & 0xff) << 16 | (bytes[2] & 0xff) << 8
@@ -84,23 +103,8 @@ final class RawNicira {
         }
 
         @Override
-        public OFVersion getVersion() {
-            return version;
-        }
-
-        @Override
-        public void writeTo(ByteBuf bb) {
-            bb.writeBytes(bytes);
-        }
-
-        @Override
         public OFOxm.Builder createBuilder() {
             throw new UnsupportedOperationException("a raw NXM entry has no builder");
-        }
-
-        @Override
-        public void putTo(PrimitiveSink sink) {
-            sink.putBytes(bytes);
         }
     }
 }
