@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 
 /** {@code flowkeeper ports list|show}: ports. */
 @Command(name = "ports", mixinStandardHelpOptions = true,
-        description = "List or show ports (Neutron /v2.0/ports) from any node.",
+        description = {"List or show ports (Neutron /v2.0/ports) from any node. show also lists the security group",
+            "rules in force on the port, those not enforced and why, and the flows they cost on its host."},
         subcommands = {PortsCommand.ListCommand.class, NeutronCommand.Show.class})
 public final class PortsCommand extends NeutronCommand.Group {
     static final NeutronResource RESOURCE = new NeutronResource("ports", "port", "port", List.of(

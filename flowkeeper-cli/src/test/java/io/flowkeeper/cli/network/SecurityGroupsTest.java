@@ -274,4 +274,66 @@ class SecurityGroupsTest {
         // O answers from an address it does not own (no anti-spoofing); X's egress is open, the reply is X's state
         assertThat(inVm(x.vm(), "ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "2", "10.3.0.99").ok()).isTrue();
     }
+
+    @Test
+    @Order(9)
+    void aClosedPortStaysClosedThroughAKillOfTheSwitchMaster() throws Exception {
+        // X's switch (h2): kill -9 its master if a node JVM of its own holds it
+        String dpid = String.format("%016x", 0x5e1 + 1);
+        String owner = owner(dpid);
+        int victim = owner == null || owner.equals(lab.cluster().id(2)) ? -1 : lab.cluster().indexOf(owner);
+        org.junit.jupiter.api.Assumptions.assumeTrue(victim >= 0, "X's switch is mastered in this JVM");
+        List<String> before = lab.host(1).dumpFlowsWithoutCounters(TenantLab.BRIDGE);
+        assertThat(connects(a.vm(), x.ip(), 22)).isTrue();
+        // B is outside tcp/22's prefix: probe it without pause through the kill and the new master's sync
+        java.util.concurrent.atomic.AtomicInteger probes = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread prober = new Thread(() -> {
+            while (!stop.get()) {
+                probes.incrementAndGet();
+                if (inVm(b.vm(), "nc", "-z", "-w", "1", x.ip(), "22").ok()) {
+                    opened.incrementAndGet();
+                }
+            }
+        });
+        prober.start();
+        try {
+            Thread.sleep(500);
+            lab.cluster().kill(victim);
+            await().atMost(LONG).until(() -> {
+                String o = owner(dpid);
+                return o != null && !o.equals(lab.cluster().id(victim));
+            });
+            Thread.sleep(2_000);
+        } finally {
+            stop.set(true);
+            prober.join();
+        }
+        System.out.printf("master kill: %d probes of the closed port, %d opened%n", probes.get(), opened.get());
+        assertThat(opened.get()).isZero();
+        assertThat(probes.get()).isGreaterThan(3);
+        assertThat(connects(a.vm(), x.ip(), 22)).as("still open from inside the prefix").isTrue();
+        assertThat(lab.host(1).dumpFlowsWithoutCounters(TenantLab.BRIDGE)).as("the new master's table")
+                .isEqualTo(before);
+    }
+
+    /** The node that owns the switch, from any node that answers. */
+    private static String owner(String dpid) throws Exception {
+        for (int i = 0; i < 3; i++) {
+            if (i < 2 && !lab.cluster().isRunning(i)) {
+                continue;
+            }
+            RestClient.Response r = lab.cluster().client(i).get("/v1/ownership");
+            if (!r.ok()) {
+                continue;
+            }
+            for (com.fasterxml.jackson.databind.JsonNode e : r.body().path("entities")) {
+                if (e.path("entity").asText().equals("openflow:" + dpid) && e.path("owner").isTextual()) {
+                    return e.get("owner").asText();
+                }
+            }
+        }
+        return null;
+    }
 }
