@@ -218,7 +218,13 @@ public final class NetworkManager implements NetworkService {
                 text(n, "fixed_ip_address"), text(n, "router_id"), n.path("revision_number").asLong());
     }
 
-    static SecurityGroupRule rule(JsonNode n) {
+    /** A group's own fields, without its rules (they are documents of their own). */
+    public static SecurityGroup group(JsonNode g) {
+        return new SecurityGroup(g.path("id").asText(), g.path("name").asText(), g.path("project_id").asText(),
+                List.of(), g.path("revision_number").asLong());
+    }
+
+    public static SecurityGroupRule rule(JsonNode n) {
         return new SecurityGroupRule(n.path("id").asText(), n.path("security_group_id").asText(),
                 n.path("direction").asText(), n.path("ethertype").asText(), text(n, "protocol"),
                 integer(n, "port_range_min"), integer(n, "port_range_max"), text(n, "remote_ip_prefix"),

@@ -12,7 +12,10 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import io.flowkeeper.openflow.wire.NiciraWire;
 import org.projectfloodlight.openflow.protocol.OFFactory;
+import org.projectfloodlight.openflow.protocol.OFMatchV3;
+import org.projectfloodlight.openflow.protocol.OFOxmList;
 import org.projectfloodlight.openflow.protocol.OFFlowMod;
 import org.projectfloodlight.openflow.protocol.OFFlowModFlags;
 import org.projectfloodlight.openflow.protocol.OFVersion;
@@ -108,8 +111,14 @@ final class LoxiFlows {
 
     static org.projectfloodlight.openflow.protocol.match.Match match(OFFactory f, Match match) {
         org.projectfloodlight.openflow.protocol.match.Match.Builder b = f.buildMatch();
+        List<OFOxm<?>> nicira = new ArrayList<>(0);
         for (Map.Entry<MatchField, MatchValue> e : match.fields().entrySet()) {
             MatchValue v = e.getValue();
+            if (NiciraWire.nxmField(e.getKey()) >= 0) {
+                nicira.add(new RawNicira.Oxm(f.getVersion(), niciraKey(e.getKey()),
+                        NiciraWire.matchEntry(e.getKey(), v.value(), v.mask())));
+                continue;
+            }
             switch (e.getKey()) {
                 case IN_PORT -> b.setExact(org.projectfloodlight.openflow.protocol.match.MatchField.IN_PORT,
                         OFPort.ofInt((int) v.value()));
@@ -129,14 +138,14 @@ final class LoxiFlows {
                         IPv4Address.of((int) v.value()), v.isMasked() ? IPv4Address.of((int) (long) v.mask()) : null);
                 case IPV4_DST -> set(b, org.projectfloodlight.openflow.protocol.match.MatchField.IPV4_DST,
                         IPv4Address.of((int) v.value()), v.isMasked() ? IPv4Address.of((int) (long) v.mask()) : null);
-                case TCP_SRC -> b.setExact(org.projectfloodlight.openflow.protocol.match.MatchField.TCP_SRC,
-                        TransportPort.of((int) v.value()));
-                case TCP_DST -> b.setExact(org.projectfloodlight.openflow.protocol.match.MatchField.TCP_DST,
-                        TransportPort.of((int) v.value()));
-                case UDP_SRC -> b.setExact(org.projectfloodlight.openflow.protocol.match.MatchField.UDP_SRC,
-                        TransportPort.of((int) v.value()));
-                case UDP_DST -> b.setExact(org.projectfloodlight.openflow.protocol.match.MatchField.UDP_DST,
-                        TransportPort.of((int) v.value()));
+                case TCP_SRC -> set(b, org.projectfloodlight.openflow.protocol.match.MatchField.TCP_SRC,
+                        TransportPort.of((int) v.value()), v.isMasked() ? TransportPort.of((int) (long) v.mask()) : null);
+                case TCP_DST -> set(b, org.projectfloodlight.openflow.protocol.match.MatchField.TCP_DST,
+                        TransportPort.of((int) v.value()), v.isMasked() ? TransportPort.of((int) (long) v.mask()) : null);
+                case UDP_SRC -> set(b, org.projectfloodlight.openflow.protocol.match.MatchField.UDP_SRC,
+                        TransportPort.of((int) v.value()), v.isMasked() ? TransportPort.of((int) (long) v.mask()) : null);
+                case UDP_DST -> set(b, org.projectfloodlight.openflow.protocol.match.MatchField.UDP_DST,
+                        TransportPort.of((int) v.value()), v.isMasked() ? TransportPort.of((int) (long) v.mask()) : null);
                 case ICMPV4_TYPE -> b.setExact(org.projectfloodlight.openflow.protocol.match.MatchField.ICMPV4_TYPE,
                         ICMPv4Type.of((short) v.value()));
                 case ICMPV4_CODE -> b.setExact(org.projectfloodlight.openflow.protocol.match.MatchField.ICMPV4_CODE,
@@ -153,9 +162,32 @@ final class LoxiFlows {
                         MacAddress.of(v.value()), v.isMasked() ? MacAddress.of(v.mask()) : null);
                 case ARP_THA -> set(b, org.projectfloodlight.openflow.protocol.match.MatchField.ARP_THA,
                         MacAddress.of(v.value()), v.isMasked() ? MacAddress.of(v.mask()) : null);
+                default -> throw new IllegalArgumentException("no OXM for " + e.getKey());
             }
         }
-        return b.build();
+        org.projectfloodlight.openflow.protocol.match.Match built = b.build();
+        if (nicira.isEmpty()) {
+            return built;
+        }
+        List<OFOxm<?>> all = new ArrayList<>();
+        ((OFMatchV3) built).getOxmList().forEach(all::add);
+        all.addAll(nicira);
+        return ((OFMatchV3) built).createBuilder().setOxmList(OFOxmList.ofList(all)).build();
+    }
+
+    /**
+     * The Loxi field a Nicira entry is filed under in Loxi's OXM list (one entry per Loxi field): the connection
+     * tracking fields under Loxi's own names for them, conj_id (which Loxi lacks) under ct_label, which Flowkeeper
+     * never matches. Only the key is Loxi's; the bytes are {@link NiciraWire}'s.
+     */
+    private static org.projectfloodlight.openflow.protocol.match.MatchField<?> niciraKey(MatchField field) {
+        return switch (field) {
+            case CT_STATE -> org.projectfloodlight.openflow.protocol.match.MatchField.CONN_TRACKING_STATE;
+            case CT_ZONE -> org.projectfloodlight.openflow.protocol.match.MatchField.CONN_TRACKING_ZONE;
+            case CT_MARK -> org.projectfloodlight.openflow.protocol.match.MatchField.CONN_TRACKING_MARK;
+            case CONJ_ID -> org.projectfloodlight.openflow.protocol.match.MatchField.CONN_TRACKING_LABEL;
+            default -> throw new IllegalArgumentException(field + " is no Nicira field");
+        };
     }
 
     private static <F extends OFValueType<F>> void set(org.projectfloodlight.openflow.protocol.match.Match.Builder b,
@@ -190,6 +222,9 @@ final class LoxiFlows {
     static OFAction action(OFFactory f, Action a) {
         if (f.getVersion() == OFVersion.OF_10) {
             return LoxiFlows10.action(f, a);
+        }
+        if (NiciraWire.isNicira(a)) {
+            return new RawNicira.Action(f.getVersion(), NiciraWire.action(a));
         }
         if (a instanceof Action.Output o) {
             return f.actions().output(OFPort.ofInt((int) o.port()), o.maxLength());

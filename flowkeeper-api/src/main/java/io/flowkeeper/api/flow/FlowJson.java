@@ -169,6 +169,21 @@ public final class FlowJson {
             o.put("type", "pop-vlan");
         } else if (a instanceof Action.Group g) {
             o.put("type", "group").put("group", g.groupId());
+        } else if (a instanceof Action.Ct ct) {
+            o.put("type", "ct").put("commit", ct.commit()).put("zone", ct.zone()).put("table", ct.table());
+            if (ct.zoneField() != null) {
+                o.put("zone-field", name(ct.zoneField()));
+            }
+            if (ct.nat() != null) {
+                o.putObject("nat").put("kind", ct.nat().kind().name().toLowerCase(Locale.ROOT))
+                        .put("ip-min", hex(ct.nat().ipMin())).put("ip-max", hex(ct.nat().ipMax()))
+                        .put("port-min", ct.nat().portMin()).put("port-max", ct.nat().portMax());
+            }
+            if (ct.mark() != null) {
+                o.put("mark", hex(ct.mark()));
+            }
+        } else if (a instanceof Action.Conjunction c) {
+            o.put("type", "conjunction").put("id", c.id()).put("clause", c.clause()).put("n-clauses", c.nClauses());
         } else {
             throw new IllegalArgumentException("unknown action " + a);
         }
@@ -184,8 +199,30 @@ public final class FlowJson {
             case "push-vlan" -> new Action.PushVlan(integer(n, "ethertype", 0x8100));
             case "pop-vlan" -> new Action.PopVlan();
             case "group" -> new Action.Group(longValue(n, "group"));
+            case "ct" -> ct(n);
+            case "conjunction" -> new Action.Conjunction(longValue(n, "id"), integer(n, "clause", 0),
+                    integer(n, "n-clauses", 0));
             default -> throw new FlowParseException("unknown action type '" + type + "' in " + n);
         };
+    }
+
+    private static Action.Ct ct(JsonNode n) {
+        JsonNode nat = n.path("nat");
+        Action.Nat parsedNat = null;
+        if (!nat.isMissingNode()) {
+            Action.Nat.Kind kind;
+            try {
+                kind = Action.Nat.Kind.valueOf(nat.path("kind").asText("").toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new FlowParseException("nat kind must be existing, src or dst: " + nat);
+            }
+            parsedNat = new Action.Nat(kind, unsigned(nat.path("ip-min"), 0), unsigned(nat.path("ip-max"), 0),
+                    integer(nat, "port-min", 0), integer(nat, "port-max", 0));
+        }
+        return new Action.Ct(n.path("commit").asBoolean(false), integer(n, "zone", 0),
+                n.has("zone-field") ? field(n.get("zone-field").asText("")) : null,
+                integer(n, "table", Action.CT_NO_TABLE), parsedNat,
+                n.has("mark") ? unsigned(n.get("mark"), 0) : null);
     }
 
     // ---- values ---------------------------------------------------------------------------------------------

@@ -32,10 +32,29 @@ public enum MatchField {
     // Appended, not grouped with the other ARP fields: a match's canonical form (and so its stored identity key)
     // follows this order.
     ARP_SHA("arp_sha", "arp_sha", Kind.MAC, 48),
-    ARP_THA("arp_tha", "arp_tha", Kind.MAC, 48);
+    ARP_THA("arp_tha", "arp_tha", Kind.MAC, 48),
+    // Nicira extension fields (NXM class 0x0001): connection tracking, filled by the ct action, and the id of the
+    // conjunctive match that hit. Not settable by set_field (ct_mark is set inside ct(exec(...)), see Action.Ct).
+    CT_STATE("ct_state", null, Kind.CT_STATE, 32),
+    CT_ZONE("ct_zone", null, Kind.HEX, 16),
+    CT_MARK("ct_mark", null, Kind.HEX, 32),
+    CONJ_ID("conj_id", null, Kind.DECIMAL, 32);
+
+    /** {@code ct_state} bits, as {@code ovs-fields(7)} names them: {@code +trk+est-rel}. */
+    public static final long CT_NEW = 0x01;
+    public static final long CT_EST = 0x02;
+    public static final long CT_REL = 0x04;
+    public static final long CT_RPL = 0x08;
+    public static final long CT_INV = 0x10;
+    public static final long CT_TRK = 0x20;
+    public static final long CT_SNAT = 0x40;
+    public static final long CT_DNAT = 0x80;
+    /** The names of the ct_state bits, lowest bit first. */
+    public static final java.util.List<String> CT_STATE_NAMES =
+            java.util.List.of("new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat");
 
     /** How a field's value is written. */
-    public enum Kind { PORT, HEX, DECIMAL, MAC, IPV4 }
+    public enum Kind { PORT, HEX, DECIMAL, MAC, IPV4, CT_STATE }
 
     private final String ofctlName;
     private final String setFieldName;

@@ -96,6 +96,8 @@ public final class OfctlText {
             MatchValue v = e.getValue();
             if (f == MatchField.VLAN_VID) {
                 parts.add("dl_vlan=" + (v.value() & 0xfff));
+            } else if (f == MatchField.CT_STATE && v.isMasked()) {
+                parts.add("ct_state=" + ctState(v.value(), v.mask()));
             } else {
                 parts.add(name + "=" + formatValue(f, v.value()) + (v.isMasked() ? "/" + formatMask(f, v.mask()) : ""));
             }
@@ -143,8 +145,66 @@ public final class OfctlText {
             return "pop_vlan";
         } else if (a instanceof Action.Group g) {
             return "group:" + g.groupId();
+        } else if (a instanceof Action.Ct ct) {
+            return formatCt(ct);
+        } else if (a instanceof Action.Conjunction c) {
+            return "conjunction(" + c.id() + "," + c.clause() + "/" + c.nClauses() + ")";
         }
         throw new IllegalArgumentException("unknown action " + a);
+    }
+
+    /** In the order {@code ovs-ofctl} prints: {@code ct(commit,table=T,zone=Z,nat(...),exec(...))}. */
+    private static String formatCt(Action.Ct ct) {
+        List<String> parts = new ArrayList<>();
+        if (ct.commit()) {
+            parts.add("commit");
+        }
+        if (ct.table() != Action.CT_NO_TABLE) {
+            parts.add("table=" + ct.table());
+        }
+        if (ct.zoneField() != null) {
+            parts.add("zone=" + zoneFieldName(ct.zoneField()) + "[0..15]");
+        } else if (ct.zone() != 0) {
+            parts.add("zone=" + ct.zone());
+        }
+        if (ct.nat() != null) {
+            Action.Nat n = ct.nat();
+            StringBuilder sb = new StringBuilder("nat");
+            if (n.kind() != Action.Nat.Kind.EXISTING) {
+                sb.append('(').append(n.kind() == Action.Nat.Kind.SRC ? "src=" : "dst=").append(ipv4(n.ipMin()));
+                if (n.ipMax() != n.ipMin()) {
+                    sb.append('-').append(ipv4(n.ipMax()));
+                }
+                if (n.portMin() != 0) {
+                    sb.append(':').append(n.portMin());
+                    if (n.portMax() != n.portMin()) {
+                        sb.append('-').append(n.portMax());
+                    }
+                }
+                sb.append(')');
+            }
+            parts.add(sb.toString());
+        }
+        if (ct.mark() != null) {
+            parts.add("exec(set_field:0x" + Long.toHexString(ct.mark()) + "->ct_mark)");
+        }
+        return "ct(" + String.join(",", parts) + ")";
+    }
+
+    /** The name {@code ovs-ofctl} gives a field as a zone source: its OXM name for metadata, else ours. */
+    private static String zoneFieldName(MatchField f) {
+        return f == MatchField.METADATA ? "OXM_OF_METADATA" : f.ofctlName();
+    }
+
+    /** {@code +trk+est-rel}: every masked bit, lowest first, '+' when set. */
+    static String ctState(long value, long mask) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < MatchField.CT_STATE_NAMES.size(); i++) {
+            if ((mask & 1L << i) != 0) {
+                sb.append((value & 1L << i) != 0 ? '+' : '-').append(MatchField.CT_STATE_NAMES.get(i));
+            }
+        }
+        return sb.toString();
     }
 
     private static String formatValue(MatchField f, long v) {
@@ -155,6 +215,7 @@ public final class OfctlText {
             case DECIMAL -> Long.toString(v);
             case MAC -> mac(v);
             case IPV4 -> ipv4(v);
+            case CT_STATE -> "0x" + Long.toHexString(v);
         };
     }
 
@@ -270,8 +331,26 @@ public final class OfctlText {
         if (actions.isEmpty() || actions.equals("drop")) {
             return Instructions.DROP;
         }
-        for (String a : actions.split(",")) {
+        for (String a : splitTopLevel(actions)) {
             String t = a.strip();
+            if (t.startsWith("ct(") && t.endsWith(")")) {
+                list.add(parseCt(t.substring(3, t.length() - 1), text));
+                continue;
+            }
+            if (t.startsWith("conjunction(") && t.endsWith(")")) {
+                String[] idClause = t.substring(12, t.length() - 1).split(",");
+                String[] kn = idClause.length == 2 ? idClause[1].split("/") : new String[0];
+                if (kn.length != 2) {
+                    throw new FlowParseException("conjunction(ID,K/N) expected: " + t);
+                }
+                try {
+                    list.add(new Action.Conjunction(Long.parseLong(idClause[0].strip()),
+                            Integer.parseInt(kn[0].strip()), Integer.parseInt(kn[1].strip())));
+                } catch (IllegalArgumentException e) {
+                    throw new FlowParseException("bad '" + t + "': " + e.getMessage());
+                }
+                continue;
+            }
             int colon = t.indexOf(':');
             String name = colon < 0 ? t : t.substring(0, colon);
             String arg = colon < 0 ? "" : t.substring(colon + 1);
@@ -321,7 +400,103 @@ public final class OfctlText {
         return new Instructions(list, metadata, metadataMask, gotoTable);
     }
 
+    /** Splits on commas outside parentheses: {@code ct(commit,zone=1),output:2} is two actions. */
+    private static List<String> splitTopLevel(String text) {
+        List<String> out = new ArrayList<>();
+        int depth = 0;
+        int start = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '(') {
+                depth++;
+            } else if (c == ')') {
+                depth--;
+            } else if (c == ',' && depth == 0) {
+                out.add(text.substring(start, i));
+                start = i + 1;
+            }
+        }
+        out.add(text.substring(start));
+        return out;
+    }
+
+    /** The arguments of {@code ct(...)}, as {@code ovs-ofctl} writes and prints them. */
+    private static Action.Ct parseCt(String args, String text) {
+        boolean commit = false;
+        int zone = 0;
+        MatchField zoneField = null;
+        int table = Action.CT_NO_TABLE;
+        Action.Nat nat = null;
+        Long mark = null;
+        try {
+            for (String arg : splitTopLevel(args)) {
+                String t = arg.strip();
+                if (t.isEmpty()) {
+                    continue;
+                }
+                if (t.equals("commit")) {
+                    commit = true;
+                } else if (t.startsWith("table=")) {
+                    table = Integer.parseInt(t.substring(6));
+                } else if (t.startsWith("zone=")) {
+                    String z = t.substring(5);
+                    if (z.endsWith("[0..15]")) {
+                        String name = z.substring(0, z.length() - 7);
+                        zoneField = name.equals("OXM_OF_METADATA") ? MatchField.METADATA : MatchField.byName(name);
+                        if (zoneField == null) {
+                            throw new FlowParseException("unknown zone field '" + name + "' in: " + text);
+                        }
+                    } else {
+                        zone = (int) parseNumber(z);
+                    }
+                } else if (t.equals("nat")) {
+                    nat = Action.Nat.existing();
+                } else if (t.startsWith("nat(") && t.endsWith(")")) {
+                    nat = parseNat(t.substring(4, t.length() - 1));
+                } else if (t.startsWith("exec(") && t.endsWith(")")) {
+                    String set = t.substring(5, t.length() - 1);
+                    if (!set.startsWith("set_field:") || !set.endsWith("->ct_mark")) {
+                        throw new FlowParseException("ct exec supports set_field:V->ct_mark only: " + text);
+                    }
+                    mark = parseNumber(set.substring(10, set.length() - 9));
+                } else {
+                    throw new FlowParseException("unsupported ct argument '" + t + "' in: " + text);
+                }
+            }
+            return new Action.Ct(commit, zone, zoneField, table, nat, mark);
+        } catch (IllegalArgumentException e) {
+            if (e instanceof FlowParseException fpe) {
+                throw fpe;
+            }
+            throw new FlowParseException("bad ct(" + args + "): " + e.getMessage());
+        }
+    }
+
+    /** {@code src=A[-B][:P[-Q]]} or {@code dst=...}. */
+    private static Action.Nat parseNat(String spec) {
+        Action.Nat.Kind kind = spec.startsWith("src=") ? Action.Nat.Kind.SRC
+                : spec.startsWith("dst=") ? Action.Nat.Kind.DST : null;
+        if (kind == null) {
+            throw new FlowParseException("nat(src=...) or nat(dst=...) expected, got nat(" + spec + ")");
+        }
+        String[] ipPort = spec.substring(4).split(":", 2);
+        String[] ips = ipPort[0].split("-", 2);
+        long ipMin = parseIpv4(ips[0]);
+        long ipMax = ips.length > 1 ? parseIpv4(ips[1]) : ipMin;
+        int portMin = 0;
+        int portMax = 0;
+        if (ipPort.length > 1) {
+            String[] ports = ipPort[1].split("-", 2);
+            portMin = Integer.parseInt(ports[0]);
+            portMax = ports.length > 1 ? Integer.parseInt(ports[1]) : portMin;
+        }
+        return new Action.Nat(kind, ipMin, ipMax, portMin, portMax);
+    }
+
     private static MatchValue parseMatchValue(MatchField f, String text) {
+        if (f.kind() == MatchField.Kind.CT_STATE && (text.startsWith("+") || text.startsWith("-"))) {
+            return parseCtState(text);
+        }
         String[] vm = text.split("/", 2);
         long value = parseValue(f, vm[0]);
         if (vm.length == 1) {
@@ -338,6 +513,31 @@ public final class OfctlText {
             mask = parseValue(f, vm[1]);
         }
         return mask == f.maxValue() ? MatchValue.exact(value) : MatchValue.masked(value, mask);
+    }
+
+    /** {@code +trk+est-rel} as value and mask. */
+    private static MatchValue parseCtState(String text) {
+        long value = 0;
+        long mask = 0;
+        int i = 0;
+        while (i < text.length()) {
+            char sign = text.charAt(i);
+            int end = i + 1;
+            while (end < text.length() && text.charAt(end) != '+' && text.charAt(end) != '-') {
+                end++;
+            }
+            int bit = MatchField.CT_STATE_NAMES.indexOf(text.substring(i + 1, end));
+            if ((sign != '+' && sign != '-') || bit < 0) {
+                throw new FlowParseException("bad ct_state '" + text + "': flags are +/- new est rel rpl inv trk "
+                        + "snat dnat");
+            }
+            mask |= 1L << bit;
+            if (sign == '+') {
+                value |= 1L << bit;
+            }
+            i = end;
+        }
+        return MatchValue.masked(value, mask);
     }
 
     private static long parseValue(MatchField f, String v) {

@@ -73,6 +73,22 @@ class FlowJsonTest {
                 .hasMessageContaining("malformed");
     }
 
+    static Action.Ct randomCt(Random r) {
+        boolean commit = r.nextBoolean();
+        Action.Nat nat = switch (r.nextInt(4)) {
+            case 0 -> null;
+            case 1 -> Action.Nat.existing();
+            default -> {
+                long ip = 1 + (r.nextLong() & 0x7fffffffL);
+                int port = r.nextBoolean() ? 0 : 1 + r.nextInt(1000);
+                yield new Action.Nat(r.nextBoolean() ? Action.Nat.Kind.SRC : Action.Nat.Kind.DST, ip,
+                        ip + r.nextInt(3), port, port == 0 ? 0 : port + r.nextInt(3));
+            }
+        };
+        return new Action.Ct(commit, r.nextInt(0x10000), null, r.nextBoolean() ? Action.CT_NO_TABLE : r.nextInt(255),
+                nat, commit && r.nextBoolean() ? r.nextLong() & 0xffffffffL : null);
+    }
+
     static Flow randomFlow(Random r) {
         Match.Builder m = Match.builder();
         for (MatchField f : MatchField.values()) {
@@ -85,7 +101,7 @@ class FlowJsonTest {
         }
         List<Action> actions = new ArrayList<>();
         for (int i = r.nextInt(5); i > 0; i--) {
-            actions.add(switch (r.nextInt(6)) {
+            actions.add(switch (r.nextInt(8)) {
                 case 0 -> new Action.Output(r.nextLong() & 0xffffffffL, r.nextInt(0x10000));
                 case 1 -> {
                     MatchField f;
@@ -97,6 +113,11 @@ class FlowJsonTest {
                 case 2 -> new Action.DecTtl();
                 case 3 -> new Action.PushVlan(r.nextBoolean() ? 0x8100 : 0x88a8);
                 case 4 -> new Action.PopVlan();
+                case 5 -> randomCt(r);
+                case 6 -> {
+                    int n = 2 + r.nextInt(63);
+                    yield new Action.Conjunction(r.nextLong() & 0xffffffffL, 1 + r.nextInt(n), n);
+                }
                 default -> new Action.Group(r.nextLong() & 0xffffffffL);
             });
         }

@@ -31,7 +31,15 @@ class OfctlTextTest {
             "table=9,priority=0,tcp,actions=set_field:02:00:00:00:00:02->eth_dst,set_field:22->tcp_dst,dec_ttl,FLOOD",
             "table=10,priority=11,arp,arp_op=1,arp_sha=fa:16:3e:00:00:01,arp_tha=00:00:00:00:00:00,actions="
                     + "set_field:2->arp_op,set_field:fa:16:3e:00:00:02->arp_sha,set_field:fa:16:3e:00:00:01->arp_tha,"
-                    + "IN_PORT");
+                    + "IN_PORT",
+            "table=12,priority=100,ip,actions=ct(table=13,zone=7)",
+            "table=13,priority=90,ct_state=-new+est-rel-inv+trk,ct_zone=7,ct_mark=0x2/0xff,actions=goto_table:20",
+            "table=13,priority=70,ct_state=+new+trk,conj_id=12,ip,actions=ct(commit,zone=7,exec("
+                    + "set_field:0x2->ct_mark)),goto_table:20",
+            "table=13,priority=70,ct_state=+new+trk,ip,nw_src=10.0.0.0/24,actions=conjunction(12,1/2)",
+            "table=14,priority=5,ip,actions=ct(table=15,zone=OXM_OF_METADATA[0..15])",
+            "table=16,priority=5,tcp,actions=ct(commit,zone=3,nat(src=192.0.2.1-192.0.2.9:1024-65535))",
+            "table=16,priority=6,udp,actions=ct(commit,nat(dst=10.0.0.5)),ct(nat)");
 
     @Test
     void parseAndFormatAreInverse() {
@@ -83,6 +91,10 @@ class OfctlTextTest {
         assertThatThrownBy(() -> OfctlText.parse("tp_dst=80,actions=drop")).hasMessageContaining("tcp or udp");
         assertThatThrownBy(() -> OfctlText.parse("actions=load:1->NXM_NX_REG0[]")).hasMessageContaining("unsupported");
         assertThatThrownBy(() -> OfctlText.parse("table=300,actions=drop")).hasMessageContaining("0..254");
+        assertThatThrownBy(() -> OfctlText.parse("ct_state=+bogus,actions=drop")).hasMessageContaining("ct_state");
+        assertThatThrownBy(() -> OfctlText.parse("actions=ct(frob)")).hasMessageContaining("frob");
+        assertThatThrownBy(() -> OfctlText.parse("actions=conjunction(1,3/2)")).hasMessageContaining("conjunction");
+        assertThatThrownBy(() -> OfctlText.parse("actions=ct(zone=70000)")).hasMessageContaining("65535");
     }
 
     static List<String> corpus() {

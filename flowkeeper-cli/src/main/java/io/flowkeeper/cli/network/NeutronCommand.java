@@ -47,6 +47,10 @@ final class NeutronCommand {
 
         abstract NeutronResource resource();
 
+        /** Prints what {@code show} adds after the object's fields (text output only); nothing by default. */
+        void showMore(RestConnection connection, JsonNode object) {
+        }
+
         @Override
         public void run() {
             spec.commandLine().usage(System.out);
@@ -148,6 +152,7 @@ final class NeutronCommand {
             List<List<String>> rows = new ArrayList<>();
             fields.forEach((k, v) -> rows.add(List.of(k, NeutronValues.text(v))));
             System.out.print(TextTable.render(List.of("FIELD", "VALUE"), rows));
+            parent.showMore(connection, object);
             return 0;
         }
 

@@ -2,6 +2,8 @@ package io.flowkeeper.cli.network;
 
 import static io.flowkeeper.cli.network.NeutronResource.column;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flowkeeper.cli.RestConnection;
 import io.flowkeeper.cli.UserException;
 import java.util.List;
 import java.util.Map;
@@ -10,7 +12,8 @@ import picocli.CommandLine.Option;
 
 /** {@code flowkeeper ports list|show}: ports. */
 @Command(name = "ports", mixinStandardHelpOptions = true,
-        description = "List or show ports (Neutron /v2.0/ports) from any node.",
+        description = {"List or show ports (Neutron /v2.0/ports) from any node. show also lists the security group",
+            "rules in force on the port, those not enforced and why, and the flows they cost on its host."},
         subcommands = {PortsCommand.ListCommand.class, NeutronCommand.Show.class})
 public final class PortsCommand extends NeutronCommand.Group {
     static final NeutronResource RESOURCE = new NeutronResource("ports", "port", "port", List.of(
@@ -21,6 +24,12 @@ public final class PortsCommand extends NeutronCommand.Group {
     @Override
     NeutronResource resource() {
         return RESOURCE;
+    }
+
+    /** After the fields: the security group rules in force on the port and the flows they cost. */
+    @Override
+    void showMore(RestConnection connection, JsonNode port) {
+        PortSecurityView.print(connection, port);
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,

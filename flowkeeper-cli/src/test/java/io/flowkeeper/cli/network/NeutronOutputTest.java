@@ -117,6 +117,7 @@ class NeutronOutputTest {
     @Test
     void showPrintsEveryAttributeSortedOnOneLineEach() {
         answer("/v2.0/ports/" + PORT, 200, "{'port':" + port() + "}");
+        answer("/v2.0/subnets?network_id=" + NET, 200, "{'subnets':[]}");
         assertThat(run("ports", "show", PORT)).as(console.err()).isZero();
         assertThat(console.out()).isEqualTo("""
                 FIELD                  VALUE
@@ -137,6 +138,9 @@ class NeutronOutputTest {
                 revision_number        1
                 security_groups        -
                 status                 ACTIVE
+
+                security: 0 rules from 0 groups, 8 flows on the port's host (stateful, conntrack zone per port)
+                no rules: nothing but DHCP and ARP gets in or out
                 """);
     }
 

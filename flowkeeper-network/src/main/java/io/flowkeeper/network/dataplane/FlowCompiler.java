@@ -48,7 +48,8 @@ import java.util.Set;
  * addresses) and their holder answers.
  *
  * <p><b>Cookies</b>: every flow carries the reconciler's prefix {@code 0xf1} in its top byte, then a kind byte
- * ({@code 0x4e} network, {@code 0x44} DHCP punt, {@code 0x50} pipeline default, {@code 0x52} routing, see
+ * ({@code 0x4e} network, {@code 0x44} DHCP punt, {@code 0x50} pipeline default, {@code 0x53} security groups
+ * ({@link SecurityGroupFlows}), {@code 0x52} routing, see
  * {@link RouterFlows}), then the network's tag.
  */
 public final class FlowCompiler {
@@ -95,6 +96,7 @@ public final class FlowCompiler {
     }
 
     private Map<String, Compiled> compiled = new HashMap<>();
+    private final SecurityGroupFlows security = new SecurityGroupFlows();
 
     /**
      * The host's flows: the pipeline's defaults and every network's flows. Reuses the flows of networks whose view
@@ -103,6 +105,8 @@ public final class FlowCompiler {
     public List<Flow> compile(HostView view) {
         List<Flow> out = new ArrayList<>(pipelineDefaults());
         out.addAll(RouterFlows.defaults());
+        out.addAll(SecurityGroupFlows.defaults());
+        out.addAll(security.compile(view.secured()));
         // A router's flow replaces a network's flow of the same identity: the gateway address, answered for by
         // the DHCP server's MAC until a router interface holds it.
         List<Flow> routing = RouterFlows.routers(view.routers());
@@ -282,16 +286,18 @@ public final class FlowCompiler {
         out.add(flow(Pipeline.CLASSIFY, PRIO_EXACT, Match.builder().exact(MatchField.IN_PORT, ofPort).build(),
                 new Instructions(List.of(), tag | portBits, -1L, Pipeline.PORT_SECURITY.id()), cookie));
         Match fromPort = Match.builder().masked(MatchField.METADATA, portBits, PORT_MASK).build();
+        // DHCP from the port's own MAC (its source address is 0.0.0.0 before it has a lease), with port security
+        // or without: the address is the port's either way.
+        out.add(flow(Pipeline.PORT_SECURITY, PRIO_DHCP, fromPort.toBuilder().exact(MatchField.ETH_SRC, mac)
+                .exact(MatchField.ETH_TYPE, ETH_IP).exact(MatchField.IP_PROTO, UDP)
+                .exact(MatchField.UDP_SRC, DHCP_CLIENT_PORT).exact(MatchField.UDP_DST, DHCP_SERVER_PORT).build(),
+                dhcp ? Instructions.actions(Action.Output.to(Action.PORT_CONTROLLER))
+                        : goTo(p.portSecurityEnabled() ? Pipeline.ARP_RESPONDER : Pipeline.L2_LOOKUP),
+                dhcp ? COOKIE_DHCP | tag : cookie));
         if (!p.portSecurityEnabled()) {
             // No port security: anything goes, and ARP is left to the VMs (its sender may use any MAC).
             out.add(flow(Pipeline.PORT_SECURITY, PRIO_OPEN, fromPort, goTo(Pipeline.L2_LOOKUP), cookie));
         } else {
-            // DHCP from the port's own MAC (its source address is 0.0.0.0 before it has a lease).
-            out.add(flow(Pipeline.PORT_SECURITY, PRIO_DHCP, fromPort.toBuilder().exact(MatchField.ETH_SRC, mac)
-                    .exact(MatchField.ETH_TYPE, ETH_IP).exact(MatchField.IP_PROTO, UDP)
-                    .exact(MatchField.UDP_SRC, DHCP_CLIENT_PORT).exact(MatchField.UDP_DST, DHCP_SERVER_PORT).build(),
-                    dhcp ? Instructions.actions(Action.Output.to(Action.PORT_CONTROLLER))
-                            : goTo(Pipeline.ARP_RESPONDER), dhcp ? COOKIE_DHCP | tag : cookie));
             // A VM is no DHCP server.
             out.add(flow(Pipeline.PORT_SECURITY, PRIO_BLOCK, fromPort.toBuilder().exact(MatchField.ETH_TYPE, ETH_IP)
                     .exact(MatchField.IP_PROTO, UDP).exact(MatchField.UDP_SRC, DHCP_SERVER_PORT).build(),
@@ -299,9 +305,10 @@ public final class FlowCompiler {
             Set<FlowId> replies = new HashSet<>();
             for (Address a : addresses(p)) {
                 int prio = a.exact() ? PRIO_EXACT : PRIO_PREFIX;
+                // its IPv4 through its security groups' egress rules (SecurityGroupFlows)
                 out.add(flow(Pipeline.PORT_SECURITY, prio, fromPort.toBuilder().exact(MatchField.ETH_SRC, a.mac())
                         .exact(MatchField.ETH_TYPE, ETH_IP).masked(MatchField.IPV4_SRC, a.ip(), a.mask()).build(),
-                        goTo(Pipeline.ARP_RESPONDER), cookie));
+                        goTo(Pipeline.SG_EGRESS_CT), cookie));
                 out.add(flow(Pipeline.PORT_SECURITY, prio, fromPort.toBuilder().exact(MatchField.ETH_SRC, a.mac())
                         .exact(MatchField.ETH_TYPE, ETH_ARP).exact(MatchField.ARP_SHA, a.mac())
                         .masked(MatchField.ARP_SPA, a.ip(), a.mask()).build(),
@@ -325,6 +332,13 @@ public final class FlowCompiler {
         }
         arpResponder(out, tag, p, cookie);
         for (long m : macs(p)) {
+            if (p.portSecurityEnabled() && !localMacs.contains(m)) {
+                // IPv4 to a secured port goes through its ingress rules, its number in metadata's port bits
+                out.add(flow(Pipeline.L2_LOOKUP, PRIO_EXACT + 1, Match.builder()
+                        .masked(MatchField.METADATA, tag, TAG_MASK).exact(MatchField.ETH_DST, m)
+                        .exact(MatchField.ETH_TYPE, ETH_IP).build(),
+                        new Instructions(List.of(), portBits, PORT_MASK, Pipeline.SG_INGRESS_CT.id()), cookie));
+            }
             if (localMacs.add(m)) {
                 out.add(flow(Pipeline.L2_LOOKUP, PRIO_EXACT, Match.builder()
                         .masked(MatchField.METADATA, tag, TAG_MASK).exact(MatchField.ETH_DST, m).build(),

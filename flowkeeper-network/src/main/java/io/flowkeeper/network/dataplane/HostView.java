@@ -16,11 +16,39 @@ import java.util.List;
  * @param host the host whose integration bridge is compiled for
  * @param networks the networks with at least one port plugged on this host, by network id order
  * @param routers the routers with an interface on one of {@code networks}, by router id order
+ * @param secured the local ports with port security on, by port id: their security groups, resolved
  */
-public record HostView(Host host, List<NetworkView> networks, List<RouterView> routers) {
+public record HostView(Host host, List<NetworkView> networks, List<RouterView> routers, List<SecuredPort> secured) {
     public HostView {
         networks = List.copyOf(networks);
         routers = List.copyOf(routers);
+        secured = List.copyOf(secured);
+    }
+
+    /** A view without security groups (every port open, as before they were enforced). */
+    public HostView(Host host, List<NetworkView> networks, List<RouterView> routers) {
+        this(host, networks, routers, List.of());
+    }
+
+    /**
+     * A local port with port security on, and what its security groups let through: compiled by
+     * {@link SecurityGroupFlows}.
+     *
+     * @param ofPort its port on this host's bridge; also its conntrack zone
+     * @param tag its network's host-local tag
+     * @param gateways the gateway addresses of its network's subnets (always reachable)
+     * @param rules the rules of all its groups, by rule id
+     * @param remoteGroups for each group a rule names as {@code remote_group_id}: the IPv4 addresses of its member
+     *     ports (fixed IPs and allowed address pairs), ascending
+     */
+    public record SecuredPort(String portId, long ofPort, long tag, List<Long> gateways,
+                              List<io.flowkeeper.api.network.SecurityGroupRule> rules,
+                              java.util.SortedMap<String, List<Long>> remoteGroups) {
+        public SecuredPort {
+            gateways = List.copyOf(gateways);
+            rules = List.copyOf(rules);
+            remoteGroups = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(remoteGroups));
+        }
     }
 
     /** No OpenFlow port: a tunnel or provider patch port the agent has not created (yet). */

@@ -8,6 +8,8 @@ import io.flowkeeper.api.network.NetworkType;
 import io.flowkeeper.api.network.Port;
 import io.flowkeeper.api.network.PortBinding;
 import io.flowkeeper.api.network.Router;
+import io.flowkeeper.api.network.SecurityGroup;
+import io.flowkeeper.api.network.SecurityGroupRule;
 import io.flowkeeper.api.network.Subnet;
 import io.flowkeeper.network.Ipv4;
 import io.flowkeeper.network.dataplane.HostView.Interface;
@@ -16,6 +18,7 @@ import io.flowkeeper.network.dataplane.HostView.RouterView;
 import io.flowkeeper.network.dataplane.HostView.LocalPort;
 import io.flowkeeper.network.dataplane.HostView.NetworkView;
 import io.flowkeeper.network.dataplane.HostView.RemotePort;
+import io.flowkeeper.network.dataplane.HostView.SecuredPort;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -42,7 +45,7 @@ public final class HostViews {
 
     /** The parts of the model the data plane reads, as one immutable value. */
     public record Model(List<Network> networks, List<Subnet> subnets, List<Port> ports, List<Host> hosts,
-                        List<PortBinding> bindings, List<Router> routers) {
+                        List<PortBinding> bindings, List<Router> routers, List<SecurityGroup> securityGroups) {
         public Model {
             networks = List.copyOf(networks);
             subnets = List.copyOf(subnets);
@@ -50,6 +53,13 @@ public final class HostViews {
             hosts = List.copyOf(hosts);
             bindings = List.copyOf(bindings);
             routers = List.copyOf(routers);
+            securityGroups = List.copyOf(securityGroups);
+        }
+
+        /** A model without security groups: ports with port security on let nothing but DHCP and ARP through. */
+        public Model(List<Network> networks, List<Subnet> subnets, List<Port> ports, List<Host> hosts,
+                     List<PortBinding> bindings, List<Router> routers) {
+            this(networks, subnets, ports, hosts, bindings, routers, List.of());
         }
 
         /** A model without routers. */
@@ -60,7 +70,7 @@ public final class HostViews {
 
         public static Model read(NetworkService service) {
             return new Model(service.networks(), service.subnets(), service.ports(), service.hosts(),
-                    service.bindings(), service.routers());
+                    service.bindings(), service.routers(), service.securityGroups());
         }
 
         /** The host whose integration bridge has this datapath id. */
@@ -160,7 +170,97 @@ public final class HostViews {
             views.add(new NetworkView(n, FlowCompiler.tag(n.type(), n.segmentationId(), physnet), subnets, local,
                     remote, List.copyOf(tunnels), uplink));
         }
-        return new HostView(self, views, routers(self, model, switchPorts, views, bindings, hosts, physnets));
+        return new HostView(self, views, routers(self, model, switchPorts, views, bindings, hosts, physnets),
+                secured(model, views));
+    }
+
+    /**
+     * The local ports with port security on, each with the rules of its groups and the members of every group those
+     * rules name as remote. Members are all the model's ports in the group, plugged or not, as in Neutron.
+     */
+    private static List<SecuredPort> secured(Model model, List<NetworkView> views) {
+        List<SecuredPort> out = new ArrayList<>();
+        Map<String, SecurityGroup> groups = new HashMap<>();
+        model.securityGroups().forEach(g -> groups.put(g.id(), g));
+        Map<String, TreeSet<Long>> members = null;
+        for (NetworkView n : views) {
+            List<Long> gateways = gateways(n.subnets());
+            for (LocalPort lp : n.local()) {
+                Port p = lp.port();
+                if (!p.portSecurityEnabled()) {
+                    continue;
+                }
+                if (members == null && namesRemoteGroup(p, groups)) {
+                    members = groupMembers(model.ports());
+                }
+                out.add(securedPort(p, lp.ofPort(), n.tag(), gateways, groups, members));
+            }
+        }
+        out.sort(Comparator.comparing(SecuredPort::portId));
+        return out;
+    }
+
+    /** The gateway addresses of the subnets (IPv4, those that have one). */
+    public static List<Long> gateways(List<Subnet> subnets) {
+        List<Long> out = new ArrayList<>();
+        for (Subnet s : subnets) {
+            long gw = s.gatewayIp() == null ? -1 : Ipv4.parse(s.gatewayIp());
+            if (gw >= 0) {
+                out.add(gw);
+            }
+        }
+        return out;
+    }
+
+    private static boolean namesRemoteGroup(Port p, Map<String, SecurityGroup> groups) {
+        return p.securityGroups().stream().map(groups::get).filter(Objects::nonNull)
+                .anyMatch(g -> g.rules().stream().anyMatch(r -> r.remoteGroupId() != null
+                        && !r.remoteGroupId().isEmpty()));
+    }
+
+    /**
+     * A port with port security on as {@link SecurityGroupFlows} compiles it: the rules of its groups (by id) and the
+     * members of every group they name as remote. The data plane and {@code flowkeeper ports show} both build it here.
+     *
+     * @param groups every group by id, with its rules
+     * @param members {@link #groupMembers} of the model's ports (may be null when no rule names a remote group)
+     */
+    public static SecuredPort securedPort(Port p, long ofPort, long tag, List<Long> gateways,
+                                          Map<String, SecurityGroup> groups, Map<String, TreeSet<Long>> members) {
+        Map<String, SecurityGroupRule> rules = new TreeMap<>();
+        for (String g : p.securityGroups()) {
+            SecurityGroup group = groups.get(g);
+            if (group != null) {
+                group.rules().forEach(r -> rules.put(r.id(), r));
+            }
+        }
+        TreeMap<String, List<Long>> remote = new TreeMap<>();
+        for (SecurityGroupRule r : rules.values()) {
+            if (r.remoteGroupId() != null && !r.remoteGroupId().isEmpty()) {
+                remote.put(r.remoteGroupId(), List.copyOf(members == null ? new TreeSet<>()
+                        : members.getOrDefault(r.remoteGroupId(), new TreeSet<>())));
+            }
+        }
+        return new SecuredPort(p.id(), ofPort, tag, gateways, List.copyOf(rules.values()), remote);
+    }
+
+    /** Every group's member addresses: the IPv4 fixed IPs and single-address pairs of the ports in it. */
+    public static Map<String, TreeSet<Long>> groupMembers(List<Port> ports) {
+        Map<String, TreeSet<Long>> out = new HashMap<>();
+        for (Port p : ports) {
+            if (p.securityGroups().isEmpty()) {
+                continue;
+            }
+            List<Long> addresses = new ArrayList<>();
+            p.fixedIps().forEach(ip -> addresses.add(Ipv4.parse(ip.ipAddress())));
+            p.allowedAddressPairs().forEach(a -> addresses.add(a.ipAddress().contains("/") ? -1
+                    : Ipv4.parse(a.ipAddress())));
+            for (String g : p.securityGroups()) {
+                TreeSet<Long> set = out.computeIfAbsent(g, k -> new TreeSet<>());
+                addresses.stream().filter(a -> a >= 0).forEach(set::add);
+            }
+        }
+        return out;
     }
 
     /**

@@ -27,7 +27,24 @@ public enum Pipeline {
             EnumSet.of(MatchField.METADATA, MatchField.ETH_SRC, MatchField.ETH_TYPE, MatchField.IPV4_SRC,
                     MatchField.IP_PROTO, MatchField.UDP_SRC, MatchField.UDP_DST, MatchField.ARP_SHA,
                     MatchField.ARP_SPA),
-            EnumSet.noneOf(MatchField.class), true, 20, 30),
+            EnumSet.noneOf(MatchField.class), true, 12, 20, 30),
+    /**
+     * A secured port's IPv4 (port security on): looked up in the connection tracker, in the port's own zone, and
+     * recirculated to {@link #SG_EGRESS}. See {@link SecurityGroupFlows}.
+     */
+    SG_EGRESS_CT(12, "security groups, egress: conntrack lookup in the sending port's zone",
+            EnumSet.of(MatchField.METADATA, MatchField.ETH_TYPE), EnumSet.noneOf(MatchField.class), false, 13),
+    /**
+     * The sending port's egress rules: established and related traffic of a connection committed under the port's
+     * current rule set passes, invalid is dropped, new (or committed under an older rule set) is checked against
+     * the rules and committed; allowed traffic goes on to {@link #ARP_RESPONDER} (so routed traffic is filtered too).
+     */
+    SG_EGRESS(13, "security groups, egress rules: est/rel of the current rule set pass, invalid dropped, new "
+            + "checked against the rules (conjunctive for remote groups) and committed",
+            EnumSet.of(MatchField.METADATA, MatchField.ETH_TYPE, MatchField.CT_STATE, MatchField.CT_MARK,
+                    MatchField.CONJ_ID, MatchField.IP_PROTO, MatchField.IPV4_DST, MatchField.TCP_DST,
+                    MatchField.UDP_DST, MatchField.ICMPV4_TYPE, MatchField.ICMPV4_CODE),
+            EnumSet.noneOf(MatchField.class), false, 20),
     /**
      * ARP requests for a known address of the network: turned into the reply's sender half. IP frames addressed to
      * a router interface's MAC leave here for {@link #ROUTING}: after port security (and whatever checks a VM's
@@ -61,9 +78,19 @@ public enum Pipeline {
             EnumSet.of(MatchField.METADATA, MatchField.ETH_TYPE, MatchField.IPV4_DST),
             EnumSet.of(MatchField.ETH_DST), false, 30),
     /** Where a frame of a network goes: a local port, a tunnel, the provider bridge, or all of the network's. */
-    L2_LOOKUP(30, "L2 lookup per network: local delivery, tunnel with the VNI, provider bridge with the VLAN, flood",
-            EnumSet.of(MatchField.METADATA, MatchField.ETH_DST),
-            EnumSet.of(MatchField.TUNNEL_ID, MatchField.VLAN_VID), false);
+    L2_LOOKUP(30, "L2 lookup per network: local delivery (IPv4 to a secured port via its ingress rules), tunnel "
+            + "with the VNI, provider bridge with the VLAN, flood",
+            EnumSet.of(MatchField.METADATA, MatchField.ETH_DST, MatchField.ETH_TYPE),
+            EnumSet.of(MatchField.TUNNEL_ID, MatchField.VLAN_VID), true, 40),
+    /** IPv4 for a secured local port (its number now in metadata): conntrack lookup in its zone. */
+    SG_INGRESS_CT(40, "security groups, ingress: conntrack lookup in the receiving port's zone",
+            EnumSet.of(MatchField.METADATA, MatchField.ETH_TYPE), EnumSet.noneOf(MatchField.class), false, 41),
+    /** The receiving port's ingress rules, as {@link #SG_EGRESS}; allowed traffic is output to the port. */
+    SG_INGRESS(41, "security groups, ingress rules: as egress, by source; allowed -> output to the port",
+            EnumSet.of(MatchField.METADATA, MatchField.ETH_TYPE, MatchField.CT_STATE, MatchField.CT_MARK,
+                    MatchField.CONJ_ID, MatchField.IP_PROTO, MatchField.IPV4_SRC, MatchField.TCP_DST,
+                    MatchField.UDP_DST, MatchField.ICMPV4_TYPE, MatchField.ICMPV4_CODE),
+            EnumSet.noneOf(MatchField.class), false);
 
     private final int id;
     private final String purpose;

@@ -14,6 +14,8 @@ import io.flowkeeper.api.network.NetworkType;
 import io.flowkeeper.api.network.Port;
 import io.flowkeeper.api.network.PortBinding;
 import io.flowkeeper.api.network.Router;
+import io.flowkeeper.api.network.SecurityGroup;
+import io.flowkeeper.api.network.SecurityGroupRule;
 import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.api.store.Precondition;
@@ -100,6 +102,9 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
     private final Map<String, Host> hosts = new TreeMap<>();
     private final Map<String, PortBinding> bindings = new TreeMap<>();
     private final Map<String, Router> routers = new TreeMap<>();
+    /** Security groups without their rules (revision 0: a rename changes no flow), and the rules by id. */
+    private final Map<String, SecurityGroup> groups = new TreeMap<>();
+    private final Map<String, SecurityGroupRule> rules = new TreeMap<>();
     private boolean resetting;
     private final AtomicLong dhcpAnswered = new AtomicLong();
     private final AtomicLong dhcpMalformed = new AtomicLong();
@@ -142,6 +147,7 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
         List<Host> h = network.hosts();
         List<PortBinding> b = network.bindings();
         List<Router> r = network.routers();
+        List<SecurityGroup> g = network.securityGroups();
         synchronized (this) { // the maps belong to the worker thread afterwards: publish them safely
             networks.clear();
             subnets.clear();
@@ -149,6 +155,8 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
             hosts.clear();
             bindings.clear();
             routers.clear();
+            groups.clear();
+            rules.clear();
             events.clear();
             n.forEach(x -> networks.put(x.id(), x));
             sn.forEach(x -> subnets.put(x.id(), x));
@@ -156,6 +164,10 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
             h.forEach(x -> hosts.put(x.name(), normalized(x)));
             b.forEach(x -> bindings.put(x.portId(), x));
             r.forEach(x -> routers.put(x.id(), x));
+            g.forEach(x -> {
+                groups.put(x.id(), normalized(x));
+                x.rules().forEach(rule -> rules.put(rule.id(), rule));
+            });
             resetting = false;
             model = snapshot();
         }
@@ -211,6 +223,8 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
                     hosts.clear();
                     bindings.clear();
                     routers.clear();
+                    groups.clear();
+                    rules.clear();
                 }
                 case SYNCED -> {
                     touched.everything |= resetting;
@@ -287,7 +301,19 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
                         touchNetwork(touched, after == null ? null : after.networkId());
                         // a router interface added or removed changes which networks route to which: rare
                         touched.everything |= isRouterInterface(before) || isRouterInterface(after);
+                        // a member of a remote group joined, left or moved: every port with a rule naming it
+                        touched.everything |= remoteMembershipChanged(before, after);
                     }
+                }
+                case "security-groups" -> {
+                    // the rules live in their own documents; a group's removal removes them too
+                    changed(groups, id, put ? normalized(NetworkManager.group(NetworkManager.parse(e.json()))) : null);
+                }
+                case "security-group-rules" -> {
+                    // which ports use a group is spread over every network: recompile everywhere (rule edits are
+                    // rarer than port changes, and each host recompiles only the ports whose rules changed)
+                    touched.everything |= changed(rules, id, put ? NetworkManager.rule(NetworkManager.parse(
+                            e.json())) : null);
                 }
                 case "hosts" -> {
                     // a host's tunnel address or bridge changes every host sharing a network with it: rare
@@ -416,9 +442,47 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
     }
 
     private HostViews.Model snapshot() {
+        Map<String, List<SecurityGroupRule>> byGroup = new HashMap<>();
+        rules.values().forEach(r -> byGroup.computeIfAbsent(r.securityGroupId(), k -> new ArrayList<>()).add(r));
+        List<SecurityGroup> withRules = new ArrayList<>(groups.size());
+        groups.values().forEach(g -> withRules.add(new SecurityGroup(g.id(), g.name(), g.projectId(),
+                byGroup.getOrDefault(g.id(), List.of()), 0)));
         return new HostViews.Model(List.copyOf(networks.values()), List.copyOf(subnets.values()),
                 List.copyOf(ports.values()), List.copyOf(hosts.values()), List.copyOf(bindings.values()),
-                List.copyOf(routers.values()));
+                List.copyOf(routers.values()), withRules);
+    }
+
+    /**
+     * Whether a port change moves the members of a group some rule names as remote: its groups or addresses
+     * changed, and one of its groups (before or after) is such a remote group.
+     */
+    private boolean remoteMembershipChanged(Port before, Port after) {
+        if (before != null && after != null && before.securityGroups().equals(after.securityGroups())
+                && before.fixedIps().equals(after.fixedIps())
+                && before.allowedAddressPairs().equals(after.allowedAddressPairs())) {
+            return false;
+        }
+        Set<String> moved = new HashSet<>();
+        if (before != null) {
+            moved.addAll(before.securityGroups());
+        }
+        if (after != null) {
+            moved.addAll(after.securityGroups());
+        }
+        if (moved.isEmpty()) {
+            return false;
+        }
+        for (SecurityGroupRule r : rules.values()) {
+            if (r.remoteGroupId() != null && moved.contains(r.remoteGroupId())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A group as the data plane keeps it: its rules apart, no revision. */
+    private static SecurityGroup normalized(SecurityGroup g) {
+        return new SecurityGroup(g.id(), g.name(), g.projectId(), List.of(), 0);
     }
 
     /** A status write changes a port's revision and no flow: the data plane's model leaves it out. */

@@ -15,6 +15,8 @@ import io.flowkeeper.api.network.NetworkType;
 import io.flowkeeper.api.network.Port;
 import io.flowkeeper.api.network.PortBinding;
 import io.flowkeeper.api.network.Router;
+import io.flowkeeper.api.network.SecurityGroup;
+import io.flowkeeper.api.network.SecurityGroupRule;
 import io.flowkeeper.api.network.Subnet;
 import io.flowkeeper.network.Ipv4;
 import java.util.ArrayList;
@@ -33,6 +35,11 @@ final class TestModel {
     final List<Host> hosts = new ArrayList<>();
     final List<PortBinding> bindings = new ArrayList<>();
     final List<Router> routers = new ArrayList<>();
+    /** Every port is in {@link #OPEN} unless a test says otherwise: IPv4 in and out, from and to anywhere. */
+    static final String OPEN = "open";
+    final List<SecurityGroup> securityGroups = new ArrayList<>(List.of(new SecurityGroup(OPEN, OPEN, "p1", List.of(
+            new SecurityGroupRule("open-in", OPEN, "ingress", "IPv4", null, null, null, null, null),
+            new SecurityGroupRule("open-out", OPEN, "egress", "IPv4", null, null, null, null, null)), 1)));
     /** Per host: the switch's port names to numbers (tunnels and patch ports; VM ports come from bindings). */
     final Map<String, Map<String, Long>> switchPorts = new HashMap<>();
     private int nextOfPort = 1;
@@ -99,7 +106,7 @@ final class TestModel {
     Port port(String id, Network n, String mac, String ip, String host, List<AddressPair> pairs,
               boolean portSecurity) {
         Port p = new Port(id, id, n.projectId(), n.id(), mac, List.of(new FixedIp("sub-" + n.id(), ip)), "vm-" + id,
-                "compute:nova", host, "ovs", true, List.of(), pairs, portSecurity, 1);
+                "compute:nova", host, "ovs", true, List.of(OPEN), pairs, portSecurity, 1);
         ports.add(p);
         if (host != null) {
             bindings.add(new PortBinding(id, host, nextOfPort++, mac, PortBinding.State.PLUGGED, ""));
@@ -132,7 +139,7 @@ final class TestModel {
     }
 
     HostViews.Model model() {
-        return new HostViews.Model(networks, subnets, ports, hosts, bindings, routers);
+        return new HostViews.Model(networks, subnets, ports, hosts, bindings, routers, securityGroups);
     }
 
     HostView view(String host) {

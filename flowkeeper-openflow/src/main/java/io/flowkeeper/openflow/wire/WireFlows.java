@@ -19,7 +19,7 @@ import java.util.Set;
  * are understood; anything else is an {@link IllegalArgumentException} naming it.
  */
 public final class WireFlows {
-    private static final int OXM_CLASS_BASIC = 0x8000;
+    static final int OXM_CLASS_BASIC = 0x8000;
 
     private WireFlows() {
     }
@@ -120,7 +120,8 @@ public final class WireFlows {
             int fieldAndMask = Byte.toUnsignedInt(b.get(p + 2));
             int len = Byte.toUnsignedInt(b.get(p + 3));
             boolean masked = (fieldAndMask & 1) != 0;
-            MatchField field = oxmClass == OXM_CLASS_BASIC ? field(fieldAndMask >> 1) : null;
+            MatchField field = oxmClass == OXM_CLASS_BASIC ? field(fieldAndMask >> 1)
+                    : oxmClass == NiciraWire.NXM_CLASS ? NiciraWire.field(fieldAndMask >> 1) : null;
             if (field == null) {
                 throw new IllegalArgumentException("match field not supported by Flowkeeper: class 0x"
                         + Integer.toHexString(oxmClass) + " field " + (fieldAndMask >> 1));
@@ -137,7 +138,17 @@ public final class WireFlows {
         return m.build();
     }
 
-    private static MatchField field(int id) {
+    /** The OXM basic field number of a field, or -1 (a Nicira field, see {@link NiciraWire#nxmField}). */
+    static int oxmId(MatchField f) {
+        for (int id = 0; id < 64; id++) {
+            if (field(id) == f) {
+                return id;
+            }
+        }
+        return -1;
+    }
+
+    static MatchField field(int id) {
         return switch (id) {
             case 0 -> MatchField.IN_PORT;
             case 2 -> MatchField.METADATA;
@@ -224,6 +235,7 @@ public final class WireFlows {
                     }
                     out.add(new Action.SetField(field, number(b, p + 8, size)));
                 }
+                case NiciraWire.VENDOR_ACTION -> out.add(NiciraWire.readAction(b, p, len));
                 default -> throw new IllegalArgumentException("action type " + type + " not supported by Flowkeeper");
             }
             p += len;

@@ -1,0 +1,291 @@
+package io.flowkeeper.network.dataplane;
+
+import io.flowkeeper.api.flow.Action;
+import io.flowkeeper.api.flow.Flow;
+import io.flowkeeper.api.flow.Instructions;
+import io.flowkeeper.api.flow.Match;
+import io.flowkeeper.api.flow.MatchField;
+import io.flowkeeper.api.network.SecurityGroupRule;
+import io.flowkeeper.network.Ipv4;
+import io.flowkeeper.network.dataplane.HostView.SecuredPort;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.zip.CRC32;
+
+/**
+ * Compiles security groups into stateful conntrack flows, per secured local port (port security on), along
+ * {@link Pipeline#SG_EGRESS_CT}, {@link Pipeline#SG_EGRESS}, {@link Pipeline#SG_INGRESS_CT} and
+ * {@link Pipeline#SG_INGRESS}. Pure: a port's flows depend on its {@link SecuredPort} alone and are kept between
+ * calls while it is unchanged.
+ *
+ * <p><b>State.</b> Each port has its own conntrack zone (its OpenFlow port number): a packet between two ports of the
+ * host is tracked once leaving one (egress rules) and once entering the other (ingress rules). Invalid packets are
+ * dropped. A new connection the rules allow is committed.
+ *
+ * <p><b>Rule changes cut existing connections (a mark check, not a zone flush).</b> Every commit writes the port's
+ * rule-set generation ({@link #generation}, a CRC of its rules and remote group members) into {@code ct_mark}.
+ * Established and related packets pass without a rule lookup only when their connection's mark is the current
+ * generation. After a change, a packet in the original direction of an older connection is checked against the rules
+ * again: allowed, it is committed again under the new mark (the connection lives on); refused, it is dropped, and so
+ * is every reply until then. A flush would need the agent and a conntrack command, and would also kill connections
+ * the new rules still allow; the mark check is in the flows, takes effect with them, and keeps those.
+ *
+ * <p><b>Remote groups</b> compile to conjunctive matches: one flow per member address (clause 2, shared by every rule
+ * of the port naming the group) and one per rule match (clause 1), so a port in a 500-member group costs about 500
+ * flows, not members × rules.
+ *
+ * <p><b>Always allowed:</b> ARP and DHCP never reach these tables (port security handles them), nor do the router's
+ * answers to a ping of its gateway address (sent back in {@link Pipeline#ROUTING}); packets to a subnet's gateway
+ * address pass egress without a rule. <b>Not enforced:</b> IPv6 rules (stored, listed as refused until IPv6 lands),
+ * and unknown protocol names.
+ */
+public final class SecurityGroupFlows {
+    /** Cookie kind {@code 0x53} ('S'), then the port's network tag (as {@link FlowCompiler}'s flows). */
+    public static final long COOKIE_SECURITY = 0xf153000000000000L;
+
+    static final int PRIO_INVALID = 300;
+    static final int PRIO_ESTABLISHED = 290;
+    static final int PRIO_GATEWAY = 280;
+    static final int PRIO_RULE = 70;
+    static final int PRIO_CONJUNCTION = 60;
+    static final int PRIO_TRACK = 100;
+
+    private static final int ETH_IP = FlowCompiler.ETH_IP;
+    private static final Map<String, Integer> PROTOCOLS = Map.ofEntries(Map.entry("icmp", 1), Map.entry("igmp", 2),
+            Map.entry("ipip", 4), Map.entry("tcp", 6), Map.entry("egp", 8), Map.entry("udp", 17),
+            Map.entry("dccp", 33), Map.entry("rsvp", 46), Map.entry("gre", 47), Map.entry("esp", 50),
+            Map.entry("ah", 51), Map.entry("ospf", 89), Map.entry("pgm", 113), Map.entry("vrrp", 112),
+            Map.entry("l2tp", 115), Map.entry("sctp", 132), Map.entry("udplite", 136));
+
+    /** Why a rule of a port is not in its flows, for {@code ports show}. */
+    public record Refused(SecurityGroupRule rule, String reason) {
+    }
+
+    private record Compiled(SecuredPort port, List<Flow> flows) {
+    }
+
+    private Map<String, Compiled> compiled = new HashMap<>();
+
+    /** Every secured port's flows; reuses those of ports whose view is unchanged since the last call. */
+    public List<Flow> compile(List<SecuredPort> ports) {
+        List<Flow> out = new ArrayList<>();
+        Map<String, Compiled> next = new HashMap<>();
+        for (SecuredPort p : ports) {
+            Compiled c = compiled.get(p.portId());
+            if (c == null || !c.port().equals(p)) {
+                c = new Compiled(p, port(p));
+            }
+            next.put(p.portId(), c);
+            out.addAll(c.flows());
+        }
+        compiled = next;
+        return out;
+    }
+
+    /** The tables' defaults: whatever no flow lets through is dropped. */
+    static List<Flow> defaults() {
+        List<Flow> out = new ArrayList<>();
+        for (Pipeline t : List.of(Pipeline.SG_EGRESS_CT, Pipeline.SG_EGRESS, Pipeline.SG_INGRESS_CT,
+                Pipeline.SG_INGRESS)) {
+            out.add(FlowCompiler.flow(t, FlowCompiler.PRIO_DEFAULT, Match.ALL, Instructions.DROP,
+                    FlowCompiler.COOKIE_PIPELINE));
+        }
+        return out;
+    }
+
+    /** The rule-set generation written into {@code ct_mark} on commit: nonzero, equal for equal rule sets. */
+    public static long generation(SecuredPort p) {
+        CRC32 crc = new CRC32();
+        StringBuilder sb = new StringBuilder();
+        p.rules().forEach(r -> sb.append(r).append('\n'));
+        p.remoteGroups().forEach((g, m) -> sb.append(g).append(m).append('\n'));
+        p.gateways().forEach(g -> sb.append(g).append(','));
+        crc.update(sb.toString().getBytes(StandardCharsets.UTF_8));
+        return crc.getValue() == 0 ? 1 : crc.getValue();
+    }
+
+    /** The rules of the port that are not in its flows, and why. */
+    public static List<Refused> refused(SecuredPort p) {
+        List<Refused> out = new ArrayList<>();
+        for (SecurityGroupRule r : p.rules()) {
+            String why = refusal(r);
+            if (why != null) {
+                out.add(new Refused(r, why));
+            }
+        }
+        return out;
+    }
+
+    private static String refusal(SecurityGroupRule r) {
+        if (!"IPv4".equalsIgnoreCase(r.ethertype())) {
+            return "not enforced: " + r.ethertype() + " rules wait for IPv6 in the data plane";
+        }
+        if (protocol(r) == -2) {
+            return "not enforced: unknown protocol '" + r.protocol() + "'";
+        }
+        if (r.remoteIpPrefix() != null && !r.remoteIpPrefix().isEmpty() && Ipv4.Cidr.parse(
+                r.remoteIpPrefix().contains("/") ? r.remoteIpPrefix() : r.remoteIpPrefix() + "/32") == null) {
+            return "not enforced: remote_ip_prefix '" + r.remoteIpPrefix() + "' is not IPv4";
+        }
+        return null;
+    }
+
+    /** The rule's IP protocol number, -1 for any, -2 when unknown. */
+    static int protocol(SecurityGroupRule r) {
+        String p = r.protocol();
+        if (p == null || p.isEmpty() || p.equalsIgnoreCase("any")) {
+            return -1;
+        }
+        Integer named = PROTOCOLS.get(p.toLowerCase(Locale.ROOT));
+        if (named != null) {
+            return named;
+        }
+        try {
+            int n = Integer.parseInt(p);
+            return n >= 0 && n <= 255 ? n : -2;
+        } catch (NumberFormatException e) {
+            return -2;
+        }
+    }
+
+    /** One secured port's flows, in all four tables. */
+    public static List<Flow> port(SecuredPort p) {
+        long cookie = COOKIE_SECURITY | p.tag();
+        // OVS numbers ports below 0xff00: the port number is a zone of its own (16 bits, as metadata's port bits)
+        int zone = (int) (p.ofPort() & 0xffff);
+        long mark = generation(p);
+        Match base = Match.builder().masked(MatchField.METADATA, p.ofPort() << FlowCompiler.PORT_SHIFT,
+                FlowCompiler.PORT_MASK).exact(MatchField.ETH_TYPE, ETH_IP).build();
+        List<Flow> out = new ArrayList<>();
+        out.add(FlowCompiler.flow(Pipeline.SG_EGRESS_CT, PRIO_TRACK, base,
+                Instructions.actions(Action.Ct.lookup(zone, Pipeline.SG_EGRESS.id())), cookie));
+        out.add(FlowCompiler.flow(Pipeline.SG_INGRESS_CT, PRIO_TRACK, base,
+                Instructions.actions(Action.Ct.lookup(zone, Pipeline.SG_INGRESS.id())), cookie));
+        for (boolean ingress : new boolean[] {false, true}) {
+            Pipeline table = ingress ? Pipeline.SG_INGRESS : Pipeline.SG_EGRESS;
+            Instructions pass = ingress ? Instructions.actions(Action.Output.to(p.ofPort()))
+                    : new Instructions(List.of(), null, -1L, Pipeline.ARP_RESPONDER.id());
+            List<Action> commitActions = new ArrayList<>();
+            commitActions.add(Action.Ct.commit(zone, mark));
+            commitActions.addAll(pass.applyActions());
+            Instructions commit = new Instructions(commitActions, null, -1L, pass.gotoTable());
+
+            out.add(FlowCompiler.flow(table, PRIO_INVALID, base.toBuilder().masked(MatchField.CT_STATE,
+                    MatchField.CT_INV | MatchField.CT_TRK, MatchField.CT_INV | MatchField.CT_TRK).build(),
+                    Instructions.DROP, cookie));
+            for (long state : new long[] {MatchField.CT_EST, MatchField.CT_REL}) {
+                out.add(FlowCompiler.flow(table, PRIO_ESTABLISHED, base.toBuilder()
+                        .masked(MatchField.CT_STATE, state | MatchField.CT_TRK,
+                                state | MatchField.CT_INV | MatchField.CT_TRK)
+                        .exact(MatchField.CT_MARK, mark).build(), pass, cookie));
+            }
+            if (!ingress) {
+                for (long gw : p.gateways()) {
+                    out.add(FlowCompiler.flow(table, PRIO_GATEWAY, base.toBuilder()
+                            .exact(MatchField.IPV4_DST, gw).build(), pass, cookie));
+                }
+            }
+            // New connections, and those of an older rule set in their original direction (not replies).
+            Match fresh = base.toBuilder().masked(MatchField.CT_STATE, MatchField.CT_TRK,
+                    MatchField.CT_RPL | MatchField.CT_TRK).build();
+            MatchField remote = ingress ? MatchField.IPV4_SRC : MatchField.IPV4_DST;
+            Map<Match, Flow> plain = new LinkedHashMap<>();
+            Map<Match, List<Action>> clauses = new LinkedHashMap<>();
+            List<Flow> conjunctions = new ArrayList<>();
+            int index = 0;
+            for (SecurityGroupRule r : p.rules()) {
+                int ruleIndex = index++;
+                if (!r.direction().equals(ingress ? "ingress" : "egress") || refusal(r) != null) {
+                    continue;
+                }
+                List<Match> l4 = l4(fresh, r);
+                String group = r.remoteGroupId();
+                if (group == null || group.isEmpty()) {
+                    for (Match m : l4) {
+                        Match.Builder b = m.toBuilder();
+                        if (r.remoteIpPrefix() != null && !r.remoteIpPrefix().isEmpty()) {
+                            Ipv4.Cidr c = Ipv4.Cidr.parse(r.remoteIpPrefix().contains("/") ? r.remoteIpPrefix()
+                                    : r.remoteIpPrefix() + "/32");
+                            if (c.prefixLength() > 0) {
+                                b.masked(remote, c.first(), c.mask());
+                            }
+                        }
+                        Match built = b.build();
+                        plain.putIfAbsent(built, FlowCompiler.flow(table, PRIO_RULE, built, commit, cookie));
+                    }
+                    continue;
+                }
+                List<Long> members = p.remoteGroups().getOrDefault(group, List.of());
+                if (members.isEmpty()) {
+                    continue; // an empty group lets nothing in: the conjunction could never complete
+                }
+                // conj_id: the port's number, the direction and the rule's place, unique within the table
+                long id = (long) zone << 16 | (ingress ? 1L << 15 : 0) | (ruleIndex & 0x7fff);
+                for (Match m : l4) {
+                    clauses.computeIfAbsent(m, k -> new ArrayList<>()).add(new Action.Conjunction(id, 1, 2));
+                }
+                for (long a : members) {
+                    clauses.computeIfAbsent(base.toBuilder().exact(remote, a).build(), k -> new ArrayList<>())
+                            .add(new Action.Conjunction(id, 2, 2));
+                }
+                conjunctions.add(FlowCompiler.flow(table, PRIO_CONJUNCTION, base.toBuilder()
+                        .exact(MatchField.CONJ_ID, id).build(), commit, cookie));
+            }
+            out.addAll(plain.values());
+            clauses.forEach((m, actions) -> out.add(FlowCompiler.flow(table, PRIO_CONJUNCTION, m,
+                    new Instructions(actions, null, -1L, null), cookie)));
+            out.addAll(conjunctions);
+        }
+        return out;
+    }
+
+    /** The rule's protocol part: one match, or one per masked block of a port range. */
+    private static List<Match> l4(Match fresh, SecurityGroupRule r) {
+        int proto = protocol(r);
+        if (proto < 0) {
+            return List.of(fresh);
+        }
+        Match.Builder b = fresh.toBuilder().exact(MatchField.IP_PROTO, proto);
+        if (proto == 1) {
+            if (r.portRangeMin() != null && r.portRangeMin() >= 0) {
+                b.exact(MatchField.ICMPV4_TYPE, r.portRangeMin());
+                if (r.portRangeMax() != null && r.portRangeMax() >= 0) {
+                    b.exact(MatchField.ICMPV4_CODE, r.portRangeMax());
+                }
+            }
+            return List.of(b.build());
+        }
+        if ((proto == 6 || proto == 17) && r.portRangeMin() != null) {
+            MatchField dst = proto == 6 ? MatchField.TCP_DST : MatchField.UDP_DST;
+            int max = r.portRangeMax() == null ? r.portRangeMin() : r.portRangeMax();
+            List<Match> out = new ArrayList<>();
+            for (long[] block : portBlocks(r.portRangeMin(), max)) {
+                // the whole range is no match on the port at all (OVS would drop a zero mask from the flow)
+                out.add(block[1] == 0 ? b.build() : b.masked(dst, block[0], block[1]).build());
+            }
+            return out;
+        }
+        return List.of(b.build());
+    }
+
+    /** The range {@code [min, max]} as aligned power-of-two blocks: value and mask each. */
+    static List<long[]> portBlocks(int min, int max) {
+        List<long[]> out = new ArrayList<>();
+        long lo = Math.max(0, min);
+        long hi = Math.min(0xffff, max);
+        while (lo <= hi) {
+            long size = lo == 0 ? 0x10000 : Long.lowestOneBit(lo);
+            while (lo + size - 1 > hi) {
+                size >>= 1;
+            }
+            out.add(new long[] {lo, 0xffff & ~(size - 1)});
+            lo += size;
+        }
+        return out;
+    }
+}
