@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.projectfloodlight.openflow.protocol.OFAggregateStatsReply;
 import org.projectfloodlight.openflow.protocol.OFFactory;
 import org.projectfloodlight.openflow.protocol.OFMessage;
 import org.projectfloodlight.openflow.protocol.OFPortStatsEntry;
@@ -67,6 +68,19 @@ final class StatisticsReader implements SwitchStatistics {
             }
         }
         return stats;
+    }
+
+    @Override
+    public long flowCount() {
+        OFFactory factory = session.factory();
+        long xid = session.nextXid();
+        long flows = 0;
+        for (OFStatsReply r : session.multipartRequest(factory.buildAggregateStatsRequest().setXid(xid)
+                .setTableId(TableId.ALL).setOutPort(OFPort.ANY).setOutGroup(OFGroup.ANY)
+                .setMatch(factory.buildMatch().build()).setCookie(U64.ZERO).setCookieMask(U64.ZERO).build(), xid)) {
+            flows += ((OFAggregateStatsReply) r).getFlowCount();
+        }
+        return flows;
     }
 
     /** Every flow of every table, readable ones and the others apart. */

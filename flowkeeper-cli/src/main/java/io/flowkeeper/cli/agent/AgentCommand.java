@@ -199,7 +199,8 @@ public final class AgentCommand implements Callable<Integer> {
         HostAgent agent = new HostAgent(cfg, printer).start();
         out.println("agent: journaling " + names + " from " + rundir + " into " + snapshots);
         ClusterAgent clusterAgent = cluster == null ? null
-                : new ClusterAgent(cluster, rundir.resolve("db.sock"), printer).start();
+                : new ClusterAgent(cluster, rundir.resolve("db.sock"), printer,
+                        () -> agent.restores(cluster.integrationBridge())).start();
         if (cluster != null) {
             out.println("agent: host " + cluster.host() + " joins the cluster at " + cluster.apiUrls()
                     + (cluster.tls() == null ? "" : String.format(" over TLS (%s; %s's datapath id if the agent creates"
