@@ -103,7 +103,7 @@ class TenantFlowsTest {
                 .withCookie(FlowCompiler.COOKIE_NETWORK | 100);
         table.putDirectly(List.of(held));
         java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
-        mastership.flowSource(new io.flowkeeper.api.switches.SwitchFlowSource() {
+        masterConnects(new io.flowkeeper.api.switches.SwitchFlowSource() {
             @Override
             public Map<String, Flow> flows(io.flowkeeper.api.switches.Switch sw) {
                 if (asked.incrementAndGet() < 3) {
@@ -116,12 +116,6 @@ class TenantFlowsTest {
             public void onChange(java.util.function.LongConsumer listener) {
             }
         });
-        admin.setLeader(OwnershipService.SHARD, "n1");
-        lease.start();
-        mastership.start();
-        await().atMost(WAIT).until(mastership::isLeaseHeld);
-        switches.addListener(mastership);
-        switches.connect(table);
         await().atMost(WAIT).until(() -> mastership.localSwitch(DPID).map(SwitchMaster::isMaster).orElse(false));
         assertThat(asked.get()).isGreaterThanOrEqualTo(3);
         assertThat(table.flows()).containsExactly(held);
