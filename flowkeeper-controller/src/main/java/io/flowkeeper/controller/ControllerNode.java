@@ -96,6 +96,7 @@ public final class ControllerNode implements AutoCloseable {
         // A new dpid beyond max-switches is disconnected before Mastership registers it (issue 15, D7).
         openflow = new OpenFlowServer(southbound, new SwitchAdmission(mastership, ownership, config.lifecycle()));
         metrics.bindOpenFlow(mastership, openflow::messagesIn, openflow::messagesOut);
+        metrics.bindRefusedClaims(openflow::refusedClaims);
         reaper = new EntityReaper(ownership, config.lifecycle());
         reaper.start();
         // Tenant networks: this node compiles and programs the hosts' switches it masters, and answers their DHCP.

@@ -3,6 +3,7 @@ package io.flowkeeper.controller;
 import io.flowkeeper.api.store.DataPath;
 import io.flowkeeper.api.ownership.OwnershipService;
 import io.flowkeeper.controller.mastership.FlowDocuments;
+import io.flowkeeper.network.identity.ProjectRegistry;
 import java.util.List;
 import java.util.Optional;
 
@@ -36,7 +37,9 @@ final class InternalData {
                     "is the desired flows' identity index, kept by /v1/switches/{dpid}/flows with the flows"),
             new Area(NETWORK_SHARD, DataPath.of("/neutron"),
                     "holds the virtual network model and its address claims: change it through the Neutron API"
-                            + " (/v2.0), which validates every object and allocates addresses in the same transaction"));
+                            + " (/v2.0), which validates every object and allocates addresses in the same transaction"),
+            new Area(NETWORK_SHARD, DataPath.of(ProjectRegistry.PREFIX),
+                    "holds the projects created through Keystone: change them through /identity/v3/projects"));
 
     private InternalData() {}
 

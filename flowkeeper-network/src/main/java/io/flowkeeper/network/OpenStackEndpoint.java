@@ -7,6 +7,7 @@ import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.network.identity.Caller;
 import io.flowkeeper.network.identity.IdentityConfig;
 import io.flowkeeper.network.identity.Keystone;
+import io.flowkeeper.network.identity.ProjectRegistry;
 import io.flowkeeper.network.identity.TokenCodec;
 import io.flowkeeper.network.neutron.NeutronApi;
 import io.flowkeeper.network.neutron.NeutronException;
@@ -37,7 +38,8 @@ public final class OpenStackEndpoint {
     public OpenStackEndpoint(DatastoreService store, NetworkSettings network, IdentityConfig identity,
                              String nodeToken, List<String> apiTokens, Supplier<List<String>> nodeUrls, Clock clock) {
         this.neutron = new NeutronApi(store, network, clock);
-        this.keystone = new Keystone(identity, new TokenCodec(nodeToken), clock, nodeUrls);
+        this.keystone = new Keystone(identity, new TokenCodec(nodeToken), clock, nodeUrls,
+                new ProjectRegistry(store, clock));
         this.apiTokens = apiTokens.stream().map(t -> t.getBytes(StandardCharsets.UTF_8)).toList();
     }
 

@@ -1,16 +1,5 @@
 package io.flowkeeper.cli.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.flowkeeper.api.network.Host;
-import io.flowkeeper.api.store.DatastoreService;
-import io.flowkeeper.api.store.Transaction;
-import io.flowkeeper.controller.ControllerNode;
-import io.flowkeeper.controller.RestClient;
-import io.flowkeeper.controller.local.LocalCluster;
-import io.flowkeeper.testbed.BridgeSpec;
-import io.flowkeeper.testbed.OvsHost;
-import io.flowkeeper.testbed.TestBed;
 import io.flowkeeper.testbed.Vm;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,8 +22,6 @@ import picocli.CommandLine.Option;
         description = {"Routed vs same-subnet traffic between two hosts on real OVS: ping RTT p50/p99, alternated,",
             "and TCP throughput, with the routed/switched ratio (--small: 2 rounds, 20 pings and 8 MB each)."})
 public final class RoutingBench implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String BRIDGE = "br-int";
     private static final Pattern TIME = Pattern.compile("time=([0-9.]+) ms");
     /** Routed over switched: within this, routing costs nothing this machine can tell apart from noise. */
     static final double TARGET_RATIO = 1.25;
@@ -59,42 +46,39 @@ public final class RoutingBench implements Callable<Integer> {
                 "switched", "routed", "unit", "routed/switched", "target", "met");
         report.environment("load_average_at_start", BenchReport.loadAverage());
         progress("starting the test bed and 3 controller nodes (2 JVMs, 1 in this one)");
-        try (TestBed bed = TestBed.create();
-             LocalCluster cluster = LocalCluster.inTempDir(3, List.of("request-timeout: 10s"), bed.controllerIp())) {
-            try (ControllerNode node = NetworkBench.startTwoJvmsAndOneHere(cluster)) {
-                Vm[] vms = build(bed, cluster, node);
-                Vm a = vms[0];
-                Vm b = vms[1];
-                Vm c = vms[2];
-                List<Double> switched = new ArrayList<>();
-                List<Double> routed = new ArrayList<>();
-                List<Double> switchedTcp = new ArrayList<>();
-                List<Double> routedTcp = new ArrayList<>();
-                for (int r = 0; r < rounds; r++) {
-                    progress("round " + (r + 1) + "/" + rounds);
-                    // alternate which goes first, so neither always meets a warmer cache
-                    boolean routedFirst = r % 2 == 1;
-                    for (int k = 0; k < 2; k++) {
-                        boolean doRouted = (k == 0) == routedFirst;
-                        String ip = doRouted ? B_IP : C_IP;
-                        (doRouted ? routed : switched).addAll(rtts(a, ip, pings));
-                        (doRouted ? routedTcp : switchedTcp).add(tcp(a, doRouted ? b : c, ip, megabytes));
-                    }
+        try (TenantLab lab = TenantLab.start(2, 0xf1, List.of("request-timeout: 10s"))) {
+            Vm[] vms = build(lab);
+            Vm a = vms[0];
+            Vm b = vms[1];
+            Vm c = vms[2];
+            List<Double> switched = new ArrayList<>();
+            List<Double> routed = new ArrayList<>();
+            List<Double> switchedTcp = new ArrayList<>();
+            List<Double> routedTcp = new ArrayList<>();
+            for (int r = 0; r < rounds; r++) {
+                progress("round " + (r + 1) + "/" + rounds);
+                // alternate which goes first, so neither always meets a warmer cache
+                boolean routedFirst = r % 2 == 1;
+                for (int k = 0; k < 2; k++) {
+                    boolean doRouted = (k == 0) == routedFirst;
+                    String ip = doRouted ? B_IP : C_IP;
+                    (doRouted ? routed : switched).addAll(rtts(a, ip, pings));
+                    (doRouted ? routedTcp : switchedTcp).add(tcp(a, doRouted ? b : c, ip, megabytes));
                 }
-                row(report, "ping RTT p50 (" + rounds * pings + " sent each, " + switched.size() + " and "
-                        + routed.size() + " answered)", BenchReport.quantile(switched, 0.5),
-                        BenchReport.quantile(routed, 0.5), "ms", true);
-                row(report, "ping RTT p99", BenchReport.quantile(switched, 0.99),
-                        BenchReport.quantile(routed, 0.99), "ms", false);
-                row(report, "TCP throughput, median of " + switchedTcp.size() + " transfers of " + megabytes + " MB",
-                        BenchReport.quantile(switchedTcp, 0.5), BenchReport.quantile(routedTcp, 0.5), "MB/s", true);
-                report.note("switched: A (subnet 1, host 1) -> C (subnet 1, host 2); routed: A -> B (subnet 2, host 2),"
-                        + " routed on host 1 (TTL 63 at B); both over the same VXLAN tunnel, userspace datapath");
-                report.note("TCP: one connection, first byte to end of stream as the receiver sees it (a Python"
-                        + " socket pair: the VMs have no iperf); TX checksum offload off in the VMs, as the userspace"
-                        + " datapath needs; the throughput target is the inverse ratio");
-                report.environment("load_average_at_end", BenchReport.loadAverage());
             }
+            row(report, "ping RTT p50 (" + rounds * pings + " sent each, " + switched.size() + " and "
+                    + routed.size() + " answered)", BenchReport.quantile(switched, 0.5),
+                    BenchReport.quantile(routed, 0.5), "ms", true);
+            row(report, "ping RTT p99", BenchReport.quantile(switched, 0.99),
+                    BenchReport.quantile(routed, 0.99), "ms", false);
+            row(report, "TCP throughput, median of " + switchedTcp.size() + " transfers of " + megabytes + " MB",
+                    BenchReport.quantile(switchedTcp, 0.5), BenchReport.quantile(routedTcp, 0.5), "MB/s", true);
+            report.note("switched: A (subnet 1, host 1) -> C (subnet 1, host 2); routed: A -> B (subnet 2, host 2),"
+                    + " routed on host 1 (TTL 63 at B); both over the same VXLAN tunnel, userspace datapath");
+            report.note("TCP: one connection, first byte to end of stream as the receiver sees it (a Python"
+                    + " socket pair: the VMs have no iperf); TX checksum offload off in the VMs, as the userspace"
+                    + " datapath needs; the throughput target is the inverse ratio");
+            report.environment("load_average_at_end", BenchReport.loadAverage());
         }
         report.print(System.out, json);
         return 0;
@@ -109,62 +93,22 @@ public final class RoutingBench implements Callable<Integer> {
                 judged ? (lowerIsBetter ? "<= " + TARGET_RATIO : ">= " + round(1 / TARGET_RATIO)) : null, met);
     }
 
-    /** Hosts, networks, router, three VMs with their addresses from DHCP and the gateway as default route. */
-    private static Vm[] build(TestBed bed, LocalCluster cluster, ControllerNode node) throws Exception {
-        DatastoreService store = node.cluster();
-        RestClient api = cluster.client(2);
-        List<OvsHost> hosts = new ArrayList<>();
-        for (int h = 0; h < 2; h++) {
-            OvsHost host = bed.addHost("h" + (h + 1)).attachUnderlay();
-            host.addBridge(BridgeSpec.named(BRIDGE));
-            host.vsctl("set", "bridge", BRIDGE, "other-config:datapath-id=" + String.format("%016x", 0xf1 + h));
-            hosts.add(host);
-        }
-        hosts.get(0).addTunnel(BRIDGE, Host.tunnelPortName(hosts.get(1).underlayIp()), "vxlan", hosts.get(1));
-        hosts.get(1).addTunnel(BRIDGE, Host.tunnelPortName(hosts.get(0).underlayIp()), "vxlan", hosts.get(0));
-        List<String> targets = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            targets.add("tcp:" + cluster.openflowAddress(i));
-        }
-        // The agent's part, as the tests play it: host documents and, below, bindings.
-        for (int h = 0; h < 2; h++) {
-            OvsHost host = hosts.get(h);
-            put(store, "/neutron/hosts/" + host.name(), JSON.createObjectNode().put("name", host.name())
-                    .put("tunnel_ip", host.underlayIp()).put("integration_bridge", BRIDGE).put("datapath_id", 0xf1 + h)
-                    .put("agent_version", "bench").put("heartbeat_millis", System.currentTimeMillis()).toString());
-            host.setControllers(BRIDGE, targets.toArray(String[]::new));
-        }
+    /** Networks, router, three VMs with their addresses from DHCP and the gateway as default route. */
+    private static Vm[] build(TenantLab lab) throws Exception {
         progress("creating two subnets, a router and three VMs through the API");
-        String net1 = create(api, "networks", "{\"network\": {\"name\": \"one\", \"project_id\": \"p\"}}");
-        String net2 = create(api, "networks", "{\"network\": {\"name\": \"two\", \"project_id\": \"p\"}}");
-        String sub1 = create(api, "subnets", "{\"subnet\": {\"network_id\": \"" + net1 + "\", \"project_id\": \"p\","
+        String net1 = lab.create("networks", "{\"network\": {\"name\": \"one\", \"project_id\": \"p\"}}");
+        String net2 = lab.create("networks", "{\"network\": {\"name\": \"two\", \"project_id\": \"p\"}}");
+        String sub1 = lab.create("subnets", "{\"subnet\": {\"network_id\": \"" + net1 + "\", \"project_id\": \"p\","
                 + " \"ip_version\": 4, \"cidr\": \"10.1.0.0/24\"}}");
-        String sub2 = create(api, "subnets", "{\"subnet\": {\"network_id\": \"" + net2 + "\", \"project_id\": \"p\","
+        String sub2 = lab.create("subnets", "{\"subnet\": {\"network_id\": \"" + net2 + "\", \"project_id\": \"p\","
                 + " \"ip_version\": 4, \"cidr\": \"10.2.0.0/24\"}}");
-        Vm a = plug(api, store, hosts.get(0), "a", net1, sub1, "fa:16:3e:00:0a:01", "10.1.0.10");
-        Vm b = plug(api, store, hosts.get(1), "b", net2, sub2, "fa:16:3e:00:0b:01", B_IP);
-        Vm c = plug(api, store, hosts.get(1), "c", net1, sub1, "fa:16:3e:00:0a:02", C_IP);
-        String router = create(api, "routers", "{\"router\": {\"name\": \"r\", \"project_id\": \"p\"}}");
-        for (String s : List.of(sub1, sub2)) {
-            RestClient.Response r = api.put("/v2.0/routers/" + router + "/add_router_interface",
-                    "{\"subnet_id\": \"" + s + "\"}");
-            if (r.status() != 200) {
-                throw new IllegalStateException("add_router_interface: " + r.status() + " " + r.body());
-            }
-        }
+        Vm a = lab.plug(lab.host(0), "a", net1, sub1, "p", "fa:16:3e:00:0a:01", "10.1.0.10", "").vm();
+        Vm b = lab.plug(lab.host(1), "b", net2, sub2, "p", "fa:16:3e:00:0b:01", B_IP, "").vm();
+        Vm c = lab.plug(lab.host(1), "c", net1, sub1, "p", "fa:16:3e:00:0a:02", C_IP, "").vm();
+        String router = lab.create("routers", "{\"router\": {\"name\": \"r\", \"project_id\": \"p\"}}");
+        lab.addRouterInterfaces(router, sub1, sub2);
         for (Vm vm : List.of(a, b, c)) {
-            String lease = vm.dhclient(Duration.ofSeconds(60));
-            Matcher m = Pattern.compile("option routers ([^;]*);").matcher(lease);
-            if (!m.find()) {
-                throw new IllegalStateException("no router in " + vm + "'s lease: " + lease);
-            }
-            vm.exec("ip", "route", "replace", "default", "via", m.group(1));
-            vm.exec("ethtool", "-K", "eth0", "tx", "off");
-            // the network's MTU from the lease (VXLAN's overhead): full-size TCP segments would not fit the underlay
-            Matcher mtu = Pattern.compile("option interface-mtu ([0-9]+);").matcher(lease);
-            if (mtu.find()) {
-                vm.exec("ip", "link", "set", "eth0", "mtu", mtu.group(1));
-            }
+            TenantLab.configureFromDhcp(vm, Duration.ofSeconds(60));
         }
         for (String to : List.of(B_IP, C_IP)) {
             if (!a.reachable(to, Duration.ofSeconds(60))) {
@@ -172,32 +116,6 @@ public final class RoutingBench implements Callable<Integer> {
             }
         }
         return new Vm[] {a, b, c};
-    }
-
-    private static void put(DatastoreService store, String path, String json) {
-        if (!store.commit("network-config", Transaction.builder().put(path, json).build()).succeeded()) {
-            throw new IllegalStateException("cannot write " + path);
-        }
-    }
-
-    private static String create(RestClient api, String collection, String body) throws Exception {
-        RestClient.Response r = api.post("/v2.0/" + collection, body);
-        if (r.status() != 201) {
-            throw new IllegalStateException(collection + ": " + r.status() + " " + r.body());
-        }
-        JsonNode doc = r.body().elements().next();
-        return doc.path("id").asText();
-    }
-
-    private static Vm plug(RestClient api, DatastoreService store, OvsHost host, String name, String network,
-                           String subnet, String mac, String ip) throws Exception {
-        Vm vm = host.addVm(name, BRIDGE, mac, null);
-        String port = create(api, "ports", "{\"port\": {\"network_id\": \"" + network + "\", \"project_id\": \"p\","
-                + " \"mac_address\": \"" + mac + "\", \"fixed_ips\": [{\"subnet_id\": \"" + subnet
-                + "\", \"ip_address\": \"" + ip + "\"}], \"binding:host_id\": \"" + host.name() + "\"}}");
-        put(store, "/neutron/bindings/" + port, JSON.createObjectNode().put("port_id", port).put("host", host.name())
-                .put("ofport", vm.ofport()).put("attached_mac", mac).put("state", "PLUGGED").toString());
-        return vm;
     }
 
     /**

@@ -8,20 +8,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flowkeeper.api.network.Host;
 import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.api.store.Transaction;
-import io.flowkeeper.controller.ControllerConfig;
-import io.flowkeeper.controller.ControllerNode;
+import io.flowkeeper.cli.bench.TenantLab;
+import io.flowkeeper.cli.bench.TenantLab.Plugged;
 import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.controller.local.LocalCluster;
-import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.OvsHost;
-import io.flowkeeper.testbed.TestBed;
 import io.flowkeeper.testbed.Vm;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -53,16 +48,11 @@ class TenantNetworkTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration LONG = Duration.ofSeconds(60);
     private static final String BRIDGE = "br-int";
-    private static TestBed bed;
+    private static TenantLab lab;
     private static LocalCluster cluster;
-    private static ControllerNode inProcess;
     private static DatastoreService store;
     private static RestClient api;
     private static final List<OvsHost> hosts = new ArrayList<>();
-
-    /** A VM and its Neutron port. */
-    private record Plugged(Vm vm, String portId, String ip) {
-    }
 
     private static Plugged red1;
     private static Plugged red2;
@@ -71,45 +61,20 @@ class TenantNetworkTest {
 
     @BeforeAll
     static void start() throws Exception {
-        bed = TestBed.create();
-        cluster = LocalCluster.inTempDir(3, List.of("request-timeout: 5s", "election-timeout-min: 1s",
+        lab = TenantLab.start(2, 0xd1, List.of("request-timeout: 5s", "election-timeout-min: 1s",
                 "election-timeout-max: 2s", "stats-interval: 1s", "network:",
-                "  vlan-ranges: {physnet1: \"100:199\"}"), bed.controllerIp());
-        cluster.start(0);
-        cluster.start(1);
-        inProcess = new ControllerNode(ControllerConfig.load(cluster.configFile(2), Map.of()));
-        inProcess.start(new PrintStream(OutputStream.nullOutputStream()));
-        cluster.awaitReady(0, 180_000);
-        cluster.awaitReady(1, 180_000);
-        store = inProcess.cluster();
-        api = cluster.client(2); // the node in this JVM: never the one killed
-        List<String> targets = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            targets.add("tcp:" + cluster.openflowAddress(i));
-        }
-        for (int h = 0; h < 2; h++) {
-            OvsHost host = bed.addHost("h" + (h + 1)).attachUnderlay();
-            host.addBridge(BridgeSpec.named(BRIDGE));
-            host.vsctl("set", "bridge", BRIDGE, "other-config:datapath-id=" + String.format("%016x", 0xd1 + h));
-            hosts.add(host);
-        }
-        // The agent's part: one VXLAN port per remote host, named after its tunnel address; the host documents.
-        hosts.get(0).addTunnel(BRIDGE, Host.tunnelPortName(hosts.get(1).underlayIp()), "vxlan", hosts.get(1));
-        hosts.get(1).addTunnel(BRIDGE, Host.tunnelPortName(hosts.get(0).underlayIp()), "vxlan", hosts.get(0));
-        for (int h = 0; h < 2; h++) {
-            OvsHost host = hosts.get(h);
-            put("/neutron/hosts/" + host.name(), JSON.createObjectNode().put("name", host.name())
-                    .put("tunnel_ip", host.underlayIp()).put("integration_bridge", BRIDGE).put("datapath_id", 0xd1 + h)
-                    .put("agent_version", "test").put("heartbeat_millis", System.currentTimeMillis()).toString());
-            host.setControllers(BRIDGE, targets.toArray(String[]::new));
-        }
-
-        String red = create("networks", "{\"network\": {\"name\": \"red\", \"project_id\": \"red\"}}");
-        String blue = create("networks", "{\"network\": {\"name\": \"blue\", \"project_id\": \"blue\"}}");
-        String redSubnet = create("subnets", "{\"subnet\": {\"network_id\": \"" + red + "\", \"project_id\": \"red\","
-                + " \"ip_version\": 4, \"cidr\": \"10.0.0.0/24\", \"dns_nameservers\": [\"10.0.0.53\"],"
+                "  vlan-ranges: {physnet1: \"100:199\"}"));
+        cluster = lab.cluster();
+        store = lab.store();
+        api = lab.api(); // the node in this JVM: never the one killed
+        hosts.addAll(lab.hosts());
+        String red = lab.create("networks", "{\"network\": {\"name\": \"red\", \"project_id\": \"red\"}}");
+        String blue = lab.create("networks", "{\"network\": {\"name\": \"blue\", \"project_id\": \"blue\"}}");
+        String redSubnet = lab.create("subnets", "{\"subnet\": {\"network_id\": \"" + red + "\","
+                + " \"project_id\": \"red\", \"ip_version\": 4, \"cidr\": \"10.0.0.0/24\","
+                + " \"dns_nameservers\": [\"10.0.0.53\"],"
                 + " \"host_routes\": [{\"destination\": \"192.168.0.0/16\", \"nexthop\": \"10.0.0.254\"}]}}");
-        String blueSubnet = create("subnets", "{\"subnet\": {\"network_id\": \"" + blue + "\","
+        String blueSubnet = lab.create("subnets", "{\"subnet\": {\"network_id\": \"" + blue + "\","
                 + " \"project_id\": \"blue\", \"ip_version\": 4, \"cidr\": \"10.0.0.0/24\"}}");
         red1 = plug(hosts.get(0), "red1", red, redSubnet, "red", "fa:16:3e:00:01:01", "10.0.0.10");
         red2 = plug(hosts.get(1), "red2", red, redSubnet, "red", "fa:16:3e:00:01:02", "10.0.0.11");
@@ -119,70 +84,38 @@ class TenantNetworkTest {
 
     @AfterAll
     static void stop() throws Exception {
-        if (inProcess != null) {
-            inProcess.close();
-        }
-        if (cluster != null) {
-            cluster.close();
-        }
-        if (bed != null) {
-            bed.close(); // and with the VMs' namespaces, their DHCP clients
+        if (lab != null) {
+            lab.close();
         }
     }
 
-    private static void put(String path, String json) {
-        assertThat(store.commit("network-config", Transaction.builder().put(path, json).build()).succeeded()).isTrue();
-    }
-
-    private static String create(String collection, String body) throws Exception {
-        RestClient.Response r = api.post("/v2.0/" + collection, body);
-        assertThat(r.status()).as(r.body().toString()).isEqualTo(201);
-        return r.body().elements().next().path("id").asText();
-    }
-
-    /** A VM without an address, its port created through the API with its MAC and address, and its binding. */
     private static Plugged plug(OvsHost host, String name, String network, String subnet, String project, String mac,
                                 String ip) throws Exception {
-        Vm vm = host.addVm(name, BRIDGE, mac, null);
-        String port = create("ports", "{\"port\": {\"network_id\": \"" + network + "\", \"project_id\": \"" + project
-                + "\", \"mac_address\": \"" + mac + "\", \"fixed_ips\": [{\"subnet_id\": \"" + subnet
-                + "\", \"ip_address\": \"" + ip + "\"}], \"binding:host_id\": \"" + host.name() + "\"}}");
-        put("/neutron/bindings/" + port, JSON.createObjectNode().put("port_id", port).put("host", host.name())
-                .put("ofport", vm.ofport()).put("attached_mac", mac).put("state", "PLUGGED").toString());
-        return new Plugged(vm, port, ip);
-    }
-
-    private static String status(String port) throws Exception {
-        return api.get("/v2.0/ports/" + port).body().path("port").path("status").asText();
+        return lab.plug(host, name, network, subnet, project, mac, ip, "");
     }
 
     private static String dhclient(Vm vm) {
         return vm.dhclient(Duration.ofSeconds(30));
     }
 
-    private static String option(String lease, String name) {
-        Matcher m = Pattern.compile("option " + name + " ([^;]*);").matcher(lease);
-        return m.find() ? m.group(1) : null;
-    }
-
     @Test
     @Order(1)
     void portsBecomeActiveAndVmsGetTheirAddressesFromDhclient() throws Exception {
         for (Plugged p : List.of(red1, red2, blue1, blue2)) {
-            await().atMost(LONG).until(() -> status(p.portId()).equals("ACTIVE"));
+            await().atMost(LONG).until(() -> lab.portStatus(p.portId()).equals("ACTIVE"));
         }
         for (Plugged p : List.of(red1, red2, blue1, blue2)) {
             String lease = dhclient(p.vm());
             assertThat(lease).contains("fixed-address " + p.ip() + ";");
             assertThat(p.vm().exec("ip", "-4", "addr", "show", "dev", "eth0")).contains(p.ip() + "/24");
             if (p == red1) {
-                assertThat(option(lease, "subnet-mask")).isEqualTo("255.255.255.0");
-                assertThat(option(lease, "routers")).isEqualTo("10.0.0.1");
-                assertThat(option(lease, "domain-name-servers")).isEqualTo("10.0.0.53");
-                assertThat(option(lease, "interface-mtu")).isNotNull();
-                assertThat(option(lease, "rfc3442-classless-static-routes"))
+                assertThat(TenantLab.leaseOption(lease, "subnet-mask")).isEqualTo("255.255.255.0");
+                assertThat(TenantLab.leaseOption(lease, "routers")).isEqualTo("10.0.0.1");
+                assertThat(TenantLab.leaseOption(lease, "domain-name-servers")).isEqualTo("10.0.0.53");
+                assertThat(TenantLab.leaseOption(lease, "interface-mtu")).isNotNull();
+                assertThat(TenantLab.leaseOption(lease, "rfc3442-classless-static-routes"))
                         .isEqualTo("16,192,168,10,0,0,254,0,10,0,0,1");
-                assertThat(option(lease, "host-name")).isEqualTo("\"host-10-0-0-10\"");
+                assertThat(TenantLab.leaseOption(lease, "host-name")).isEqualTo("\"host-10-0-0-10\"");
             }
         }
     }
@@ -268,7 +201,7 @@ class TenantNetworkTest {
         assertThat(hosts.get(1).dumpFlowsWithoutCounters(BRIDGE)).anyMatch(l -> l.contains("in_port=" + ofport + " "));
         assertThat(store.commit("network-config", Transaction.builder().delete("/neutron/bindings/" + blue2.portId())
                 .build()).succeeded()).isTrue();
-        await().atMost(LONG).until(() -> status(blue2.portId()).equals("DOWN"));
+        await().atMost(LONG).until(() -> lab.portStatus(blue2.portId()).equals("DOWN"));
         await().atMost(LONG).until(() -> hosts.get(1).dumpFlowsWithoutCounters(BRIDGE).stream()
                 .noneMatch(l -> l.contains("in_port=" + ofport + " ") || l.contains("output:" + ofport)));
         assertThat(blue1.vm().reachable(blue2.ip(), Duration.ofSeconds(2))).isFalse();
@@ -291,17 +224,17 @@ class TenantNetworkTest {
                     .put("tunnel_ip", host.underlayIp()).put("integration_bridge", BRIDGE).put("datapath_id", 0xd1 + h)
                     .put("agent_version", "test").put("heartbeat_millis", System.currentTimeMillis());
             doc.putObject("bridge_mappings").put("physnet1", OvsHost.UNDERLAY_BRIDGE);
-            put("/neutron/hosts/" + host.name(), doc.toString());
+            lab.putConfig("/neutron/hosts/" + host.name(), doc.toString());
         }
-        String vlan = create("networks", "{\"network\": {\"name\": \"green\", \"project_id\": \"green\","
+        String vlan = lab.create("networks", "{\"network\": {\"name\": \"green\", \"project_id\": \"green\","
                 + " \"provider:network_type\": \"vlan\", \"provider:physical_network\": \"physnet1\","
                 + " \"provider:segmentation_id\": 150}}");
-        String subnet = create("subnets", "{\"subnet\": {\"network_id\": \"" + vlan + "\", \"project_id\": \"green\","
-                + " \"ip_version\": 4, \"cidr\": \"10.9.0.0/24\"}}");
+        String subnet = lab.create("subnets", "{\"subnet\": {\"network_id\": \"" + vlan + "\","
+                + " \"project_id\": \"green\", \"ip_version\": 4, \"cidr\": \"10.9.0.0/24\"}}");
         Plugged g1 = plug(hosts.get(0), "green1", vlan, subnet, "green", "fa:16:3e:00:03:01", "10.9.0.10");
         Plugged g2 = plug(hosts.get(1), "green2", vlan, subnet, "green", "fa:16:3e:00:03:02", "10.9.0.11");
         for (Plugged p : List.of(g1, g2)) {
-            await().atMost(LONG).until(() -> status(p.portId()).equals("ACTIVE"));
+            await().atMost(LONG).until(() -> lab.portStatus(p.portId()).equals("ACTIVE"));
             assertThat(dhclient(p.vm())).contains("fixed-address " + p.ip() + ";");
         }
         assertThat(hosts.get(0).dumpFlowsWithoutCounters(BRIDGE)).anyMatch(l -> l.contains("dl_vlan=150"));
@@ -336,7 +269,7 @@ class TenantNetworkTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(victim >= 0, "both switches are mastered in this JVM");
         Plugged red3 = plug(hosts.get(host), "red3", red1Network(), red1Subnet(), "red", "fa:16:3e:00:01:03",
                 "10.0.0.12");
-        await().atMost(LONG).until(() -> status(red3.portId()).equals("ACTIVE"));
+        await().atMost(LONG).until(() -> lab.portStatus(red3.portId()).equals("ACTIVE"));
         // The master dies, then the VM asks: its first DISCOVER finds no master; a retransmission finds the next.
         cluster.kill(victim);
         long t0 = System.nanoTime();

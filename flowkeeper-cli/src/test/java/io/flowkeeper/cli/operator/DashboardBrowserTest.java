@@ -61,6 +61,7 @@ class DashboardBrowserTest {
             bed.pushBaseline();
             int victim = c.indexOf(masters.get(0).owner());
             int viewer = (victim + 1) % 3; // the page is served by a node that survives
+            String subnet = createNetworkModel(c.client(viewer));
             WebDriver browser = startBrowser(browserDir);
             try {
                 browser.get(c.restUrl(viewer) + "/dashboard/");
@@ -102,6 +103,15 @@ class DashboardBrowserTest {
                     return true;
                 });
                 assertThat(text(browser, "#switch-count")).isEqualTo("(2)");
+                // The network model as the Neutron API holds it: the network, its subnet, its three ports (two
+                // unplugged, DOWN, and the router's interface), the router and its interface on the subnet.
+                waitFor(Duration.ofSeconds(25), "the network and router tables", () ->
+                        "10.20.0.0/24".equals(text(browser, "#networks tr[data-network='dash-net'] .subnets"))
+                        && String.valueOf(text(browser, "#networks tr[data-network='dash-net'] .ports"))
+                                .matches("[01] / 3")
+                        && "10.20.0.1 (dash-net)".equals(text(browser, "#routers tr[data-router='dash-router'] "
+                                + ".interfaces")));
+                assertThat(subnet).isNotEmpty();
                 // The token lives in the tab's sessionStorage, never in the URL.
                 assertThat(browser.getCurrentUrl()).doesNotContain(LocalCluster.TOKEN);
                 assertThat(((JavascriptExecutor) browser).executeScript(
@@ -141,6 +151,27 @@ class DashboardBrowserTest {
                 browser.quit();
             }
         }
+    }
+
+    /** A network with a subnet, two ports and a router on it, through the Neutron API; the subnet's id. */
+    private static String createNetworkModel(RestClient api) throws IOException {
+        String network = created(api, "networks", "{\"network\": {\"name\": \"dash-net\"}}");
+        String subnet = created(api, "subnets", "{\"subnet\": {\"network_id\": \"" + network + "\","
+                + " \"ip_version\": 4, \"cidr\": \"10.20.0.0/24\"}}");
+        for (int i = 0; i < 2; i++) {
+            created(api, "ports", "{\"port\": {\"network_id\": \"" + network + "\"}}");
+        }
+        String router = created(api, "routers", "{\"router\": {\"name\": \"dash-router\"}}");
+        RestClient.Response r = api.put("/v2.0/routers/" + router + "/add_router_interface",
+                "{\"subnet_id\": \"" + subnet + "\"}");
+        assertThat(r.status()).as(r.body().toString()).isEqualTo(200);
+        return subnet;
+    }
+
+    private static String created(RestClient api, String collection, String body) throws IOException {
+        RestClient.Response r = api.post("/v2.0/" + collection, body);
+        assertThat(r.status()).as(collection + ": " + r.body()).isEqualTo(201);
+        return r.body().elements().next().path("id").asText();
     }
 
     private static WebDriver startBrowser(Path dir) {

@@ -42,6 +42,7 @@ public final class NodeMetrics implements MastershipObserver, RestServer.Request
     private volatile Mastership mastership;
     private volatile java.util.function.LongSupplier messagesReceived = () -> 0;
     private volatile java.util.function.LongSupplier messagesSent = () -> 0;
+    private volatile java.util.function.LongSupplier refusedClaims = () -> 0;
 
     public NodeMetrics(String nodeId, EventTimeline timeline) {
         this.nodeId = nodeId;
@@ -135,6 +136,18 @@ public final class NodeMetrics implements MastershipObserver, RestServer.Request
                 .description("OpenFlow messages received from switches").register(registry);
         FunctionCounter.builder("flowkeeper.openflow.messages.sent", this, m -> m.messagesSent.getAsLong())
                 .description("OpenFlow messages sent to switches").register(registry);
+    }
+
+    /**
+     * Connections closed for claiming a datapath id they may not have: another address's connected switch without
+     * TLS, or a dpid the client's certificate does not bind (docs/security.md, D4). A running total from the
+     * southbound: a rising count is someone trying to take switches.
+     */
+    public void bindRefusedClaims(java.util.function.LongSupplier refused) {
+        this.refusedClaims = refused;
+        FunctionCounter.builder("flowkeeper.openflow.claims.refused", this, m -> m.refusedClaims.getAsLong())
+                .description("OpenFlow connections refused for claiming a datapath id they may not have")
+                .register(registry);
     }
 
     /**

@@ -6,8 +6,12 @@
 
 const TOKEN_KEY = 'flowkeeper-token';
 const REFRESH_MS = 2000;
+// The network model changes at an operator's pace and may be large: read it less often, and at most this much.
+const NETWORK_REFRESH_MS = 10000;
+const NETWORK_LIMIT = 200;
 const $ = (id) => document.getElementById(id);
 let refreshTimer = null;
+let networkTimer = null;
 let streamAbort = null;
 let lastEventId = 0;
 const lastReconcile = new Map(); // dpid -> event
@@ -97,6 +101,71 @@ async function refresh() {
   }
 }
 
+// Networks (the first NETWORK_LIMIT by name), their subnets, their ports' states and hosts (one request for the
+// ports of all of them: the API reads them through its per-network index), and the routers with their interfaces.
+async function refreshNetworks() {
+  try {
+    const q = 'limit=' + NETWORK_LIMIT + '&sort_key=name&sort_dir=asc';
+    const [networks, subnets, routers] = await Promise.all([
+      api('/v2.0/networks?' + q), api('/v2.0/subnets?fields=id&fields=cidr&fields=network_id'),
+      api('/v2.0/routers?' + q)]);
+    const nets = networks.networks || [];
+    const byId = new Map(nets.map((n) => [n.id, n]));
+    const cidrs = new Map();
+    (subnets.subnets || []).forEach((s) => cidrs.set(s.id, s));
+    let ports = [];
+    if (nets.length > 0) {
+      const ids = nets.map((n) => 'network_id=' + encodeURIComponent(n.id)).join('&');
+      ports = (await api('/v2.0/ports?' + ids + '&fields=network_id&fields=status&fields=binding:host_id'
+        + '&fields=device_owner&fields=device_id&fields=fixed_ips')).ports || [];
+    }
+    const perNetwork = new Map();
+    ports.forEach((p) => {
+      const c = perNetwork.get(p.network_id) || { all: 0, active: 0, hosts: new Set() };
+      c.all += 1;
+      if (p.status === 'ACTIVE') { c.active += 1; }
+      if (p['binding:host_id']) { c.hosts.add(p['binding:host_id']); }
+      perNetwork.set(p.network_id, c);
+    });
+    fill('networks', nets, (tr, n) => {
+      tr.dataset.network = n.name || n.id;
+      cell(tr, n.name || n.id, 'name');
+      cell(tr, n.project_id);
+      cell(tr, n['provider:network_type']);
+      cell(tr, n['provider:segmentation_id'], 'num');
+      cell(tr, (n.subnets || []).map((id) => (cidrs.get(id) || { cidr: id }).cidr).join(' '), 'subnets');
+      const c = perNetwork.get(n.id) || { all: 0, active: 0, hosts: new Set() };
+      cell(tr, c.active + ' / ' + c.all, 'num ports');
+      cell(tr, [...c.hosts].sort().join(' '), 'hosts');
+      cell(tr, n['router:external'] ? 'yes' : '');
+    });
+    $('network-count').textContent = '(' + nets.length + ')';
+    $('network-note').textContent = nets.length >= NETWORK_LIMIT ? '(the first ' + NETWORK_LIMIT + ' by name)' : '';
+    const interfaces = new Map();
+    ports.filter((p) => p.device_owner === 'network:router_interface').forEach((p) => {
+      const list = interfaces.get(p.device_id) || [];
+      (p.fixed_ips || []).forEach((ip) => list.push(ip.ip_address + ' (' + ((byId.get(p.network_id) || {}).name
+        || p.network_id) + ')'));
+      interfaces.set(p.device_id, list);
+    });
+    fill('routers', routers.routers || [], (tr, r) => {
+      tr.dataset.router = r.name || r.id;
+      cell(tr, r.name || r.id, 'name');
+      cell(tr, r.project_id);
+      cell(tr, (interfaces.get(r.id) || []).sort().join(', '), 'interfaces');
+      cell(tr, (r.routes || []).map((x) => x.destination + ' via ' + x.nexthop).join(', '), 'routes');
+      const gw = r.external_gateway_info;
+      cell(tr, gw && gw.network_id ? ((byId.get(gw.network_id) || {}).name || gw.network_id) : '', 'gateway');
+      cell(tr, r.ha ? 'yes' : 'no');
+    });
+    $('router-count').textContent = '(' + (routers.routers || []).length + ')';
+    $('network-section').hidden = false;
+  } catch (e) {
+    if (e.auth) { $('network-section').hidden = true; return; } // a token without rights on /v2.0: no section
+    $('network-note').textContent = 'cannot read the network API: ' + e.message;
+  }
+}
+
 function setStatus(ok, text) {
   const s = $('status');
   s.className = 'status ' + (ok ? 'ok' : 'bad');
@@ -169,12 +238,15 @@ function start() {
   $('logout').hidden = false;
   refresh();
   refreshTimer = setInterval(refresh, REFRESH_MS);
+  refreshNetworks();
+  networkTimer = setInterval(refreshNetworks, NETWORK_REFRESH_MS);
   follow();
 }
 
 function logout(message) {
   sessionStorage.removeItem(TOKEN_KEY);
   if (refreshTimer) { clearInterval(refreshTimer); refreshTimer = null; }
+  if (networkTimer) { clearInterval(networkTimer); networkTimer = null; }
   if (streamAbort) { streamAbort.abort(); }
   $('main').hidden = true;
   $('logout').hidden = true;

@@ -21,8 +21,10 @@ import java.util.function.Supplier;
 
 /**
  * The Keystone v3 subset the {@code openstack} client and tempest use: version discovery, password (and token)
- * authentication with project scope, token validation, and read-only project/user/domain/role lists. One domain,
- * {@code Default}. Ids are derived from names, so every node answers the same ids. Thread-safe.
+ * authentication with project scope, token validation, read-only user/domain/role lists, and projects: those of the
+ * node config's users (fixed: ids derived from names, so every node answers the same ids) and, given a
+ * {@link ProjectRegistry}, those an admin creates, changes and deletes through {@code /identity/v3/projects}
+ * (replicated). One domain, {@code Default}. Thread-safe.
  */
 public final class Keystone {
     public static final String DOMAIN_ID = "default";
@@ -34,16 +36,24 @@ public final class Keystone {
     private final TokenCodec tokens;
     private final Clock clock;
     private final Supplier<List<String>> nodeUrls;
+    private final ProjectRegistry projects;
 
     /**
      * @param nodeUrls every node's REST base URL ({@code http://host:port}), this node's first: the catalog's
      *     network endpoints
      */
     public Keystone(IdentityConfig config, TokenCodec tokens, Clock clock, Supplier<List<String>> nodeUrls) {
+        this(config, tokens, clock, nodeUrls, null);
+    }
+
+    /** @param projects where created projects live; null: projects come from the config only (read-only) */
+    public Keystone(IdentityConfig config, TokenCodec tokens, Clock clock, Supplier<List<String>> nodeUrls,
+                    ProjectRegistry projects) {
         this.config = config;
         this.tokens = tokens;
         this.clock = clock;
         this.nodeUrls = nodeUrls;
+        this.projects = projects;
     }
 
     /** A stable 32-hex id for a name of a kind ("project", "user", "role"), like Keystone's. */
@@ -237,6 +247,10 @@ public final class Keystone {
     }
 
     private ApiResponse lists(String path, ApiRequest req, Caller caller) {
+        if (projects != null && !req.method().equals("GET") && (path.equals("/projects")
+                || path.startsWith("/projects/") && path.indexOf('/', "/projects/".length()) < 0)) {
+            return changeProject(path.equals("/projects") ? null : path.substring("/projects/".length()), req, caller);
+        }
         if (!req.method().equals("GET")) {
             return error(403, "Forbidden", "this Keystone is read-only: users and projects come from the node config");
         }
@@ -253,11 +267,12 @@ public final class Keystone {
                 config.users().values().forEach(u -> projects.add(u.project()));
                 for (String p : projects) {
                     if (caller.isAdmin() && collection.equals("projects") || p.equals(caller.projectName())) {
-                        ObjectNode o = items.addObject().put("id", id("project", p)).put("name", p)
-                                .put("domain_id", DOMAIN_ID).put("enabled", true).put("is_domain", false)
-                                .put("description", "").put("parent_id", DOMAIN_ID);
-                        o.putArray("tags");
+                        items.add(project(id("project", p), p, "", true));
                     }
+                }
+                if (this.projects != null && caller.isAdmin() && collection.equals("projects")) {
+                    this.projects.list().forEach(p -> items.add(project(p.path("id").asText(),
+                            p.path("name").asText(), p.path("description").asText(), p.path("enabled").asBoolean())));
                 }
                 collection = "projects";
             }
@@ -297,6 +312,99 @@ public final class Keystone {
         out.set(collection, filtered);
         out.putObject("links").put("self", req.baseUrl() + req.path()).putNull("previous").putNull("next");
         return ApiResponse.of(200, out);
+    }
+
+    private static ObjectNode project(String id, String name, String description, boolean enabled) {
+        ObjectNode o = JSON.createObjectNode().put("id", id).put("name", name).put("domain_id", DOMAIN_ID)
+                .put("enabled", enabled).put("is_domain", false).put("description", description)
+                .put("parent_id", DOMAIN_ID);
+        o.putArray("tags");
+        return o;
+    }
+
+    /** {@code POST /projects}, {@code PATCH} and {@code DELETE /projects/{id}}: an admin's, on created projects. */
+    private ApiResponse changeProject(String id, ApiRequest req, Caller caller) {
+        String action = switch (req.method()) {
+            case "POST" -> id == null ? "create_project" : null;
+            case "PATCH" -> id != null ? "update_project" : null;
+            case "DELETE" -> id != null ? "delete_project" : null;
+            default -> null;
+        };
+        if (action == null) {
+            return error(405, "Method Not Allowed", "method " + req.method() + " not allowed here");
+        }
+        if (!caller.isAdmin()) {
+            return error(403, "Forbidden", "You are not authorized to perform the requested action: identity:"
+                    + action + ".");
+        }
+        if (id != null && config.users().values().stream().anyMatch(u -> id("project", u.project()).equals(id))) {
+            return error(403, "Forbidden", "project " + id + " belongs to the node config's users: change it there");
+        }
+        try {
+            if (action.equals("delete_project")) {
+                return projects.delete(id) ? new ApiResponse(204, Map.of(), null)
+                        : error(404, "Not Found", "Could not find project: " + id + ".");
+            }
+            JsonNode body = JSON.readTree(new String(req.body(), StandardCharsets.UTF_8)).path("project");
+            if (!body.isObject()) {
+                return error(400, "Bad Request", "Expecting to find project in request body");
+            }
+            String name = text(body, "name");
+            String description = text(body, "description");
+            JsonNode enabled = body.path("enabled");
+            if (!enabled.isMissingNode() && !enabled.isBoolean()) {
+                return error(400, "Bad Request", "Invalid input for field 'enabled': not a boolean");
+            }
+            String domain = text(body, "domain_id");
+            if (domain != null && !domain.equals(DOMAIN_ID)) {
+                return error(400, "Bad Request", "only the domain '" + DOMAIN_ID + "' exists here");
+            }
+            if (name != null && (name.isBlank() || name.length() > 64)) {
+                return error(400, "Bad Request", "Invalid input for field 'name': 1 to 64 characters");
+            }
+            if (description != null && description.length() > 255) {
+                return error(400, "Bad Request", "Invalid input for field 'description': at most 255 characters");
+            }
+            boolean configName = name != null && config.users().values().stream()
+                    .anyMatch(u -> u.project().equalsIgnoreCase(name));
+            if (configName) {
+                throw new ProjectRegistry.NameTaken(name);
+            }
+            ObjectNode p;
+            if (action.equals("create_project")) {
+                if (name == null) {
+                    return error(400, "Bad Request", "Invalid input for field 'name': 'name' is a required property");
+                }
+                p = projects.create(name, description == null ? "" : description, enabled.asBoolean(true));
+            } else {
+                java.util.Optional<ObjectNode> changed = projects.update(id, name, description,
+                        enabled.isMissingNode() ? null : enabled.asBoolean());
+                if (changed.isEmpty()) {
+                    return error(404, "Not Found", "Could not find project: " + id + ".");
+                }
+                p = changed.get();
+            }
+            ObjectNode out = JSON.createObjectNode();
+            out.set("project", project(p.path("id").asText(), p.path("name").asText(),
+                    p.path("description").asText(), p.path("enabled").asBoolean()));
+            return ApiResponse.of(action.equals("create_project") ? 201 : 200, out);
+        } catch (ProjectRegistry.NameTaken e) {
+            return error(409, "Conflict", "Conflict occurred attempting to store project - it is not permitted to"
+                    + " have two projects with the same name in the same domain : " + e.getMessage() + ".");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return error(400, "Bad Request", "the body is not JSON");
+        }
+    }
+
+    private static String text(JsonNode body, String field) {
+        JsonNode v = body.path(field);
+        if (v.isMissingNode() || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw new IllegalArgumentException("Invalid input for field '" + field + "': not a string");
+        }
+        return v.asText();
     }
 
     private static ApiResponse unauthorized() {

@@ -10,7 +10,6 @@ import static io.flowkeeper.api.flow.MatchField.ETH_SRC;
 import static io.flowkeeper.api.flow.MatchField.ETH_TYPE;
 import static io.flowkeeper.api.flow.MatchField.IN_PORT;
 import static io.flowkeeper.api.flow.MatchField.IPV4_DST;
-import static io.flowkeeper.api.flow.MatchField.IPV4_SRC;
 import static io.flowkeeper.api.flow.MatchField.IP_PROTO;
 import static io.flowkeeper.api.flow.MatchField.TUNNEL_ID;
 import static io.flowkeeper.api.flow.MatchField.UDP_DST;
@@ -24,7 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flowkeeper.api.flow.Action;
 import io.flowkeeper.api.flow.Flow;
-import io.flowkeeper.api.flow.FlowId;
 import io.flowkeeper.api.flow.Instructions;
 import io.flowkeeper.api.flow.Match;
 import io.flowkeeper.api.flow.MatchField;
@@ -58,26 +56,6 @@ class FlowCompilerTest {
         m.port("b", n, MAC_B, "10.0.0.4", "h2");
         m.port("c", n, MAC_C, "10.0.0.5", "h1");
         return m;
-    }
-
-    private static List<Flow> compile(TestModel m, String host) {
-        List<Flow> flows = new FlowCompiler().compile(m.view(host));
-        Pipeline.check(flows);
-        Set<FlowId> ids = new HashSet<>();
-        flows.forEach(f -> assertTrue(ids.add(f.id()), "two flows share an identity: " + f));
-        return flows;
-    }
-
-    private static Map<MatchField, Long> ip(long inPort, String srcMac, String dstMac, String srcIp, String dstIp) {
-        Map<MatchField, Long> p = new EnumMap<>(MatchField.class);
-        p.put(IN_PORT, inPort);
-        p.put(ETH_SRC, FlowCompiler.mac(srcMac));
-        p.put(ETH_DST, FlowCompiler.mac(dstMac));
-        p.put(ETH_TYPE, 0x0800L);
-        p.put(IP_PROTO, 1L);
-        p.put(IPV4_SRC, Ipv4.parse(srcIp));
-        p.put(IPV4_DST, Ipv4.parse(dstIp));
-        return p;
     }
 
     private static Map<MatchField, Long> arpRequest(long inPort, String srcMac, String srcIp, String targetIp) {
@@ -114,14 +92,14 @@ class FlowCompilerTest {
     @Test
     void unicastToARemotePortGoesThroughItsHostsTunnelWithTheVniAndArrivesAtThePort() {
         TestModel m = vxlan();
-        FlowTableEvaluator h1 = new FlowTableEvaluator(compile(m, "h1"));
-        List<Emitted> out = h1.run(ip(m.ofPort("a"), MAC_A, MAC_B, "10.0.0.3", "10.0.0.4"));
+        FlowTableEvaluator h1 = new FlowTableEvaluator(m.compile("h1"));
+        List<Emitted> out = h1.run(TestModel.icmpEcho(m.ofPort("a"), MAC_A, MAC_B, "10.0.0.3", "10.0.0.4"));
         assertEquals(1, out.size(), out.toString());
         assertEquals(m.tunnel("h1", "h2"), out.get(0).port());
         assertEquals(100, out.get(0).get(TUNNEL_ID));
 
-        FlowTableEvaluator h2 = new FlowTableEvaluator(compile(m, "h2"));
-        Map<MatchField, Long> arriving = ip(m.tunnel("h2", "h1"), MAC_A, MAC_B, "10.0.0.3", "10.0.0.4");
+        FlowTableEvaluator h2 = new FlowTableEvaluator(m.compile("h2"));
+        Map<MatchField, Long> arriving = TestModel.icmpEcho(m.tunnel("h2", "h1"), MAC_A, MAC_B, "10.0.0.3", "10.0.0.4");
         arriving.put(TUNNEL_ID, 100L);
         out = h2.run(arriving);
         assertEquals(1, out.size(), out.toString());
@@ -131,15 +109,15 @@ class FlowCompilerTest {
     @Test
     void localUnicastStaysOnTheHost() {
         TestModel m = vxlan();
-        List<Emitted> out = new FlowTableEvaluator(compile(m, "h1"))
-                .run(ip(m.ofPort("a"), MAC_A, MAC_C, "10.0.0.3", "10.0.0.5"));
+        List<Emitted> out = new FlowTableEvaluator(m.compile("h1"))
+                .run(TestModel.icmpEcho(m.ofPort("a"), MAC_A, MAC_C, "10.0.0.3", "10.0.0.5"));
         assertEquals(List.of(m.ofPort("c")), out.stream().map(Emitted::port).toList());
     }
 
     @Test
     void arpForAKnownAddressIsAnsweredInTheSwitchWithAWellFormedReply() {
         TestModel m = vxlan();
-        List<Emitted> out = new FlowTableEvaluator(compile(m, "h1"))
+        List<Emitted> out = new FlowTableEvaluator(m.compile("h1"))
                 .run(arpRequest(m.ofPort("a"), MAC_A, "10.0.0.3", "10.0.0.4"));
         assertEquals(1, out.size(), out.toString());
         Emitted reply = out.get(0);
@@ -159,7 +137,7 @@ class FlowCompilerTest {
         Network other = m.network("net2", "p2", NetworkType.VXLAN, null, 200, "10.1.0.0/24", true);
         m.port("x", other, "fa:16:3e:00:00:99", "10.1.0.3", "h1");
         m.port("y", other, "fa:16:3e:00:00:98", "10.1.0.4", "h3");
-        FlowTableEvaluator h1 = new FlowTableEvaluator(compile(m, "h1"));
+        FlowTableEvaluator h1 = new FlowTableEvaluator(m.compile("h1"));
         List<Emitted> out = h1.run(arpRequest(m.ofPort("a"), MAC_A, "10.0.0.3", "10.0.0.77")); // unknown target
         assertEquals(Set.of(m.ofPort("c"), m.tunnel("h1", "h2")),
                 Set.copyOf(out.stream().map(Emitted::port).toList()));
@@ -183,7 +161,7 @@ class FlowCompilerTest {
         m.port("red2", red, "fa:16:3e:00:01:02", "10.0.0.4", "h2");
         m.port("blue1", blue, "fa:16:3e:00:02:01", "10.0.0.3", "h1");
         m.port("blue2", blue, "fa:16:3e:00:02:02", "10.0.0.4", "h2");
-        FlowTableEvaluator h1 = new FlowTableEvaluator(compile(m, "h1"));
+        FlowTableEvaluator h1 = new FlowTableEvaluator(m.compile("h1"));
 
         // ARP for the same address answers with the own project's MAC
         Emitted reply = h1.run(arpRequest(m.ofPort("red1"), "fa:16:3e:00:01:01", "10.0.0.3", "10.0.0.4")).get(0);
@@ -193,7 +171,7 @@ class FlowCompilerTest {
 
         // every packet red1 can send, to any MAC of either project or broadcast, stays in red (VNI 100)
         for (String dst : List.of("fa:16:3e:00:02:01", "fa:16:3e:00:02:02", "fa:16:3e:00:01:02", "ff:ff:ff:ff:ff:ff")) {
-            for (Emitted e : h1.run(ip(m.ofPort("red1"), "fa:16:3e:00:01:01", dst, "10.0.0.3", "10.0.0.4"))) {
+            for (Emitted e : h1.run(TestModel.icmpEcho(m.ofPort("red1"), "fa:16:3e:00:01:01", dst, "10.0.0.3", "10.0.0.4"))) {
                 assertNotEquals(m.ofPort("blue1"), e.port(), "red reached blue: " + e);
                 if (e.port() == m.tunnel("h1", "h2")) {
                     assertEquals(100, e.get(TUNNEL_ID));
@@ -201,7 +179,7 @@ class FlowCompilerTest {
             }
         }
         // blue's traffic arriving from h2 (VNI 200) addressed to red1's MAC never reaches red1
-        Map<MatchField, Long> fromBlue = ip(m.tunnel("h1", "h2"), "fa:16:3e:00:02:02", "fa:16:3e:00:01:01",
+        Map<MatchField, Long> fromBlue = TestModel.icmpEcho(m.tunnel("h1", "h2"), "fa:16:3e:00:02:02", "fa:16:3e:00:01:01",
                 "10.0.0.4", "10.0.0.3");
         fromBlue.put(TUNNEL_ID, 200L);
         assertTrue(h1.run(fromBlue).stream().noneMatch(e -> e.port() == m.ofPort("red1")));
@@ -218,24 +196,24 @@ class FlowCompilerTest {
         m.port("a", n, MAC_A, "10.0.0.3", "h1", List.of(new AddressPair("10.0.0.100", ""),
                 new AddressPair("10.0.9.0/24", "fa:16:3e:00:00:ee")), true);
         m.port("c", n, MAC_C, "10.0.0.5", "h1");
-        FlowTableEvaluator sw = new FlowTableEvaluator(compile(m, "h1"));
+        FlowTableEvaluator sw = new FlowTableEvaluator(m.compile("h1"));
         long a = m.ofPort("a");
         long c = m.ofPort("c");
-        assertEquals(List.of(c), ports(sw.run(ip(a, MAC_A, MAC_C, "10.0.0.3", "10.0.0.5"))));
-        assertEquals(List.of(), sw.run(ip(a, MAC_B, MAC_C, "10.0.0.3", "10.0.0.5")), "another MAC");
-        assertEquals(List.of(), sw.run(ip(a, MAC_A, MAC_C, "10.0.0.5", "10.0.0.5")), "another's IP");
-        assertEquals(List.of(), sw.run(ip(a, MAC_C, MAC_C, "10.0.0.5", "10.0.0.5")), "another's MAC and IP");
-        assertEquals(List.of(c), ports(sw.run(ip(a, MAC_A, MAC_C, "10.0.0.100", "10.0.0.5"))), "address pair");
-        assertEquals(List.of(c), ports(sw.run(ip(a, "fa:16:3e:00:00:ee", MAC_C, "10.0.9.7", "10.0.0.5"))),
+        assertEquals(List.of(c), ports(sw.run(TestModel.icmpEcho(a, MAC_A, MAC_C, "10.0.0.3", "10.0.0.5"))));
+        assertEquals(List.of(), sw.run(TestModel.icmpEcho(a, MAC_B, MAC_C, "10.0.0.3", "10.0.0.5")), "another MAC");
+        assertEquals(List.of(), sw.run(TestModel.icmpEcho(a, MAC_A, MAC_C, "10.0.0.5", "10.0.0.5")), "another's IP");
+        assertEquals(List.of(), sw.run(TestModel.icmpEcho(a, MAC_C, MAC_C, "10.0.0.5", "10.0.0.5")), "another's MAC and IP");
+        assertEquals(List.of(c), ports(sw.run(TestModel.icmpEcho(a, MAC_A, MAC_C, "10.0.0.100", "10.0.0.5"))), "address pair");
+        assertEquals(List.of(c), ports(sw.run(TestModel.icmpEcho(a, "fa:16:3e:00:00:ee", MAC_C, "10.0.9.7", "10.0.0.5"))),
                 "CIDR pair with its MAC");
-        assertEquals(List.of(), sw.run(ip(a, MAC_A, MAC_C, "10.0.9.7", "10.0.0.5")), "CIDR pair, wrong MAC");
+        assertEquals(List.of(), sw.run(TestModel.icmpEcho(a, MAC_A, MAC_C, "10.0.9.7", "10.0.0.5")), "CIDR pair, wrong MAC");
         // ARP spoofing: a claim for another's address, or another's MAC in the ARP header, is dropped
         assertEquals(List.of(), sw.run(arpRequest(a, MAC_A, "10.0.0.5", "10.0.0.77")));
         Map<MatchField, Long> forgedSha = arpRequest(a, MAC_A, "10.0.0.3", "10.0.0.77");
         forgedSha.put(ARP_SHA, FlowCompiler.mac(MAC_C));
         assertEquals(List.of(), sw.run(forgedSha));
         // the VM is no DHCP server
-        Map<MatchField, Long> offer = ip(a, MAC_A, MAC_C, "10.0.0.3", "10.0.0.5");
+        Map<MatchField, Long> offer = TestModel.icmpEcho(a, MAC_A, MAC_C, "10.0.0.3", "10.0.0.5");
         offer.put(IP_PROTO, 17L);
         offer.put(UDP_SRC, 67L);
         offer.put(UDP_DST, 68L);
@@ -245,12 +223,12 @@ class FlowCompilerTest {
     @Test
     void dhcpRequestsGoToTheControllerWithTheDhcpCookieUnlessDhcpIsOff() {
         TestModel m = vxlan();
-        Map<MatchField, Long> discover = ip(m.ofPort("a"), MAC_A, "ff:ff:ff:ff:ff:ff", "0.0.0.0",
+        Map<MatchField, Long> discover = TestModel.icmpEcho(m.ofPort("a"), MAC_A, "ff:ff:ff:ff:ff:ff", "0.0.0.0",
                 "255.255.255.255");
         discover.put(IP_PROTO, 17L);
         discover.put(UDP_SRC, 68L);
         discover.put(UDP_DST, 67L);
-        List<Emitted> out = new FlowTableEvaluator(compile(m, "h1")).run(discover);
+        List<Emitted> out = new FlowTableEvaluator(m.compile("h1")).run(discover);
         assertEquals(1, out.size());
         assertEquals(Action.PORT_CONTROLLER, out.get(0).port());
         assertEquals(FlowCompiler.COOKIE_DHCP, out.get(0).cookie() & FlowCompiler.COOKIE_KIND_MASK);
@@ -261,7 +239,7 @@ class FlowCompilerTest {
         off.port("a", n, MAC_A, "10.0.0.3", "h1");
         off.port("c", n, MAC_C, "10.0.0.5", "h1");
         discover.put(IN_PORT, off.ofPort("a"));
-        out = new FlowTableEvaluator(compile(off, "h1")).run(discover);
+        out = new FlowTableEvaluator(off.compile("h1")).run(discover);
         assertTrue(out.stream().noneMatch(e -> e.port() == Action.PORT_CONTROLLER), out.toString());
     }
 
@@ -273,12 +251,12 @@ class FlowCompilerTest {
         Network n = m.network("vlan", "p1", NetworkType.VLAN, "physnet1", 42, "10.2.0.0/24", true);
         m.port("a", n, MAC_A, "10.2.0.3", "h1");
         m.port("b", n, MAC_B, "10.2.0.4", "h2");
-        FlowTableEvaluator h1 = new FlowTableEvaluator(compile(m, "h1"));
+        FlowTableEvaluator h1 = new FlowTableEvaluator(m.compile("h1"));
         long uplink = m.switchPorts.get("h1").get("int-br-ex");
-        List<Emitted> out = h1.run(ip(m.ofPort("a"), MAC_A, MAC_B, "10.2.0.3", "10.2.0.4"));
+        List<Emitted> out = h1.run(TestModel.icmpEcho(m.ofPort("a"), MAC_A, MAC_B, "10.2.0.3", "10.2.0.4"));
         assertEquals(List.of(uplink), ports(out));
         assertEquals(0x1000 | 42, out.get(0).get(VLAN_VID));
-        Map<MatchField, Long> back = ip(uplink, MAC_B, MAC_A, "10.2.0.4", "10.2.0.3");
+        Map<MatchField, Long> back = TestModel.icmpEcho(uplink, MAC_B, MAC_A, "10.2.0.4", "10.2.0.3");
         back.put(VLAN_VID, 0x1000L | 42);
         out = h1.run(back);
         assertEquals(List.of(m.ofPort("a")), ports(out));
@@ -293,12 +271,12 @@ class FlowCompilerTest {
         m.host("h1", "192.0.2.1", Map.of("physnet1", "br-ex"));
         Network n = m.network("flat", "p1", NetworkType.FLAT, "physnet1", null, "10.3.0.0/24", true);
         m.port("a", n, MAC_A, "10.3.0.3", "h1");
-        FlowTableEvaluator h1 = new FlowTableEvaluator(compile(m, "h1"));
+        FlowTableEvaluator h1 = new FlowTableEvaluator(m.compile("h1"));
         long uplink = m.switchPorts.get("h1").get("int-br-ex");
-        List<Emitted> out = h1.run(ip(m.ofPort("a"), MAC_A, MAC_B, "10.3.0.3", "10.3.0.4"));
+        List<Emitted> out = h1.run(TestModel.icmpEcho(m.ofPort("a"), MAC_A, MAC_B, "10.3.0.3", "10.3.0.4"));
         assertEquals(List.of(uplink), ports(out));
         assertEquals(0, out.get(0).get(VLAN_VID));
-        assertEquals(List.of(m.ofPort("a")), ports(h1.run(ip(uplink, MAC_B, MAC_A, "10.3.0.4", "10.3.0.3"))));
+        assertEquals(List.of(m.ofPort("a")), ports(h1.run(TestModel.icmpEcho(uplink, MAC_B, MAC_A, "10.3.0.4", "10.3.0.3"))));
     }
 
     @Test
@@ -330,8 +308,8 @@ class FlowCompilerTest {
     void aPortOfAnotherHostWithoutATunnelYetGetsNoUnicastAndNoFloodToThatHost() {
         TestModel m = vxlan();
         m.switchPorts.get("h1").clear();
-        FlowTableEvaluator h1 = new FlowTableEvaluator(compile(m, "h1"));
-        List<Emitted> out = h1.run(ip(m.ofPort("a"), MAC_A, MAC_B, "10.0.0.3", "10.0.0.4"));
+        FlowTableEvaluator h1 = new FlowTableEvaluator(m.compile("h1"));
+        List<Emitted> out = h1.run(TestModel.icmpEcho(m.ofPort("a"), MAC_A, MAC_B, "10.0.0.3", "10.0.0.4"));
         assertEquals(List.of(m.ofPort("c")), ports(out), "unknown unicast floods locally only");
     }
 
@@ -341,7 +319,7 @@ class FlowCompilerTest {
         Port a = m.ports.get(0);
         m.bindings.replaceAll(b -> b.portId().equals(a.id()) ? new io.flowkeeper.api.network.PortBinding(b.portId(),
                 b.host(), b.ofPort(), "fa:16:3e:ff:ff:ff", b.state(), "") : b);
-        List<Flow> flows = compile(m, "h1");
+        List<Flow> flows = m.compile("h1");
         long ofA = m.ofPort("a");
         assertTrue(flows.stream().noneMatch(f -> f.match().has(IN_PORT) && f.match().get(IN_PORT).value() == ofA));
     }

@@ -12,13 +12,10 @@ import static io.flowkeeper.api.flow.MatchField.ICMPV4_TYPE;
 import static io.flowkeeper.api.flow.MatchField.IN_PORT;
 import static io.flowkeeper.api.flow.MatchField.IPV4_DST;
 import static io.flowkeeper.api.flow.MatchField.IPV4_SRC;
-import static io.flowkeeper.api.flow.MatchField.IP_PROTO;
 import static io.flowkeeper.api.flow.MatchField.TUNNEL_ID;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowkeeper.api.flow.Flow;
-import io.flowkeeper.api.flow.FlowId;
 import io.flowkeeper.api.flow.MatchField;
 import io.flowkeeper.api.network.HostRoute;
 import io.flowkeeper.api.network.Network;
@@ -26,7 +23,6 @@ import io.flowkeeper.api.network.NetworkType;
 import io.flowkeeper.network.Ipv4;
 import io.flowkeeper.network.dataplane.FlowTableEvaluator.Emitted;
 import java.util.EnumMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -64,27 +60,6 @@ class RouterFlowsTest {
         return m;
     }
 
-    private static List<Flow> compile(TestModel m, String host) {
-        List<Flow> flows = new FlowCompiler().compile(m.view(host));
-        Pipeline.check(flows);
-        Set<FlowId> ids = new HashSet<>();
-        flows.forEach(f -> assertTrue(ids.add(f.id()), "two flows share an identity: " + f));
-        return flows;
-    }
-
-    private static Map<MatchField, Long> ip(long inPort, String srcMac, String dstMac, String srcIp, String dstIp) {
-        Map<MatchField, Long> p = new EnumMap<>(MatchField.class);
-        p.put(IN_PORT, inPort);
-        p.put(ETH_SRC, FlowCompiler.mac(srcMac));
-        p.put(ETH_DST, FlowCompiler.mac(dstMac));
-        p.put(ETH_TYPE, 0x0800L);
-        p.put(IP_PROTO, 1L);
-        p.put(ICMPV4_TYPE, 8L);
-        p.put(IPV4_SRC, Ipv4.parse(srcIp));
-        p.put(IPV4_DST, Ipv4.parse(dstIp));
-        return p;
-    }
-
     private static Map<MatchField, Long> fromTunnel(long tunnel, long vni, Map<MatchField, Long> p) {
         p.put(IN_PORT, tunnel);
         p.put(TUNNEL_ID, vni);
@@ -100,8 +75,8 @@ class RouterFlowsTest {
     void aPacketToAnotherSubnetIsRoutedOnTheSendersHostAndArrivesOnTheDestinationNetworksTunnel() {
         TestModel m = routed(List.of());
         // h1 has no port on net2: the packet leaves routed, on net2's VNI, for B's host
-        Emitted e = one(new FlowTableEvaluator(compile(m, "h1"))
-                .run(ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "10.0.1.4")));
+        Emitted e = one(new FlowTableEvaluator(m.compile("h1"))
+                .run(TestModel.icmpEcho(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "10.0.1.4")));
         assertEquals(m.tunnel("h1", "h2"), e.port());
         assertEquals(200, e.get(TUNNEL_ID));
         assertEquals(FlowCompiler.mac(R2), e.get(ETH_SRC));
@@ -110,14 +85,14 @@ class RouterFlowsTest {
         assertEquals(1, e.ttlDecrements());
 
         // on h2 it is plain switching on net2: delivered to B unchanged
-        Emitted d = one(new FlowTableEvaluator(compile(m, "h2")).run(fromTunnel(m.tunnel("h2", "h1"), 200,
-                ip(0, R2, MAC_B, "10.0.0.3", "10.0.1.4"))));
+        Emitted d = one(new FlowTableEvaluator(m.compile("h2")).run(fromTunnel(m.tunnel("h2", "h1"), 200,
+                TestModel.icmpEcho(0, R2, MAC_B, "10.0.0.3", "10.0.1.4"))));
         assertEquals(m.ofPort("b"), d.port());
         assertEquals(0, d.ttlDecrements());
 
         // and the reply is routed on h2, back on net1's VNI to A's host
-        Emitted r = one(new FlowTableEvaluator(compile(m, "h2"))
-                .run(ip(m.ofPort("b"), MAC_B, R2, "10.0.1.4", "10.0.0.3")));
+        Emitted r = one(new FlowTableEvaluator(m.compile("h2"))
+                .run(TestModel.icmpEcho(m.ofPort("b"), MAC_B, R2, "10.0.1.4", "10.0.0.3")));
         assertEquals(m.tunnel("h2", "h1"), r.port());
         assertEquals(100, r.get(TUNNEL_ID));
         assertEquals(FlowCompiler.mac(R1), r.get(ETH_SRC));
@@ -129,8 +104,8 @@ class RouterFlowsTest {
     void aRoutedPacketToAPortOnTheSameHostIsDeliveredThere() {
         TestModel m = routed(List.of());
         m.port("d", net2, "fa:16:3e:00:00:0d", "10.0.1.6", "h1");
-        Emitted e = one(new FlowTableEvaluator(compile(m, "h1"))
-                .run(ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "10.0.1.6")));
+        Emitted e = one(new FlowTableEvaluator(m.compile("h1"))
+                .run(TestModel.icmpEcho(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "10.0.1.6")));
         assertEquals(m.ofPort("d"), e.port());
         assertEquals(FlowCompiler.mac(R2), e.get(ETH_SRC));
         assertEquals(FlowCompiler.mac("fa:16:3e:00:00:0d"), e.get(ETH_DST));
@@ -140,10 +115,10 @@ class RouterFlowsTest {
     @Test
     void anAddressNoPortHoldsIsNotRoutedAnywhere() {
         TestModel m = routed(List.of());
-        assertEquals(List.of(), new FlowTableEvaluator(compile(m, "h1"))
-                .run(ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "10.0.1.99")));
-        assertEquals(List.of(), new FlowTableEvaluator(compile(m, "h1"))
-                .run(ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "172.16.0.1")));
+        assertEquals(List.of(), new FlowTableEvaluator(m.compile("h1"))
+                .run(TestModel.icmpEcho(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "10.0.1.99")));
+        assertEquals(List.of(), new FlowTableEvaluator(m.compile("h1"))
+                .run(TestModel.icmpEcho(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "172.16.0.1")));
     }
 
     @Test
@@ -159,7 +134,7 @@ class RouterFlowsTest {
         p.put(ARP_SPA, Ipv4.parse("10.0.0.3"));
         p.put(ARP_THA, 0L);
         p.put(ARP_TPA, Ipv4.parse("10.0.0.1"));
-        Emitted e = one(new FlowTableEvaluator(compile(m, "h1")).run(p));
+        Emitted e = one(new FlowTableEvaluator(m.compile("h1")).run(p));
         assertEquals(m.ofPort("a"), e.port());
         assertEquals(2, e.get(ARP_OP));
         assertEquals(FlowCompiler.mac(R1), e.get(ARP_SHA));
@@ -169,16 +144,16 @@ class RouterFlowsTest {
 
         // without the router the DHCP server's MAC answers for the same address, as before
         m.remove("r-if1");
-        e = one(new FlowTableEvaluator(compile(m, "h1")).run(p));
+        e = one(new FlowTableEvaluator(m.compile("h1")).run(p));
         assertEquals(DhcpServer.SERVER_MAC, e.get(ARP_SHA));
     }
 
     @Test
     void pingToEitherRouterAddressIsAnsweredBackOutOfTheSendersPort() {
         TestModel m = routed(List.of());
-        FlowTableEvaluator h1 = new FlowTableEvaluator(compile(m, "h1"));
+        FlowTableEvaluator h1 = new FlowTableEvaluator(m.compile("h1"));
         for (String gateway : List.of("10.0.0.1", "10.0.1.1")) {
-            Emitted e = one(h1.run(ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", gateway)));
+            Emitted e = one(h1.run(TestModel.icmpEcho(m.ofPort("a"), MAC_A, R1, "10.0.0.3", gateway)));
             assertEquals(m.ofPort("a"), e.port());
             assertEquals(0, e.get(ICMPV4_TYPE));
             assertEquals(Ipv4.parse(gateway), e.get(IPV4_SRC));
@@ -187,7 +162,7 @@ class RouterFlowsTest {
             assertEquals(FlowCompiler.mac(MAC_A), e.get(ETH_DST));
         }
         // only echo requests are answered
-        Map<MatchField, Long> other = ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "10.0.0.1");
+        Map<MatchField, Long> other = TestModel.icmpEcho(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "10.0.0.1");
         other.put(ICMPV4_TYPE, 0L);
         assertEquals(List.of(), h1.run(other), "an echo reply to the gateway is not answered");
     }
@@ -196,8 +171,8 @@ class RouterFlowsTest {
     void staticRoutesGoToTheirNextHopLongestPrefixFirst() {
         TestModel m = routed(List.of(new HostRoute("172.16.0.0/16", "10.0.1.4"),
                 new HostRoute("172.16.9.0/24", "10.0.1.5"), new HostRoute("192.168.7.0/24", "10.0.1.77")));
-        FlowTableEvaluator h1 = new FlowTableEvaluator(compile(m, "h1"));
-        Emitted wide = one(h1.run(ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "172.16.1.1")));
+        FlowTableEvaluator h1 = new FlowTableEvaluator(m.compile("h1"));
+        Emitted wide = one(h1.run(TestModel.icmpEcho(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "172.16.1.1")));
         assertEquals(m.tunnel("h1", "h2"), wide.port());
         assertEquals(200, wide.get(TUNNEL_ID));
         assertEquals(FlowCompiler.mac(MAC_B), wide.get(ETH_DST));
@@ -205,25 +180,25 @@ class RouterFlowsTest {
         assertEquals(Ipv4.parse("172.16.1.1"), wide.get(IPV4_DST));
         assertEquals(1, wide.ttlDecrements());
 
-        Emitted narrow = one(h1.run(ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "172.16.9.9")));
+        Emitted narrow = one(h1.run(TestModel.icmpEcho(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "172.16.9.9")));
         assertEquals(m.tunnel("h1", "h3"), narrow.port());
         assertEquals(FlowCompiler.mac(MAC_C), narrow.get(ETH_DST));
 
         // a next hop no port holds routes nothing
-        assertEquals(List.of(), h1.run(ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "192.168.7.1")));
+        assertEquals(List.of(), h1.run(TestModel.icmpEcho(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "192.168.7.1")));
     }
 
     @Test
     void removingTheInterfaceOrDisablingTheRouterStopsRouting() {
         TestModel m = routed(List.of());
-        Map<MatchField, Long> p = ip(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "10.0.1.4");
+        Map<MatchField, Long> p = TestModel.icmpEcho(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "10.0.1.4");
         m.remove("r-if2");
-        assertTrue(new FlowTableEvaluator(compile(m, "h1")).run(p).stream().noneMatch(e -> e.ttlDecrements() > 0
+        assertTrue(new FlowTableEvaluator(m.compile("h1")).run(p).stream().noneMatch(e -> e.ttlDecrements() > 0
                 || e.get(TUNNEL_ID) == 200), "still routed without the interface");
 
         m = routed(List.of());
         m.router("r", false, List.of());
-        assertTrue(new FlowTableEvaluator(compile(m, "h1")).run(p).stream().noneMatch(e -> e.ttlDecrements() > 0
+        assertTrue(new FlowTableEvaluator(m.compile("h1")).run(p).stream().noneMatch(e -> e.ttlDecrements() > 0
                 || e.get(TUNNEL_ID) == 200), "still routed with the router down");
     }
 
@@ -233,7 +208,7 @@ class RouterFlowsTest {
         m.host("h4", "192.0.2.4", Map.of());
         Network other = m.network("net3", "p1", NetworkType.VXLAN, null, 300, "10.0.3.0/24", true);
         m.port("e", other, "fa:16:3e:00:00:0e", "10.0.3.3", "h4");
-        assertTrue(compile(m, "h4").stream().noneMatch(f -> (f.cookie() & FlowCompiler.COOKIE_KIND_MASK)
+        assertTrue(m.compile("h4").stream().noneMatch(f -> (f.cookie() & FlowCompiler.COOKIE_KIND_MASK)
                 == RouterFlows.COOKIE_ROUTER), "router flows on a host the router does not reach");
         assertEquals(List.of(), m.view("h4").routers());
     }

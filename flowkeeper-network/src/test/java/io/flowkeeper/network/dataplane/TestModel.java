@@ -1,5 +1,10 @@
 package io.flowkeeper.network.dataplane;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.flowkeeper.api.flow.Flow;
+import io.flowkeeper.api.flow.FlowId;
+import io.flowkeeper.api.flow.MatchField;
 import io.flowkeeper.api.network.AddressPair;
 import io.flowkeeper.api.network.FixedIp;
 import io.flowkeeper.api.network.Host;
@@ -11,10 +16,14 @@ import io.flowkeeper.api.network.Port;
 import io.flowkeeper.api.network.PortBinding;
 import io.flowkeeper.api.network.Router;
 import io.flowkeeper.api.network.Subnet;
+import io.flowkeeper.network.Ipv4;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Builds models for data plane tests: hosts, networks with one subnet, ports plugged on hosts. */
 final class TestModel {
@@ -27,6 +36,29 @@ final class TestModel {
     /** Per host: the switch's port names to numbers (tunnels and patch ports; VM ports come from bindings). */
     final Map<String, Map<String, Long>> switchPorts = new HashMap<>();
     private int nextOfPort = 1;
+
+    /** The host's flows, held to the pipeline, and no two of them sharing an identity. */
+    List<Flow> compile(String host) {
+        List<Flow> flows = new FlowCompiler().compile(view(host));
+        Pipeline.check(flows);
+        Set<FlowId> ids = new HashSet<>();
+        flows.forEach(f -> assertTrue(ids.add(f.id()), "two flows share an identity: " + f));
+        return flows;
+    }
+
+    /** An ICMP echo request arriving on {@code inPort}, as the {@link FlowTableEvaluator} takes packets. */
+    static Map<MatchField, Long> icmpEcho(long inPort, String srcMac, String dstMac, String srcIp, String dstIp) {
+        Map<MatchField, Long> p = new EnumMap<>(MatchField.class);
+        p.put(MatchField.IN_PORT, inPort);
+        p.put(MatchField.ETH_SRC, FlowCompiler.mac(srcMac));
+        p.put(MatchField.ETH_DST, FlowCompiler.mac(dstMac));
+        p.put(MatchField.ETH_TYPE, 0x0800L);
+        p.put(MatchField.IP_PROTO, 1L);
+        p.put(MatchField.ICMPV4_TYPE, 8L);
+        p.put(MatchField.IPV4_SRC, Ipv4.parse(srcIp));
+        p.put(MatchField.IPV4_DST, Ipv4.parse(dstIp));
+        return p;
+    }
 
     Host host(String name, String tunnelIp, Map<String, String> mappings) {
         Host h = new Host(name, tunnelIp, "br-int", hosts.size() + 1L, mappings, "test", 0, false);

@@ -114,4 +114,55 @@ class KeystoneTest {
         assertThat(endpoint.handle(request("GET", "/", Map.of(), "")).body().path("versions").get(0).path("id")
                 .asText()).isEqualTo("v2.0");
     }
+
+    @Test
+    void anAdminCreatesChangesAndDeletesProjectsThatEveryNodeSees() throws Exception {
+        InMemoryDatastore store = new InMemoryDatastore();
+        Clock clock = Clock.systemUTC();
+        Keystone n1 = new Keystone(identity(), new TokenCodec("node-token-123"), clock, List::of,
+                new ProjectRegistry(store, clock));
+        Keystone n2 = new Keystone(identity(), new TokenCodec("node-token-123"), clock, List::of,
+                new ProjectRegistry(store, clock));
+        String admin = n1.handle(request("POST", "/identity/v3/auth/tokens", Map.of(),
+                password("admin", "admin-password", "admin"))).headers().get("X-Subject-Token");
+        String demo = n1.handle(request("POST", "/identity/v3/auth/tokens", Map.of(),
+                password("demo", "demo-password", "demo"))).headers().get("X-Subject-Token");
+        Map<String, String> asAdmin = Map.of("x-auth-token", admin);
+
+        ApiResponse made = n1.handle(request("POST", "/identity/v3/projects", asAdmin,
+                "{\"project\": {\"name\": \"tenant-x\", \"description\": \"made by a test\"}}"));
+        assertThat(made.status()).as("%s", made.body()).isEqualTo(201);
+        String id = made.body().path("project").path("id").asText();
+        assertThat(id).matches("[0-9a-f]{32}");
+        // replicated: the other node lists and shows it
+        assertThat(n2.handle(request("GET", "/identity/v3/projects/" + id, asAdmin, "")).body().path("project")
+                .path("name").asText()).isEqualTo("tenant-x");
+        assertThat(n2.handle(request("GET", "/identity/v3/projects", asAdmin, "")).body().path("projects"))
+                .extracting(p -> p.path("name").asText()).contains("admin", "demo", "tenant-x");
+        // one name per domain, whatever its case, and not one of the config's projects
+        assertThat(n2.handle(request("POST", "/identity/v3/projects", asAdmin,
+                "{\"project\": {\"name\": \"TENANT-X\"}}")).status()).isEqualTo(409);
+        assertThat(n2.handle(request("POST", "/identity/v3/projects", asAdmin,
+                "{\"project\": {\"name\": \"demo\"}}")).status()).isEqualTo(409);
+        // bad input and a member's attempt: refused, nothing written
+        assertThat(n1.handle(request("POST", "/identity/v3/projects", asAdmin, "{\"project\": {}}")).status())
+                .isEqualTo(400);
+        assertThat(n1.handle(request("POST", "/identity/v3/projects", asAdmin,
+                "{\"project\": {\"name\": 7}}")).status()).isEqualTo(400);
+        assertThat(n1.handle(request("POST", "/identity/v3/projects", Map.of("x-auth-token", demo),
+                "{\"project\": {\"name\": \"mine\"}}")).status()).isEqualTo(403);
+        assertThat(n1.handle(request("DELETE", "/identity/v3/projects/" + Keystone.id("project", "demo"), asAdmin,
+                "")).status()).isEqualTo(403);
+        ApiResponse renamed = n1.handle(request("PATCH", "/identity/v3/projects/" + id, asAdmin,
+                "{\"project\": {\"name\": \"tenant-y\", \"enabled\": false}}"));
+        assertThat(renamed.body().path("project").path("enabled").asBoolean(true)).isFalse();
+        assertThat(n1.handle(request("POST", "/identity/v3/projects", asAdmin,
+                "{\"project\": {\"name\": \"tenant-x\"}}")).status()).as("the old name is free").isEqualTo(201);
+
+        assertThat(n2.handle(request("DELETE", "/identity/v3/projects/" + id, asAdmin, "")).status()).isEqualTo(204);
+        assertThat(n1.handle(request("GET", "/identity/v3/projects/" + id, asAdmin, "")).status()).isEqualTo(404);
+        assertThat(n1.handle(request("DELETE", "/identity/v3/projects/" + id, asAdmin, "")).status()).isEqualTo(404);
+        assertThat(n1.handle(request("POST", "/identity/v3/projects", asAdmin,
+                "{\"project\": {\"name\": \"tenant-y\"}}")).status()).as("a deleted name is free").isEqualTo(201);
+    }
 }
