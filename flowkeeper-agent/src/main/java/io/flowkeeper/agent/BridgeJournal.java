@@ -212,8 +212,10 @@ final class BridgeJournal implements Runnable {
 
     /**
      * Waits for the release and for OVS's flush as it adds the controllers, then restores again if the table is
-     * still empty. What is left: a controller that connects and adds flows between the empty check and the
-     * bundle's commit (a few milliseconds) finds its flows kept but the snapshot's added beside them.
+     * still empty. The cluster's master waits for this restore before it writes (the agent tells the cluster that
+     * its snapshot holds flows), for a few seconds at most: a controller that still adds flows between the empty
+     * check and the bundle's commit (a restore slower than the master's wait, or another controller) finds its
+     * flows kept but the snapshot's added beside them.
      */
     private void restoreAfterControllerFlush(UnixSwitchConnection c, CompletableFuture<Void> release)
             throws IOException, InterruptedException {

@@ -95,6 +95,22 @@ public final class HostAgent implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether this agent journals {@code bridge} and its snapshot holds flows: it then restores the bridge's table
+     * when {@code ovs-vswitchd} comes back empty (what the cluster agent tells the cluster, so that the switch's
+     * master waits for that restore rather than writing every flow itself meanwhile).
+     */
+    public boolean restores(String bridge) {
+        if (!config.bridges().contains(bridge)) {
+            return false;
+        }
+        try {
+            return io.flowkeeper.agent.snapshot.SnapshotInspector.hasRecords(config.snapshotOf(bridge));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     public AgentConfig config() {
         return config;
     }

@@ -17,7 +17,8 @@ import java.util.Map;
  * The routes host agents call, under {@code /v1/network} (the node's REST server has checked the API token):
  * <pre>
  * PUT    /v1/network/hosts/{name}               register, and every heartbeat: {"tunnel_ip", "integration_bridge",
- *                                               "datapath_id", "bridge_mappings": {physnet: bridge}, "agent_version"}
+ *                                               "datapath_id", "bridge_mappings": {physnet: bridge}, "agent_version",
+ *                                               "flow_snapshot": bool}
  * GET    /v1/network/hosts                      every host, with "alive"
  * GET    /v1/network/hosts/{name}               one host
  * DELETE /v1/network/hosts/{name}               forget a host (its bindings stay)

@@ -120,14 +120,15 @@ public final class NetworkManager implements NetworkService {
     /**
      * A host as its agent registered it at {@code /neutron/hosts/{name}}:
      * {@code {"name", "tunnel_ip", "integration_bridge", "datapath_id" (number), "bridge_mappings": {physnet: bridge},
-     * "agent_version", "heartbeat_millis"}}.
+     * "agent_version", "heartbeat_millis", "flow_snapshot" (boolean, false when absent)}}.
      */
     public static Host host(JsonNode h) {
         Map<String, String> mappings = new TreeMap<>();
         h.path("bridge_mappings").fields().forEachRemaining(e -> mappings.put(e.getKey(), e.getValue().asText()));
         return new Host(h.path("name").asText(), h.path("tunnel_ip").asText(),
                 h.path("integration_bridge").asText("br-int"), h.path("datapath_id").asLong(), mappings,
-                h.path("agent_version").asText(), h.path("heartbeat_millis").asLong());
+                h.path("agent_version").asText(), h.path("heartbeat_millis").asLong(),
+                h.path("flow_snapshot").asBoolean(false));
     }
 
     /**

@@ -19,7 +19,7 @@ class NetworkManagerHostsTest {
                 .put("/neutron/hosts/compute-1", """
                         {"name": "compute-1", "tunnel_ip": "10.0.0.1", "integration_bridge": "br-int",
                          "datapath_id": 4660, "bridge_mappings": {"physnet1": "br-vlan"},
-                         "agent_version": "0.1", "heartbeat_millis": 1234}""")
+                         "agent_version": "0.1", "heartbeat_millis": 1234, "flow_snapshot": true}""")
                 .put("/neutron/bindings/p1", """
                         {"port_id": "p1", "host": "compute-1", "ofport": 7, "attached_mac": "fa:16:3e:00:00:01",
                          "state": "PLUGGED", "error": ""}""")
@@ -30,7 +30,7 @@ class NetworkManagerHostsTest {
         NetworkManager model = new NetworkManager(store);
 
         assertEquals(List.of(new Host("compute-1", "10.0.0.1", "br-int", 4660, Map.of("physnet1", "br-vlan"),
-                "0.1", 1234)), model.hosts());
+                "0.1", 1234, true)), model.hosts());
         assertEquals(List.of(
                 new PortBinding("p1", "compute-1", 7, "fa:16:3e:00:00:01", PortBinding.State.PLUGGED, ""),
                 new PortBinding("p2", "compute-1", 8, "fa:16:3e:00:00:09", PortBinding.State.ERROR,

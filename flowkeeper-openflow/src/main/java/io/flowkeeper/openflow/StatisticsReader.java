@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.projectfloodlight.openflow.protocol.OFAggregateStatsReply;
 import org.projectfloodlight.openflow.protocol.OFFactory;
 import org.projectfloodlight.openflow.protocol.OFFlowStatsEntry;
 import org.projectfloodlight.openflow.protocol.OFFlowStatsReply;
@@ -91,6 +92,23 @@ final class StatisticsReader implements SwitchStatistics {
                 sink.accept(flow, e.getPacketCount().getValue(), e.getByteCount().getValue(), e.getDurationSec());
             }
         }
+    }
+
+    @Override
+    public long flowCount() {
+        OFFactory factory = session.factory();
+        long xid = session.nextXid();
+        long flows = 0;
+        org.projectfloodlight.openflow.protocol.OFAggregateStatsRequest.Builder request = factory
+                .buildAggregateStatsRequest().setXid(xid).setTableId(TableId.ALL).setOutPort(OFPort.ANY)
+                .setMatch(factory.buildMatch().build());
+        if (factory.getVersion() != OFVersion.OF_10) { // 1.0 has no groups and no cookie in this request
+            request.setOutGroup(OFGroup.ANY).setCookie(U64.ZERO).setCookieMask(U64.ZERO);
+        }
+        for (OFStatsReply r : session.multipartRequest(request.build(), xid)) {
+            flows += ((OFAggregateStatsReply) r).getFlowCount();
+        }
+        return flows;
     }
 
     /** Every flow of every table, readable ones and the others apart. */

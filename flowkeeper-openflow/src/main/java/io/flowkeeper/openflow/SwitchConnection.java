@@ -223,6 +223,11 @@ public final class SwitchConnection implements Switch {
         return statistics.portStats();
     }
 
+    @Override
+    public long flowCount() {
+        return statistics.flowCount();
+    }
+
     /**
      * Starts an OpenFlow 1.4 flow monitor on every table (see {@link FlowMonitor}); returns once the initial dump
      * is in.

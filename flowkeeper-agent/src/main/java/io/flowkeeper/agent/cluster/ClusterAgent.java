@@ -55,6 +55,10 @@ public final class ClusterAgent implements AutoCloseable {
     private final Path dbSocket;
     private final AgentListener listener;
     private final ClusterApi api;
+    /** Whether the host agent restores the integration bridge from its snapshot (told at every heartbeat). */
+    private final java.util.function.BooleanSupplier flowSnapshot;
+    /** What the last registration said of {@link #flowSnapshot} (confined to {@code agent-cluster}). */
+    private boolean toldFlowSnapshot;
     private final BlockingQueue<Boolean> wake = new LinkedBlockingQueue<>();
     private volatile Map<String, Vif> current;
     private volatile boolean closed;
@@ -63,6 +67,16 @@ public final class ClusterAgent implements AutoCloseable {
     private Thread cluster;
 
     public ClusterAgent(ClusterSettings settings, Path dbSocket, AgentListener listener) {
+        this(settings, dbSocket, listener, () -> false);
+    }
+
+    /**
+     * @param flowSnapshot whether the host agent's snapshot of the integration bridge holds flows (it then restores
+     *     the bridge when {@code ovs-vswitchd} comes back empty): told to the cluster with every heartbeat
+     */
+    public ClusterAgent(ClusterSettings settings, Path dbSocket, AgentListener listener,
+                        java.util.function.BooleanSupplier flowSnapshot) {
+        this.flowSnapshot = flowSnapshot;
         this.settings = settings;
         this.dbSocket = dbSocket;
         this.listener = listener;
@@ -153,7 +167,9 @@ public final class ClusterAgent implements AutoCloseable {
                     plumbed = true;
                 }
                 long now = System.nanoTime();
-                if (!registered || now >= nextHeartbeat) {
+                // A snapshot that starts (or stops) holding flows is told at once, not a heartbeat later: a reboot
+                // soon after a host's first programming must find the cluster knowing that its agent restores.
+                if (!registered || now >= nextHeartbeat || flowSnapshot.getAsBoolean() != toldFlowSnapshot) {
                     boolean knowsDatapath = register(plumbing);
                     if (!registered) {
                         listener.registered(settings.host());
@@ -255,14 +271,17 @@ public final class ClusterAgent implements AutoCloseable {
     /** Registers (or heartbeats) the host; false if the integration bridge had no datapath id yet. */
     private boolean register(HostPlumbing plumbing) throws OvsdbException, ClusterApiException {
         long dpid = plumbing.datapathId(settings.integrationBridge());
+        boolean snapshot = flowSnapshot.getAsBoolean();
         ObjectNode body = JSON.createObjectNode();
         body.put("tunnel_ip", settings.tunnelIp() == null ? "" : settings.tunnelIp())
                 .put("integration_bridge", settings.integrationBridge())
                 .put("datapath_id", dpid)
-                .put("agent_version", VERSION);
+                .put("agent_version", VERSION)
+                .put("flow_snapshot", snapshot);
         ObjectNode mappings = body.putObject("bridge_mappings");
         settings.bridgeMappings().forEach(mappings::put);
         api.send("PUT", "/v1/network/hosts/" + settings.host(), body);
+        toldFlowSnapshot = snapshot;
         return dpid != 0;
     }
 

@@ -14,9 +14,13 @@ import java.util.Map;
  * @param bridgeMappings physical network name → provider bridge on this host (VLAN and flat networks)
  * @param agentVersion the agent's version string
  * @param heartbeatMillis wall-clock time of the agent's last heartbeat (epoch ms); alive is judged against it
+ * @param flowSnapshot whether the agent's snapshot of the integration bridge held flows at its last heartbeat: it
+ *     then restores the bridge's table itself when {@code ovs-vswitchd} comes back empty (the switch's master waits
+ *     for that restore before its first reconcile)
  */
 public record Host(String name, String tunnelIp, String integrationBridge, long datapathId,
-                   Map<String, String> bridgeMappings, String agentVersion, long heartbeatMillis) {
+                   Map<String, String> bridgeMappings, String agentVersion, long heartbeatMillis,
+                   boolean flowSnapshot) {
     public Host {
         bridgeMappings = Map.copyOf(bridgeMappings);
     }

@@ -40,6 +40,16 @@ public interface SwitchFlowSource {
     }
 
     /**
+     * Whether {@code sw}'s host restores its flow table from a snapshot of its own when its switch comes back empty
+     * (the host agent's snapshot of the bridge holds flows). A master that finds such a switch empty as it
+     * connects waits a few seconds for that restore before its first reconcile, which then finds the restored table
+     * rather than writing every flow itself meanwhile. Called on the switch's thread.
+     */
+    default boolean restoresFromSnapshot(Switch sw) {
+        return false;
+    }
+
+    /**
      * Registers {@code listener}, called (on any thread) with a datapath id when that switch's flows may have
      * changed, or with -1 when any switch's may have.
      */

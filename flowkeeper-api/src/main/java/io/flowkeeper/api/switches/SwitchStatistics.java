@@ -9,4 +9,10 @@ public interface SwitchStatistics {
 
     /** Counters of every port. */
     List<PortStats> portStats();
+
+    /**
+     * How many flows the switch holds in all its tables, whatever they are (the switch counts them: nothing is
+     * dumped, so asking costs the same for an empty table and a full one).
+     */
+    long flowCount();
 }

@@ -241,7 +241,8 @@ public final class AgentCommand implements Callable<Integer> {
         HostAgent agent = new HostAgent(cfg, printer).start();
         out.println("agent: journaling " + names + " from " + rundir + " into " + snapshots);
         ClusterAgent clusterAgent = cluster == null ? null
-                : new ClusterAgent(cluster, rundir.resolve("db.sock"), printer).start();
+                : new ClusterAgent(cluster, rundir.resolve("db.sock"), printer,
+                        () -> agent.restores(cluster.integrationBridge())).start();
         GatewayAgent gatewayAgent = null;
         if (gatewaySettings != null) {
             gatewayAgent = new GatewayAgent(cluster, gatewaySettings, rundir, printer).start();

@@ -10,6 +10,7 @@ import io.flowkeeper.api.store.Transaction;
 import io.flowkeeper.controller.ControllerNode;
 import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.controller.local.LocalCluster;
+import io.flowkeeper.network.dataplane.FlowCompiler;
 import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.PingMonitor;
 import io.flowkeeper.testbed.TestBed;
@@ -229,17 +230,25 @@ final class AgentClusterPhase {
         removed.removeAll(after);
         Set<String> added = new TreeSet<>(after);
         added.removeAll(before);
-        // A flow is one of the new ports' when it names its MAC, its address or its OpenFlow port.
+        // A flow is one of the new ports' when it names its MAC, its address or its OpenFlow port (as in_port, an
+        // output, or the port bits the classifier writes into the metadata).
         List<Pattern> newPortKeys = new ArrayList<>();
         for (int i = 0; i < madeWhileDown.size(); i++) {
             Port p = madeWhileDown.get(i);
             int ofport = t1.ofport("fk" + (fill + i));
             newPortKeys.add(Pattern.compile(Pattern.quote(p.mac())
                     + "|(?<![0-9.])" + Pattern.quote(p.ip()) + "(?![0-9])"
-                    + "|(in_port=|output:)" + ofport + "(?![0-9])"));
+                    + "|(in_port=|output:)" + ofport + "(?![0-9])"
+                    + "|metadata=0x" + Long.toHexString((long) ofport << FlowCompiler.PORT_SHIFT) + "/0x"
+                    + Long.toHexString(FlowCompiler.PORT_MASK) + "(?![0-9a-f])"));
         }
         Predicate<String> forOthers = f -> newPortKeys.stream().noneMatch(k -> k.matcher(f).find());
         long addedForOthers = added.stream().filter(forOthers).count();
+        long addedForNewPorts = added.size() - addedForOthers;
+        // A flow that was rewritten for them (the flood flow they joined) left its old text behind: not a loss.
+        Set<String> rewrittenForNewPorts = new HashSet<>();
+        added.stream().filter(forOthers.negate()).forEach(f -> rewrittenForNewPorts.add(withoutActions(f)));
+        List<String> gone = removed.stream().filter(f -> !rewrittenForNewPorts.contains(withoutActions(f))).toList();
 
         AgentProcess.Event restored = r.restored();
         report.row("reboot of a " + rebootPorts + "-port host: ovs-vswitchd start -> snapshot restored ("
@@ -258,21 +267,36 @@ final class AgentClusterPhase {
         r.laterAgentLines().forEach(e -> agentLines.append("; ").append(e.kind()).append(" +")
                 .append(r.since(e.at())).append(" ms ").append(e.fields()));
         report.note(agentLines.toString());
+        r.restoreAwaited().ifPresent(l -> report.note("reboot: the master, finding br-int empty as it connected, "
+                + (l.match().group(3) == null ? "waited for the agent's restore in vain"
+                : "waited " + l.match().group(3) + " ms for the agent's restore") + " before its reconcile"));
         int[] changes = r.changes().orElse(null);
-        report.row("reboot: flows the master's reconcile changed (add + modify + replace + delete)",
-                changes == null ? null : changes[0] + changes[1] + changes[2] + changes[3], "flows", "0",
-                changes == null ? null : r.inSync(), null);
+        Integer changed = changes == null ? null : changes[0] + changes[1] + changes[2] + changes[3];
+        report.row("reboot: flows the master's reconcile changed (add + modify + replace + delete)", changed, "flows",
+                null, null, null);
+        // The ports made while down are bound as soon as OVS gives them their numbers, often before the master's
+        // reconcile, which then programs their flows (and the flood flows they join): each such change is one of the
+        // flows found added for them at the end (a modified flow shows there with its new text).
+        Long changedForOthers = changed == null ? null : Math.max(0, changed - addedForNewPorts);
+        report.row("reboot: ... of which not for the " + PORTS_MADE_WHILE_DOWN + " ports made while down",
+                changedForOthers, "flows", "0", changedForOthers == null ? null : changedForOthers == 0, null);
         report.row("reboot: flows added once the " + PORTS_MADE_WHILE_DOWN + " ports made while down were ACTIVE",
                 added.size(), "flows", null, null, null);
-        report.row("reboot: ... of which for none of those ports; flows gone or rewritten", addedForOthers + removed
-                .size(), "flows", "0", addedForOthers == 0 && removed.isEmpty(), null);
+        report.row("reboot: ... of which for none of those ports; flows gone or rewritten", addedForOthers + gone
+                .size(), "flows", "0", addedForOthers == 0 && gone.isEmpty(), null);
         List<Integer> lost = r.lostAfterResuming();
         report.row("reboot: echo requests lost (every 10 ms) once forwarding had resumed", lost.size(), "requests",
                 "0", lost.isEmpty(), null);
-        report.note("reboot: ping across it: " + r.ping() + "; flows gone or rewritten: " + removed.size()
-                + (removed.isEmpty() ? "" : ", first: " + removed.iterator().next()) + "; added for other ports: "
+        report.note("reboot: ping across it: " + r.ping() + "; flows gone or rewritten (other than for the new ports): "
+                + gone.size() + (gone.isEmpty() ? "" : ", first: " + gone.get(0)) + "; added for other ports: "
                 + addedForOthers + (addedForOthers == 0 ? "" : ", first: " + added.stream()
                 .filter(forOthers).findFirst().orElse("")));
+    }
+
+    /** A dumped flow's text up to its actions: the same flow, whatever it does. */
+    private static String withoutActions(String flow) {
+        int at = flow.indexOf(" actions=");
+        return at < 0 ? flow : flow.substring(0, at);
     }
 
     /** Makes {@code n} ports on the plug network, spread over the three nodes' APIs, one thread each. */

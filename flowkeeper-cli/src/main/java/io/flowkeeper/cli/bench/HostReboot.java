@@ -35,6 +35,12 @@ public final class HostReboot {
     /** Groups: 3 the node, 4 the generation. */
     private static final Pattern MASTER = Pattern.compile(LOGGED_FOR_SWITCH
             + "MASTER on node (\\S+) at generation (\\d+)");
+    /**
+     * The end of the master's wait for the host agent's restore of a switch that connected empty. Groups: 3 the
+     * milliseconds it waited until the agent restored the flows (absent when the agent restored nothing in time).
+     */
+    private static final Pattern AGENT_RESTORE_AWAITED = Pattern.compile(LOGGED_FOR_SWITCH
+            + "its host agent restored (?:its flows after (\\d+) ms of waiting|nothing within)");
     /** The plan's counts, as {@code ReconcilePlan} prints them. */
     private static final Pattern PLAN = Pattern.compile(
             "(\\d+) to add, (\\d+) to modify, (\\d+) to replace, (\\d+) to delete");
@@ -58,10 +64,12 @@ public final class HostReboot {
      * @param laterAgentLines the agent's other status lines until the ping ended (a second restore, journaling)
      * @param master the first node line saying it is the switch's MASTER after the start
      * @param reconciled the first node line saying it reconciled the switch after the start
+     * @param restoreAwaited the first node line saying how its wait for the agent's restore ended (none: it found
+     *     the switch holding flows, or its host not restoring, and did not wait)
      */
     public record Result(Instant start, LocalTime startClock, int flowsBefore, Map<String, AgentProcess.Event> agent,
                          List<AgentProcess.Event> laterAgentLines, PingResult ping, Optional<LogLine> master,
-                         Optional<LogLine> reconciled) {
+                         Optional<LogLine> reconciled, Optional<LogLine> restoreAwaited) {
         public AgentProcess.Event restored() {
             return agent.get("restored");
         }
@@ -141,7 +149,8 @@ public final class HostReboot {
             result = ping.stop();
         }
         return new Result(start, startClock, flows, agentEvents, agent.drainEvents(), result,
-                firstLogLine(cluster, logOffsets, MASTER, dpid), firstLogLine(cluster, logOffsets, RECONCILED, dpid));
+                firstLogLine(cluster, logOffsets, MASTER, dpid), firstLogLine(cluster, logOffsets, RECONCILED, dpid),
+                firstLogLine(cluster, logOffsets, AGENT_RESTORE_AWAITED, dpid));
     }
 
     private static void awaitLogLine(LocalCluster cluster, Map<Integer, Long> offsets, Pattern pattern, String dpid,

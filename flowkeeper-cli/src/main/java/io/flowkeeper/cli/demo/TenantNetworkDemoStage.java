@@ -176,13 +176,12 @@ final class TenantNetworkDemoStage implements DemoStage {
                     + "which found nothing to change.");
         } else if (!r.inSync()) {
             // OVS 3.1 flushes br-int as it adds its controllers once flow-restore-wait is cleared; the agent restores
-            // again after that flush, into the still-empty table. A master that reconciled first (between the flush
-            // and that second restore) found the table empty or partial. Said plainly, so the demo never claims
-            // what did not happen.
+            // again after that flush, and the master waits for that restore (a few seconds at most) before its
+            // reconcile. A reconcile that still changed flows means the restore came later than that, or the model
+            // changed meanwhile. Said plainly, so the demo never claims what did not happen.
             ctx.say("The master's reconcile did not find the snapshot's table (" + r.reconciled().get().match()
-                    .group(4) + "): a reconcile between OVS's flush (br-int's controllers are added when "
-                    + "flow-restore-wait is cleared) and the agent's second restore finds it empty. See "
-                    + "docs/operations.md (At boot).");
+                    .group(4) + "): the agent's restore after OVS's flush came later than the master's wait for it, "
+                    + "or the model changed meanwhile. See docs/operations.md (At boot).");
         } else {
             ctx.say(host.name() + "'s first reply came " + -gap + " ms after its master's reconcile.");
         }

@@ -50,6 +50,19 @@ public final class SwitchMaster {
     private static final Logger LOG = LoggerFactory.getLogger(SwitchMaster.class);
     static final FlowReconciler RECONCILER =
             new FlowReconciler(FlowDocuments.COOKIE_PREFIX, FlowDocuments.COOKIE_MASK, false);
+    /**
+     * How long a master waits, at least, for a host agent's restore of a switch that connected empty (a small
+     * table is restored within a second or two of {@code ovs-vswitchd}'s start); beyond the bound the agent is taken
+     * to be down.
+     */
+    static final java.time.Duration AGENT_RESTORE_WAIT = java.time.Duration.ofSeconds(5);
+    /**
+     * What the bound grows by per flow the switch should hold: the agent's bundle takes longer for a bigger table
+     * (32,013 flows took 31 s on a busy 2-core host with 4,000 ports being added at OVS's start), so 2 ms a flow.
+     */
+    private static final long AGENT_RESTORE_WAIT_NANOS_PER_FLOW = 2_000_000;
+    /** How often the switch's flow count is asked while waiting for the agent's restore. */
+    private static final long AGENT_RESTORE_POLL_MILLIS = 10;
 
     private final Mastership mastership;
     private final Switch connection;
@@ -80,6 +93,13 @@ public final class SwitchMaster {
     private ScheduledFuture<?> statsTask;
     private ScheduledFuture<?> retryTask;
     private volatile boolean closed;
+    /**
+     * Whether this connection's first sync has passed the wait for the host agent's restore (confined to the
+     * executor); {@link #agentRestoreWaitStarted} is when that wait started (0: not started).
+     */
+    private boolean agentRestoreChecked;
+    private long agentRestoreWaitStarted;
+    private long agentRestoreWaitNanos;
     /** When the last ownership change was handed to this switch (what a grant's duration counts from). */
     private long ownershipSeenNanos = System.nanoTime();
 
@@ -242,6 +262,9 @@ public final class SwitchMaster {
 
     /** Reads the desired flows through the leader, watches changes after them, and reconciles the switch. */
     private void sync() {
+        if (awaitingAgentRestore()) {
+            return;
+        }
         long started = System.nanoTime();
         DatastoreService store = mastership.store();
         DatastoreService.Snapshot snapshot;
@@ -341,6 +364,53 @@ public final class SwitchMaster {
         statsTask = mastership.scheduler().scheduleWithFixedDelay(() -> submit(() -> publishStatistics(false)), 0,
                 interval, TimeUnit.MILLISECONDS);
         drain();
+    }
+
+    /**
+     * Whether this connection's first reconcile waits for the host agent's restore (and is tried again shortly).
+     * A rebooted switch connects to its controllers only after its agent released it from
+     * {@code flow-restore-wait}, and OVS flushes its table as it adds them; the agent then restores the snapshot
+     * again, in one bundle. A master reconciling in between would find an empty table and write every flow itself.
+     * So when the switch is empty and its host says its agent holds a snapshot, the master waits until the switch
+     * holds flows (the restore's bundle is atomic: then it is all there), for at most {@link #AGENT_RESTORE_WAIT} or
+     * 2 ms per flow it should hold, whichever is longer (an agent that is down restores nothing), and reconciles
+     * what the agent restored.
+     */
+    private boolean awaitingAgentRestore() {
+        if (agentRestoreChecked) {
+            return false;
+        }
+        long now = System.nanoTime();
+        try {
+            if (agentRestoreWaitStarted == 0) {
+                if (!mastership.flowSource().restoresFromSnapshot(connection) || connection.flowCount() > 0) {
+                    agentRestoreChecked = true;
+                    return false;
+                }
+                agentRestoreWaitStarted = now;
+                Map<String, Flow> expected = computeFlows();
+                agentRestoreWaitNanos = Math.max(AGENT_RESTORE_WAIT.toNanos(),
+                        (expected == null ? 0 : expected.size()) * AGENT_RESTORE_WAIT_NANOS_PER_FLOW);
+                LOG.info("switch {}: connected with no flows; waiting for its host agent to restore them (at most {}"
+                        + " s)", connection.dpidString(), agentRestoreWaitNanos / 1_000_000_000);
+            } else if (connection.flowCount() > 0) {
+                agentRestoreChecked = true;
+                LOG.info("switch {}: its host agent restored its flows after {} ms of waiting", connection.dpidString(),
+                        (now - agentRestoreWaitStarted) / 1_000_000);
+                return false;
+            } else if (now - agentRestoreWaitStarted > agentRestoreWaitNanos) {
+                agentRestoreChecked = true;
+                LOG.warn("switch {}: its host agent restored nothing within {} s (is it down?); programming every flow",
+                        connection.dpidString(), agentRestoreWaitNanos / 1_000_000_000);
+                return false;
+            }
+        } catch (RuntimeException e) {
+            agentRestoreChecked = true; // cannot tell: reconcile now, as without an agent
+            LOG.debug("switch {}: flow count: {}", connection.dpidString(), e.toString());
+            return false;
+        }
+        mastership.scheduler().schedule(() -> submit(this::settle), AGENT_RESTORE_POLL_MILLIS, TimeUnit.MILLISECONDS);
+        return true;
     }
 
     private void scheduleRetry() {

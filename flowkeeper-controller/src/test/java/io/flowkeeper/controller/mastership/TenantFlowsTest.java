@@ -103,7 +103,7 @@ class TenantFlowsTest {
                 .withCookie(FlowCompiler.COOKIE_NETWORK | 100);
         table.putDirectly(List.of(held));
         java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
-        mastership.flowSource(new io.flowkeeper.api.switches.SwitchFlowSource() {
+        masterConnects(new io.flowkeeper.api.switches.SwitchFlowSource() {
             @Override
             public Map<String, Flow> flows(io.flowkeeper.api.switches.Switch sw) {
                 if (asked.incrementAndGet() < 3) {
@@ -116,16 +116,72 @@ class TenantFlowsTest {
             public void onChange(java.util.function.LongConsumer listener) {
             }
         });
+        await().atMost(WAIT).until(() -> mastership.localSwitch(DPID).map(SwitchMaster::isMaster).orElse(false));
+        assertThat(asked.get()).isGreaterThanOrEqualTo(3);
+        assertThat(table.flows()).containsExactly(held);
+        assertThat(table.bundleCount()).isZero(); // nothing was ever deleted, nothing needed adding
+    }
+
+    /** A source of {@code flows} for every switch whose host, it says, restores its table from a snapshot. */
+    private static io.flowkeeper.api.switches.SwitchFlowSource restoringSource(Map<String, Flow> flows) {
+        return new io.flowkeeper.api.switches.SwitchFlowSource() {
+            @Override
+            public Map<String, Flow> flows(io.flowkeeper.api.switches.Switch sw) {
+                return flows;
+            }
+
+            @Override
+            public boolean restoresFromSnapshot(io.flowkeeper.api.switches.Switch sw) {
+                return true;
+            }
+
+            @Override
+            public void onChange(java.util.function.LongConsumer listener) {
+            }
+        };
+    }
+
+    private void masterConnects(io.flowkeeper.api.switches.SwitchFlowSource source) {
+        mastership.flowSource(source);
         admin.setLeader(OwnershipService.SHARD, "n1");
         lease.start();
         mastership.start();
         await().atMost(WAIT).until(mastership::isLeaseHeld);
         switches.addListener(mastership);
         switches.connect(table);
+    }
+
+    /**
+     * A rebooted host's switch connects empty (OVS flushed it as it added its controllers) while its agent restores
+     * the snapshot: the master waits for that restore and reconciles the restored table, changing nothing, rather
+     * than writing every flow into the empty table meanwhile.
+     */
+    @Test
+    void aSwitchThatConnectsEmptyIsReconciledOnlyOnceItsAgentRestoredIt() throws Exception {
+        Flow f1 = FlowDocuments.parseFlow("x", "table=0,priority=100,in_port=1,actions=drop")
+                .withCookie(FlowCompiler.COOKIE_NETWORK | 100);
+        Flow f2 = FlowDocuments.parseFlow("y", "table=0,priority=100,in_port=2,actions=drop")
+                .withCookie(FlowCompiler.COOKIE_NETWORK | 100);
+        masterConnects(restoringSource(Map.of("net/1", f1, "net/2", f2)));
+        Thread.sleep(500); // the agent takes its time
+        assertThat(table.flows()).isEmpty();
+        assertThat(mastership.localSwitch(DPID).map(SwitchMaster::isMaster)).contains(false);
+        table.putDirectly(List.of(f1, f2)); // the agent's restore: one bundle
         await().atMost(WAIT).until(() -> mastership.localSwitch(DPID).map(SwitchMaster::isMaster).orElse(false));
-        assertThat(asked.get()).isGreaterThanOrEqualTo(3);
-        assertThat(table.flows()).containsExactly(held);
-        assertThat(table.bundleCount()).isZero(); // nothing was ever deleted, nothing needed adding
+        assertThat(table.flows()).containsExactlyInAnyOrder(f1, f2);
+        assertThat(table.bundleCount()).isZero(); // the reconcile found the restored table in sync
+    }
+
+    /** An agent that is down restores nothing: the master programs the switch after a bounded wait. */
+    @Test
+    void aSwitchWhoseAgentRestoresNothingIsProgrammedAfterTheBoundedWait() throws Exception {
+        Flow f1 = FlowDocuments.parseFlow("x", "table=0,priority=100,in_port=1,actions=drop")
+                .withCookie(FlowCompiler.COOKIE_NETWORK | 100);
+        long t0 = System.nanoTime();
+        masterConnects(restoringSource(Map.of("net/1", f1)));
+        await().atMost(WAIT).until(() -> table.flows().contains(f1));
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(SwitchMaster.AGENT_RESTORE_WAIT);
+        assertThat(table.bundleCount()).isEqualTo(1);
     }
 
     @Test

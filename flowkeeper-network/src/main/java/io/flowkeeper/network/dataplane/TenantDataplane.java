@@ -495,12 +495,18 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
     /** Heartbeats change a host every few seconds and no flow: the data plane's model leaves them out. */
     private static Host normalized(Host h) {
         return new Host(h.name(), h.tunnelIp(), h.integrationBridge(), h.datapathId(), h.bridgeMappings(),
-                h.agentVersion(), 0);
+                h.agentVersion(), 0, h.flowSnapshot());
     }
 
     @Override
     public void onChange(LongConsumer listener) {
         listeners.add(listener);
+    }
+
+    @Override
+    public boolean restoresFromSnapshot(Switch sw) {
+        HostViews.Model m = model;
+        return m != null && m.hostOf(sw.dpid()).map(Host::flowSnapshot).orElse(false);
     }
 
     @Override

@@ -78,7 +78,7 @@ public final class HostRegistry implements AutoCloseable {
 
     /**
      * Registers a host or renews its heartbeat: {@code {"tunnel_ip", "integration_bridge", "datapath_id",
-     * "bridge_mappings", "agent_version"}}. The heartbeat time is this node's clock, not the agent's, so a host
+     * "bridge_mappings", "agent_version", "flow_snapshot"}}. The heartbeat time is this node's clock, not the agent's, so a host
      * with a wrong clock is not shown dead (or alive forever). Returns the stored document.
      */
     public ObjectNode register(String name, JsonNode body) {
@@ -99,6 +99,10 @@ public final class HostRegistry implements AutoCloseable {
         JsonNode dpid = body.path("datapath_id");
         if (!dpid.isMissingNode() && !dpid.isIntegralNumber()) {
             throw NeutronException.badRequest("datapath_id must be a number");
+        }
+        JsonNode flowSnapshot = body.path("flow_snapshot");
+        if (!flowSnapshot.isMissingNode() && !flowSnapshot.isBoolean()) {
+            throw NeutronException.badRequest("flow_snapshot must be true or false");
         }
         ObjectNode mappings = NeutronDocuments.JSON.createObjectNode();
         JsonNode given = body.path("bridge_mappings");
@@ -124,6 +128,7 @@ public final class HostRegistry implements AutoCloseable {
         ObjectNode before = old.map(v -> docs.parse(v).json()).orElse(NeutronDocuments.JSON.createObjectNode());
         d.put("agent_version", Body.abbreviate(body.path("agent_version").asText("")))
                 .put("heartbeat_millis", now)
+                .put("flow_snapshot", flowSnapshot.asBoolean(false))
                 .put("created_millis", before.path("created_millis").asLong(now))
                 // what an operator set through PUT /v2.0/agents/{id}, kept across heartbeats
                 .put("admin_state_up", before.path("admin_state_up").asBoolean(true))

@@ -68,7 +68,7 @@ final class TestModel {
     }
 
     Host host(String name, String tunnelIp, Map<String, String> mappings) {
-        Host h = new Host(name, tunnelIp, "br-int", hosts.size() + 1L, mappings, "test", 0);
+        Host h = new Host(name, tunnelIp, "br-int", hosts.size() + 1L, mappings, "test", 0, false);
         hosts.add(h);
         Map<String, Long> ports = new HashMap<>();
         mappings.values().forEach(b -> ports.put(Host.providerPatchPortName(b), 1000L + ports.size()));

@@ -134,6 +134,10 @@ class HostRegistryTest {
         assertThat(ok(agent("GET", "/v1/network/hosts", null)).path("hosts").get(0).path("alive").asBoolean())
                 .isTrue();
         assertThat(new NetworkManager(store).hosts().get(0).heartbeatMillis()).isEqualTo(now.get());
+        assertThat(new NetworkManager(store).hosts().get(0).flowSnapshot()).isFalse(); // not said: no snapshot
+        ok(agent("PUT", "/v1/network/hosts/compute-1", "{\"tunnel_ip\": \"192.0.2.1\", \"bridge_mappings\": "
+                + "{\"physnet1\": \"br-vlan\"}, \"flow_snapshot\": true}"));
+        assertThat(new NetworkManager(store).hosts().get(0).flowSnapshot()).isTrue();
 
         JsonNode updated = ok(neutron(ADMIN, "PUT", "/v2.0/agents/" + a.path("id").asText(), "{\"agent\":"
                 + " {\"admin_state_up\": false, \"description\": \"draining\"}}")).path("agent");
@@ -157,6 +161,9 @@ class HostRegistryTest {
                 .isEqualTo(400);
         assertThat(agent("PUT", "/v1/network/hosts/-bad", "{}").status()).isEqualTo(400);
         assertThat(agent("PUT", "/v1/network/hosts/compute-1", "[1]").status()).isEqualTo(400);
+        ApiResponse snapshot = agent("PUT", "/v1/network/hosts/compute-1", "{\"flow_snapshot\": \"yes\"}");
+        assertThat(snapshot.status()).isEqualTo(400);
+        assertThat(snapshot.body().path("error").asText()).contains("flow_snapshot must be true or false");
         ApiResponse r = agent("POST", "/v1/network/hosts/nobody/bindings", "{\"plugged\": []}");
         assertThat(r.status()).isEqualTo(404);
         assertThat(r.body().path("error").asText()).contains("not registered");

@@ -253,6 +253,12 @@ public final class InMemorySwitch implements Switch {
     }
 
     @Override
+    public synchronized long flowCount() {
+        requireActive();
+        return table.size();
+    }
+
+    @Override
     public synchronized List<PortStats> portStats() {
         requireActive();
         return ports.keySet().stream().map(p -> new PortStats(p, 0, 0, 0, 0, 0, 0)).toList();
