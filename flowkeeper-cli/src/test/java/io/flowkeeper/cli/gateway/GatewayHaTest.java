@@ -294,6 +294,8 @@ class GatewayHaTest {
         await().atMost(LONG).until(() -> "active".equals(state(gw1)) && "standby".equals(state(gw2)));
         assertThat(gateway().path("generation").asLong()).isEqualTo(generation + 1);
         await().atMost(LONG).until(() -> answers(gw1) && !answers(gw2));
+        // the external bridge relearns the gateway's MAC on gw1's port from its gratuitous ARPs; allow for them
+        assertThat(outside.reachable(externalIp, Duration.ofSeconds(15))).isTrue();
         assertThat(outside.ping(externalIp, 3, Duration.ofSeconds(5))).isTrue();
     }
 
