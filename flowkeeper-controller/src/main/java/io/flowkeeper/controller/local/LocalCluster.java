@@ -306,7 +306,9 @@ public final class LocalCluster implements AutoCloseable {
                 return;
             }
             if (processes[i] == null || !processes[i].isAlive()) {
-                throw new IOException("node " + id(i) + " exited: " + tail(log));
+                // the exit code tells a crash (1) from a signal (128 + n: 137 is a SIGKILL from outside)
+                throw new IOException("node " + id(i) + " exited" + (processes[i] == null ? ""
+                        : " with code " + processes[i].exitValue()) + ": " + tail(log));
             }
             Thread.sleep(100);
         }
