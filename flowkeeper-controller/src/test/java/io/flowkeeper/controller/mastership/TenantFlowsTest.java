@@ -53,8 +53,11 @@ class TenantFlowsTest {
             Duration.ofMillis(400));
     private final Mastership mastership = new Mastership("n1", store, ownership, lease, Duration.ofMillis(50));
     private final InMemorySwitchService switches = new InMemorySwitchService();
-    private final TenantDataplane dataplane = new TenantDataplane(new NetworkManager(store), store, switches,
-            Clock.systemUTC());
+    /** Status writes (commits to a port document) that fail, as when no shard leader answers in time. */
+    private final java.util.concurrent.atomic.AtomicInteger failingStatusWrites =
+            new java.util.concurrent.atomic.AtomicInteger();
+    private final TenantDataplane dataplane = new TenantDataplane(new NetworkManager(store),
+            new StatusWritesFail(store, failingStatusWrites), switches, Clock.systemUTC());
     private final InMemorySwitch table = new InMemorySwitch(DPID);
 
     @AfterEach
@@ -265,5 +268,56 @@ class TenantFlowsTest {
         plug("a", MAC_A, 1);
         await().atMost(WAIT).until(() -> status("a").equals("ACTIVE"));
         assertThat(tenantFlows()).anyMatch(f -> f.toString().contains("in_port=1,"));
+
+        // a status write that fails (the shard had no leader within its timeout, as after a node's kill -9) is
+        // tried again: the port does not stay ACTIVE with its flows gone
+        failingStatusWrites.set(2);
+        delete("/neutron/bindings/a");
+        await().atMost(WAIT).until(() -> tenantFlows().stream().noneMatch(f -> f.toString().contains("in_port=1,")));
+        await().atMost(WAIT).until(() -> status("a").equals("DOWN"));
+        assertThat(failingStatusWrites.get()).as("both failing writes were attempted").isZero();
+    }
+
+    /** The store, except that the next {@code failing} commits to a port document throw as an unavailable shard. */
+    private record StatusWritesFail(io.flowkeeper.api.store.DatastoreService store,
+                                    java.util.concurrent.atomic.AtomicInteger failing)
+            implements io.flowkeeper.api.store.DatastoreService {
+        @Override
+        public Set<String> shards() {
+            return store.shards();
+        }
+
+        @Override
+        public java.util.Optional<io.flowkeeper.api.store.VersionedValue> get(String shard, DataPath path,
+                                                                               ReadConsistency consistency) {
+            return store.get(shard, path, consistency);
+        }
+
+        @Override
+        public Snapshot list(String shard, DataPath prefix, ReadConsistency consistency) {
+            return store.list(shard, prefix, consistency);
+        }
+
+        @Override
+        public io.flowkeeper.api.store.StoreLimits limits() {
+            return store.limits();
+        }
+
+        @Override
+        public io.flowkeeper.api.store.CommitResult commit(String shard, Transaction transaction) {
+            boolean portDocument = transaction.operations().stream()
+                    .anyMatch(o -> o.path().startsWith("/neutron/ports/"));
+            if (portDocument && failing.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new io.flowkeeper.api.store.StoreException(io.flowkeeper.api.store.StoreException.Kind.UNAVAILABLE,
+                        shard, "no leader within the timeout (test)");
+            }
+            return store.commit(shard, transaction);
+        }
+
+        @Override
+        public io.flowkeeper.api.store.Watch watch(String shard, DataPath prefix, long fromRevision,
+                                                   io.flowkeeper.api.store.WatchListener listener) {
+            return store.watch(shard, prefix, fromRevision, listener);
+        }
     }
 }

@@ -51,6 +51,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -89,7 +91,15 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
      * Status writes and DHCP answers have threads of their own: a status write may wait for a busy Raft leader, and
      * neither a model change nor a DHCP answer should queue behind it.
      */
-    private final ExecutorService statusWriter = Executors.newSingleThreadExecutor(Threads.daemon("tenant-status"));
+    private final ScheduledExecutorService statusWriter =
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("tenant-status"));
+    /**
+     * Status writes not yet committed, by port id: a write that fails (no shard leader yet after a node died, or
+     * a precondition lost three times) stays here and is tried again, so a port never keeps a stale status because
+     * one write failed; a newer report for the same port replaces its entry.
+     */
+    private final Map<String, String> pendingStatus = new ConcurrentHashMap<>();
+    private final AtomicBoolean statusRetryScheduled = new AtomicBoolean();
     private final ExecutorService dhcp = Executors.newSingleThreadExecutor(Threads.daemon("tenant-dhcp"));
     private final List<LongConsumer> listeners = new CopyOnWriteArrayList<>();
     private final Map<Long, SwitchState> switches = new ConcurrentHashMap<>();
@@ -558,21 +568,75 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
             state.reportedActive = local;
         }
         if (!up.isEmpty() || !gone.isEmpty()) {
-            statusWriter.execute(() -> {
-                writeStatus(up, "ACTIVE");
-                Map<String, PortBinding> bound = HostViews.usableBindings(model);
-                gone.removeIf(bound::containsKey); // plugged elsewhere now: that host's master reports it
-                writeStatus(gone, "DOWN");
-            });
+            up.forEach(id -> pendingStatus.put(id, "ACTIVE"));
+            gone.forEach(id -> pendingStatus.put(id, "DOWN"));
+            submitStatusWrites();
         }
     }
 
-    /** Sets {@code status} on the ports' documents that hold another, in batches, each write conditional. */
-    private void writeStatus(Set<String> portIds, String status) {
+    private void submitStatusWrites() {
+        try {
+            statusWriter.execute(this::writePendingStatus);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    /** Writes every pending status; what fails stays pending and is tried again a second later. */
+    private void writePendingStatus() {
+        Map<String, String> batch = new HashMap<>(pendingStatus);
+        if (batch.isEmpty()) {
+            return;
+        }
+        Map<String, PortBinding> bound = HostViews.usableBindings(model);
+        Set<String> up = new HashSet<>();
+        Set<String> gone = new HashSet<>();
+        batch.forEach((id, status) -> {
+            if (status.equals("ACTIVE")) {
+                up.add(id);
+            } else if (bound.containsKey(id)) {
+                pendingStatus.remove(id, status); // plugged elsewhere now: that host's master reports it
+            } else {
+                gone.add(id);
+            }
+        });
+        Set<String> failed = new HashSet<>(writeStatus(up, "ACTIVE"));
+        failed.addAll(writeStatus(gone, "DOWN"));
+        for (String id : up) {
+            if (!failed.contains(id)) {
+                pendingStatus.remove(id, "ACTIVE");
+            }
+        }
+        for (String id : gone) {
+            if (!failed.contains(id)) {
+                pendingStatus.remove(id, "DOWN");
+            }
+        }
+        if (!failed.isEmpty() && !closed && statusRetryScheduled.compareAndSet(false, true)) {
+            LOG.warn("status of {} ports not written yet; trying again in 1 s", failed.size());
+            try {
+                statusWriter.schedule(() -> {
+                    statusRetryScheduled.set(false);
+                    writePendingStatus();
+                }, 1, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closing
+            }
+        }
+    }
+
+    /**
+     * Sets {@code status} on the ports' documents that hold another, in batches, each write conditional.
+     *
+     * @return the ports whose write did not commit (the store failed, or another writer won three times)
+     */
+    private Set<String> writeStatus(Set<String> portIds, String status) {
+        Set<String> failed = new HashSet<>();
         List<String> ids = new ArrayList<>(portIds);
         for (int from = 0; from < ids.size(); from += STATUS_BATCH) {
             List<String> batch = ids.subList(from, Math.min(ids.size(), from + STATUS_BATCH));
-            for (int attempt = 0; attempt < 3; attempt++) {
+            boolean written = false;
+            for (int attempt = 0; attempt < 3 && !written; attempt++) {
                 Transaction.Builder txn = Transaction.builder();
                 int n = 0;
                 for (String id : batch) {
@@ -597,15 +661,17 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
                     n++;
                 }
                 try {
-                    if (n == 0 || store.commit(SHARD, txn.build()).succeeded()) {
-                        break;
-                    }
+                    written = n == 0 || store.commit(SHARD, txn.build()).succeeded();
                 } catch (StoreException e) {
                     LOG.warn("cannot write status {} of {} ports: {}", status, n, e.getMessage());
                     break;
                 }
             }
+            if (!written) {
+                failed.addAll(batch);
+            }
         }
+        return failed;
     }
 
     @Override
