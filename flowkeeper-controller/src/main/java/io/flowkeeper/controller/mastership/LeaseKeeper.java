@@ -169,6 +169,11 @@ public final class LeaseKeeper implements AutoCloseable {
         }
     }
 
+    /** Whether this node holds an established peer link to {@code node} now (for tests and diagnostics). */
+    boolean linkedTo(String node) {
+        return links != null && links.linkedTo(node);
+    }
+
     /** True while this node may act as owner of its entities. */
     public boolean isHeld() {
         return held && System.nanoTime() - validUntil < 0;

@@ -121,9 +121,8 @@ class LeaseKeeperTest {
             assertThat(lease("n2").peerLink()).startsWith("127.0.0.1:");
             ownership.registerCandidate("openflow:1", "n2");
             ownership.registerCandidate("openflow:1", "n1");
-            Thread.sleep(500); // n1 links to n2 (it scans the leases every 200 ms)
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
+            // n1 links to n2 (it scans the leases every 200 ms; later on a loaded host)
+            await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(() -> keeper.linkedTo("n2"));
         } finally {
             n2.close(); // its sockets close, as a killed process' do
         }
