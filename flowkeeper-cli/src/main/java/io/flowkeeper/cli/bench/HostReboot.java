@@ -142,21 +142,22 @@ public final class HostReboot {
             start = Instant.now();
             host.startVswitchdAgain();
             agentEvents = agent.awaitKinds(wait, "restored", "released");
-            awaitLogLine(cluster, logOffsets, RECONCILED, dpid, wait);
+            awaitLogLine(cluster, logOffsets, RECONCILED, dpid, startClock, wait);
             afterReconcile.run();
             Thread.sleep(500);
         } finally {
             result = ping.stop();
         }
         return new Result(start, startClock, flows, agentEvents, agent.drainEvents(), result,
-                firstLogLine(cluster, logOffsets, MASTER, dpid), firstLogLine(cluster, logOffsets, RECONCILED, dpid),
-                firstLogLine(cluster, logOffsets, AGENT_RESTORE_AWAITED, dpid));
+                firstLogLine(cluster, logOffsets, MASTER, dpid, startClock),
+                firstLogLine(cluster, logOffsets, RECONCILED, dpid, startClock),
+                firstLogLine(cluster, logOffsets, AGENT_RESTORE_AWAITED, dpid, startClock));
     }
 
     private static void awaitLogLine(LocalCluster cluster, Map<Integer, Long> offsets, Pattern pattern, String dpid,
-                                     Duration wait) throws Exception {
+                                     LocalTime notBefore, Duration wait) throws Exception {
         long deadline = System.nanoTime() + wait.toNanos();
-        while (firstLogLine(cluster, offsets, pattern, dpid).isEmpty()) {
+        while (firstLogLine(cluster, offsets, pattern, dpid, notBefore).isEmpty()) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("no node logged a reconcile of switch " + dpid + " within "
                         + wait.toSeconds() + " s (FLOWKEEPER_LOG_LEVEL above INFO hides it)");
@@ -165,15 +166,22 @@ public final class HostReboot {
         }
     }
 
-    /** The first line any node wrote after its offset that matches {@code pattern} for switch {@code dpid}. */
+    /**
+     * The first line any node wrote after its offset, stamped at or after {@code notBefore}, that matches {@code
+     * pattern} for switch {@code dpid}. The offsets are taken before the kill, so lines of the time the switch was
+     * down (a node taking mastership while the host's ports were made) are not the restart's.
+     */
     private static Optional<LogLine> firstLogLine(LocalCluster cluster, Map<Integer, Long> offsets, Pattern pattern,
-                                                 String dpid) throws IOException {
+                                                 String dpid, LocalTime notBefore) throws IOException {
         LogLine first = null;
         for (Map.Entry<Integer, Long> log : offsets.entrySet()) {
             for (String line : linesAfter(cluster.logFile(log.getKey()).toFile(), log.getValue())) {
                 Matcher m = pattern.matcher(line);
                 if (m.find() && m.group(2).equals(dpid)) {
                     LocalTime at = LocalTime.parse(m.group(1));
+                    if (at.isBefore(notBefore.truncatedTo(java.time.temporal.ChronoUnit.MILLIS))) {
+                        continue;
+                    }
                     if (first == null || at.isBefore(first.at())) {
                         first = new LogLine(m, at);
                     }
