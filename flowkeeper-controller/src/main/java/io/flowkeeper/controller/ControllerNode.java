@@ -44,6 +44,8 @@ public final class ControllerNode implements AutoCloseable {
     private TenantDataplane dataplane;
     private NovaNotifier nova;
     private AgentEndpoint agents;
+    /** The hosts' registrations, watched for their agents' restores (the timeline shows each). */
+    private io.flowkeeper.network.DocumentMirror restores;
     private int openflowPort;
     /** The operator's view: meters, the timeline and what feeds it (see io.flowkeeper.controller.operator). */
     private final EventTimeline timeline = new EventTimeline(Clock.systemUTC());
@@ -114,6 +116,7 @@ public final class ControllerNode implements AutoCloseable {
                 Clock.systemUTC()));
         agents = new AgentEndpoint(cluster, Clock.systemUTC()).routedPeers(dataplane::routedPeers);
         rest.mount("network", agents::handle);
+        restores = io.flowkeeper.network.neutron.HostRegistry.watchRestores(cluster, watcher::hostRestored);
         if (config.nova() != null) {
             // One sender, so Nova hears each event once: the live node with the lowest id (every node agrees).
             String self = cluster.nodeId();
@@ -194,6 +197,9 @@ public final class ControllerNode implements AutoCloseable {
         }
         if (agents != null) {
             agents.close();
+        }
+        if (restores != null) {
+            restores.close();
         }
         cluster.close();
     }

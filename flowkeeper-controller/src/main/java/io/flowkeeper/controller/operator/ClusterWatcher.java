@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns what this node sees of the cluster into timeline events and counters: Raft leader changes (its replicas'
  * view, polled every {@link #POLL_MS} ms, cheap: local state only), ownership moves (the ownership shard's watch, in
- * commit order) and peers seen gone (their peer link, the first sign of a kill). A move's duration counts from the
+ * commit order), peers seen gone (their peer link, the first sign of a kill) and the hosts' restores (their agents'
+ * registrations). A move's duration counts from the
  * moment this node first saw the old owner gone (peer link or a lease without owner) to the moment the new owner's
  * commit reached this node's replica; a move of an owner not seen gone (a handover) has none.
  */
@@ -84,6 +85,22 @@ public final class ClusterWatcher implements AutoCloseable {
         if (goneSince.putIfAbsent(node, new Gone(System.nanoTime(), incarnationOf(node))) == null) {
             timeline.publish("node-gone", "node " + node + " gone (its peer link closed)", Map.of("node", node));
         }
+    }
+
+    /**
+     * A host's agent reported a restore of its bridge from its snapshot (seen in the host's registration, on every
+     * node: see {@code HostRegistry.watchRestores}); {@code restore} is {@code {"flows", "duration_millis", "reason"}}.
+     */
+    public void hostRestored(String host, String bridge, com.fasterxml.jackson.databind.JsonNode restore) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("host", host);
+        fields.put("bridge", bridge);
+        fields.put("flows", restore.path("flows").asLong());
+        fields.put("millis", restore.path("duration_millis").asLong());
+        fields.put("reason", restore.path("reason").asText());
+        timeline.publish("restore", "host " + host + ": " + bridge + " restored from the agent's snapshot, "
+                + restore.path("flows").asLong() + " flows in " + restore.path("duration_millis").asLong() + " ms ("
+                + restore.path("reason").asText() + ")", fields);
     }
 
     private String incarnationOf(String node) {
