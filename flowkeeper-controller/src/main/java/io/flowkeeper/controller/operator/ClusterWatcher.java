@@ -41,7 +41,8 @@ public final class ClusterWatcher implements AutoCloseable {
     /** Node id to when this node first saw that process gone, until a new process of it (incarnation) renews. */
     private final Map<String, Gone> goneSince = new ConcurrentHashMap<>();
 
-    private record Gone(long nanos, String incarnation) {
+    /** {@code byLease}: seen gone by its lease's expiry, not by its peer link (a loaded node may renew again). */
+    private record Gone(long nanos, String incarnation, boolean byLease) {
     }
     private volatile ClusterView lastView;
     private Watch watch;
@@ -82,7 +83,7 @@ public final class ClusterWatcher implements AutoCloseable {
 
     /** Called when this node's peer link shows another node's process gone. */
     public void peerGone(String node) {
-        if (goneSince.putIfAbsent(node, new Gone(System.nanoTime(), incarnationOf(node))) == null) {
+        if (goneSince.putIfAbsent(node, new Gone(System.nanoTime(), incarnationOf(node), false)) == null) {
             timeline.publish("node-gone", "node " + node + " gone (its peer link closed)", Map.of("node", node));
         }
     }
@@ -103,6 +104,16 @@ public final class ClusterWatcher implements AutoCloseable {
                 + restore.path("reason").asText() + ")", fields);
     }
 
+    /** Whether this node's replica holds {@code node}'s lease alive (true when it cannot tell: not gone, then). */
+    private boolean leaseAlive(String node) {
+        try {
+            return ownership.leases().stream().filter(l -> l.node().equals(node)).findFirst()
+                    .map(l -> l.alive()).orElse(false);
+        } catch (RuntimeException e) {
+            return true;
+        }
+    }
+
     private String incarnationOf(String node) {
         try {
             return ownership.leases().stream().filter(l -> l.node().equals(node)).map(l -> l.incarnation())
@@ -118,9 +129,10 @@ public final class ClusterWatcher implements AutoCloseable {
             return;
         }
         long now = System.nanoTime();
-        if (before.owner() != null && e.owner() == null) {
-            // the owner's lease expired: it is gone to the cluster
-            goneSince.putIfAbsent(before.owner(), new Gone(now, incarnationOf(before.owner())));
+        if (before.owner() != null && e.owner() == null && !leaseAlive(before.owner())) {
+            // the owner's lease expired: it is gone to the cluster (an owner whose switch disconnected from it, as
+            // when ovs-vswitchd restarts, leaves the entity ownerless too, but its lease lives: it is not gone)
+            goneSince.putIfAbsent(before.owner(), new Gone(now, incarnationOf(before.owner()), true));
         }
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("entity", e.entity());
@@ -167,6 +179,10 @@ public final class ClusterWatcher implements AutoCloseable {
                     goneSince.remove(l.node(), g);
                     timeline.publish("node-back", "node " + l.node() + " is back (a new process renews its lease)",
                             Map.of("node", l.node()));
+                } else if (g != null && g.byLease() && l.alive()) {
+                    // The same process renewed after its lease lapsed (a loaded machine): it was never gone, and a
+                    // later kill must still be announced and timed from its own first sign.
+                    goneSince.remove(l.node(), g);
                 }
             });
         } catch (RuntimeException e) {
