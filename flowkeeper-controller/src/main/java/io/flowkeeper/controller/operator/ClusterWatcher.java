@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns what this node sees of the cluster into timeline events and counters: Raft leader changes (its replicas'
  * view, polled every {@link #POLL_MS} ms, cheap: local state only), ownership moves (the ownership shard's watch, in
- * commit order), peers seen gone (their peer link, the first sign of a kill) and the hosts' restores (their agents'
- * registrations). A move's duration counts from the
+ * commit order), peers seen gone (their peer link, the first sign of a kill), the hosts' restores (their agents'
+ * registrations) and the routers' gateway failovers. A move's duration counts from the
  * moment this node first saw the old owner gone (peer link or a lease without owner) to the moment the new owner's
  * commit reached this node's replica; a move of an owner not seen gone (a handover) has none.
  */
@@ -112,6 +112,21 @@ public final class ClusterWatcher implements AutoCloseable {
         } catch (RuntimeException e) {
             return true;
         }
+    }
+
+    /**
+     * A router's active gateway host changed (see {@code GatewayRegistry.watchActive}): a {@code gateway-failover}
+     * when one host replaced another, a {@code gateway-active} when the router got its first active or lost its last.
+     */
+    public void gatewayChanged(String router, String from, String to, long generation) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("router", router);
+        fields.put("from", from == null ? "" : from);
+        fields.put("to", to == null ? "" : to);
+        fields.put("generation", generation);
+        timeline.publish(from != null && to != null ? "gateway-failover" : "gateway-active", "router " + router
+                + ": active gateway " + (from == null ? "(none)" : from) + " -> " + (to == null ? "(none)" : to)
+                + " at generation " + generation, fields);
     }
 
     private String incarnationOf(String node) {

@@ -157,6 +157,11 @@ async function refreshNetworks() {
     });
     $('network-count').textContent = '(' + nets.length + ')';
     $('network-note').textContent = nets.length >= NETWORK_LIMIT ? '(the first ' + NETWORK_LIMIT + ' by name)' : '';
+    // Each HA router's active gateway host (the agents' routes; a token refused there shows none).
+    const gateways = new Map();
+    try {
+      ((await api('/v1/network/gateways')).gateways || []).forEach((g) => gateways.set(g.router, g));
+    } catch (e) { /* no gateway column then */ }
     const interfaces = new Map();
     ports.filter((p) => p.device_owner === 'network:router_interface').forEach((p) => {
       const list = interfaces.get(p.device_id) || [];
@@ -173,6 +178,8 @@ async function refreshNetworks() {
       const gw = r.external_gateway_info;
       cell(tr, gw && gw.network_id ? ((byId.get(gw.network_id) || {}).name || gw.network_id) : '', 'gateway');
       cell(tr, r.ha ? 'yes' : 'no');
+      const g = gateways.get(r.id);
+      cell(tr, g ? (g.active || 'none') + ' (generation ' + g.generation + ')' : '', 'active-gateway');
     });
     $('router-count').textContent = '(' + (routers.routers || []).length + ')';
     $('network-section').hidden = false;

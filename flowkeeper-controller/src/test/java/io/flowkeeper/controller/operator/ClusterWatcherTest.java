@@ -44,6 +44,19 @@ class ClusterWatcherTest {
     }
 
     @Test
+    void aGatewayFailoverIsToldFromAFirstActive() {
+        try (ClusterWatcher watcher = new ClusterWatcher(admin, ownership, timeline, new NodeMetrics("n1", timeline))) {
+            watcher.gatewayChanged("r1", null, "gw-a", 1);
+            watcher.gatewayChanged("r1", "gw-a", "gw-b", 2);
+            assertThat(kinds()).containsExactly("gateway-active", "gateway-failover");
+            assertThat(timeline.since(0).get(1).text()).isEqualTo("router r1: active gateway gw-a -> gw-b at"
+                    + " generation 2");
+            assertThat(timeline.since(0).get(0).text()).isEqualTo("router r1: active gateway (none) -> gw-a at"
+                    + " generation 1");
+        }
+    }
+
+    @Test
     void aHostsRestoreIsOneEventWithItsFlowsAndDuration() throws Exception {
         try (ClusterWatcher watcher = new ClusterWatcher(admin, ownership, timeline, new NodeMetrics("n1", timeline))) {
             watcher.hostRestored("compute-1", "br-int", new ObjectMapper().readTree("{\"at_millis\": 1, \"flows\":"
