@@ -127,6 +127,7 @@ class DashboardBrowserTest {
                 assertThat(browser.getCurrentUrl()).doesNotContain(LocalCluster.TOKEN);
                 assertThat(((JavascriptExecutor) browser).executeScript(
                         "return sessionStorage.getItem('flowkeeper-token')")).isEqualTo(LocalCluster.TOKEN);
+                long agentPart = System.nanoTime();
                 try (HostAgent agent = new HostAgent(new AgentConfig(bed.host(1).runDir(), List.of(
                         MastershipBed.BRIDGE), browserDir.resolve("snapshots")), new AgentListener() { }).start();
                      ClusterAgent clusterAgent = new ClusterAgent(agentSettings(c, viewer), bed.host(1).dbSocket(),
@@ -134,6 +135,7 @@ class DashboardBrowserTest {
                     hostsPanelShowsTheAgentAndItsRestore(browser, bed.host(1), agent);
                     screenshot(browser, "dashboard.png");
                 }
+                System.out.printf("the host agent's part of the test took %.1f s%n", (System.nanoTime() - agentPart) / 1e9);
 
                 String entity = "openflow:" + MastershipBed.dpidHex(0);
                 c.kill(victim);
