@@ -232,7 +232,8 @@ class FlowSnapshotTest {
 
     @Test
     void diskUsageIsThePartitionFilesSizeAndNewestWrite() throws Exception {
-        assertThat(SnapshotInspector.diskUsage(dir.resolve("none"))).isEqualTo(new SnapshotInspector.DiskUsage(0, null));
+        assertThat(SnapshotInspector.diskUsage(dir.resolve("none")))
+                .isEqualTo(new SnapshotInspector.DiskUsage(0, null));
         java.time.Instant before = java.time.Instant.now().minusSeconds(2); // file times may be coarser than ms
         try (FlowSnapshot s = FlowSnapshot.open(dir)) {
             for (int i = 0; i < 50; i++) {
