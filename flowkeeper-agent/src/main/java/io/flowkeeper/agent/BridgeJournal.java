@@ -105,6 +105,11 @@ final class BridgeJournal implements Runnable {
         return pid < 0 ? null : pid;
     }
 
+    /** What {@code STATUS} says now (the flow count may be up to 2 s newer than the file). */
+    AgentStatus status() {
+        return status;
+    }
+
     /** Completes once this bridge is restored, or known not to need a restore, after the agent started. */
     CompletableFuture<Void> firstRestoreDecision() {
         return firstRestoreDecision;

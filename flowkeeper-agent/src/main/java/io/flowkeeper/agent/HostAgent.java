@@ -111,6 +111,26 @@ public final class HostAgent implements AutoCloseable {
         }
     }
 
+    /**
+     * The figures of {@code bridge}'s snapshot the cluster agent reports ({@link SnapshotReport#NONE} for a bridge
+     * this agent does not journal): file sizes and times and the journal's last status, no record read.
+     */
+    public SnapshotReport snapshotReport(String bridge) {
+        int i = config.bridges().indexOf(bridge);
+        if (i < 0 || i >= journals.size()) {
+            return SnapshotReport.NONE;
+        }
+        AgentStatus status = journals.get(i).status();
+        try {
+            io.flowkeeper.agent.snapshot.SnapshotInspector.DiskUsage disk =
+                    io.flowkeeper.agent.snapshot.SnapshotInspector.diskUsage(config.snapshotOf(bridge));
+            return new SnapshotReport(restores(bridge), status.state(), status.snapshotFlows(), disk.bytes(),
+                    disk.writtenAt(), status.lastRestore());
+        } catch (IOException e) {
+            return new SnapshotReport(false, status.state(), status.snapshotFlows(), 0, null, status.lastRestore());
+        }
+    }
+
     public AgentConfig config() {
         return config;
     }

@@ -13,6 +13,7 @@ import io.flowkeeper.cli.network.RoutersCommand;
 import io.flowkeeper.cli.network.SubnetsCommand;
 import io.flowkeeper.cli.snapshot.SnapshotCommand;
 import io.flowkeeper.cli.switches.FlowsCommand;
+import io.flowkeeper.cli.switches.HostsCommand;
 import io.flowkeeper.cli.switches.OwnershipCommand;
 import io.flowkeeper.cli.switches.SwitchCommand;
 import io.flowkeeper.cli.switches.SwitchesCommand;
@@ -41,6 +42,7 @@ import picocli.CommandLine.Command;
             SwitchCommand.class,
             FlowsCommand.class,
             OwnershipCommand.class,
+            HostsCommand.class,
             NetworksCommand.class,
             SubnetsCommand.class,
             PortsCommand.class,

@@ -44,6 +44,10 @@ public final class ControllerNode implements AutoCloseable {
     private TenantDataplane dataplane;
     private NovaNotifier nova;
     private AgentEndpoint agents;
+    /** The hosts' registrations, watched for their agents' restores (the timeline shows each). */
+    private io.flowkeeper.network.DocumentMirror restores;
+    /** The routers' gateways, watched for changes of active host (the timeline shows each). */
+    private io.flowkeeper.network.DocumentMirror gateways;
     private int openflowPort;
     /** The operator's view: meters, the timeline and what feeds it (see io.flowkeeper.controller.operator). */
     private final EventTimeline timeline = new EventTimeline(Clock.systemUTC());
@@ -114,6 +118,8 @@ public final class ControllerNode implements AutoCloseable {
                 Clock.systemUTC()));
         agents = new AgentEndpoint(cluster, Clock.systemUTC()).routedPeers(dataplane::routedPeers);
         rest.mount("network", agents::handle);
+        restores = io.flowkeeper.network.neutron.HostRegistry.watchRestores(cluster, watcher::hostRestored);
+        gateways = io.flowkeeper.network.neutron.GatewayRegistry.watchActive(cluster, watcher::gatewayChanged);
         if (config.nova() != null) {
             // One sender, so Nova hears each event once: the live node with the lowest id (every node agrees).
             String self = cluster.nodeId();
@@ -194,6 +200,12 @@ public final class ControllerNode implements AutoCloseable {
         }
         if (agents != null) {
             agents.close();
+        }
+        if (restores != null) {
+            restores.close();
+        }
+        if (gateways != null) {
+            gateways.close();
         }
         cluster.close();
     }

@@ -18,8 +18,12 @@ import java.util.Map;
  * <pre>
  * PUT    /v1/network/hosts/{name}               register, and every heartbeat: {"tunnel_ip", "integration_bridge",
  *                                               "datapath_id", "bridge_mappings": {physnet: bridge}, "agent_version",
- *                                               "flow_snapshot": bool}
- * GET    /v1/network/hosts                      every host, with "alive"
+ *                                               "flow_snapshot": bool, "snapshot": {"flows", "bytes",
+ *                                               "age_millis", "state"}, "last_restore": {"agent_at_millis",
+ *                                               "ago_millis", "flows", "duration_millis", "reason"}}
+ * GET    /v1/network/hosts                      every host, with "alive", "snapshot": {"flows", "bytes",
+ *                                               "written_millis", "state"} and "last_restore": {"at_millis",
+ *                                               "flows", "duration_millis", "reason"} (times by the node's clock)
  * GET    /v1/network/hosts/{name}               one host
  * DELETE /v1/network/hosts/{name}               forget a host (its bindings stay)
  * POST   /v1/network/hosts/{name}/bindings      a batch of plugs and unplugs: {"plugged": [{"port_id", "ofport",
@@ -148,6 +152,11 @@ public final class AgentEndpoint implements AutoCloseable {
         h.put("agent_version", conf.path("agent_version").asText())
                 .put("heartbeat", agent.path("heartbeat_timestamp").asText())
                 .put("agent_id", agent.path("id").asText());
+        for (String figures : new String[] {"snapshot", "last_restore"}) {
+            if (conf.has(figures)) {
+                h.set(figures, conf.get(figures));
+            }
+        }
         return h;
     }
 

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.agent.AgentListener;
+import io.flowkeeper.agent.AgentStatus;
+import io.flowkeeper.agent.SnapshotReport;
 import io.flowkeeper.agent.cluster.ClusterApi.ClusterApiException;
 import io.flowkeeper.agent.cluster.VifTable.Delta;
 import io.flowkeeper.agent.cluster.VifTable.Vif;
@@ -13,15 +15,18 @@ import io.flowkeeper.agent.ovsdb.OvsdbException;
 import io.flowkeeper.api.util.Threads;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,10 +60,10 @@ public final class ClusterAgent implements AutoCloseable {
     private final Path dbSocket;
     private final AgentListener listener;
     private final ClusterApi api;
-    /** Whether the host agent restores the integration bridge from its snapshot (told at every heartbeat). */
-    private final java.util.function.BooleanSupplier flowSnapshot;
-    /** What the last registration said of {@link #flowSnapshot} (confined to {@code agent-cluster}). */
-    private boolean toldFlowSnapshot;
+    /** The host agent's figures of the integration bridge's snapshot (told at every heartbeat). */
+    private final Supplier<SnapshotReport> snapshot;
+    /** What the last registration told of {@link #snapshot} (confined to {@code agent-cluster}). */
+    private SnapshotReport told = SnapshotReport.NONE;
     private final BlockingQueue<Boolean> wake = new LinkedBlockingQueue<>();
     private volatile Map<String, Vif> current;
     private volatile boolean closed;
@@ -67,16 +72,17 @@ public final class ClusterAgent implements AutoCloseable {
     private Thread cluster;
 
     public ClusterAgent(ClusterSettings settings, Path dbSocket, AgentListener listener) {
-        this(settings, dbSocket, listener, () -> false);
+        this(settings, dbSocket, listener, () -> SnapshotReport.NONE);
     }
 
     /**
-     * @param flowSnapshot whether the host agent's snapshot of the integration bridge holds flows (it then restores
-     *     the bridge when {@code ovs-vswitchd} comes back empty): told to the cluster with every heartbeat
+     * @param snapshot the host agent's figures of its snapshot of the integration bridge (whether it holds flows: the
+     *     agent then restores the bridge when {@code ovs-vswitchd} comes back empty; its size and age; the last
+     *     restore): told to the cluster with every heartbeat
      */
     public ClusterAgent(ClusterSettings settings, Path dbSocket, AgentListener listener,
-                        java.util.function.BooleanSupplier flowSnapshot) {
-        this.flowSnapshot = flowSnapshot;
+                        Supplier<SnapshotReport> snapshot) {
+        this.snapshot = snapshot;
         this.settings = settings;
         this.dbSocket = dbSocket;
         this.listener = listener;
@@ -168,9 +174,12 @@ public final class ClusterAgent implements AutoCloseable {
                 }
                 long now = System.nanoTime();
                 // A snapshot that starts (or stops) holding flows is told at once, not a heartbeat later: a reboot
-                // soon after a host's first programming must find the cluster knowing that its agent restores.
-                if (!registered || now >= nextHeartbeat || flowSnapshot.getAsBoolean() != toldFlowSnapshot) {
-                    boolean knowsDatapath = register(plumbing);
+                // soon after a host's first programming must find the cluster knowing that its agent restores. So
+                // is a new restore, for the operators watching the timeline (one write per restore: rare).
+                SnapshotReport figures = snapshot.get();
+                if (!registered || now >= nextHeartbeat || figures.holdsFlows() != told.holdsFlows()
+                        || !Objects.equals(figures.lastRestore(), told.lastRestore())) {
+                    boolean knowsDatapath = register(plumbing, figures);
                     if (!registered) {
                         listener.registered(settings.host());
                     }
@@ -269,20 +278,45 @@ public final class ClusterAgent implements AutoCloseable {
     }
 
     /** Registers (or heartbeats) the host; false if the integration bridge had no datapath id yet. */
-    private boolean register(HostPlumbing plumbing) throws OvsdbException, ClusterApiException {
+    private boolean register(HostPlumbing plumbing, SnapshotReport figures) throws OvsdbException, ClusterApiException {
         long dpid = plumbing.datapathId(settings.integrationBridge());
-        boolean snapshot = flowSnapshot.getAsBoolean();
         ObjectNode body = JSON.createObjectNode();
         body.put("tunnel_ip", settings.tunnelIp() == null ? "" : settings.tunnelIp())
                 .put("integration_bridge", settings.integrationBridge())
                 .put("datapath_id", dpid)
                 .put("agent_version", VERSION)
-                .put("flow_snapshot", snapshot);
+                .put("flow_snapshot", figures.holdsFlows());
         ObjectNode mappings = body.putObject("bridge_mappings");
         settings.bridgeMappings().forEach(mappings::put);
+        snapshotFields(body, figures, Instant.now());
         api.send("PUT", "/v1/network/hosts/" + settings.host(), body);
-        toldFlowSnapshot = snapshot;
+        told = figures;
         return dpid != 0;
+    }
+
+    /**
+     * Adds the snapshot's figures to a registration: {@code "snapshot": {"flows", "bytes", "age_millis", "state"}}
+     * and {@code "last_restore": {"agent_at_millis", "ago_millis", "flows", "duration_millis", "reason"}}. Times go
+     * as ages (the node dates them by its own clock, as it does the heartbeat, so a host with a wrong clock shows
+     * right); the restore's own time on this host's clock only tells one restore from the next.
+     */
+    static void snapshotFields(ObjectNode body, SnapshotReport figures, Instant now) {
+        if (figures.state() != null) {
+            ObjectNode s = body.putObject("snapshot").put("state", figures.state()).put("bytes", figures.bytes());
+            if (figures.flows() != null) {
+                s.put("flows", figures.flows());
+            }
+            if (figures.writtenAt() != null) {
+                s.put("age_millis", Math.max(0, Duration.between(figures.writtenAt(), now).toMillis()));
+            }
+        }
+        AgentStatus.Restore r = figures.lastRestore();
+        if (r != null) {
+            body.putObject("last_restore").put("agent_at_millis", r.at().toEpochMilli())
+                    .put("ago_millis", Math.max(0, Duration.between(r.at(), now).toMillis()))
+                    .put("flows", r.flows()).put("duration_millis", r.bundleMillis())
+                    .put("reason", r.reason() == null ? "" : r.reason());
+        }
     }
 
     private void report(Delta delta, boolean full) throws ClusterApiException {

@@ -2,20 +2,19 @@ package io.flowkeeper.agent.metrics;
 
 import io.flowkeeper.agent.AgentListener;
 import io.flowkeeper.agent.AgentStatus;
+import io.flowkeeper.agent.snapshot.SnapshotInspector;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 /**
  * The agent's meters, fed by its {@link AgentListener} calls (it passes every call on to {@code delegate}, the
@@ -41,7 +40,7 @@ public final class AgentMetrics implements AgentListener {
             lastRestoreFlows.put(bridge, new AtomicLong(-1));
             lastRestoreSinceStartMillis.put(bridge, new AtomicLong(-1));
             Gauge.builder("flowkeeper.agent.snapshot.bytes", this, m -> m.snapshotBytes(bridge)).tag("bridge", bridge)
-                    .baseUnit("bytes").description("the bridge's snapshot files on disk").register(registry);
+                    .baseUnit("bytes").description("the bridge's snapshot partition files on disk").register(registry);
             Gauge.builder("flowkeeper.agent.snapshot.flows", this, m -> m.snapshotFlows(bridge)).tag("bridge", bridge)
                     .description("flows in the bridge's snapshot (as its STATUS file last said)").register(registry);
             Gauge.builder("flowkeeper.agent.journal.lag", this, m -> {
@@ -73,18 +72,8 @@ public final class AgentMetrics implements AgentListener {
     }
 
     private double snapshotBytes(String bridge) {
-        Path dir = snapshotDir.resolve(bridge);
-        if (!Files.isDirectory(dir)) {
-            return 0;
-        }
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(Files::isRegularFile).mapToLong(p -> {
-                try {
-                    return Files.size(p);
-                } catch (IOException e) {
-                    return 0; // compacted away while listed
-                }
-            }).sum();
+        try {
+            return SnapshotInspector.diskUsage(snapshotDir.resolve(bridge)).bytes();
         } catch (IOException e) {
             return Double.NaN;
         }

@@ -81,6 +81,17 @@ class AgentMetricsTest {
                 assertThat(restored.value("flowkeeper_agent_switch_disconnects_total", "bridge", BR))
                         .isGreaterThanOrEqualTo(1);
                 assertThat(host.flowCount(BR)).isEqualTo(300);
+                // What the cluster agent reports with its heartbeats: the same figures, and the restore.
+                await().atMost(T).until(() -> "journaling".equals(agent.snapshotReport(BR).state()));
+                io.flowkeeper.agent.SnapshotReport report = agent.snapshotReport(BR);
+                assertThat(report.holdsFlows()).isTrue();
+                assertThat(report.flows()).isEqualTo(300);
+                assertThat(report.bytes()).isPositive();
+                assertThat(report.writtenAt()).isBetween(java.time.Instant.now().minusSeconds(60),
+                        java.time.Instant.now().plusSeconds(1));
+                assertThat(report.lastRestore().flows()).isEqualTo(300);
+                assertThat(report.lastRestore().reason()).isEqualTo("ovs-vswitchd restarted");
+                assertThat(agent.snapshotReport("br-other")).isEqualTo(io.flowkeeper.agent.SnapshotReport.NONE);
             }
         }
     }

@@ -229,4 +229,21 @@ class FlowSnapshotTest {
             ch.write(b, offset);
         }
     }
+
+    @Test
+    void diskUsageIsThePartitionFilesSizeAndNewestWrite() throws Exception {
+        assertThat(SnapshotInspector.diskUsage(dir.resolve("none")))
+                .isEqualTo(new SnapshotInspector.DiskUsage(0, null));
+        java.time.Instant before = java.time.Instant.now().minusSeconds(2); // file times may be coarser than ms
+        try (FlowSnapshot s = FlowSnapshot.open(dir)) {
+            for (int i = 0; i < 50; i++) {
+                s.put(key(i), value(i, 1));
+            }
+            s.flush();
+            SnapshotInspector.DiskUsage usage = SnapshotInspector.diskUsage(dir);
+            assertThat(usage.bytes()).isEqualTo(SnapshotInspector.inspect(dir, p -> { }).bytes());
+            assertThat(usage.bytes()).isGreaterThan(50L * value(0, 1).length);
+            assertThat(usage.writtenAt()).isAfter(before);
+        }
+    }
 }

@@ -242,7 +242,7 @@ public final class AgentCommand implements Callable<Integer> {
         out.println("agent: journaling " + names + " from " + rundir + " into " + snapshots);
         ClusterAgent clusterAgent = cluster == null ? null
                 : new ClusterAgent(cluster, rundir.resolve("db.sock"), printer,
-                        () -> agent.restores(cluster.integrationBridge())).start();
+                        () -> agent.snapshotReport(cluster.integrationBridge())).start();
         GatewayAgent gatewayAgent = null;
         if (gatewaySettings != null) {
             gatewayAgent = new GatewayAgent(cluster, gatewaySettings, rundir, printer).start();

@@ -274,6 +274,36 @@ class GatewayHaTest {
         JsonNode g = gateway();
         assertThat(g.path("generation").asLong()).isGreaterThan(generation);
         assertThat(g.path("last_failover_millis").asLong()).isPositive();
+        // The operator's timeline (the dashboard's) on a node shows the failover, with the new generation.
+        await().atMost(Duration.ofSeconds(20)).until(() -> timeline(lab.cluster().restUrl(0)).stream().anyMatch(e ->
+                e.path("kind").asText().equals("gateway-failover")
+                        && e.path("text").asText().equals("router " + router + ": active gateway gw1 -> gw2 at"
+                        + " generation " + g.path("generation").asLong())));
+    }
+
+    /**
+     * What a node's timeline holds ({@code GET /v1/events}, server-sent events, as the dashboard reads it): the
+     * events of its backlog, read until the stream goes quiet (it then only sends a comment every 10 s).
+     */
+    private static List<JsonNode> timeline(String restUrl) throws Exception {
+        java.net.HttpURLConnection c = (java.net.HttpURLConnection) java.net.URI.create(restUrl + "/v1/events?after=0")
+                .toURL().openConnection();
+        c.setRequestProperty("Authorization", "Bearer " + io.flowkeeper.controller.local.LocalCluster.TOKEN);
+        c.setReadTimeout(2_000);
+        List<JsonNode> events = new ArrayList<>();
+        try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(c.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8))) {
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                if (line.startsWith("data: ")) {
+                    events.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(line.substring(6)));
+                }
+            }
+        } catch (java.net.SocketTimeoutException e) {
+            // quiet: the backlog is read
+        } finally {
+            c.disconnect();
+        }
+        return events;
     }
 
     @Test

@@ -3,9 +3,17 @@ package io.flowkeeper.cli.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.flowkeeper.agent.AgentConfig;
+import io.flowkeeper.agent.AgentListener;
+import io.flowkeeper.agent.AgentStatus;
+import io.flowkeeper.agent.HostAgent;
+import io.flowkeeper.agent.SnapshotReport;
+import io.flowkeeper.agent.cluster.ClusterAgent;
+import io.flowkeeper.agent.cluster.ClusterSettings;
 import io.flowkeeper.cli.bench.MastershipBed;
 import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.controller.local.LocalCluster;
+import io.flowkeeper.testbed.OvsHost;
 import java.awt.Image;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -15,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Assumptions;
@@ -34,7 +43,9 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * The dashboard in a real browser: Debian's headless Chromium, driven through chromium-driver, against 3 controller
  * JVMs and 2 OVS switches connected to all of them. The test logs in with the API token, checks that the page shows
  * what the API says (every shard's leader, every switch's master, flow counts desired and on the switch), kills the
- * master of a switch with kill -9 and checks that the move appears on the page's live timeline within 2 s. It saves
+ * master of a switch with kill -9 and checks that the move appears on the page's live timeline within 2 s. Before
+ * the kill, a real host agent journals the second switch: the hosts panel shows its snapshot, and a restart of that
+ * host's {@code ovs-vswitchd} shows the agent's restore in the panel and on the timeline. It saves
  * screenshots under target/screenshots (and into the directory named by -Dflowkeeper.screenshots, e.g. ../docs).
  */
 @Tag("integration")
@@ -51,7 +62,7 @@ class DashboardBrowserTest {
     Path browserDir;
 
     @Test
-    @Timeout(240)
+    @Timeout(300) // set-up alone takes minutes on a machine under load 60; the host agent part adds ~8 s
     void theDashboardShowsTheClusterAndAKillOnItsTimeline() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
                 "needs Debian's chromium and chromium-driver (./quickstart test installs them)");
@@ -116,7 +127,15 @@ class DashboardBrowserTest {
                 assertThat(browser.getCurrentUrl()).doesNotContain(LocalCluster.TOKEN);
                 assertThat(((JavascriptExecutor) browser).executeScript(
                         "return sessionStorage.getItem('flowkeeper-token')")).isEqualTo(LocalCluster.TOKEN);
-                screenshot(browser, "dashboard.png");
+                long agentPart = System.nanoTime();
+                try (HostAgent agent = new HostAgent(new AgentConfig(bed.host(1).runDir(), List.of(
+                        MastershipBed.BRIDGE), browserDir.resolve("snapshots")), new AgentListener() { }).start();
+                     ClusterAgent clusterAgent = new ClusterAgent(agentSettings(c, viewer), bed.host(1).dbSocket(),
+                             new AgentListener() { }, () -> agent.snapshotReport(MastershipBed.BRIDGE)).start()) {
+                    hostsPanelShowsTheAgentAndItsRestore(browser, bed.host(1), agent, c);
+                    screenshot(browser, "dashboard.png");
+                }
+                System.out.printf("the host agent's part of the test took %.1f s%n", (System.nanoTime() - agentPart) / 1e9);
 
                 String entity = "openflow:" + MastershipBed.dpidHex(0);
                 c.kill(victim);
@@ -151,6 +170,62 @@ class DashboardBrowserTest {
                 browser.quit();
             }
         }
+    }
+
+    /**
+     * A real host agent on the second switch's host, with its cluster side (heartbeat every second, so the test
+     * waits little): the hosts panel shows the host alive with the snapshot's flow count as the agent has it, its
+     * size and age; after a restart of {@code ovs-vswitchd} the agent's restore shows in the panel and on the
+     * timeline.
+     */
+    private static void hostsPanelShowsTheAgentAndItsRestore(WebDriver browser, OvsHost host, HostAgent agent,
+                                                             LocalCluster c) throws InterruptedException {
+        String row = "#hosts tr[data-host='" + host.name() + "'] ";
+        waitFor(Duration.ofSeconds(20), "the host with its snapshot", () -> {
+            SnapshotReport r = agent.snapshotReport(MastershipBed.BRIDGE);
+            return r.flows() != null && r.flows() > 0 && "alive".equals(text(browser, row + ".up"))
+                    && String.valueOf(r.flows()).equals(text(browser, row + ".snapshot-flows"))
+                    && String.valueOf(text(browser, row + ".snapshot-bytes")).matches("[0-9.]+ (B|KiB|MiB)")
+                    && String.valueOf(text(browser, row + ".snapshot-age"))
+                            .matches("\\d+ (s|min) ago \\(journaling\\)");
+        });
+        assertThat(text(browser, row + ".restore")).isEmpty();
+        long restarted = System.nanoTime();
+        host.restartVswitchd();
+        waitFor(Duration.ofSeconds(20), "the restore on the timeline", () -> browser.findElements(
+                By.cssSelector("#timeline li[data-kind='restore']")).stream().anyMatch(li -> li.getText().contains(
+                "host " + host.name() + ": " + MastershipBed.BRIDGE + " restored from the agent's snapshot")));
+        System.out.printf("the restore of %s showed on the timeline %.0f ms after ovs-vswitchd was restarted%n",
+                host.name(), (System.nanoTime() - restarted) / 1e6);
+        AgentStatus.Restore restore = agent.snapshotReport(MastershipBed.BRIDGE).lastRestore();
+        assertThat(restore).isNotNull();
+        String shown = restore.flows() + " flows in " + restore.bundleMillis() + " ms";
+        assertThat(browser.findElements(By.cssSelector("#timeline li[data-kind='restore']")).get(0).getText())
+                .contains(shown + " (ovs-vswitchd restarted)");
+        waitFor(Duration.ofSeconds(10), "the restore in the hosts panel", () ->
+                String.valueOf(text(browser, row + ".restore")).startsWith(shown + ", "));
+        // One line in the logs of the cluster: the node that stored the agent's report says it.
+        String line = "host " + host.name() + ": its agent restored " + MastershipBed.BRIDGE + " from the snapshot, "
+                + shown + " (ovs-vswitchd restarted)";
+        waitFor(Duration.ofSeconds(10), "the restore's log line", () -> logLines(c, line) == 1);
+    }
+
+    /** How many lines of the nodes' logs contain {@code text}. */
+    private static long logLines(LocalCluster c, String text) {
+        long n = 0;
+        for (int i = 0; i < 3; i++) {
+            try (java.util.stream.Stream<String> lines = Files.lines(c.logFile(i))) {
+                n += lines.filter(l -> l.contains(text)).count();
+            } catch (IOException | java.io.UncheckedIOException e) {
+                return -1; // a log being rotated or not there yet: asked again
+            }
+        }
+        return n;    }
+
+    private static ClusterSettings agentSettings(LocalCluster c, int viewer) {
+        List<String> controllers = List.of(c.openflowAddress(0), c.openflowAddress(1), c.openflowAddress(2));
+        return new ClusterSettings(controllers, List.of(c.restUrl(viewer)), LocalCluster.TOKEN, "h2", "", Map.of(),
+                MastershipBed.BRIDGE, Duration.ofSeconds(1), ClusterSettings.DEFAULT_PEER_POLL);
     }
 
     /** A network with a subnet, two ports and a router on it, through the Neutron API; the subnet's id. */

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns what this node sees of the cluster into timeline events and counters: Raft leader changes (its replicas'
  * view, polled every {@link #POLL_MS} ms, cheap: local state only), ownership moves (the ownership shard's watch, in
- * commit order) and peers seen gone (their peer link, the first sign of a kill). A move's duration counts from the
+ * commit order), peers seen gone (their peer link, the first sign of a kill), the hosts' restores (their agents'
+ * registrations) and the routers' gateway failovers. A move's duration counts from the
  * moment this node first saw the old owner gone (peer link or a lease without owner) to the moment the new owner's
  * commit reached this node's replica; a move of an owner not seen gone (a handover) has none.
  */
@@ -40,7 +41,8 @@ public final class ClusterWatcher implements AutoCloseable {
     /** Node id to when this node first saw that process gone, until a new process of it (incarnation) renews. */
     private final Map<String, Gone> goneSince = new ConcurrentHashMap<>();
 
-    private record Gone(long nanos, String incarnation) {
+    /** {@code byLease}: seen gone by its lease's expiry, not by its peer link (a loaded node may renew again). */
+    private record Gone(long nanos, String incarnation, boolean byLease) {
     }
     private volatile ClusterView lastView;
     private Watch watch;
@@ -81,9 +83,50 @@ public final class ClusterWatcher implements AutoCloseable {
 
     /** Called when this node's peer link shows another node's process gone. */
     public void peerGone(String node) {
-        if (goneSince.putIfAbsent(node, new Gone(System.nanoTime(), incarnationOf(node))) == null) {
+        if (goneSince.putIfAbsent(node, new Gone(System.nanoTime(), incarnationOf(node), false)) == null) {
             timeline.publish("node-gone", "node " + node + " gone (its peer link closed)", Map.of("node", node));
         }
+    }
+
+    /**
+     * A host's agent reported a restore of its bridge from its snapshot (seen in the host's registration, on every
+     * node: see {@code HostRegistry.watchRestores}); {@code restore} is {@code {"flows", "duration_millis", "reason"}}.
+     */
+    public void hostRestored(String host, String bridge, com.fasterxml.jackson.databind.JsonNode restore) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("host", host);
+        fields.put("bridge", bridge);
+        fields.put("flows", restore.path("flows").asLong());
+        fields.put("millis", restore.path("duration_millis").asLong());
+        fields.put("reason", restore.path("reason").asText());
+        timeline.publish("restore", "host " + host + ": " + bridge + " restored from the agent's snapshot, "
+                + restore.path("flows").asLong() + " flows in " + restore.path("duration_millis").asLong() + " ms ("
+                + restore.path("reason").asText() + ")", fields);
+    }
+
+    /** Whether this node's replica holds {@code node}'s lease alive (true when it cannot tell: not gone, then). */
+    private boolean leaseAlive(String node) {
+        try {
+            return ownership.leases().stream().filter(l -> l.node().equals(node)).findFirst()
+                    .map(l -> l.alive()).orElse(false);
+        } catch (RuntimeException e) {
+            return true;
+        }
+    }
+
+    /**
+     * A router's active gateway host changed (see {@code GatewayRegistry.watchActive}): a {@code gateway-failover}
+     * when one host replaced another, a {@code gateway-active} when the router got its first active or lost its last.
+     */
+    public void gatewayChanged(String router, String from, String to, long generation) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("router", router);
+        fields.put("from", from == null ? "" : from);
+        fields.put("to", to == null ? "" : to);
+        fields.put("generation", generation);
+        timeline.publish(from != null && to != null ? "gateway-failover" : "gateway-active", "router " + router
+                + ": active gateway " + (from == null ? "(none)" : from) + " -> " + (to == null ? "(none)" : to)
+                + " at generation " + generation, fields);
     }
 
     private String incarnationOf(String node) {
@@ -101,9 +144,10 @@ public final class ClusterWatcher implements AutoCloseable {
             return;
         }
         long now = System.nanoTime();
-        if (before.owner() != null && e.owner() == null) {
-            // the owner's lease expired: it is gone to the cluster
-            goneSince.putIfAbsent(before.owner(), new Gone(now, incarnationOf(before.owner())));
+        if (before.owner() != null && e.owner() == null && !leaseAlive(before.owner())) {
+            // the owner's lease expired: it is gone to the cluster (an owner whose switch disconnected from it, as
+            // when ovs-vswitchd restarts, leaves the entity ownerless too, but its lease lives: it is not gone)
+            goneSince.putIfAbsent(before.owner(), new Gone(now, incarnationOf(before.owner()), true));
         }
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("entity", e.entity());
@@ -150,6 +194,10 @@ public final class ClusterWatcher implements AutoCloseable {
                     goneSince.remove(l.node(), g);
                     timeline.publish("node-back", "node " + l.node() + " is back (a new process renews its lease)",
                             Map.of("node", l.node()));
+                } else if (g != null && g.byLease() && l.alive()) {
+                    // The same process renewed after its lease lapsed (a loaded machine): it was never gone, and a
+                    // later kill must still be announced and timed from its own first sign.
+                    goneSince.remove(l.node(), g);
                 }
             });
         } catch (RuntimeException e) {

@@ -46,6 +46,15 @@ function ago(ms) {
   return s < 60 ? s + ' s ago' : Math.round(s / 60) + ' min ago';
 }
 
+function size(bytes) {
+  if (bytes < 1024) { return bytes + ' B'; }
+  const units = ['KiB', 'MiB', 'GiB'];
+  let v = bytes / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u += 1; }
+  return v.toFixed(v < 10 ? 1 : 0) + ' ' + units[u];
+}
+
 async function refresh() {
   try {
     const [cluster, switches, ownership] = await Promise.all([
@@ -91,6 +100,13 @@ async function refresh() {
       cell(tr, h.alive ? 'alive' : 'down', h.alive ? 'up' : 'down');
       cell(tr, h.tunnel_ip);
       cell(tr, h.heartbeat);
+      const s = h.snapshot || {};
+      cell(tr, s.flows, 'num snapshot-flows');
+      cell(tr, s.bytes === undefined ? '' : size(s.bytes), 'num snapshot-bytes');
+      cell(tr, s.written_millis ? ago(s.written_millis) + (s.state ? ' (' + s.state + ')' : '') : s.state,
+        'snapshot-age');
+      const r = h.last_restore;
+      cell(tr, r ? r.flows + ' flows in ' + r.duration_millis + ' ms, ' + ago(r.at_millis) : '', 'restore');
       cell(tr, h.agent_version);
     });
     $('host-count').textContent = '(' + (hosts.hosts || []).length + ')';
@@ -141,6 +157,11 @@ async function refreshNetworks() {
     });
     $('network-count').textContent = '(' + nets.length + ')';
     $('network-note').textContent = nets.length >= NETWORK_LIMIT ? '(the first ' + NETWORK_LIMIT + ' by name)' : '';
+    // Each HA router's active gateway host (the agents' routes; a token refused there shows none).
+    const gateways = new Map();
+    try {
+      ((await api('/v1/network/gateways')).gateways || []).forEach((g) => gateways.set(g.router, g));
+    } catch (e) { /* no gateway column then */ }
     const interfaces = new Map();
     ports.filter((p) => p.device_owner === 'network:router_interface').forEach((p) => {
       const list = interfaces.get(p.device_id) || [];
@@ -157,6 +178,8 @@ async function refreshNetworks() {
       const gw = r.external_gateway_info;
       cell(tr, gw && gw.network_id ? ((byId.get(gw.network_id) || {}).name || gw.network_id) : '', 'gateway');
       cell(tr, r.ha ? 'yes' : 'no');
+      const g = gateways.get(r.id);
+      cell(tr, g ? (g.active || 'none') + ' (generation ' + g.generation + ')' : '', 'active-gateway');
     });
     $('router-count').textContent = '(' + (routers.routers || []).length + ')';
     $('network-section').hidden = false;

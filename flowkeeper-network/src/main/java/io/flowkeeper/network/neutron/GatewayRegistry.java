@@ -11,6 +11,7 @@ import io.flowkeeper.api.store.CommitResult;
 import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.api.store.Precondition;
 import io.flowkeeper.api.store.Transaction;
+import io.flowkeeper.network.DocumentMirror;
 import io.flowkeeper.network.neutron.NeutronDocuments.Doc;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -252,6 +253,31 @@ public final class GatewayRegistry {
             }
             docs.catchUp(r.revision());
         }
+    }
+
+    /**
+     * Watches every router's gateway from this node's replica and calls {@code changed} once per change of its active
+     * host committed after the watch started: a failover (a dead active replaced), a preempt, a router's first
+     * active, or no live host left. For the operator's timeline; the caller closes the mirror.
+     */
+    public static DocumentMirror watchActive(DatastoreService store, ActiveListener changed) {
+        return new DocumentMirror(store, NeutronDocuments.SHARD, NeutronDocuments.ROOT + "/" + GATEWAYS,
+                (id, before, after, live) -> {
+                    if (!live || after == null) {
+                        return;
+                    }
+                    String from = before == null ? null : before.path("active").asText(null);
+                    String to = after.path("active").asText(null);
+                    if (!java.util.Objects.equals(from, to)) {
+                        changed.activeChanged(id, from, to, after.path("generation").asLong());
+                    }
+                }).start();
+    }
+
+    /** Hears the changes of active gateway host {@link #watchActive} sees. */
+    public interface ActiveListener {
+        /** {@code from} or {@code to} null: the router had, or has, no active host. */
+        void activeChanged(String router, String from, String to, long generation);
     }
 
     /**

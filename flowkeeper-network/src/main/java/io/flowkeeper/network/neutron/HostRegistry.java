@@ -56,6 +56,7 @@ public final class HostRegistry implements AutoCloseable {
     private static final Pattern MAC = Pattern.compile("[0-9a-f]{2}(:[0-9a-f]{2}){5}");
     /** A batch is committed in transactions of at most this many bytes, far below the shard's limit (4 MB+). */
     private static final int CHUNK_BYTES = 512 * 1024;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HostRegistry.class);
     private static final DateTimeFormatter NEUTRON_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")
             .withZone(ZoneOffset.UTC);
 
@@ -78,8 +79,10 @@ public final class HostRegistry implements AutoCloseable {
 
     /**
      * Registers a host or renews its heartbeat: {@code {"tunnel_ip", "integration_bridge", "datapath_id",
-     * "bridge_mappings", "agent_version", "flow_snapshot"}}. The heartbeat time is this node's clock, not the agent's, so a host
-     * with a wrong clock is not shown dead (or alive forever). Returns the stored document.
+     * "bridge_mappings", "agent_version", "flow_snapshot", "snapshot", "last_restore"}} (the last two: the agent's
+     * figures of its snapshot and last restore, see {@link #storeSnapshot}). The heartbeat time is this node's clock,
+     * not the agent's, so a host with a wrong clock is not shown dead (or alive forever). A restore not stored before
+     * is logged here, one line, on the node that stores it. Returns the stored document.
      */
     public ObjectNode register(String name, JsonNode body) {
         if (!validHostName(name)) {
@@ -103,6 +106,12 @@ public final class HostRegistry implements AutoCloseable {
         JsonNode flowSnapshot = body.path("flow_snapshot");
         if (!flowSnapshot.isMissingNode() && !flowSnapshot.isBoolean()) {
             throw NeutronException.badRequest("flow_snapshot must be true or false");
+        }
+        JsonNode snapshot = figures(body, "snapshot", List.of("flows", "bytes", "age_millis"));
+        JsonNode restore = figures(body, "last_restore", List.of("agent_at_millis", "ago_millis", "flows",
+                "duration_millis"));
+        if (restore != null && !restore.has("agent_at_millis")) {
+            throw NeutronException.badRequest("last_restore needs agent_at_millis");
         }
         ObjectNode mappings = NeutronDocuments.JSON.createObjectNode();
         JsonNode given = body.path("bridge_mappings");
@@ -133,8 +142,104 @@ public final class HostRegistry implements AutoCloseable {
                 // what an operator set through PUT /v2.0/agents/{id}, kept across heartbeats
                 .put("admin_state_up", before.path("admin_state_up").asBoolean(true))
                 .put("description", before.path("description").asText(""));
+        storeSnapshot(d, before, snapshot, restore, now);
         docs.commit(Transaction.builder().put(path, d.toString()).build());
+        newRestore(before, d).ifPresent(r -> LOG.info("host {}: its agent restored {} from the snapshot, {} flows in {}"
+                + " ms ({})", name, bridge, r.path("flows").asLong(), r.path("duration_millis").asLong(),
+                r.path("reason").asText()));
         return d;
+    }
+
+    /**
+     * The object {@code field} of a registration, its {@code numeric} members whole numbers of 0 or more; null when
+     * absent. A bad one is refused (400) rather than stored: the dashboard and the CLI read these.
+     */
+    private static JsonNode figures(JsonNode body, String field, List<String> numeric) {
+        JsonNode f = body.path(field);
+        if (f.isMissingNode() || f.isNull()) {
+            return null;
+        }
+        if (!f.isObject()) {
+            throw NeutronException.badRequest(field + " must be an object");
+        }
+        for (String n : numeric) {
+            JsonNode v = f.path(n);
+            if (!v.isMissingNode() && (!v.isIntegralNumber() || v.asLong() < 0)) {
+                throw NeutronException.badRequest(field + "." + n + " must be a whole number of 0 or more");
+            }
+        }
+        return f;
+    }
+
+    /**
+     * Adds the agent's snapshot figures to the stored document {@code d}: {@code "snapshot": {"flows", "bytes",
+     * "state", "written_millis"}} and {@code "last_restore": {"at_millis", "agent_at_millis", "flows",
+     * "duration_millis", "reason"}}, dated by this node's clock from the ages the agent sent. A restore already
+     * stored (same {@code agent_at_millis}) keeps its date, so it does not drift from one heartbeat to the next.
+     * What the agent did not send (an agent restarted since, which has not journaled or restored yet) stays as
+     * {@code before} had it: it is still the host's last known snapshot and restore.
+     */
+    private static void storeSnapshot(ObjectNode d, ObjectNode before, JsonNode snapshot, JsonNode restore, long now) {
+        if (snapshot != null) {
+            ObjectNode s = d.putObject("snapshot");
+            if (snapshot.has("flows")) {
+                s.put("flows", snapshot.get("flows").asLong());
+            }
+            s.put("bytes", snapshot.path("bytes").asLong(0))
+                    .put("state", Body.abbreviate(snapshot.path("state").asText("")));
+            if (snapshot.has("age_millis")) {
+                s.put("written_millis", now - snapshot.get("age_millis").asLong());
+            }
+        } else if (before.has("snapshot")) {
+            d.set("snapshot", before.get("snapshot"));
+        }
+        if (restore != null) {
+            JsonNode old = before.path("last_restore");
+            long agentAt = restore.get("agent_at_millis").asLong();
+            long at = old.path("agent_at_millis").asLong(-1) == agentAt ? old.path("at_millis").asLong()
+                    : now - restore.path("ago_millis").asLong(0);
+            d.putObject("last_restore").put("at_millis", at).put("agent_at_millis", agentAt)
+                    .put("flows", restore.path("flows").asLong(0))
+                    .put("duration_millis", restore.path("duration_millis").asLong(0))
+                    .put("reason", Body.abbreviate(restore.path("reason").asText("")));
+        } else if (before.has("last_restore")) {
+            d.set("last_restore", before.get("last_restore"));
+        }
+    }
+
+    /**
+     * The restore {@code after} (a host's document) reports that {@code before} (the same host's previous document,
+     * or null) did not: what the node that stores it logs and every node's timeline shows.
+     */
+    public static Optional<JsonNode> newRestore(JsonNode before, JsonNode after) {
+        if (after == null || !after.path("last_restore").isObject()) {
+            return Optional.empty();
+        }
+        JsonNode r = after.get("last_restore");
+        boolean seen = before != null && before.path("last_restore").path("agent_at_millis").asLong(-1)
+                == r.path("agent_at_millis").asLong();
+        return seen ? Optional.empty() : Optional.of(r);
+    }
+
+    /**
+     * Watches every host's document from this node's replica and calls {@code restored} with the host's name, its
+     * integration bridge and the restore, once per restore an agent reports (not for those stored before the watch
+     * started). For the operator's timeline; the caller closes the mirror.
+     */
+    public static DocumentMirror watchRestores(DatastoreService store, RestoreListener restored) {
+        return new DocumentMirror(store, NeutronDocuments.SHARD, NeutronDocuments.ROOT + "/" + HOSTS,
+                (id, before, after, live) -> {
+                    if (live) {
+                        newRestore(before, after).ifPresent(r -> restored.restored(after.path("name").asText(id),
+                                after.path("integration_bridge").asText(), r));
+                    }
+                }).start();
+    }
+
+    /** Hears the restores {@link #watchRestores} sees. */
+    public interface RestoreListener {
+        /** {@code restore}: {@code {"at_millis", "flows", "duration_millis", "reason"}}, as stored. */
+        void restored(String host, String bridge, JsonNode restore);
     }
 
     /**
@@ -488,6 +593,15 @@ public final class HostRegistry implements AutoCloseable {
                 h.path("integration_bridge").asText()).put("datapath_type", "netdev")
                 .put("agent_version", h.path("agent_version").asText());
         conf.putArray("tunnel_types").add("vxlan");
+        // Neutron's configurations are the agent's own report: the snapshot's figures and last restore go there.
+        if (h.has("snapshot")) {
+            conf.set("snapshot", h.get("snapshot").deepCopy());
+        }
+        if (h.has("last_restore")) {
+            ObjectNode r = h.get("last_restore").deepCopy();
+            r.remove("agent_at_millis"); // the agent's own clock: tells restores apart, means nothing to a reader
+            conf.set("last_restore", r);
+        }
         return a;
     }
 }

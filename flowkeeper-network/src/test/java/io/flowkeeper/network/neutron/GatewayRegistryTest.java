@@ -119,6 +119,18 @@ class GatewayRegistryTest {
 
     @Test
     void anExpiredActiveIsReplacedAndAReturningHostRespectsPreempt() {
+        java.util.List<String> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (var watch = GatewayRegistry.watchActive(store, (r, from, to, generation) -> changes.add(
+                (r.equals(router) ? "r1" : r) + " " + from + " -> " + to + " " + generation))) {
+            expireAndPreempt();
+            // What the timeline shows: the first active, the failover, and the preempt if it moved the router.
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> changes.size()
+                    >= 2);
+            assertThat(changes.subList(0, 2)).containsExactly("r1 null -> gw-a 1", "r1 gw-a -> gw-b 2");
+        }
+    }
+
+    private void expireAndPreempt() {
         renew("gw-a");
         renew("gw-b");
         JsonNode gw = ok(agent("GET", "/v1/network/gateways/" + router, null));

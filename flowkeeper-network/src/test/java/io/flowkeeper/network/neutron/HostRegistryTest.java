@@ -155,6 +155,61 @@ class HostRegistryTest {
         assertThat(ok(neutron(ADMIN, "GET", "/v2.0/agents", null)).path("agents")).isEmpty();
     }
 
+    /** A heartbeat as the agent sends it with its snapshot's figures and its last restore (of restore time agentAt). */
+    private JsonNode beat(String host, long snapshotAge, long agentAt, long restoreAgo) {
+        return ok(agent("PUT", "/v1/network/hosts/" + host, "{\"tunnel_ip\": \"192.0.2.1\", \"flow_snapshot\": true,"
+                + " \"snapshot\": {\"flows\": 1200, \"bytes\": 96000, \"age_millis\": " + snapshotAge
+                + ", \"state\": \"journaling\"}, \"last_restore\": {\"agent_at_millis\": " + agentAt
+                + ", \"ago_millis\": " + restoreAgo + ", \"flows\": 1200, \"duration_millis\": 85,"
+                + " \"reason\": \"ovs-vswitchd restarted\"}}"));
+    }
+
+    @Test
+    void theAgentsSnapshotAndLastRestoreAreShownDatedByTheNodeAndEachRestoreIsSeenOnce() throws Exception {
+        java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (var watch = HostRegistry.watchRestores(store, (host, bridge, r) -> seen.add(host + " " + bridge + " "
+                + r.path("flows").asLong() + " " + r.path("duration_millis").asLong() + " " + r.path("at_millis")
+                .asLong()))) {
+            register("compute-1", "192.0.2.1");
+            JsonNode first = beat("compute-1", 4_000, 5_555, 1_000);
+            // Dated by the node's clock from the ages the agent sent (the agent's own clock may be wrong).
+            assertThat(first.path("snapshot").path("written_millis").asLong()).isEqualTo(now.get() - 4_000);
+            assertThat(first.path("last_restore").path("at_millis").asLong()).isEqualTo(now.get() - 1_000);
+            long restoredAt = now.get() - 1_000;
+            await().atMost(Duration.ofSeconds(5)).until(() -> seen.size() == 1);
+            assertThat(seen.get(0)).isEqualTo("compute-1 br-int 1200 85 " + restoredAt);
+
+            // Later heartbeats of the same restore: its date stays, no new event; the snapshot's age moves on.
+            now.addAndGet(10_000);
+            JsonNode later = beat("compute-1", 14_000, 5_555, 11_003);
+            assertThat(later.path("last_restore").path("at_millis").asLong()).isEqualTo(restoredAt);
+            JsonNode shown = ok(agent("GET", "/v1/network/hosts/compute-1", null));
+            assertThat(shown.path("snapshot").path("flows").asLong()).isEqualTo(1200);
+            assertThat(shown.path("snapshot").path("bytes").asLong()).isEqualTo(96_000);
+            assertThat(shown.path("snapshot").path("state").asText()).isEqualTo("journaling");
+            assertThat(shown.path("last_restore").path("duration_millis").asLong()).isEqualTo(85);
+            assertThat(shown.path("last_restore").path("reason").asText()).isEqualTo("ovs-vswitchd restarted");
+            assertThat(shown.path("last_restore").has("agent_at_millis")).isFalse();
+            JsonNode neutronAgent = ok(neutron(ADMIN, "GET", "/v2.0/agents", null)).path("agents").get(0);
+            assertThat(neutronAgent.path("configurations").path("last_restore").path("flows").asLong())
+                    .isEqualTo(1200);
+
+            // An agent restarted since sends no figures until it journals or restores: the last known stay.
+            register("compute-1", "192.0.2.1");
+            shown = ok(agent("GET", "/v1/network/hosts", null)).path("hosts").get(0);
+            assertThat(shown.path("last_restore").path("at_millis").asLong()).isEqualTo(restoredAt);
+            assertThat(shown.path("snapshot").path("flows").asLong()).isEqualTo(1200);
+
+            // A new restore is a new event.
+            now.addAndGet(5_000);
+            beat("compute-1", 0, 99_999, 0);
+            await().atMost(Duration.ofSeconds(5)).until(() -> seen.size() == 2);
+            assertThat(seen.get(1)).isEqualTo("compute-1 br-int 1200 85 " + now.get());
+            Thread.sleep(200);
+            assertThat(seen).hasSize(2);
+        }
+    }
+
     @Test
     void badRegistrationsAndReportsFromUnknownHostsAreRefused() {
         assertThat(agent("PUT", "/v1/network/hosts/compute-1", "{\"tunnel_ip\": \"not-an-ip\"}").status())
@@ -164,6 +219,15 @@ class HostRegistryTest {
         ApiResponse snapshot = agent("PUT", "/v1/network/hosts/compute-1", "{\"flow_snapshot\": \"yes\"}");
         assertThat(snapshot.status()).isEqualTo(400);
         assertThat(snapshot.body().path("error").asText()).contains("flow_snapshot must be true or false");
+        ApiResponse figures = agent("PUT", "/v1/network/hosts/compute-1", "{\"snapshot\": {\"flows\": -3}}");
+        assertThat(figures.status()).isEqualTo(400);
+        assertThat(figures.body().path("error").asText()).contains("snapshot.flows must be a whole number");
+        assertThat(agent("PUT", "/v1/network/hosts/compute-1", "{\"snapshot\": 7}").status()).isEqualTo(400);
+        ApiResponse restore = agent("PUT", "/v1/network/hosts/compute-1", "{\"last_restore\": {\"flows\": 1}}");
+        assertThat(restore.status()).isEqualTo(400);
+        assertThat(restore.body().path("error").asText()).contains("agent_at_millis");
+        assertThat(agent("PUT", "/v1/network/hosts/compute-1", "{\"last_restore\": {\"agent_at_millis\": 1,"
+                + " \"duration_millis\": \"fast\"}}").status()).isEqualTo(400);
         ApiResponse r = agent("POST", "/v1/network/hosts/nobody/bindings", "{\"plugged\": []}");
         assertThat(r.status()).isEqualTo(404);
         assertThat(r.body().path("error").asText()).contains("not registered");
