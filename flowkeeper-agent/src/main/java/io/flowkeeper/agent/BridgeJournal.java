@@ -32,12 +32,13 @@ import org.slf4j.LoggerFactory;
  * restart or crash: its table started empty), or, at the agent's own start, when the table is empty. An agent
  * restart beside a running switch never restores: the switch is the truth and the snapshot is rebuilt from it.
  *
- * <p>A bridge with controllers, restored under {@code flow-restore-wait}, is restored twice: OVS 3.1 adds a
- * bridge's controllers only once the flag is cleared, and flushes its whole table as the first one is added
- * ({@code connmgr_set_controllers}). So after the release the journal waits for that flush (the table's flow count
- * drops to 0) and restores again, adding only, and only if the table is still empty: a master that connected and
- * programmed the switch in the meantime is the truth. The journal starts after that, so the snapshot mirrors the
- * restored table, never the flush.
+ * <p>A bridge with controllers, restored under {@code flow-restore-wait}, is restored after the release: OVS 3.1
+ * adds a bridge's controllers only once the flag is cleared, and flushes its whole table as the first one is added
+ * ({@code connmgr_set_controllers}), so a table restored before the release would be lost. The journal instead
+ * sends the snapshot into a bundle it leaves open (OVS keeps an uncommitted bundle through the flush), with only the
+ * snapshot's first flow in the table, releases, waits for the flush (the table's flow count drops to 0) and commits:
+ * one message, so the table is empty only for the turn or two of OVS's main loop between the flush and the commit.
+ * The journal starts after that, so the snapshot mirrors the restored table, never the flush.
  */
 final class BridgeJournal implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(BridgeJournal.class);
