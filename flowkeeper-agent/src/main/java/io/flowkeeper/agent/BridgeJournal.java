@@ -279,17 +279,23 @@ final class BridgeJournal implements Runnable {
         }
         long flushed = System.nanoTime();
         why = "OVS flushed the table as it added the controllers";
-        commitOrRestore(c, staged, why, false);
+        long committed = commitOrRestore(c, staged, why, false);
         LOG.info("bridge {}: OVS flushed the table {} ms after the release, as it added the controllers; the "
                 + "staged snapshot was committed {} ms after the flush was seen", bridge,
-                (flushed - released) / 1_000_000, (System.nanoTime() - flushed) / 1_000_000);
+                (flushed - released) / 1_000_000, (committed - flushed) / 1_000_000);
     }
 
-    /** Commits the staged snapshot; if the switch refuses the commit, sends the snapshot again. */
-    private void commitOrRestore(UnixSwitchConnection c, SnapshotRestorer.Staged staged, String why,
+    /**
+     * Commits the staged snapshot; if the switch refuses the commit, sends the snapshot again. Returns when the
+     * table was refilled ({@link System#nanoTime}).
+     */
+    private long commitOrRestore(UnixSwitchConnection c, SnapshotRestorer.Staged staged, String why,
             boolean replaceAll) throws IOException {
         try {
-            reportRestore(staged.commit(), why);
+            SnapshotRestorer.Result result = staged.commit();
+            long committed = System.nanoTime();
+            reportRestore(result, why);
+            return committed;
         } catch (IOException e) {
             if (!c.isOpen()) {
                 throw e;
@@ -299,6 +305,7 @@ final class BridgeJournal implements Runnable {
             if (replaceAll || c.flowCount() == 0) {
                 restore(c, why, replaceAll);
             }
+            return System.nanoTime();
         }
     }
 

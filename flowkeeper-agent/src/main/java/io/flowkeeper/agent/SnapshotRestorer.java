@@ -108,8 +108,15 @@ public final class SnapshotRestorer {
         ExecutorService readers = Executors.newFixedThreadPool(2, Threads.daemon("snapshot-read"));
         try {
             PartitionStream flows = new PartitionStream(snapshotDir, partitions, readers, damage);
-            List<byte[]> first = flows.hasNext() ? List.of(flows.next()) : List.of();
-            connection.installBundle(first.iterator(), true, BundleWriter.OnError.COMMIT_REST, null);
+            // the first flow the switch accepts (one it refuses would leave the table empty: no flush to see)
+            List<byte[]> first = new ArrayList<>();
+            while (flows.hasNext()) {
+                first.add(flows.next());
+                if (connection.installBundle(List.of(first.get(first.size() - 1)).iterator(), true,
+                        BundleWriter.OnError.COMMIT_REST, null).failures().isEmpty()) {
+                    break;
+                }
+            }
             Iterator<byte[]> all = first.isEmpty() ? flows
                     : java.util.stream.Stream.concat(first.stream(), java.util.stream.StreamSupport.stream(
                             java.util.Spliterators.spliteratorUnknownSize(flows, 0), false)).iterator();

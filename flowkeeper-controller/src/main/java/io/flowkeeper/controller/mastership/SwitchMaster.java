@@ -369,8 +369,8 @@ public final class SwitchMaster {
     /**
      * Whether this connection's first reconcile waits for the host agent's restore (and is tried again shortly).
      * A rebooted switch connects to its controllers only after its agent released it from
-     * {@code flow-restore-wait}, and OVS flushes its table as it adds them; the agent then restores the snapshot
-     * again, in one bundle. A master reconciling in between would find an empty table and write every flow itself.
+     * {@code flow-restore-wait}, and OVS flushes its table as it adds them; the agent then commits the snapshot
+     * it sent into a bundle before the release (a switch restarted without the flag gets the whole snapshot sent). A master reconciling in between would find an empty table and write every flow itself.
      * So when the switch is empty and its host says its agent holds a snapshot, the master waits until the switch
      * holds flows (the restore's bundle is atomic: then it is all there), for at most {@link #AGENT_RESTORE_WAIT} or
      * 2 ms per flow it should hold, whichever is longer (an agent that is down restores nothing), and reconciles
