@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
  * so OVS forwards nothing with an empty or partial table; once every bridge has been restored (or found not to
  * need it) the agent clears the flag and OVS starts forwarding with the full tables, the way
  * {@code ovs-ctl restart} protects itself. Restore never needs a controller. A bridge with controllers is flushed
- * by OVS as the flag is cleared; its {@link BridgeJournal} waits for the release ({@code nextRelease}), then for
- * the flush, and restores it again.
+ * by OVS as the flag is cleared; its {@link BridgeJournal} holds its snapshot in an open bundle, waits for the
+ * release ({@code nextRelease}), then for the flush, and commits the bundle.
  */
 public final class HostAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HostAgent.class);

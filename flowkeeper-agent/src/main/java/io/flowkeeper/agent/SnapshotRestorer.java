@@ -63,6 +63,71 @@ public final class SnapshotRestorer {
         }
     }
 
+    /**
+     * A restore sent into a bundle the switch holds open ({@link #stage}): {@link #commit} applies it in one short
+     * message.
+     */
+    public static final class Staged {
+        private final BundleWriter.Staged bundle;
+        private final List<SnapshotDamage> damage;
+
+        private Staged(BundleWriter.Staged bundle, List<SnapshotDamage> damage) {
+            this.bundle = bundle;
+            this.damage = damage;
+        }
+
+        public int flows() {
+            return bundle.messages();
+        }
+
+        /** How long sending the snapshot took. */
+        public java.time.Duration staging() {
+            return bundle.staging();
+        }
+
+        /** Adds the snapshot's flows to the table, atomically. */
+        public Result commit() throws IOException {
+            return new Result(bundle.commit(BundleWriter.OnError.COMMIT_REST), List.copyOf(damage));
+        }
+
+        public void discard() {
+            bundle.discard();
+        }
+    }
+
+    /**
+     * Makes the table hold exactly the snapshot's first flow, then sends the whole snapshot into a bundle left
+     * open. For a switch that will flush its table soon (OVS as it adds a bridge's first controller): the one flow
+     * makes the flush visible (the table's count drops to 0), and the commit after it refills the table in one
+     * message rather than after the whole snapshot is sent again. Without a flush, the commit adds the rest.
+     */
+    public static Staged stage(Path snapshotDir, UnixSwitchConnection connection, IntConsumer progress)
+            throws IOException {
+        int partitions = SnapshotInspector.partitionCount(snapshotDir);
+        List<SnapshotDamage> damage = java.util.Collections.synchronizedList(new ArrayList<>());
+        ExecutorService readers = Executors.newFixedThreadPool(2, Threads.daemon("snapshot-read"));
+        try {
+            PartitionStream flows = new PartitionStream(snapshotDir, partitions, readers, damage);
+            // the first flow the switch accepts (one it refuses would leave the table empty: no flush to see)
+            List<byte[]> first = new ArrayList<>();
+            while (flows.hasNext()) {
+                first.add(flows.next());
+                if (connection.installBundle(List.of(first.get(first.size() - 1)).iterator(), true,
+                        BundleWriter.OnError.COMMIT_REST, null).failures().isEmpty()) {
+                    break;
+                }
+            }
+            Iterator<byte[]> all = first.isEmpty() ? flows
+                    : java.util.stream.Stream.concat(first.stream(), java.util.stream.StreamSupport.stream(
+                            java.util.Spliterators.spliteratorUnknownSize(flows, 0), false)).iterator();
+            return new Staged(connection.stageBundle(all, progress), damage);
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        } finally {
+            readers.shutdownNow();
+        }
+    }
+
     /** Iterates every stored flow-mod, partition after partition, reading ahead in the background. */
     private static final class PartitionStream implements Iterator<byte[]> {
         private final Path dir;

@@ -21,8 +21,20 @@ import java.util.Map;
 public record Host(String name, String tunnelIp, String integrationBridge, long datapathId,
                    Map<String, String> bridgeMappings, String agentVersion, long heartbeatMillis,
                    boolean flowSnapshot) {
+    /**
+     * An agent whose last heartbeat is older than this is dead: three missed beats at the agent's default 10 s
+     * interval, as Neutron's {@code agent_down_time} (75 s) is two and a half of its agents' 30 s
+     * {@code report_interval}.
+     */
+    public static final java.time.Duration AGENT_DOWN_TIME = java.time.Duration.ofSeconds(30);
+
     public Host {
         bridgeMappings = Map.copyOf(bridgeMappings);
+    }
+
+    /** Whether an agent whose last heartbeat was at {@code heartbeatMillis} is alive at {@code nowMillis}. */
+    public static boolean agentAlive(long heartbeatMillis, long nowMillis) {
+        return nowMillis - heartbeatMillis <= AGENT_DOWN_TIME.toMillis();
     }
 
     /**

@@ -41,9 +41,11 @@ public interface SwitchFlowSource {
 
     /**
      * Whether {@code sw}'s host restores its flow table from a snapshot of its own when its switch comes back empty
-     * (the host agent's snapshot of the bridge holds flows). A master that finds such a switch empty as it
-     * connects waits a few seconds for that restore before its first reconcile, which then finds the restored table
-     * rather than writing every flow itself meanwhile. Called on the switch's thread.
+     * (the host agent's snapshot of the bridge holds flows, and the agent is alive: it beat within the agent-down
+     * time). A master that finds such a switch empty as it connects waits for that restore before its first
+     * reconcile, which then finds the restored table rather than writing every flow itself meanwhile; it asks again
+     * while it waits, and stops waiting once the answer is no (the agent died). Called on the switch's thread, every
+     * few milliseconds during such a wait: must be cheap.
      */
     default boolean restoresFromSnapshot(Switch sw) {
         return false;

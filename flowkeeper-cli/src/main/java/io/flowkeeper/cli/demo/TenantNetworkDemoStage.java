@@ -175,8 +175,9 @@ final class TenantNetworkDemoStage implements DemoStage {
             ctx.say(host.name() + " forwarded again from its snapshot " + gap + " ms before its master's reconcile, "
                     + "which found nothing to change.");
         } else if (!r.inSync()) {
-            // OVS 3.1 flushes br-int as it adds its controllers once flow-restore-wait is cleared; the agent restores
-            // again after that flush, and the master waits for that restore (a few seconds at most) before its
+            // OVS 3.1 flushes br-int as it adds its controllers once flow-restore-wait is cleared; the agent commits
+            // the snapshot it staged before the release right after that flush, and the master waits for that
+            // restore (a few seconds at most, or 2 ms a flow) before its
             // reconcile. A reconcile that still changed flows means the restore came later than that, or the model
             // changed meanwhile. Said plainly, so the demo never claims what did not happen.
             ctx.say("The master's reconcile did not find the snapshot's table (" + r.reconciled().get().match()

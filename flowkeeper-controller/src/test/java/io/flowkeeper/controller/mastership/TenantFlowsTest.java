@@ -187,6 +187,39 @@ class TenantFlowsTest {
         assertThat(table.bundleCount()).isEqualTo(1);
     }
 
+    /**
+     * The host's agent dies while the master waits for its restore (its heartbeat ages past the agent-down time):
+     * the master stops waiting at once and programs the switch, well before the bounded wait would end.
+     */
+    @Test
+    void aSwitchWhoseAgentIsFoundDeadWhileTheMasterWaitsIsProgrammedAtOnce() throws Exception {
+        Flow f1 = FlowDocuments.parseFlow("x", "table=0,priority=100,in_port=1,actions=drop")
+                .withCookie(FlowCompiler.COOKIE_NETWORK | 100);
+        java.util.concurrent.atomic.AtomicBoolean agentAlive = new java.util.concurrent.atomic.AtomicBoolean(true);
+        masterConnects(new io.flowkeeper.api.switches.SwitchFlowSource() {
+            @Override
+            public Map<String, Flow> flows(io.flowkeeper.api.switches.Switch sw) {
+                return Map.of("net/1", f1);
+            }
+
+            @Override
+            public boolean restoresFromSnapshot(io.flowkeeper.api.switches.Switch sw) {
+                return agentAlive.get();
+            }
+
+            @Override
+            public void onChange(java.util.function.LongConsumer listener) {
+            }
+        });
+        Thread.sleep(300); // waiting for the agent's restore
+        assertThat(table.flows()).isEmpty();
+        long dead = System.nanoTime();
+        agentAlive.set(false);
+        await().atMost(WAIT).until(() -> table.flows().contains(f1));
+        assertThat(Duration.ofNanos(System.nanoTime() - dead)).isLessThan(SwitchMaster.AGENT_RESTORE_WAIT);
+        assertThat(table.bundleCount()).isEqualTo(1);
+    }
+
     @Test
     void theHostsFlowsAreProgrammedBesideTheApisAndFollowTheModel() throws Exception {
         put("/neutron/networks/" + NET, JSON.createObjectNode().put("id", NET).put("name", "n").put("project_id", "p1")

@@ -120,6 +120,11 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
     private final AtomicLong dhcpMalformed = new AtomicLong();
     private final AtomicLong dhcpUnanswered = new AtomicLong();
     private volatile HostViews.Model model;
+    /**
+     * Each host's last agent heartbeat (epoch ms), kept apart from the model: heartbeats change every few seconds
+     * and no flow. Read by a master deciding whether to wait for the host agent's restore.
+     */
+    private final Map<String, Long> heartbeats = new ConcurrentHashMap<>();
     private volatile Watch watch;
     private volatile boolean closed;
 
@@ -172,6 +177,8 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
             sn.forEach(x -> subnets.put(x.id(), x));
             p.forEach(x -> ports.put(x.id(), normalized(x)));
             h.forEach(x -> hosts.put(x.name(), normalized(x)));
+            heartbeats.clear();
+            h.forEach(x -> heartbeats.put(x.name(), x.heartbeatMillis()));
             b.forEach(x -> bindings.put(x.portId(), x));
             r.forEach(x -> routers.put(x.id(), x));
             g.forEach(x -> {
@@ -326,9 +333,14 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
                             e.json())) : null);
                 }
                 case "hosts" -> {
+                    Host h = put ? NetworkManager.host(NetworkManager.parse(e.json())) : null;
+                    if (h == null) {
+                        heartbeats.remove(id);
+                    } else {
+                        heartbeats.put(id, h.heartbeatMillis());
+                    }
                     // a host's tunnel address or bridge changes every host sharing a network with it: rare
-                    touched.everything |= changed(hosts, id, put
-                            ? normalized(NetworkManager.host(NetworkManager.parse(e.json()))) : null);
+                    touched.everything |= changed(hosts, id, h == null ? null : normalized(h));
                 }
                 case "routers" -> {
                     // a router's routes or state change the hosts of all its networks: rare
@@ -516,7 +528,8 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
     @Override
     public boolean restoresFromSnapshot(Switch sw) {
         HostViews.Model m = model;
-        return m != null && m.hostOf(sw.dpid()).map(Host::flowSnapshot).orElse(false);
+        return m != null && m.hostOf(sw.dpid()).map(h -> h.flowSnapshot()
+                && Host.agentAlive(heartbeats.getOrDefault(h.name(), 0L), clock.millis())).orElse(false);
     }
 
     @Override

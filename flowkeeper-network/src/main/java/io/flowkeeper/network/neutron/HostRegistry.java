@@ -42,10 +42,9 @@ import java.util.regex.Pattern;
 public final class HostRegistry implements AutoCloseable {
     /**
      * An agent whose last heartbeat is older than this is shown dead (and ports bound to its host get
-     * {@code binding_failed}): three missed beats at the agent's default 10 s interval, as Neutron's
-     * {@code agent_down_time} (75 s) is two and a half of its agents' 30 s {@code report_interval}.
+     * {@code binding_failed}): {@link io.flowkeeper.api.network.Host#AGENT_DOWN_TIME}.
      */
-    public static final Duration AGENT_DOWN_TIME = Duration.ofSeconds(30);
+    public static final Duration AGENT_DOWN_TIME = io.flowkeeper.api.network.Host.AGENT_DOWN_TIME;
     static final String HOSTS = "hosts";
     static final String BINDINGS = "bindings";
     /** A host name is a path segment and a Neutron {@code binding:host_id}: a DNS-ish name. */
@@ -313,7 +312,7 @@ public final class HostRegistry implements AutoCloseable {
 
     /** Whether {@code host}'s agent beat within {@link #AGENT_DOWN_TIME} of now. */
     boolean alive(ObjectNode host) {
-        return clock.millis() - host.path("heartbeat_millis").asLong() <= AGENT_DOWN_TIME.toMillis();
+        return io.flowkeeper.api.network.Host.agentAlive(host.path("heartbeat_millis").asLong(), clock.millis());
     }
 
     /**

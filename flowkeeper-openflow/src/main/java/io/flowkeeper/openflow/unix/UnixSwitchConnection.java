@@ -297,6 +297,14 @@ public final class UnixSwitchConnection implements AutoCloseable {
         return new BundleResult(r.messages() - 1, r.committed(), failures, r.elapsed());
     }
 
+    /**
+     * Sends stored FLOW_MODs into one bundle and leaves it open, to be committed later in one short message
+     * ({@link BundleWriter#stage}): the switch holds them unapplied meanwhile. Only adds to the table.
+     */
+    public BundleWriter.Staged stageBundle(Iterator<byte[]> flowMods, IntConsumer progress) throws IOException {
+        return bundles.stage(flowMods, null, progress);
+    }
+
     private static Iterator<byte[]> prepend(byte[] first, Iterator<byte[]> rest) {
         return new Iterator<>() {
             boolean firstDone;

@@ -79,6 +79,16 @@ public final class BundleWriter {
      */
     public BundleResult apply(Iterator<byte[]> messages, OnError onError, IntFunction<String> describe,
             IntConsumer progress) throws IOException {
+        return stage(messages, describe, progress).commit(onError);
+    }
+
+    /**
+     * Sends {@code messages} into a new bundle and leaves it open: the switch holds them, unapplied, until
+     * {@link Staged#commit} (one short message, applied at once) or {@link Staged#discard}. OVS discards a bundle
+     * left idle for its {@code bundle-idle-timeout} (10 s by default); a commit then fails.
+     */
+    public Staged stage(Iterator<byte[]> messages, IntFunction<String> describe, IntConsumer progress)
+            throws IOException {
         long t0 = System.nanoTime();
         int bundleId = transport.nextXid() & 0x7fffffff;
         transport.request(OfWire.bundleControl(transport.nextXid(), bundleId, OfWire.BUNDLE_OPEN), requestTimeout);
@@ -122,10 +132,57 @@ public final class BundleWriter {
                 failures.add(new BundleResult.Failure(i, what == null ? error : error + " for " + what));
             }
         }
-        boolean commit = failures.isEmpty() || onError == OnError.COMMIT_REST;
-        transport.request(OfWire.bundleControl(transport.nextXid(), bundleId,
-                commit ? OfWire.BUNDLE_COMMIT : OfWire.BUNDLE_DISCARD), commit ? commitTimeout : requestTimeout);
-        return new BundleResult(count, commit, failures, Duration.ofNanos(System.nanoTime() - t0));
+        return new Staged(bundleId, count, failures, System.nanoTime() - t0);
+    }
+
+    /** A bundle sent and still open on the switch: what {@link #stage} leaves. */
+    public final class Staged {
+        private final int bundleId;
+        private final int count;
+        private final List<BundleResult.Failure> failures;
+        private final long stageNanos;
+
+        private Staged(int bundleId, int count, List<BundleResult.Failure> failures, long stageNanos) {
+            this.bundleId = bundleId;
+            this.count = count;
+            this.failures = List.copyOf(failures);
+            this.stageNanos = stageNanos;
+        }
+
+        /** Messages in the bundle. */
+        public int messages() {
+            return count;
+        }
+
+        /** The messages the switch refused as they were added (they are not in the bundle). */
+        public List<BundleResult.Failure> failures() {
+            return failures;
+        }
+
+        /** How long sending the messages took. */
+        public Duration staging() {
+            return Duration.ofNanos(stageNanos);
+        }
+
+        /**
+         * Commits the bundle, or discards it when a message was refused and {@code onError} says so. The result's
+         * time is the staging's plus the commit's.
+         *
+         * @throws IOException when the switch refuses the commit (e.g. it discarded the idle bundle) or the
+         *     session failed
+         */
+        public BundleResult commit(OnError onError) throws IOException {
+            long t0 = System.nanoTime();
+            boolean commit = failures.isEmpty() || onError == OnError.COMMIT_REST;
+            transport.request(OfWire.bundleControl(transport.nextXid(), bundleId,
+                    commit ? OfWire.BUNDLE_COMMIT : OfWire.BUNDLE_DISCARD), commit ? commitTimeout : requestTimeout);
+            return new BundleResult(count, commit, failures, Duration.ofNanos(stageNanos + System.nanoTime() - t0));
+        }
+
+        /** Discards the bundle (quietly: the switch may have discarded it already). */
+        public void discard() {
+            discardQuietly(bundleId);
+        }
     }
 
     private void discardQuietly(int bundleId) {

@@ -122,6 +122,30 @@ class BundleWriterTest {
         assertThat(t.sent).containsExactly("OPEN", "ADD 1", "ADD 2", "ADD 3", "BARRIER", "COMMIT");
     }
 
+    /** A staged bundle is sent and left open: nothing is committed until the caller says so, in one message. */
+    @Test
+    void aStagedBundleIsCommittedOnlyWhenAskedInOneMessage() throws IOException {
+        ScriptedTransport t = new ScriptedTransport(Set.of());
+        BundleWriter.Staged staged = new BundleWriter(t, 1 << 16, T, T).stage(mods(1, 2, 3), null, null);
+
+        assertThat(staged.messages()).isEqualTo(3);
+        assertThat(t.sent).containsExactly("OPEN", "ADD 1", "ADD 2", "ADD 3", "BARRIER");
+        BundleResult r = staged.commit(BundleWriter.OnError.DISCARD);
+        assertThat(r.committed()).isTrue();
+        assertThat(r.messages()).isEqualTo(3);
+        assertThat(t.sent).containsExactly("OPEN", "ADD 1", "ADD 2", "ADD 3", "BARRIER", "COMMIT");
+    }
+
+    /** A switch that dropped the staged bundle refuses its commit: the caller hears it. */
+    @Test
+    void aStagedBundleWhoseCommitFailsThrows() throws IOException {
+        ScriptedTransport t = new ScriptedTransport(Set.of());
+        BundleWriter.Staged staged = new BundleWriter(t, 1 << 16, T, T).stage(mods(1), null, null);
+        t.open = false;
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> staged.commit(BundleWriter.OnError.COMMIT_REST))
+                .isInstanceOf(IOException.class);
+    }
+
     @Test
     void anyRefusedMessageDiscardsTheBundleAndEveryRefusalIsNamed() throws IOException {
         ScriptedTransport t = new ScriptedTransport(Set.of(2, 4));
