@@ -197,4 +197,79 @@ class SecurityGroupFlowsTest {
         int both = flowsOfOnePort(500, 200);
         assertTrue(both <= 720, "500 members and 200 rules: " + both);
     }
+
+    /**
+     * The security flows that differ between two compiles of host h1 when one port joins the default group of
+     * {@code members} ports ({@code members / 2} on h1, the rest on h2), plugged on {@code joinOn}: those that are
+     * not the new port's own (its port number in the metadata).
+     */
+    private static int flowsChangedByAJoin(int members, String joinOn) {
+        TestModel m = new TestModel();
+        m.host("h1", "192.0.2.1", Map.of());
+        m.host("h2", "192.0.2.2", Map.of());
+        m.meshTunnels();
+        Network n = m.network("net1", "p1", NetworkType.VXLAN, null, 100, "10.0.0.0/16", true);
+        m.securityGroups.clear();
+        m.securityGroups.add(defaultGroup("def"));
+        for (int i = 0; i < members; i++) {
+            String id = String.format("m%03d", i);
+            m.port(id, n, String.format("fa:16:3e:00:%02x:%02x", 1 + i / 256, i % 256),
+                    Ipv4.format(Ipv4.parse("10.0.1.0") + i), i % 2 == 0 ? "h1" : "h2");
+            inGroups(m, id, "def");
+        }
+        FlowCompiler compiler = new FlowCompiler();
+        java.util.Set<Flow> before = new java.util.HashSet<>(security(compiler.compile(m.view("h1"))));
+        m.port("new", n, "fa:16:3e:00:ff:01", "10.0.9.1", joinOn);
+        inGroups(m, "new", "def");
+        java.util.Set<Flow> after = new java.util.HashSet<>(security(compiler.compile(m.view("h1"))));
+        long newPortBits = joinOn.equals("h1") ? m.ofPort("new") << FlowCompiler.PORT_SHIFT : -1;
+        int changed = 0;
+        for (java.util.Set<Flow>[] pair : List.of(new java.util.Set[] {before, after},
+                new java.util.Set[] {after, before})) {
+            for (Flow f : pair[0]) {
+                boolean own = f.match().has(MatchField.METADATA)
+                        && (f.match().get(MatchField.METADATA).value() & FlowCompiler.PORT_MASK) == newPortBits;
+                if (!pair[1].contains(f) && !own) {
+                    changed++;
+                }
+            }
+        }
+        System.out.printf("security groups: a port joining a %d-member default group on %s changes %d flows of h1"
+                + " (besides its own)%n", members, joinOn, changed);
+        return changed;
+    }
+
+    private static List<Flow> security(List<Flow> flows) {
+        return flows.stream().filter(f -> (f.cookie() & FlowCompiler.COOKIE_KIND_MASK)
+                == SecurityGroupFlows.COOKIE_SECURITY).toList();
+    }
+
+    @Test
+    void aPortJoiningAGroupChangesOneAddressFlowPerHostNotEveryMembersFlows() {
+        for (String host : List.of("h1", "h2")) {
+            int small = flowsChangedByAJoin(10, host);
+            int big = flowsChangedByAJoin(200, host);
+            // its address in the one shared ingress clause of the group (an added flow, or one changed and so
+            // counted twice): the members' rules, marks and clauses stay as they were
+            assertTrue(small >= 1 && small <= 2, host + ", 10 members: " + small);
+            assertEquals(small, big, host + ": the same with 200 members");
+        }
+    }
+
+    @Test
+    void aMemberJoiningAGroupOpensTheRuleForItAndLeavingClosesItForNewConnections() {
+        TestModel m = lab();
+        // x (not in def) opens nothing to a; once in def as well, its connections are a member's
+        FlowCompiler compiler = new FlowCompiler();
+        long a = m.ofPort("a");
+        long x = m.ofPort("x");
+        FlowTableEvaluator e = new FlowTableEvaluator(compiler.compile(m.view("h1")));
+        assertTrue(!reaches(e, tcp(x, MAC_X, MAC_A, "10.0.0.9", "10.0.0.3", 41000, 22), a), "outsider");
+        inGroups(m, "x", "out", "def");
+        FlowTableEvaluator joined = e.withFlows(compiler.compile(m.view("h1")));
+        assertTrue(reaches(joined, tcp(x, MAC_X, MAC_A, "10.0.0.9", "10.0.0.3", 41001, 22), a), "member");
+        inGroups(m, "x", "out");
+        FlowTableEvaluator left = joined.withFlows(compiler.compile(m.view("h1")));
+        assertTrue(!reaches(left, tcp(x, MAC_X, MAC_A, "10.0.0.9", "10.0.0.3", 41002, 22), a), "left: new refused");
+    }
 }
