@@ -233,6 +233,24 @@ public final class FlowCompiler {
         out.add(flow(Pipeline.L2_LOOKUP, PRIO_FLOOD, Match.builder()
                 .masked(MatchField.METADATA, tag | FROM_REMOTE, TAG_MASK | FROM_REMOTE).build(),
                 new Instructions(toLocal, null, -1L, null), cookie));
+        // Flooded IPv4 reaches a secured port only through its ingress rules, as unicast does: instead of an output,
+        // a copy looked up in the port's zone and recirculated to SG_FLOOD (each ct(table=) forks one copy).
+        List<Action> toLocalIp = new ArrayList<>();
+        for (LocalPort lp : n.local()) {
+            toLocalIp.add(lp.port().portSecurityEnabled() ? SecurityGroupFlows.floodCopy(lp.ofPort())
+                    : Action.Output.to(lp.ofPort()));
+        }
+        if (!toLocalIp.equals(toLocal)) {
+            List<Action> fromLocalIp = new ArrayList<>(toLocalIp);
+            fromLocalIp.addAll(fromLocal.subList(toLocal.size(), fromLocal.size()));
+            out.add(flow(Pipeline.L2_LOOKUP, PRIO_FLOOD + 1, Match.builder()
+                    .masked(MatchField.METADATA, tag, TAG_MASK | FROM_REMOTE).exact(MatchField.ETH_TYPE, ETH_IP)
+                    .build(), new Instructions(fromLocalIp, null, -1L, null), cookie));
+            out.add(flow(Pipeline.L2_LOOKUP, PRIO_FLOOD + 1, Match.builder()
+                    .masked(MatchField.METADATA, tag | FROM_REMOTE, TAG_MASK | FROM_REMOTE)
+                    .exact(MatchField.ETH_TYPE, ETH_IP).build(), new Instructions(toLocalIp, null, -1L, null),
+                    cookie));
+        }
         return out;
     }
 

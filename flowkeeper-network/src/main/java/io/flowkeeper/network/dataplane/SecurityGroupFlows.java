@@ -21,7 +21,8 @@ import java.util.zip.CRC32;
 /**
  * Compiles security groups into stateful conntrack flows, per secured local port (port security on), along
  * {@link Pipeline#SG_EGRESS_CT}, {@link Pipeline#SG_EGRESS}, {@link Pipeline#SG_INGRESS_CT} and
- * {@link Pipeline#SG_INGRESS}. Pure: a port's flows depend on its {@link SecuredPort} alone and are kept between
+ * {@link Pipeline#SG_INGRESS}; flooded IPv4 (broadcast, multicast, unknown unicast) reaches a secured port through
+ * {@link Pipeline#SG_FLOOD} and the same ingress rules ({@link #floodCopy}). Pure: a port's flows depend on its {@link SecuredPort} alone and are kept between
  * calls while it is unchanged.
  *
  * <p><b>State.</b> Each port has its own conntrack zone (its OpenFlow port number): a packet between two ports of the
@@ -192,11 +193,20 @@ public final class SecurityGroupFlows {
         return out;
     }
 
+    /**
+     * In a flood of IPv4, the copy for secured local port {@code ofPort}: looked up in the port's zone and
+     * recirculated to {@link Pipeline#SG_FLOOD}, which finds the port by the zone and sends the copy through the
+     * port's ingress rules. OVS forks the packet at each such action, so one flood action list serves every port.
+     */
+    static Action floodCopy(long ofPort) {
+        return Action.Ct.lookup((int) (ofPort & 0xffff), Pipeline.SG_FLOOD.id());
+    }
+
     /** The tables' defaults: whatever no flow lets through is dropped. */
     static List<Flow> defaults() {
         List<Flow> out = new ArrayList<>();
-        for (Pipeline t : List.of(Pipeline.SG_EGRESS_CT, Pipeline.SG_EGRESS, Pipeline.SG_INGRESS_CT,
-                Pipeline.SG_INGRESS)) {
+        for (Pipeline t : List.of(Pipeline.SG_EGRESS_CT, Pipeline.SG_EGRESS, Pipeline.SG_FLOOD,
+                Pipeline.SG_INGRESS_CT, Pipeline.SG_INGRESS)) {
             out.add(FlowCompiler.flow(t, FlowCompiler.PRIO_DEFAULT, Match.ALL, Instructions.DROP,
                     FlowCompiler.COOKIE_PIPELINE));
         }
@@ -274,6 +284,10 @@ public final class SecurityGroupFlows {
                 Instructions.actions(Action.Ct.lookup(zone, Pipeline.SG_EGRESS.id())), cookie));
         out.add(FlowCompiler.flow(Pipeline.SG_INGRESS_CT, PRIO_TRACK, base,
                 Instructions.actions(Action.Ct.lookup(zone, Pipeline.SG_INGRESS.id())), cookie));
+        // a flooded copy for this port (floodCopy) comes back tracked in its zone: on through its ingress rules
+        out.add(FlowCompiler.flow(Pipeline.SG_FLOOD, PRIO_TRACK, Match.builder().exact(MatchField.CT_ZONE, zone)
+                .exact(MatchField.ETH_TYPE, ETH_IP).build(), new Instructions(List.of(),
+                p.ofPort() << FlowCompiler.PORT_SHIFT, FlowCompiler.PORT_MASK, Pipeline.SG_INGRESS.id()), cookie));
         for (boolean ingress : new boolean[] {false, true}) {
             Pipeline table = ingress ? Pipeline.SG_INGRESS : Pipeline.SG_EGRESS;
             Instructions pass = ingress ? Instructions.actions(Action.Output.to(p.ofPort()))

@@ -272,4 +272,38 @@ class SecurityGroupFlowsTest {
         FlowTableEvaluator left = joined.withFlows(compiler.compile(m.view("h1")));
         assertTrue(!reaches(left, tcp(x, MAC_X, MAC_A, "10.0.0.9", "10.0.0.3", 41002, 22), a), "left: new refused");
     }
+
+    @Test
+    void floodedIpv4PassesEachSecuredPortsIngressRulesAsUnicastDoes() {
+        TestModel m = lab();
+        Network n = m.networks.get(0);
+        m.port("open", n, "fa:16:3e:00:00:77", "10.0.0.7", "h1", List.of(), false);
+        FlowTableEvaluator e = new FlowTableEvaluator(m.compile("h1"));
+        long a = m.ofPort("a");
+        long c = m.ofPort("c");
+        long x = m.ofPort("x");
+        long open = m.ofPort("open");
+        // to a MAC the network does not know (unknown unicast), and to broadcast: the copies that pass
+        for (String dst : List.of("fa:16:3e:00:00:55", "ff:ff:ff:ff:ff:ff")) {
+            // a member: the other member lets it in, x (no ingress rule) does not, the open port takes anything
+            assertEquals(List.of(c, open), ports(e, tcp(a, MAC_A, dst, "10.0.0.3", "10.0.0.255", 42000, 22)), dst);
+            // x is no member: neither member lets it in
+            assertEquals(List.of(open), ports(e, tcp(x, MAC_X, dst, "10.0.0.9", "10.0.0.255", 42001, 22)), dst);
+        }
+        // ARP is no IPv4: a request for an unknown address still reaches every port of the network
+        Map<MatchField, Long> arp = new java.util.EnumMap<>(MatchField.class);
+        arp.put(MatchField.IN_PORT, x);
+        arp.put(MatchField.ETH_SRC, FlowCompiler.mac(MAC_X));
+        arp.put(MatchField.ETH_DST, FlowCompiler.mac("ff:ff:ff:ff:ff:ff"));
+        arp.put(MatchField.ETH_TYPE, 0x0806L);
+        arp.put(MatchField.ARP_OP, 1L);
+        arp.put(MatchField.ARP_SHA, FlowCompiler.mac(MAC_X));
+        arp.put(MatchField.ARP_SPA, Ipv4.parse("10.0.0.9"));
+        arp.put(MatchField.ARP_TPA, Ipv4.parse("10.0.0.77"));
+        assertEquals(List.of(a, c, open), ports(e, arp));
+    }
+
+    private static List<Long> ports(FlowTableEvaluator e, Map<MatchField, Long> packet) {
+        return e.run(packet).stream().map(FlowTableEvaluator.Emitted::port).sorted().toList();
+    }
 }
