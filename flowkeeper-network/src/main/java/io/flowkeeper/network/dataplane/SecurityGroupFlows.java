@@ -194,6 +194,12 @@ public final class SecurityGroupFlows {
     }
 
     /**
+     * The most secured ports of one network on one host that flooded IPv4 is copied to ({@link #floodCopy}, 24 bytes
+     * each, 48 KB of a flow's 64 KB); beyond, flooded IPv4 reaches none of them.
+     */
+    static final int MAX_FLOOD_COPIES = 2_000;
+
+    /**
      * In a flood of IPv4, the copy for secured local port {@code ofPort}: looked up in the port's zone and
      * recirculated to {@link Pipeline#SG_FLOOD}, which finds the port by the zone and sends the copy through the
      * port's ingress rules. OVS forks the packet at each such action, so one flood action list serves every port.

@@ -306,6 +306,26 @@ class SecurityGroupFlowsTest {
         assertEquals(List.of(a, c, open), ports(e, arp));
     }
 
+    @Test
+    void pastTheFlowSizeLimitFloodedIpv4ReachesNoSecuredPortRatherThanAllOfThem() {
+        TestModel m = new TestModel();
+        m.host("h1", "192.0.2.1", Map.of());
+        Network n = m.network("net1", "p1", NetworkType.VXLAN, null, 100, "10.0.0.0/16", true);
+        m.securityGroups.clear();
+        m.securityGroups.add(defaultGroup("def"));
+        for (int i = 0; i <= SecurityGroupFlows.MAX_FLOOD_COPIES; i++) {
+            String id = String.format("m%04d", i);
+            m.port(id, n, String.format("fa:16:3e:00:%02x:%02x", 1 + i / 256, i % 256),
+                    Ipv4.format(Ipv4.parse("10.0.1.0") + i), "h1");
+            inGroups(m, id, "def");
+        }
+        m.port("open", n, "fa:16:3e:00:ff:77", "10.0.9.7", "h1", List.of(), false);
+        FlowTableEvaluator e = new FlowTableEvaluator(m.compile("h1"));
+        // a member's broadcast: one copy more than the limit would be needed, so none is made; the open port gets it
+        assertEquals(List.of(m.ofPort("open")), ports(e, tcp(m.ofPort("m0000"), "fa:16:3e:00:01:00",
+                "ff:ff:ff:ff:ff:ff", "10.0.1.0", "10.0.255.255", 42000, 22)));
+    }
+
     private static List<Long> ports(FlowTableEvaluator e, Map<MatchField, Long> packet) {
         return e.run(packet).stream().map(FlowTableEvaluator.Emitted::port).sorted().toList();
     }
