@@ -22,8 +22,9 @@ import java.util.zip.CRC32;
  * Compiles security groups into stateful conntrack flows, per secured local port (port security on), along
  * {@link Pipeline#SG_EGRESS_CT}, {@link Pipeline#SG_EGRESS}, {@link Pipeline#SG_INGRESS_CT} and
  * {@link Pipeline#SG_INGRESS}; flooded IPv4 (broadcast, multicast, unknown unicast) reaches a secured port through
- * {@link Pipeline#SG_FLOOD} and the same ingress rules ({@link #floodCopy}). Pure: a port's flows depend on its {@link SecuredPort} alone and are kept between
- * calls while it is unchanged.
+ * {@link Pipeline#SG_FLOOD} and the same ingress rules ({@link #floodCopy}). Pure: a port's own flows depend on its
+ * {@link SecuredPort}'s rules alone and are kept between calls while they are unchanged; the member address flows
+ * are the host's, shared.
  *
  * <p><b>State.</b> Each port has its own conntrack zone (its OpenFlow port number): a packet between two ports of the
  * host is tracked once leaving one (egress rules) and once entering the other (ingress rules). Invalid packets are
