@@ -139,7 +139,7 @@ class NeutronOutputTest {
                 security_groups        -
                 status                 ACTIVE
 
-                security: 0 rules from 0 groups, 8 flows on the port's host (stateful, conntrack zone per port)
+                security: 0 rules from 0 groups, 9 flows on the port's host (stateful, conntrack zone per port)
                 no rules: nothing but DHCP and ARP gets in or out
                 """);
     }

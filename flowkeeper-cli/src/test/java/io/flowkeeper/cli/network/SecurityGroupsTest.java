@@ -3,10 +3,13 @@ package io.flowkeeper.cli.network;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.flowkeeper.cli.bench.AgentProcess;
+import io.flowkeeper.cli.bench.ConnectProbe;
 import io.flowkeeper.cli.bench.TenantLab;
 import io.flowkeeper.cli.bench.TenantLab.Plugged;
 import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.testbed.Cmd;
+import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.Vm;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -298,24 +301,7 @@ class SecurityGroupsTest {
         }
         List<String> before = lab.host(host).dumpFlowsWithoutCounters(TenantLab.BRIDGE);
         assertThat(connects(host == 1 ? a.vm() : b.vm(), target.ip(), 22)).as("open to those allowed").isTrue();
-        java.util.concurrent.atomic.AtomicInteger probes = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        // a refused SYN costs a probe its 1 s timeout: four probers, staggered, keep one in flight at all times
-        List<Thread> probers = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            Thread prober = new Thread(() -> {
-                while (!stop.get()) {
-                    probes.incrementAndGet();
-                    if (inVm(prober0, "nc", "-z", "-w", "1", target.ip(), "22").ok()) {
-                        opened.incrementAndGet();
-                    }
-                }
-            });
-            prober.start();
-            probers.add(prober);
-            Thread.sleep(250);
-        }
+        ConnectProbe probe = ConnectProbe.start(prober0, target.ip(), 22);
         try {
             Thread.sleep(500);
             lab.cluster().kill(victim);
@@ -326,19 +312,106 @@ class SecurityGroupsTest {
             });
             Thread.sleep(5_000);
         } finally {
-            stop.set(true);
-            for (Thread prober : probers) {
-                prober.join();
-            }
+            probe.stop();
         }
-        System.out.printf("master kill (h%d): %d probes of the closed port, %d opened%n", host + 1, probes.get(),
-                opened.get());
-        assertThat(opened.get()).isZero();
-        assertThat(probes.get()).isGreaterThan(15);
+        System.out.printf("master kill (h%d): %s%n", host + 1, probe);
+        assertThat(probe.opened()).as(probe.toString()).isZero();
+        assertThat(probe.probes()).as(probe.toString()).isGreaterThan(50);
         assertThat(connects(host == 1 ? a.vm() : b.vm(), target.ip(), 22)).as("still open to those allowed")
                 .isTrue();
         assertThat(lab.host(host).dumpFlowsWithoutCounters(TenantLab.BRIDGE)).as("the new master's table")
                 .isEqualTo(before);
+    }
+
+    @Test
+    @Order(10)
+    void aClosedPortStaysClosedThroughAHostReboot() throws Exception {
+        // h2 reboots as its boot script does it (kill -9 of ovs-vswitchd, flow-restore-wait, start), and a host
+        // agent journaling its br-int restores the table; meanwhile B (h2) probes X's tcp/22 (B is outside the
+        // prefix), a port that must stay closed while the table is empty, restored, flushed and restored again
+        OvsHost h2 = lab.host(1);
+        List<String> agentArgs = List.of("--ovs-rundir", h2.runDir().toString(), "--bridge", TenantLab.BRIDGE,
+                "--snapshot-dir", h2.runDir().resolve("sg-snapshots").toString());
+        try (AgentProcess agent = new AgentProcess("128m", agentArgs)) {
+            int flows = h2.flowCount(TenantLab.BRIDGE);
+            agent.await(e -> e.kind().equals("journaling") && e.number("flows") == flows, LONG,
+                    "journaling of " + flows + " flows");
+            List<String> before = h2.dumpFlowsWithoutCounters(TenantLab.BRIDGE);
+            assertThat(connects(a.vm(), x.ip(), 22)).as("open to those allowed").isTrue();
+            ConnectProbe probe = ConnectProbe.start(b.vm(), x.ip(), 22);
+            long restoredMillis;
+            try {
+                Thread.sleep(500);
+                agent.clearEvents();
+                h2.killVswitchd();
+                h2.setFlowRestoreWait(true);
+                long t0 = System.nanoTime();
+                h2.startVswitchdAgain();
+                agent.awaitKinds(LONG, "restored", "released");
+                // the master reconciles the switch as it reconnects: the table it programmed, nothing more
+                await().atMost(LONG).until(() -> h2.dumpFlowsWithoutCounters(TenantLab.BRIDGE).equals(before));
+                restoredMillis = (System.nanoTime() - t0) / 1_000_000;
+                Thread.sleep(2_000);
+            } finally {
+                probe.stop();
+            }
+            System.out.printf("host reboot (h2): the table back %d ms after ovs-vswitchd start; %s%n",
+                    restoredMillis, probe);
+            assertThat(probe.opened()).as(probe.toString()).isZero();
+            assertThat(probe.probes()).as(probe.toString()).isGreaterThan(40);
+        }
+        assertThat(connects(a.vm(), x.ip(), 22)).as("still open to those allowed").isTrue();
+        assertThat(b.vm().ping(a.ip(), 3, Duration.ofSeconds(2))).as("the default group across hosts").isTrue();
+    }
+
+    @Test
+    @Order(11)
+    void floodedPacketsPassEachPortsIngressRules() throws Exception {
+        // UDP to 255.255.255.255 is flooded to every port of the network: A (h1, member of the default group), X
+        // (h2, "web", nothing let in on 5354) and O (h1, port security off) listen; B (h2, member) and X send
+        java.nio.file.Path stop = java.nio.file.Files.createTempDirectory("flood").resolve("stop");
+        String listen = String.join("\n",
+                "import os, socket",
+                "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+                "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+                "s.bind(('', 5354))",
+                "s.settimeout(0.2)",
+                "print('ready')",
+                "while not os.path.exists('" + stop + "'):",
+                "    try:",
+                "        print(s.recvfrom(512)[0].decode())",
+                "    except socket.timeout:",
+                "        pass");
+        Map<String, BufferedReader> heard = new java.util.LinkedHashMap<>();
+        for (Plugged p : List.of(a, x, o)) {
+            heard.put(p.vm().name(), start(p.vm(), "ready", "python3", "-u", "-c", listen));
+        }
+        for (Plugged from : List.of(b, x)) {
+            from.vm().exec("python3", "-c", String.join("\n",
+                    "import socket, time",
+                    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+                    "s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)",
+                    "for i in range(3):",
+                    "    s.sendto(b'from-" + from.vm().name() + "', ('255.255.255.255', 5354))",
+                    "    time.sleep(0.2)"));
+        }
+        Thread.sleep(1_000);
+        java.nio.file.Files.writeString(stop, "");
+        Map<String, java.util.Set<String>> got = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, BufferedReader> e : heard.entrySet()) {
+            java.util.Set<String> lines = new java.util.TreeSet<>();
+            for (String line = e.getValue().readLine(); line != null; line = e.getValue().readLine()) {
+                lines.add(line);
+            }
+            got.put(e.getKey(), lines);
+        }
+        java.nio.file.Files.delete(stop);
+        java.nio.file.Files.delete(stop.getParent());
+        System.out.println("broadcast to udp/5354 heard: " + got);
+        // A lets members in; X lets nothing in on 5354 (it hears its own broadcast from its own kernel); O takes all
+        assertThat(got.get("a")).containsExactly("from-b");
+        assertThat(got.get("x")).doesNotContain("from-b");
+        assertThat(got.get("o")).containsExactly("from-b", "from-x");
     }
 
     /** The node that owns the switch, from any node that answers. */

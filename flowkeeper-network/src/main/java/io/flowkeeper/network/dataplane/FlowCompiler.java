@@ -233,6 +233,31 @@ public final class FlowCompiler {
         out.add(flow(Pipeline.L2_LOOKUP, PRIO_FLOOD, Match.builder()
                 .masked(MatchField.METADATA, tag | FROM_REMOTE, TAG_MASK | FROM_REMOTE).build(),
                 new Instructions(toLocal, null, -1L, null), cookie));
+        // Flooded IPv4 reaches a secured port only through its ingress rules, as unicast does: instead of an output,
+        // a copy looked up in the port's zone and recirculated to SG_FLOOD (each ct(table=) forks one copy). A ct
+        // action is 24 bytes and a flow at most 64 KB: past MAX_FLOOD_COPIES secured ports on the network here,
+        // flooded IPv4 reaches none of them (closed, rather than a flow the switch refuses and an open flood).
+        boolean copies = n.local().stream().filter(lp -> lp.port().portSecurityEnabled()).count()
+                <= SecurityGroupFlows.MAX_FLOOD_COPIES;
+        List<Action> toLocalIp = new ArrayList<>();
+        for (LocalPort lp : n.local()) {
+            if (!lp.port().portSecurityEnabled()) {
+                toLocalIp.add(Action.Output.to(lp.ofPort()));
+            } else if (copies) {
+                toLocalIp.add(SecurityGroupFlows.floodCopy(lp.ofPort()));
+            }
+        }
+        if (!toLocalIp.equals(toLocal)) {
+            List<Action> fromLocalIp = new ArrayList<>(toLocalIp);
+            fromLocalIp.addAll(fromLocal.subList(toLocal.size(), fromLocal.size()));
+            out.add(flow(Pipeline.L2_LOOKUP, PRIO_FLOOD + 1, Match.builder()
+                    .masked(MatchField.METADATA, tag, TAG_MASK | FROM_REMOTE).exact(MatchField.ETH_TYPE, ETH_IP)
+                    .build(), new Instructions(fromLocalIp, null, -1L, null), cookie));
+            out.add(flow(Pipeline.L2_LOOKUP, PRIO_FLOOD + 1, Match.builder()
+                    .masked(MatchField.METADATA, tag | FROM_REMOTE, TAG_MASK | FROM_REMOTE)
+                    .exact(MatchField.ETH_TYPE, ETH_IP).build(), new Instructions(toLocalIp, null, -1L, null),
+                    cookie));
+        }
         return out;
     }
 

@@ -79,9 +79,18 @@ public enum Pipeline {
             EnumSet.of(MatchField.ETH_DST), false, 30),
     /** Where a frame of a network goes: a local port, a tunnel, the provider bridge, or all of the network's. */
     L2_LOOKUP(30, "L2 lookup per network: local delivery (IPv4 to a secured port via its ingress rules), tunnel "
-            + "with the VNI, provider bridge with the VLAN, flood",
+            + "with the VNI, provider bridge with the VLAN, flood (IPv4 to each secured port via its ingress rules)",
             EnumSet.of(MatchField.METADATA, MatchField.ETH_DST, MatchField.ETH_TYPE),
-            EnumSet.of(MatchField.TUNNEL_ID, MatchField.VLAN_VID), true, 40),
+            EnumSet.of(MatchField.TUNNEL_ID, MatchField.VLAN_VID), true, 39, 40),
+    /**
+     * A flooded IPv4 packet's copy for one secured local port (broadcast, multicast, unknown unicast): the flood
+     * looked it up in the port's conntrack zone and recirculated it here, where the zone names the port; its number
+     * goes into metadata's port bits and the copy on through the port's ingress rules ({@link #SG_INGRESS}), as a
+     * unicast packet to the port would after {@link #SG_INGRESS_CT}.
+     */
+    SG_FLOOD(39, "security groups, flooded IPv4: the copy for a secured port (tracked in its zone) -> its "
+            + "ingress rules",
+            EnumSet.of(MatchField.CT_ZONE, MatchField.ETH_TYPE), EnumSet.noneOf(MatchField.class), true, 41),
     /** IPv4 for a secured local port (its number now in metadata): conntrack lookup in its zone. */
     SG_INGRESS_CT(40, "security groups, ingress: conntrack lookup in the receiving port's zone",
             EnumSet.of(MatchField.METADATA, MatchField.ETH_TYPE), EnumSet.noneOf(MatchField.class), false, 41),
@@ -133,7 +142,7 @@ public enum Pipeline {
 
     /**
      * Checks flows against the pipeline: a known table, only its match fields and set-fields, metadata written
-     * only where allowed, and only its legal (and so forward) {@code goto_table} targets.
+     * only where allowed, and only its legal (and so forward) {@code goto_table} and conntrack recirculation targets.
      *
      * @throws IllegalArgumentException naming the first flow that breaks a rule, and the rule
      */
@@ -159,6 +168,13 @@ public enum Pipeline {
             Integer to = f.instructions().gotoTable();
             if (to != null && (!t.mayGoTo(to) || to <= t.id)) {
                 throw new IllegalArgumentException(t + " may not go to table " + to + ": " + f);
+            }
+            for (Action a : f.instructions().applyActions()) {
+                // a conntrack recirculation is a jump too: to a table this one may go to, forward
+                if (a instanceof Action.Ct ct && ct.table() != Action.CT_NO_TABLE
+                        && (!t.mayGoTo(ct.table()) || ct.table() <= t.id)) {
+                    throw new IllegalArgumentException(t + " may not recirculate to table " + ct.table() + ": " + f);
+                }
             }
         }
     }

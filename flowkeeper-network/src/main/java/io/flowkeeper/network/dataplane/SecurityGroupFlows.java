@@ -15,29 +15,38 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.zip.CRC32;
 
 /**
  * Compiles security groups into stateful conntrack flows, per secured local port (port security on), along
  * {@link Pipeline#SG_EGRESS_CT}, {@link Pipeline#SG_EGRESS}, {@link Pipeline#SG_INGRESS_CT} and
- * {@link Pipeline#SG_INGRESS}. Pure: a port's flows depend on its {@link SecuredPort} alone and are kept between
- * calls while it is unchanged.
+ * {@link Pipeline#SG_INGRESS}; flooded IPv4 (broadcast, multicast, unknown unicast) reaches a secured port through
+ * {@link Pipeline#SG_FLOOD} and the same ingress rules ({@link #floodCopy}). Pure: a port's own flows depend on its
+ * {@link SecuredPort}'s rules alone and are kept between calls while they are unchanged; the member address flows
+ * are the host's, shared.
  *
  * <p><b>State.</b> Each port has its own conntrack zone (its OpenFlow port number): a packet between two ports of the
  * host is tracked once leaving one (egress rules) and once entering the other (ingress rules). Invalid packets are
  * dropped. A new connection the rules allow is committed.
  *
  * <p><b>Rule changes cut existing connections (a mark check, not a zone flush).</b> Every commit writes the port's
- * rule-set generation ({@link #generation}, a CRC of its rules and remote group members) into {@code ct_mark}.
+ * rule-set generation ({@link #generation}, a CRC of its rules and its network's gateways) into {@code ct_mark}.
  * Established and related packets pass without a rule lookup only when their connection's mark is the current
  * generation. After a change, a packet in the original direction of an older connection is checked against the rules
  * again: allowed, it is committed again under the new mark (the connection lives on); refused, it is dropped, and so
  * is every reply until then. A flush would need the agent and a conntrack command, and would also kill connections
  * the new rules still allow; the mark check is in the flows, takes effect with them, and keeps those.
  *
- * <p><b>Remote groups</b> compile to conjunctive matches: one flow per member address (clause 2, shared by every rule
- * of the port naming the group) and one per rule match (clause 1), so a port in a 500-member group costs about 500
- * flows, not members × rules.
+ * <p><b>Remote groups</b> compile to conjunctive matches, as Neutron's OVS firewall does: one conjunction per remote
+ * group and direction on the host ({@link #conjunctionIds}), whose clause 1 is one flow per member address, shared
+ * by every local port whose rules name the group ({@link #addresses}), and whose clause 2 is each such port's rule
+ * matches; a flow per port then matches the completed conjunction and commits in the port's zone. A port in a
+ * 500-member group costs about 500 flows, not members × rules, and ten ports in it on one host cost 500 + 10 × a
+ * few. <b>Membership is not part of the generation</b>: a port joining or leaving a group changes the one address
+ * flow per direction of its address on each host, never the flows (or the {@code ct_mark}) of the group's member
+ * ports. So a member that leaves is refused new connections at once, while a connection it opened before lives on
+ * until it ends (Neutron's agent deletes such conntrack entries; the switch has no flow for that).
  *
  * <p><b>Always allowed:</b> ARP and DHCP never reach these tables (port security handles them), nor do the router's
  * answers to a ping of its gateway address (sent back in {@link Pipeline#ROUTING}); packets to a subnet's gateway
@@ -66,44 +75,160 @@ public final class SecurityGroupFlows {
     public record Refused(SecurityGroupRule rule, String reason) {
     }
 
-    private record Compiled(SecuredPort port, List<Flow> flows) {
+    /** What a port's own flows depend on: not the member addresses of the groups its rules name. */
+    private record PortKey(String portId, long ofPort, long tag, List<Long> gateways, List<SecurityGroupRule> rules,
+                           Map<String, Long> conjunctions) {
     }
 
-    private Map<String, Compiled> compiled = new HashMap<>();
+    private Map<String, Map.Entry<PortKey, List<Flow>>> compiled = new HashMap<>();
 
-    /** Every secured port's flows; reuses those of ports whose view is unchanged since the last call. */
+    /**
+     * Every secured port's flows and the member address flows they share; reuses those of ports whose rules are
+     * unchanged since the last call.
+     */
     public List<Flow> compile(List<SecuredPort> ports) {
+        Map<String, Long> ids = conjunctionIds(ports);
         List<Flow> out = new ArrayList<>();
-        Map<String, Compiled> next = new HashMap<>();
+        Map<String, Map.Entry<PortKey, List<Flow>>> next = new HashMap<>();
         for (SecuredPort p : ports) {
-            Compiled c = compiled.get(p.portId());
-            if (c == null || !c.port().equals(p)) {
-                c = new Compiled(p, port(p));
+            PortKey key = key(p, ids);
+            Map.Entry<PortKey, List<Flow>> c = compiled.get(p.portId());
+            if (c == null || !c.getKey().equals(key)) {
+                c = Map.entry(key, own(p, key.conjunctions()));
             }
             next.put(p.portId(), c);
-            out.addAll(c.flows());
+            out.addAll(c.getValue());
         }
         compiled = next;
+        out.addAll(addresses(ports, ids));
         return out;
+    }
+
+    private static PortKey key(SecuredPort p, Map<String, Long> ids) {
+        Map<String, Long> used = new TreeMap<>();
+        for (SecurityGroupRule r : p.rules()) {
+            String k = conjunctionKey(r);
+            if (k != null) {
+                used.put(k, ids.get(k));
+            }
+        }
+        return new PortKey(p.portId(), p.ofPort(), p.tag(), p.gateways(), p.rules(), used);
+    }
+
+    /**
+     * What one port costs on its host, alone: its own flows and the address flows of the groups its rules name
+     * ({@code flowkeeper ports show}, the bench). On a host with more ports, those address flows are shared.
+     */
+    public static List<Flow> port(SecuredPort p) {
+        Map<String, Long> ids = conjunctionIds(List.of(p));
+        List<Flow> out = new ArrayList<>(own(p, key(p, ids).conjunctions()));
+        out.addAll(addresses(List.of(p), ids));
+        return out;
+    }
+
+    /**
+     * The conjunction of a rule that names a remote group: its group and direction (null for other rules, and for
+     * rules not enforced).
+     */
+    private static String conjunctionKey(SecurityGroupRule r) {
+        if (r.remoteGroupId() == null || r.remoteGroupId().isEmpty() || refusal(r) != null) {
+            return null;
+        }
+        return r.direction() + " " + r.remoteGroupId();
+    }
+
+    /**
+     * A {@code conj_id} for each remote group and direction the ports' rules name: a hash of the two, so it stays
+     * the same as ports and groups come and go; two that collide are told apart in key order (the later one takes
+     * the next free id), so every id is unique within the host's tables.
+     */
+    static Map<String, Long> conjunctionIds(List<SecuredPort> ports) {
+        TreeMap<String, Long> out = new TreeMap<>();
+        for (SecuredPort p : ports) {
+            for (SecurityGroupRule r : p.rules()) {
+                String k = conjunctionKey(r);
+                if (k != null) {
+                    out.put(k, 0L);
+                }
+            }
+        }
+        java.util.Set<Long> taken = new java.util.HashSet<>();
+        for (Map.Entry<String, Long> e : out.entrySet()) {
+            CRC32 crc = new CRC32();
+            crc.update(e.getKey().getBytes(StandardCharsets.UTF_8));
+            long id = crc.getValue();
+            while (id == 0 || !taken.add(id)) {
+                id = (id + 1) & 0xffffffffL;
+            }
+            e.setValue(id);
+        }
+        return out;
+    }
+
+    /**
+     * Clause 1 of every conjunction: one flow per table and member address, shared by the ports (and rules) whose
+     * conjunctions it is part of. A port joining a group adds or changes only its own addresses' flows here.
+     */
+    static List<Flow> addresses(List<SecuredPort> ports, Map<String, Long> ids) {
+        List<Flow> out = new ArrayList<>();
+        for (boolean ingress : new boolean[] {false, true}) {
+            String direction = ingress ? "ingress" : "egress";
+            TreeMap<Long, java.util.TreeSet<Long>> byAddress = new TreeMap<>();
+            for (SecuredPort p : ports) {
+                p.remoteGroups().forEach((group, members) -> {
+                    Long id = ids.get(direction + " " + group);
+                    if (id != null) {
+                        members.forEach(a -> byAddress.computeIfAbsent(a, k -> new java.util.TreeSet<>()).add(id));
+                    }
+                });
+            }
+            Pipeline table = ingress ? Pipeline.SG_INGRESS : Pipeline.SG_EGRESS;
+            MatchField remote = ingress ? MatchField.IPV4_SRC : MatchField.IPV4_DST;
+            byAddress.forEach((address, conj) -> {
+                List<Action> actions = new ArrayList<>();
+                conj.forEach(id -> actions.add(new Action.Conjunction(id, 1, 2)));
+                out.add(FlowCompiler.flow(table, PRIO_CONJUNCTION, Match.builder().exact(MatchField.ETH_TYPE, ETH_IP)
+                        .exact(remote, address).build(), new Instructions(actions, null, -1L, null), COOKIE_SECURITY));
+            });
+        }
+        return out;
+    }
+
+    /**
+     * The most secured ports of one network on one host that flooded IPv4 is copied to ({@link #floodCopy}, 24 bytes
+     * each, 48 KB of a flow's 64 KB); beyond, flooded IPv4 reaches none of them.
+     */
+    static final int MAX_FLOOD_COPIES = 2_000;
+
+    /**
+     * In a flood of IPv4, the copy for secured local port {@code ofPort}: looked up in the port's zone and
+     * recirculated to {@link Pipeline#SG_FLOOD}, which finds the port by the zone and sends the copy through the
+     * port's ingress rules. OVS forks the packet at each such action, so one flood action list serves every port.
+     */
+    static Action floodCopy(long ofPort) {
+        return Action.Ct.lookup((int) (ofPort & 0xffff), Pipeline.SG_FLOOD.id());
     }
 
     /** The tables' defaults: whatever no flow lets through is dropped. */
     static List<Flow> defaults() {
         List<Flow> out = new ArrayList<>();
-        for (Pipeline t : List.of(Pipeline.SG_EGRESS_CT, Pipeline.SG_EGRESS, Pipeline.SG_INGRESS_CT,
-                Pipeline.SG_INGRESS)) {
+        for (Pipeline t : List.of(Pipeline.SG_EGRESS_CT, Pipeline.SG_EGRESS, Pipeline.SG_FLOOD,
+                Pipeline.SG_INGRESS_CT, Pipeline.SG_INGRESS)) {
             out.add(FlowCompiler.flow(t, FlowCompiler.PRIO_DEFAULT, Match.ALL, Instructions.DROP,
                     FlowCompiler.COOKIE_PIPELINE));
         }
         return out;
     }
 
-    /** The rule-set generation written into {@code ct_mark} on commit: nonzero, equal for equal rule sets. */
+    /**
+     * The rule-set generation written into {@code ct_mark} on commit: nonzero, equal for equal rule sets. What a
+     * change must revoke existing connections for, and only that: the port's rules and the gateways they exempt, not
+     * the members of the groups they name (see the class comment).
+     */
     public static long generation(SecuredPort p) {
         CRC32 crc = new CRC32();
         StringBuilder sb = new StringBuilder();
         p.rules().forEach(r -> sb.append(r).append('\n'));
-        p.remoteGroups().forEach((g, m) -> sb.append(g).append(m).append('\n'));
         p.gateways().forEach(g -> sb.append(g).append(','));
         crc.update(sb.toString().getBytes(StandardCharsets.UTF_8));
         return crc.getValue() == 0 ? 1 : crc.getValue();
@@ -153,8 +278,8 @@ public final class SecurityGroupFlows {
         }
     }
 
-    /** One secured port's flows, in all four tables. */
-    public static List<Flow> port(SecuredPort p) {
+    /** One secured port's own flows, in all four tables, with {@code conj_id}s from {@link #conjunctionIds}. */
+    private static List<Flow> own(SecuredPort p, Map<String, Long> conjunctionIds) {
         long cookie = COOKIE_SECURITY | p.tag();
         // OVS numbers ports below 0xff00: the port number is a zone of its own (16 bits, as metadata's port bits)
         int zone = (int) (p.ofPort() & 0xffff);
@@ -166,6 +291,10 @@ public final class SecurityGroupFlows {
                 Instructions.actions(Action.Ct.lookup(zone, Pipeline.SG_EGRESS.id())), cookie));
         out.add(FlowCompiler.flow(Pipeline.SG_INGRESS_CT, PRIO_TRACK, base,
                 Instructions.actions(Action.Ct.lookup(zone, Pipeline.SG_INGRESS.id())), cookie));
+        // a flooded copy for this port (floodCopy) comes back tracked in its zone: on through its ingress rules
+        out.add(FlowCompiler.flow(Pipeline.SG_FLOOD, PRIO_TRACK, Match.builder().exact(MatchField.CT_ZONE, zone)
+                .exact(MatchField.ETH_TYPE, ETH_IP).build(), new Instructions(List.of(),
+                p.ofPort() << FlowCompiler.PORT_SHIFT, FlowCompiler.PORT_MASK, Pipeline.SG_INGRESS.id()), cookie));
         for (boolean ingress : new boolean[] {false, true}) {
             Pipeline table = ingress ? Pipeline.SG_INGRESS : Pipeline.SG_EGRESS;
             Instructions pass = ingress ? Instructions.actions(Action.Output.to(p.ofPort()))
@@ -196,10 +325,8 @@ public final class SecurityGroupFlows {
             MatchField remote = ingress ? MatchField.IPV4_SRC : MatchField.IPV4_DST;
             Map<Match, Flow> plain = new LinkedHashMap<>();
             Map<Match, List<Action>> clauses = new LinkedHashMap<>();
-            List<Flow> conjunctions = new ArrayList<>();
-            int index = 0;
+            Map<Match, Flow> conjunctions = new LinkedHashMap<>();
             for (SecurityGroupRule r : p.rules()) {
-                int ruleIndex = index++;
                 if (!r.direction().equals(ingress ? "ingress" : "egress") || refusal(r) != null) {
                     continue;
                 }
@@ -220,26 +347,23 @@ public final class SecurityGroupFlows {
                     }
                     continue;
                 }
-                List<Long> members = p.remoteGroups().getOrDefault(group, List.of());
-                if (members.isEmpty()) {
-                    continue; // an empty group lets nothing in: the conjunction could never complete
-                }
-                // conj_id: the port's number, the direction and the rule's place, unique within the table
-                long id = (long) zone << 16 | (ingress ? 1L << 15 : 0) | (ruleIndex & 0x7fff);
+                // clause 2: the rule's matches for this port; clause 1, the group's addresses, is shared (addresses)
+                long id = conjunctionIds.get(conjunctionKey(r));
                 for (Match m : l4) {
-                    clauses.computeIfAbsent(m, k -> new ArrayList<>()).add(new Action.Conjunction(id, 1, 2));
+                    List<Action> actions = clauses.computeIfAbsent(m, k -> new ArrayList<>());
+                    Action.Conjunction c = new Action.Conjunction(id, 2, 2);
+                    if (!actions.contains(c)) {
+                        actions.add(c);
+                    }
                 }
-                for (long a : members) {
-                    clauses.computeIfAbsent(base.toBuilder().exact(remote, a).build(), k -> new ArrayList<>())
-                            .add(new Action.Conjunction(id, 2, 2));
-                }
-                conjunctions.add(FlowCompiler.flow(table, PRIO_CONJUNCTION, base.toBuilder()
-                        .exact(MatchField.CONJ_ID, id).build(), commit, cookie));
+                Match completed = base.toBuilder().exact(MatchField.CONJ_ID, id).build();
+                conjunctions.putIfAbsent(completed, FlowCompiler.flow(table, PRIO_CONJUNCTION, completed, commit,
+                        cookie));
             }
             out.addAll(plain.values());
             clauses.forEach((m, actions) -> out.add(FlowCompiler.flow(table, PRIO_CONJUNCTION, m,
                     new Instructions(actions, null, -1L, null), cookie)));
-            out.addAll(conjunctions);
+            out.addAll(conjunctions.values());
         }
         return out;
     }

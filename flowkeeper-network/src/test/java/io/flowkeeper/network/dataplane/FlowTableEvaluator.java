@@ -72,16 +72,23 @@ final class FlowTableEvaluator {
         p.putIfAbsent(MatchField.VLAN_VID, 0L);
         p.putIfAbsent(MatchField.TUNNEL_ID, 0L);
         p.put(MatchField.METADATA, 0L);
-        long inPort = p.get(MatchField.IN_PORT);
         List<Emitted> out = new ArrayList<>();
-        int decrements = 0;
-        Integer table = 0;
+        run(p, 0, 0, out);
+        return out;
+    }
+
+    /**
+     * Runs the packet from {@code table}. A {@code ct} with a table forks as in OVS: a copy is tracked and goes on in
+     * that table, the packet itself goes on with the rest of the actions (so several such {@code ct}s in one flow,
+     * one per flooded port, each send a copy through).
+     */
+    private void run(EnumMap<MatchField, Long> p, Integer table, int decrements, List<Emitted> out) {
+        long inPort = p.get(MatchField.IN_PORT);
         while (table != null) {
             Flow f = lookup(table, p);
             if (f == null) {
-                return out;
+                return;
             }
-            Integer recirculate = null;
             for (Action a : f.instructions().applyActions()) {
                 if (a instanceof Action.Ct ct) {
                     List<Long> forward = tuple(ct.zone(), p, false);
@@ -96,10 +103,15 @@ final class FlowTableEvaluator {
                         if (reply) {
                             mark = connections.get(backward);
                         }
-                        p.put(MatchField.CT_STATE, MatchField.CT_TRK | (mark == null ? MatchField.CT_NEW
+                        EnumMap<MatchField, Long> tracked = new EnumMap<>(p);
+                        tracked.put(MatchField.CT_STATE, MatchField.CT_TRK | (mark == null ? MatchField.CT_NEW
                                 : MatchField.CT_EST | (reply ? MatchField.CT_RPL : 0)));
-                        p.put(MatchField.CT_MARK, mark == null ? 0L : mark);
-                        recirculate = ct.table();
+                        tracked.put(MatchField.CT_MARK, mark == null ? 0L : mark);
+                        tracked.put(MatchField.CT_ZONE, (long) ct.zone());
+                        if (ct.table() <= table) {
+                            throw new IllegalStateException("backward recirculation in " + f);
+                        }
+                        run(tracked, ct.table(), decrements, out);
                     }
                 } else if (a instanceof Action.SetField s) {
                     p.put(s.field(), s.value());
@@ -125,13 +137,12 @@ final class FlowTableEvaluator {
                 p.put(MatchField.METADATA, (p.get(MatchField.METADATA) & ~mask)
                         | (f.instructions().writeMetadata() & mask));
             }
-            Integer next = recirculate != null ? recirculate : f.instructions().gotoTable();
+            Integer next = f.instructions().gotoTable();
             if (next != null && next <= table) {
                 throw new IllegalStateException("backward goto in " + f);
             }
             table = next;
         }
-        return out;
     }
 
     private Flow lookup(int table, Map<MatchField, Long> p) {

@@ -197,4 +197,136 @@ class SecurityGroupFlowsTest {
         int both = flowsOfOnePort(500, 200);
         assertTrue(both <= 720, "500 members and 200 rules: " + both);
     }
+
+    /**
+     * The security flows that differ between two compiles of host h1 when one port joins the default group of
+     * {@code members} ports ({@code members / 2} on h1, the rest on h2), plugged on {@code joinOn}: those that are
+     * not the new port's own (its port number in the metadata).
+     */
+    private static int flowsChangedByAJoin(int members, String joinOn) {
+        TestModel m = new TestModel();
+        m.host("h1", "192.0.2.1", Map.of());
+        m.host("h2", "192.0.2.2", Map.of());
+        m.meshTunnels();
+        Network n = m.network("net1", "p1", NetworkType.VXLAN, null, 100, "10.0.0.0/16", true);
+        m.securityGroups.clear();
+        m.securityGroups.add(defaultGroup("def"));
+        for (int i = 0; i < members; i++) {
+            String id = String.format("m%03d", i);
+            m.port(id, n, String.format("fa:16:3e:00:%02x:%02x", 1 + i / 256, i % 256),
+                    Ipv4.format(Ipv4.parse("10.0.1.0") + i), i % 2 == 0 ? "h1" : "h2");
+            inGroups(m, id, "def");
+        }
+        FlowCompiler compiler = new FlowCompiler();
+        java.util.Set<Flow> before = new java.util.HashSet<>(security(compiler.compile(m.view("h1"))));
+        m.port("new", n, "fa:16:3e:00:ff:01", "10.0.9.1", joinOn);
+        inGroups(m, "new", "def");
+        java.util.Set<Flow> after = new java.util.HashSet<>(security(compiler.compile(m.view("h1"))));
+        long newPortBits = joinOn.equals("h1") ? m.ofPort("new") << FlowCompiler.PORT_SHIFT : -1;
+        int changed = 0;
+        for (java.util.Set<Flow>[] pair : List.of(new java.util.Set[] {before, after},
+                new java.util.Set[] {after, before})) {
+            for (Flow f : pair[0]) {
+                // its own flows name it by its port bits, or (its flood copy's) by its conntrack zone
+                boolean own = f.match().has(MatchField.METADATA)
+                        && (f.match().get(MatchField.METADATA).value() & FlowCompiler.PORT_MASK) == newPortBits
+                        || f.match().has(MatchField.CT_ZONE) && joinOn.equals("h1")
+                        && f.match().get(MatchField.CT_ZONE).value() == m.ofPort("new");
+                if (!pair[1].contains(f) && !own) {
+                    changed++;
+                }
+            }
+        }
+        System.out.printf("security groups: a port joining a %d-member default group on %s changes %d flows of h1"
+                + " (besides its own)%n", members, joinOn, changed);
+        return changed;
+    }
+
+    private static List<Flow> security(List<Flow> flows) {
+        return flows.stream().filter(f -> (f.cookie() & FlowCompiler.COOKIE_KIND_MASK)
+                == SecurityGroupFlows.COOKIE_SECURITY).toList();
+    }
+
+    @Test
+    void aPortJoiningAGroupChangesOneAddressFlowPerHostNotEveryMembersFlows() {
+        for (String host : List.of("h1", "h2")) {
+            int small = flowsChangedByAJoin(10, host);
+            int big = flowsChangedByAJoin(200, host);
+            // its address in the one shared ingress clause of the group: the members' rules, marks and clauses
+            // stay as they were
+            assertEquals(1, small, host + ", 10 members");
+            assertEquals(small, big, host + ": the same with 200 members");
+        }
+    }
+
+    @Test
+    void aMemberJoiningAGroupOpensTheRuleForItAndLeavingClosesItForNewConnections() {
+        TestModel m = lab();
+        // x (not in def) opens nothing to a; once in def as well, its connections are a member's
+        FlowCompiler compiler = new FlowCompiler();
+        long a = m.ofPort("a");
+        long x = m.ofPort("x");
+        FlowTableEvaluator e = new FlowTableEvaluator(compiler.compile(m.view("h1")));
+        assertTrue(!reaches(e, tcp(x, MAC_X, MAC_A, "10.0.0.9", "10.0.0.3", 41000, 22), a), "outsider");
+        inGroups(m, "x", "out", "def");
+        FlowTableEvaluator joined = e.withFlows(compiler.compile(m.view("h1")));
+        assertTrue(reaches(joined, tcp(x, MAC_X, MAC_A, "10.0.0.9", "10.0.0.3", 41001, 22), a), "member");
+        inGroups(m, "x", "out");
+        FlowTableEvaluator left = joined.withFlows(compiler.compile(m.view("h1")));
+        assertTrue(!reaches(left, tcp(x, MAC_X, MAC_A, "10.0.0.9", "10.0.0.3", 41002, 22), a), "left: new refused");
+    }
+
+    @Test
+    void floodedIpv4PassesEachSecuredPortsIngressRulesAsUnicastDoes() {
+        TestModel m = lab();
+        Network n = m.networks.get(0);
+        m.port("open", n, "fa:16:3e:00:00:77", "10.0.0.7", "h1", List.of(), false);
+        FlowTableEvaluator e = new FlowTableEvaluator(m.compile("h1"));
+        long a = m.ofPort("a");
+        long c = m.ofPort("c");
+        long x = m.ofPort("x");
+        long open = m.ofPort("open");
+        // to a MAC the network does not know (unknown unicast), and to broadcast: the copies that pass
+        for (String dst : List.of("fa:16:3e:00:00:55", "ff:ff:ff:ff:ff:ff")) {
+            // a member: the other member lets it in, x (no ingress rule) does not, the open port takes anything
+            assertEquals(List.of(c, open), ports(e, tcp(a, MAC_A, dst, "10.0.0.3", "10.0.0.255", 42000, 22)), dst);
+            // x is no member: neither member lets it in
+            assertEquals(List.of(open), ports(e, tcp(x, MAC_X, dst, "10.0.0.9", "10.0.0.255", 42001, 22)), dst);
+        }
+        // ARP is no IPv4: a request for an unknown address still reaches every port of the network
+        Map<MatchField, Long> arp = new java.util.EnumMap<>(MatchField.class);
+        arp.put(MatchField.IN_PORT, x);
+        arp.put(MatchField.ETH_SRC, FlowCompiler.mac(MAC_X));
+        arp.put(MatchField.ETH_DST, FlowCompiler.mac("ff:ff:ff:ff:ff:ff"));
+        arp.put(MatchField.ETH_TYPE, 0x0806L);
+        arp.put(MatchField.ARP_OP, 1L);
+        arp.put(MatchField.ARP_SHA, FlowCompiler.mac(MAC_X));
+        arp.put(MatchField.ARP_SPA, Ipv4.parse("10.0.0.9"));
+        arp.put(MatchField.ARP_TPA, Ipv4.parse("10.0.0.77"));
+        assertEquals(List.of(a, c, open), ports(e, arp));
+    }
+
+    @Test
+    void pastTheFlowSizeLimitFloodedIpv4ReachesNoSecuredPortRatherThanAllOfThem() {
+        TestModel m = new TestModel();
+        m.host("h1", "192.0.2.1", Map.of());
+        Network n = m.network("net1", "p1", NetworkType.VXLAN, null, 100, "10.0.0.0/16", true);
+        m.securityGroups.clear();
+        m.securityGroups.add(defaultGroup("def"));
+        for (int i = 0; i <= SecurityGroupFlows.MAX_FLOOD_COPIES; i++) {
+            String id = String.format("m%04d", i);
+            m.port(id, n, String.format("fa:16:3e:00:%02x:%02x", 1 + i / 256, i % 256),
+                    Ipv4.format(Ipv4.parse("10.0.1.0") + i), "h1");
+            inGroups(m, id, "def");
+        }
+        m.port("open", n, "fa:16:3e:00:ff:77", "10.0.9.7", "h1", List.of(), false);
+        FlowTableEvaluator e = new FlowTableEvaluator(m.compile("h1"));
+        // a member's broadcast: one copy more than the limit would be needed, so none is made; the open port gets it
+        assertEquals(List.of(m.ofPort("open")), ports(e, tcp(m.ofPort("m0000"), "fa:16:3e:00:01:00",
+                "ff:ff:ff:ff:ff:ff", "10.0.1.0", "10.0.255.255", 42000, 22)));
+    }
+
+    private static List<Long> ports(FlowTableEvaluator e, Map<MatchField, Long> packet) {
+        return e.run(packet).stream().map(FlowTableEvaluator.Emitted::port).sorted().toList();
+    }
 }
