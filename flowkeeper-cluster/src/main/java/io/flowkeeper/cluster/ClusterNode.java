@@ -104,6 +104,10 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
             groupIds.put(s.name(), RaftGroupId.valueOf(ShardCatalog.groupUuid(s.name())));
         }
         io.flowkeeper.api.io.PrivateFiles.createPrivateDirectories(config.dataDir()); // Raft logs: owner only
+        // Ratis creates its segments with the process' default mode; say so when that mode is not private.
+        io.flowkeeper.api.io.PrivateFiles.defaultModeLeaks(config.dataDir()).ifPresent(mode -> LOG.warn(
+                "files Ratis creates in {} get mode {} (the process umask) until the next start tightens them:"
+                        + " start the node with umask 077, as bin/flowkeeper does", config.dataDir(), mode));
         Map<RaftGroupId, String> shardByGroup = new ConcurrentHashMap<>();
         groupIds.forEach((name, id) -> shardByGroup.put(id, name));
         this.server = RaftServer.newBuilder()
