@@ -562,9 +562,31 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
 
     @Override
     public void addMember(String nodeId, String raftAddress) {
+        requireListening(nodeId, raftAddress);
         Map<String, String> next = new TreeMap<>(members());
         next.put(nodeId, raftAddress);
         changeMembership(next);
+    }
+
+    /**
+     * Refuses at once a member whose Raft address accepts no connection (issue 15, D9): Ratis would stage the new
+     * configuration, retry it until the admin client gives up and log every attempt, and the change can only fail.
+     * A plain TCP connect, so it holds for TLS too; a node that accepts and then does not answer is left to the
+     * caller's timeout.
+     */
+    private void requireListening(String nodeId, String raftAddress) {
+        int colon = raftAddress.lastIndexOf(':');
+        int timeoutMs = (int) Math.min(1_000, config.requestTimeout().toMillis());
+        try (java.net.Socket probe = new java.net.Socket()) {
+            probe.connect(new java.net.InetSocketAddress(raftAddress.substring(0, colon),
+                    Integer.parseInt(raftAddress.substring(colon + 1))), timeoutMs);
+        } catch (IOException | RuntimeException e) {
+            String why = e instanceof java.net.UnknownHostException ? "unknown host"
+                    : e instanceof java.net.SocketTimeoutException ? "no answer within " + timeoutMs + " ms"
+                    : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new StoreException(StoreException.Kind.UNAVAILABLE, null, "node " + nodeId + " at " + raftAddress
+                    + " does not accept connections (" + why + "): start it, then add it");
+        }
     }
 
     @Override
