@@ -229,6 +229,38 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
     }
 
     /**
+     * Runs the Raft threads that commit {@code shard}'s entries at the highest priority, from now on: that shard's
+     * own threads (log worker and flush, state machine updater, leader and appenders) and the gRPC threads every shard
+     * shares, which carry its requests and replies. For the ownership shard, whose lease renewals must commit within
+     * a fraction of a lease however busy the API keeps the other shards (issue 15). Ratis makes its threads itself
+     * and some come and go, so they are found by name, now and every second. The JVM applies priorities only with
+     * -XX:ThreadPriorityPolicy=1, and raises them only as root or with CAP_SYS_NICE; otherwise this changes nothing.
+     */
+    public void prioritize(String shard) {
+        checkShard(shard);
+        String division = selfId + "@" + groupIds.get(shard);
+        Runnable raise = () -> {
+            // The root thread group's list, not Thread.getAllStackTraces(): that would stop every thread each time.
+            ThreadGroup root = Thread.currentThread().getThreadGroup();
+            while (root.getParent() != null) {
+                root = root.getParent();
+            }
+            Thread[] threads = new Thread[root.activeCount() + 64];
+            int n = root.enumerate(threads, true);
+            for (int i = 0; i < n; i++) {
+                Thread t = threads[i];
+                String name = t.getName();
+                if ((name.startsWith(division) || name.startsWith("grpc-default-")
+                        || name.startsWith(selfId + "-client-thread")) && t.getPriority() != Thread.MAX_PRIORITY) {
+                    t.setPriority(Thread.MAX_PRIORITY);
+                }
+            }
+        };
+        raise.run();
+        scheduler.scheduleWithFixedDelay(raise, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /**
      * Drops the Raft connection to a restarted member, so that the next vote or append dials it at once. While the
      * member was down its gRPC channel's reconnect back-off grew (1 s, then x1.6 per failed attempt, up to 2
      * minutes), and a call made during a back-off fails at once without dialling: once, a leader's connection to

@@ -226,21 +226,31 @@ public final class RestServer implements AutoCloseable {
         http.setErrorHandler(new JsonErrors());
         http.setHandler(new Dispatch());
         this.apiPool = new ThreadPoolExecutor(settings.apiThreads(), settings.apiThreads(), 60, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(settings.apiQueue()), daemon("rest-api"));
+                new LinkedBlockingQueue<>(settings.apiQueue()), daemon("rest-api", Thread.MIN_PRIORITY));
         apiPool.allowCoreThreadTimeOut(true);
         this.internalPool = new ThreadPoolExecutor(RestSettings.INTERNAL_THREADS, RestSettings.INTERNAL_THREADS, 60,
                 TimeUnit.SECONDS, new LinkedBlockingQueue<>(256), daemon("rest-internal"));
         internalPool.allowCoreThreadTimeOut(true);
         this.watchSlots = new Semaphore(settings.maxWatches());
-        this.watchPool = Executors.newCachedThreadPool(daemon("rest-watch")); // bounded by watchSlots
+        this.watchPool = Executors.newCachedThreadPool(daemon("rest-watch", Thread.MIN_PRIORITY)); // bounded by watchSlots
         this.membershipChanges = Executors.newSingleThreadExecutor(daemon("rest-membership"));
     }
 
     private static ThreadFactory daemon(String name) {
+        return daemon(name, Thread.NORM_PRIORITY);
+    }
+
+    /**
+     * API and watch threads run at the lowest priority: on a saturated host, whatever a flood of API requests costs
+     * comes out of the API's own share, not the lease renewals' (raised) nor the health checks' (Jetty's I/O threads,
+     * normal). Applied by the JVM with -XX:ThreadPriorityPolicy=1 (bin/flowkeeper sets it for nodes).
+     */
+    private static ThreadFactory daemon(String name, int priority) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
             Thread t = new Thread(r, name + "-" + n.incrementAndGet());
             t.setDaemon(true);
+            t.setPriority(priority);
             return t;
         };
     }

@@ -34,9 +34,10 @@ public final class LocalCluster implements AutoCloseable {
      * (C2 compiling took more CPU than it saved, measured by bench datastore); a heap that starts at 160 MB (starting
      * at 48 MB, a node growing its data ran 6-7 full collections where it now runs 2); the Serial collector keeping
      * 25-50% of the heap free with a quarter of it young; no full collection just because class metadata grew past
-     * its 21 MB default mark; one Netty arena of 1 MB chunks. See docs/operations.md, Cluster, for the figures.
+     * its 21 MB default mark; one Netty arena of 1 MB chunks; thread priorities applied (lease renewals first, see
+     * bin/flowkeeper). See docs/operations.md, Cluster, for the figures.
      */
-    public static final String NODE_JVM_OPTS = "-Xms160m -Xmx256m -XX:+UseSerialGC"
+    public static final String NODE_JVM_OPTS = "-Xms160m -Xmx256m -XX:+UseSerialGC -XX:ThreadPriorityPolicy=1"
             + " -XX:MinHeapFreeRatio=25 -XX:MaxHeapFreeRatio=50 -XX:NewRatio=3"
             + " -Xss512k -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=48m -XX:MetaspaceSize=64m"
             + " -Dorg.apache.ratis.thirdparty.io.netty.allocator.numDirectArenas=1"
