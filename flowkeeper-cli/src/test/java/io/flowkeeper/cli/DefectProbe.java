@@ -80,7 +80,13 @@ public final class DefectProbe {
     /** D9: a member at port 99999 is accepted and answered late with library text. */
     private void d9() throws Exception {
         long t0 = System.nanoTime();
-        HttpResponse<String> r = send("POST", "/v1/cluster/members", "{\"id\":\"probe9\",\"address\":\"127.0.0.1:99999\"}");
+        HttpResponse<String> r;
+        try {
+            r = send("POST", "/v1/cluster/members", "{\"id\":\"probe9\",\"address\":\"127.0.0.1:99999\"}");
+        } catch (java.net.http.HttpTimeoutException e) {
+            report("D9", true, "POST member 127.0.0.1:99999 -> no answer within 30 s");
+            return;
+        }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         boolean libraryText = r.body().contains("org.apache") || r.body().contains("ratis")
                 || r.body().contains("Exception");
