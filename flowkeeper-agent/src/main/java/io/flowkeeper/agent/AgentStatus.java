@@ -38,7 +38,7 @@ public record AgentStatus(String bridge, String state, Instant since, long agent
             io.flowkeeper.api.io.PrivateFiles.createPrivateDirectories(snapshotDir);
         }
         Path tmp = snapshotDir.resolve(FILE + ".tmp");
-        Files.write(tmp, JSON.writeValueAsBytes(this));
+        io.flowkeeper.api.io.PrivateFiles.writePrivate(tmp, JSON.writeValueAsBytes(this));
         try {
             Files.move(tmp, snapshotDir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE,
                     StandardCopyOption.REPLACE_EXISTING);

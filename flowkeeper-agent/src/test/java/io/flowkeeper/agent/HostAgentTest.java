@@ -124,6 +124,11 @@ class HostAgentTest {
         assertThat(status.lastRestore().flows()).isEqualTo(2005);
         assertThat(status.lastRestore().reason()).isEqualTo("ovs-vswitchd restarted");
         assertThat(status.summary()).contains("br-int journaling", "last restore", "2005 flows");
+        // Issue 15, D8: journals, bases, the manifest and STATUS were created 0600 (in a 0700 directory) by this
+        // JVM, whose umask would have left them readable by others.
+        if (io.flowkeeper.api.io.PrivateFiles.defaultModeLeaks(snapshots).isPresent()) {
+            assertThat(io.flowkeeper.api.io.PrivateFiles.exposed(snapshots.resolve(BR))).isEmpty();
+        }
     }
 
     @Test

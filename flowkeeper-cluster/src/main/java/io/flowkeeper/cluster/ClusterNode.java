@@ -104,6 +104,10 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
             groupIds.put(s.name(), RaftGroupId.valueOf(ShardCatalog.groupUuid(s.name())));
         }
         io.flowkeeper.api.io.PrivateFiles.createPrivateDirectories(config.dataDir()); // Raft logs: owner only
+        // Ratis creates its segments with the process' default mode; say so when that mode is not private.
+        io.flowkeeper.api.io.PrivateFiles.defaultModeLeaks(config.dataDir()).ifPresent(mode -> LOG.warn(
+                "files Ratis creates in {} get mode {} (the process umask) until the next start tightens them:"
+                        + " start the node with umask 077, as bin/flowkeeper does", config.dataDir(), mode));
         Map<RaftGroupId, String> shardByGroup = new ConcurrentHashMap<>();
         groupIds.forEach((name, id) -> shardByGroup.put(id, name));
         this.server = RaftServer.newBuilder()
@@ -222,6 +226,38 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
         if (interval > 0) {
             scheduler.scheduleWithFixedDelay(balancer::runOnce, interval, interval, TimeUnit.MILLISECONDS);
         }
+    }
+
+    /**
+     * Runs the Raft threads that commit {@code shard}'s entries at the highest priority, from now on: that shard's
+     * own threads (log worker and flush, state machine updater, leader and appenders) and the gRPC threads every shard
+     * shares, which carry its requests and replies. For the ownership shard, whose lease renewals must commit within
+     * a fraction of a lease however busy the API keeps the other shards (issue 15). Ratis makes its threads itself
+     * and some come and go, so they are found by name, now and every second. The JVM applies priorities only with
+     * -XX:ThreadPriorityPolicy=1, and raises them only as root or with CAP_SYS_NICE; otherwise this changes nothing.
+     */
+    public void prioritize(String shard) {
+        checkShard(shard);
+        String division = selfId + "@" + groupIds.get(shard);
+        Runnable raise = () -> {
+            // The root thread group's list, not Thread.getAllStackTraces(): that would stop every thread each time.
+            ThreadGroup root = Thread.currentThread().getThreadGroup();
+            while (root.getParent() != null) {
+                root = root.getParent();
+            }
+            Thread[] threads = new Thread[root.activeCount() + 64];
+            int n = root.enumerate(threads, true);
+            for (int i = 0; i < n; i++) {
+                Thread t = threads[i];
+                String name = t.getName();
+                if ((name.startsWith(division) || name.startsWith("grpc-default-")
+                        || name.startsWith(selfId + "-client-thread")) && t.getPriority() != Thread.MAX_PRIORITY) {
+                    t.setPriority(Thread.MAX_PRIORITY);
+                }
+            }
+        };
+        raise.run();
+        scheduler.scheduleWithFixedDelay(raise, 1, 1, TimeUnit.SECONDS);
     }
 
     /**
@@ -558,9 +594,31 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
 
     @Override
     public void addMember(String nodeId, String raftAddress) {
+        requireListening(nodeId, raftAddress);
         Map<String, String> next = new TreeMap<>(members());
         next.put(nodeId, raftAddress);
         changeMembership(next);
+    }
+
+    /**
+     * Refuses at once a member whose Raft address accepts no connection (issue 15, D9): Ratis would stage the new
+     * configuration, retry it until the admin client gives up and log every attempt, and the change can only fail.
+     * A plain TCP connect, so it holds for TLS too; a node that accepts and then does not answer is left to the
+     * caller's timeout.
+     */
+    private void requireListening(String nodeId, String raftAddress) {
+        int colon = raftAddress.lastIndexOf(':');
+        int timeoutMs = (int) Math.min(1_000, config.requestTimeout().toMillis());
+        try (java.net.Socket probe = new java.net.Socket()) {
+            probe.connect(new java.net.InetSocketAddress(raftAddress.substring(0, colon),
+                    Integer.parseInt(raftAddress.substring(colon + 1))), timeoutMs);
+        } catch (IOException | RuntimeException e) {
+            String why = e instanceof java.net.UnknownHostException ? "unknown host"
+                    : e instanceof java.net.SocketTimeoutException ? "no answer within " + timeoutMs + " ms"
+                    : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new StoreException(StoreException.Kind.UNAVAILABLE, null, "node " + nodeId + " at " + raftAddress
+                    + " does not accept connections (" + why + "): start it, then add it");
+        }
     }
 
     @Override

@@ -227,7 +227,9 @@ public final class ShardStateMachine extends BaseStateMachine {
         // reading the file back.
         MessageDigest md5 = MD5FileUtil.newMD5();
         try (OutputStream raw = new BufferedOutputStream(
-                new DigestOutputStream(Files.newOutputStream(tmp.toPath()), md5), 1 << 16);
+                new DigestOutputStream(java.nio.channels.Channels.newOutputStream(io.flowkeeper.api.io.PrivateFiles.openPrivate(
+                        tmp.toPath(), java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
+                        java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)), md5), 1 << 16);
              DataOutputStream out = new DataOutputStream(new CheckedOutputStream(raw, crc))) {
             out.writeInt(SNAPSHOT_MAGIC);
             out.writeLong(rev);

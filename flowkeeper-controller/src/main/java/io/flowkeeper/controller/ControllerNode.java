@@ -85,6 +85,7 @@ public final class ControllerNode implements AutoCloseable {
         metrics.bindLease(lease);
         lease.addPeerGoneListener(watcher::peerGone);
         lease.start();
+        cluster.prioritize(io.flowkeeper.api.ownership.OwnershipService.SHARD); // renewals commit there: its Raft threads come first
         // Mastership reads through a filter: one unusable stored document is logged and skipped, never fatal.
         mastership = new Mastership(cluster.nodeId(), new ValidatedDatastore(cluster), ownership, lease,
                 config.statsInterval());

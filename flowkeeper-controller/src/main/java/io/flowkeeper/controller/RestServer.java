@@ -38,7 +38,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -227,21 +226,31 @@ public final class RestServer implements AutoCloseable {
         http.setErrorHandler(new JsonErrors());
         http.setHandler(new Dispatch());
         this.apiPool = new ThreadPoolExecutor(settings.apiThreads(), settings.apiThreads(), 60, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(settings.apiQueue()), daemon("rest-api"));
+                new LinkedBlockingQueue<>(settings.apiQueue()), daemon("rest-api", Thread.MIN_PRIORITY));
         apiPool.allowCoreThreadTimeOut(true);
         this.internalPool = new ThreadPoolExecutor(RestSettings.INTERNAL_THREADS, RestSettings.INTERNAL_THREADS, 60,
                 TimeUnit.SECONDS, new LinkedBlockingQueue<>(256), daemon("rest-internal"));
         internalPool.allowCoreThreadTimeOut(true);
         this.watchSlots = new Semaphore(settings.maxWatches());
-        this.watchPool = Executors.newCachedThreadPool(daemon("rest-watch")); // bounded by watchSlots
+        this.watchPool = Executors.newCachedThreadPool(daemon("rest-watch", Thread.MIN_PRIORITY)); // bounded by watchSlots
         this.membershipChanges = Executors.newSingleThreadExecutor(daemon("rest-membership"));
     }
 
     private static ThreadFactory daemon(String name) {
+        return daemon(name, Thread.NORM_PRIORITY);
+    }
+
+    /**
+     * API and watch threads run at the lowest priority: on a saturated host, whatever a flood of API requests costs
+     * comes out of the API's own share, not the lease renewals' (raised) nor the health checks' (Jetty's I/O threads,
+     * normal). Applied by the JVM with -XX:ThreadPriorityPolicy=1 (bin/flowkeeper sets it for nodes).
+     */
+    private static ThreadFactory daemon(String name, int priority) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
             Thread t = new Thread(r, name + "-" + n.incrementAndGet());
             t.setDaemon(true);
+            t.setPriority(priority);
             return t;
         };
     }
@@ -775,15 +784,20 @@ public final class RestServer implements AutoCloseable {
             }
         }
         long waitMs = admin.requestTimeout().toMillis() + 1_000;
-        CompletableFuture<Void> change = CompletableFuture.runAsync(() -> admin.addMember(id, address),
-                membershipChanges);
+        java.util.concurrent.Future<?> change = membershipChanges.submit(() -> admin.addMember(id, address));
         try {
             change.get(waitMs, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
+            // Interrupted, so that Ratis' client stops retrying and the next change does not queue behind this one.
+            change.cancel(true);
+            LOG.warn("adding member {} at {}: no answer within {} ms, given up", id, address, waitMs);
             throw new HttpError(503, "adding " + id + " at " + address + " did not complete within " + waitMs
-                    + " ms: is that node running and reachable? The change may still complete: see GET"
+                    + " ms: is that node running and reachable? Some shards may have taken the change: see GET"
                     + " /v1/cluster/members");
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof StoreException se && se.getCause() == null) {
+                throw se; // our own message (e.g. the node accepts no connection), with no library text in it
+            }
             LOG.warn("adding member {} at {} failed: {}", id, address, e.getCause().toString());
             throw new HttpError(503, "adding " + id + " at " + address + " failed: the cluster did not accept the"
                     + " change (is a majority of the members up, and that node running?)");

@@ -1,5 +1,6 @@
 package io.flowkeeper.agent.snapshot;
 
+import io.flowkeeper.api.io.PrivateFiles;
 import io.flowkeeper.api.util.Threads;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -90,7 +91,7 @@ public final class FlowSnapshot implements AutoCloseable {
      */
     public static FlowSnapshot open(Path dir, int partitions, FsyncPolicy fsync, long compactThreshold)
             throws IOException {
-        io.flowkeeper.api.io.PrivateFiles.createPrivateDirectories(dir); // the host's flows: owner only
+        PrivateFiles.createPrivateDirectories(dir); // the host's flows: owner only, every file 0600 when created
         int count = readManifest(dir).orElse(-1);
         if (count < 0) {
             count = partitions;
@@ -167,7 +168,7 @@ public final class FlowSnapshot implements AutoCloseable {
 
     private void openNewLog(Partition part, long generation) throws IOException {
         Path path = dir.resolve(SnapshotFile.name(part.index, SnapshotFile.Kind.LOG, generation));
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        FileChannel ch = PrivateFiles.openPrivate(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING);
         ch.write(RecordCodec.fileHeader(generation), 0);
         ch.force(true);
@@ -340,7 +341,7 @@ public final class FlowSnapshot implements AutoCloseable {
                     part.lock.unlock();
                 }
                 tmp[i] = dir.resolve(SnapshotFile.name(i, SnapshotFile.Kind.BASE, generation[i]) + ".tmp");
-                out[i] = FileChannel.open(tmp[i], StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                out[i] = PrivateFiles.openPrivate(tmp[i], StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         StandardOpenOption.TRUNCATE_EXISTING);
                 ByteBuffer header = RecordCodec.fileHeader(generation[i]);
                 written[i] = out[i].write(header, 0);
@@ -484,7 +485,7 @@ public final class FlowSnapshot implements AutoCloseable {
     }
 
     private static long writeBase(Path tmp, long generation, Map<FlowKey, byte[]> state) throws IOException {
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        try (FileChannel ch = PrivateFiles.openPrivate(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer buf = ByteBuffer.allocate(WRITE_BUFFER);
             buf.put(RecordCodec.fileHeader(generation));
@@ -673,7 +674,7 @@ public final class FlowSnapshot implements AutoCloseable {
 
     static void writeAtomically(Path dir, String name, byte[] content) throws IOException {
         Path tmp = dir.resolve(name + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        try (FileChannel ch = PrivateFiles.openPrivate(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ch.write(ByteBuffer.wrap(content));
             ch.force(true);

@@ -2,6 +2,7 @@ package io.flowkeeper.agent.snapshot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flowkeeper.api.io.PrivateFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -111,6 +112,30 @@ class FlowSnapshotTest {
             // each partition: one base, one live journal
             assertThat(names.stream().filter(n -> n.contains(".log.")).count()).isEqualTo(4);
         }
+    }
+
+    /** Issue 15, D8: journals, bases and the manifest are created 0600 whatever the umask, never chmod-ed later. */
+    @Test
+    void everyFileIsCreatedReadableByItsOwnerOnly() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(PrivateFiles.defaultModeLeaks(dir).isPresent(),
+                "this JVM's umask already makes every file private: nothing to prove");
+        Path snap = dir.resolve("snap");
+        try (FlowSnapshot s = FlowSnapshot.open(snap, 4, FsyncPolicy.DEFAULT, 16 << 10)) {
+            for (int i = 0; i < 500; i++) {
+                s.put(key(i), value(i, 1));
+            }
+            s.flush();
+            for (int p = 0; p < 4; p++) {
+                s.compact(p);
+            }
+            try (FlowSnapshot.Rebase r = s.rebase()) {
+                r.put(key(1), value(1, 2));
+                r.commit();
+            }
+            s.put(key(2), value(2, 3));
+            s.flush();
+        }
+        assertThat(PrivateFiles.exposed(snap)).isEmpty();
     }
 
     @Test

@@ -60,7 +60,9 @@ public final class AgentProcess implements AutoCloseable {
         command.addAll(List.of(java, "-Xmx" + maxHeap, "-XX:+UseSerialGC", "-cp",
                 LocalCluster.classPath(), "io.flowkeeper.cli.Main", "agent"));
         command.addAll(arguments);
-        process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        // umask 077, as bin/flowkeeper runs the agent: whatever it creates is its user's alone.
+        process = new ProcessBuilder(io.flowkeeper.api.io.PrivateFiles.withPrivateUmask(command))
+                .redirectErrorStream(true).start();
         Threads.startDaemon("agent-output", this::read);
     }
 

@@ -1,6 +1,7 @@
 package io.flowkeeper.controller.local;
 
 import io.flowkeeper.controller.ControllerMain;
+import io.flowkeeper.api.io.PrivateFiles;
 import io.flowkeeper.api.security.PemFiles;
 import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.controller.pki.LabPki;
@@ -33,9 +34,10 @@ public final class LocalCluster implements AutoCloseable {
      * (C2 compiling took more CPU than it saved, measured by bench datastore); a heap that starts at 160 MB (starting
      * at 48 MB, a node growing its data ran 6-7 full collections where it now runs 2); the Serial collector keeping
      * 25-50% of the heap free with a quarter of it young; no full collection just because class metadata grew past
-     * its 21 MB default mark; one Netty arena of 1 MB chunks. See docs/operations.md, Cluster, for the figures.
+     * its 21 MB default mark; one Netty arena of 1 MB chunks; thread priorities applied (lease renewals first, see
+     * bin/flowkeeper). See docs/operations.md, Cluster, for the figures.
      */
-    public static final String NODE_JVM_OPTS = "-Xms160m -Xmx256m -XX:+UseSerialGC"
+    public static final String NODE_JVM_OPTS = "-Xms160m -Xmx256m -XX:+UseSerialGC -XX:ThreadPriorityPolicy=1"
             + " -XX:MinHeapFreeRatio=25 -XX:MaxHeapFreeRatio=50 -XX:NewRatio=3"
             + " -Xss512k -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=48m -XX:MetaspaceSize=64m"
             + " -Dorg.apache.ratis.thirdparty.io.netty.allocator.numDirectArenas=1"
@@ -229,12 +231,35 @@ public final class LocalCluster implements AutoCloseable {
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java));
-        cmd.addAll(List.of(System.getProperty("flowkeeper.node.jvm-opts", NODE_JVM_OPTS).trim().split("\\s+")));
+        cmd.addAll(List.of(jvmOptions().split("\\s+")));
         cmd.addAll(List.of("-cp", classPath(), ControllerMain.class.getName(), "--config", configFile(i).toString()));
+        // umask 077: Ratis creates its files with the process' default mode (as bin/flowkeeper does).
+        launch(i, new ProcessBuilder(PrivateFiles.withPrivateUmask(cmd)));
+    }
+
+    /**
+     * Starts node i as an operator does: {@code launcher controller --config FILE} ({@code bin/flowkeeper}, which
+     * must exec the JVM so that {@link #pid} and {@link #kill} reach it), with this process' umask and the nodes'
+     * JVM options in {@code FLOWKEEPER_JAVA_OPTS}. Does not wait.
+     */
+    public void startThrough(Path launcher, int i) throws IOException {
+        if (isRunning(i)) {
+            return;
+        }
+        ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "controller", "--config", configFile(i).toString());
+        pb.environment().put("FLOWKEEPER_JAVA_OPTS", jvmOptions());
+        launch(i, pb);
+    }
+
+    private static String jvmOptions() {
+        return System.getProperty("flowkeeper.node.jvm-opts", NODE_JVM_OPTS).trim();
+    }
+
+    private void launch(int i, ProcessBuilder pb) throws IOException {
         // Appended, not truncated: a restarted node's log keeps what its previous run wrote before being killed.
         Files.writeString(logFile(i), "--- node " + ids.get(i) + " starting at " + LocalTime.now() + "\n",
                 StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        processes[i] = new ProcessBuilder(cmd).redirectErrorStream(true)
+        processes[i] = pb.redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(i).toFile())).start();
     }
 
@@ -258,9 +283,9 @@ public final class LocalCluster implements AutoCloseable {
         Files.writeString(config, y);
         Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(List.of(System.getProperty("flowkeeper.node.jvm-opts", NODE_JVM_OPTS).trim().split("\\s+")));
+        cmd.addAll(List.of(jvmOptions().split("\\s+")));
         cmd.addAll(List.of("-cp", classPath(), ControllerMain.class.getName(), "--config", config.toString()));
-        return new ProcessBuilder(cmd).redirectErrorStream(true)
+        return new ProcessBuilder(PrivateFiles.withPrivateUmask(cmd)).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("node-" + id + ".log").toFile()).start();
     }
 

@@ -59,19 +59,21 @@ public final class LeaseKeeper implements AutoCloseable {
     private final String rpcAddress;
     private final long leaseNanos;
     private final long renewMillis;
+    // Every lease thread runs at the highest priority (issue 15: an API flood on a saturated host made renewals
+    // late); the Raft threads that commit a renewal are raised by ClusterNode.prioritize("ownership").
     private final ScheduledExecutorService renewer =
-            Executors.newSingleThreadScheduledExecutor(Threads.daemon("lease-renewer"));
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("lease-renewer", Thread.MAX_PRIORITY));
     /**
      * Renewals overlap: one is sent every interval even while earlier ones are still committing, so a slow commit
      * (a loaded machine, an election) delays the lease's extension but not the next renewal.
      */
     private final java.util.concurrent.ExecutorService renewals =
-            Executors.newFixedThreadPool(3, Threads.daemon("lease-renewal"));
+            Executors.newFixedThreadPool(3, Threads.daemon("lease-renewal", Thread.MAX_PRIORITY));
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private final ScheduledExecutorService watchdog =
-            Executors.newSingleThreadScheduledExecutor(Threads.daemon("lease-watchdog"));
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("lease-watchdog", Thread.MAX_PRIORITY));
     private final ScheduledExecutorService expirer =
-            Executors.newSingleThreadScheduledExecutor(Threads.daemon("lease-expirer"));
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("lease-expirer", Thread.MAX_PRIORITY));
     private final CopyOnWriteArrayList<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
     private final PeerLinks links;
     /** Node to the incarnation this replica last saw (a change is a restart). */

@@ -285,6 +285,8 @@ public final class LabPki {
             Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } else {
             Files.createFile(file);
+            // Certificates are public (OVS may read them as another user), whatever umask bin/flowkeeper sets.
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
         }
         Files.writeString(file, text.toString(), StandardOpenOption.TRUNCATE_EXISTING);
     }
