@@ -134,6 +134,11 @@ public final class RestServer implements AutoCloseable {
     private final Semaphore watchSlots;
     private final RestSettings settings;
     private final int maxBodyBytes;
+    /**
+     * A body over the limit is still read (and dropped) up to this size before the 413, so the client reads the
+     * answer; a larger declared length is answered at once and its connection closed.
+     */
+    private static final long DRAIN_LIMIT_BYTES = 1L << 20;
     /** What this node trusts in other nodes' HTTPS certificates; null without TLS. */
     private final javax.net.ssl.SSLContext peerTls;
     /** Neutron and Keystone, once mounted; null before. */
@@ -405,8 +410,8 @@ public final class RestServer implements AutoCloseable {
             boolean watch;
             try {
                 authorize(request.getHeaders().get(HttpHeader.AUTHORIZATION), internal ? List.of(nodeToken) : tokens);
-                if (request.getLength() > maxBodyBytes) {
-                    throw tooLarge(maxBodyBytes);
+                if (request.getLength() > DRAIN_LIMIT_BYTES) {
+                    throw tooLarge(maxBodyBytes); // not worth reading: answered at once, the connection closed
                 }
                 watch = "GET".equals(request.getMethod()) && (path.startsWith("/v1/datastore/")
                         && "true".equals(query(request.getHttpURI().getQuery()).get("watch"))
@@ -557,6 +562,8 @@ public final class RestServer implements AutoCloseable {
     private void readBody(Request request, int max, BiConsumer<byte[], Throwable> done) {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         new Runnable() {
+            private long overflow;
+
             @Override
             public void run() {
                 while (true) {
@@ -570,10 +577,16 @@ public final class RestServer implements AutoCloseable {
                         return;
                     }
                     ByteBuffer bytes = chunk.getByteBuffer();
-                    if (buffer.size() + bytes.remaining() > max) {
+                    if (overflow > 0 || buffer.size() + bytes.remaining() > max) {
+                        // Read the rest and drop it before answering: a server that closes with unread bytes
+                        // makes its kernel reset the connection, and the client may lose the 413 with it.
+                        overflow += bytes.remaining();
                         chunk.release();
-                        done.accept(null, tooLarge(max));
-                        return;
+                        if (chunk.isLast() || overflow > DRAIN_LIMIT_BYTES) {
+                            done.accept(null, tooLarge(max));
+                            return;
+                        }
+                        continue;
                     }
                     byte[] copy = new byte[bytes.remaining()];
                     bytes.get(copy);
