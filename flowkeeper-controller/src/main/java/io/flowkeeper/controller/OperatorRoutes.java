@@ -1,7 +1,6 @@
 package io.flowkeeper.controller;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.flowkeeper.controller.operator.DashboardAssets;
 import io.flowkeeper.controller.operator.EventTimeline;
 import io.flowkeeper.controller.operator.NodeMetrics;
 import io.flowkeeper.controller.operator.OperatorEvent;
@@ -19,7 +18,8 @@ import java.util.function.Consumer;
  * GET /metrics            this node's meters, Prometheus text format (API token, like every route)
  * GET /v1/events          the timeline as server-sent events: the last hour first, then live (?after=N or
  *                         Last-Event-ID: only events after seq N); a comment line every 10 s keeps it open
- * GET /dashboard/         the dashboard's page, script and style (no token: static files, no data)
+ * GET /dashboard/         the dashboard's page, script and style (no token: static files, no data), served by
+ *                         Jetty's ResourceHandler from this jar (see RestServer#serveFiles)
  * </pre>
  * The event stream runs on the watch pool and counts against max-watches, like a datastore watch.
  */
@@ -28,6 +28,9 @@ final class OperatorRoutes {
     private static final int STREAM_QUEUE = 10_000;
     /** Idle time after which a comment line is sent, so proxies keep the stream and a gone client is noticed. */
     private static final long HEARTBEAT_SECONDS = 10;
+    /** Where the dashboard is served, and the directory of this jar its page, script and style sheet are in. */
+    static final String DASHBOARD = "/dashboard";
+    static final String DASHBOARD_FILES = "io/flowkeeper/controller/dashboard/";
 
     private final NodeMetrics metrics;
     private final EventTimeline timeline;
@@ -57,7 +60,7 @@ final class OperatorRoutes {
             }
             stream(ex, after);
         });
-        rest.serveAssets(new DashboardAssets());
+        rest.serveFiles(DASHBOARD, DASHBOARD_FILES);
         rest.requestListener(metrics);
     }
 

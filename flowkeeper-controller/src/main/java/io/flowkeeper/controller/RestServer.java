@@ -53,6 +53,10 @@ import java.util.function.BiConsumer;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.content.CachingHttpContentFactory;
+import org.eclipse.jetty.http.content.HttpContent;
+import org.eclipse.jetty.http.content.ResourceHttpContentFactory;
+import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.DetectorConnectionFactory;
 import org.eclipse.jetty.server.Handler;
@@ -60,13 +64,18 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.ResourceService;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.server.handler.ContextHandler;
 import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.server.handler.ResourceHandler;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.resource.Resource;
+import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
@@ -147,25 +156,13 @@ public final class RestServer implements AutoCloseable {
     private final Map<String, Routes> rootRoutes = new java.util.concurrent.ConcurrentHashMap<>();
     /** /v1/ segments whose GET is a long-lived stream (run on the watch pool, counted in the watch slots). */
     private final java.util.Set<String> streamSegments = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    /** The dashboard's static files, served without a token (they hold no data); null: no dashboard. */
-    private volatile StaticAssets assets;
+    /** Static files (the dashboard's), served by Jetty without a token (they hold no data); null: none. */
+    private volatile StaticFiles files;
     private volatile RequestListener requests = (route, method, status, nanos) -> { };
 
     /** Told about every request a route thread answered: its route (bounded set of names), status and time taken. */
     public interface RequestListener {
         void served(String route, String method, int status, long nanos);
-    }
-
-    /** Static files under one URL prefix, answered from memory without a token. */
-    public interface StaticAssets {
-        /** The URL prefix, e.g. {@code /dashboard/}. */
-        String prefix();
-
-        /** The file's bytes and content type for a path under the prefix, or null (404). */
-        Asset find(String path);
-
-        record Asset(byte[] bytes, String contentType) {
-        }
     }
 
     /** Serves {@code store} and {@code admin} (this node's services) on {@code address} (host:port; port 0: any). */
@@ -291,9 +288,45 @@ public final class RestServer implements AutoCloseable {
         mount(segment, routes);
     }
 
-    /** Serves static files (the dashboard) without a token. */
-    void serveAssets(StaticAssets assets) {
-        this.assets = assets;
+    /**
+     * Serves the files of one classpath directory (the dashboard's, in this jar) under {@code prefix} (e.g.
+     * {@code /dashboard}) without a token, with Jetty's own {@link ResourceHandler}: GET and HEAD only, no directory
+     * listing, {@code index.html} for the directory itself. Call before {@link #start()}.
+     */
+    void serveFiles(String prefix, String classpathDir) {
+        Resource base = ResourceFactory.of(http).newClassLoaderResource(classpathDir);
+        if (base == null || !base.isDirectory()) {
+            throw new IllegalStateException("the jar lacks the directory " + classpathDir);
+        }
+        ResourceHandler resources = new ResourceHandler() {
+            @Override
+            protected HttpContent.Factory newHttpContentFactory(ByteBufferPool.Sized buffers) {
+                // The files under the base and nothing else: Jetty's default adds its directory listing's style
+                // sheet at any path ending in /jetty-dir.css, a file of its jar. These files never change while
+                // the node runs, so they are read once.
+                return new CachingHttpContentFactory(
+                        new ResourceHttpContentFactory(getBaseResource(), getMimeTypes(), buffers), buffers);
+            }
+        };
+        resources.setBaseResource(base);
+        resources.setDirAllowed(false);
+        resources.setWelcomeFiles("index.html");
+        resources.setWelcomeMode(ResourceService.WelcomeMode.SERVE);
+        resources.setAcceptRanges(false);
+        resources.setUseFileMapping(false);
+        resources.setCacheControl("no-cache"); // a node upgraded in place serves its new page at once
+        // The context strips the prefix: the handler resolves only paths under its base, never the rest of the jar.
+        ContextHandler context = new ContextHandler(resources, prefix);
+        for (String[] type : new String[][] {{"html", "text/html"}, {"js", "text/javascript"}, {"css", "text/css"}}) {
+            context.getMimeTypes().addMimeMapping(type[0], type[1] + "; charset=utf-8"); // the files are UTF-8
+        }
+        context.setAllowNullPathInContext(false); // /dashboard: 301 to /dashboard/, relative links need the slash
+        http.addBean(context);
+        context.setServer(http);
+        this.files = new StaticFiles(prefix, context);
+    }
+
+    private record StaticFiles(String prefix, Handler handler) {
     }
 
     /** Sets who hears of every answered request (the node's metrics). */
@@ -373,10 +406,10 @@ public final class RestServer implements AutoCloseable {
                 return true;
             }
             boolean internal = path.startsWith("/v1/internal/");
-            StaticAssets files = assets;
-            if (files != null && (path.startsWith(files.prefix()) || (path + "/").equals(files.prefix()))
+            StaticFiles served = files;
+            if (served != null && (path.startsWith(served.prefix() + "/") || path.equals(served.prefix()))
                     && (settings.tls() == null || request.isSecure())) {
-                serveAsset(files, path, request, response, callback);
+                serveFile(served.handler(), request, response, callback);
                 return true;
             }
             if (settings.tls() != null && !request.isSecure()) {
@@ -492,33 +525,32 @@ public final class RestServer implements AutoCloseable {
         return "other";
     }
 
-    /** Answers a static file from memory on the I/O thread; GET and HEAD only. */
-    private void serveAsset(StaticAssets files, String path, Request request, Response response, Callback callback) {
+    /**
+     * Answers a static file through Jetty's resource handler on the I/O thread (small files from the jar, cached by
+     * Jetty); GET and HEAD only, anything the handler does not find is a 404 in this API's error shape.
+     */
+    private void serveFile(Handler handler, Request request, Response response, Callback callback) {
         if (!"GET".equals(request.getMethod()) && !"HEAD".equals(request.getMethod())) {
             respondNow(response, callback, 405, errorJson(405, "the dashboard is read-only: GET only"));
             return;
         }
-        if (!path.startsWith(files.prefix())) { // /dashboard without its slash: relative links need the slash
-            response.setStatus(301);
-            response.getHeaders().put(HttpHeader.LOCATION, files.prefix());
-            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0);
-            response.write(true, ByteBuffer.allocate(0), callback);
-            return;
-        }
-        StaticAssets.Asset a = files.find(path.substring(files.prefix().length()));
-        if (a == null) {
-            respondNow(response, callback, 404, errorJson(404, "no such file: " + path));
-            return;
-        }
-        response.setStatus(200);
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, a.contentType());
-        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, a.bytes().length);
         // Everything the page loads comes from this node; the token lives in sessionStorage, so no framing either.
         response.getHeaders().put("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
         response.getHeaders().put("X-Content-Type-Options", "nosniff");
-        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-        response.write(true, "HEAD".equals(request.getMethod()) ? ByteBuffer.allocate(0) : ByteBuffer.wrap(a.bytes()),
-                callback);
+        try {
+            if (handler.handle(request, response, callback)) {
+                return;
+            }
+        } catch (Exception e) {
+            LOG.debug("serving {} failed: {}", request.getHttpURI().getPath(), e.toString());
+            if (!response.isCommitted()) {
+                respondNow(response, callback, 500, errorJson(500, "cannot read " + request.getHttpURI().getPath()));
+            } else {
+                callback.failed(e);
+            }
+            return;
+        }
+        respondNow(response, callback, 404, errorJson(404, "no such file: " + request.getHttpURI().getPath()));
     }
 
     /** Runs on an API thread: one OpenStack request (a null body: it was over the size limit). */

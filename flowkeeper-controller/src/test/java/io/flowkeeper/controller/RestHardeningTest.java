@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The REST server under abuse (issue 15: D1, D2, D3, D9, D10, D11), on a one-node cluster in this JVM: half-sent and
- * abandoned requests, watch floods, writes to internal data, lenient JSON and bad member adds.
+ * abandoned requests, watch floods, writes to internal data, lenient JSON and bad member adds; and paths that try to
+ * reach past the dashboard's static files into the rest of the jar.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(180)
@@ -254,5 +255,69 @@ class RestHardeningTest {
         assertThat(api.post("/v1/cluster/members", "{\"id\":\"bad id\",\"address\":\"h:1\"}").status())
                 .isEqualTo(400);
         assertThat(api.get("/v1/cluster/members").body().path("members").size()).isEqualTo(1);
+    }
+
+    /** A request with the API token (it must open nothing more than no token does) and Connection: close. */
+    private String withToken(String method, String target) throws IOException {
+        return raw(method + " " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + SoloNode.TOKEN
+                + "\r\nConnection: close\r\n\r\n");
+    }
+
+    private static String header(String response, String name) {
+        for (String line : response.substring(0, response.indexOf("\r\n\r\n")).split("\r\n")) {
+            if (line.regionMatches(true, 0, name + ":", 0, name.length() + 1)) {
+                return line.substring(name.length() + 1).trim();
+            }
+        }
+        return null;
+    }
+
+    private static String body(String response) {
+        return response.substring(response.indexOf("\r\n\r\n") + 4);
+    }
+
+    @Test
+    void dashboardFilesNeedNoTokenAndNothingElseOfTheJarIsReachable() throws Exception {
+        String page = raw("GET /dashboard/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); // no token
+        assertThat(page).startsWith("HTTP/1.1 200");
+        assertThat(header(page, "Content-Type")).isEqualToIgnoringWhitespace("text/html;charset=utf-8");
+        assertThat(header(page, "Content-Security-Policy")).isEqualTo("default-src 'self'; frame-ancestors 'none'");
+        assertThat(header(page, "X-Content-Type-Options")).isEqualTo("nosniff");
+        assertThat(header(page, "Cache-Control")).isEqualTo("no-cache");
+        assertThat(body(page)).contains("dashboard.js").contains("dashboard.css");
+        assertThat(body(withToken("GET", "/dashboard/index.html"))).isEqualTo(body(page));
+        String head = withToken("HEAD", "/dashboard/");
+        assertThat(head).startsWith("HTTP/1.1 200");
+        assertThat(header(head, "Content-Length")).isEqualTo(String.valueOf(body(page).getBytes(StandardCharsets.UTF_8)
+                .length));
+        assertThat(body(head)).isEmpty();
+        assertThat(header(withToken("GET", "/dashboard/dashboard.js"), "Content-Type"))
+                .isEqualToIgnoringWhitespace("text/javascript;charset=utf-8");
+        assertThat(header(withToken("GET", "/dashboard/dashboard.css"), "Content-Type"))
+                .isEqualToIgnoringWhitespace("text/css;charset=utf-8");
+        String bare = withToken("GET", "/dashboard");
+        assertThat(bare).startsWith("HTTP/1.1 301");
+        assertThat(header(bare, "Location")).endsWith("/dashboard/");
+        assertThat(withToken("POST", "/dashboard/index.html")).startsWith("HTTP/1.1 405");
+        assertThat(withToken("PUT", "/dashboard/x.html")).startsWith("HTTP/1.1 405");
+        // Paths Jetty normalizes land outside the files' directory, or name nothing in it: 404.
+        for (String target : List.of("/dashboard/..", "/dashboard/../io/flowkeeper/controller/RestServer.class",
+                "/dashboard/RestServer.class", "/dashboard/../RestServer.class", "/dashboard/file:/etc/passwd",
+                "/dashboard/META-INF/MANIFEST.MF", "/dashboard/jetty-dir.css", "/dashboard/x/jetty-dir.css",
+                "/io/flowkeeper/controller/dashboard/index.html", "/dashboard/nope", "/dashboard/index.html/")) {
+            String r = withToken("GET", target);
+            assertThat(r).as(target).startsWith("HTTP/1.1 404").contains("\"error\"");
+            assertThat(header(r, "Content-Type")).as(target).isEqualTo("application/json");
+        }
+        // Encoded dots and slashes, empty segments, backslashes, path parameters: Jetty's URI compliance refuses
+        // them as ambiguous (400) before any handler sees them.
+        for (String target : List.of("/dashboard/%2e%2e/RestServer.class", "/dashboard/%2e%2e/%2e%2e/etc/passwd",
+                "/dashboard/..%2fRestServer.class", "/dashboard/%2e%2e%2fRestServer.class", "/dashboard//etc/passwd",
+                "/dashboard/%2fetc%2fpasswd", "/dashboard/../../../../etc/passwd", "/dashboard/..;/RestServer.class",
+                "/dashboard/%5c..%5cRestServer.class", "/dashboard/%00")) {
+            String r = withToken("GET", target);
+            assertThat(r).as(target).startsWith("HTTP/1.1 400").contains("\"error\"");
+            assertThat(header(r, "Content-Type")).as(target).isEqualTo("application/json");
+        }
     }
 }

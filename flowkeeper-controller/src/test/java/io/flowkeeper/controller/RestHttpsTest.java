@@ -85,6 +85,16 @@ class RestHttpsTest {
     }
 
     @Test
+    void theDashboardsFilesAreServedOverHttpsOnly() throws Exception {
+        String https = "https://127.0.0.1:" + solo.restPort + "/dashboard/";
+        assertThat(run(List.of("curl", "-sS", "--cacert", cert.toString(), "-w", "\n%{http_code}", https)))
+                .contains("dashboard.js").endsWith("200");
+        String plain = run(List.of("curl", "-sS", "-w", "\n%{http_code}", "http://127.0.0.1:" + solo.restPort
+                + "/dashboard/"));
+        assertThat(plain).contains("serves HTTPS only").doesNotContain("dashboard.js").endsWith("400");
+    }
+
+    @Test
     void aClientThatDoesNotTrustTheCertificateIsRefused() {
         RestClient defaultTrust = new RestClient("https://127.0.0.1:" + solo.restPort, SoloNode.TOKEN);
         assertThatThrownBy(() -> defaultTrust.get("/v1/cluster")).isInstanceOf(IOException.class);
