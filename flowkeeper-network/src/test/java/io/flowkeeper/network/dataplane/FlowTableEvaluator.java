@@ -99,6 +99,7 @@ final class FlowTableEvaluator {
                         p.put(MatchField.CT_STATE, MatchField.CT_TRK | (mark == null ? MatchField.CT_NEW
                                 : MatchField.CT_EST | (reply ? MatchField.CT_RPL : 0)));
                         p.put(MatchField.CT_MARK, mark == null ? 0L : mark);
+                        p.put(MatchField.CT_ZONE, (long) ct.zone());
                         recirculate = ct.table();
                     }
                 } else if (a instanceof Action.SetField s) {
