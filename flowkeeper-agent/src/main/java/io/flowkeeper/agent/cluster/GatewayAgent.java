@@ -30,8 +30,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A gateway host's side of HA routers ({@code flowkeeper agent --gateway}): renews the host's gateway lease, and
  * for every router placed on the host follows the cluster's decision (active or standby, with its generation). On
- * becoming active it installs the external IP's responder on the provider bridge and sends gratuitous ARP
- * {@link #GARP_REPEAT} times; on leaving active it removes the responder first. Each transition writes
+ * becoming active it installs the responder for the external IP and the floating IPs on the provider bridge, with
+ * the learning of the external next hop's MAC, sends gratuitous ARP {@link #GARP_REPEAT} times (and an ARP request
+ * for the next hop with each, and every {@link #RESOLVE_EVERY} renewals after); the NAT itself is the controllers'
+ * (compiled into the integration bridge of the host the cluster elected); on leaving active it removes the responder first. Each transition writes
  * {@code <state-dir>/ha_confs/<router>/state} and runs the configured notify hook (router id, state), on a thread
  * of its own, with a timeout.
  *

@@ -11,8 +11,9 @@ import java.util.zip.CRC32;
 /**
  * The active gateway's answers on the external network, as flows on the provider bridge: ARP requests for the
  * router's external IP are turned into replies from the gateway port's MAC, and ICMP echo requests to it into echo
- * replies, both sent back out of the port they came in on; and gratuitous ARP for the address, so the external
- * network's switches learn where it moved.
+ * replies, both sent back out of the port they came in on (for the router's floating IPs ARP only); gratuitous ARP
+ * for the addresses, so the external network's switches learn where they moved; and the MAC of the external next
+ * hop, learned from its ARP reply, for what the integration bridge NATs out.
  *
  * <p>Why here and not in the controller's pipeline: the active is the host whose agent holds the lease, and the
  * agent must be able to stop answering on its own (its lease lapsing) even when no controller can reach its
