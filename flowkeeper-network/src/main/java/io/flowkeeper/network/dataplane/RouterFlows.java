@@ -55,6 +55,7 @@ public final class RouterFlows {
     /** NAT: a new connection's commit above the established flows (they match every state but new). */
     static final int PRIO_NAT_NEW = 200;
     static final int PRIO_NAT_ESTABLISHED = 100;
+    static final int PRIO_NAT_TRANSLATED = 150;
     static final int ZONE_BASE = 0x4000;
     static final int ZONE_COUNT = 0xbfff;
     static final int ICMP = 1;
@@ -268,10 +269,11 @@ public final class RouterFlows {
             if (!routed.add(d.cidr())) {
                 continue;
             }
-            // Established (a reply of an SNAT connection, or a floating IP's), already translated back: routed.
+            // Translated by the lookup (a reply of an SNAT connection, or a floating IP's connection, also one still
+            // "new" as no reply was seen yet, so its next packets are not committed again): routed.
             out.add(FlowCompiler.flow(Pipeline.UNSNAT, PRIO_NAT_ESTABLISHED + d.cidr().prefixLength(),
                     inZone.toBuilder().masked(MatchField.CT_STATE, MatchField.CT_TRK,
-                            MatchField.CT_NEW | MatchField.CT_INV | MatchField.CT_TRK)
+                            MatchField.CT_INV | MatchField.CT_TRK)
                             .masked(MatchField.IPV4_DST, d.cidr().first(), d.cidr().mask()).build(),
                     new Instructions(List.of(new Action.DecTtl(), new Action.SetField(MatchField.ETH_SRC, d.mac())),
                             d.tag(), -1L, Pipeline.NEXT_HOP.id()), cookie));
@@ -299,6 +301,17 @@ public final class RouterFlows {
                     .masked(MatchField.CT_STATE, MatchField.CT_TRK,
                             MatchField.CT_NEW | MatchField.CT_INV | MatchField.CT_TRK).build(),
                     Instructions.actions(established.toArray(Action[]::new)), cookie));
+            // Translated by the lookup although "new" (no reply seen yet): its source is already the router's
+            // address or a floating IP, and it goes out as it is rather than being committed again.
+            List<Long> sources = new ArrayList<>();
+            sources.add(gw.ip());
+            gw.floating().forEach(f -> sources.add(f.floatingIp()));
+            for (long a : sources) {
+                out.add(FlowCompiler.flow(Pipeline.SNAT, PRIO_NAT_TRANSLATED, fromS.toBuilder()
+                        .masked(MatchField.CT_STATE, MatchField.CT_TRK, MatchField.CT_INV | MatchField.CT_TRK)
+                        .exact(MatchField.IPV4_SRC, a).build(),
+                        Instructions.actions(established.toArray(Action[]::new)), cookie));
+            }
             Match fresh = fromS.toBuilder().masked(MatchField.CT_STATE, MatchField.CT_NEW | MatchField.CT_TRK,
                     MatchField.CT_NEW | MatchField.CT_INV | MatchField.CT_TRK).build();
             for (Floating f : gw.floating()) {
