@@ -46,7 +46,7 @@ final class ProviderBridgeResponder {
 
     /** The responder's flows for {@code ip} (dotted) held by {@code mac}, on VLAN {@code vlan} (null: untagged). */
     static List<String> flows(String router, String ip, String mac, Integer vlan) {
-        return flows(router, ip, mac, vlan, null, List.of());
+        return flows(router, ip, mac, vlan, null, List.of(), null);
     }
 
     /**
@@ -55,11 +55,14 @@ final class ProviderBridgeResponder {
      * {@value #NEXT_HOP_TABLE} ({@code learn}) to address IPv4 from {@code mac} to the replier's MAC and send it out
      * of the port the reply came in on; IPv4 from {@code mac} (the integration bridge's NAT output) goes there, and
      * is dropped until the reply came. The {@code floating} IPs (dotted) are answered for by ARP only: their echo
-     * requests go on to the VM behind them. Why here: resolving a MAC needs {@code learn}, which the cluster's flow model
+     * requests go on to the VM behind them. With {@code patch} (the bridge's end of its patch port to the integration
+     * bridge), every other frame to {@code mac} goes through it, below the responder: the standby's bridge may have
+     * learned {@code mac} on its external port from the previous active's gratuitous ARPs, and would drop them. Why
+     * here: resolving a MAC needs {@code learn}, which the cluster's flow model
      * does not carry (see the class comment).
      */
     static List<String> flows(String router, String ip, String mac, Integer vlan, String nextHop,
-                              List<String> floating) {
+                              List<String> floating, String patch) {
         String match = String.format("cookie=0x%x,priority=%d,%s", cookie(router), PRIORITY,
                 vlan == null ? "vlan_tci=0x0000/0x1fff," : "dl_vlan=" + vlan + ",");
         String macHex = "0x" + mac.replace(":", "");
@@ -83,6 +86,10 @@ final class ProviderBridgeResponder {
                     + ",dl_type=0x0800,dl_src=" + mac + ",load:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
                     + "output:NXM_OF_IN_PORT[])");
             out.add(match + "ip,dl_src=" + mac + " actions=resubmit(," + NEXT_HOP_TABLE + ")");
+        }
+        if (patch != null) {
+            out.add(match.replace("priority=" + PRIORITY, "priority=" + (PRIORITY - 10)) + "dl_dst=" + mac
+                    + " actions=output:" + patch);
         }
         return out;
     }
@@ -124,7 +131,8 @@ final class ProviderBridgeResponder {
                  List<String> floating) throws IOException {
         remove(bridge, router);
         List<String> args = new ArrayList<>(List.of(ofctl, "add-flows", target(bridge), "-"));
-        run(args, String.join("\n", flows(router, ip, mac, vlan, nextHop, floating)) + "\n");
+        run(args, String.join("\n", flows(router, ip, mac, vlan, nextHop, floating, HostPlumbing.providerEnd(bridge)))
+                + "\n");
     }
 
     /** Asks for {@code nextHop}'s MAC (an ARP request out of every port of {@code bridge}). */
