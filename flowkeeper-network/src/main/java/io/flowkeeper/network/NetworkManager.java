@@ -213,7 +213,7 @@ public final class NetworkManager implements NetworkService {
                 n.path("distributed").asBoolean(), routes(n.path("routes")), n.path("revision_number").asLong());
     }
 
-    static FloatingIp floatingIp(JsonNode n) {
+    public static FloatingIp floatingIp(JsonNode n) {
         return new FloatingIp(n.path("id").asText(), n.path("project_id").asText(),
                 n.path("floating_network_id").asText(), n.path("floating_ip_address").asText(), text(n, "port_id"),
                 text(n, "fixed_ip_address"), text(n, "router_id"), n.path("revision_number").asLong());

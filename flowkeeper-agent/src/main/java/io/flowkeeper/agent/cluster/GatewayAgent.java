@@ -15,6 +15,8 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.ArrayList;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -28,8 +30,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A gateway host's side of HA routers ({@code flowkeeper agent --gateway}): renews the host's gateway lease, and
  * for every router placed on the host follows the cluster's decision (active or standby, with its generation). On
- * becoming active it installs the external IP's responder on the provider bridge and sends gratuitous ARP
- * {@link #GARP_REPEAT} times; on leaving active it removes the responder first. Each transition writes
+ * becoming active it installs the responder for the external IP and the floating IPs on the provider bridge, with
+ * the learning of the external next hop's MAC, sends gratuitous ARP {@link #GARP_REPEAT} times (and an ARP request
+ * for the next hop with each, and every {@link #RESOLVE_EVERY} renewals after); the NAT itself is the controllers'
+ * (compiled into the integration bridge of the host the cluster elected); on leaving active it removes the responder first. Each transition writes
  * {@code <state-dir>/ha_confs/<router>/state} and runs the configured notify hook (router id, state), on a thread
  * of its own, with a timeout.
  *
@@ -52,6 +56,11 @@ public final class GatewayAgent implements AutoCloseable {
     /** Between two gratuitous ARPs: the first goes out at once, the last half a second later. */
     static final Duration GARP_INTERVAL = Duration.ofMillis(100);
     private static final long WATCHDOG_MS = 20;
+    /**
+     * Every this many renewals (5 s at 200 ms) the active asks for its routers' next hop MAC again, so the provider
+     * bridge follows an upstream router that moved or changed its MAC.
+     */
+    static final int RESOLVE_EVERY = 25;
 
     /** What the agent holds for one router. */
     private static final class Held {
@@ -103,13 +112,16 @@ public final class GatewayAgent implements AutoCloseable {
         }
         long hold = Duration.ofMillis(900).toNanos();
         String path = "/v1/network/hosts/" + host + "/gateway-lease";
-        while (!closed) {
+        for (long round = 1; !closed; round++) {
             long sent = System.nanoTime();
             try {
                 JsonNode answer = api.send("PUT", path, JSON.createObjectNode().put("incarnation", incarnation),
                         Duration.ofNanos(hold));
                 hold = Duration.ofMillis(answer.path("hold_millis").asLong(900)).toNanos();
                 apply(answer, sent + hold);
+                if (round % RESOLVE_EVERY == 0) {
+                    resolveNextHops();
+                }
             } catch (ClusterApiException e) {
                 LOG.debug("gateway lease: {}", e.getMessage());
             }
@@ -210,13 +222,36 @@ public final class GatewayAgent implements AutoCloseable {
         }
     }
 
+    /** Asks again for the next hop of every router this host is active for (on the GARP thread). */
+    private synchronized void resolveNextHops() {
+        routers.forEach((router, h) -> {
+            if (h.state == HaState.ACTIVE && h.info != null && h.info.path("next_hop").isTextual()) {
+                JsonNode r = h.info;
+                garps.execute(() -> resolve(router, r));
+            }
+        });
+    }
+
+    private void resolve(String router, JsonNode r) {
+        try {
+            responder.resolve(r.path("bridge").asText(), r.path("external_ip").asText(), r.path("external_mac")
+                    .asText(), r.path("next_hop").asText(), r.path("vlan").isInt() ? r.path("vlan").asInt() : null);
+        } catch (IOException | IllegalArgumentException e) {
+            LOG.warn("gateway: router {}: asking for next hop {}: {}", router, r.path("next_hop").asText(),
+                    e.getMessage());
+        }
+    }
+
     private void activate(String router, JsonNode r) {
         String bridge = r.path("bridge").asText();
         String ip = r.path("external_ip").asText();
         String mac = r.path("external_mac").asText();
         Integer vlan = r.path("vlan").isInt() ? r.path("vlan").asInt() : null;
+        String nextHop = r.path("next_hop").isTextual() ? r.path("next_hop").asText() : null;
+        List<String> floating = new ArrayList<>();
+        r.path("floating_ips").forEach(f -> floating.add(f.asText()));
         try {
-            responder.install(bridge, router, ip, mac, vlan);
+            responder.install(bridge, router, ip, mac, vlan, nextHop, floating);
         } catch (IOException | IllegalArgumentException e) {
             LOG.warn("gateway: router {}: installing the responder for {} on {} failed: {}", router, ip, bridge,
                     e.getMessage());
@@ -234,6 +269,12 @@ public final class GatewayAgent implements AutoCloseable {
                         }
                     }
                     responder.announce(bridge, ip, mac, vlan);
+                    for (String f : floating) {
+                        responder.announce(bridge, f, mac, vlan);
+                    }
+                    if (nextHop != null) {
+                        resolve(router, r);
+                    }
                 } catch (IOException e) {
                     LOG.warn("gateway: router {}: gratuitous ARP for {} failed: {}", router, ip, e.getMessage());
                 } catch (InterruptedException e) {

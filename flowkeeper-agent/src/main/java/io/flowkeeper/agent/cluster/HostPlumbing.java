@@ -120,8 +120,13 @@ final class HostPlumbing {
     void ensurePatch(String integration, String provider) throws OvsdbException {
         // The integration end's name is the one the flow compiler looks the port up by.
         String integrationEnd = io.flowkeeper.api.network.Host.providerPatchPortName(provider);
-        ensurePort(integration, integrationEnd, "patch", Map.of("peer", "phy-" + provider));
-        ensurePort(provider, "phy-" + provider, "patch", Map.of("peer", integrationEnd));
+        ensurePort(integration, integrationEnd, "patch", Map.of("peer", providerEnd(provider)));
+        ensurePort(provider, providerEnd(provider), "patch", Map.of("peer", integrationEnd));
+    }
+
+    /** The provider bridge's end of its patch port to the integration bridge. */
+    static String providerEnd(String provider) {
+        return "phy-" + provider;
     }
 
     /** Removes a port (and its interfaces: OVSDB drops rows nothing refers to) from a bridge; absent is fine. */

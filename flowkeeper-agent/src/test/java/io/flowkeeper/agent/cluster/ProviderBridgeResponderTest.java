@@ -35,4 +35,22 @@ class ProviderBridgeResponderTest {
         assertThatThrownBy(() -> ProviderBridgeResponder.ipv4("10.0.0.256"))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void floatingIpsAreAnsweredByArpOnlyAndTheNextHopIsLearnedFromItsArpReply() {
+        List<String> flows = ProviderBridgeResponder.flows("r1", "172.24.4.7", "fa:16:3e:00:00:01", null,
+                "172.24.4.1", List.of("172.24.4.20"), "phy-br-ex");
+        assertThat(flows).anyMatch(f -> f.contains("arp,arp_op=1,arp_tpa=172.24.4.20 ")
+                && f.contains("load:0xac180414->NXM_OF_ARP_SPA[]"));
+        assertThat(flows).noneMatch(f -> f.contains("nw_dst=172.24.4.20")); // its pings go on to the VM
+        long cookie = ProviderBridgeResponder.cookie("r1");
+        assertThat(flows).anyMatch(f -> f.contains("arp,arp_op=2,arp_spa=172.24.4.1,arp_tpa=172.24.4.7 actions=learn("
+                + "table=1," + String.format("cookie=0x%x", cookie) + ",priority=100,dl_type=0x0800,"
+                + "dl_src=fa:16:3e:00:00:01,load:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],output:NXM_OF_IN_PORT[])"));
+        assertThat(flows).anyMatch(f -> f.endsWith("ip,dl_src=fa:16:3e:00:00:01 actions=resubmit(,1)"));
+        assertThat(flows).anyMatch(f -> f.contains("priority=90,") && f.endsWith("dl_dst=fa:16:3e:00:00:01 "
+                + "actions=output:phy-br-ex"));
+        assertThat(ProviderBridgeResponder.arpRequest("172.24.4.7", "02:00:00:00:00:0a", "172.24.4.1", null))
+                .endsWith("02000000000a" + "ac180407" + "000000000000" + "ac180401");
+    }
 }

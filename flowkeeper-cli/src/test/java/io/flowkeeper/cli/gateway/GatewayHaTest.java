@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.flowkeeper.api.network.Host;
 import io.flowkeeper.cli.bench.AgentProcess;
 import io.flowkeeper.cli.bench.TenantLab;
 import io.flowkeeper.controller.RestClient;
@@ -54,6 +55,10 @@ class GatewayHaTest {
     private static Path dir;
     private static String router;
     private static String externalIp;
+    private static String network;
+    private static TenantLab.Plugged vm;
+    private static String floatingIp;
+    private static final List<Process> processes = new ArrayList<>();
     private static final Map<String, AgentProcess> agents = new HashMap<>();
     /** The nodes' REST ports as the gateway hosts reach them (see {@link #relay}). */
     private static final List<String> apiUrls = new ArrayList<>();
@@ -61,12 +66,16 @@ class GatewayHaTest {
 
     @BeforeAll
     static void start() throws Exception {
-        lab = TenantLab.start(0, 0x6a1, List.of("request-timeout: 5s", "election-timeout-min: 1s",
+        lab = TenantLab.start(1, 0x6a1, List.of("request-timeout: 5s", "election-timeout-min: 1s",
                 "election-timeout-max: 2s", "stats-interval: 1s", "network:", "  flat-networks: [extnet]"));
         api = lab.api();
         dir = Files.createTempDirectory("gateway-ha");
-        gw1 = lab.bed().addHost("gw1");
-        gw2 = lab.bed().addHost("gw2");
+        gw1 = lab.bed().addHost("gw1").attachUnderlay();
+        gw2 = lab.bed().addHost("gw2").attachUnderlay();
+        for (OvsHost gw : List.of(gw1, gw2)) {
+            // the lab plays h1's agent: its tunnels to the gateway hosts (their agents make theirs to h1)
+            lab.host(0).addTunnel(TenantLab.BRIDGE, Host.tunnelPortName(gw.underlayIp()), "vxlan", gw);
+        }
         OvsHost ext = lab.bed().addHost("ext");
         ext.vsctl("add-br", "br-phys", "--", "set", "bridge", "br-phys", "datapath_type=netdev",
                 "fail_mode=standalone");
@@ -83,9 +92,11 @@ class GatewayHaTest {
             ext.vsctl("add-port", "br-phys", "up" + n);
             gw.vsctl("add-port", "br-ex", "ext0");
         }
-        outside = ext.addVm("out", "br-phys", "02:00:00:00:99:01", "172.24.4.100/24");
+        // the upstream router: the external subnet's gateway_ip, where the gateway sends what it NATs
+        outside = ext.addVm("out", "br-phys", "02:00:00:00:99:01", "172.24.4.1/24");
+        outside.exec("ethtool", "-K", "eth0", "tx", "off");
 
-        String network = lab.create("networks", "{\"network\": {\"name\": \"public\", \"router:external\": true,"
+        network = lab.create("networks", "{\"network\": {\"name\": \"public\", \"router:external\": true,"
                 + " \"provider:network_type\": \"flat\", \"provider:physical_network\": \"extnet\"}}");
         lab.create("subnets", "{\"subnet\": {\"network_id\": \"" + network + "\", \"ip_version\": 4,"
                 + " \"cidr\": \"172.24.4.0/24\", \"enable_dhcp\": false,"
@@ -94,6 +105,17 @@ class GatewayHaTest {
                 + " \"external_gateway_info\": {\"network_id\": \"" + network + "\"}}}");
         externalIp = api.get("/v2.0/routers/" + router).body().path("router").path("external_gateway_info")
                 .path("external_fixed_ips").get(0).path("ip_address").asText();
+        // a tenant subnet behind the router, with a VM on h1 (no floating IP until the floating IP test)
+        String tenant = lab.create("networks", "{\"network\": {\"name\": \"private\", \"project_id\": \"p\"}}");
+        String subnet = lab.create("subnets", "{\"subnet\": {\"network_id\": \"" + tenant + "\", \"project_id\": \"p\","
+                + " \"ip_version\": 4, \"cidr\": \"10.9.0.0/24\"}}");
+        // port security on (the switch answers the VM's ARP for its gateway), and a group letting the outside in
+        String open = lab.create("security-groups", "{\"security_group\": {\"name\": \"open\", \"project_id\": \"p\"}}");
+        lab.create("security-group-rules", "{\"security_group_rule\": {\"security_group_id\": \"" + open + "\","
+                + " \"direction\": \"ingress\", \"ethertype\": \"IPv4\"}}");
+        vm = lab.plug(lab.host(0), "vm", tenant, subnet, "p", "fa:16:3e:00:9a:01", "10.9.0.10",
+                ", \"security_groups\": [\"" + open + "\"]");
+        lab.addRouterInterfaces(router, subnet);
 
         for (int i = 0; i < lab.cluster().size(); i++) {
             apiUrls.add(relay(lab.bed().controllerIp(), java.net.URI.create(lab.cluster().restUrl(i)).getPort()));
@@ -145,6 +167,7 @@ class GatewayHaTest {
         for (java.net.ServerSocket s : relays) {
             s.close();
         }
+        processes.forEach(Process::destroyForcibly);
         try {
             for (String host : agents.keySet()) {
                 printEvents(host);
@@ -232,7 +255,7 @@ class GatewayHaTest {
     }
 
     @Test
-    @Order(1)
+    @Order(10)
     void theActiveAnswersArpAndPingForTheExternalIpAndTheStandbyDoesNot() throws Exception {
         assertThat(outside.arping(externalIp, Duration.ofSeconds(5))).isTrue();
         assertThat(outside.ping(externalIp, 3, Duration.ofSeconds(5))).isTrue();
@@ -248,12 +271,104 @@ class GatewayHaTest {
         assertThat(g.path("hosts").get(0).path("host").asText()).isEqualTo("gw1");
     }
 
+    /** A process in the VM's namespace, killed after the tests; its first output line must be {@code ready}. */
+    private static java.io.BufferedReader start(Vm in, String ready, String... command) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", in.netns()));
+        cmd.addAll(List.of(command));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        processes.add(p);
+        java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(out.readLine()).as("first line of " + cmd).isEqualTo(ready);
+        return out;
+    }
+
+    /** A TCP server on {@code port} that prints each connection's peer address: where NAT made it come from. */
+    private static java.io.BufferedReader peers(Vm in, int port) throws Exception {
+        return start(in, "listening", "python3", "-u", "-c", String.join("\n",
+                "import socket",
+                "s = socket.socket()",
+                "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+                "s.bind(('0.0.0.0', " + port + "))",
+                "s.listen(16)",
+                "print('listening')",
+                "while True:",
+                "    c, a = s.accept()",
+                "    print(a[0])",
+                "    c.close()"));
+    }
+
+    /** The gateway hosts' NAT and provider bridge flows, and h1's routing: what a failed NAT check needs. */
+    private static void printNat() {
+        for (OvsHost h : List.of(gw1, gw2)) {
+            Cmd.Result ex = Cmd.exec(List.of("ovs-ofctl", "dump-flows", "unix:" + h.managementSocket("br-ex")),
+                    Map.of(), Duration.ofSeconds(5));
+            System.out.println(h.name() + " br-ex:\n" + ex.stdout());
+            Cmd.Result in = Cmd.exec(List.of("ovs-ofctl", "-O", "OpenFlow13", "dump-flows", "unix:"
+                    + h.managementSocket(TenantLab.BRIDGE)), Map.of(), Duration.ofSeconds(5));
+            in.stdout().lines().filter(l -> l.contains("table=0,") || l.contains("table=2,") || l.contains("table=3,")
+                    || l.contains("table=29,") || l.contains("table=31,") || l.contains("table=30,"))
+                    .forEach(l -> System.out.println(h.name() + " br-int " + l));
+        }
+        lab.host(0).dumpFlowsWithoutCounters(TenantLab.BRIDGE).stream().filter(l -> l.contains("table=27"))
+                .forEach(l -> System.out.println("h1 br-int " + l));
+    }
+
+    private static boolean connects(Vm from, String ip, int port) {
+        return Cmd.exec(List.of("ip", "netns", "exec", from.netns(), "nc", "-z", "-w", "3", ip,
+                String.valueOf(port)), Map.of(), Duration.ofSeconds(20)).exitCode() == 0;
+    }
+
     @Test
-    @Order(2)
+    @Order(11)
+    void aVmWithoutAFloatingIpReachesTheOutsideThroughTheRoutersExternalIp() throws Exception {
+        await().atMost(LONG).until(() -> lab.portStatus(vm.portId()).equals("ACTIVE"));
+        // a static address (DHCP is RouterTest's): the route to the router, VXLAN's MTU, TX checksums for TCP
+        vm.vm().exec("ip", "addr", "add", vm.ip() + "/24", "dev", "eth0");
+        vm.vm().exec("ip", "link", "set", "eth0", "mtu", "1450");
+        vm.vm().exec("ip", "route", "replace", "default", "via", "10.9.0.1");
+        vm.vm().exec("ethtool", "-K", "eth0", "tx", "off");
+        assertThat(vm.vm().reachable("172.24.4.1", LONG)).as("ping through SNAT").isTrue();
+        java.io.BufferedReader seen = peers(outside, 5001);
+        assertThat(connects(vm.vm(), "172.24.4.1", 5001)).as("TCP through SNAT").isTrue();
+        assertThat(seen.readLine()).as("the source the outside host saw").isEqualTo(externalIp);
+        // the NAT is the active gateway host's only
+        assertThat(gw1.dumpFlowsWithoutCounters(TenantLab.BRIDGE).toString()).contains("nat(src=" + externalIp);
+        assertThat(gw2.dumpFlowsWithoutCounters(TenantLab.BRIDGE).toString()).doesNotContain("nat(");
+    }
+
+    @Test
+    @Order(12)
+    void aFloatingIpReachesTheVmFromOutsideAndIsItsSourceGoingOut() throws Exception {
+        RestClient.Response r = api.post("/v2.0/floatingips", "{\"floatingip\": {\"floating_network_id\": \""
+                + network + "\", \"project_id\": \"p\", \"port_id\": \"" + vm.portId() + "\"}}");
+        assertThat(r.status()).as(r.body().toString()).isEqualTo(201);
+        String fip = r.body().path("floatingip").path("id").asText();
+        floatingIp = r.body().path("floatingip").path("floating_ip_address").asText();
+        assertThat(outside.reachable(floatingIp, LONG)).as("ping to the floating IP").isTrue();
+        java.io.BufferedReader inside = peers(vm.vm(), 5002);
+        assertThat(connects(outside, floatingIp, 5002)).as("TCP to the floating IP").isTrue();
+        assertThat(inside.readLine()).as("the source the VM saw").isEqualTo("172.24.4.1");
+        java.io.BufferedReader seen = peers(outside, 5003);
+        assertThat(connects(vm.vm(), "172.24.4.1", 5003)).isTrue();
+        assertThat(seen.readLine()).as("the VM's source with a floating IP").isEqualTo(floatingIp);
+
+        // disassociated: unreachable from outside; associated again for the failover
+        assertThat(api.put("/v2.0/floatingips/" + fip, "{\"floatingip\": {\"port_id\": null}}").status())
+                .isEqualTo(200);
+        await().atMost(LONG).until(() -> !outside.ping(floatingIp, 1, Duration.ofSeconds(2)));
+        assertThat(api.put("/v2.0/floatingips/" + fip, "{\"floatingip\": {\"port_id\": \"" + vm.portId()
+                + "\"}}").status()).isEqualTo(200);
+        assertThat(outside.reachable(floatingIp, LONG)).isTrue();
+    }
+
+    @Test
+    @Order(20)
     void killingTheActiveHostMovesTheAddressToTheStandby() throws Exception {
         long generation = gateway().path("generation").asLong();
         PingMonitor ping = outside.startPing(externalIp, Duration.ofMillis(10));
-        await().atMost(LONG).until(() -> ping.receivedSoFar() > 20);
+        PingMonitor fipPing = outside.startPing(floatingIp, Duration.ofMillis(10));
+        await().atMost(LONG).until(() -> ping.receivedSoFar() > 20 && fipPing.receivedSoFar() > 20);
         long killed = System.nanoTime();
         agents.get("gw1").kill();
         printEvents("gw1");
@@ -262,8 +377,20 @@ class GatewayHaTest {
         long elected = System.nanoTime();
         await().atMost(LONG).pollInterval(Duration.ofMillis(10)).until(() -> answers(gw2));
         int before = ping.receivedSoFar();
+        int fipBefore = fipPing.receivedSoFar();
         await().atMost(LONG).until(() -> ping.receivedSoFar() > before + 20);
         PingResult r = ping.stop();
+        try {
+            await().atMost(LONG).until(() -> fipPing.receivedSoFar() > fipBefore + 20);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            printNat();
+            throw e;
+        }
+        PingResult f = fipPing.stop();
+        System.out.printf("gateway failover: floating IP %s (to the VM on h1), longest ping gap %d ms, %d of %d "
+                + "lost%n", floatingIp, f.longestGap().toMillis(), f.lost(), f.sent());
+        assertThat(f.longestGap()).isLessThan(Duration.ofSeconds(10));
+        assertThat(vm.vm().reachable("172.24.4.1", LONG)).as("SNAT through the new active").isTrue();
         System.out.printf("gateway failover (kill -9 of agent and ovs-vswitchd): elected after %d ms, longest ping "
                 + "gap %d ms, %d of %d lost%n", (elected - killed) / 1_000_000, r.longestGap().toMillis(), r.lost(),
                 r.sent());
@@ -307,7 +434,7 @@ class GatewayHaTest {
     }
 
     @Test
-    @Order(3)
+    @Order(30)
     void theOldHostReturnsAsStandbyWithoutPreemptAndTakesTheRouterBackWithIt() throws Exception {
         gw1.startVswitchdAgain();
         agents.remove("gw1");
@@ -330,7 +457,7 @@ class GatewayHaTest {
     }
 
     @Test
-    @Order(4)
+    @Order(40)
     void aPartitionFromTheClusterNeverLeavesTwoHostsAnswering() throws Exception {
         assertThat(answers(gw1)).isTrue();
         Cmd.run("ip", "-n", gw1.netns(), "link", "set", "mgmt0", "down");

@@ -92,12 +92,45 @@ public record HostView(Host host, List<NetworkView> networks, List<RouterView> r
      * {@link RouterFlows}.
      *
      * @param routes the router's static routes, as given ({@code destination} CIDR via {@code nexthop})
+     * @param gateway its external gateway as this host sees it, or null (none, or no active gateway host yet)
      */
-    public record RouterView(String id, List<Interface> interfaces, List<HostRoute> routes) {
+    public record RouterView(String id, List<Interface> interfaces, List<HostRoute> routes, Gateway gateway) {
         public RouterView {
             interfaces = List.copyOf(interfaces);
             routes = List.copyOf(routes);
         }
+
+        /** A router without an external gateway. */
+        public RouterView(String id, List<Interface> interfaces, List<HostRoute> routes) {
+            this(id, interfaces, routes, null);
+        }
+    }
+
+    /**
+     * A router's external gateway: compiled into SNAT and floating IP (1:1) NAT on the host the cluster elected
+     * active for it ({@code activeHere}), and into a default route towards that host on the hosts of its subnets.
+     * See {@link RouterFlows}.
+     *
+     * @param ip the gateway port's address on the external network
+     * @param mac the gateway port's MAC, 48 bits (the floating IPs are answered for with it too, as in Neutron)
+     * @param tag the external network's host-local tag ({@link FlowCompiler#tag})
+     * @param segment the external network's VLAN id (0 for flat)
+     * @param uplink the patch port to the external network's provider bridge on this host, or {@link #NO_PORT}
+     * @param zone the router's conntrack zone ({@link RouterFlows#zone}), apart from the ports' zones
+     * @param snat whether ports without a floating IP reach out through {@code ip} ({@code enable_snat})
+     * @param activeHere this host is the router's active gateway host
+     * @param tunnel from another host: the tunnel port to the active gateway host ({@link #NO_PORT}: none yet)
+     * @param floating the router's associated floating IPs, by floating address
+     */
+    public record Gateway(long ip, long mac, long tag, NetworkType type, int segment, long uplink, int zone,
+                          boolean snat, boolean activeHere, long tunnel, List<Floating> floating) {
+        public Gateway {
+            floating = List.copyOf(floating);
+        }
+    }
+
+    /** A floating IP mapped 1:1 to {@code fixedIp}, the fixed address of a port with MAC {@code mac}. */
+    public record Floating(long floatingIp, long fixedIp, long mac) {
     }
 
     /**

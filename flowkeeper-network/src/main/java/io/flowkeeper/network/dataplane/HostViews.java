@@ -1,6 +1,7 @@
 package io.flowkeeper.network.dataplane;
 
 import io.flowkeeper.api.network.FixedIp;
+import io.flowkeeper.api.network.FloatingIp;
 import io.flowkeeper.api.network.Host;
 import io.flowkeeper.api.network.Network;
 import io.flowkeeper.api.network.NetworkService;
@@ -12,6 +13,8 @@ import io.flowkeeper.api.network.SecurityGroup;
 import io.flowkeeper.api.network.SecurityGroupRule;
 import io.flowkeeper.api.network.Subnet;
 import io.flowkeeper.network.Ipv4;
+import io.flowkeeper.network.dataplane.HostView.Floating;
+import io.flowkeeper.network.dataplane.HostView.Gateway;
 import io.flowkeeper.network.dataplane.HostView.Interface;
 import io.flowkeeper.network.dataplane.HostView.Neighbour;
 import io.flowkeeper.network.dataplane.HostView.RouterView;
@@ -43,9 +46,26 @@ public final class HostViews {
     private HostViews() {
     }
 
+    /** The {@code network:router_gateway} ports' {@code device_owner}. */
+    public static final String ROUTER_GATEWAY = "network:router_gateway";
+
+    /**
+     * Where a router's HA gateway is placed and which host is active ({@code /neutron/gateways/{router}}, written by
+     * the gateway registry on the agents' lease renewals).
+     *
+     * @param hosts the placed hosts, by priority (highest first)
+     * @param active the active host, or null (none live)
+     */
+    public record GatewayPlacement(List<String> hosts, String active) {
+        public GatewayPlacement {
+            hosts = List.copyOf(hosts);
+        }
+    }
+
     /** The parts of the model the data plane reads, as one immutable value. */
     public record Model(List<Network> networks, List<Subnet> subnets, List<Port> ports, List<Host> hosts,
-                        List<PortBinding> bindings, List<Router> routers, List<SecurityGroup> securityGroups) {
+                        List<PortBinding> bindings, List<Router> routers, List<SecurityGroup> securityGroups,
+                        List<FloatingIp> floatingIps, Map<String, GatewayPlacement> gateways) {
         public Model {
             networks = List.copyOf(networks);
             subnets = List.copyOf(subnets);
@@ -54,6 +74,14 @@ public final class HostViews {
             bindings = List.copyOf(bindings);
             routers = List.copyOf(routers);
             securityGroups = List.copyOf(securityGroups);
+            floatingIps = List.copyOf(floatingIps);
+            gateways = Map.copyOf(gateways);
+        }
+
+        /** A model without floating IPs or gateway placements: no router's gateway is active anywhere. */
+        public Model(List<Network> networks, List<Subnet> subnets, List<Port> ports, List<Host> hosts,
+                     List<PortBinding> bindings, List<Router> routers, List<SecurityGroup> securityGroups) {
+            this(networks, subnets, ports, hosts, bindings, routers, securityGroups, List.of(), Map.of());
         }
 
         /** A model without security groups: ports with port security on let nothing but DHCP and ARP through. */
@@ -70,7 +98,7 @@ public final class HostViews {
 
         public static Model read(NetworkService service) {
             return new Model(service.networks(), service.subnets(), service.ports(), service.hosts(),
-                    service.bindings(), service.routers(), service.securityGroups());
+                    service.bindings(), service.routers(), service.securityGroups(), service.floatingIps(), Map.of());
         }
 
         /** The host whose integration bridge has this datapath id. */
@@ -298,7 +326,10 @@ public final class HostViews {
         List<RouterView> out = new ArrayList<>();
         for (Router r : model.routers().stream().sorted(Comparator.comparing(Router::id)).toList()) {
             List<Port> ports = interfacesOf.getOrDefault(r.id(), List.of());
-            if (!r.adminStateUp() || ports.stream().noneMatch(p -> localNetworks.contains(p.networkId()))) {
+            GatewayPlacement placement = r.gateway() == null ? null : model.gateways().get(r.id());
+            boolean activeHere = placement != null && self.name().equals(placement.active());
+            if (!r.adminStateUp() || (!activeHere
+                    && ports.stream().noneMatch(p -> localNetworks.contains(p.networkId())))) {
                 continue;
             }
             List<Interface> interfaces = new ArrayList<>();
@@ -344,8 +375,57 @@ public final class HostViews {
                             cidr.normalized(), localNetworks.contains(n.id()), uplink, neighbours));
                 }
             }
-            out.add(new RouterView(r.id(), interfaces, r.routes()));
+            out.add(new RouterView(r.id(), interfaces, r.routes(), gateway(self, model, switchPorts, r, placement,
+                    networks, hosts, physnets)));
         }
         return out;
+    }
+
+    /**
+     * The router's external gateway as {@code self} sees it: null when it has none, no active host, or its
+     * gateway port or external network is not (yet) usable.
+     */
+    private static Gateway gateway(Host self, Model model, Map<String, Long> switchPorts, Router r,
+                                   GatewayPlacement placement, Map<String, Network> networks, Map<String, Host> hosts,
+                                   List<String> physnets) {
+        if (placement == null || placement.active() == null) {
+            return null;
+        }
+        Network n = networks.get(r.gateway().networkId());
+        Port port = model.ports().stream().filter(p -> ROUTER_GATEWAY.equals(p.deviceOwner())
+                && r.id().equals(p.deviceId())).findFirst().orElse(null);
+        long ip = port == null || port.fixedIps().isEmpty() ? -1 : Ipv4.parse(port.fixedIps().get(0).ipAddress());
+        long mac = port == null ? -1 : FlowCompiler.mac(port.macAddress());
+        if (n == null || n.type() == NetworkType.VXLAN || ip < 0 || mac < 0
+                || (n.type() == NetworkType.VLAN && n.segmentationId() == null)) {
+            return null; // the external network is a provider network (flat or VLAN) reached through a mapping
+        }
+        boolean activeHere = self.name().equals(placement.active());
+        long uplink = HostView.NO_PORT;
+        String bridge = self.bridgeMappings().get(n.physicalNetwork());
+        Long number = bridge == null ? null : switchPorts.get(Host.providerPatchPortName(bridge));
+        if (number != null) {
+            uplink = number;
+        }
+        long tunnel = HostView.NO_PORT;
+        Host active = hosts.get(placement.active());
+        if (!activeHere && active != null) {
+            tunnel = switchPorts.getOrDefault(Host.tunnelPortName(active.tunnelIp()), HostView.NO_PORT);
+        }
+        Map<String, Port> portsById = new HashMap<>();
+        model.ports().forEach(p -> portsById.put(p.id(), p));
+        List<Floating> floating = new ArrayList<>();
+        for (FloatingIp f : model.floatingIps()) {
+            Port vm = f.portId() == null ? null : portsById.get(f.portId());
+            long address = Ipv4.parse(f.floatingIpAddress());
+            long fixed = f.fixedIpAddress() == null ? -1 : Ipv4.parse(f.fixedIpAddress());
+            if (r.id().equals(f.routerId()) && vm != null && address >= 0 && fixed >= 0) {
+                floating.add(new Floating(address, fixed, FlowCompiler.mac(vm.macAddress())));
+            }
+        }
+        floating.sort(Comparator.comparingLong(Floating::floatingIp));
+        return new Gateway(ip, mac, FlowCompiler.tag(n.type(), n.segmentationId(), physnets.indexOf(
+                n.physicalNetwork())), n.type(), n.segmentationId() == null ? 0 : n.segmentationId(), uplink,
+                RouterFlows.zone(r.id()), r.gateway().enableSnat(), activeHere, tunnel, floating);
     }
 }

@@ -9,9 +9,12 @@ import io.flowkeeper.api.flow.MatchField;
 import io.flowkeeper.api.network.HostRoute;
 import io.flowkeeper.api.network.NetworkType;
 import io.flowkeeper.network.Ipv4;
+import io.flowkeeper.network.dataplane.HostView.Floating;
+import io.flowkeeper.network.dataplane.HostView.Gateway;
 import io.flowkeeper.network.dataplane.HostView.Interface;
 import io.flowkeeper.network.dataplane.HostView.Neighbour;
 import io.flowkeeper.network.dataplane.HostView.RouterView;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -19,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.zip.CRC32;
 
 /**
  * Distributed routing: every router with an interface on one of the host's networks is compiled into the host's own
@@ -46,6 +50,14 @@ public final class RouterFlows {
     static final int PRIO_ECHO = 300;
     /** Routes: {@code PRIO_ROUTE + 2 * prefix length}, plus one for a connected subnet (it wins a tie). */
     static final int PRIO_ROUTE = 100;
+    /** The default route to the active gateway host: below every route ({@code PRIO_ROUTE} is a /0's). */
+    static final int PRIO_DEFAULT_ROUTE = PRIO_ROUTE - 1;
+    /** NAT: a new connection's commit above the established flows (they match every state but new). */
+    static final int PRIO_NAT_NEW = 200;
+    static final int PRIO_NAT_ESTABLISHED = 100;
+    static final int PRIO_NAT_TRANSLATED = 150;
+    static final int ZONE_BASE = 0x4000;
+    static final int ZONE_COUNT = 0xbfff;
     static final int ICMP = 1;
     static final int ECHO_REQUEST = 8;
     static final int ECHO_REPLY = 0;
@@ -122,6 +134,19 @@ public final class RouterFlows {
                 }
             }
 
+            // The default route, below every other: to the router's active gateway host, unrouted (that host
+            // routes and NATs it), through the tunnel to it on the source network's VNI; or on to the NAT tables
+            // when this host is the active one.
+            Gateway gw = r.gateway();
+            if (gw != null && gw.activeHere()) {
+                out.add(FlowCompiler.flow(Pipeline.ROUTING, PRIO_DEFAULT_ROUTE, fromS, goTo(Pipeline.SNAT_CT),
+                        cookie));
+            } else if (gw != null && gw.tunnel() != HostView.NO_PORT && s.type() == NetworkType.VXLAN) {
+                out.add(FlowCompiler.flow(Pipeline.ROUTING, PRIO_DEFAULT_ROUTE, fromS, Instructions.actions(
+                        new Action.SetField(MatchField.TUNNEL_ID, s.segment()), Action.Output.to(gw.tunnel())),
+                        cookie));
+            }
+
             // Ping to any of the router's addresses from a port of this host on the subnet: the reply goes back
             // out of the port it came in on.
             for (Neighbour local : s.neighbours()) {
@@ -140,6 +165,10 @@ public final class RouterFlows {
                                     Action.Output.to(Action.PORT_IN_PORT)), cookie));
                 }
             }
+        }
+
+        if (r.gateway() != null && r.gateway().activeHere()) {
+            gateway(out, r, r.gateway());
         }
 
         // Next hops on every routed subnet, and delivery on the networks this host has no flows of its own for.
@@ -163,6 +192,153 @@ public final class RouterFlows {
             }
         }
         return out;
+    }
+
+    /**
+     * The router's conntrack zone on its gateway host: {@code 0x4000} and up, by a hash of its id, apart from the
+     * ports' zones (their OpenFlow port numbers, which OVS hands out from 1 up) so NAT and security groups never
+     * share a connection entry. Two routers with the same zone on one host share its connection table: harmless
+     * unless their subnets overlap (see docs/architecture.md).
+     */
+    public static int zone(String routerId) {
+        CRC32 crc = new CRC32();
+        crc.update(routerId.getBytes(StandardCharsets.UTF_8));
+        return ZONE_BASE + (int) (crc.getValue() % ZONE_COUNT);
+    }
+
+    /**
+     * The active gateway host's NAT: frames a subnet sends to its router interface's MAC (by the default route)
+     * are looked up in the router's zone and, when new, committed with source NAT; frames from the external network
+     * to the gateway's MAC and one of its addresses are looked up (un-NATed) and routed to the subnet, a new one to
+     * a floating IP committed with destination NAT first. L2 and TTL are rewritten before the commit.
+     */
+    private static void gateway(List<Flow> out, RouterView r, Gateway gw) {
+        if (gw.uplink() == HostView.NO_PORT) {
+            return; // no patch port to the external network's bridge on this host (yet)
+        }
+        long cookie = COOKIE_ROUTER | gw.tag();
+        int zone = gw.zone();
+        List<Action> toUplink = new ArrayList<>();
+        if (gw.type() == NetworkType.VLAN) {
+            toUplink.add(new Action.PushVlan(FlowCompiler.ETH_VLAN));
+            toUplink.add(new Action.SetField(MatchField.VLAN_VID, FlowCompiler.VLAN_PRESENT | gw.segment()));
+        }
+        toUplink.add(Action.Output.to(gw.uplink()));
+
+        // In from the external network: the gateway's MAC on the uplink (untagged or the network's VLAN).
+        Match.Builder fromOutside = Match.builder().exact(MatchField.IN_PORT, gw.uplink())
+                .exact(MatchField.ETH_DST, gw.mac());
+        List<Action> pop = new ArrayList<>();
+        if (gw.type() == NetworkType.VLAN) {
+            fromOutside.exact(MatchField.VLAN_VID, FlowCompiler.VLAN_PRESENT | gw.segment());
+            pop.add(new Action.PopVlan());
+        } else {
+            fromOutside.exact(MatchField.VLAN_VID, 0);
+        }
+        out.add(FlowCompiler.flow(Pipeline.CLASSIFY, FlowCompiler.PRIO_EXACT, fromOutside.build(),
+                new Instructions(pop, gw.tag() | FlowCompiler.FROM_REMOTE, -1L, Pipeline.UNSNAT_CT.id()), cookie));
+        List<Long> addresses = new ArrayList<>();
+        addresses.add(gw.ip());
+        gw.floating().forEach(f -> addresses.add(f.floatingIp()));
+        for (long a : addresses) {
+            out.add(FlowCompiler.flow(Pipeline.UNSNAT_CT, FlowCompiler.PRIO_EXACT, Match.builder()
+                    .masked(MatchField.METADATA, gw.tag(), FlowCompiler.TAG_MASK)
+                    .exact(MatchField.ETH_TYPE, FlowCompiler.ETH_IP).exact(MatchField.IPV4_DST, a).build(),
+                    Instructions.actions(new Action.Ct(false, zone, null, Pipeline.UNSNAT.id(), Action.Nat.existing(),
+                            null)), cookie));
+        }
+        Match inZone = Match.builder().exact(MatchField.ETH_TYPE, FlowCompiler.ETH_IP)
+                .exact(MatchField.CT_ZONE, zone).build();
+        for (Floating f : gw.floating()) {
+            Interface d = subnetOf(r, f.fixedIp());
+            if (d == null) {
+                continue;
+            }
+            // A new connection to the floating IP: translated to the fixed IP, routed straight to the port's MAC.
+            out.add(FlowCompiler.flow(Pipeline.UNSNAT, PRIO_NAT_NEW, inZone.toBuilder()
+                    .masked(MatchField.CT_STATE, MatchField.CT_NEW | MatchField.CT_TRK,
+                            MatchField.CT_NEW | MatchField.CT_INV | MatchField.CT_TRK)
+                    .exact(MatchField.IPV4_DST, f.floatingIp()).build(),
+                    new Instructions(List.of(new Action.DecTtl(), new Action.SetField(MatchField.ETH_SRC, d.mac()),
+                            new Action.SetField(MatchField.ETH_DST, f.mac()), new Action.Ct(true, zone, null,
+                                    Action.CT_NO_TABLE, new Action.Nat(Action.Nat.Kind.DST, f.fixedIp(),
+                                    f.fixedIp(), 0, 0), null)), d.tag(), -1L, Pipeline.L2_LOOKUP.id()), cookie));
+        }
+        Set<Ipv4.Cidr> routed = new HashSet<>();
+        for (Interface d : r.interfaces()) {
+            if (!routed.add(d.cidr())) {
+                continue;
+            }
+            // Translated by the lookup (a reply of an SNAT connection, or a floating IP's connection, also one still
+            // "new" as no reply was seen yet, so its next packets are not committed again): routed.
+            out.add(FlowCompiler.flow(Pipeline.UNSNAT, PRIO_NAT_ESTABLISHED + d.cidr().prefixLength(),
+                    inZone.toBuilder().masked(MatchField.CT_STATE, MatchField.CT_TRK,
+                            MatchField.CT_INV | MatchField.CT_TRK)
+                            .masked(MatchField.IPV4_DST, d.cidr().first(), d.cidr().mask()).build(),
+                    new Instructions(List.of(new Action.DecTtl(), new Action.SetField(MatchField.ETH_SRC, d.mac())),
+                            d.tag(), -1L, Pipeline.NEXT_HOP.id()), cookie));
+        }
+
+        // Out to the external network, from each subnet of the router.
+        for (Interface s : r.interfaces()) {
+            if (s.type() == NetworkType.VXLAN) {
+                // sent here by another host's default route: the frame still addressed to the router interface
+                out.add(FlowCompiler.flow(Pipeline.CLASSIFY, FlowCompiler.PRIO_EXACT, Match.builder()
+                        .exact(MatchField.TUNNEL_ID, s.segment()).exact(MatchField.ETH_DST, s.mac()).build(),
+                        new Instructions(List.of(), s.tag() | FlowCompiler.FROM_REMOTE, -1L, Pipeline.SNAT_CT.id()),
+                        cookie));
+            }
+            out.add(FlowCompiler.flow(Pipeline.SNAT_CT, FlowCompiler.PRIO_EXACT, Match.builder()
+                    .masked(MatchField.METADATA, s.tag(), FlowCompiler.TAG_MASK)
+                    .exact(MatchField.ETH_DST, s.mac()).exact(MatchField.ETH_TYPE, FlowCompiler.ETH_IP).build(),
+                    Instructions.actions(new Action.Ct(false, zone, null, Pipeline.SNAT.id(), Action.Nat.existing(),
+                            null)), cookie));
+            Match fromS = inZone.toBuilder().exact(MatchField.ETH_DST, s.mac()).build();
+            List<Action> rewrite = List.of(new Action.DecTtl(), new Action.SetField(MatchField.ETH_SRC, gw.mac()));
+            List<Action> established = new ArrayList<>(rewrite);
+            established.addAll(toUplink);
+            out.add(FlowCompiler.flow(Pipeline.SNAT, PRIO_NAT_ESTABLISHED, fromS.toBuilder()
+                    .masked(MatchField.CT_STATE, MatchField.CT_TRK,
+                            MatchField.CT_NEW | MatchField.CT_INV | MatchField.CT_TRK).build(),
+                    Instructions.actions(established.toArray(Action[]::new)), cookie));
+            // Translated by the lookup although "new" (no reply seen yet): its source is already the router's
+            // address or a floating IP, and it goes out as it is rather than being committed again.
+            List<Long> sources = new ArrayList<>();
+            sources.add(gw.ip());
+            gw.floating().forEach(f -> sources.add(f.floatingIp()));
+            for (long a : sources) {
+                out.add(FlowCompiler.flow(Pipeline.SNAT, PRIO_NAT_TRANSLATED, fromS.toBuilder()
+                        .masked(MatchField.CT_STATE, MatchField.CT_TRK, MatchField.CT_INV | MatchField.CT_TRK)
+                        .exact(MatchField.IPV4_SRC, a).build(),
+                        Instructions.actions(established.toArray(Action[]::new)), cookie));
+            }
+            Match fresh = fromS.toBuilder().masked(MatchField.CT_STATE, MatchField.CT_NEW | MatchField.CT_TRK,
+                    MatchField.CT_NEW | MatchField.CT_INV | MatchField.CT_TRK).build();
+            for (Floating f : gw.floating()) {
+                if (s.cidr().contains(f.fixedIp())) {
+                    out.add(FlowCompiler.flow(Pipeline.SNAT, PRIO_NAT_NEW, fresh.toBuilder()
+                            .exact(MatchField.IPV4_SRC, f.fixedIp()).build(),
+                            Instructions.actions(commitThenOut(rewrite, zone, f.floatingIp(), toUplink)), cookie));
+                }
+            }
+            if (gw.snat()) {
+                out.add(FlowCompiler.flow(Pipeline.SNAT, PRIO_NAT_ESTABLISHED - 1, fresh,
+                        Instructions.actions(commitThenOut(rewrite, zone, gw.ip(), toUplink)), cookie));
+            }
+        }
+    }
+
+    private static Action[] commitThenOut(List<Action> rewrite, int zone, long source, List<Action> toUplink) {
+        List<Action> out = new ArrayList<>(rewrite);
+        out.add(new Action.Ct(true, zone, null, Action.CT_NO_TABLE,
+                new Action.Nat(Action.Nat.Kind.SRC, source, source, 0, 0), null));
+        out.addAll(toUplink);
+        return out.toArray(Action[]::new);
+    }
+
+    /** The router interface whose subnet holds {@code ip}, or null. */
+    private static Interface subnetOf(RouterView r, long ip) {
+        return r.interfaces().stream().filter(i -> i.cidr().contains(ip)).findFirst().orElse(null);
     }
 
     /** How a routed frame reaches a port of a network with no port on this host; empty when it cannot yet. */

@@ -1,10 +1,12 @@
 package io.flowkeeper.network.dataplane;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.api.flow.Action;
 import io.flowkeeper.api.flow.Flow;
 import io.flowkeeper.api.flow.FlowId;
+import io.flowkeeper.api.network.FloatingIp;
 import io.flowkeeper.api.network.Host;
 import io.flowkeeper.api.network.Network;
 import io.flowkeeper.api.network.NetworkService;
@@ -115,6 +117,9 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
     /** Security groups without their rules (revision 0: a rename changes no flow), and the rules by id. */
     private final Map<String, SecurityGroup> groups = new TreeMap<>();
     private final Map<String, SecurityGroupRule> rules = new TreeMap<>();
+    private final Map<String, FloatingIp> floatingIps = new TreeMap<>();
+    /** Each HA router's gateway placement and active host ({@code /neutron/gateways/{router}}). */
+    private final Map<String, HostViews.GatewayPlacement> gateways = new TreeMap<>();
     private boolean resetting;
     private final AtomicLong dhcpAnswered = new AtomicLong();
     private final AtomicLong dhcpMalformed = new AtomicLong();
@@ -163,6 +168,12 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
         List<PortBinding> b = network.bindings();
         List<Router> r = network.routers();
         List<SecurityGroup> g = network.securityGroups();
+        List<FloatingIp> f = network.floatingIps();
+        Map<String, HostViews.GatewayPlacement> placements = new TreeMap<>();
+        for (VersionedValue v : store.list(SHARD, DataPath.of("/neutron/gateways"), ReadConsistency.STALE).values()) {
+            String id = v.path().substring(v.path().lastIndexOf('/') + 1);
+            placements.put(id, placement(NetworkManager.parse(v.json())));
+        }
         synchronized (this) { // the maps belong to the worker thread afterwards: publish them safely
             networks.clear();
             subnets.clear();
@@ -172,6 +183,8 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
             routers.clear();
             groups.clear();
             rules.clear();
+            floatingIps.clear();
+            gateways.clear();
             events.clear();
             n.forEach(x -> networks.put(x.id(), x));
             sn.forEach(x -> subnets.put(x.id(), x));
@@ -185,6 +198,8 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
                 groups.put(x.id(), normalized(x));
                 x.rules().forEach(rule -> rules.put(rule.id(), rule));
             });
+            f.forEach(x -> floatingIps.put(x.id(), x));
+            gateways.putAll(placements);
             resetting = false;
             model = snapshot();
         }
@@ -242,6 +257,8 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
                     routers.clear();
                     groups.clear();
                     rules.clear();
+                    floatingIps.clear();
+                    gateways.clear();
                 }
                 case SYNCED -> {
                     touched.everything |= resetting;
@@ -347,6 +364,16 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
                     touched.everything |= changed(routers, id, put ? NetworkManager.router(NetworkManager.parse(
                             e.json())) : null);
                 }
+                case "floatingips" -> {
+                    // the router's gateway host and the hosts of its subnets: rare next to port changes
+                    touched.everything |= changed(floatingIps, id, put ? NetworkManager.floatingIp(
+                            NetworkManager.parse(e.json())) : null);
+                }
+                case "gateways" -> {
+                    // a failover moves the router's NAT to the new active host and every default route to it
+                    touched.everything |= changed(gateways, id, put ? placement(NetworkManager.parse(e.json()))
+                            : null);
+                }
                 case "bindings" -> {
                     PortBinding before = bindings.get(id);
                     PortBinding after = put ? NetworkManager.binding(NetworkManager.parse(e.json())) : null;
@@ -414,6 +441,18 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
             }
         }
         Map<String, Set<String>> out = new HashMap<>();
+        // A router's gateway hosts (active and standby, so a failover waits for no tunnel) and the hosts of its
+        // subnets: the default route crosses from these to the active one, and the NAT's replies back.
+        for (Map.Entry<String, HostViews.GatewayPlacement> g : m.gateways().entrySet()) {
+            Set<String> linked = networksOfRouter.getOrDefault(g.getKey(), Set.of());
+            Set<String> subnetHosts = new HashSet<>();
+            linked.stream().filter(vxlan::contains).forEach(n -> subnetHosts.addAll(hostsOfNetwork.getOrDefault(n,
+                    Set.of())));
+            for (String gw : g.getValue().hosts()) {
+                out.computeIfAbsent(gw, k -> new HashSet<>()).addAll(subnetHosts);
+                subnetHosts.forEach(h -> out.computeIfAbsent(h, k -> new HashSet<>()).add(gw));
+            }
+        }
         for (Set<String> linked : networksOfRouter.values()) {
             Set<String> reached = new HashSet<>();
             linked.stream().filter(vxlan::contains).forEach(n -> reached.addAll(hostsOfNetwork.getOrDefault(n,
@@ -471,7 +510,15 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
                 byGroup.getOrDefault(g.id(), List.of()), 0)));
         return new HostViews.Model(List.copyOf(networks.values()), List.copyOf(subnets.values()),
                 List.copyOf(ports.values()), List.copyOf(hosts.values()), List.copyOf(bindings.values()),
-                List.copyOf(routers.values()), withRules);
+                List.copyOf(routers.values()), withRules, List.copyOf(floatingIps.values()), Map.copyOf(gateways));
+    }
+
+    /** A gateway document's placement (hosts by priority) and active host. */
+    static HostViews.GatewayPlacement placement(JsonNode g) {
+        List<String> placed = new ArrayList<>();
+        g.path("hosts").forEach(h -> placed.add(h.path("host").asText()));
+        JsonNode active = g.path("active");
+        return new HostViews.GatewayPlacement(placed, active.isTextual() ? active.asText() : null);
     }
 
     /**

@@ -83,7 +83,8 @@ public final class GatewayRegistry {
      * {@code PUT /v1/network/hosts/{host}/gateway-lease}, body {@code {"incarnation"}}: renews the host's lease,
      * settles every router the host may carry, and answers what this host is for each router placed on it:
      * {@code {"lease_millis", "hold_millis", "routers": [{"router", "state", "generation", "priority", "external_ip",
-     * "prefix_length", "external_mac", "network_id", "physical_network", "bridge", "vlan" (or null)}]}}.
+     * "prefix_length", "external_mac", "network_id", "physical_network", "next_hop" (the external subnet's
+     * gateway_ip, or null), "floating_ips" (associated, ascending), "bridge", "vlan" (or null)}]}}.
      */
     public ObjectNode renew(String host, JsonNode body) {
         String incarnation = body.path("incarnation").asText("");
@@ -136,6 +137,14 @@ public final class GatewayRegistry {
             }
         }
         Map<String, Doc> subnets = new HashMap<>();
+        Map<String, List<String>> floating = new HashMap<>();
+        for (Doc f : docs.list("floatingips")) {
+            JsonNode router = f.json().path("router_id");
+            if (router.isTextual() && f.json().path("port_id").isTextual()) {
+                floating.computeIfAbsent(router.asText(), k -> new ArrayList<>())
+                        .add(f.json().path("floating_ip_address").asText());
+            }
+        }
         Map<String, Wanted> out = new TreeMap<>();
         for (Doc r : docs.list("routers")) {
             JsonNode info = r.json().path("external_gateway_info");
@@ -162,12 +171,22 @@ public final class GatewayRegistry {
                             : 32)
                     .put("external_mac", port.json().path("mac_address").asText())
                     .put("network_id", network.id()).put("physical_network", physnet);
+            // the upstream router: where the gateway sends what it NATs out (its bridge learns the MAC by ARP)
+            JsonNode nextHop = subnet == null ? null : subnet.json().path("gateway_ip");
+            if (nextHop != null && nextHop.isTextual() && !nextHop.asText().isEmpty()) {
+                w.put("next_hop", nextHop.asText());
+            } else {
+                w.putNull("next_hop");
+            }
             JsonNode segment = network.json().path("provider:segmentation_id");
             if (network.json().path("provider:network_type").asText().equals("vlan") && segment.isNumber()) {
                 w.put("vlan", segment.asInt());
             } else {
                 w.putNull("vlan");
             }
+            // the associated floating IPs: the active answers ARP for them too, and announces them
+            ArrayNode fips = w.putArray("floating_ips");
+            floating.getOrDefault(r.id(), List.of()).stream().sorted().forEach(fips::add);
             out.put(r.id(), new Wanted(r.id(), physnet, w));
         }
         return out;

@@ -16,6 +16,7 @@ import static io.flowkeeper.api.flow.MatchField.TUNNEL_ID;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.flowkeeper.api.flow.Action;
 import io.flowkeeper.api.flow.MatchField;
 import io.flowkeeper.api.network.HostRoute;
 import io.flowkeeper.api.network.Network;
@@ -226,5 +227,90 @@ class RouterFlowsTest {
 
         m.router("r", false, List.of());
         assertEquals(Map.of(), TenantDataplane.routedPeersByHost(m.model()), "a router that is down routes nothing");
+    }
+
+    private static final String GW = "fa:16:3e:00:02:01";
+
+    /** {@link #routed} with gateway hosts g1 and g2 (flat external network extnet on br-ex) and r's gateway on it. */
+    private TestModel withGateway(String active) {
+        TestModel m = routed(List.of());
+        m.host("g1", "192.0.2.11", Map.of("extnet", "br-ex"));
+        m.host("g2", "192.0.2.12", Map.of("extnet", "br-ex"));
+        m.meshTunnels();
+        Network ext = m.network("ext", "p1", NetworkType.FLAT, "extnet", null, "172.24.4.0/24", false);
+        m.gateway("r", ext, GW, "172.24.4.10", true, active, "g1", "g2");
+        return m;
+    }
+
+    private static long uplink(TestModel m, String host) {
+        return m.switchPorts.get(host).get(io.flowkeeper.api.network.Host.providerPatchPortName("br-ex"));
+    }
+
+    private static boolean nats(List<io.flowkeeper.api.flow.Flow> flows, Action.Nat.Kind kind, String to) {
+        long a = Ipv4.parse(to);
+        return flows.stream().flatMap(f -> f.instructions().applyActions().stream()).anyMatch(x ->
+                x instanceof Action.Ct ct && ct.commit() && ct.nat() != null && ct.nat().kind() == kind
+                        && ct.nat().ipMin() == a);
+    }
+
+    private static boolean natsAnything(List<io.flowkeeper.api.flow.Flow> flows) {
+        return flows.stream().flatMap(f -> f.instructions().applyActions().stream())
+                .anyMatch(x -> x instanceof Action.Ct ct && ct.nat() != null);
+    }
+
+    @Test
+    void aSubnetsDefaultRouteLeadsToTheActiveGatewayHostWhichSourceNatsItOutOfTheUplink() {
+        TestModel m = withGateway("g1");
+        // on A's host: unrouted, through the tunnel to the active gateway host, on net1's VNI
+        Emitted e = one(new FlowTableEvaluator(m.compile("h1"))
+                .run(TestModel.icmpEcho(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "198.51.100.7")));
+        assertEquals(m.tunnel("h1", "g1"), e.port());
+        assertEquals(100, e.get(TUNNEL_ID));
+        assertEquals(FlowCompiler.mac(R1), e.get(ETH_DST));
+        assertEquals(0, e.ttlDecrements());
+
+        // on g1: routed (TTL, the gateway's MAC) and committed with SNAT to the external IP, out of the uplink
+        List<io.flowkeeper.api.flow.Flow> g1 = m.compile("g1");
+        Emitted out = one(new FlowTableEvaluator(g1).run(fromTunnel(m.tunnel("g1", "h1"), 100,
+                TestModel.icmpEcho(0, MAC_A, R1, "10.0.0.3", "198.51.100.7"))));
+        assertEquals(uplink(m, "g1"), out.port());
+        assertEquals(FlowCompiler.mac(GW), out.get(ETH_SRC));
+        assertEquals(1, out.ttlDecrements());
+        assertTrue(nats(g1, Action.Nat.Kind.SRC, "172.24.4.10"), g1.toString());
+        // the standby and the subnets' hosts NAT nothing
+        for (String h : List.of("g2", "h1", "h2")) {
+            assertTrue(!natsAnything(m.compile(h)), h);
+        }
+
+        // a failover moves the NAT and every default route with the active
+        m.gateways.put("r", new HostViews.GatewayPlacement(List.of("g1", "g2"), "g2"));
+        assertEquals(m.tunnel("h1", "g2"), one(new FlowTableEvaluator(m.compile("h1"))
+                .run(TestModel.icmpEcho(m.ofPort("a"), MAC_A, R1, "10.0.0.3", "198.51.100.7"))).port());
+        assertTrue(nats(m.compile("g2"), Action.Nat.Kind.SRC, "172.24.4.10"));
+        assertTrue(!natsAnything(m.compile("g1")));
+    }
+
+    @Test
+    void aFloatingIpIsTranslatedBothWaysOnTheActiveGatewayHostOnly() {
+        TestModel m = withGateway("g1");
+        m.floatingIps.add(new io.flowkeeper.api.network.FloatingIp("f1", "p1", "ext", "172.24.4.20", "a",
+                "10.0.0.3", "r", 1));
+        List<io.flowkeeper.api.flow.Flow> g1 = m.compile("g1");
+        assertTrue(nats(g1, Action.Nat.Kind.DST, "10.0.0.3"), "new connections to the floating IP");
+        assertTrue(nats(g1, Action.Nat.Kind.SRC, "172.24.4.20"), "new connections from A: its floating IP");
+        // in from outside to the floating IP: routed to A's host on net1's VNI, to A's MAC from the router's
+        Map<MatchField, Long> in = TestModel.icmpEcho(uplink(m, "g1"), "02:00:00:00:99:01", GW, "172.24.4.1",
+                "172.24.4.20");
+        Emitted e = one(new FlowTableEvaluator(g1).run(in));
+        assertEquals(m.tunnel("g1", "h1"), e.port());
+        assertEquals(100, e.get(TUNNEL_ID));
+        assertEquals(FlowCompiler.mac(MAC_A), e.get(ETH_DST));
+        assertEquals(FlowCompiler.mac(R1), e.get(ETH_SRC));
+        assertEquals(1, e.ttlDecrements());
+        assertTrue(!natsAnything(m.compile("g2")));
+
+        // disassociated: nothing answers for it any more
+        m.floatingIps.clear();
+        assertEquals(List.of(), new FlowTableEvaluator(m.compile("g1")).run(in));
     }
 }

@@ -6,7 +6,9 @@ import io.flowkeeper.api.flow.Flow;
 import io.flowkeeper.api.flow.FlowId;
 import io.flowkeeper.api.flow.MatchField;
 import io.flowkeeper.api.network.AddressPair;
+import io.flowkeeper.api.network.ExternalGateway;
 import io.flowkeeper.api.network.FixedIp;
+import io.flowkeeper.api.network.FloatingIp;
 import io.flowkeeper.api.network.Host;
 import io.flowkeeper.api.network.HostRoute;
 import io.flowkeeper.api.network.IpRange;
@@ -35,6 +37,8 @@ final class TestModel {
     final List<Host> hosts = new ArrayList<>();
     final List<PortBinding> bindings = new ArrayList<>();
     final List<Router> routers = new ArrayList<>();
+    final List<FloatingIp> floatingIps = new ArrayList<>();
+    final Map<String, HostViews.GatewayPlacement> gateways = new HashMap<>();
     /** Every port is in {@link #OPEN} unless a test says otherwise: IPv4 in and out, from and to anywhere. */
     static final String OPEN = "open";
     final List<SecurityGroup> securityGroups = new ArrayList<>(List.of(new SecurityGroup(OPEN, OPEN, "p1", List.of(
@@ -121,6 +125,22 @@ final class TestModel {
         return r;
     }
 
+    /**
+     * Gives router {@code id} an external gateway on {@code external} at {@code ip} (its gateway port's MAC
+     * {@code mac}), placed on {@code hosts} with {@code active} active.
+     */
+    void gateway(String id, Network external, String mac, String ip, boolean snat, String active, String... hosts) {
+        Router r = routers.stream().filter(x -> x.id().equals(id)).findFirst().orElseThrow();
+        routers.remove(r);
+        routers.add(new Router(r.id(), r.name(), r.projectId(), r.adminStateUp(), new ExternalGateway(external.id(),
+                snat, List.of(new FixedIp("sub-" + external.id(), ip))), true, false, r.routes(), 1));
+        ports.removeIf(p -> p.id().equals(id + "-gw"));
+        ports.add(new Port(id + "-gw", id + "-gw", "", external.id(), mac, List.of(new FixedIp("sub-"
+                + external.id(), ip)), id, HostViews.ROUTER_GATEWAY, "", "unbound", true, List.of(), List.of(), false,
+                1));
+        gateways.put(id, new HostViews.GatewayPlacement(List.of(hosts), active));
+    }
+
     /** A router interface port on the network's subnet (unbound, as Neutron creates it). */
     Port routerInterface(String id, String routerId, Network n, String mac, String ip) {
         Port p = new Port(id, id, n.projectId(), n.id(), mac, List.of(new FixedIp("sub-" + n.id(), ip)), routerId,
@@ -139,7 +159,8 @@ final class TestModel {
     }
 
     HostViews.Model model() {
-        return new HostViews.Model(networks, subnets, ports, hosts, bindings, routers, securityGroups);
+        return new HostViews.Model(networks, subnets, ports, hosts, bindings, routers, securityGroups, floatingIps,
+                gateways);
     }
 
     HostView view(String host) {

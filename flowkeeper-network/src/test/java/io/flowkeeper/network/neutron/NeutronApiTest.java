@@ -171,6 +171,22 @@ class NeutronApiTest {
         assertThat(fip.path("router_id").asText()).isEqualTo(routerId);
         error(409, "FloatingIPPortAlreadyAssociated", call(DEMO, "POST", "/v2.0/floatingips", "{\"floatingip\": "
                 + "{\"floating_network_id\": \"" + ext + "\", \"port_id\": \"" + port + "\"}}"));
+        // a port with no router path to the external network: Neutron's 404, and nothing written (no address taken)
+        String lone = network(DEMO, "{}");
+        subnet(DEMO, lone, ", \"cidr\": \"10.2.0.0/24\"");
+        String lonePort = ok(201, call(DEMO, "POST", "/v2.0/ports", "{\"port\": {\"network_id\": \"" + lone
+                + "\"}}")).path("port").path("id").asText();
+        List<String> fips = keys("/neutron/floatingips");
+        List<String> ipam = keys("/neutron/ipam");
+        ApiResponse unreachable = call(DEMO, "POST", "/v2.0/floatingips", "{\"floatingip\": {\"floating_network_id\": \""
+                + ext + "\", \"port_id\": \"" + lonePort + "\"}}");
+        error(404, "ExternalGatewayForFloatingIPNotFound", unreachable);
+        assertThat(unreachable.body().path("NeutronError").path("message").asText()).contains("External network " + ext
+                + " is not reachable from subnet").contains("cannot associate Port " + lonePort + " with a Floating IP");
+        assertThat(keys("/neutron/floatingips")).isEqualTo(fips);
+        assertThat(keys("/neutron/ipam")).isEqualTo(ipam);
+        ok(204, call(DEMO, "DELETE", "/v2.0/ports/" + lonePort, null));
+        ok(204, call(ADMIN, "DELETE", "/v2.0/networks/" + lone, null));
         error(409, "RouterInUse", call(DEMO, "DELETE", "/v2.0/routers/" + routerId, null));
         error(409, "ServicePortInUse", call(DEMO, "DELETE", "/v2.0/ports/" + iface.path("port_id").asText(), null));
         ok(204, call(DEMO, "DELETE", "/v2.0/floatingips/" + fip.path("id").asText(), null));
