@@ -144,8 +144,8 @@ public final class RestServer implements AutoCloseable {
     private final RestSettings settings;
     private final int maxBodyBytes;
     /**
-     * A body over the limit is still read (and dropped) up to this size before the 413, so the client reads the
-     * answer; a larger declared length is answered at once and its connection closed.
+     * A body over the limit is still read (and dropped) up to this many bytes past it before the 413, so the client
+     * reads the answer; a longer declared length is answered at once and its connection closed.
      */
     private static final long DRAIN_LIMIT_BYTES = 1L << 20;
     /** What this node trusts in other nodes' HTTPS certificates; null without TLS. */
@@ -443,7 +443,7 @@ public final class RestServer implements AutoCloseable {
             boolean watch;
             try {
                 authorize(request.getHeaders().get(HttpHeader.AUTHORIZATION), internal ? List.of(nodeToken) : tokens);
-                if (request.getLength() > DRAIN_LIMIT_BYTES) {
+                if (request.getLength() > maxBodyBytes + DRAIN_LIMIT_BYTES) {
                     throw tooLarge(maxBodyBytes); // not worth reading: answered at once, the connection closed
                 }
                 watch = "GET".equals(request.getMethod()) && (path.startsWith("/v1/datastore/")
