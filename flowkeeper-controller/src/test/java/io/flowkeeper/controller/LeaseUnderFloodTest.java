@@ -13,16 +13,23 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A REST flood against the lease (issue 15: 800 ms leases lapsed 8 times during REST floods). Floods a one-node
  * cluster with 64 in-process clients writing and reading for 8 s, after an 8 s idle window, and requires: requests
- * served, every health check answered, the lease held again within 5 s after the flood.
+ * served, every health check answered, the lease held again within 5 s after the flood, and two things about the
+ * lease during the flood:
+ * <ul>
+ * <li>always: it was held for at least a quarter of the flood. An API flood that starves the renewals (renewals queued
+ * behind API work, or sharing its threads) leaves the lease lost for most of it; a saturated host only delays some
+ * renewals, each lapse ending at the next one that commits.
+ * <li>when the host is quiet enough to say something (no lapse in the idle window, and a load average below twice
+ * the CPUs): no lapse at all. On a host whose other processes oversubscribe the CPUs the idle window lapses too, or
+ * the flood's lapses come from waiting for a CPU, not from the flood's requests (docs/security.md has the
+ * measurements): the test then prints why it did not judge, and passes.
+ * </ul>
  *
- * <p>Lapses are printed, not asserted, with where the time went: GC, and for each thread of this JVM the time it ran
- * and the time it was runnable but waiting for a CPU (Linux schedstat), plus the nice values its priorities became.
- * The node runs its lease threads and the Raft threads that commit a renewal at the highest priority and its API
- * threads at the lowest (LeaseKeeper, ClusterNode.prioritize, RestServer; -XX:ThreadPriorityPolicy=1 in the surefire
- * argLine, as bin/flowkeeper sets for nodes). On the shared 2-core host (load averages 25-70 from other work) that
- * was not enough for zero: the renewal threads ran 87 ms and waited 1,456 ms for a CPU during one flood, the Raft
- * threads 333 ms and 10,816 ms, the whole JVM got about 3 of the 16 CPU-seconds, and the idle window lapsed too
- * (docs/security.md). Zero lapses needs a node whose CPUs are not oversubscribed by other processes.
+ * <p>Lapses are printed with where the time went: GC, and for each thread of this JVM the time it ran and the time it
+ * was runnable but waiting for a CPU (Linux schedstat), plus the nice values its priorities became. The node runs its
+ * lease threads and the Raft threads that commit a renewal at the highest priority and its API threads at the lowest
+ * (LeaseKeeper, ClusterNode.prioritize, RestServer; -XX:ThreadPriorityPolicy=1 in the surefire argLine, as
+ * bin/flowkeeper sets for nodes).
  */
 @Timeout(120)
 @Tag("integration")
@@ -37,13 +44,27 @@ class LeaseUnderFloodTest {
             }
             assertThat(node.lease().isHeld()).as("lease held before the flood").isTrue();
             AtomicInteger lapses = new AtomicInteger();
+            // nanoTime when the lease last lapsed (0 while held) and the nanoseconds it was not held since reset
+            AtomicLong lostSince = new AtomicLong();
+            AtomicLong notHeldNanos = new AtomicLong();
             node.lease().addListener(held -> {
                 if (!held) {
                     lapses.incrementAndGet();
+                    lostSince.compareAndSet(0, System.nanoTime());
+                } else {
+                    long since = lostSince.getAndSet(0);
+                    if (since != 0) {
+                        notHeldNanos.addAndGet(System.nanoTime() - since);
+                    }
                 }
             });
             Thread.sleep(8_000); // the same time without REST traffic, to compare
             int idleLapses = lapses.getAndSet(0);
+            double load = loadAverage();
+            int cpus = Runtime.getRuntime().availableProcessors();
+            long floodStart = System.nanoTime();
+            notHeldNanos.set(0);
+            lostSince.set(node.lease().isHeld() ? 0 : floodStart);
             java.util.Map<String, long[]> schedBefore = schedByThread();
             long gcBefore = gcMillis();
             AtomicLong served = new AtomicLong();
@@ -79,8 +100,12 @@ class LeaseUnderFloodTest {
             for (Thread t : clients) {
                 t.join();
             }
+            int floodLapses = lapses.get();
+            long floodNanos = System.nanoTime() - floodStart;
+            long since = lostSince.get();
+            long notHeldMs = (notHeldNanos.get() + (since == 0 ? 0 : System.nanoTime() - since)) / 1_000_000;
             System.out.printf("lease lapses: %d in 8 s idle, %d in the 8 s flood (%d requests served, %d refused or"
-                    + " failed; slowest health check %d ms)%n", idleLapses, lapses.get(), served.get(), refused.get(),
+                    + " failed; slowest health check %d ms)%n", idleLapses, floodLapses, served.get(), refused.get(),
                     slowestHealthMs);
             java.util.Map<String, long[]> schedAfter = schedByThread();
             System.out.printf("during the flood: GC %d ms; per thread (name, digits folded): ms on a CPU / ms"
@@ -94,7 +119,19 @@ class LeaseUnderFloodTest {
                 }
             });
             System.out.println("nice of this JVM's threads: " + niceByThread());
+            System.out.printf("lease not held for %d of the flood's %d ms; load average %.1f on %d CPUs before it%n",
+                    notHeldMs, floodNanos / 1_000_000, load, cpus);
             assertThat(served.get()).as("requests served").isGreaterThan(100);
+            // Renewals starved by the flood leave the lease lost for nearly all of it; a loaded host's lapses are short.
+            assertThat(notHeldMs).as("ms of the %d ms flood without the lease", floodNanos / 1_000_000)
+                    .isLessThan(floodNanos / 1_000_000 * 3 / 4);
+            if (idleLapses == 0 && load < 2.0 * cpus) {
+                assertThat(floodLapses).as("lease lapses in the flood, on a host quiet enough that the idle window"
+                        + " had none (load average %.1f, %d CPUs)", load, cpus).isZero();
+            } else {
+                System.out.printf("lapses in the flood not judged: %d in the idle window, load average %.1f on %d"
+                        + " CPUs (the host, not the flood, decides lapses then)%n", idleLapses, load, cpus);
+            }
             long heldBy = System.currentTimeMillis() + 5_000;
             while (!node.lease().isHeld() && System.currentTimeMillis() < heldBy) {
                 Thread.sleep(50);
@@ -139,6 +176,16 @@ class LeaseUnderFloodTest {
             }
         }
         return out;
+    }
+
+    /** The host's one-minute load average (infinite, so nothing is judged, where /proc/loadavg cannot be read). */
+    private static double loadAverage() {
+        try {
+            return Double.parseDouble(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg"))
+                    .split(" ")[0]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return Double.POSITIVE_INFINITY;
+        }
     }
 
     private static long gcMillis() {
