@@ -485,4 +485,116 @@ class GatewayHaTest {
         awaitActive("gw1");
         await().atMost(LONG).until(() -> answers(gw1) && !answers(gw2));
     }
+
+    @Test
+    @Order(50)
+    void aTcpSessionToTheFloatingIpKeepsGoingAcrossAFailoverAndTheFailback() throws Exception {
+        // the receiver: nc in the VM, writing what it gets to a file; the sender: a steady stream from outside
+        Path received = dir.resolve("fip-received");
+        Process receiver = new ProcessBuilder("ip", "netns", "exec", vm.vm().netns(), "sh", "-c",
+                "exec nc -l 5010 > " + received).redirectErrorStream(true).start();
+        processes.add(receiver);
+        java.io.BufferedReader sender = start(outside, "connected", "python3", "-u", "-c", String.join("\n",
+                "import socket, time",
+                "for i in range(100):",
+                "    try:",
+                "        s = socket.create_connection(('" + floatingIp + "', 5010), timeout=2)",
+                "        break",
+                "    except OSError:",
+                "        time.sleep(0.1)",
+                "s.settimeout(None)",
+                "print('connected')",
+                "try:",
+                "    while True:",
+                "        s.sendall(b'x' * 1024)",
+                "        time.sleep(0.01)",
+                "except OSError as e:",
+                "    print('error', e)"));
+        Process senderProcess = processes.get(processes.size() - 1);
+        await().atMost(LONG).until(() -> size(received) > 20_000);
+        Stall stall = new Stall(received);
+        try {
+            failoverAndBack(stall, receiver, senderProcess);
+        } finally {
+            stall.stop();
+            senderProcess.destroyForcibly();
+            receiver.destroyForcibly();
+        }
+        assertThat(sender.ready() ? sender.readLine() : null).as("the sender's error").isNull();
+    }
+
+    private static void failoverAndBack(Stall stall, Process receiver, Process senderProcess) throws Exception {
+        Thread.sleep(200);
+        stall.reset();
+        agents.get("gw1").kill();
+        gw1.killVswitchd();
+        awaitActive("gw2");
+        long elected = stall.bytes();
+        await().atMost(LONG).until(() -> stall.bytes() > elected + 100_000);
+        System.out.printf("TCP to floating IP %s across the failover (kill -9 of gw1's agent and ovs-vswitchd):"
+                + " longest stall %d ms, %d bytes received%n", floatingIp, stall.longestMillis(), stall.bytes());
+        assertThat(senderProcess.isAlive()).as("the sender saw no reset").isTrue();
+        assertThat(receiver.isAlive()).as("the receiver's connection is open").isTrue();
+
+        // gw1 returns (preempt is on: it takes the router back), so the class ends as it began. Whether the session
+        // also survives that failback is not asserted: seen stalled for over a minute once (under load 20, with
+        // gw1's agent flapping between active and fault), not yet explained.
+        gw1.startVswitchdAgain();
+        agents.remove("gw1");
+        startAgent(gw1);
+        awaitActive("gw1");
+        await().atMost(LONG).until(() -> answers(gw1) && !answers(gw2));
+    }
+
+    private static long size(Path f) throws java.io.IOException {
+        return Files.exists(f) ? Files.size(f) : 0;
+    }
+
+    /**
+     * A sampler of the receiver's byte count every 10 ms: the longest time it did not grow since the last
+     * {@link #reset}, in ms, and the count when it last grew.
+     */
+    private static final class Stall {
+        private volatile boolean stopped;
+        private long lastGrowth = System.nanoTime();
+        private long last;
+        private long longest;
+
+        Stall(Path received) {
+            io.flowkeeper.api.util.Threads.startDaemon("fip-stall", () -> {
+                while (!stopped) {
+                    try {
+                        Thread.sleep(10);
+                        long n = size(received);
+                        synchronized (this) {
+                            long now = System.nanoTime();
+                            longest = Math.max(longest, now - lastGrowth);
+                            if (n > last) {
+                                last = n;
+                                lastGrowth = now;
+                            }
+                        }
+                    } catch (InterruptedException | java.io.IOException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        synchronized void reset() {
+            longest = System.nanoTime() - lastGrowth;
+        }
+
+        synchronized long longestMillis() {
+            return longest / 1_000_000;
+        }
+
+        synchronized long bytes() {
+            return last;
+        }
+
+        void stop() {
+            stopped = true;
+        }
+    }
 }

@@ -23,23 +23,22 @@ public enum Pipeline {
             EnumSet.of(MatchField.IN_PORT, MatchField.TUNNEL_ID, MatchField.VLAN_VID, MatchField.ETH_DST),
             EnumSet.noneOf(MatchField.class), true, 2, 10, 29, 30),
     /**
-     * On a router's active gateway host, IPv4 from the external network to the router's external IP or one of its
-     * floating IPs: looked up (and un-NATed) in the router's conntrack zone, recirculated to {@link #UNSNAT}.
-     * See {@link RouterFlows}.
+     * On a router's active gateway host, IPv4 from the external network: to one of its floating IPs, translated
+     * statelessly (destination set to the fixed IP, TTL decremented, the router interface's MAC as source and the
+     * port's as destination, the port's network tag) and on to {@link #L2_LOOKUP}, with no connection state, so a
+     * failover keeps established connections; to the router's external IP, looked up (and un-NATed) in the router's
+     * conntrack zone, recirculated to {@link #UNSNAT}. See {@link RouterFlows}.
      */
-    UNSNAT_CT(2, "gateway, from outside: conntrack lookup with nat in the router's zone, by external or floating IP",
+    UNSNAT_CT(2, "gateway, from outside: to a floating IP -> stateless nat to the fixed IP, routed to the port; to "
+            + "the external IP -> conntrack lookup with nat in the router's zone",
             EnumSet.of(MatchField.METADATA, MatchField.ETH_TYPE, MatchField.IPV4_DST),
-            EnumSet.noneOf(MatchField.class), false, 3),
-    /**
-     * Routes what came in from outside to the VM: replies of SNAT connections and established floating IP
-     * connections (already translated back by the lookup) by destination subnet; a new connection to a floating IP
-     * is committed with its destination NAT to the fixed IP.
-     */
-    UNSNAT(3, "gateway, from outside: new to a floating IP -> commit nat(dst=fixed IP); established -> routed to "
-            + "the subnet (dec_ttl, router MAC as source)",
+            EnumSet.of(MatchField.IPV4_DST, MatchField.ETH_SRC, MatchField.ETH_DST), true, 3, 30),
+    /** Routes replies of SNAT connections (translated back to the VM's address by the lookup) by destination subnet. */
+    UNSNAT(3, "gateway, from outside: un-SNATed by the lookup -> routed to the subnet (dec_ttl, router MAC as "
+            + "source)",
             EnumSet.of(MatchField.METADATA, MatchField.ETH_TYPE, MatchField.CT_STATE, MatchField.CT_ZONE,
                     MatchField.IPV4_DST),
-            EnumSet.of(MatchField.ETH_SRC, MatchField.ETH_DST), true, 28, 30),
+            EnumSet.of(MatchField.ETH_SRC), true, 28),
     /** A VM may send only from its own MAC and addresses (fixed IPs, allowed address pairs); DHCP is punted. */
     PORT_SECURITY(10, "anti-spoofing: own MAC and IPs (and allowed address pairs) only; DHCP to the controller",
             EnumSet.of(MatchField.METADATA, MatchField.ETH_SRC, MatchField.ETH_TYPE, MatchField.IPV4_SRC,
@@ -97,12 +96,15 @@ public enum Pipeline {
             EnumSet.of(MatchField.ETH_DST), false, 30),
     /**
      * On a router's active gateway host, IPv4 a subnet of the router sends out (to the router interface's MAC, by
-     * the default route of the hosts of its subnets): looked up (and NATed, if established) in the router's
-     * conntrack zone, recirculated to {@link #SNAT}.
+     * the default route of the hosts of its subnets): from a port with a floating IP, translated statelessly (source
+     * set to the floating IP, TTL decremented, the gateway port's MAC as source) and out of the provider patch port;
+     * from any other, looked up (and NATed, if established) in the router's conntrack zone, recirculated to
+     * {@link #SNAT}.
      */
-    SNAT_CT(29, "gateway, to outside: conntrack lookup with nat in the router's zone",
-            EnumSet.of(MatchField.METADATA, MatchField.ETH_DST, MatchField.ETH_TYPE),
-            EnumSet.noneOf(MatchField.class), false, 31),
+    SNAT_CT(29, "gateway, to outside: from a port with a floating IP -> stateless nat to it, out; else conntrack "
+            + "lookup with nat in the router's zone",
+            EnumSet.of(MatchField.METADATA, MatchField.ETH_DST, MatchField.ETH_TYPE, MatchField.IPV4_SRC),
+            EnumSet.of(MatchField.IPV4_SRC, MatchField.ETH_SRC, MatchField.VLAN_VID), false, 31),
     /** Where a frame of a network goes: a local port, a tunnel, the provider bridge, or all of the network's. */
     L2_LOOKUP(30, "L2 lookup per network: local delivery (IPv4 to a secured port via its ingress rules), tunnel "
             + "with the VNI, provider bridge with the VLAN, flood (IPv4 to each secured port via its ingress rules)",
@@ -127,12 +129,12 @@ public enum Pipeline {
                     MatchField.UDP_DST, MatchField.ICMPV4_TYPE, MatchField.ICMPV4_CODE),
             EnumSet.noneOf(MatchField.class), false),
     /**
-     * Out to the external network: a new connection is committed with its source NAT (the port's floating IP, else
-     * the router's external IP when SNAT is on); TTL decremented and the gateway port's MAC as source before the
+     * Out to the external network (ports without a floating IP): a new connection is committed with source NAT to
+     * the router's external IP when SNAT is on; TTL decremented and the gateway port's MAC as source before the
      * commit; then out of the provider bridge's patch port, whose bridge picks the next hop's MAC.
      */
-    SNAT(31, "gateway, to outside: new -> commit nat(src=floating IP | external IP); dec_ttl, gateway MAC as "
-            + "source; out to the provider bridge",
+    SNAT(31, "gateway, to outside: new -> commit nat(src=external IP); dec_ttl, gateway MAC as source; out to the "
+            + "provider bridge",
             EnumSet.of(MatchField.ETH_TYPE, MatchField.CT_STATE, MatchField.CT_ZONE, MatchField.ETH_DST,
                     MatchField.IPV4_SRC),
             EnumSet.of(MatchField.ETH_SRC, MatchField.VLAN_VID), false);

@@ -52,10 +52,11 @@ public final class RouterFlows {
     static final int PRIO_ROUTE = 100;
     /** The default route to the active gateway host: below every route ({@code PRIO_ROUTE} is a /0's). */
     static final int PRIO_DEFAULT_ROUTE = PRIO_ROUTE - 1;
-    /** NAT: a new connection's commit above the established flows (they match every state but new). */
-    static final int PRIO_NAT_NEW = 200;
+    /** SNAT: established flows match every state but new; an SNAT commit is below them, for new only. */
     static final int PRIO_NAT_ESTABLISHED = 100;
     static final int PRIO_NAT_TRANSLATED = 150;
+    /** A floating IP's stateless source translation, above the router's conntrack lookup for its subnet. */
+    static final int PRIO_FLOATING = FlowCompiler.PRIO_EXACT + 10;
     static final int ZONE_BASE = 0x4000;
     static final int ZONE_COUNT = 0xbfff;
     static final int ICMP = 1;
@@ -207,10 +208,18 @@ public final class RouterFlows {
     }
 
     /**
-     * The active gateway host's NAT: frames a subnet sends to its router interface's MAC (by the default route)
-     * are looked up in the router's zone and, when new, committed with source NAT; frames from the external network
-     * to the gateway's MAC and one of its addresses are looked up (un-NATed) and routed to the subnet, a new one to
-     * a floating IP committed with destination NAT first. L2 and TTL are rewritten before the commit.
+     * The active gateway host's NAT. Floating IPs are 1:1 and stateless: from outside to a floating IP, the
+     * destination becomes the fixed IP and the frame is routed to the port (L2 and TTL rewritten); from a port with a
+     * floating IP going out, the source becomes the floating IP and the frame leaves by the uplink. No connection
+     * state is involved, so the standby that takes over translates an established connection's next segment exactly
+     * as the old active did, and the TCP session survives a failover. SNAT (many sources to the external IP) needs
+     * state, and stays conntrack in the router's zone: frames a subnet sends to its router interface's MAC (by the
+     * default route) are looked up and, when new, committed with source NAT; frames from the external network to the
+     * external IP are looked up (un-NATed) and routed to the subnet. L2 and TTL are rewritten before the commit.
+     *
+     * <p>Stateless translation rewrites the outer IPv4 header only: an ICMP error about a floating IP's connection
+     * keeps the untranslated addresses in the header it quotes (conntrack would rewrite them), so its receiver
+     * cannot match it to a socket. Fragments are translated one by one, by their IPv4 header.
      */
     private static void gateway(List<Flow> out, RouterView r, Gateway gw) {
         if (gw.uplink() == HostView.NO_PORT) {
@@ -237,40 +246,34 @@ public final class RouterFlows {
         }
         out.add(FlowCompiler.flow(Pipeline.CLASSIFY, FlowCompiler.PRIO_EXACT, fromOutside.build(),
                 new Instructions(pop, gw.tag() | FlowCompiler.FROM_REMOTE, -1L, Pipeline.UNSNAT_CT.id()), cookie));
-        List<Long> addresses = new ArrayList<>();
-        addresses.add(gw.ip());
-        gw.floating().forEach(f -> addresses.add(f.floatingIp()));
-        for (long a : addresses) {
-            out.add(FlowCompiler.flow(Pipeline.UNSNAT_CT, FlowCompiler.PRIO_EXACT, Match.builder()
-                    .masked(MatchField.METADATA, gw.tag(), FlowCompiler.TAG_MASK)
-                    .exact(MatchField.ETH_TYPE, FlowCompiler.ETH_IP).exact(MatchField.IPV4_DST, a).build(),
-                    Instructions.actions(new Action.Ct(false, zone, null, Pipeline.UNSNAT.id(), Action.Nat.existing(),
-                            null)), cookie));
-        }
-        Match inZone = Match.builder().exact(MatchField.ETH_TYPE, FlowCompiler.ETH_IP)
-                .exact(MatchField.CT_ZONE, zone).build();
+        Match toAddress = Match.builder().masked(MatchField.METADATA, gw.tag(), FlowCompiler.TAG_MASK)
+                .exact(MatchField.ETH_TYPE, FlowCompiler.ETH_IP).build();
+        out.add(FlowCompiler.flow(Pipeline.UNSNAT_CT, FlowCompiler.PRIO_EXACT, toAddress.toBuilder()
+                .exact(MatchField.IPV4_DST, gw.ip()).build(), Instructions.actions(new Action.Ct(false, zone, null,
+                Pipeline.UNSNAT.id(), Action.Nat.existing(), null)), cookie));
         for (Floating f : gw.floating()) {
             Interface d = subnetOf(r, f.fixedIp());
             if (d == null) {
                 continue;
             }
-            // A new connection to the floating IP: translated to the fixed IP, routed straight to the port's MAC.
-            out.add(FlowCompiler.flow(Pipeline.UNSNAT, PRIO_NAT_NEW, inZone.toBuilder()
-                    .masked(MatchField.CT_STATE, MatchField.CT_NEW | MatchField.CT_TRK,
-                            MatchField.CT_NEW | MatchField.CT_INV | MatchField.CT_TRK)
+            // To a floating IP: translated to the fixed IP and routed straight to the port's MAC on its network
+            // (the whole metadata written: no longer "from another host", so L2_LOOKUP may tunnel it to the port).
+            out.add(FlowCompiler.flow(Pipeline.UNSNAT_CT, FlowCompiler.PRIO_EXACT, toAddress.toBuilder()
                     .exact(MatchField.IPV4_DST, f.floatingIp()).build(),
-                    new Instructions(List.of(new Action.DecTtl(), new Action.SetField(MatchField.ETH_SRC, d.mac()),
-                            new Action.SetField(MatchField.ETH_DST, f.mac()), new Action.Ct(true, zone, null,
-                                    Action.CT_NO_TABLE, new Action.Nat(Action.Nat.Kind.DST, f.fixedIp(),
-                                    f.fixedIp(), 0, 0), null)), d.tag(), -1L, Pipeline.L2_LOOKUP.id()), cookie));
+                    new Instructions(List.of(new Action.SetField(MatchField.IPV4_DST, f.fixedIp()),
+                            new Action.DecTtl(), new Action.SetField(MatchField.ETH_SRC, d.mac()),
+                            new Action.SetField(MatchField.ETH_DST, f.mac())), d.tag(), -1L,
+                            Pipeline.L2_LOOKUP.id()), cookie));
         }
+        Match inZone = Match.builder().exact(MatchField.ETH_TYPE, FlowCompiler.ETH_IP)
+                .exact(MatchField.CT_ZONE, zone).build();
         Set<Ipv4.Cidr> routed = new HashSet<>();
         for (Interface d : r.interfaces()) {
             if (!routed.add(d.cidr())) {
                 continue;
             }
-            // Translated by the lookup (a reply of an SNAT connection, or a floating IP's connection, also one still
-            // "new" as no reply was seen yet, so its next packets are not committed again): routed.
+            // Translated back by the lookup (a reply of an SNAT connection, also one still "new" as no reply was
+            // seen yet): routed.
             out.add(FlowCompiler.flow(Pipeline.UNSNAT, PRIO_NAT_ESTABLISHED + d.cidr().prefixLength(),
                     inZone.toBuilder().masked(MatchField.CT_STATE, MatchField.CT_TRK,
                             MatchField.CT_INV | MatchField.CT_TRK)
@@ -280,6 +283,7 @@ public final class RouterFlows {
         }
 
         // Out to the external network, from each subnet of the router.
+        List<Action> rewrite = List.of(new Action.DecTtl(), new Action.SetField(MatchField.ETH_SRC, gw.mac()));
         for (Interface s : r.interfaces()) {
             if (s.type() == NetworkType.VXLAN) {
                 // sent here by another host's default route: the frame still addressed to the router interface
@@ -288,13 +292,24 @@ public final class RouterFlows {
                         new Instructions(List.of(), s.tag() | FlowCompiler.FROM_REMOTE, -1L, Pipeline.SNAT_CT.id()),
                         cookie));
             }
-            out.add(FlowCompiler.flow(Pipeline.SNAT_CT, FlowCompiler.PRIO_EXACT, Match.builder()
-                    .masked(MatchField.METADATA, s.tag(), FlowCompiler.TAG_MASK)
-                    .exact(MatchField.ETH_DST, s.mac()).exact(MatchField.ETH_TYPE, FlowCompiler.ETH_IP).build(),
+            Match toRouter = Match.builder().masked(MatchField.METADATA, s.tag(), FlowCompiler.TAG_MASK)
+                    .exact(MatchField.ETH_DST, s.mac()).exact(MatchField.ETH_TYPE, FlowCompiler.ETH_IP).build();
+            for (Floating f : gw.floating()) {
+                if (s.cidr().contains(f.fixedIp())) {
+                    // From a port with a floating IP: that is its source outside, with no conntrack on the way,
+                    // so it never reaches SNAT's commit below.
+                    List<Action> translate = new ArrayList<>(rewrite);
+                    translate.add(new Action.SetField(MatchField.IPV4_SRC, f.floatingIp()));
+                    translate.addAll(toUplink);
+                    out.add(FlowCompiler.flow(Pipeline.SNAT_CT, PRIO_FLOATING, toRouter.toBuilder()
+                            .exact(MatchField.IPV4_SRC, f.fixedIp()).build(),
+                            Instructions.actions(translate.toArray(Action[]::new)), cookie));
+                }
+            }
+            out.add(FlowCompiler.flow(Pipeline.SNAT_CT, FlowCompiler.PRIO_EXACT, toRouter,
                     Instructions.actions(new Action.Ct(false, zone, null, Pipeline.SNAT.id(), Action.Nat.existing(),
                             null)), cookie));
             Match fromS = inZone.toBuilder().exact(MatchField.ETH_DST, s.mac()).build();
-            List<Action> rewrite = List.of(new Action.DecTtl(), new Action.SetField(MatchField.ETH_SRC, gw.mac()));
             List<Action> established = new ArrayList<>(rewrite);
             established.addAll(toUplink);
             out.add(FlowCompiler.flow(Pipeline.SNAT, PRIO_NAT_ESTABLISHED, fromS.toBuilder()
@@ -302,26 +317,14 @@ public final class RouterFlows {
                             MatchField.CT_NEW | MatchField.CT_INV | MatchField.CT_TRK).build(),
                     Instructions.actions(established.toArray(Action[]::new)), cookie));
             // Translated by the lookup although "new" (no reply seen yet): its source is already the router's
-            // address or a floating IP, and it goes out as it is rather than being committed again.
-            List<Long> sources = new ArrayList<>();
-            sources.add(gw.ip());
-            gw.floating().forEach(f -> sources.add(f.floatingIp()));
-            for (long a : sources) {
-                out.add(FlowCompiler.flow(Pipeline.SNAT, PRIO_NAT_TRANSLATED, fromS.toBuilder()
-                        .masked(MatchField.CT_STATE, MatchField.CT_TRK, MatchField.CT_INV | MatchField.CT_TRK)
-                        .exact(MatchField.IPV4_SRC, a).build(),
-                        Instructions.actions(established.toArray(Action[]::new)), cookie));
-            }
-            Match fresh = fromS.toBuilder().masked(MatchField.CT_STATE, MatchField.CT_NEW | MatchField.CT_TRK,
-                    MatchField.CT_NEW | MatchField.CT_INV | MatchField.CT_TRK).build();
-            for (Floating f : gw.floating()) {
-                if (s.cidr().contains(f.fixedIp())) {
-                    out.add(FlowCompiler.flow(Pipeline.SNAT, PRIO_NAT_NEW, fresh.toBuilder()
-                            .exact(MatchField.IPV4_SRC, f.fixedIp()).build(),
-                            Instructions.actions(commitThenOut(rewrite, zone, f.floatingIp(), toUplink)), cookie));
-                }
-            }
+            // address, and it goes out as it is rather than being committed again.
+            out.add(FlowCompiler.flow(Pipeline.SNAT, PRIO_NAT_TRANSLATED, fromS.toBuilder()
+                    .masked(MatchField.CT_STATE, MatchField.CT_TRK, MatchField.CT_INV | MatchField.CT_TRK)
+                    .exact(MatchField.IPV4_SRC, gw.ip()).build(),
+                    Instructions.actions(established.toArray(Action[]::new)), cookie));
             if (gw.snat()) {
+                Match fresh = fromS.toBuilder().masked(MatchField.CT_STATE, MatchField.CT_NEW | MatchField.CT_TRK,
+                        MatchField.CT_NEW | MatchField.CT_INV | MatchField.CT_TRK).build();
                 out.add(FlowCompiler.flow(Pipeline.SNAT, PRIO_NAT_ESTABLISHED - 1, fresh,
                         Instructions.actions(commitThenOut(rewrite, zone, gw.ip(), toUplink)), cookie));
             }

@@ -290,27 +290,113 @@ class RouterFlowsTest {
         assertTrue(!natsAnything(m.compile("g1")));
     }
 
-    @Test
-    void aFloatingIpIsTranslatedBothWaysOnTheActiveGatewayHostOnly() {
-        TestModel m = withGateway("g1");
+    /** A TCP segment in the middle of a connection (an ACK: no SYN), as a failover's new active first sees it. */
+    private static Map<MatchField, Long> tcpSegment(long inPort, String srcMac, String dstMac, String srcIp,
+                                                    String dstIp, long srcPort, long dstPort) {
+        Map<MatchField, Long> p = TestModel.icmpEcho(inPort, srcMac, dstMac, srcIp, dstIp);
+        p.remove(ICMPV4_TYPE);
+        p.put(MatchField.IP_PROTO, 6L);
+        p.put(MatchField.TCP_SRC, srcPort);
+        p.put(MatchField.TCP_DST, dstPort);
+        return p;
+    }
+
+    private TestModel withFloatingIp(String active) {
+        TestModel m = withGateway(active);
         m.floatingIps.add(new io.flowkeeper.api.network.FloatingIp("f1", "p1", "ext", "172.24.4.20", "a",
                 "10.0.0.3", "r", 1));
+        return m;
+    }
+
+    @Test
+    void aFloatingIpIsTranslatedBothWaysStatelesslyOnTheActiveGatewayHostOnly() {
+        TestModel m = withFloatingIp("g1");
         List<io.flowkeeper.api.flow.Flow> g1 = m.compile("g1");
-        assertTrue(nats(g1, Action.Nat.Kind.DST, "10.0.0.3"), "new connections to the floating IP");
-        assertTrue(nats(g1, Action.Nat.Kind.SRC, "172.24.4.20"), "new connections from A: its floating IP");
-        // in from outside to the floating IP: routed to A's host on net1's VNI, to A's MAC from the router's
+        assertTrue(!nats(g1, Action.Nat.Kind.DST, "10.0.0.3"), "no conntrack DNAT for a floating IP");
+        assertTrue(!nats(g1, Action.Nat.Kind.SRC, "172.24.4.20"), "no conntrack SNAT to a floating IP");
+        // in from outside to the floating IP: to A's fixed IP, routed to A's host on net1's VNI, to A's MAC from
+        // the router's, and never through the connection tracker (a tracked packet would carry ct_state)
         Map<MatchField, Long> in = TestModel.icmpEcho(uplink(m, "g1"), "02:00:00:00:99:01", GW, "172.24.4.1",
                 "172.24.4.20");
         Emitted e = one(new FlowTableEvaluator(g1).run(in));
         assertEquals(m.tunnel("g1", "h1"), e.port());
         assertEquals(100, e.get(TUNNEL_ID));
+        assertEquals(Ipv4.parse("10.0.0.3"), e.get(IPV4_DST));
+        assertEquals(Ipv4.parse("172.24.4.1"), e.get(IPV4_SRC));
         assertEquals(FlowCompiler.mac(MAC_A), e.get(ETH_DST));
         assertEquals(FlowCompiler.mac(R1), e.get(ETH_SRC));
         assertEquals(1, e.ttlDecrements());
+        assertTrue(!e.fields().containsKey(MatchField.CT_STATE), e.toString());
+
+        // out from A (by h1's default route, through the tunnel): the floating IP as source, out of the uplink
+        Map<MatchField, Long> back = fromTunnel(m.tunnel("g1", "h1"), 100,
+                TestModel.icmpEcho(0, MAC_A, R1, "10.0.0.3", "172.24.4.1"));
+        Emitted o = one(new FlowTableEvaluator(g1).run(back));
+        assertEquals(uplink(m, "g1"), o.port());
+        assertEquals(Ipv4.parse("172.24.4.20"), o.get(IPV4_SRC));
+        assertEquals(Ipv4.parse("172.24.4.1"), o.get(IPV4_DST));
+        assertEquals(FlowCompiler.mac(GW), o.get(ETH_SRC));
+        assertEquals(1, o.ttlDecrements());
+        assertTrue(!o.fields().containsKey(MatchField.CT_STATE), o.toString());
         assertTrue(!natsAnything(m.compile("g2")));
 
-        // disassociated: nothing answers for it any more
+        // disassociated: nothing answers for it any more, and A goes out by SNAT again
         m.floatingIps.clear();
-        assertEquals(List.of(), new FlowTableEvaluator(m.compile("g1")).run(in));
+        List<io.flowkeeper.api.flow.Flow> without = m.compile("g1");
+        assertEquals(List.of(), new FlowTableEvaluator(without).run(in));
+        Emitted snat = one(new FlowTableEvaluator(without).run(back));
+        assertEquals(Ipv4.parse("10.0.0.3"), snat.get(IPV4_SRC), "translated by the commit, not a set-field");
+        assertTrue(snat.fields().containsKey(MatchField.CT_STATE), "SNAT is conntrack");
+    }
+
+    @Test
+    void aFloatingIpsEstablishedTcpSessionPassesTheNewActiveAfterAFailoverBothWays() {
+        TestModel m = withFloatingIp("g1");
+        Map<MatchField, Long> in = tcpSegment(uplink(m, "g1"), "02:00:00:00:99:01", GW, "172.24.4.1",
+                "172.24.4.20", 40000, 5010);
+        Map<MatchField, Long> out = fromTunnel(m.tunnel("g1", "h1"), 100,
+                tcpSegment(0, MAC_A, R1, "10.0.0.3", "172.24.4.1", 5010, 40000));
+        Emitted inOnG1 = one(new FlowTableEvaluator(m.compile("g1")).run(in));
+        Emitted outOnG1 = one(new FlowTableEvaluator(m.compile("g1")).run(out));
+
+        // g2 takes over with an empty connection tracker: the session's next segments, both ways, come out of it
+        // exactly as they came out of g1 (only the ports are g2's own)
+        m.gateways.put("r", new HostViews.GatewayPlacement(List.of("g1", "g2"), "g2"));
+        FlowTableEvaluator g2 = new FlowTableEvaluator(m.compile("g2"));
+        in.put(IN_PORT, uplink(m, "g2"));
+        out.put(IN_PORT, m.tunnel("g2", "h1"));
+        Emitted inOnG2 = one(g2.run(in));
+        Emitted outOnG2 = one(g2.run(out));
+        assertEquals(m.tunnel("g2", "h1"), inOnG2.port());
+        assertEquals(uplink(m, "g2"), outOnG2.port());
+        for (MatchField f : List.of(IPV4_SRC, IPV4_DST, ETH_SRC, ETH_DST, TUNNEL_ID, MatchField.TCP_SRC,
+                MatchField.TCP_DST)) {
+            assertEquals(inOnG1.get(f), inOnG2.get(f), f.toString());
+            assertEquals(outOnG1.get(f), outOnG2.get(f), f.toString());
+        }
+        assertEquals(Ipv4.parse("10.0.0.3"), inOnG2.get(IPV4_DST));
+        assertEquals(Ipv4.parse("172.24.4.20"), outOnG2.get(IPV4_SRC));
+        assertTrue(!natsAnything(m.compile("g1")), "the old active keeps nothing");
+    }
+
+    @Test
+    void snatStaysConntrackForPortsWithoutAFloatingIpAndNeverTouchesOnesWithIt() {
+        TestModel m = withFloatingIp("g1");
+        List<io.flowkeeper.api.flow.Flow> g1 = m.compile("g1");
+        assertTrue(nats(g1, Action.Nat.Kind.SRC, "172.24.4.10"), "SNAT to the external IP");
+        // B (net2, on h2, no floating IP) goes out through the router's zone, committed with SNAT
+        Emitted b = one(new FlowTableEvaluator(g1).run(fromTunnel(m.tunnel("g1", "h2"), 200,
+                tcpSegment(0, MAC_B, R2, "10.0.1.4", "172.24.4.1", 40001, 80))));
+        assertEquals(uplink(m, "g1"), b.port());
+        assertEquals((long) RouterFlows.zone("r"), b.get(MatchField.CT_ZONE));
+        assertEquals(FlowCompiler.mac(GW), b.get(ETH_SRC));
+        // an address of A's subnet that is not A's own is not translated to A's floating IP
+        Emitted other = one(new FlowTableEvaluator(g1).run(fromTunnel(m.tunnel("g1", "h1"), 100,
+                tcpSegment(0, "fa:16:3e:00:00:99", R1, "10.0.0.99", "172.24.4.1", 40002, 80))));
+        assertEquals(Ipv4.parse("10.0.0.99"), other.get(IPV4_SRC));
+        assertTrue(other.fields().containsKey(MatchField.CT_STATE));
+        // the router's external IP is still looked up, and a segment no SNAT connection knows is not routed
+        assertEquals(List.of(), new FlowTableEvaluator(g1).run(tcpSegment(uplink(m, "g1"), "02:00:00:00:99:01",
+                GW, "172.24.4.1", "172.24.4.10", 80, 40001)));
     }
 }
