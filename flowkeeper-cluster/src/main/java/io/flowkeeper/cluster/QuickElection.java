@@ -65,7 +65,10 @@ final class QuickElection implements AutoCloseable {
     private void start(RaftPeerId dead, RaftGroupId gid, Predicate<RaftPeerId> gone) throws Exception {
         RaftServer.Division div = server.getDivision(gid);
         if (!div.getInfo().isFollower() || !dead.equals(div.getInfo().getLeaderId())) {
-            return; // the dead member did not lead this group (as this replica knows): no election needed
+            // The dead member did not lead this group (as this replica knows), or an election is under way.
+            LOG.debug("group {}: {} left; this replica is {} with leader {}: no quick election", gid, dead,
+                    div.getInfo().getCurrentRole(), div.getInfo().getLeaderId());
+            return;
         }
         List<RaftPeerId> live = new ArrayList<>();
         div.getRaftConf().getCurrentPeers().forEach(p -> {

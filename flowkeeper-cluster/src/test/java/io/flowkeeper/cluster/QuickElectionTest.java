@@ -51,9 +51,25 @@ class QuickElectionTest {
                     c.electionTimeoutMax(), c.requestTimeout(), c.snapshotThreshold(), c.watchHistory(),
                     c.maxValueBytes(), c.rebalanceInterval(), c.rebalanceSettle())));
         }
+        // Started together, as a new cluster: a node started after the others already serve would join with empty
+        // groups (ClusterNode.start), a different bed from the one under test.
+        List<Thread> starters = new ArrayList<>();
+        List<Exception> failures = java.util.Collections.synchronizedList(new ArrayList<>());
         for (ClusterNode n : nodes) {
-            n.start();
+            Thread t = new Thread(() -> {
+                try {
+                    n.start();
+                } catch (Exception e) {
+                    failures.add(e);
+                }
+            });
+            t.start();
+            starters.add(t);
         }
+        for (Thread t : starters) {
+            t.join(60_000);
+        }
+        assertTrue(failures.isEmpty(), "start: " + failures);
         for (ClusterNode n : nodes) {
             assertTrue(n.awaitReady(30_000, line -> { }), "cluster ready");
         }
