@@ -140,6 +140,11 @@ public final class ShardClients implements AutoCloseable {
         }
     }
 
+    /** True while a member's process is known gone (reported gone, not seen back since). */
+    boolean isGone(RaftPeerId member) {
+        return gone.contains(member);
+    }
+
     /** A member is back (a new process): it may be tried first again. */
     void memberBack(String member) {
         gone.remove(RaftPeerId.valueOf(member));
