@@ -39,6 +39,7 @@ class ApiBenchTest {
                 "port create p50 (2000 ports, 10 clients)",
                 "port create p99 (2000 ports, 10 clients)",
                 "port creates/s (2000 ports, 10 clients)",
+                "CPU per port create, 3 nodes + client (2000 ports, 10 clients)",
                 "list 1000 ports, p50 (2500 held)",
                 "list 1000 ports, p99 (2500 held)",
                 "live heap per node after a full GC, max of 3 (2500 ports)",
@@ -48,6 +49,8 @@ class ApiBenchTest {
         // a median above 10 s would be a hang.
         assertThat(rows.get(0).get("value").asDouble()).isBetween(0.1, 10_000.0);
         assertThat(rows.get(1).get("value").asDouble()).isGreaterThanOrEqualTo(rows.get(0).get("value").asDouble());
-        assertThat(rows.get(5).get("value").asDouble()).isBetween(10.0, 1_024.0);
+        // CPU per create: positive (above) and below a second, or the /proc accounting is wrong.
+        assertThat(rows.get(3).get("value").asDouble()).isLessThan(1_000.0);
+        assertThat(rows.get(6).get("value").asDouble()).isBetween(10.0, 1_024.0);
     }
 }
