@@ -488,7 +488,7 @@ class GatewayHaTest {
 
     @Test
     @Order(50)
-    void aTcpSessionToTheFloatingIpKeepsGoingAcrossAFailoverAndTheFailback() throws Exception {
+    void aTcpSessionToTheFloatingIpKeepsGoingAcrossAFailover() throws Exception {
         // the receiver: nc in the VM, writing what it gets to a file; the sender: a steady stream from outside
         Path received = dir.resolve("fip-received");
         Process receiver = new ProcessBuilder("ip", "netns", "exec", vm.vm().netns(), "sh", "-c",
@@ -514,7 +514,7 @@ class GatewayHaTest {
         await().atMost(LONG).until(() -> size(received) > 20_000);
         Stall stall = new Stall(received);
         try {
-            failoverAndBack(stall, receiver, senderProcess);
+            failoverThenRestoreGw1(stall, receiver, senderProcess);
         } finally {
             stall.stop();
             senderProcess.destroyForcibly();
@@ -523,7 +523,7 @@ class GatewayHaTest {
         assertThat(sender.ready() ? sender.readLine() : null).as("the sender's error").isNull();
     }
 
-    private static void failoverAndBack(Stall stall, Process receiver, Process senderProcess) throws Exception {
+    private static void failoverThenRestoreGw1(Stall stall, Process receiver, Process senderProcess) throws Exception {
         Thread.sleep(200);
         stall.reset();
         agents.get("gw1").kill();
