@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Timeout;
  * <li>always: it was held for at least a quarter of the flood. An API flood that starves the renewals (renewals queued
  * behind API work, or sharing its threads) leaves the lease lost for most of it; a saturated host only delays some
  * renewals, each lapse ending at the next one that commits.
- * <li>when the host is quiet enough to say something (no lapse in the idle window, and a load average below twice
- * the CPUs): no lapse at all. On a host whose other processes oversubscribe the CPUs the idle window lapses too, or
+ * <li>when the host is quiet enough to say something (no lapse in the idle window, a load average below twice
+ * the CPUs before the flood, and other processes using less than a quarter of one CPU during it): no lapse at all. On a host whose other processes oversubscribe the CPUs the idle window lapses too, or
  * the flood's lapses come from waiting for a CPU, not from the flood's requests (docs/security.md has the
  * measurements): the test then prints why it did not judge, and passes.
  * </ul>
@@ -67,6 +67,7 @@ class LeaseUnderFloodTest {
             lostSince.set(node.lease().isHeld() ? 0 : floodStart);
             java.util.Map<String, long[]> schedBefore = schedByThread();
             long gcBefore = gcMillis();
+            long othersBefore = otherProcessesCpuTicks();
             AtomicLong served = new AtomicLong();
             AtomicLong refused = new AtomicLong();
             long end = System.currentTimeMillis() + 8_000;
@@ -102,6 +103,10 @@ class LeaseUnderFloodTest {
             }
             int floodLapses = lapses.get();
             long floodNanos = System.nanoTime() - floodStart;
+            // the load average lags by a minute and says nothing about other processes starting during the flood
+            long othersAfter = otherProcessesCpuTicks();
+            long othersMs = othersBefore < 0 || othersAfter < 0 ? Long.MAX_VALUE
+                    : (othersAfter - othersBefore) * 1000 / CLOCK_TICKS;
             long since = lostSince.get();
             long notHeldMs = (notHeldNanos.get() + (since == 0 ? 0 : System.nanoTime() - since)) / 1_000_000;
             System.out.printf("lease lapses: %d in 8 s idle, %d in the 8 s flood (%d requests served, %d refused or"
@@ -125,12 +130,17 @@ class LeaseUnderFloodTest {
             // Renewals starved by the flood leave the lease lost for nearly all of it; a loaded host's lapses are short.
             assertThat(notHeldMs).as("ms of the %d ms flood without the lease", floodNanos / 1_000_000)
                     .isLessThan(floodNanos / 1_000_000 * 3 / 4);
-            if (idleLapses == 0 && load < 2.0 * cpus) {
+            boolean othersQuiet = othersMs < floodNanos / 1_000_000 / 4;
+            System.out.printf("other processes used %d ms of CPU during the %d ms flood%n", othersMs,
+                    floodNanos / 1_000_000);
+            if (idleLapses == 0 && load < 2.0 * cpus && othersQuiet) {
                 assertThat(floodLapses).as("lease lapses in the flood, on a host quiet enough that the idle window"
-                        + " had none (load average %.1f, %d CPUs)", load, cpus).isZero();
+                        + " had none (load average %.1f, %d CPUs; other processes %d ms of CPU in the flood)", load,
+                        cpus, othersMs).isZero();
             } else {
                 System.out.printf("lapses in the flood not judged: %d in the idle window, load average %.1f on %d"
-                        + " CPUs (the host, not the flood, decides lapses then)%n", idleLapses, load, cpus);
+                        + " CPUs, other processes %d ms of CPU in the flood (the host, not the flood, decides lapses"
+                        + " then)%n", idleLapses, load, cpus, othersMs);
             }
             long heldBy = System.currentTimeMillis() + 5_000;
             while (!node.lease().isHeld() && System.currentTimeMillis() < heldBy) {
@@ -185,6 +195,29 @@ class LeaseUnderFloodTest {
                     .split(" ")[0]);
         } catch (java.io.IOException | RuntimeException e) {
             return Double.POSITIVE_INFINITY;
+        }
+    }
+
+    /** Linux's USER_HZ: /proc/stat and /proc/PID/stat count CPU time in these. */
+    private static final long CLOCK_TICKS = 100;
+
+    /**
+     * CPU ticks the whole host spent busy minus those of this JVM (/proc/stat against /proc/self/stat): what other
+     * processes took from the node; -1 (nothing is judged) where /proc cannot be read.
+     */
+    private static long otherProcessesCpuTicks() {
+        try {
+            String[] cpu = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat")).get(0).trim()
+                    .split("\\s+");
+            long busy = 0;
+            for (int i : new int[] {1, 2, 3, 8}) { // user, nice, system, steal (irq and softirq: mostly our own I/O)
+                busy += i < cpu.length ? Long.parseLong(cpu[i]) : 0;
+            }
+            String self = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
+            String[] f = self.substring(self.lastIndexOf(')') + 2).split(" ");
+            return busy - Long.parseLong(f[11]) - Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
         }
     }
 
