@@ -106,7 +106,17 @@ public final class LocalCluster implements AutoCloseable {
         for (int i = 0; i < size; i++) {
             writeConfig(i);
         }
-        hook = new Thread(this::killAll, "local-cluster-cleanup");
+        // an interrupted bench (Ctrl-C, SIGTERM) leaves neither node processes nor, when asked, their directory
+        hook = new Thread(() -> {
+            killAll();
+            if (deleteOnClose) {
+                try {
+                    deleteTree(dir);
+                } catch (IOException | RuntimeException e) {
+                    // best effort while the JVM exits
+                }
+            }
+        }, "local-cluster-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
