@@ -72,7 +72,7 @@ class QuickElectionTest {
         }
         assertTrue(failures.isEmpty(), "start: " + failures);
         for (ClusterNode n : nodes) {
-            assertTrue(n.awaitReady(30_000, line -> { }), "cluster ready");
+            assertTrue(n.awaitReady(60_000, line -> { }), "cluster ready"); // 30 s were too few at load 97
         }
         return shards.get(0).name();
     }
