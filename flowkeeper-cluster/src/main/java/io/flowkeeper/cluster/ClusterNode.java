@@ -681,7 +681,8 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
      * a target whose process is gone does within a millisecond, or the target has no log appender) as pending: the
      * leader then refuses every write with "stepping down" until some other election completes, and with a live
      * leader and a live follower none ever starts (TransferLeadership.start completes the reply, but only a
-     * timeout or a new leader clears the pending transfer; one CI run: 503s for over a minute after a kill). After
+     * timeout or a new leader clears the pending transfer; the likeliest cause of one CI run's minute of 503s after a
+     * kill). After
      * such a failure the leader is told to step down: the election that follows (~ one election timeout, either
      * survivor may win) ends the stall.
      */
@@ -716,10 +717,11 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
     }
 
     /**
-     * True for the transfer failures that Ratis 3.3.0 reports at once while leaving the transfer pending: their
-     * result names (TransferLeadership.Result.Type) end the exception's message. A timed-out transfer, one refused
-     * up front (a configuration change under way, a target not in the group) or one that found another leader is
-     * cleared by Ratis itself.
+     * True for the transfer failures that Ratis 3.3.0 reports at once while leaving the transfer pending: the
+     * exception's message names the result (TransferLeadership.Result.Type) after "(the current leader is X): ",
+     * e.g. "...: TIMED_OUT(2s)" (seen in bench logs) or "...: COMPLETED_EXCEPTIONALLY: ...". A timed-out
+     * transfer, one refused up front (a configuration change under way, a target not in the group) or one that
+     * found another leader is cleared by Ratis itself.
      */
     static boolean leavesTransferPending(Throwable failure) {
         if (!(failure instanceof TransferLeadershipException) || failure.getMessage() == null) {

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * received during it, and never for a member known gone: a new leader's Ratis seeds every follower's "last reply"
  * at its own start, so a dead preferred node looked heard for most of a second after each election, and a time
  * recorded during an earlier leadership made it look settled too. A transfer to the dead node then stalled the
- * shard's writes (and, in Ratis 3.3.0, could stall them until the next election: {@link ClusterNode#transferLeadership}).
+ * shard's writes (and, in Ratis 3.3.0, could stall them until the next election:
+ * {@link ClusterNode#transferLeadership}).
  */
 final class LeaderBalancer {
     private static final Logger LOG = LoggerFactory.getLogger(LeaderBalancer.class);

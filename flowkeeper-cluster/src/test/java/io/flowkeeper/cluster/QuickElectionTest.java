@@ -174,6 +174,20 @@ class QuickElectionTest {
         leader.commit(shard, io.flowkeeper.api.store.Transaction.builder().put("/after-kill", "1").build());
     }
 
+    /** Only the failures after which Ratis 3.3.0 keeps the transfer pending make the leader step down. */
+    @Test
+    void onlyATransferFailedAsItStartedMakesTheLeaderStepDown() {
+        String prefix = "n2@group-8825DA7F391A: Failed to transfer leadership to n1 (the current leader is n2): ";
+        var pending = new org.apache.ratis.protocol.exceptions.TransferLeadershipException(prefix
+                + "COMPLETED_EXCEPTIONALLY: java.util.concurrent.CompletionException: Failed to send it");
+        var timedOut = new org.apache.ratis.protocol.exceptions.TransferLeadershipException(prefix + "TIMED_OUT(2s)");
+        assertTrue(ClusterNode.leavesTransferPending(pending));
+        assertTrue(ClusterNode.leavesTransferPending(
+                new org.apache.ratis.protocol.exceptions.TransferLeadershipException(prefix + "NULL_LOG_APPENDER")));
+        org.junit.jupiter.api.Assertions.assertFalse(ClusterNode.leavesTransferPending(timedOut));
+        org.junit.jupiter.api.Assertions.assertFalse(ClusterNode.leavesTransferPending(null));
+    }
+
     /** Leadership of {@code shard} to {@code target} (retried: on a loaded machine an election can fail). */
     private void moveLeader(String shard, String target) throws Exception {
         ClusterNode to = nodes.stream().filter(n -> n.nodeId().equals(target)).findFirst().orElseThrow();
