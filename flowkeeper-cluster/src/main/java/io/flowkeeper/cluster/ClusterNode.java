@@ -706,6 +706,11 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
         }
         LOG.warn("shard {}: the transfer to {} failed as it started ({}); Ratis keeps it pending and refuses writes"
                 + " until an election: asking the leader to step down", shard, target, failure.getMessage());
+        stepDown(shard, timeoutMs);
+    }
+
+    /** Asks the shard's leader, wherever it is, to step down: a new election follows (either member may win). */
+    void stepDown(String shard, long timeoutMs) {
         try {
             RaftClientReply down = client(shard).admin().transferLeadership(null, timeoutMs);
             if (!down.isSuccess()) {

@@ -172,6 +172,21 @@ class QuickElectionTest {
         ClusterNode leader = readyLeaderOtherThan(n1, shard, 30_000);
         assertNotNull(leader, "a leader after the window");
         leader.commit(shard, io.flowkeeper.api.store.Transaction.builder().put("/after-kill", "1").build());
+
+        // The way out of a transfer Ratis leaves pending (ClusterNode.transferLeadership): the leader steps down
+        // and the two survivors elect again, at a higher term, and the shard takes writes.
+        long term = leader.server().getDivision(leader.groupId(shard)).getInfo().getCurrentTerm();
+        leader.stepDown(shard, 3_000);
+        ClusterNode next = null;
+        long until = System.currentTimeMillis() + 30_000;
+        while (System.currentTimeMillis() < until && next == null) {
+            ClusterNode l = readyLeaderOtherThan(n1, shard, 1_000);
+            if (l != null && l.server().getDivision(l.groupId(shard)).getInfo().getCurrentTerm() > term) {
+                next = l;
+            }
+        }
+        assertNotNull(next, "a leader elected after the step-down");
+        next.commit(shard, io.flowkeeper.api.store.Transaction.builder().put("/after-step-down", "1").build());
     }
 
     /** Only the failures after which Ratis 3.3.0 keeps the transfer pending make the leader step down. */
