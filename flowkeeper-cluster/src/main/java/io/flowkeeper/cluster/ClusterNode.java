@@ -392,6 +392,10 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
         return server;
     }
 
+    LeaderBalancer balancer() {
+        return balancer;
+    }
+
     RaftGroupId groupId(String shard) {
         return groupIds.get(shard);
     }
@@ -662,13 +666,80 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
             throw new StoreException(StoreException.Kind.INVALID, shard, "no member '" + nodeId + "'");
         }
         try {
-            RaftClientReply reply = client(shard).admin().transferLeadership(RaftPeerId.valueOf(nodeId), 3_000);
+            RaftClientReply reply = transferLeadership(shard, RaftPeerId.valueOf(nodeId), 3_000);
             if (!reply.isSuccess()) {
                 throw unavailable(shard, reply.getException());
             }
         } catch (IOException e) {
             throw unavailable(shard, e);
         }
+    }
+
+    /**
+     * Asks the shard's leader to hand its leadership to {@code target} within {@code timeoutMs}. Ratis 3.3.0 keeps a
+     * transfer that fails as it starts (the start-election call to the target already failed when Ratis looks, which
+     * a target whose process is gone does within a millisecond, or the target has no log appender) as pending: the
+     * leader then refuses every write with "stepping down" until some other election completes, and with a live
+     * leader and a live follower none ever starts (TransferLeadership.start completes the reply, but only a
+     * timeout or a new leader clears the pending transfer; the likeliest cause of one CI run's minute of 503s after a
+     * kill). After
+     * such a failure the leader is told to step down: the election that follows (~ one election timeout, either
+     * survivor may win) ends the stall.
+     */
+    RaftClientReply transferLeadership(String shard, RaftPeerId target, long timeoutMs) throws IOException {
+        RaftClientReply reply;
+        try {
+            reply = client(shard).admin().transferLeadership(target, timeoutMs);
+        } catch (TransferLeadershipException e) { // the gRPC client may throw the reply's exception
+            endStuckTransfer(shard, target, e, timeoutMs);
+            throw e;
+        }
+        if (!reply.isSuccess()) {
+            endStuckTransfer(shard, target, reply.getException(), timeoutMs);
+        }
+        return reply;
+    }
+
+    private void endStuckTransfer(String shard, RaftPeerId target, Throwable failure, long timeoutMs) {
+        if (!leavesTransferPending(failure)) {
+            return;
+        }
+        LOG.warn("shard {}: the transfer to {} failed as it started ({}); Ratis keeps it pending and refuses writes"
+                + " until an election: asking the leader to step down", shard, target, failure.getMessage());
+        stepDown(shard, timeoutMs);
+    }
+
+    /** Asks the shard's leader, wherever it is, to step down: a new election follows (either member may win). */
+    void stepDown(String shard, long timeoutMs) {
+        try {
+            RaftClientReply down = client(shard).admin().transferLeadership(null, timeoutMs);
+            if (!down.isSuccess()) {
+                LOG.warn("shard {}: the leader did not step down: {}", shard, down.getException());
+            }
+        } catch (IOException e) {
+            LOG.warn("shard {}: the leader did not step down: {}", shard, e.toString());
+        }
+    }
+
+    /**
+     * True for the transfer failures that Ratis 3.3.0 reports at once while leaving the transfer pending: the
+     * exception's message names the result (TransferLeadership.Result.Type) after "(the current leader is X): ",
+     * e.g. "...: TIMED_OUT(2s)" (seen in bench logs) or "...: COMPLETED_EXCEPTIONALLY: ...". A timed-out
+     * transfer, one refused up front (a configuration change under way, a target not in the group) or one that
+     * found another leader is cleared by Ratis itself.
+     */
+    static boolean leavesTransferPending(Throwable failure) {
+        if (!(failure instanceof TransferLeadershipException) || failure.getMessage() == null) {
+            return false;
+        }
+        String m = failure.getMessage();
+        return m.contains("): COMPLETED_EXCEPTIONALLY") || m.contains("): NULL_LOG_APPENDER")
+                || m.contains("): NULL_FOLLOWER");
+    }
+
+    /** True while a member's process is known gone (reported by {@link #memberGone}, not seen back since). */
+    boolean isGone(RaftPeerId member) {
+        return clients.isGone(member);
     }
 
     /**

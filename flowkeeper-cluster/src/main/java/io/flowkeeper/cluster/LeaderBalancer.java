@@ -14,6 +14,13 @@ import org.slf4j.LoggerFactory;
  * has answered heartbeats for {@code rebalance-settle}, leadership is transferred to it (Ratis transfer: the target
  * is told to start an election at once, no priorities, so no step-down stall). After a failure the survivors keep
  * the orphaned shards; when the node returns and catches up, its shards move back.
+ *
+ * <p>The settle time counts only within one leadership (same term, this node leader throughout), from replies
+ * received during it, and never for a member known gone: a new leader's Ratis seeds every follower's "last reply"
+ * at its own start, so a dead preferred node looked heard for most of a second after each election, and a time
+ * recorded during an earlier leadership made it look settled too. A transfer to the dead node then stalled the
+ * shard's writes (and, in Ratis 3.3.0, could stall them until the next election:
+ * {@link ClusterNode#transferLeadership}).
  */
 final class LeaderBalancer {
     private static final Logger LOG = LoggerFactory.getLogger(LeaderBalancer.class);
@@ -23,8 +30,13 @@ final class LeaderBalancer {
     private static final long HEARD_RECENTLY_MS = 1_000;
 
     private final ClusterNode node;
-    /** Per shard + follower: since when it has been up and caught up, in nanoTime. */
-    private final Map<String, Long> healthySince = new ConcurrentHashMap<>();
+    /** Per shard: the follower it prefers, seen up and caught up since when (nanoTime), in which term here. */
+    private final Map<String, Healthy> healthySince = new ConcurrentHashMap<>();
+
+    /** Transfers this node started, per target member: for the log's reader and the tests. */
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> handovers = new ConcurrentHashMap<>();
+
+    private record Healthy(String member, long term, long sinceNanos) { }
 
     LeaderBalancer(ClusterNode node) {
         this.node = node;
@@ -32,6 +44,12 @@ final class LeaderBalancer {
 
     static String preferredLeader(List<String> sortedMembers, int shardIndex) {
         return sortedMembers.get(shardIndex % sortedMembers.size());
+    }
+
+    /** How many times this node has started handing a shard to {@code member}. */
+    int handoversTo(String member) {
+        var n = handovers.get(member);
+        return n == null ? 0 : n.get();
     }
 
     void runOnce() {
@@ -42,18 +60,20 @@ final class LeaderBalancer {
             for (int i = 0; i < shards.size(); i++) {
                 String shard = shards.get(i).name();
                 var div = node.server().getDivision(node.groupId(shard));
-                if (!div.getInfo().isLeader() || !div.getInfo().isLeaderReady()) {
-                    continue;
-                }
                 String preferred = preferredLeader(members, i);
-                if (preferred.equals(node.nodeId())) {
+                if (!div.getInfo().isLeader() || !div.getInfo().isLeaderReady() || preferred.equals(node.nodeId())) {
+                    healthySince.remove(shard); // a later leadership here starts counting afresh
                     continue;
                 }
+                var role = div.getInfo().getRoleInfoProto();
+                long term = role.getLeaderInfo().getTerm();
                 long commit = div.getRaftLog().getLastCommittedIndex();
                 boolean heard = false;
-                for (var f : div.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
+                for (var f : role.getLeaderInfo().getFollowerInfoList()) {
                     if (f.getId().getId().toStringUtf8().equals(preferred)) {
-                        heard = f.getLastRpcElapsedTimeMs() < HEARD_RECENTLY_MS;
+                        // A reply during this leadership: the seed Ratis puts in at its start is older than that.
+                        long elapsed = f.getLastRpcElapsedTimeMs();
+                        heard = elapsed < HEARD_RECENTLY_MS && elapsed < role.getRoleElapsedTimeMs();
                     }
                 }
                 boolean caughtUp = false;
@@ -62,22 +82,24 @@ final class LeaderBalancer {
                         caughtUp = c.getCommitIndex() >= commit - CAUGHT_UP_ENTRIES;
                     }
                 }
-                boolean healthy = heard && caughtUp;
-                String key = shard + "/" + preferred;
+                boolean healthy = heard && caughtUp && !node.isGone(RaftPeerId.valueOf(preferred));
                 if (!healthy) {
-                    healthySince.remove(key);
+                    healthySince.remove(shard);
                     continue;
                 }
-                long since = healthySince.computeIfAbsent(key, k -> System.nanoTime());
-                if (System.nanoTime() - since < node.config().rebalanceSettle().toNanos()) {
+                Healthy h = healthySince.compute(shard, (k, old) -> old != null && old.member().equals(preferred)
+                        && old.term() == term ? old : new Healthy(preferred, term, System.nanoTime()));
+                if (System.nanoTime() - h.sinceNanos() < node.config().rebalanceSettle().toNanos()) {
                     continue;
                 }
                 LOG.info("shard {}: handing leadership to its preferred node {}", shard, preferred);
-                var reply = node.client(shard).admin().transferLeadership(RaftPeerId.valueOf(preferred), 2_000);
+                handovers.computeIfAbsent(preferred, k -> new java.util.concurrent.atomic.AtomicInteger())
+                        .incrementAndGet();
+                var reply = node.transferLeadership(shard, RaftPeerId.valueOf(preferred), 2_000);
                 if (!reply.isSuccess()) {
                     LOG.warn("shard {}: leadership transfer to {} failed: {}", shard, preferred, reply.getException());
                 }
-                healthySince.remove(key);
+                healthySince.remove(shard);
                 return; // one transfer per round: each takes an election
             }
         } catch (Exception e) {

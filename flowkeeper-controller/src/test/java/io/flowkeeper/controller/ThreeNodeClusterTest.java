@@ -14,7 +14,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -63,12 +62,7 @@ class ThreeNodeClusterTest {
             }
             Path to = Path.of("target", "cluster-logs", context.getRequiredTestMethod().getName());
             try {
-                Files.createDirectories(to);
-                try (var logs = Files.newDirectoryStream(cluster.dir(), "node-*.log*")) {
-                    for (Path log : logs) {
-                        Files.copy(log, to.resolve(log.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-                    }
-                }
+                cluster.keepLogs(to);
             } catch (IOException e) {
                 cause.addSuppressed(e);
             }

@@ -189,6 +189,19 @@ public final class LocalCluster implements AutoCloseable {
         return dir;
     }
 
+    /**
+     * Copies every node's log ({@code node-*.log*}, restarted nodes' earlier runs included) into {@code to}, which
+     * outlives the cluster's directory: for the post-mortem of a failed test or bench run.
+     */
+    public void keepLogs(Path to) throws IOException {
+        Files.createDirectories(to);
+        try (var logs = Files.newDirectoryStream(dir, "node-*.log*")) {
+            for (Path log : logs) {
+                Files.copy(log, to.resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
     public int size() {
         return size;
     }
