@@ -23,6 +23,11 @@ final class GatewaySwitches implements SwitchListener, AutoCloseable {
     private final GatewayRegistry registry;
     private final String nodeId;
     private final IntSupplier liveNodes;
+    /**
+     * Each switch's current session: a session that ends after a newer one connected (an old connection's FIN
+     * arriving once a partition heals) says nothing of the switch now.
+     */
+    private final java.util.Map<Long, Switch> current = new java.util.concurrent.ConcurrentHashMap<>();
     private final ExecutorService writer = Executors.newSingleThreadExecutor(Threads.daemon("gateway-switches"));
 
     GatewaySwitches(GatewayRegistry registry, String nodeId, IntSupplier liveNodes) {
@@ -34,12 +39,13 @@ final class GatewaySwitches implements SwitchListener, AutoCloseable {
     @Override
     public void switchConnected(Switch sw) {
         long dpid = sw.dpid();
+        current.put(dpid, sw);
         run(() -> registry.switchConnected(dpid, nodeId));
     }
 
     @Override
     public void switchDisconnected(Switch sw) {
-        if (sw.closedByPeer()) {
+        if (current.remove(sw.dpid(), sw) && sw.closedByPeer()) {
             long dpid = sw.dpid();
             run(() -> registry.switchClosed(dpid, nodeId, liveNodes.getAsInt()));
         }
