@@ -47,8 +47,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: {@code gateway-lease} starts a renewal every period on a {@code gateway-renewal} thread (up to
  * {@link #MAX_IN_FLIGHT} at once, each bounded by the hold time; an answer to a renewal sent before one already
  * applied is dropped), and checks before each that the provider bridges answer (a host whose {@code ovs-vswitchd} is
- * gone stops renewing and goes to {@code fault}), {@code gateway-watchdog} demotes a router whose hold ran out, {@code gateway-hooks} runs the hooks in order. The router
- * table and the hold are guarded by this object's lock.
+ * gone stops renewing and goes to {@code fault}), {@code gateway-watchdog} demotes a router whose hold ran out,
+ * {@code gateway-hooks} runs the hooks in order. The router table and the hold are guarded by this object's lock.
  */
 public final class GatewayAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayAgent.class);
