@@ -136,6 +136,9 @@ public final class GatewayAgent implements AutoCloseable {
                 clearResponders();
                 synchronized (this) {
                     switchDown = false;
+                    // answers to renewals sent before the switch went down are not acted on: the cluster may have
+                    // moved the routers meanwhile, later than such an answer's hold allows for
+                    appliedSentNanos = System.nanoTime();
                 }
             }
             if (!down && inFlight.get() < MAX_IN_FLIGHT) {
