@@ -595,7 +595,8 @@ class GatewayHaTest {
     @Test
     @Order(40)
     void aPartitionFromTheClusterNeverLeavesTwoHostsAnswering() throws Exception {
-        assertThat(answers(gw1)).isTrue();
+        // under load a late renewal can put gw1 in fault for a moment (it comes back at its next answered one)
+        await().atMost(LONG).pollInterval(Duration.ofMillis(50)).until(() -> answers(gw1));
         ArpWatch arp = new ArpWatch(externalIp, floatingIp);
         Cmd.run("ip", "-n", gw1.netns(), "link", "set", "mgmt0", "down");
         try (arp) {
