@@ -48,6 +48,8 @@ public final class ControllerNode implements AutoCloseable {
     private io.flowkeeper.network.DocumentMirror restores;
     /** The routers' gateways, watched for changes of active host (the timeline shows each). */
     private io.flowkeeper.network.DocumentMirror gateways;
+    /** Reports gateway hosts' switches closing their sessions (a dead ovs-vswitchd) to the gateway registry. */
+    private GatewaySwitches gatewaySwitches;
     private int openflowPort;
     /** The operator's view: meters, the timeline and what feeds it (see io.flowkeeper.controller.operator). */
     private final EventTimeline timeline = new EventTimeline(Clock.systemUTC());
@@ -100,6 +102,10 @@ public final class ControllerNode implements AutoCloseable {
         }
         // A new dpid beyond max-switches is disconnected before Mastership registers it (issue 15, D7).
         openflow = new OpenFlowServer(southbound, new SwitchAdmission(mastership, ownership, config.lifecycle()));
+        gatewaySwitches = new GatewaySwitches(new io.flowkeeper.network.neutron.GatewayRegistry(cluster,
+                Clock.systemUTC()), cluster.nodeId(), () -> (int) ownership.leases().stream().filter(NodeLease::alive)
+                .count());
+        openflow.addListener(gatewaySwitches);
         metrics.bindOpenFlow(mastership, openflow::messagesIn, openflow::messagesOut);
         metrics.bindRefusedClaims(openflow::refusedClaims);
         reaper = new EntityReaper(ownership, config.lifecycle());
@@ -174,6 +180,10 @@ public final class ControllerNode implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        // Before the switches' sessions end here: those are not switches closing them (nothing to report).
+        if (gatewaySwitches != null) {
+            gatewaySwitches.close();
+        }
         // Switches first: their connections drop at once, so OVS stops sending to a node that is going away.
         if (openflow != null) {
             openflow.close();

@@ -47,6 +47,8 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
     private final OpenFlowConfig config;
     private final SwitchEvents events;
     private HandshakeState state = HandshakeState.WAIT_HELLO;
+    /** This side ended the session (a timeout or an error): not the switch closing it. Event loop only. */
+    private boolean closedHere;
     private OFFactory factory;
     private long dpid;
     private SwitchFeatures features;
@@ -263,7 +265,7 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
             handshakeTimeout.cancel(false);
         }
         if (connection != null) {
-            connection.closed();
+            connection.closed(!closedHere);
             if (was == HandshakeState.ACTIVE) {
                 LOG.info("switch {} disconnected", connection.dpidString());
                 events.disconnected(connection);
@@ -273,6 +275,8 @@ final class SwitchChannelHandler extends SimpleChannelInboundHandler<Object> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // a reset from the switch (an IOException) is the peer closing; a timeout or an error of ours is not
+        closedHere |= !(cause instanceof java.io.IOException);
         if (cause instanceof ReadTimeoutException) {
             LOG.warn("closing {}: dead peer (nothing received for {} ms)", ctx.channel().remoteAddress(),
                     config.deadPeerTimeout().toMillis());

@@ -55,6 +55,9 @@ import org.slf4j.LoggerFactory;
  * {@link io.flowkeeper.api.switches.SwitchException}.
  */
 public final class SwitchConnection implements Switch {
+    /** {@link #close} was called: whatever ends the session then, the switch did not close it. */
+    private volatile boolean closedHere;
+    private volatile boolean closedByPeer;
     private static final Logger LOG = LoggerFactory.getLogger(SwitchConnection.class);
 
     private final long dpid;
@@ -142,7 +145,13 @@ public final class SwitchConnection implements Switch {
 
     @Override
     public void close() {
+        closedHere = true;
         session.close();
+    }
+
+    @Override
+    public boolean closedByPeer() {
+        return closedByPeer;
     }
 
     // ---- roles ------------------------------------------------------------------------------------------
@@ -270,7 +279,9 @@ public final class SwitchConnection implements Switch {
         session.writabilityChanged();
     }
 
-    void closed() {
+    /** The channel closed; {@code byPeer}: the handler saw no close or error of its own (see {@link #closedByPeer}). */
+    void closed(boolean byPeer) {
+        closedByPeer = byPeer && !closedHere;
         session.closed();
     }
 

@@ -125,6 +125,26 @@ class SouthboundTest {
         assertThatThrownBy(() -> old.applyBundle(List.of())).hasMessageContaining("need OpenFlow 1.4");
     }
 
+    /**
+     * A session the switch ends (its controller removed: OVS closes the connection, as a dying ovs-vswitchd's kernel
+     * does) is closed by the peer; one this side closes is not (the gateway hosts' fast failover tells them apart).
+     */
+    @Test
+    void aSessionTheSwitchClosesIsClosedByThePeerAndOneWeCloseIsNot() {
+        SwitchConnection byPeer = connect("eof0");
+        assertThat(byPeer.closedByPeer()).as("open").isFalse();
+        host.vsctl("del-controller", "eof0");
+        await().atMost(T).until(() -> !byPeer.isActive());
+        await().atMost(T).until(() -> !byDpid.containsValue(byPeer));
+        assertThat(byPeer.closedByPeer()).isTrue();
+
+        SwitchConnection ours = connect("eof1");
+        ours.close();
+        await().atMost(T).until(() -> !ours.isActive());
+        await().atMost(T).until(() -> !byDpid.containsValue(ours));
+        assertThat(ours.closedByPeer()).isFalse();
+    }
+
     @Test
     void pipelinedInstallThenDumpGivesBackExactlyTheFlows() {
         SwitchConnection c = connect("fl0");

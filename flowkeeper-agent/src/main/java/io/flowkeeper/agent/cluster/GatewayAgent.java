@@ -44,9 +44,11 @@ import org.slf4j.LoggerFactory;
  * 600 ms before anyone else may answer for the address. An answer older than one already applied (a lagging node's
  * lower generation) is ignored.
  *
- * <p>Threads: {@code gateway-lease} renews (one call at a time, each bounded by the hold time), {@code
- * gateway-watchdog} demotes a router whose hold ran out, {@code gateway-hooks} runs the hooks in order. The router
- * table and the hold are guarded by this object's lock.
+ * <p>Threads: {@code gateway-lease} starts a renewal every period on a {@code gateway-renewal} thread (up to
+ * {@link #MAX_IN_FLIGHT} at once, each bounded by the hold time; an answer to a renewal sent before one already
+ * applied is dropped), and checks before each that the provider bridges answer (a host whose {@code ovs-vswitchd} is
+ * gone stops renewing and goes to {@code fault}), {@code gateway-watchdog} demotes a router whose hold ran out,
+ * {@code gateway-hooks} runs the hooks in order. The router table and the hold are guarded by this object's lock.
  */
 public final class GatewayAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayAgent.class);
@@ -56,6 +58,8 @@ public final class GatewayAgent implements AutoCloseable {
     /** Between two gratuitous ARPs: the first goes out at once, the last half a second later. */
     static final Duration GARP_INTERVAL = Duration.ofMillis(100);
     private static final long WATCHDOG_MS = 20;
+    /** Renewals in flight at most: the hold (900 ms) over the renewal period (200 ms), so a slow one never waits. */
+    static final int MAX_IN_FLIGHT = 4;
     /**
      * Every this many renewals (5 s at 200 ms) the active asks for its routers' next hop MAC again, so the provider
      * bridge follows an upstream router that moved or changed its MAC.
@@ -81,6 +85,15 @@ public final class GatewayAgent implements AutoCloseable {
     private final ExecutorService garps = Executors.newSingleThreadExecutor(Threads.daemon("gateway-garp"));
     /** Until when (nanoTime) the last answered renewal lets this host act; guarded by this. */
     private long holdUntilNanos;
+    /** When the renewal whose answer was applied last was sent (nanoTime); guarded by this. */
+    private long appliedSentNanos = System.nanoTime();
+    /** The cluster's hold ({@code hold_millis}) as last answered, in nanoseconds. */
+    private volatile long hold = Duration.ofMillis(900).toNanos();
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private final ExecutorService renewals = Executors.newFixedThreadPool(MAX_IN_FLIGHT,
+            Threads.daemon("gateway-renewal"));
+    /** The provider bridges did not answer at the last renewal's time; guarded by this. */
+    private boolean switchDown;
     private volatile boolean closed;
     private Thread renewer;
     private Thread watchdog;
@@ -102,28 +115,36 @@ public final class GatewayAgent implements AutoCloseable {
     }
 
     private void renewLoop() {
-        for (String bridge : bridges) {
-            try {
-                responder.removeAll(bridge);
-            } catch (IOException e) {
-                // the agent's plumbing creates the bridge a moment later: it has no responder then either
-                LOG.debug("gateway: clearing {}: {}", bridge, e.getMessage());
-            }
-        }
-        long hold = Duration.ofMillis(900).toNanos();
-        String path = "/v1/network/hosts/" + host + "/gateway-lease";
+        clearResponders();
+        boolean down = false;
         for (long round = 1; !closed; round++) {
             long sent = System.nanoTime();
-            try {
-                JsonNode answer = api.send("PUT", path, JSON.createObjectNode().put("incarnation", incarnation),
-                        Duration.ofNanos(hold));
-                hold = Duration.ofMillis(answer.path("hold_millis").asLong(900)).toNanos();
-                apply(answer, sent + hold);
-                if (round % RESOLVE_EVERY == 0) {
-                    resolveNextHops();
+            String silent = bridges.stream().filter(b -> !responder.reachable(b)).findFirst().orElse(null);
+            if (silent != null) {
+                // No responder and no NAT without ovs-vswitchd: stop renewing, so the cluster moves the routers as
+                // soon as it also saw the switch close its connections, and count as active no longer.
+                if (!down) {
+                    LOG.warn("gateway: bridge {} does not answer (ovs-vswitchd gone?): not renewing the gateway lease",
+                            silent);
                 }
-            } catch (ClusterApiException e) {
-                LOG.debug("gateway lease: {}", e.getMessage());
+                down = true;
+                fence();
+            } else if (down) {
+                down = false;
+                LOG.info("gateway: the provider bridges answer again: renewing the gateway lease");
+                // a switch restarted with its flows saved (ovs-ctl restart) would answer with the old responder
+                clearResponders();
+                synchronized (this) {
+                    switchDown = false;
+                    // answers to renewals sent before the switch went down are not acted on: the cluster may have
+                    // moved the routers meanwhile, later than such an answer's hold allows for
+                    appliedSentNanos = System.nanoTime();
+                }
+            }
+            if (!down && inFlight.get() < MAX_IN_FLIGHT) {
+                long r = round;
+                inFlight.incrementAndGet();
+                renewals.execute(() -> renew(sent, r));
             }
             long wait = sent + settings.renew().toNanos() - System.nanoTime();
             if (wait > 0) {
@@ -134,6 +155,45 @@ public final class GatewayAgent implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * One renewal, on its own thread: renewals overlap (up to {@link #MAX_IN_FLIGHT}), so one slow answer under load
+     * does not hold back the next and the hold is kept as long as answers take less than it, each counted from when
+     * its own renewal was sent.
+     */
+    private void renew(long sent, long round) {
+        try {
+            JsonNode answer = api.send("PUT", "/v1/network/hosts/" + host + "/gateway-lease",
+                    JSON.createObjectNode().put("incarnation", incarnation), Duration.ofNanos(hold));
+            hold = Duration.ofMillis(answer.path("hold_millis").asLong(900)).toNanos();
+            apply(answer, sent, sent + hold);
+            if (round % RESOLVE_EVERY == 0) {
+                resolveNextHops();
+            }
+        } catch (ClusterApiException e) {
+            LOG.debug("gateway lease: {}", e.getMessage());
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    /** Removes every responder from the provider bridges: what a killed predecessor (or a restored switch) left. */
+    private void clearResponders() {
+        for (String bridge : bridges) {
+            try {
+                responder.removeAll(bridge);
+            } catch (IOException e) {
+                // the agent's plumbing creates the bridge a moment later: it has no responder then either
+                LOG.debug("gateway: clearing {}: {}", bridge, e.getMessage());
+            }
+        }
+    }
+
+    /** Ends the hold now: the watchdog moves every router to fault at its next look. */
+    private synchronized void fence() {
+        holdUntilNanos = System.nanoTime();
+        switchDown = true;
     }
 
     private void watchLoop() {
@@ -148,8 +208,9 @@ public final class GatewayAgent implements AutoCloseable {
                 if (now - holdUntilNanos > 0) {
                     routers.forEach((router, h) -> {
                         if (h.state != HaState.FAULT) {
-                            move(router, h, HaState.FAULT, h.generation, "no answered lease renewal within the hold"
-                                    + " time: cut off from the cluster");
+                            move(router, h, HaState.FAULT, h.generation, switchDown
+                                    ? "the provider bridge does not answer: ovs-vswitchd is gone"
+                                    : "no answered lease renewal within the hold time: cut off from the cluster");
                         }
                     });
                 }
@@ -157,11 +218,15 @@ public final class GatewayAgent implements AutoCloseable {
         }
     }
 
-    /** Applies one renewal's answer; {@code holdUntil}: how long an active may act on it (nanoTime). */
-    private synchronized void apply(JsonNode answer, long holdUntil) {
-        if (closed || System.nanoTime() - holdUntil > 0) {
-            return; // answered too late to act on: the next renewal decides
+    /**
+     * Applies one renewal's answer; {@code sent}: when that renewal was sent, {@code holdUntil}: how long an active
+     * may act on it (nanoTime).
+     */
+    private synchronized void apply(JsonNode answer, long sent, long holdUntil) {
+        if (closed || switchDown || System.nanoTime() - holdUntil > 0 || sent - appliedSentNanos < 0) {
+            return; // too late to act on, the switch is down, or a later renewal's answer was applied already
         }
+        appliedSentNanos = sent;
         holdUntilNanos = holdUntil;
         Set<String> seen = new HashSet<>();
         for (JsonNode r : answer.path("routers")) {
@@ -368,6 +433,7 @@ public final class GatewayAgent implements AutoCloseable {
                 }
             });
         }
+        renewals.shutdownNow();
         garps.shutdownNow();
         hooks.shutdown();
         try {

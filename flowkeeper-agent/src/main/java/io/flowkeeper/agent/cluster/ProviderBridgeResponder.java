@@ -126,6 +126,19 @@ final class ProviderBridgeResponder {
         return "unix:" + rundir.resolve(bridge + ".mgmt");
     }
 
+    /**
+     * Whether {@code bridge}'s switch answers: its management socket accepts a connection (refused, or missing, once
+     * {@code ovs-vswitchd} is gone). A connect and a close, no OpenFlow: cheap enough before every lease renewal.
+     */
+    boolean reachable(String bridge) {
+        try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(
+                java.net.UnixDomainSocketAddress.of(rundir.resolve(bridge + ".mgmt")))) {
+            return c.isConnected();
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Replaces the router's flows on {@code bridge} with its responder (and next hop learning, if given). */
     void install(String bridge, String router, String ip, String mac, Integer vlan, String nextHop,
                  List<String> floating) throws IOException {

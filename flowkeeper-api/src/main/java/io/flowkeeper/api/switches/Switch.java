@@ -34,6 +34,16 @@ public interface Switch extends FlowProgrammer, SwitchStatistics {
     /** Whether the session is still up; once false it stays false. */
     boolean isActive();
 
+    /**
+     * Whether the session ended because the switch closed it (EOF or a reset): its {@code ovs-vswitchd} exited or
+     * dropped this controller. False while the session is up, and when it ended on this side (a dead-peer timeout, a
+     * close by this controller, a protocol error): a cut link gives no EOF, only a timeout, so this tells a dead
+     * switch process from a partition.
+     */
+    default boolean closedByPeer() {
+        return false;
+    }
+
     /** The role the switch last confirmed for this controller: in a role reply, or since in a role status. */
     ControllerRole role();
 

@@ -39,8 +39,10 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>Then: kill -9 of the active's agent and {@code ovs-vswitchd} under a 10 ms ping from outside (the standby takes
  * over; gap printed; hooks, state files and l3-agents agree); the old host returns (nopreempt: it stays standby;
- * preempt: it takes the router back); the active's management link is cut, a partition from the cluster (never
- * both hosts' responders at once, sampled every few ms, and the other host answers).
+ * preempt: it takes the router back); the underlay between the two gateway hosts only is cut (nothing moves: ARP
+ * replies on the external network, by {@code tcpdump}, come from the active's uplink only); the active's management
+ * link is cut, a partition from the cluster (never both hosts' responders at once, sampled every few ms; on the wire
+ * the ARP replies come from gw1's uplink, then from gw2's, never back and forth).
  */
 @Tag("integration")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -51,6 +53,8 @@ class GatewayHaTest {
     private static RestClient api;
     private static OvsHost gw1;
     private static OvsHost gw2;
+    /** The external network's host: its bridge {@code br-phys} has uplink {@code up1} to gw1, {@code up2} to gw2. */
+    private static OvsHost ext;
     private static Vm outside;
     private static Path dir;
     private static String router;
@@ -76,7 +80,7 @@ class GatewayHaTest {
             // the lab plays h1's agent: its tunnels to the gateway hosts (their agents make theirs to h1)
             lab.host(0).addTunnel(TenantLab.BRIDGE, Host.tunnelPortName(gw.underlayIp()), "vxlan", gw);
         }
-        OvsHost ext = lab.bed().addHost("ext");
+        ext = lab.bed().addHost("ext");
         ext.vsctl("add-br", "br-phys", "--", "set", "bridge", "br-phys", "datapath_type=netdev",
                 "fail_mode=standalone");
         int n = 0;
@@ -369,13 +373,19 @@ class GatewayHaTest {
         PingMonitor ping = outside.startPing(externalIp, Duration.ofMillis(10));
         PingMonitor fipPing = outside.startPing(floatingIp, Duration.ofMillis(10));
         await().atMost(LONG).until(() -> ping.receivedSoFar() > 20 && fipPing.receivedSoFar() > 20);
+        // Under heavy load (seen at 80) renewals answered later than the hold moved the router before any kill:
+        // then this test would time nothing
+        assertThat(gateway().path("active").asText()).as("the active before the kill").isEqualTo("gw1");
+        String load = loadAverage();
+        java.time.Instant killedAt = java.time.Instant.now();
         long killed = System.nanoTime();
         agents.get("gw1").kill();
-        printEvents("gw1");
         gw1.killVswitchd();
+        printEvents("gw1");
         awaitActive("gw2");
         long elected = System.nanoTime();
         await().atMost(LONG).pollInterval(Duration.ofMillis(10)).until(() -> answers(gw2));
+        long answering = System.nanoTime();
         int before = ping.receivedSoFar();
         int fipBefore = fipPing.receivedSoFar();
         await().atMost(LONG).until(() -> ping.receivedSoFar() > before + 20);
@@ -387,14 +397,16 @@ class GatewayHaTest {
             throw e;
         }
         PingResult f = fipPing.stop();
-        System.out.printf("gateway failover: floating IP %s (to the VM on h1), longest ping gap %d ms, %d of %d "
-                + "lost%n", floatingIp, f.longestGap().toMillis(), f.lost(), f.sent());
+        // Where the gap goes: the election (the switch's EOF and two missed renewals), then gw2's responder.
+        System.out.printf("gateway failover (kill -9 of agent and ovs-vswitchd at %s, load %s): elected after %d ms,"
+                + " gw2's responder in after %d ms, longest ping gap to the external IP %d ms (%d of %d lost), to"
+                + " floating IP %s (the VM on h1) %d ms (%d of %d lost)%n", killedAt, load,
+                (elected - killed) / 1_000_000, (answering - killed) / 1_000_000, r.longestGap().toMillis(), r.lost(),
+                r.sent(), floatingIp, f.longestGap().toMillis(), f.lost(), f.sent());
+        // Seen 1.9-2.9 s with the full 1.5 s lease; the margin over the sub-second figure is for load 20-40.
+        assertThat(r.longestGap()).isLessThan(Duration.ofMillis(1_500));
         assertThat(f.longestGap()).isLessThan(Duration.ofSeconds(10));
         assertThat(vm.vm().reachable("172.24.4.1", LONG)).as("SNAT through the new active").isTrue();
-        System.out.printf("gateway failover (kill -9 of agent and ovs-vswitchd): elected after %d ms, longest ping "
-                + "gap %d ms, %d of %d lost%n", (elected - killed) / 1_000_000, r.longestGap().toMillis(), r.lost(),
-                r.sent());
-        assertThat(r.longestGap()).isLessThan(Duration.ofSeconds(5));
         assertThat(state(gw2)).isEqualTo("active");
         await().atMost(LONG).until(() -> hooks(gw2).contains(router + " active"));
         assertThat(haStates()).containsEntry("gw2", "active").containsEntry("gw1", "standby");
@@ -406,6 +418,12 @@ class GatewayHaTest {
                 e.path("kind").asText().equals("gateway-failover")
                         && e.path("text").asText().equals("router " + router + ": active gateway gw1 -> gw2 at"
                         + " generation " + g.path("generation").asLong())));
+    }
+
+    /** The machine's load averages, as {@code uptime} prints them: figures are read beside them. */
+    private static String loadAverage() throws java.io.IOException {
+        String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+        return f[0] + " " + f[1] + " " + f[2];
     }
 
     /**
@@ -457,11 +475,131 @@ class GatewayHaTest {
     }
 
     @Test
+    @Order(35)
+    void aPartitionBetweenTheTwoGatewayHostsOnlyLeavesOneAnswering() throws Exception {
+        JsonNode before = gateway();
+        String uplink = "up" + before.path("active").asText().substring(2); // gw1 -> up1
+        cutUnderlayBetweenGateways(true);
+        try (ArpWatch arp = new ArpWatch(externalIp, floatingIp)) {
+            // past the 900 ms hold and the 1.5 s lease: nothing may move, as neither host lost the cluster
+            Thread.sleep(2_500);
+            for (String ip : List.of(externalIp, floatingIp)) {
+                assertThat(arp.uplinks(ip)).as("uplinks answering ARP for %s", ip).containsExactly(uplink);
+            }
+        } finally {
+            cutUnderlayBetweenGateways(false);
+        }
+        assertThat(gateway().path("generation").asLong()).isEqualTo(before.path("generation").asLong());
+    }
+
+    /** Drops (or lets through again) all traffic between the two gateway hosts' tunnel addresses, on both hosts. */
+    private static void cutUnderlayBetweenGateways(boolean cut) {
+        for (OvsHost[] pair : new OvsHost[][] {{gw1, gw2}, {gw2, gw1}}) {
+            String socket = "unix:" + pair[0].managementSocket(OvsHost.UNDERLAY_BRIDGE);
+            if (cut) {
+                String other = pair[1].underlayIp();
+                for (String match : List.of("ip,nw_src=" + other, "ip,nw_dst=" + other, "arp,arp_spa=" + other,
+                        "arp,arp_tpa=" + other)) {
+                    Cmd.run("ovs-ofctl", "add-flow", socket, "cookie=0x5057,priority=1000," + match + ",actions=drop");
+                }
+            } else {
+                Cmd.run("ovs-ofctl", "del-flows", socket, "cookie=0x5057/-1");
+            }
+        }
+    }
+
+    /**
+     * ARP replies on the external network, seen by {@code tcpdump -e} on both of {@code br-phys}'s uplinks while the
+     * outside VM broadcasts an ARP request for each address every 20 ms: which gateway host answered, and when.
+     */
+    private static final class ArpWatch implements AutoCloseable {
+        private record Reply(double at, String uplink, String ip) {}
+
+        private final List<Reply> replies = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final List<Process> started = new ArrayList<>();
+
+        ArpWatch(String... ips) throws Exception {
+            try {
+                for (String uplink : List.of("up1", "up2")) {
+                    Process p = new ProcessBuilder("ip", "netns", "exec", ext.netns(), "tcpdump", "-n", "-e", "-l",
+                            "-tt", "-i", uplink, "arp[6:2] = 2").redirectErrorStream(true).start();
+                    started.add(p);
+                    processes.add(p);
+                    java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(
+                            p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+                    for (String l = out.readLine(); l == null || !l.startsWith("listening on"); l = out.readLine()) {
+                        assertThat(l).as("tcpdump on " + uplink + " ended before listening").isNotNull();
+                    }
+                    io.flowkeeper.api.util.Threads.startDaemon("tcpdump-" + uplink, () -> read(out, uplink));
+                }
+                List<String> prober = new ArrayList<>(List.of("python3", "-u", "-c", String.join("\n",
+                        "import socket, struct, sys, time",
+                        "s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)",
+                        "s.bind(('eth0', 0))",
+                        "mac = s.getsockname()[4]",
+                        "src = socket.inet_aton('172.24.4.1')",
+                        "frames = [b'\\xff' * 6 + mac + b'\\x08\\x06' + struct.pack('!HHBBH', 1, 0x0800, 6, 4, 1)"
+                                + " + mac + src + b'\\x00' * 6 + socket.inet_aton(a) for a in sys.argv[1:]]",
+                        "print('ready')",
+                        "while True:",
+                        "    for f in frames:",
+                        "        s.send(f)",
+                        "    time.sleep(0.02)")));
+                prober.addAll(List.of(ips));
+                start(outside, "ready", prober.toArray(String[]::new));
+                started.add(processes.get(processes.size() - 1));
+            } catch (Exception | AssertionError e) {
+                close();
+                throw e;
+            }
+        }
+
+        private void read(java.io.BufferedReader out, String uplink) {
+            try {
+                for (String l = out.readLine(); l != null; l = out.readLine()) {
+                    // "1733512345.123456 fa:16:3e:.. > 02:00:..., ethertype ARP (0x0806), length 42: Reply
+                    // 172.24.4.36 is-at fa:16:3e:.., length 28"
+                    int at = l.indexOf(" Reply ");
+                    if (at > 0) {
+                        replies.add(new Reply(Double.parseDouble(l.substring(0, l.indexOf(' '))), uplink,
+                                l.substring(at + 7, l.indexOf(' ', at + 7))));
+                    }
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                // tcpdump stopped
+            }
+        }
+
+        /** The uplinks that answered for {@code ip}, in the order they took turns (one entry per run of replies). */
+        List<String> uplinks(String ip) {
+            List<String> turns = new ArrayList<>();
+            replies.stream().filter(r -> r.ip().equals(ip)).sorted(java.util.Comparator.comparingDouble(Reply::at))
+                    .forEach(r -> {
+                        if (turns.isEmpty() || !turns.get(turns.size() - 1).equals(r.uplink())) {
+                            turns.add(r.uplink());
+                        }
+                    });
+            return turns;
+        }
+
+        int count(String ip) {
+            return (int) replies.stream().filter(r -> r.ip().equals(ip)).count();
+        }
+
+        @Override
+        public void close() {
+            started.forEach(Process::destroyForcibly);
+        }
+    }
+
+    @Test
     @Order(40)
     void aPartitionFromTheClusterNeverLeavesTwoHostsAnswering() throws Exception {
-        assertThat(answers(gw1)).isTrue();
+        // under load a late renewal can put gw1 in fault for a moment (it comes back at its next answered one)
+        await().atMost(LONG).pollInterval(Duration.ofMillis(50)).until(() -> answers(gw1));
+        ArpWatch arp = new ArpWatch(externalIp, floatingIp);
         Cmd.run("ip", "-n", gw1.netns(), "link", "set", "mgmt0", "down");
-        try {
+        try (arp) {
             long until = System.nanoTime() + Duration.ofSeconds(6).toNanos();
             int samples = 0;
             boolean movedSeen = false;
@@ -473,8 +611,15 @@ class GatewayHaTest {
                 movedSeen |= two;
                 samples++;
             }
-            System.out.printf("partition: %d samples of both responders, never both%n", samples);
+            System.out.printf("partition: %d samples of both responders, never both; ARP replies on the wire: %s"
+                    + " %d for the external IP, %s %d for the floating IP%n", samples, arp.uplinks(externalIp),
+                    arp.count(externalIp), arp.uplinks(floatingIp), arp.count(floatingIp));
             assertThat(movedSeen).isTrue();
+            // On the wire: gw1 answered, then gw2, never taking turns back and forth (two actives would interleave)
+            for (String ip : List.of(externalIp, floatingIp)) {
+                assertThat(arp.uplinks(ip)).as("uplinks answering ARP for %s, in turn", ip)
+                        .containsExactly("up1", "up2");
+            }
             assertThat(state(gw1)).isEqualTo("fault");
             assertThat(hooks(gw1)).contains(router + " fault");
             assertThat(outside.ping(externalIp, 3, Duration.ofSeconds(5))).isTrue();

@@ -37,6 +37,9 @@ import org.slf4j.LoggerFactory;
  *                                 and renewed this recently (this node's clock when the renewal arrived)
  * /neutron/gateways/{router}      {"id": router, "hosts": [{"host", "priority"}], "preempt", "active" (or null),
  *                                 "generation", "since_millis", "last_failover_millis" (or null)}
+ * /neutron/gateway-closed/{dpid}@{node}  {"id", "host", "dpid", "node", "closed_millis", "live_nodes"}: the gateway
+ *                                 host's integration switch closed its OpenFlow connection to that node (EOF or
+ *                                 reset: its ovs-vswitchd exited); removed when it connects to that node again
  * </pre>
  * A host is a gateway host once its agent renewed a gateway lease, and may carry a router whose external network's
  * physical network it maps ({@code --bridge-mapping}). Every renewal settles the routers the host may carry:
@@ -52,6 +55,14 @@ import org.slf4j.LoggerFactory;
  * anyone else may start. Assumed: the nodes' wall clocks agree to well within that margin (600 ms; NTP keeps them
  * within milliseconds), since a lease written by one node may be judged by another.
  *
+ * <p><b>A dead switch is dead at once.</b> The responder and the NAT are flows in the host's {@code ovs-vswitchd}:
+ * when that process is gone, no fence is needed. So a host counts as dead once its lease is older than
+ * {@link #FAST_LEASE} (two renewals missed: an agent still renewing keeps its routers, e.g. while an operator changes
+ * its switch's controllers) <em>and</em> its integration switch closed its OpenFlow connection (EOF or reset, never
+ * a timeout) to as many nodes as were live when they saw it ({@link #switchClosed}). A cut link gives no EOF, only
+ * the dead-peer timeout, so a partition still waits the full {@link #LEASE}, and the self-fencing above keeps it
+ * single-active.
+ *
  * <p>Thread-safe: no state but the datastore.
  */
 public final class GatewayRegistry {
@@ -62,7 +73,10 @@ public final class GatewayRegistry {
     public static final Duration AGENT_HOLD = Duration.ofMillis(900);
     /** How often agents renew: several renewals fit in {@link #AGENT_HOLD}, so one slow commit costs nothing. */
     public static final Duration RENEW = Duration.ofMillis(200);
+    /** A lease this old, of a host whose switch closed its connections, is expired (see the class comment). */
+    public static final Duration FAST_LEASE = RENEW.multipliedBy(2);
     static final String LEASES = "gateway-leases";
+    static final String CLOSED = "gateway-closed";
     static final String GATEWAYS = "gateways";
     private static final Pattern INCARNATION = Pattern.compile("[A-Za-z0-9-]{1,64}");
 
@@ -103,6 +117,7 @@ public final class GatewayRegistry {
         Map<String, ObjectNode> leases = leases();
         leases.put(host, lease);
         Map<String, ObjectNode> all = hosts.hosts();
+        Set<String> closed = switchesClosed(all);
         ObjectNode out = NeutronDocuments.JSON.createObjectNode().put("lease_millis", LEASE.toMillis())
                 .put("hold_millis", AGENT_HOLD.toMillis());
         ArrayNode routers = out.putArray("routers");
@@ -111,7 +126,7 @@ public final class GatewayRegistry {
             if (bridge.isEmpty()) {
                 continue;
             }
-            ObjectNode g = settle(w, leases, all, now);
+            ObjectNode g = settle(w, leases, all, closed, now);
             for (JsonNode h : g.path("hosts")) {
                 if (h.path("host").asText().equals(host)) {
                     Decision d = decision(g);
@@ -213,14 +228,15 @@ public final class GatewayRegistry {
      * Places and elects one router's gateway against the leases live at {@code now}; commits what changed (a
      * compare-and-set, retried on a race) and returns the document in force.
      */
-    private ObjectNode settle(Wanted w, Map<String, ObjectNode> leases, Map<String, ObjectNode> all, long now) {
+    private ObjectNode settle(Wanted w, Map<String, ObjectNode> leases, Map<String, ObjectNode> all,
+                              Set<String> closed, long now) {
         Set<String> eligible = new HashSet<>();
         Set<String> live = new HashSet<>();
         leases.forEach((host, lease) -> {
             ObjectNode h = all.get(host);
             if (h != null && !h.path("bridge_mappings").path(w.physnet()).asText("").isEmpty()) {
                 eligible.add(host);
-                if (now - lease.path("renewed_millis").asLong() <= LEASE.toMillis()) {
+                if (live(now - lease.path("renewed_millis").asLong(), closed.contains(host))) {
                     live.add(host);
                 }
             }
@@ -272,6 +288,72 @@ public final class GatewayRegistry {
             }
             docs.catchUp(r.revision());
         }
+    }
+
+    /**
+     * Whether a host whose lease is {@code age} ms old counts as live; {@code switchClosed}: its integration switch
+     * closed its connection to every live node (see the class comment).
+     */
+    static boolean live(long age, boolean switchClosed) {
+        return age <= (switchClosed ? FAST_LEASE : LEASE).toMillis();
+    }
+
+    /**
+     * The hosts whose integration switch closed its OpenFlow connection (EOF or reset) to as many nodes as were
+     * live when they saw it, and connected to none of them since: their {@code ovs-vswitchd} is gone.
+     */
+    private Set<String> switchesClosed(Map<String, ObjectNode> all) {
+        Map<String, Set<String>> nodes = new HashMap<>();
+        Map<String, Integer> needed = new HashMap<>();
+        for (Doc d : docs.list(CLOSED)) {
+            String host = d.json().path("host").asText();
+            ObjectNode h = all.get(host);
+            if (h == null || h.path("datapath_id").asLong() != d.json().path("dpid").asLong()) {
+                continue; // the host has another switch now: this record says nothing of it
+            }
+            nodes.computeIfAbsent(host, k -> new HashSet<>()).add(d.json().path("node").asText());
+            needed.merge(host, Math.max(1, d.json().path("live_nodes").asInt(1)), Math::max);
+        }
+        Set<String> out = new HashSet<>();
+        nodes.forEach((host, seen) -> {
+            if (seen.size() >= needed.get(host)) {
+                out.add(host);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Called by a node whose OpenFlow session with switch {@code dpid} ended by the switch's doing (EOF or reset):
+     * when the switch is a gateway host's integration switch, records it (see the class comment), with the number
+     * of nodes live now, so the hosts' routers move as soon as the host also stops renewing. Other switches cost one
+     * read of this node's replica.
+     */
+    public void switchClosed(long dpid, String node, int liveNodes) {
+        Map<String, ObjectNode> leases = leases();
+        for (Map.Entry<String, ObjectNode> h : hosts.hosts().entrySet()) {
+            if (h.getValue().path("datapath_id").asLong() == dpid && dpid != 0 && leases.containsKey(h.getKey())) {
+                String id = closedId(dpid, node);
+                ObjectNode record = NeutronDocuments.JSON.createObjectNode().put("id", id).put("host", h.getKey())
+                        .put("dpid", dpid).put("node", node).put("closed_millis", clock.millis())
+                        .put("live_nodes", liveNodes);
+                docs.commit(Transaction.builder().put(NeutronDocuments.doc(CLOSED, id), record.toString()).build());
+                LOG.info("gateway host {}: its switch {} closed its connection to node {}", h.getKey(),
+                        String.format("%016x", dpid), node);
+            }
+        }
+    }
+
+    /** Called by a node that switch {@code dpid} connected to: removes that node's record of it closing, if any. */
+    public void switchConnected(long dpid, String node) {
+        String id = closedId(dpid, node);
+        if (docs.list(CLOSED).stream().anyMatch(d -> d.id().equals(id))) {
+            docs.commit(Transaction.builder().delete(NeutronDocuments.doc(CLOSED, id)).build());
+        }
+    }
+
+    private static String closedId(long dpid, String node) {
+        return String.format("%016x", dpid) + "@" + node;
     }
 
     /**

@@ -166,6 +166,63 @@ class GatewayRegistryTest {
         assertThat(renew(second).path("state").asText()).isEqualTo("standby");
     }
 
+    /**
+     * The fast path: a host whose integration switch closed its connection (EOF) to every live node loses its
+     * routers once two renewals are missed, not after the full lease; a host still renewing, or whose switch closed
+     * to fewer nodes, or reconnected to one, keeps them until the full lease.
+     */
+    @Test
+    void aHostWhoseSwitchClosedItsConnectionsIsDeadAfterTwoMissedRenewals() {
+        ok(agent("PUT", "/v1/network/hosts/gw-a", "{\"tunnel_ip\": \"192.0.2.9\", \"datapath_id\": 10,"
+                + " \"bridge_mappings\": {\"extnet\": \"br-ex\"}}"));
+        renew("gw-a");
+        renew("gw-b");
+        assertThat(ok(agent("GET", "/v1/network/gateways/" + router, null)).path("active").asText())
+                .isEqualTo("gw-a");
+        GatewayRegistry registry = new GatewayRegistry(store, clock);
+        registry.switchClosed(11, "n1", 3); // not gw-a's switch
+        registry.switchClosed(10, "n1", 3);
+        registry.switchClosed(10, "n2", 3);
+        now.addAndGet(GatewayRegistry.FAST_LEASE.toMillis() + 1);
+        assertThat(renew("gw-b").path("state").asText()).as("closed to two of three nodes").isEqualTo("standby");
+        registry.switchClosed(10, "n3", 3);
+        registry.switchConnected(10, "n2"); // back on one node: alive after all
+        assertThat(renew("gw-b").path("state").asText()).as("connected to n2 again").isEqualTo("standby");
+        registry.switchClosed(10, "n2", 3);
+        JsonNode b = renew("gw-b");
+        assertThat(b.path("state").asText()).as("closed to every node, two renewals missed").isEqualTo("active");
+        assertThat(b.path("generation").asLong()).isEqualTo(2);
+        // it returns: its switch connects again, and it renews as standby (nopreempt)
+        for (String node : java.util.List.of("n1", "n2", "n3")) {
+            registry.switchConnected(10, node);
+        }
+        assertThat(renew("gw-a").path("state").asText()).isEqualTo("standby");
+        assertThat(store.list(NeutronDocuments.SHARD, io.flowkeeper.api.store.DataPath.of(NeutronDocuments.ROOT
+                + "/" + GatewayRegistry.CLOSED), io.flowkeeper.api.store.ReadConsistency.STALE).values()).isEmpty();
+    }
+
+    @Test
+    void aHostStillRenewingKeepsItsRoutersThoughItsSwitchClosed() {
+        ok(agent("PUT", "/v1/network/hosts/gw-a", "{\"tunnel_ip\": \"192.0.2.9\", \"datapath_id\": 10,"
+                + " \"bridge_mappings\": {\"extnet\": \"br-ex\"}}"));
+        renew("gw-a");
+        renew("gw-b");
+        GatewayRegistry registry = new GatewayRegistry(store, clock);
+        for (String node : java.util.List.of("n1", "n2", "n3")) {
+            registry.switchClosed(10, node, 3); // e.g. an operator changed the switch's controllers
+        }
+        for (int i = 0; i < 20; i++) {
+            now.addAndGet(GatewayRegistry.RENEW.toMillis());
+            renew("gw-a");
+            assertThat(renew("gw-b").path("state").asText()).isEqualTo("standby");
+        }
+        // then it stops renewing: standby while within two renewal periods, active just after
+        now.addAndGet(GatewayRegistry.FAST_LEASE.toMillis());
+        assertThat(renew("gw-b").path("state").asText()).isEqualTo("standby");
+        now.addAndGet(1);
+        assertThat(renew("gw-b").path("state").asText()).isEqualTo("active");
+    }
+
     @Test
     void badInputIsRefusedAndNothingIsWritten() {
         assertThat(agent("PUT", "/v1/network/hosts/nobody/gateway-lease", "{\"incarnation\": \"x\"}").status())
