@@ -20,14 +20,14 @@ import picocli.CommandLine.Spec;
  * two gateway hosts with real agents, a VM behind a router with a floating IP); each failover kills -9 the active
  * gateway host's agent and {@code ovs-vswitchd} under a 10 ms ping from the external network to the floating IP,
  * and the host returns (as standby: nopreempt) before the next. keepalived: {@link KeepalivedPair} on the same
- * external host's OVS, each failover taking the master's link down and killing -9 its keepalived, once with
+ * external host's OVS, each failover killing -9 the master's keepalived and taking its link down, once with
  * Neutron's settings and once with a sub-second advert interval. The table shows the longest ping gap per
  * failover (p50, p99, max), pings lost, transitions nobody caused, and Flowkeeper's gaps over each keepalived's.
  */
 @Command(name = "gateway", mixinStandardHelpOptions = true,
         description = {"HA gateway failover under a 10 ms ping from outside: kill -9 of the active gateway host's",
             "agent and ovs-vswitchd (3 controller JVMs, 2 gateway hosts, a floating IP), N times, against real",
-            "keepalived moving a VIP between two namespaces (link down + kill -9 of the master), with Neutron's",
+            "keepalived moving a VIP between two namespaces (kill -9 of the master + its link down), with Neutron's",
             "advert_int 2 and with --fast-advert-int; p50/p99/max gap and the ratios (--small: 2 failovers each)."})
 public final class GatewayBench implements Callable<Integer> {
     /** The target for Flowkeeper's p99 gap. */
@@ -93,7 +93,7 @@ public final class GatewayBench implements Callable<Integer> {
                 + " from the external network: Flowkeeper's to the floating IP of a VM behind the router, keepalived's"
                 + " to its VIP); nearest-rank quantiles over the failovers");
         report.note("Flowkeeper's host death: kill -9 of the active gateway host's agent and ovs-vswitchd (its"
-                + " userspace datapath); keepalived's: the master's link down and kill -9 of its keepalived, back to"
+                + " userspace datapath); keepalived's: kill -9 of the master's keepalived and its link down, back to"
                 + " back (kill -9 alone leaves the VIP answered by the kernel). Each host returns before the next"
                 + " kill, as standby/BACKUP (nopreempt), so the active alternates");
         report.note("keepalived configured as Neutron's template (state BACKUP, priority 50, nopreempt,"
@@ -165,8 +165,15 @@ public final class GatewayBench implements Callable<Integer> {
                         + " failover " + k);
             }
             int survivor = 1 - victim;
-            PingResult r = underPing(pair.pinger(), KeepalivedPair.VIP, () -> pair.killHost(victim),
-                    () -> pair.master() == survivor);
+            PingResult r;
+            try {
+                // the survivor holds the VIP: the victim's copy sits behind its downed link
+                r = underPing(pair.pinger(), KeepalivedPair.VIP, () -> pair.killHost(victim),
+                        () -> pair.holds(survivor));
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException(s.name() + ", failover " + k + ": " + e.getMessage()
+                        + pair.logTails(), e);
+            }
             gaps.add(r.longestGap().toNanos() / 1e6);
             lost += r.lost();
             sent += r.sent();

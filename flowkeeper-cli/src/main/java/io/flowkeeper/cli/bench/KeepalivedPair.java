@@ -186,21 +186,23 @@ final class KeepalivedPair implements AutoCloseable {
         return a && b ? 2 : a ? 0 : b ? 1 : -1;
     }
 
-    private boolean holds(int i) {
+    /** Whether member {@code i} has the VIP on its interface (a dead one keeps it, unreachable behind its link). */
+    boolean holds(int i) {
         Cmd.Result r = Cmd.exec("ip", "-n", members[i].netns(), "-4", "addr", "show", "dev", "eth0");
         return r.ok() && r.stdout().contains(" " + VIP + "/");
     }
 
     /**
-     * A router host's death: its link goes down and its keepalived (VRRP child and parent) is killed with -9, back
-     * to back. kill -9 alone would leave the VIP on the interface, still answered by the kernel while the backup
-     * takes it over: the data plane would outlive its daemon. With the link down too, the host neither forwards nor
-     * answers, as a Flowkeeper gateway host whose {@code ovs-vswitchd} (its userspace datapath) was killed. The link
-     * goes first so that no last advert leaves.
+     * A router host's death: its keepalived (VRRP child and parent) killed with -9, and its link taken down right
+     * after. kill -9 alone would leave the VIP on the interface, still answered by the kernel while the backup takes
+     * it over: the data plane would outlive its daemon. With the link down too, the host neither forwards nor
+     * answers, as a Flowkeeper gateway host whose {@code ovs-vswitchd} (its userspace datapath) was killed after its
+     * agent. The kill goes first so that keepalived never sees the link go down (it would go FAULT and drop the VIP
+     * itself, a reaction a dead host does not have); a killed process sends no last advert.
      */
     void killHost(int i) {
-        Cmd.run("ip", "-n", members[i].netns(), "link", "set", "eth0", "down");
         daemons[i].kill();
+        Cmd.run("ip", "-n", members[i].netns(), "link", "set", "eth0", "down");
     }
 
     /**
@@ -231,6 +233,21 @@ final class KeepalivedPair implements AutoCloseable {
 
     Setting setting() {
         return setting;
+    }
+
+    /** The last lines each keepalived logged, for an error message. */
+    String logTails() {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 2; i++) {
+            Daemon d = daemons[i];
+            if (d != null) {
+                synchronized (d.log) {
+                    sb.append(" | ka").append(i + 1).append(": ").append(String.join(" / ",
+                            d.log.subList(Math.max(0, d.log.size() - 8), d.log.size())));
+                }
+            }
+        }
+        return sb.toString();
     }
 
     /** Stops both instances (SIGTERM, then -9 by pid after 10 s) and forgets their transitions. */
