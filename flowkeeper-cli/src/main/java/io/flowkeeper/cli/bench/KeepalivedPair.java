@@ -74,6 +74,19 @@ final class KeepalivedPair implements AutoCloseable {
             }
         }
 
+        /** The state of the last "Entering X STATE" line ("" before any). */
+        String lastState() {
+            synchronized (log) {
+                for (int j = log.size() - 1; j >= 0; j--) {
+                    int at = log.get(j).indexOf("Entering ");
+                    if (at >= 0 && log.get(j).contains(" STATE")) {
+                        return log.get(j).substring(at + 9).split(" ")[0];
+                    }
+                }
+                return "";
+            }
+        }
+
         int count(String text) {
             synchronized (log) {
                 return (int) log.stream().filter(l -> l.contains(text)).count();
@@ -206,16 +219,25 @@ final class KeepalivedPair implements AutoCloseable {
     }
 
     /**
-     * The dead host returns as after a reboot: the stale VIP gone (so its kernel never answers for it beside the
-     * master), its link up and keepalived started again, in BACKUP (nopreempt keeps the other master).
+     * The dead host returns as after a reboot: the stale VIP and pid files gone (so its kernel never answers for the
+     * VIP beside the master, and keepalived never takes a reused pid for a running instance), its link up and
+     * keepalived started again. Waits until its last transition is to BACKUP with the VIP on the other member only
+     * (nopreempt keeps the other master; with fast adverts under load it may first claim MASTER for a moment, and
+     * yields to the master's adverts: a spurious transition, counted).
      */
     void restoreHost(int i) throws IOException, InterruptedException {
         pastMasterEntries += daemons[i].count("Entering MASTER STATE");
         Cmd.exec("ip", "-n", members[i].netns(), "addr", "del", VIP + "/24", "dev", "eth0");
+        Files.deleteIfExists(daemons[i].pidFile);
+        Files.deleteIfExists(daemons[i].vrrpPidFile);
         Cmd.run("ip", "-n", members[i].netns(), "link", "set", "eth0", "up");
         startDaemon(i);
-        GatewayLab.awaitTrue(() -> daemons[i].count("Entering BACKUP STATE") > 0 && master() != 2,
-                "keepalived on ka" + (i + 1) + " backup again");
+        try {
+            GatewayLab.awaitTrue(() -> daemons[i].lastState().equals("BACKUP") && holds(1 - i) && !holds(i),
+                    "keepalived on ka" + (i + 1) + " backup again");
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(e.getMessage() + logTails(), e);
+        }
     }
 
     /** Transitions to MASTER logged since {@link #start} by every daemon, killed ones included. */
