@@ -22,7 +22,7 @@ class GatewayBenchTest {
     final ConsoleCapture console = new ConsoleCapture();
 
     @Test
-    @Timeout(400)
+    @Timeout(600)
     void theSmallGatewayBenchmarkMeasuresFlowkeeperAndBothKeepalivedSettings() throws Exception {
         assertThat(Main.run("bench", "gateway", "--small", "--json")).as(console.err()).isZero();
         JsonNode rows = new ObjectMapper().readTree(console.out()).get("rows");
