@@ -25,10 +25,11 @@ import picocli.CommandLine.Spec;
  * failover (p50, p99, max), pings lost, transitions nobody caused, and Flowkeeper's gaps over each keepalived's.
  */
 @Command(name = "gateway", mixinStandardHelpOptions = true,
-        description = {"HA gateway failover under a 10 ms ping from outside: kill -9 of the active gateway host's",
-            "agent and ovs-vswitchd (3 controller JVMs, 2 gateway hosts, a floating IP), N times, against real",
-            "keepalived moving a VIP between two namespaces (kill -9 of the master + its link down), with Neutron's",
-            "advert_int 2 and with --fast-advert-int; p50/p99/max gap and the ratios (--small: 2 failovers each)."})
+        description = {"HA gateway failover under a 10 ms ping from outside, against real keepalived in the same run.",
+            "Flowkeeper: kill -9 of the active gateway host's agent and ovs-vswitchd (3 controller JVMs,",
+            "2 gateway hosts, a VM with a floating IP). keepalived: two namespaces moving a VIP, kill -9 of",
+            "the master and its link down, with Neutron's advert_int 2 and with --fast-advert-int.",
+            "Prints p50/p99/max of the longest ping gap per failover and Flowkeeper's ratio to each."})
 public final class GatewayBench implements Callable<Integer> {
     /** The target for Flowkeeper's p99 gap. */
     static final double TARGET_P99_MS = 500;
@@ -43,10 +44,10 @@ public final class GatewayBench implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;
 
-    @Option(names = "--failovers", description = "Failovers per system (default: 20, or 2 with --small).")
+    @Option(names = "--failovers", paramLabel = "N", description = "Failovers per system (default: 20, or 2 with --small).")
     Integer failoversOption;
 
-    @Option(names = "--fast-advert-int", description = "keepalived's advert_int in seconds for the fast baseline, "
+    @Option(names = "--fast-advert-int", paramLabel = "SECONDS", description = "keepalived's advert_int in seconds for the fast baseline, "
             + "VRRPv3 (default: ${DEFAULT-VALUE}).")
     String fastAdvertInt = "0.1";
 
@@ -108,8 +109,10 @@ public final class GatewayBench implements Callable<Integer> {
         progress("starting the gateway lab: 3 controller nodes (2 JVMs, 1 in this one), h1, gw1, gw2, ext");
         List<Result> results = new ArrayList<>();
         try (GatewayLab lab = GatewayLab.start(0x6b1)) {
+            progress("lab up: " + lab.active() + " active; addressing the VM, SNAT to " + GatewayLab.UPSTREAM_IP);
             lab.addressVm();
             String fip = lab.associateFloatingIp();
+            progress("floating IP " + fip + " answers from outside; " + lab.active() + " active");
             results.add(flowkeeper(lab, fip, failovers));
             try (KeepalivedPair pair = KeepalivedPair.create(lab.external(), lab.dir().resolve("keepalived"))) {
                 for (KeepalivedPair.Setting s : List.of(KeepalivedPair.Setting.neutron(), fast)) {
