@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
         description = "Run a benchmark against real OVS and print a table (or --json).",
         subcommands = {TestbedBench.class, RestoreBench.class, SouthboundBench.class, DatastoreBench.class,
                 FailoverBench.class, FlowsBench.class, ApiBench.class, ScaleBench.class, NetworkBench.class,
-                RoutingBench.class, SecurityGroupsBench.class})
+                RoutingBench.class, SecurityGroupsBench.class, GatewayBench.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
