@@ -375,7 +375,10 @@ public final class LocalCluster implements AutoCloseable {
     /** The log's last five lines, stack frames left out: a node that died says why in the lines around them. */
     private static String tail(String log) {
         List<String> lines = log.lines().filter(l -> !l.startsWith("\tat ") && !l.startsWith("\t... ")).toList();
-        return String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+        String last = String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+        // a node that fails to start prints "error: ..." and then closes, whose lines push it out of the last five
+        String error = lines.stream().filter(l -> l.startsWith("error: ")).reduce((a, b) -> b).orElse(null);
+        return error == null || last.contains(error) ? last : error + " | ... | " + last;
     }
 
     /** kill -9. */
