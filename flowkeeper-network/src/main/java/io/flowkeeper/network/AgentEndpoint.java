@@ -28,7 +28,9 @@ import java.util.Map;
  * DELETE /v1/network/hosts/{name}               forget a host (its bindings stay)
  * POST   /v1/network/hosts/{name}/bindings      a batch of plugs and unplugs: {"plugged": [{"port_id", "ofport",
  *                                               "attached_mac"}], "unplugged": [port id], "full": bool}
- * GET    /v1/network/hosts/{name}/tunnel-peers  [{"host", "tunnel_ip"}]: the hosts it needs VXLAN tunnels to
+ * GET    /v1/network/hosts/{name}/tunnel-peers  {"gateway", "peers": [{"host", "tunnel_ip", "gateway"}]}: the hosts it
+ *                                               needs VXLAN tunnels to; "gateway": the host renews a gateway lease
+ *                                               (a tunnel with a gateway host at either end runs BFD)
  * PUT    /v1/network/hosts/{name}/gateway-lease {"incarnation"}: a gateway host's lease, renewed every 200 ms;
  *                                               answers its state per router (see GatewayRegistry#renew)
  * GET    /v1/network/gateways                   every router's gateway: hosts, priorities, active, generation
@@ -107,7 +109,12 @@ public final class AgentEndpoint implements AutoCloseable {
                 return notAllowed(method, "GET");
             }
             ObjectNode out = JSON.createObjectNode();
-            out.set("peers", hosts.tunnelPeers(name, routedPeers.apply(name)));
+            var peers = hosts.tunnelPeers(name, routedPeers.apply(name));
+            // BFD runs on a tunnel with a gateway host at either end: both ends read the same flag of the other
+            Set<String> gateways = this.gateways.gatewayHosts();
+            out.put("gateway", gateways.contains(name));
+            peers.forEach(p -> ((ObjectNode) p).put("gateway", gateways.contains(p.path("host").asText())));
+            out.set("peers", peers);
             return ApiResponse.of(200, out);
         }
         if (parts.length == 6 && parts[5].equals("gateway-lease")) {

@@ -427,7 +427,8 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
         }
         Map<String, Set<String>> out = new HashMap<>();
         // A router's gateway hosts (active and standby, so a failover waits for no tunnel) and the hosts of its
-        // subnets: the default route crosses from these to the active one, and the NAT's replies back.
+        // subnets: the default route crosses from these to the active one, and the NAT's replies back. The gateway
+        // hosts of one router also peer each other.
         for (Map.Entry<String, HostViews.GatewayPlacement> g : m.gateways().entrySet()) {
             Set<String> linked = networksOfRouter.getOrDefault(g.getKey(), Set.of());
             Set<String> subnetHosts = new HashSet<>();
@@ -436,6 +437,8 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
             for (String gw : g.getValue().hosts()) {
                 out.computeIfAbsent(gw, k -> new HashSet<>()).addAll(subnetHosts);
                 subnetHosts.forEach(h -> out.computeIfAbsent(h, k -> new HashSet<>()).add(gw));
+                // and each other: BFD on that tunnel is how a standby sees its active die with its links
+                out.get(gw).addAll(g.getValue().hosts());
             }
         }
         for (Set<String> linked : networksOfRouter.values()) {

@@ -63,6 +63,20 @@ import org.slf4j.LoggerFactory;
  * the dead-peer timeout, so a partition still waits the full {@link #LEASE}, and the self-fencing above keeps it
  * single-active.
  *
+ * <p><b>A host the data plane cannot reach is dead soon.</b> A host that died with its links (power, kernel, cable)
+ * gives no EOF. The agents run BFD (100 ms, three missed) on the tunnels of gateway hosts, and a renewal may name the
+ * gateway hosts whose tunnel from the renewing host has been down for 200 ms ({@code "unreachable"}; an agent that
+ * reaches no peer at all names none, since the fault may be its own). A host named so by the renewing host counts as
+ * dead once its lease is older than {@link #UNREACHABLE_LEASE}. Why that stays single-active: a host still renewing
+ * keeps its routers (a cut of the underlay alone moves nothing), and an agent that sees BFD to another gateway host
+ * down counts itself active only {@link #UNREACHABLE_HOLD} after it sent its last answered renewal instead of
+ * {@link #AGENT_HOLD}: 200 ms before this lease runs out. A full cut times the session out at both ends within about
+ * one BFD interval of each other (OVS jitters transmissions by up to a quarter of it) and each agent reads its
+ * state every 50 ms, so the 200 ms the reporter waits covers the other end seeing it too. The case this is for: the
+ * underlay and the management link cut together, the host's external link still up. Its worst case: an agent
+ * starved for longer than those margins (a host at load beyond its cores) can answer a moment after the new active
+ * starts.
+ *
  * <p>Thread-safe: no state but the datastore.
  */
 public final class GatewayRegistry {
@@ -75,6 +89,15 @@ public final class GatewayRegistry {
     public static final Duration RENEW = Duration.ofMillis(200);
     /** A lease this old, of a host whose switch closed its connections, is expired (see the class comment). */
     public static final Duration FAST_LEASE = RENEW.multipliedBy(2);
+    /** A lease this old, of a host the renewing host's BFD cannot reach, is expired (see the class comment). */
+    public static final Duration UNREACHABLE_LEASE = Duration.ofMillis(500);
+    /**
+     * How long after sending its last answered renewal an agent may act as active while BFD to another gateway host
+     * is down: {@link #UNREACHABLE_LEASE} less a 200 ms margin.
+     */
+    public static final Duration UNREACHABLE_HOLD = Duration.ofMillis(300);
+    /** At most this many hosts named unreachable in one renewal: more than any router's placement needs. */
+    static final int MAX_UNREACHABLE = 64;
     static final String LEASES = "gateway-leases";
     static final String CLOSED = "gateway-closed";
     static final String GATEWAYS = "gateways";
@@ -94,9 +117,10 @@ public final class GatewayRegistry {
     private record Wanted(String router, String physnet, ObjectNode info) {}
 
     /**
-     * {@code PUT /v1/network/hosts/{host}/gateway-lease}, body {@code {"incarnation"}}: renews the host's lease,
+     * {@code PUT /v1/network/hosts/{host}/gateway-lease}, body {@code {"incarnation", "unreachable": [host]}} (the
+     * second optional: the gateway hosts whose tunnel from this one BFD reports down): renews the host's lease,
      * settles every router the host may carry, and answers what this host is for each router placed on it:
-     * {@code {"lease_millis", "hold_millis", "routers": [{"router", "state", "generation", "priority", "external_ip",
+     * {@code {"lease_millis", "hold_millis", "unreachable_hold_millis", "routers": [{"router", "state", "generation", "priority", "external_ip",
      * "prefix_length", "external_mac", "network_id", "physical_network", "next_hop" (the external subnet's
      * gateway_ip, or null), "floating_ips" (associated, ascending), "bridge", "vlan" (or null)}]}}.
      */
@@ -109,6 +133,7 @@ public final class GatewayRegistry {
         // compare-and-set and is made again on the current one.
         ObjectNode self = hosts.host(host).orElseThrow(() -> NeutronException.notFound("HostNotFound", "host "
                 + Body.abbreviate(host) + " is not registered: PUT /v1/network/hosts/{name} first"));
+        Set<String> unreachable = unreachable(body);
         long now = clock.millis();
         ObjectNode lease = NeutronDocuments.JSON.createObjectNode().put("id", host).put("incarnation", incarnation)
                 .put("renewed_millis", now);
@@ -119,14 +144,14 @@ public final class GatewayRegistry {
         Map<String, ObjectNode> all = hosts.hosts();
         Set<String> closed = switchesClosed(all);
         ObjectNode out = NeutronDocuments.JSON.createObjectNode().put("lease_millis", LEASE.toMillis())
-                .put("hold_millis", AGENT_HOLD.toMillis());
+                .put("hold_millis", AGENT_HOLD.toMillis()).put("unreachable_hold_millis", UNREACHABLE_HOLD.toMillis());
         ArrayNode routers = out.putArray("routers");
         for (Wanted w : wanted().values()) {
             String bridge = self.path("bridge_mappings").path(w.physnet()).asText("");
             if (bridge.isEmpty()) {
                 continue;
             }
-            ObjectNode g = settle(w, leases, all, closed, now);
+            ObjectNode g = settle(w, leases, all, closed, new Reports(host, unreachable), now);
             for (JsonNode h : g.path("hosts")) {
                 if (h.path("host").asText().equals(host)) {
                     Decision d = decision(g);
@@ -229,14 +254,15 @@ public final class GatewayRegistry {
      * compare-and-set, retried on a race) and returns the document in force.
      */
     private ObjectNode settle(Wanted w, Map<String, ObjectNode> leases, Map<String, ObjectNode> all,
-                              Set<String> closed, long now) {
+                              Set<String> closed, Reports reports, long now) {
         Set<String> eligible = new HashSet<>();
         Set<String> live = new HashSet<>();
         leases.forEach((host, lease) -> {
             ObjectNode h = all.get(host);
             if (h != null && !h.path("bridge_mappings").path(w.physnet()).asText("").isEmpty()) {
                 eligible.add(host);
-                if (live(now - lease.path("renewed_millis").asLong(), closed.contains(host))) {
+                if (live(now - lease.path("renewed_millis").asLong(), closed.contains(host),
+                        reports.unreachable().contains(host))) {
                     live.add(host);
                 }
             }
@@ -277,9 +303,10 @@ public final class GatewayRegistry {
             CommitResult r = docs.commit(txn.build());
             if (r.succeeded()) {
                 if (after.changedFrom(before.active())) {
-                    LOG.info("router {} gateway: active {} -> {} (generation {}; live {}, placed {}, {})", w.router(),
+                    LOG.info("router {} gateway: active {} -> {} (generation {}; live {}, placed {}, {}{})", w.router(),
                             before.active(), after.active(), after.generation(), new java.util.TreeSet<>(live),
-                            placed, g.path("preempt").asBoolean() ? "preempt" : "nopreempt");
+                            placed, g.path("preempt").asBoolean() ? "preempt" : "nopreempt",
+                            why(before.active(), live, leases, closed, reports, now));
                 }
                 return next;
             }
@@ -295,7 +322,61 @@ public final class GatewayRegistry {
      * closed its connection to every live node (see the class comment).
      */
     static boolean live(long age, boolean switchClosed) {
-        return age <= (switchClosed ? FAST_LEASE : LEASE).toMillis();
+        return live(age, switchClosed, false);
+    }
+
+    /**
+     * Whether a host whose lease is {@code age} ms old counts as live; {@code switchClosed}: its integration switch
+     * closed its connection to every live node; {@code unreachable}: the renewing host's BFD cannot reach it.
+     */
+    static boolean live(long age, boolean switchClosed, boolean unreachable) {
+        return age <= (switchClosed ? FAST_LEASE : unreachable ? UNREACHABLE_LEASE : LEASE).toMillis();
+    }
+
+    /** The gateway hosts a renewal named unreachable, and who renewed. */
+    private record Reports(String reporter, Set<String> unreachable) {}
+
+    /** Why a dead active was found dead, for the log line of its failover ("" when it was not). */
+    private static String why(String oldActive, Set<String> live, Map<String, ObjectNode> leases, Set<String> closed,
+                              Reports reports, long now) {
+        if (oldActive == null || live.contains(oldActive)) {
+            return "";
+        }
+        ObjectNode lease = leases.get(oldActive);
+        long age = lease == null ? -1 : now - lease.path("renewed_millis").asLong();
+        if (closed.contains(oldActive) && age <= LEASE.toMillis()) {
+            return "; " + oldActive + "'s switch closed its connections, lease " + age + " ms old";
+        }
+        if (reports.unreachable().contains(oldActive) && age <= LEASE.toMillis()) {
+            return "; " + oldActive + " unreachable by BFD from " + reports.reporter() + ", lease " + age + " ms old";
+        }
+        return "; " + oldActive + "'s lease expired (" + age + " ms old)";
+    }
+
+    /** The optional {@code "unreachable"} of a renewal: host names, at most {@link #MAX_UNREACHABLE}. */
+    private static Set<String> unreachable(JsonNode body) {
+        JsonNode list = body.path("unreachable");
+        if (list.isMissingNode() || list.isNull()) {
+            return Set.of();
+        }
+        if (!list.isArray() || list.size() > MAX_UNREACHABLE) {
+            throw NeutronException.badRequest("unreachable must be a list of at most " + MAX_UNREACHABLE
+                    + " host names");
+        }
+        Set<String> out = new HashSet<>();
+        for (JsonNode h : list) {
+            if (!h.isTextual() || !HostRegistry.validHostName(h.asText())) {
+                throw NeutronException.badRequest("unreachable: not a host name: '"
+                        + Body.abbreviate(h.toString()) + "'");
+            }
+            out.add(h.asText());
+        }
+        return out;
+    }
+
+    /** The hosts that ever renewed a gateway lease: their tunnels run BFD (see {@code AgentEndpoint}). */
+    public Set<String> gatewayHosts() {
+        return leases().keySet();
     }
 
     /**

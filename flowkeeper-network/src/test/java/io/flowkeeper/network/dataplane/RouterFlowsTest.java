@@ -242,6 +242,17 @@ class RouterFlowsTest {
         return m;
     }
 
+    @Test
+    void aRoutersGatewayHostsPeerTheHostsOfItsSubnetsAndEachOther() {
+        Map<String, Set<String>> peers = TenantDataplane.routedPeersByHost(withGateway("g1").model());
+        // g1 and g2 reach the subnets' hosts and each other (BFD on that tunnel tells the standby of a dead active)
+        assertTrue(peers.get("g1").containsAll(Set.of("g2", "h1", "h2")), peers.toString());
+        assertTrue(peers.get("g2").containsAll(Set.of("g1", "h1", "h2")), peers.toString());
+        assertTrue(peers.get("h1").containsAll(Set.of("g1", "g2")), peers.toString());
+        assertTrue(peers.values().stream().allMatch(s -> s.size() == new java.util.HashSet<>(s).size()));
+        peers.forEach((h, s) -> assertTrue(!s.contains(h), h + " peers itself"));
+    }
+
     private static long uplink(TestModel m, String host) {
         return m.switchPorts.get(host).get(io.flowkeeper.api.network.Host.providerPatchPortName("br-ex"));
     }

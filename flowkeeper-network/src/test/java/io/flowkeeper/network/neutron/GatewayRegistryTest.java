@@ -11,6 +11,7 @@ import io.flowkeeper.network.NetworkSettings;
 import io.flowkeeper.network.identity.Caller;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -223,6 +224,53 @@ class GatewayRegistryTest {
         assertThat(renew("gw-b").path("state").asText()).isEqualTo("active");
     }
 
+    /** {@link #renew} naming {@code unreachable} as the gateway hosts BFD cannot reach from {@code host}. */
+    private JsonNode renew(String host, String... unreachable) {
+        var body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("incarnation",
+                "i-" + host);
+        var list = body.putArray("unreachable");
+        for (String u : unreachable) {
+            list.add(u);
+        }
+        JsonNode answer = ok(agent("PUT", "/v1/network/hosts/" + host + "/gateway-lease", body.toString()));
+        assertThat(answer.path("unreachable_hold_millis").asLong())
+                .isEqualTo(GatewayRegistry.UNREACHABLE_HOLD.toMillis());
+        for (JsonNode r : answer.path("routers")) {
+            if (r.path("router").asText().equals(router)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The data-plane path: an active the standby's BFD cannot reach loses its routers once its lease is
+     * {@link GatewayRegistry#UNREACHABLE_LEASE} old; still renewing (only the underlay between the two is cut), it
+     * keeps them; not named, it keeps them until the full lease.
+     */
+    @Test
+    void anActiveTheStandbyCannotReachIsDeadOnceItsLeaseIsHalfASecondOld() {
+        renew("gw-a");
+        renew("gw-b");
+        // the underlay between them is cut, both still renew: nothing moves
+        for (int i = 0; i < 10; i++) {
+            now.addAndGet(GatewayRegistry.RENEW.toMillis());
+            assertThat(renew("gw-a", "gw-b").path("state").asText()).isEqualTo("active");
+            assertThat(renew("gw-b", "gw-a").path("state").asText()).isEqualTo("standby");
+        }
+        // gw-a stops renewing: within the shorter lease, nothing; past it, gw-b takes the router only if it names gw-a
+        now.addAndGet(GatewayRegistry.UNREACHABLE_LEASE.toMillis());
+        assertThat(renew("gw-b", "gw-a").path("state").asText()).isEqualTo("standby");
+        now.addAndGet(1);
+        assertThat(renew("gw-b").path("state").asText()).as("not named: the full lease").isEqualTo("standby");
+        JsonNode b = renew("gw-b", "gw-a");
+        assertThat(b.path("state").asText()).as("named unreachable, lease past 500 ms").isEqualTo("active");
+        assertThat(b.path("generation").asLong()).isEqualTo(2);
+        // the agent's hold while its BFD is down ends before the cluster may move: the margin the class comment names
+        assertThat(GatewayRegistry.UNREACHABLE_LEASE.minus(GatewayRegistry.UNREACHABLE_HOLD).toMillis())
+                .isEqualTo(200);
+    }
+
     @Test
     void badInputIsRefusedAndNothingIsWritten() {
         assertThat(agent("PUT", "/v1/network/hosts/nobody/gateway-lease", "{\"incarnation\": \"x\"}").status())
@@ -230,6 +278,12 @@ class GatewayRegistryTest {
         assertThat(agent("PUT", "/v1/network/hosts/gw-a/gateway-lease", "{\"incarnation\": \"a b\"}").status())
                 .isEqualTo(400);
         assertThat(agent("PUT", "/v1/network/hosts/gw-a/gateway-lease", "[1]").status()).isEqualTo(400);
+        for (String unreachable : List.of("\"gw-b\"", "[1]", "[\"a b\"]", "[" + "\"h\",".repeat(64) + "\"h\"]")) {
+            ApiResponse r = agent("PUT", "/v1/network/hosts/gw-a/gateway-lease", "{\"incarnation\": \"x\","
+                    + " \"unreachable\": " + unreachable + "}");
+            assertThat(r.status()).as(unreachable).isEqualTo(400);
+            assertThat(r.body().path("error").asText()).startsWith("unreachable");
+        }
         assertThat(agent("PUT", "/v1/network/gateways/" + router, "{\"preempt\": true}").status())
                 .as("not placed yet").isEqualTo(404);
         renew("gw-a");
