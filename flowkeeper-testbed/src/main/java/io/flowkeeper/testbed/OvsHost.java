@@ -269,6 +269,15 @@ public final class OvsHost implements AutoCloseable {
         return ofport(port);
     }
 
+    /**
+     * Runs BFD on a tunnel port, a control packet every {@code intervalMillis} each way, as a Flowkeeper agent does
+     * on a tunnel to or from a gateway host: for a test that plays such a host's agent.
+     */
+    public void enableBfd(String port, int intervalMillis) {
+        vsctl("set", "interface", port, "bfd:enable=true", "bfd:min_rx=" + intervalMillis,
+                "bfd:min_tx=" + intervalMillis);
+    }
+
     // ---- restarts ----------------------------------------------------------------------------------------
 
     /**

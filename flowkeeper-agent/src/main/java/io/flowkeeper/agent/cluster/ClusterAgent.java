@@ -344,12 +344,18 @@ public final class ClusterAgent implements AutoCloseable {
 
     private void syncTunnels(HostPlumbing plumbing) throws OvsdbException, ClusterApiException {
         JsonNode answer = api.send("GET", "/v1/network/hosts/" + settings.host() + "/tunnel-peers", null);
-        Set<String> remotes = new HashSet<>();
-        answer.path("peers").forEach(p -> remotes.add(p.path("tunnel_ip").asText()));
-        TunnelPlan plan = TunnelPlan.of(remotes, plumbing.tunnelPorts());
+        // BFD on every tunnel with a gateway host at an end; the far end reads the same two flags, so both run it
+        boolean selfGateway = answer.path("gateway").asBoolean(false);
+        Map<String, TunnelPlan.Peer> wanted = new java.util.TreeMap<>();
+        answer.path("peers").forEach(p -> {
+            boolean gateway = p.path("gateway").asBoolean(false);
+            wanted.put(p.path("tunnel_ip").asText(), new TunnelPlan.Peer(p.path("host").asText(), gateway,
+                    gateway || selfGateway));
+        });
+        TunnelPlan plan = TunnelPlan.of(wanted, plumbing.tunnelPorts());
         if (!plan.isEmpty()) {
             plumbing.apply(settings.integrationBridge(), plan, settings.tunnelIp());
-            LOG.info("tunnels: added {}, removed {}", plan.add(), plan.remove());
+            LOG.info("tunnels: added {}, removed {}, peers set {}", plan.add(), plan.remove(), plan.configure());
             listener.tunnelsChanged(plan.add(), plan.remove());
         }
     }

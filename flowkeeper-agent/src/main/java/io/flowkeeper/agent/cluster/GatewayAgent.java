@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flowkeeper.agent.AgentListener;
 import io.flowkeeper.agent.cluster.ClusterApi.ClusterApiException;
+import io.flowkeeper.agent.ovsdb.OvsdbClient;
+import io.flowkeeper.agent.ovsdb.OvsdbException;
 import io.flowkeeper.api.gateway.HaState;
 import io.flowkeeper.api.util.Threads;
 import java.io.IOException;
@@ -44,6 +46,15 @@ import org.slf4j.LoggerFactory;
  * 600 ms before anyone else may answer for the address. An answer older than one already applied (a lagging node's
  * lower generation) is ignored.
  *
+ * <p><b>BFD.</b> {@code gateway-bfd} reads the BFD state of the host's tunnels every {@link #BFD_POLL} (the agent
+ * runs BFD on every tunnel with a gateway host at an end). A renewal names the gateway hosts whose tunnel has been
+ * down for {@link #UNREACHABLE_AFTER}, unless no tunnel at all is up (the fault may be this host's own). While a
+ * tunnel to a gateway host is down, this host counts itself active only {@code unreachable_hold_millis} (300 ms)
+ * after it sent its last answered renewal, not the 900 ms: the cluster may move a router whose active another
+ * gateway host cannot reach once the lease is 500 ms old, and BFD goes down at both ends at once (see
+ * {@code GatewayRegistry}). The price: while a gateway peer is down (a dead standby), a renewal answered later than
+ * 300 ms puts this host's routers in {@code fault} until the next answer.
+ *
  * <p>Threads: {@code gateway-lease} starts a renewal every period on a {@code gateway-renewal} thread (up to
  * {@link #MAX_IN_FLIGHT} at once, each bounded by the hold time; an answer to a renewal sent before one already
  * applied is dropped), and checks before each that the provider bridges answer (a host whose {@code ovs-vswitchd} is
@@ -60,6 +71,14 @@ public final class GatewayAgent implements AutoCloseable {
     private static final long WATCHDOG_MS = 20;
     /** Renewals in flight at most: the hold (900 ms) over the renewal period (200 ms), so a slow one never waits. */
     static final int MAX_IN_FLIGHT = 4;
+    /** How often the tunnels' BFD states are read: a small part of BFD's own 300 ms detection. */
+    static final Duration BFD_POLL = Duration.ofMillis(50);
+    /**
+     * A tunnel down this long is named in renewals: the other end's BFD times the same session out within about one
+     * BFD interval (100 ms, jittered) of this end's, and its agent reads it within {@link #BFD_POLL}, so by then it
+     * has shortened its hold.
+     */
+    static final Duration UNREACHABLE_AFTER = Duration.ofMillis(200);
     /**
      * Every this many renewals (5 s at 200 ms) the active asks for its routers' next hop MAC again, so the provider
      * bridge follows an upstream router that moved or changed its MAC.
@@ -92,11 +111,18 @@ public final class GatewayAgent implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private final ExecutorService renewals = Executors.newFixedThreadPool(MAX_IN_FLIGHT,
             Threads.daemon("gateway-renewal"));
+    /** Where the tunnels' BFD states are read ({@code db.sock} in the OVS run directory). */
+    private final Path dbSocket;
+    /** What BFD says now: written by {@code gateway-bfd}, read by renewals. */
+    private volatile BfdView bfd = BfdView.NONE;
+    /** The hold while a tunnel to a gateway host is down, in nanoseconds (the cluster's, as last answered). */
+    private volatile long unreachableHold = Duration.ofMillis(300).toNanos();
     /** The provider bridges did not answer at the last renewal's time; guarded by this. */
     private boolean switchDown;
     private volatile boolean closed;
     private Thread renewer;
     private Thread watchdog;
+    private Thread bfdWatcher;
 
     public GatewayAgent(ClusterSettings cluster, GatewaySettings settings, Path ovsRundir, AgentListener listener) {
         this.api = new ClusterApi(cluster.apiUrls(), cluster.token(),
@@ -105,12 +131,14 @@ public final class GatewayAgent implements AutoCloseable {
         this.bridges = cluster.bridgeMappings().values();
         this.settings = settings;
         this.responder = new ProviderBridgeResponder(settings.ofctl(), ovsRundir);
+        this.dbSocket = ovsRundir.resolve("db.sock");
         this.listener = listener;
     }
 
     public GatewayAgent start() {
         renewer = Threads.startDaemon("gateway-lease", this::renewLoop);
         watchdog = Threads.startDaemon("gateway-watchdog", this::watchLoop);
+        bfdWatcher = Threads.startDaemon("gateway-bfd", this::bfdLoop);
         return this;
     }
 
@@ -164,10 +192,19 @@ public final class GatewayAgent implements AutoCloseable {
      */
     private void renew(long sent, long round) {
         try {
-            JsonNode answer = api.send("PUT", "/v1/network/hosts/" + host + "/gateway-lease",
-                    JSON.createObjectNode().put("incarnation", incarnation), Duration.ofNanos(hold));
+            BfdView seen = bfd;
+            com.fasterxml.jackson.databind.node.ObjectNode body = JSON.createObjectNode().put("incarnation",
+                    incarnation);
+            if (!seen.unreachable().isEmpty()) {
+                seen.unreachable().forEach(body.putArray("unreachable")::add);
+            }
+            JsonNode answer = api.send("PUT", "/v1/network/hosts/" + host + "/gateway-lease", body,
+                    Duration.ofNanos(hold));
             hold = Duration.ofMillis(answer.path("hold_millis").asLong(900)).toNanos();
-            apply(answer, sent, sent + hold);
+            unreachableHold = Duration.ofMillis(answer.path("unreachable_hold_millis").asLong(300)).toNanos();
+            // a tunnel to a gateway host down when this was sent, or now: the shorter hold
+            boolean peerDown = seen.gatewayPeerDown() || bfd.gatewayPeerDown();
+            apply(answer, sent, sent + (peerDown ? Math.min(hold, unreachableHold) : hold));
             if (round % RESOLVE_EVERY == 0) {
                 resolveNextHops();
             }
@@ -175,6 +212,94 @@ public final class GatewayAgent implements AutoCloseable {
             LOG.debug("gateway lease: {}", e.getMessage());
         } finally {
             inFlight.decrementAndGet();
+        }
+    }
+
+    /**
+     * What the tunnels' BFD says, for renewals and the hold.
+     *
+     * @param unreachable the gateway hosts to name in renewals (down for {@link #UNREACHABLE_AFTER}, some tunnel up)
+     * @param gatewayPeerDown whether a tunnel to a gateway host is not up
+     */
+    record BfdView(List<String> unreachable, boolean gatewayPeerDown) {
+        static final BfdView NONE = new BfdView(List.of(), false);
+
+        /**
+         * Pure: the view from each BFD tunnel's state ({@code states}: peer host → its state) and since when each
+         * not-up one has been seen not up ({@code downSince}, nanoTime), at {@code now}.
+         */
+        static BfdView of(Map<String, HostPlumbing.BfdState> states, Map<String, Long> downSince, long now,
+                          long reportAfterNanos) {
+            boolean anyUp = states.values().stream().anyMatch(HostPlumbing.BfdState::up);
+            List<String> unreachable = new ArrayList<>();
+            boolean gatewayDown = false;
+            for (Map.Entry<String, HostPlumbing.BfdState> e : new java.util.TreeMap<>(states).entrySet()) {
+                if (!e.getValue().gateway() || e.getValue().up()) {
+                    continue;
+                }
+                gatewayDown = true;
+                Long since = downSince.get(e.getKey());
+                if (anyUp && since != null && now - since >= reportAfterNanos) {
+                    unreachable.add(e.getKey());
+                }
+            }
+            return new BfdView(List.copyOf(unreachable), gatewayDown);
+        }
+    }
+
+    /** {@code gateway-bfd}: reads the tunnels' BFD states, keeps {@link #bfd}, and shortens the hold at once. */
+    private void bfdLoop() {
+        Map<String, Long> downSince = new HashMap<>();
+        Map<String, String> lastState = new HashMap<>();
+        OvsdbClient session = null;
+        while (!closed) {
+            try {
+                if (session == null) {
+                    session = OvsdbClient.connect(dbSocket);
+                }
+                Map<String, HostPlumbing.BfdState> states = new HostPlumbing(session).bfdStates();
+                long now = System.nanoTime();
+                states.forEach((peer, st) -> {
+                    if (st.up()) {
+                        downSince.remove(peer);
+                    } else {
+                        downSince.putIfAbsent(peer, now);
+                    }
+                    String before = lastState.put(peer, st.state());
+                    if (before != null && !before.equals(st.state()) && (st.up() || before.equals("up"))) {
+                        LOG.info("gateway: BFD to {} {} -> {}", peer, before, st.state());
+                    }
+                });
+                downSince.keySet().retainAll(states.keySet());
+                lastState.keySet().retainAll(states.keySet());
+                BfdView view = BfdView.of(states, downSince, now, UNREACHABLE_AFTER.toNanos());
+                bfd = view;
+                if (view.gatewayPeerDown()) {
+                    synchronized (this) {
+                        // act no longer than the shorter hold after the last answered renewal was sent
+                        long limit = appliedSentNanos + unreachableHold;
+                        if (limit - holdUntilNanos < 0) {
+                            holdUntilNanos = limit;
+                        }
+                    }
+                }
+            } catch (OvsdbException | RuntimeException e) {
+                // ovsdb-server restarting: no BFD view until it answers again (the hold stays as it was)
+                LOG.debug("gateway: reading BFD: {}", e.getMessage());
+                bfd = BfdView.NONE;
+                if (session != null) {
+                    session.close();
+                    session = null;
+                }
+            }
+            try {
+                Thread.sleep(BFD_POLL.toMillis());
+            } catch (InterruptedException e) {
+                break;
+            }
+        }
+        if (session != null) {
+            session.close();
         }
     }
 
@@ -415,7 +540,7 @@ public final class GatewayAgent implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        for (Thread t : new Thread[] {renewer, watchdog}) {
+        for (Thread t : new Thread[] {renewer, watchdog, bfdWatcher}) {
             if (t != null) {
                 t.interrupt();
                 try {

@@ -23,6 +23,17 @@ final class HostPlumbing {
     /** The test bed's and the controller's OpenFlow versions; 1.3+ for tun_id, 1.4 for the journal's monitor. */
     static final List<String> PROTOCOLS = List.of("OpenFlow13", "OpenFlow14");
 
+    /** The tunnel interface's {@code external_ids} key naming the host at its far end. */
+    static final String PEER_ID = "flowkeeper-peer";
+    /** The tunnel interface's {@code external_ids} key saying whether that host is a gateway host. */
+    static final String PEER_GATEWAY_ID = "flowkeeper-gateway";
+    /**
+     * BFD on a gateway host's tunnels: a control packet every 100 ms each way, down after three missed (OVS's
+     * default multiplier), so a peer that died with its links is seen down in ~300 ms. OVS's defaults (1 s) would
+     * make that 3 s, OVN's figure.
+     */
+    static final Map<String, String> BFD = Map.of("enable", "true", "min_rx", "100", "min_tx", "100");
+
     private final OvsdbClient ovsdb;
 
     HostPlumbing(OvsdbClient ovsdb) {
@@ -139,19 +150,29 @@ final class HostPlumbing {
                 rows.get(0).get("_uuid")));
     }
 
-    /** The host's VXLAN ports the agent made: name → {@code options:remote_ip}. */
-    Map<String, String> tunnelPorts() throws OvsdbException {
-        Map<String, String> out = new TreeMap<>();
-        for (JsonNode row : ovsdb.select("Interface", OvsdbClient.equal("type", "vxlan"), "name", "options")) {
+    /** The host's VXLAN ports the agent made, by name: their remote and what they say of their peer. */
+    Map<String, TunnelPlan.Existing> tunnelPorts() throws OvsdbException {
+        Map<String, TunnelPlan.Existing> out = new TreeMap<>();
+        for (JsonNode row : ovsdb.select("Interface", OvsdbClient.equal("type", "vxlan"), "name", "options",
+                "external_ids", "bfd")) {
             String name = row.path("name").asText();
             if (name.startsWith(TunnelPlan.PREFIX)) {
-                out.put(name, OvsdbClient.ovsMap(row.get("options")).getOrDefault("remote_ip", ""));
+                Map<String, String> ids = OvsdbClient.ovsMap(row.get("external_ids"));
+                String host = ids.get(PEER_ID);
+                TunnelPlan.Peer peer = host == null ? null : new TunnelPlan.Peer(host,
+                        "true".equals(ids.get(PEER_GATEWAY_ID)),
+                        "true".equals(OvsdbClient.ovsMap(row.get("bfd")).get("enable")));
+                out.put(name, new TunnelPlan.Existing(
+                        OvsdbClient.ovsMap(row.get("options")).getOrDefault("remote_ip", ""), peer));
             }
         }
         return out;
     }
 
-    /** Applies a tunnel plan on {@code bridge}: removals first (a port renamed for a new remote is re-created). */
+    /**
+     * Applies a tunnel plan on {@code bridge}: removals first (a port renamed for a new remote is re-created), then
+     * new ports, then the peer columns ({@code external_ids}, {@code bfd}) of new and changed ones, in place.
+     */
     void apply(String bridge, TunnelPlan plan, String localIp) throws OvsdbException {
         for (String name : plan.remove()) {
             deletePort(bridge, name);
@@ -164,6 +185,43 @@ final class HostPlumbing {
                 options.put("local_ip", localIp);
             }
             ensurePort(bridge, e.getKey(), "vxlan", options);
+        }
+        for (Map.Entry<String, TunnelPlan.Peer> e : plan.configure().entrySet()) {
+            TunnelPlan.Peer peer = e.getValue();
+            ObjectNode row = NODES.objectNode();
+            row.set("external_ids", OvsdbClient.map(Map.of(PEER_ID, peer.host(), PEER_GATEWAY_ID,
+                    Boolean.toString(peer.gateway()))));
+            row.set("bfd", OvsdbClient.map(peer.bfd() ? BFD : Map.of()));
+            ObjectNode update = NODES.objectNode().put("op", "update").put("table", "Interface");
+            update.set("where", OvsdbClient.equal("name", e.getKey()));
+            update.set("row", row);
+            ovsdb.transact(update);
+        }
+    }
+
+    /**
+     * The tunnels' BFD states, by peer host: {@code bfd_status:state} ({@code up}, {@code down}, {@code init},
+     * {@code admin_down}; {@code ""} before the switch reported one) of every agent tunnel that runs BFD.
+     */
+    Map<String, BfdState> bfdStates() throws OvsdbException {
+        Map<String, BfdState> out = new TreeMap<>();
+        for (JsonNode row : ovsdb.select("Interface", OvsdbClient.equal("type", "vxlan"), "name", "external_ids",
+                "bfd", "bfd_status")) {
+            Map<String, String> ids = OvsdbClient.ovsMap(row.get("external_ids"));
+            String host = ids.get(PEER_ID);
+            if (row.path("name").asText().startsWith(TunnelPlan.PREFIX) && host != null
+                    && "true".equals(OvsdbClient.ovsMap(row.get("bfd")).get("enable"))) {
+                out.put(host, new BfdState("true".equals(ids.get(PEER_GATEWAY_ID)),
+                        OvsdbClient.ovsMap(row.get("bfd_status")).getOrDefault("state", "")));
+            }
+        }
+        return out;
+    }
+
+    /** One tunnel's BFD session: whether its peer is a gateway host, and the session's state. */
+    record BfdState(boolean gateway, String state) {
+        boolean up() {
+            return state.equals("up");
         }
     }
 
