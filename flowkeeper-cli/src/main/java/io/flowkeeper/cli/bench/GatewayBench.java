@@ -17,17 +17,19 @@ import picocli.CommandLine.Spec;
 
 /**
  * HA gateway failover against real keepalived, in the same run. Flowkeeper: {@link GatewayLab} (3 controller JVMs,
- * two gateway hosts with real agents, a VM behind a router with a floating IP); each failover kills -9 the active
- * gateway host's agent and {@code ovs-vswitchd} under a 10 ms ping from the external network to the floating IP,
- * and the host returns (as standby: nopreempt) before the next. keepalived: {@link KeepalivedPair} on the same
+ * two gateway hosts with real agents, a VM behind a router with a floating IP); each failover kills the active
+ * gateway host under a 10 ms ping from the external network to the floating IP, in one of two ways ({@link Death}:
+ * kill -9 of its agent and {@code ovs-vswitchd}, which the controllers see as EOF; or every link of the host down,
+ * which nothing sees but timeouts and BFD), and the host returns (as standby: nopreempt) before the next. keepalived: {@link KeepalivedPair} on the same
  * external host's OVS, each failover killing -9 the master's keepalived and taking its link down, once with
  * Neutron's settings and once with a sub-second advert interval. The table shows the longest ping gap per
  * failover (p50, p99, max), pings lost, transitions nobody caused, and Flowkeeper's gaps over each keepalived's.
  */
 @Command(name = "gateway", mixinStandardHelpOptions = true,
         description = {"HA gateway failover under a 10 ms ping from outside, against real keepalived in the same run.",
-            "Flowkeeper: kill -9 of the active gateway host's agent and ovs-vswitchd (3 controller JVMs,",
-            "2 gateway hosts, a VM with a floating IP). keepalived: two namespaces moving a VIP, kill -9 of",
+            "Flowkeeper (3 controller JVMs, 2 gateway hosts, a VM with a floating IP): kill -9 of the active",
+            "gateway host's agent and ovs-vswitchd, and/or every link of it down (--death). keepalived: two",
+            "namespaces moving a VIP, kill -9 of",
             "the master and its link down, with Neutron's advert_int 2 and with --fast-advert-int.",
             "Prints p50/p99/max of the longest ping gap per failover and Flowkeeper's ratio to each."})
 public final class GatewayBench implements Callable<Integer> {
@@ -47,9 +49,26 @@ public final class GatewayBench implements Callable<Integer> {
     @Option(names = "--failovers", paramLabel = "N", description = "Failovers per system (default: 20, or 2 with --small).")
     Integer failoversOption;
 
+    @Option(names = "--death", paramLabel = "KILL,LINKS", split = ",",
+            description = "How Flowkeeper's active host dies, one row each: kill (kill -9 of its agent and "
+                    + "ovs-vswitchd), links (every link down). Default: kill,links; links with --small.")
+    List<String> deaths;
+
     @Option(names = "--fast-advert-int", paramLabel = "SECONDS", description = "keepalived's advert_int in seconds for the fast baseline, "
             + "VRRPv3 (default: ${DEFAULT-VALUE}).")
     String fastAdvertInt = "0.1";
+
+    /** How Flowkeeper's active gateway host dies. */
+    enum Death {
+        KILL("kill -9 of agent and ovs-vswitchd"),
+        LINKS("every link down");
+
+        final String text;
+
+        Death(String text) {
+            this.text = text;
+        }
+    }
 
     /** What one system's failovers measured. */
     record Result(String system, List<Double> gapsMs, int lost, int sent, int spurious, String load) {
@@ -79,24 +98,39 @@ public final class GatewayBench implements Callable<Integer> {
                 "gap p99 ms", "gap max ms", "pings lost", "spurious transitions", "flowkeeper/this p50",
                 "flowkeeper/this p99", "load", "target", "met");
         report.environment("load_average_at_start", BenchReport.loadAverage());
-        List<Result> results = run(failovers, KeepalivedPair.Setting.fast(fastAdvertInt));
-        Result flowkeeper = results.get(0);
+        List<Death> ways = new ArrayList<>();
+        for (String d : deaths != null ? deaths : small ? List.of("links") : List.of("kill", "links")) {
+            Death way = switch (d.strip()) {
+                case "kill" -> Death.KILL;
+                case "links" -> Death.LINKS;
+                default -> throw new ParameterException(spec.commandLine(), "--death takes kill and/or links, got '"
+                        + d + "'");
+            };
+            if (!ways.contains(way)) {
+                ways.add(way);
+            }
+        }
+        List<Result> results = run(failovers, ways, KeepalivedPair.Setting.fast(fastAdvertInt));
+        // keepalived's host death is its process killed and its link down: the like-for-like row is "links"
+        Result flowkeeper = results.get(ways.indexOf(Death.LINKS) >= 0 ? ways.indexOf(Death.LINKS) : 0);
         for (Result r : results) {
-            boolean self = r == flowkeeper;
+            boolean self = r.system().startsWith("flowkeeper");
             report.row(r.system(), r.gapsMs().size(), round(r.gap(0.5)), round(r.gap(0.99)), round(r.gap(1.0)),
                     r.lost() + " of " + r.sent(), r.spurious(),
                     self ? null : round(flowkeeper.gap(0.5) / r.gap(0.5)),
                     self ? null : round(flowkeeper.gap(0.99) / r.gap(0.99)), r.load(),
                     self ? "p99 < " + (int) TARGET_P99_MS + " ms" : null,
-                    self ? flowkeeper.gap(0.99) < TARGET_P99_MS : null);
+                    self ? r.gap(0.99) < TARGET_P99_MS : null);
         }
         report.note("gap: the longest time between two consecutive echo replies around one failover (ping -i 0.01"
                 + " from the external network: Flowkeeper's to the floating IP of a VM behind the router, keepalived's"
                 + " to its VIP); nearest-rank quantiles over the failovers");
         report.note("Flowkeeper's host death: kill -9 of the active gateway host's agent and ovs-vswitchd (its"
-                + " userspace datapath); keepalived's: kill -9 of the master's keepalived and its link down, back to"
-                + " back (kill -9 alone leaves the VIP answered by the kernel). Each host returns before the next"
-                + " kill, as standby/BACKUP (nopreempt), so the active alternates");
+                + " userspace datapath: the controllers see EOF), or every link of the host down at once (management,"
+                + " underlay, external: only timeouts and BFD tell); keepalived's: kill -9 of the master's keepalived"
+                + " and its link down, back to back (kill -9 alone leaves the VIP answered by the kernel). Each host"
+                + " returns before the next kill, as standby/BACKUP (nopreempt), so the active alternates."
+                + " flowkeeper/this compares the 'every link down' row when there is one");
         report.note("keepalived configured as Neutron's template (state BACKUP, priority 50, nopreempt,"
                 + " garp_master_delay 60, track_interface), no max_auto_priority (Neutron sets none); spurious"
                 + " transitions: MASTER entries (keepalived) or generations (Flowkeeper) beyond one per kill");
@@ -105,7 +139,7 @@ public final class GatewayBench implements Callable<Integer> {
         return 0;
     }
 
-    private List<Result> run(int failovers, KeepalivedPair.Setting fast) throws Exception {
+    private List<Result> run(int failovers, List<Death> ways, KeepalivedPair.Setting fast) throws Exception {
         progress("starting the gateway lab: 3 controller nodes (2 JVMs, 1 in this one), h1, gw1, gw2, ext");
         List<Result> results = new ArrayList<>();
         try (GatewayLab lab = GatewayLab.start(0x6b1)) {
@@ -113,7 +147,9 @@ public final class GatewayBench implements Callable<Integer> {
             lab.addressVm();
             String fip = lab.associateFloatingIp();
             progress("floating IP " + fip + " answers from outside; " + lab.active() + " active");
-            results.add(flowkeeper(lab, fip, failovers));
+            for (Death death : ways) {
+                results.add(flowkeeper(lab, fip, failovers, death));
+            }
             try (KeepalivedPair pair = KeepalivedPair.create(lab.external(), lab.dir().resolve("keepalived"))) {
                 for (KeepalivedPair.Setting s : List.of(KeepalivedPair.Setting.neutron(), fast)) {
                     results.add(keepalived(pair, s, failovers));
@@ -123,7 +159,7 @@ public final class GatewayBench implements Callable<Integer> {
         return results;
     }
 
-    private static Result flowkeeper(GatewayLab lab, String fip, int failovers) throws Exception {
+    private static Result flowkeeper(GatewayLab lab, String fip, int failovers, Death death) throws Exception {
         List<Double> gaps = new ArrayList<>();
         int lost = 0;
         int sent = 0;
@@ -131,7 +167,16 @@ public final class GatewayBench implements Callable<Integer> {
         for (int k = 1; k <= failovers; k++) {
             OvsHost victim = lab.gateway(lab.active());
             OvsHost survivor = lab.gateways().stream().filter(h -> h != victim).findFirst().orElseThrow();
-            PingResult r = underPing(lab.outside(), fip, () -> lab.killHost(victim), () -> {
+            if (death == Death.LINKS) {
+                lab.awaitGatewayBfdUp(); // a cut before BFD is up would be seen as down from the start
+            }
+            PingResult r = underPing(lab.outside(), fip, () -> {
+                if (death == Death.KILL) {
+                    lab.killHost(victim);
+                } else {
+                    lab.cutHost(victim);
+                }
+            }, () -> {
                 try {
                     return survivor.name().equals(lab.active());
                 } catch (Exception e) {
@@ -141,17 +186,20 @@ public final class GatewayBench implements Callable<Integer> {
             gaps.add(r.longestGap().toNanos() / 1e6);
             lost += r.lost();
             sent += r.sent();
-            progress("flowkeeper failover " + k + "/" + failovers + " " + victim.name() + " -> " + survivor.name()
+            progress("flowkeeper (" + death.text + ") failover " + k + "/" + failovers + " " + victim.name() + " -> "
+                    + survivor.name()
                     + ": longest gap " + r.longestGap().toMillis() + " ms, " + r.lost() + " of " + r.sent()
                     + " lost, load " + BenchReport.loadAverage());
-            if (k < failovers) {
+            // back as standby, the last one too: the next row starts with both hosts up
+            if (death == Death.KILL) {
                 lab.restoreHost(victim);
-                lab.awaitState(victim, "standby");
+            } else {
+                lab.reconnectHost(victim);
             }
+            lab.awaitState(victim, "standby");
         }
         int spurious = (int) (lab.gateway().path("generation").asLong() - generation - failovers);
-        return new Result("flowkeeper (kill -9 of agent and ovs-vswitchd)", gaps, lost, sent, spurious,
-                BenchReport.loadAverage());
+        return new Result("flowkeeper (" + death.text + ")", gaps, lost, sent, spurious, BenchReport.loadAverage());
     }
 
     private static Result keepalived(KeepalivedPair pair, KeepalivedPair.Setting s, int failovers)

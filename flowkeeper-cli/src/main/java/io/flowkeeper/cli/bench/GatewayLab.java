@@ -93,8 +93,10 @@ public final class GatewayLab implements AutoCloseable {
         gw1 = lab.bed().addHost("gw1").attachUnderlay();
         gw2 = lab.bed().addHost("gw2").attachUnderlay();
         for (OvsHost gw : List.of(gw1, gw2)) {
-            // the lab plays h1's agent: its tunnels to the gateway hosts (their agents make theirs to h1)
+            // the lab plays h1's agent: its tunnels to the gateway hosts (their agents make theirs to h1), with BFD
+            // as the agent runs it on a tunnel to a gateway host
             lab.host(0).addTunnel(TenantLab.BRIDGE, Host.tunnelPortName(gw.underlayIp()), "vxlan", gw);
+            lab.host(0).enableBfd(Host.tunnelPortName(gw.underlayIp()), 100);
         }
         ext = lab.bed().addHost("ext");
         standaloneBridge(ext, "br-phys");
@@ -219,6 +221,43 @@ public final class GatewayLab implements AutoCloseable {
     public void restoreHost(OvsHost host) throws IOException, InterruptedException {
         host.startVswitchdAgain();
         startAgent(host);
+    }
+
+    /**
+     * A gateway host's death with no EOF to tell: every link of its namespace (management {@code mgmt0}, underlay
+     * {@code ul0}, external {@code ext0}) down at once, its processes left running, as after a power cut seen from
+     * outside. Its switch's connections only time out.
+     */
+    public void cutHost(OvsHost host) {
+        setLinks(host, false);
+    }
+
+    /** Brings a host cut by {@link #cutHost} back: its links up (its agent renews again, as standby). */
+    public void reconnectHost(OvsHost host) {
+        setLinks(host, true);
+    }
+
+    /** Sets every link of a gateway host up or down: management, underlay and external, in one shell. */
+    public static void setLinks(OvsHost host, boolean up) {
+        String ip = "ip -n " + host.netns() + " link set ";
+        String state = up ? " up" : " down";
+        Cmd.run("sh", "-c", ip + "mgmt0" + state + " && " + ip + "ul0" + state + " && " + ip + "ext0" + state);
+    }
+
+    /** {@code bfd_status:state} of {@code host}'s agent tunnel to {@code peer} ("" before OVS reports one). */
+    public static String bfdState(OvsHost host, OvsHost peer) {
+        try {
+            return host.vsctl("get", "interface", Host.tunnelPortName(peer.underlayIp()), "bfd_status:state").strip()
+                    .replace("\"", "");
+        } catch (RuntimeException noneYet) {
+            return "";
+        }
+    }
+
+    /** Waits until BFD is up at both ends of the tunnel between the two gateway hosts. */
+    public void awaitGatewayBfdUp() throws InterruptedException {
+        awaitTrue(() -> bfdState(gw1, gw2).equals("up") && bfdState(gw2, gw1).equals("up"),
+                "BFD up between gw1 and gw2");
     }
 
     /**

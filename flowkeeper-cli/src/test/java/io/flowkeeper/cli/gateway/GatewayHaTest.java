@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flowkeeper.api.network.Host;
 import io.flowkeeper.cli.bench.AgentProcess;
+import io.flowkeeper.cli.bench.GatewayLab;
 import io.flowkeeper.cli.bench.TenantLab;
 import io.flowkeeper.controller.RestClient;
 import io.flowkeeper.testbed.Cmd;
@@ -42,7 +43,9 @@ import org.junit.jupiter.api.Timeout;
  * preempt: it takes the router back); the underlay between the two gateway hosts only is cut (nothing moves: ARP
  * replies on the external network, by {@code tcpdump}, come from the active's uplink only); the active's management
  * link is cut, a partition from the cluster (never both hosts' responders at once, sampled every few ms; on the wire
- * the ARP replies come from gw1's uplink, then from gw2's, never back and forth).
+ * the ARP replies come from gw1's uplink, then from gw2's, never back and forth); every link of the active goes down
+ * at once, as when a host dies with no EOF to tell (BFD on the gateway hosts' tunnels: the standby takes over well
+ * before the 1.5 s lease; gap printed); a TCP stream through the floating IP across a kill.
  */
 @Tag("integration")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -77,8 +80,10 @@ class GatewayHaTest {
         gw1 = lab.bed().addHost("gw1").attachUnderlay();
         gw2 = lab.bed().addHost("gw2").attachUnderlay();
         for (OvsHost gw : List.of(gw1, gw2)) {
-            // the lab plays h1's agent: its tunnels to the gateway hosts (their agents make theirs to h1)
+            // the lab plays h1's agent: its tunnels to the gateway hosts (their agents make theirs to h1), with BFD
+            // as the agent runs it on a tunnel to a gateway host
             lab.host(0).addTunnel(TenantLab.BRIDGE, Host.tunnelPortName(gw.underlayIp()), "vxlan", gw);
+            lab.host(0).enableBfd(Host.tunnelPortName(gw.underlayIp()), 100);
         }
         ext = lab.bed().addHost("ext");
         ext.vsctl("add-br", "br-phys", "--", "set", "bridge", "br-phys", "datapath_type=netdev",
@@ -629,6 +634,52 @@ class GatewayHaTest {
         // back in touch: preempt is on, so the higher priority takes the router back
         awaitActive("gw1");
         await().atMost(LONG).until(() -> answers(gw1) && !answers(gw2));
+    }
+
+    /**
+     * A host that dies with its links gives no EOF: the switch's connections only time out. gw1's management,
+     * underlay and external links go down at once; gw2's BFD sees its tunnel to gw1 down, names gw1 in its renewals
+     * 200 ms later, and takes the router once gw1's lease is 500 ms old (the full-lease path cannot do it in less
+     * than 1.3 s: 1.5 s from a renewal sent up to 200 ms before the cut).
+     */
+    @Test
+    @Order(45)
+    void theActiveLosingEveryLinkIsReplacedThroughBfdBeforeItsLeaseRunsOut() throws Exception {
+        await().atMost(LONG).pollInterval(Duration.ofMillis(50)).until(() -> answers(gw1) && !answers(gw2));
+        assertThat(gateway().path("active").asText()).isEqualTo("gw1");
+        // both ends of the gateway hosts' tunnel run BFD, and it is up
+        await().atMost(LONG).until(() -> GatewayLab.bfdState(gw2, gw1).equals("up")
+                && GatewayLab.bfdState(gw1, gw2).equals("up"));
+        long generation = gateway().path("generation").asLong();
+        PingMonitor ping = outside.startPing(externalIp, Duration.ofMillis(10));
+        await().atMost(LONG).until(() -> ping.receivedSoFar() > 20);
+        String load = loadAverage();
+        java.time.Instant cutAt = java.time.Instant.now();
+        long cut = System.nanoTime();
+        GatewayLab.setLinks(gw1, false);
+        long elected;
+        PingResult r;
+        try {
+            awaitActive("gw2");
+            elected = System.nanoTime();
+            int before = ping.receivedSoFar();
+            await().atMost(LONG).until(() -> ping.receivedSoFar() > before + 20);
+            r = ping.stop();
+            System.out.printf("gateway failover (every link of gw1 down at %s, load %s): elected after %d ms, longest"
+                    + " ping gap to the external IP %d ms (%d of %d lost)%n", cutAt, load, (elected - cut) / 1_000_000,
+                    r.longestGap().toMillis(), r.lost(), r.sent());
+            // gw1, cut off, fenced itself: its responder is gone although its ovs-vswitchd runs
+            await().atMost(LONG).until(() -> !answers(gw1));
+        } finally {
+            ping.stop();
+            GatewayLab.setLinks(gw1, true);
+        }
+        assertThat(r.longestGap()).as("below what the full lease allows").isLessThan(Duration.ofMillis(1_300));
+        assertThat(gateway().path("generation").asLong()).isEqualTo(generation + 1);
+        // back: preempt is on, so gw1 takes the router back once it renews again
+        awaitActive("gw1");
+        await().atMost(LONG).until(() -> answers(gw1) && !answers(gw2));
+        assertThat(outside.reachable(externalIp, Duration.ofSeconds(15))).isTrue();
     }
 
     @Test
