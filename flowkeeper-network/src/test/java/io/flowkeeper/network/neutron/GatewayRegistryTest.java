@@ -63,14 +63,7 @@ class GatewayRegistryTest {
 
     /** The host's answer for the router, or null when the router is not placed on it. */
     private JsonNode renew(String host) {
-        JsonNode answer = ok(agent("PUT", "/v1/network/hosts/" + host + "/gateway-lease",
-                "{\"incarnation\": \"i-" + host + "\"}"));
-        for (JsonNode r : answer.path("routers")) {
-            if (r.path("router").asText().equals(router)) {
-                return r;
-            }
-        }
-        return null;
+        return renew(host, new String[0]);
     }
 
     @BeforeEach
@@ -224,7 +217,7 @@ class GatewayRegistryTest {
         assertThat(renew("gw-b").path("state").asText()).isEqualTo("active");
     }
 
-    /** {@link #renew} naming {@code unreachable} as the gateway hosts BFD cannot reach from {@code host}. */
+    /** {@link #renew(String)} naming {@code unreachable} as the gateway hosts BFD cannot reach from {@code host}. */
     private JsonNode renew(String host, String... unreachable) {
         var body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("incarnation",
                 "i-" + host);
