@@ -55,6 +55,10 @@ import org.slf4j.LoggerFactory;
  * {@code GatewayRegistry}). The price: while a gateway peer is down (a dead standby), a renewal answered later than
  * 300 ms puts this host's routers in {@code fault} until the next answer.
  *
+ * <p>An answer may carry {@code settle_in_millis}: the active of a router placed here will count as dead sooner than
+ * the next period (its switch closed, or BFD cannot reach it, and it stopped renewing); the agent renews once more
+ * at that moment, so the takeover does not wait for its next turn.
+ *
  * <p>Threads: {@code gateway-lease} starts a renewal every period on a {@code gateway-renewal} thread (up to
  * {@link #MAX_IN_FLIGHT} at once, each bounded by the hold time; an answer to a renewal sent before one already
  * applied is dropped), and checks before each that the provider bridges answer (a host whose {@code ovs-vswitchd} is
@@ -117,6 +121,11 @@ public final class GatewayAgent implements AutoCloseable {
     private volatile BfdView bfd = BfdView.NONE;
     /** The hold while a tunnel to a gateway host is down, in nanoseconds (the cluster's, as last answered). */
     private volatile long unreachableHold = Duration.ofMillis(300).toNanos();
+    /**
+     * When (nanoTime) to renew out of turn, or 0: the cluster's {@code settle_in_millis}, when a dead active's
+     * routers become this host's before the next period.
+     */
+    private volatile long settleAt;
     /** The provider bridges did not answer at the last renewal's time; guarded by this. */
     private boolean switchDown;
     private volatile boolean closed;
@@ -174,10 +183,18 @@ public final class GatewayAgent implements AutoCloseable {
                 inFlight.incrementAndGet();
                 renewals.execute(() -> renew(sent, r));
             }
-            long wait = sent + settings.renew().toNanos() - System.nanoTime();
-            if (wait > 0) {
+            // the next period, or sooner when the cluster said a dead active's routers are due before then
+            long next = sent + settings.renew().toNanos();
+            for (long now = System.nanoTime(); next - now > 0; now = System.nanoTime()) {
+                long extra = settleAt;
+                if (extra != 0 && extra - now <= 0) {
+                    settleAt = 0;
+                    break;
+                }
+                long until = extra != 0 && extra - next < 0 ? extra : next;
                 try {
-                    TimeUnit.NANOSECONDS.sleep(wait);
+                    // in slices: an answer arriving meanwhile may set settleAt
+                    TimeUnit.NANOSECONDS.sleep(Math.min(until - now, TimeUnit.MILLISECONDS.toNanos(10)));
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -205,6 +222,10 @@ public final class GatewayAgent implements AutoCloseable {
             // a tunnel to a gateway host down when this was sent, or now: the shorter hold
             boolean peerDown = seen.gatewayPeerDown() || bfd.gatewayPeerDown();
             apply(answer, sent, sent + (peerDown ? Math.min(hold, unreachableHold) : hold));
+            long settleIn = answer.path("settle_in_millis").asLong(-1);
+            if (settleIn >= 0) {
+                settleAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settleIn);
+            }
             if (round % RESOLVE_EVERY == 0) {
                 resolveNextHops();
             }

@@ -120,7 +120,9 @@ public final class GatewayRegistry {
      * {@code PUT /v1/network/hosts/{host}/gateway-lease}, body {@code {"incarnation", "unreachable": [host]}} (the
      * second optional: the gateway hosts whose tunnel from this one BFD reports down): renews the host's lease,
      * settles every router the host may carry, and answers what this host is for each router placed on it:
-     * {@code {"lease_millis", "hold_millis", "unreachable_hold_millis", "routers": [{"router", "state", "generation", "priority", "external_ip",
+     * {@code {"lease_millis", "hold_millis", "unreachable_hold_millis", "settle_in_millis" (when the active of a
+     * router placed on this host will count as dead before its next renewal, if it renews no more: renew again
+     * then), "routers": [{"router", "state", "generation", "priority", "external_ip",
      * "prefix_length", "external_mac", "network_id", "physical_network", "next_hop" (the external subnet's
      * gateway_ip, or null), "floating_ips" (associated, ascending), "bridge", "vlan" (or null)}]}}.
      */
@@ -146,6 +148,7 @@ public final class GatewayRegistry {
         ObjectNode out = NeutronDocuments.JSON.createObjectNode().put("lease_millis", LEASE.toMillis())
                 .put("hold_millis", AGENT_HOLD.toMillis()).put("unreachable_hold_millis", UNREACHABLE_HOLD.toMillis());
         ArrayNode routers = out.putArray("routers");
+        long settleIn = Long.MAX_VALUE;
         for (Wanted w : wanted().values()) {
             String bridge = self.path("bridge_mappings").path(w.physnet()).asText("");
             if (bridge.isEmpty()) {
@@ -155,6 +158,7 @@ public final class GatewayRegistry {
             for (JsonNode h : g.path("hosts")) {
                 if (h.path("host").asText().equals(host)) {
                     Decision d = decision(g);
+                    settleIn = Math.min(settleIn, untilDead(d.active(), host, leases, closed, unreachable, now));
                     ObjectNode r = routers.addObject().put("router", w.router())
                             .put("state", GatewayElection.stateOf(host, d).text()).put("generation", d.generation())
                             .put("priority", h.path("priority").asInt());
@@ -163,7 +167,28 @@ public final class GatewayRegistry {
                 }
             }
         }
+        if (settleIn < RENEW.toMillis()) {
+            // the active of a router placed here counts as dead before this host's next renewal: come back then
+            out.put("settle_in_millis", settleIn);
+        }
         return out;
+    }
+
+    /**
+     * In how many ms {@code active} (another host than {@code self}) counts as dead if it renews no more, by the
+     * signals known now (its switch closed, named unreachable by {@code self}, or neither: the full lease);
+     * {@link Long#MAX_VALUE} when there is no such other active.
+     */
+    private static long untilDead(String active, String self, Map<String, ObjectNode> leases, Set<String> closed,
+                                  Set<String> unreachable, long now) {
+        ObjectNode lease = active == null || active.equals(self) ? null : leases.get(active);
+        if (lease == null) {
+            return Long.MAX_VALUE;
+        }
+        Duration limit = closed.contains(active) ? FAST_LEASE : unreachable.contains(active) ? UNREACHABLE_LEASE
+                : LEASE;
+        long in = lease.path("renewed_millis").asLong() + limit.toMillis() + 1 - now;
+        return in > 0 ? in : Long.MAX_VALUE;
     }
 
     /** Every router with an external gateway on a provider network, by router id, with what its gateway host needs. */

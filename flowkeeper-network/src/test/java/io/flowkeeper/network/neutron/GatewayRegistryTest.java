@@ -219,13 +219,7 @@ class GatewayRegistryTest {
 
     /** {@link #renew(String)} naming {@code unreachable} as the gateway hosts BFD cannot reach from {@code host}. */
     private JsonNode renew(String host, String... unreachable) {
-        var body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("incarnation",
-                "i-" + host);
-        var list = body.putArray("unreachable");
-        for (String u : unreachable) {
-            list.add(u);
-        }
-        JsonNode answer = ok(agent("PUT", "/v1/network/hosts/" + host + "/gateway-lease", body.toString()));
+        JsonNode answer = lease(host, unreachable);
         assertThat(answer.path("unreachable_hold_millis").asLong())
                 .isEqualTo(GatewayRegistry.UNREACHABLE_HOLD.toMillis());
         for (JsonNode r : answer.path("routers")) {
@@ -262,6 +256,27 @@ class GatewayRegistryTest {
         // the agent's hold while its BFD is down ends before the cluster may move: the margin the class comment names
         assertThat(GatewayRegistry.UNREACHABLE_LEASE.minus(GatewayRegistry.UNREACHABLE_HOLD).toMillis())
                 .isEqualTo(200);
+    }
+
+    /** The standby is told when the silent active will count as dead, so it renews right then, not at its next turn. */
+    @Test
+    void theStandbyIsToldWhenASilentActiveWillCountAsDead() {
+        renew("gw-a");
+        assertThat(lease("gw-b").has("settle_in_millis")).as("the active renews: nothing due").isFalse();
+        now.addAndGet(1_400);
+        assertThat(lease("gw-b").path("settle_in_millis").asLong()).as("the full lease").isEqualTo(101);
+        now.addAndGet(-1_400 + 350);
+        assertThat(lease("gw-b", "gw-a").path("settle_in_millis").asLong()).as("named unreachable")
+                .isEqualTo(GatewayRegistry.UNREACHABLE_LEASE.toMillis() + 1 - 350);
+        assertThat(lease("gw-a").has("settle_in_millis")).as("the active itself").isFalse();
+    }
+
+    /** The whole answer to a renewal of {@code host}'s lease, naming {@code unreachable}. */
+    private JsonNode lease(String host, String... unreachable) {
+        var body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("incarnation",
+                "i-" + host);
+        java.util.Arrays.stream(unreachable).forEach(body.putArray("unreachable")::add);
+        return ok(agent("PUT", "/v1/network/hosts/" + host + "/gateway-lease", body.toString()));
     }
 
     @Test
