@@ -49,11 +49,12 @@ import org.slf4j.LoggerFactory;
  * <p><b>BFD.</b> {@code gateway-bfd} reads the BFD state of the host's tunnels every {@link #BFD_POLL} (the agent
  * runs BFD on every tunnel with a gateway host at an end). A renewal names the gateway hosts whose tunnel has been
  * down for {@link #UNREACHABLE_AFTER}, unless no tunnel at all is up (the fault may be this host's own). While a
- * tunnel to a gateway host is down, this host counts itself active only {@code unreachable_hold_millis} (300 ms)
- * after it sent its last answered renewal, not the 900 ms: the cluster may move a router whose active another
- * gateway host cannot reach once the lease is 500 ms old, and BFD goes down at both ends at once (see
- * {@code GatewayRegistry}). The price: while a gateway peer is down (a dead standby), a renewal answered later than
- * 300 ms puts this host's routers in {@code fault} until the next answer.
+ * tunnel to a gateway host is down, this host renews twice as often and counts itself active only
+ * {@code unreachable_hold_millis} (400 ms) after it sent its last answered renewal, not the 900 ms: the cluster may
+ * move a router whose active another gateway host cannot reach once the lease is 600 ms old, and BFD goes down at
+ * both ends at once (see {@code GatewayRegistry}). Only a session seen up since the agent started counts (one never
+ * up is a peer not there yet). The price: while a gateway peer is down (a dead standby), no renewal answered within
+ * 400 ms of being sent puts this host's routers in {@code fault} until the next answer.
  *
  * <p>An answer may carry {@code settle_in_millis}: the active of a router placed here will count as dead sooner than
  * the next period (its switch closed, or BFD cannot reach it, and it stopped renewing); the agent renews once more
@@ -120,7 +121,7 @@ public final class GatewayAgent implements AutoCloseable {
     /** What BFD says now: written by {@code gateway-bfd}, read by renewals. */
     private volatile BfdView bfd = BfdView.NONE;
     /** The hold while a tunnel to a gateway host is down, in nanoseconds (the cluster's, as last answered). */
-    private volatile long unreachableHold = Duration.ofMillis(300).toNanos();
+    private volatile long unreachableHold = Duration.ofMillis(400).toNanos();
     /**
      * When (nanoTime) to renew out of turn, or 0: the cluster's {@code settle_in_millis}, when a dead active's
      * routers become this host's before the next period.
@@ -183,8 +184,9 @@ public final class GatewayAgent implements AutoCloseable {
                 inFlight.incrementAndGet();
                 renewals.execute(() -> renew(sent, r));
             }
-            // the next period, or sooner when the cluster said a dead active's routers are due before then
-            long next = sent + settings.renew().toNanos();
+            // the next period (half of it while a gateway peer is down: the hold is shorter then), or sooner when the
+            // cluster said a dead active's routers are due before then
+            long next = sent + (bfd.gatewayPeerDown() ? settings.renew().toNanos() / 2 : settings.renew().toNanos());
             for (long now = System.nanoTime(); next - now > 0; now = System.nanoTime()) {
                 long extra = settleAt;
                 if (extra != 0 && extra - now <= 0) {
@@ -217,8 +219,14 @@ public final class GatewayAgent implements AutoCloseable {
             }
             JsonNode answer = api.send("PUT", "/v1/network/hosts/" + host + "/gateway-lease", body,
                     Duration.ofNanos(hold));
+            long tookMs = (System.nanoTime() - sent) / 1_000_000;
+            if (tookMs > TimeUnit.NANOSECONDS.toMillis(hold) / 2) {
+                // half the hold gone in one answer: the cluster or this host is starved; faults come next
+                LOG.info("gateway: lease renewal answered in {} ms (hold {} ms)", tookMs,
+                        TimeUnit.NANOSECONDS.toMillis(hold));
+            }
             hold = Duration.ofMillis(answer.path("hold_millis").asLong(900)).toNanos();
-            unreachableHold = Duration.ofMillis(answer.path("unreachable_hold_millis").asLong(300)).toNanos();
+            unreachableHold = Duration.ofMillis(answer.path("unreachable_hold_millis").asLong(400)).toNanos();
             // a tunnel to a gateway host down when this was sent, or now: the shorter hold
             boolean peerDown = seen.gatewayPeerDown() || bfd.gatewayPeerDown();
             apply(answer, sent, sent + (peerDown ? Math.min(hold, unreachableHold) : hold));
@@ -246,17 +254,18 @@ public final class GatewayAgent implements AutoCloseable {
         static final BfdView NONE = new BfdView(List.of(), false);
 
         /**
-         * Pure: the view from each BFD tunnel's state ({@code states}: peer host → its state) and since when each
-         * not-up one has been seen not up ({@code downSince}, nanoTime), at {@code now}.
+         * Pure: the view from each BFD tunnel's state ({@code states}: peer host → its state), the peers whose
+         * session this agent has seen up ({@code wasUp}), and since when each not-up one has been seen not up
+         * ({@code downSince}, nanoTime), at {@code now}. Only sessions that went down count.
          */
-        static BfdView of(Map<String, HostPlumbing.BfdState> states, Map<String, Long> downSince, long now,
-                          long reportAfterNanos) {
+        static BfdView of(Map<String, HostPlumbing.BfdState> states, Set<String> wasUp, Map<String, Long> downSince,
+                          long now, long reportAfterNanos) {
             boolean anyUp = states.values().stream().anyMatch(HostPlumbing.BfdState::up);
             List<String> unreachable = new ArrayList<>();
             boolean gatewayDown = false;
             for (Map.Entry<String, HostPlumbing.BfdState> e : new java.util.TreeMap<>(states).entrySet()) {
-                if (!e.getValue().gateway() || e.getValue().up()) {
-                    continue;
+                if (!e.getValue().gateway() || e.getValue().up() || !wasUp.contains(e.getKey())) {
+                    continue; // a session never up since this agent started is a peer that is not there yet
                 }
                 gatewayDown = true;
                 Long since = downSince.get(e.getKey());
@@ -272,6 +281,7 @@ public final class GatewayAgent implements AutoCloseable {
     private void bfdLoop() {
         Map<String, Long> downSince = new HashMap<>();
         Map<String, String> lastState = new HashMap<>();
+        Set<String> wasUp = new HashSet<>();
         OvsdbClient session = null;
         while (!closed) {
             try {
@@ -283,6 +293,7 @@ public final class GatewayAgent implements AutoCloseable {
                 states.forEach((peer, st) -> {
                     if (st.up()) {
                         downSince.remove(peer);
+                        wasUp.add(peer);
                     } else {
                         downSince.putIfAbsent(peer, now);
                     }
@@ -292,8 +303,9 @@ public final class GatewayAgent implements AutoCloseable {
                     }
                 });
                 downSince.keySet().retainAll(states.keySet());
+                wasUp.retainAll(states.keySet());
                 lastState.keySet().retainAll(states.keySet());
-                BfdView view = BfdView.of(states, downSince, now, UNREACHABLE_AFTER.toNanos());
+                BfdView view = BfdView.of(states, wasUp, downSince, now, UNREACHABLE_AFTER.toNanos());
                 bfd = view;
                 if (view.gatewayPeerDown()) {
                     synchronized (this) {
@@ -370,7 +382,9 @@ public final class GatewayAgent implements AutoCloseable {
      */
     private synchronized void apply(JsonNode answer, long sent, long holdUntil) {
         if (closed || switchDown || System.nanoTime() - holdUntil > 0 || sent - appliedSentNanos < 0) {
-            return; // too late to act on, the switch is down, or a later renewal's answer was applied already
+            // too late to act on, the switch is down, or a later renewal's answer was applied already
+            LOG.debug("gateway: answer to a renewal sent {} ms ago not applied", (System.nanoTime() - sent) / 1_000_000);
+            return;
         }
         appliedSentNanos = sent;
         holdUntilNanos = holdUntil;

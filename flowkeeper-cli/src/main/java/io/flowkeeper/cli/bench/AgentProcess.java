@@ -165,6 +165,13 @@ public final class AgentProcess implements AutoCloseable {
         return out;
     }
 
+    /** Every line the agent printed so far (status lines and, at its log level, log lines), in order. */
+    public List<String> lines() {
+        synchronized (output) {
+            return List.copyOf(output);
+        }
+    }
+
     private String tail() {
         synchronized (output) {
             return String.join(" | ", output.subList(Math.max(0, output.size() - 10), output.size()));

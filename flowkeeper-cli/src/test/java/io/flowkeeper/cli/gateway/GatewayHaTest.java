@@ -180,6 +180,9 @@ class GatewayHaTest {
         try {
             for (String host : agents.keySet()) {
                 printEvents(host);
+                // the agents' own log lines of the gateway, when run with FLOWKEEPER_LOG_LEVEL=INFO
+                agents.get(host).lines().stream().filter(l -> l.contains(" GatewayAgent - "))
+                        .forEach(l -> System.out.println(host + " " + l));
                 agents.get(host).close();
             }
         } finally {

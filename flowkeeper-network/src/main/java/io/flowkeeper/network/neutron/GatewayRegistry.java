@@ -65,17 +65,17 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>A host the data plane cannot reach is dead soon.</b> A host that died with its links (power, kernel, cable)
  * gives no EOF. The agents run BFD (100 ms, three missed) on the tunnels of gateway hosts, and a renewal may name the
- * gateway hosts whose tunnel from the renewing host has been down for 200 ms ({@code "unreachable"}; an agent that
- * reaches no peer at all names none, since the fault may be its own). A host named so by the renewing host counts as
- * dead once its lease is older than {@link #UNREACHABLE_LEASE}. Why that stays single-active: a host still renewing
- * keeps its routers (a cut of the underlay alone moves nothing), and an agent that sees BFD to another gateway host
- * down counts itself active only {@link #UNREACHABLE_HOLD} after it sent its last answered renewal instead of
- * {@link #AGENT_HOLD}: 200 ms before this lease runs out. A full cut times the session out at both ends within about
- * one BFD interval of each other (OVS jitters transmissions by up to a quarter of it) and each agent reads its
- * state every 50 ms, so the 200 ms the reporter waits covers the other end seeing it too. The case this is for: the
- * underlay and the management link cut together, the host's external link still up. Its worst case: an agent
- * starved for longer than those margins (a host at load beyond its cores) can answer a moment after the new active
- * starts.
+ * gateway hosts whose tunnel from the renewing host has been down for 200 ms after being up ({@code "unreachable"};
+ * an agent that reaches no peer at all names none, since the fault may be its own). A host named so by the renewing
+ * host counts as dead once its lease is older than {@link #UNREACHABLE_LEASE}. Why that stays single-active: a host
+ * still renewing keeps its routers (a cut of the underlay alone moves nothing), and an agent that sees BFD to another
+ * gateway host go down renews twice as often and counts itself active only {@link #UNREACHABLE_HOLD} after it sent
+ * its last answered renewal instead of {@link #AGENT_HOLD}: 200 ms before this lease runs out. A full cut times the
+ * session out at both ends within about one BFD interval of each other (OVS jitters transmissions by up to a quarter
+ * of it) and each agent reads its state every 50 ms, so the 200 ms the reporter waits covers the other end seeing it
+ * too. The case this is for: the underlay and the management link cut together, the host's external link still up.
+ * Its worst case: an agent starved for longer than those margins (a host at load beyond its cores) can answer a
+ * moment after the new active starts.
  *
  * <p>Thread-safe: no state but the datastore.
  */
@@ -90,12 +90,12 @@ public final class GatewayRegistry {
     /** A lease this old, of a host whose switch closed its connections, is expired (see the class comment). */
     public static final Duration FAST_LEASE = RENEW.multipliedBy(2);
     /** A lease this old, of a host the renewing host's BFD cannot reach, is expired (see the class comment). */
-    public static final Duration UNREACHABLE_LEASE = Duration.ofMillis(500);
+    public static final Duration UNREACHABLE_LEASE = Duration.ofMillis(600);
     /**
      * How long after sending its last answered renewal an agent may act as active while BFD to another gateway host
      * is down: {@link #UNREACHABLE_LEASE} less a 200 ms margin.
      */
-    public static final Duration UNREACHABLE_HOLD = Duration.ofMillis(300);
+    public static final Duration UNREACHABLE_HOLD = Duration.ofMillis(400);
     /** At most this many hosts named unreachable in one renewal: more than any router's placement needs. */
     static final int MAX_UNREACHABLE = 64;
     static final String LEASES = "gateway-leases";
