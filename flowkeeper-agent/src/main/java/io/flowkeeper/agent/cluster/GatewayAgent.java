@@ -47,14 +47,13 @@ import org.slf4j.LoggerFactory;
  * lower generation) is ignored.
  *
  * <p><b>BFD.</b> {@code gateway-bfd} reads the BFD state of the host's tunnels every {@link #BFD_POLL} (the agent
- * runs BFD on every tunnel with a gateway host at an end). A renewal names the gateway hosts whose tunnel has been
- * down for {@link #UNREACHABLE_AFTER}, unless no tunnel at all is up (the fault may be this host's own). While a
- * tunnel to a gateway host is down, this host renews twice as often and counts itself active only
- * {@code unreachable_hold_millis} (400 ms) after it sent its last answered renewal, not the 900 ms: the cluster may
- * move a router whose active another gateway host cannot reach once the lease is 600 ms old, and BFD goes down at
- * both ends at once (see {@code GatewayRegistry}). Only a session seen up since the agent started counts (one never
- * up is a peer not there yet). The price: while a gateway peer is down (a dead standby), no renewal answered within
- * 400 ms of being sent puts this host's routers in {@code fault} until the next answer.
+ * runs BFD on every tunnel with a gateway host at an end). A renewal names the gateway hosts whose tunnel went down
+ * (after being up since the agent started) {@link #UNREACHABLE_AFTER} ago or more, unless no tunnel at all is up.
+ * That last case is this host being the one cut off: a tunnel to a gateway host went down and none is up. Then it
+ * counts itself active only {@code unreachable_hold_millis} (400 ms) after it sent its last answered renewal, not
+ * the 900 ms, since the cluster may move a router whose active another gateway host names once the lease is 600 ms
+ * old (see {@code GatewayRegistry}). A host that only lost a peer (a dead standby) keeps the 900 ms hold: its
+ * renewals, slow under load, must not put it in {@code fault}.
  *
  * <p>An answer may carry {@code settle_in_millis}: the active of a router placed here will count as dead sooner than
  * the next period (its switch closed, or BFD cannot reach it, and it stopped renewing); the agent renews once more
@@ -184,9 +183,8 @@ public final class GatewayAgent implements AutoCloseable {
                 inFlight.incrementAndGet();
                 renewals.execute(() -> renew(sent, r));
             }
-            // the next period (half of it while a gateway peer is down: the hold is shorter then), or sooner when the
-            // cluster said a dead active's routers are due before then
-            long next = sent + (bfd.gatewayPeerDown() ? settings.renew().toNanos() / 2 : settings.renew().toNanos());
+            // the next period, or sooner when the cluster said a dead active's routers are due before then
+            long next = sent + settings.renew().toNanos();
             for (long now = System.nanoTime(); next - now > 0; now = System.nanoTime()) {
                 long extra = settleAt;
                 if (extra != 0 && extra - now <= 0) {
@@ -227,9 +225,9 @@ public final class GatewayAgent implements AutoCloseable {
             }
             hold = Duration.ofMillis(answer.path("hold_millis").asLong(900)).toNanos();
             unreachableHold = Duration.ofMillis(answer.path("unreachable_hold_millis").asLong(400)).toNanos();
-            // a tunnel to a gateway host down when this was sent, or now: the shorter hold
-            boolean peerDown = seen.gatewayPeerDown() || bfd.gatewayPeerDown();
-            apply(answer, sent, sent + (peerDown ? Math.min(hold, unreachableHold) : hold));
+            // cut off in the data plane when this was sent, or now: the shorter hold
+            boolean isolated = seen.isolated() || bfd.isolated();
+            apply(answer, sent, sent + (isolated ? Math.min(hold, unreachableHold) : hold));
             long settleIn = answer.path("settle_in_millis").asLong(-1);
             if (settleIn >= 0) {
                 settleAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settleIn);
@@ -248,9 +246,10 @@ public final class GatewayAgent implements AutoCloseable {
      * What the tunnels' BFD says, for renewals and the hold.
      *
      * @param unreachable the gateway hosts to name in renewals (down for {@link #UNREACHABLE_AFTER}, some tunnel up)
-     * @param gatewayPeerDown whether a tunnel to a gateway host is not up
+     * @param isolated whether a tunnel to a gateway host went down and no tunnel at all is up: this host is the
+     *     one cut off, and the others may name it
      */
-    record BfdView(List<String> unreachable, boolean gatewayPeerDown) {
+    record BfdView(List<String> unreachable, boolean isolated) {
         static final BfdView NONE = new BfdView(List.of(), false);
 
         /**
@@ -273,7 +272,7 @@ public final class GatewayAgent implements AutoCloseable {
                     unreachable.add(e.getKey());
                 }
             }
-            return new BfdView(List.copyOf(unreachable), gatewayDown);
+            return new BfdView(List.copyOf(unreachable), gatewayDown && !anyUp);
         }
     }
 
@@ -307,7 +306,7 @@ public final class GatewayAgent implements AutoCloseable {
                 lastState.keySet().retainAll(states.keySet());
                 BfdView view = BfdView.of(states, wasUp, downSince, now, UNREACHABLE_AFTER.toNanos());
                 bfd = view;
-                if (view.gatewayPeerDown()) {
+                if (view.isolated()) {
                     synchronized (this) {
                         // act no longer than the shorter hold after the last answered renewal was sent
                         long limit = appliedSentNanos + unreachableHold;

@@ -20,7 +20,7 @@ class BfdViewTest {
         long now = 1_000 * MS;
         BfdView fresh = BfdView.of(states, Set.of("gw1"), Map.of("gw1", now - AFTER + MS), now, AFTER);
         assertThat(fresh.unreachable()).as("down for less than the wait").isEmpty();
-        assertThat(fresh.gatewayPeerDown()).as("but the hold shortens at once").isTrue();
+        assertThat(fresh.isolated()).as("another tunnel is up: not this host's own cut").isFalse();
         BfdView later = BfdView.of(states, Set.of("gw1"), Map.of("gw1", now - AFTER), now, AFTER);
         assertThat(later.unreachable()).containsExactly("gw1");
     }
@@ -32,11 +32,11 @@ class BfdViewTest {
         BfdView alone = BfdView.of(Map.of("gw1", new BfdState(true, "down"), "h1", new BfdState(false, "down")),
                 Set.of("gw1", "h1"), longAgo, now, AFTER);
         assertThat(alone.unreachable()).as("its own underlay may be the fault").isEmpty();
-        assertThat(alone.gatewayPeerDown()).isTrue();
+        assertThat(alone.isolated()).as("cut off: the shorter hold").isTrue();
         BfdView compute = BfdView.of(Map.of("gw1", new BfdState(true, "up"), "h1", new BfdState(false, "down")),
                 Set.of("gw1", "h1"), longAgo, now, AFTER);
         assertThat(compute.unreachable()).isEmpty();
-        assertThat(compute.gatewayPeerDown()).as("only gateway peers shorten the hold").isFalse();
+        assertThat(compute.isolated()).as("a gateway peer is up").isFalse();
         assertThat(BfdView.of(Map.of(), Set.of(), Map.of(), now, AFTER)).isEqualTo(new BfdView(List.of(), false));
     }
 

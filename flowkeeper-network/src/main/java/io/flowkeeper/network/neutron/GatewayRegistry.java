@@ -68,14 +68,14 @@ import org.slf4j.LoggerFactory;
  * gateway hosts whose tunnel from the renewing host has been down for 200 ms after being up ({@code "unreachable"};
  * an agent that reaches no peer at all names none, since the fault may be its own). A host named so by the renewing
  * host counts as dead once its lease is older than {@link #UNREACHABLE_LEASE}. Why that stays single-active: a host
- * still renewing keeps its routers (a cut of the underlay alone moves nothing), and an agent that sees BFD to another
- * gateway host go down renews twice as often and counts itself active only {@link #UNREACHABLE_HOLD} after it sent
- * its last answered renewal instead of {@link #AGENT_HOLD}: 200 ms before this lease runs out. A full cut times the
- * session out at both ends within about one BFD interval of each other (OVS jitters transmissions by up to a quarter
- * of it) and each agent reads its state every 50 ms, so the 200 ms the reporter waits covers the other end seeing it
- * too. The case this is for: the underlay and the management link cut together, the host's external link still up.
- * Its worst case: an agent starved for longer than those margins (a host at load beyond its cores) can answer a
- * moment after the new active starts.
+ * still renewing keeps its routers (a cut of the underlay alone moves nothing), and an agent whose tunnel to another
+ * gateway host went down with no tunnel left up (the host cut off) counts itself active only
+ * {@link #UNREACHABLE_HOLD} after it sent its last answered renewal instead of {@link #AGENT_HOLD}: 200 ms before
+ * this lease runs out. A full cut times the session out at both ends within about one BFD interval of each other and
+ * each agent reads its state every 50 ms, so the 200 ms the reporter waits covers the other end seeing it too. The
+ * worst case, left open: a host that loses its management link and its tunnel to the other gateway host but keeps
+ * another tunnel (to a compute host) and its external link keeps the 900 ms hold, so it may go on answering for up
+ * to about 300 ms after the other host took over; and an agent starved for longer than these margins.
  *
  * <p>Thread-safe: no state but the datastore.
  */
@@ -92,8 +92,8 @@ public final class GatewayRegistry {
     /** A lease this old, of a host the renewing host's BFD cannot reach, is expired (see the class comment). */
     public static final Duration UNREACHABLE_LEASE = Duration.ofMillis(600);
     /**
-     * How long after sending its last answered renewal an agent may act as active while BFD to another gateway host
-     * is down: {@link #UNREACHABLE_LEASE} less a 200 ms margin.
+     * How long after sending its last answered renewal an agent may act as active while it is cut off in the data
+     * plane (its tunnel to another gateway host down, none up): {@link #UNREACHABLE_LEASE} less a 200 ms margin.
      */
     public static final Duration UNREACHABLE_HOLD = Duration.ofMillis(400);
     /** At most this many hosts named unreachable in one renewal: more than any router's placement needs. */
