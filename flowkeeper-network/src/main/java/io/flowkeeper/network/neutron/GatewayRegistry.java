@@ -344,14 +344,6 @@ public final class GatewayRegistry {
 
     /**
      * Whether a host whose lease is {@code age} ms old counts as live; {@code switchClosed}: its integration switch
-     * closed its connection to every live node (see the class comment).
-     */
-    static boolean live(long age, boolean switchClosed) {
-        return live(age, switchClosed, false);
-    }
-
-    /**
-     * Whether a host whose lease is {@code age} ms old counts as live; {@code switchClosed}: its integration switch
      * closed its connection to every live node; {@code unreachable}: the renewing host's BFD cannot reach it.
      */
     static boolean live(long age, boolean switchClosed, boolean unreachable) {
