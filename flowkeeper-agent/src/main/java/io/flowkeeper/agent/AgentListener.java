@@ -60,4 +60,15 @@ public interface AgentListener {
     /** A notify hook ran for a transition: its exit code, or -1 when it was killed at the timeout or failed to start. */
     default void gatewayHook(String router, String state, String script, int exitCode) {
     }
+
+    /**
+     * The agent's own DHCP server on {@code bridge} serves {@code bindings} ports (said when its session with the
+     * bridge starts and when the number changes).
+     */
+    default void dhcpServing(String bridge, int bindings) {
+    }
+
+    /** A DHCP request reached the agent: {@code answered} (or not: not a port of this host, RELEASE, malformed). */
+    default void dhcpRequest(boolean answered) {
+    }
 }

@@ -151,7 +151,9 @@ class MainTest {
         assertThat(Main.run("demo")).as(stderr()).isZero();
         assertThat(stdout()).contains("== Timeline", "Demo finished", "agent restored", "flow-restore-wait cleared",
                 "reconciler repaired it", "0 lost", "dhclient got 10.20.0.", "5 of 5 pings answered",
-                "cleared flow-restore-wait at +", "the master's reconcile at +");
+                "cleared flow-restore-wait at +", "the master's reconcile at +",
+                "from its host's agent, with every controller down",
+                "with every controller down: 5 of 5 pings answered");
     }
 
     @Test

@@ -123,7 +123,8 @@ public final class ControllerNode implements AutoCloseable {
         rest.mountOpenStack(new OpenStackEndpoint(cluster, config.network(), config.identity(), config.nodeToken(),
                 config.apiTokens(), () -> restUrls(ownership, ownUrl, config.restSettings().scheme()),
                 Clock.systemUTC()));
-        agents = new AgentEndpoint(cluster, Clock.systemUTC()).routedPeers(dataplane::routedPeers);
+        agents = new AgentEndpoint(cluster, Clock.systemUTC()).routedPeers(dataplane::routedPeers)
+                .dhcpBindings(dataplane::dhcpBindings, io.flowkeeper.network.dataplane.TenantDataplane.LEASE_SECONDS);
         rest.mount("network", agents::handle);
         restores = io.flowkeeper.network.neutron.HostRegistry.watchRestores(cluster, watcher::hostRestored);
         gateways = io.flowkeeper.network.neutron.GatewayRegistry.watchActive(cluster, watcher::gatewayChanged);

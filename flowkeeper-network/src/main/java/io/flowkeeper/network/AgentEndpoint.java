@@ -3,12 +3,14 @@ package io.flowkeeper.network;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowkeeper.api.dhcp.DhcpBinding;
 import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.network.neutron.GatewayRegistry;
 import io.flowkeeper.network.neutron.HostRegistry;
 import io.flowkeeper.network.neutron.NeutronException;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.Map;
@@ -31,6 +33,9 @@ import java.util.Map;
  * GET    /v1/network/hosts/{name}/tunnel-peers  {"gateway", "peers": [{"host", "tunnel_ip", "gateway"}]}: the hosts it
  *                                               needs VXLAN tunnels to; "gateway": the host renews a gateway lease
  *                                               (a tunnel with a gateway host at either end runs BFD)
+ * GET    /v1/network/hosts/{name}/dhcp[?known=V] {"version", "lease_seconds", "bindings": [DhcpBinding]}: the DHCP
+ *                                               bindings of the ports plugged on the host, for its agent's own DHCP
+ *                                               server; {"version", "unchanged": true} when V is still the version
  * PUT    /v1/network/hosts/{name}/gateway-lease {"incarnation"}: a gateway host's lease, renewed every 200 ms;
  *                                               answers its state per router (see GatewayRegistry#renew)
  * GET    /v1/network/gateways                   every router's gateway: hosts, priorities, active, generation
@@ -45,6 +50,8 @@ public final class AgentEndpoint implements AutoCloseable {
     private final HostRegistry hosts;
     private final GatewayRegistry gateways;
     private volatile Function<String, Set<String>> routedPeers = host -> Set.of();
+    private volatile Function<String, List<DhcpBinding>> dhcpBindings = host -> List.of();
+    private volatile long leaseSeconds;
 
     public AgentEndpoint(DatastoreService store, Clock clock) {
         this.hosts = new HostRegistry(store, clock);
@@ -58,6 +65,16 @@ public final class AgentEndpoint implements AutoCloseable {
      */
     public AgentEndpoint routedPeers(Function<String, Set<String>> peers) {
         this.routedPeers = peers;
+        return this;
+    }
+
+    /**
+     * Where a host's DHCP bindings come from (host name to its plugged ports' bindings), and the lease time the
+     * answers give: the agent answers exactly as the switch's master does.
+     */
+    public AgentEndpoint dhcpBindings(Function<String, List<DhcpBinding>> bindings, long leaseSeconds) {
+        this.dhcpBindings = bindings;
+        this.leaseSeconds = leaseSeconds;
         return this;
     }
 
@@ -115,6 +132,19 @@ public final class AgentEndpoint implements AutoCloseable {
             out.put("gateway", gateways.contains(name));
             peers.forEach(p -> ((ObjectNode) p).put("gateway", gateways.contains(p.path("host").asText())));
             out.set("peers", peers);
+            return ApiResponse.of(200, out);
+        }
+        if (parts.length == 6 && parts[5].equals("dhcp")) {
+            if (!method.equals("GET")) {
+                return notAllowed(method, "GET");
+            }
+            List<DhcpBinding> list = dhcpBindings.apply(name);
+            String version = Integer.toHexString(list.hashCode()) + "-" + list.size();
+            ObjectNode out = JSON.createObjectNode().put("version", version);
+            if (version.equals(req.param("known"))) {
+                return ApiResponse.of(200, out.put("unchanged", true));
+            }
+            out.put("lease_seconds", leaseSeconds).set("bindings", JSON.valueToTree(list));
             return ApiResponse.of(200, out);
         }
         if (parts.length == 6 && parts[5].equals("gateway-lease")) {

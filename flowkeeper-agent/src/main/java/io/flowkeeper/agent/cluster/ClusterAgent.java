@@ -70,6 +70,8 @@ public final class ClusterAgent implements AutoCloseable {
     private volatile OvsdbClient monitorSession;
     private Thread vifs;
     private Thread cluster;
+    /** The agent's own DHCP server, or null (off). */
+    private LocalDhcp dhcp;
 
     public ClusterAgent(ClusterSettings settings, Path dbSocket, AgentListener listener) {
         this(settings, dbSocket, listener, () -> SnapshotReport.NONE);
@@ -90,7 +92,20 @@ public final class ClusterAgent implements AutoCloseable {
                 settings.tls() == null ? null : settings.tls().clientContext());
     }
 
+    /**
+     * Also answer the VMs' DHCP here ({@link LocalDhcp}), keeping the bindings in {@code bindingsFile}. Before
+     * {@link #start}.
+     */
+    public ClusterAgent localDhcp(Path bindingsFile) {
+        dhcp = new LocalDhcp(dbSocket.resolveSibling(settings.integrationBridge() + ".mgmt"), bindingsFile,
+                () -> current, listener);
+        return this;
+    }
+
     public ClusterAgent start() {
+        if (dhcp != null) {
+            dhcp.start();
+        }
         vifs = Threads.startDaemon("agent-vifs", this::watchInterfaces);
         cluster = Threads.startDaemon("agent-cluster", this::talkToCluster);
         return this;
@@ -202,6 +217,7 @@ public final class ClusterAgent implements AutoCloseable {
                 }
                 if (reportedNow || System.nanoTime() >= nextPeerPoll) {
                     syncTunnels(plumbing);
+                    syncDhcp();
                     nextPeerPoll = System.nanoTime() + settings.peerPoll().toNanos();
                 }
                 failures = 0;
@@ -360,6 +376,22 @@ public final class ClusterAgent implements AutoCloseable {
         }
     }
 
+    /** Fetches the host's DHCP bindings when they changed (the cluster answers "unchanged" to the version held). */
+    private void syncDhcp() throws ClusterApiException {
+        if (dhcp == null) {
+            return;
+        }
+        try {
+            dhcp.update(api.send("GET", "/v1/network/hosts/" + settings.host() + "/dhcp?known=" + dhcp.version(),
+                    null));
+        } catch (ClusterApiException e) {
+            if (e.status != 404) {
+                throw e;
+            }
+            LOG.debug("the cluster serves no DHCP bindings to agents: {}", e.getMessage()); // an older node
+        }
+    }
+
     private void sleep(Duration d) {
         try {
             Thread.sleep(d.toMillis());
@@ -384,6 +416,9 @@ public final class ClusterAgent implements AutoCloseable {
                     Thread.currentThread().interrupt();
                 }
             }
+        }
+        if (dhcp != null) {
+            dhcp.close();
         }
     }
 }

@@ -163,6 +163,18 @@ public final class AgentMetrics implements AgentListener {
     }
 
     @Override
+    public void dhcpServing(String bridge, int bindings) {
+        delegate.dhcpServing(bridge, bindings);
+    }
+
+    @Override
+    public void dhcpRequest(boolean answered) {
+        counter("flowkeeper.agent.dhcp.requests", "DHCP requests that reached the agent's own server",
+                "answered", Boolean.toString(answered)).increment();
+        delegate.dhcpRequest(answered);
+    }
+
+    @Override
     public void gatewayState(String router, String from, String to, long generation, String why) {
         delegate.gatewayState(router, from, to, generation, why);
     }

@@ -174,6 +174,12 @@ public final class AgentCommand implements Callable<Integer> {
             description = "With --gateway: a notify script still running after MS is killed (default 10000).")
     Long notifyTimeoutMs;
 
+    @Option(names = "--no-local-dhcp",
+            description = "With --api: leave DHCP to the switch's master. By default the agent also answers its VMs' "
+                    + "DHCP itself, from bindings the cluster computes and kept in <snapshot-dir>/dhcp-bindings.json, "
+                    + "so leases come and renew with every controller down.")
+    boolean noLocalDhcp;
+
     @Option(names = "--report-journal", hidden = true,
             description = "Print a 'journaled' line with the running total of journaled changes (benchmarks).")
     boolean reportJournal;
@@ -242,7 +248,13 @@ public final class AgentCommand implements Callable<Integer> {
         out.println("agent: journaling " + names + " from " + rundir + " into " + snapshots);
         ClusterAgent clusterAgent = cluster == null ? null
                 : new ClusterAgent(cluster, rundir.resolve("db.sock"), printer,
-                        () -> agent.snapshotReport(cluster.integrationBridge())).start();
+                        () -> agent.snapshotReport(cluster.integrationBridge()));
+        if (clusterAgent != null) {
+            if (!noLocalDhcp && !Boolean.parseBoolean(file.getProperty("no-local-dhcp", "false"))) {
+                clusterAgent.localDhcp(snapshots.resolve("dhcp-bindings.json"));
+            }
+            clusterAgent.start();
+        }
         GatewayAgent gatewayAgent = null;
         if (gatewaySettings != null) {
             gatewayAgent = new GatewayAgent(cluster, gatewaySettings, rundir, printer).start();
@@ -463,6 +475,11 @@ public final class AgentCommand implements Callable<Integer> {
         @Override
         public void clusterCallFailed(String reason) {
             out.println("cluster-call-failed reason=" + reason.replace('\n', ' '));
+        }
+
+        @Override
+        public void dhcpServing(String bridge, int bindings) {
+            out.println("dhcp-serving bridge=" + bridge + " ports=" + bindings);
         }
 
         @Override

@@ -47,6 +47,9 @@ import java.util.regex.Pattern;
  * <li>Node heap and RSS with many ports in the model: ports (with their MAC, address and network index claims)
  * written into the network-config shard as the Neutron API stores them, cloned from a port the API made; then each
  * node JVM's live heap after a full collection and its RSS.</li>
+ * <li>DHCP with the host agents' own servers: the real {@code dhclient} on host 1 on a quiet cluster, right after a
+ * kill -9 of its switch's master, and with every controller it has killed (host 1's agent names only the two node
+ * JVMs).</li>
  * </ol>
  */
 final class AgentClusterPhase {
@@ -108,8 +111,9 @@ final class AgentClusterPhase {
                     if (rebootPorts > 0 && vms.size() >= 2) {
                         reboot(report, cluster, apis, t1, a1, vms);
                     }
+                    model(report, cluster, node.cluster(), apis.get(0));
+                    dhcp(report, cluster, apis, t1); // last: it kills the node JVMs
                 }
-                model(report, cluster, node.cluster(), apis.get(0));
             }
         } finally {
             if (savedOpts == null) {
@@ -481,6 +485,63 @@ final class AgentClusterPhase {
         }
         throw new IllegalStateException(node.baseUrl() + " has not applied revision " + revision + " of " + SHARD
                 + " within " + WAIT.toSeconds() + " s: " + digest);
+    }
+
+    /**
+     * DHCP as a VM sees it with the agents answering too: {@code dhclient} from start to configured address on host
+     * 1, quiet (the master and the agent both answer), right after a kill -9 of host 1's switch's master (a node JVM:
+     * host 1 names only those), then with both node JVMs killed, so that no controller of host 1's switch is left and
+     * only its agent can answer. Beside the master-only figures of {@code bench network}'s DHCP part (no agent there).
+     */
+    private void dhcp(BenchReport report, LocalCluster cluster, List<RestClient> apis, OvsHost t1) throws Exception {
+        int samples = plugs >= 200 ? 20 : 5;
+        progress.accept("DHCP with agents: " + samples + " dhclient runs on t1, then across a master kill, then with "
+                + "every controller of t1 down");
+        Port p = port(apis.get(0), plugNetwork[0], "dhcp-agent", null);
+        Vm vm = t1.addVm("dhagent", BRIDGE, p.mac(), null, p.id());
+        AgentProcess.awaitPortActive(apis.get(0), p.id(), WAIT);
+        List<Double> quiet = new ArrayList<>();
+        for (int i = 0; i < samples; i++) {
+            quiet.add(timedDhclient(vm, p.ip()) * 1e3);
+        }
+        report.row("DHCP with agents: dhclient start -> address configured, p50", round(BenchReport.quantile(quiet,
+                0.5)), "ms", null, null, null);
+        report.row("DHCP with agents: dhclient start -> address configured, p99", round(BenchReport.quantile(quiet,
+                0.99)), "ms", null, null, null);
+        String dpid = t1.vsctl("get", "bridge", BRIDGE, "datapath_id").strip().replace("\"", "");
+        String owner = null;
+        for (JsonNode e : cluster.client(2).get("/v1/ownership").body().path("entities")) {
+            if (e.path("entity").asText().equals("openflow:" + dpid)) {
+                owner = e.path("owner").asText(null);
+            }
+        }
+        if (owner != null && !owner.equals(cluster.id(2))) {
+            int victim = cluster.indexOf(owner);
+            cluster.kill(victim);
+            double s = timedDhclient(vm, p.ip());
+            report.row("DHCP with agents: dhclient started right after kill -9 of the switch's master -> address "
+                    + "configured", round(s), "s", null, null, null);
+        } else {
+            report.note("DHCP with agents across a master kill not measured: t1's switch had no master in a node JVM");
+        }
+        cluster.kill(0); // the surviving node JVM, or both: kill of a dead one does nothing
+        cluster.kill(1);
+        double s = timedDhclient(vm, p.ip());
+        report.row("DHCP with agents: dhclient with every controller of the switch killed -> address configured",
+                round(s), "s", null, null, null);
+        report.note("DHCP with agents: the agent answers on its own OpenFlow session with br-int, from the bindings"
+                + " the cluster computed for its host; the master answers the same requests with the same bytes");
+    }
+
+    /** Seconds from the start of {@code dhclient} to its configured address, which must be {@code ip}. */
+    private static double timedDhclient(Vm vm, String ip) {
+        long t0 = System.nanoTime();
+        String lease = vm.dhclient(Duration.ofSeconds(60));
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (!lease.contains("fixed-address " + ip + ";")) {
+            throw new IllegalStateException("dhclient got another lease than " + ip + ": " + lease);
+        }
+        return s;
     }
 
     /** A VXLAN network and a subnet through the API; returns their ids. */

@@ -264,9 +264,11 @@ public final class NetworkBench implements Callable<Integer> {
                 throw new IllegalStateException("dhclient got another lease: " + lease);
             }
         }
-        report.row("DHCP: dhclient start -> address configured, p50", round(BenchReport.quantile(seconds, 0.5)), "ms",
+        report.row("DHCP, master only (no agent): dhclient start -> address configured, p50",
+                round(BenchReport.quantile(seconds, 0.5)), "ms",
                 null, null, null);
-        report.row("DHCP: dhclient start -> address configured, p99", round(BenchReport.quantile(seconds, 0.99)),
+        report.row("DHCP, master only (no agent): dhclient start -> address configured, p99",
+                round(BenchReport.quantile(seconds, 0.99)),
                 "ms", null, null, null);
         String owner = null;
         for (com.fasterxml.jackson.databind.JsonNode e : cluster.client(2).get("/v1/ownership").body()
@@ -282,7 +284,8 @@ public final class NetworkBench implements Callable<Integer> {
         cluster.kill(cluster.indexOf(owner));
         long t0 = System.nanoTime();
         vm.dhclient(java.time.Duration.ofSeconds(60));
-        report.row("DHCP: dhclient started right after kill -9 of the switch's master -> address configured",
+        report.row("DHCP, master only (no agent): dhclient started right after kill -9 of the switch's master -> "
+                + "address configured",
                 round((System.nanoTime() - t0) / 1e9), "s", null, null, null);
         report.note("dhclient retransmits its DISCOVER after a few seconds: the first one finds no master");
     }

@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
  * ports made through the Neutron API; one VM per host, which gets its address from the real {@code dhclient} and
  * pings the other. Then one host's {@code ovs-vswitchd} is killed and started again under flow-restore-wait: its
  * agent puts the snapshot back and the VMs ping again before the switch's master reconciles it (the master's time
- * comes from its own log line).
+ * comes from its own log line). Last, every controller is killed: a VM asks for its address again and its host's
+ * agent answers.
  */
 final class TenantNetworkDemoStage implements DemoStage {
     private static final String BRIDGE = DemoContext.BRIDGE;
@@ -73,6 +74,7 @@ final class TenantNetworkDemoStage implements DemoStage {
                 ctx.event("vm1 (t1) -> vm2 (t2): 5 of 5 pings answered, through the VXLAN tunnel the agents keep ("
                         + tunnels(t1) + " on t1)");
                 reboot(ctx, cluster, t1, a1, vm2, net.ips().get(0));
+                withoutControllers(ctx, cluster, vm1, net.ips().get(0), net.ips().get(1));
             }
         }
     }
@@ -120,15 +122,42 @@ final class TenantNetworkDemoStage implements DemoStage {
     /** Runs the real {@code dhclient} in the VM and says what it got and how long it took. */
     private static void dhcp(DemoContext ctx, Vm vm, String expected) {
         long t0 = System.nanoTime();
-        String lease = vm.dhclient(Duration.ofSeconds(30));
+        String lease = lease(vm, expected);
         long ms = (System.nanoTime() - t0) / 1_000_000;
+        ctx.event(vm.name() + " on " + vm.host().name() + ": dhclient got " + expected + " mask "
+                + leaseOption(lease, "subnet-mask") + " router " + leaseOption(lease, "routers") + " in " + ms
+                + " ms (answered from the port's binding by its switch's master and by its host's agent alike)");
+    }
+
+    /**
+     * Every controller killed: the VM asks for its address from scratch and its host's agent answers (its own DHCP
+     * server, from the bindings the cluster gave it), and the VMs still ping each other from the flows in the
+     * switches.
+     */
+    private static void withoutControllers(DemoContext ctx, LocalCluster cluster, Vm vm, String expected,
+                                           String peer) throws InterruptedException {
+        for (int i = 0; i < cluster.size(); i++) {
+            cluster.kill(i);
+        }
+        ctx.event("kill -9 of all 3 controller nodes: no switch has a master, no node answers");
+        long t0 = System.nanoTime();
+        lease(vm, expected);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        ctx.event(vm.name() + " on " + vm.host().name() + ": dhclient got " + expected + " again in " + ms + " ms, "
+                + "from its host's agent, with every controller down");
+        boolean pings = vm.ping(peer, 5, Duration.ofSeconds(2));
+        ctx.event(vm.name() + " -> " + peer + " with every controller down: " + (pings ? "5 of 5 pings answered"
+                : "NOT answered") + " (the flows stay in the switches)");
+    }
+
+    /** The real {@code dhclient}'s lease in the VM, which must give it {@code expected}. */
+    private static String lease(Vm vm, String expected) {
+        String lease = vm.dhclient(Duration.ofSeconds(30));
         if (!lease.contains("fixed-address " + expected + ";")) {
             throw new IllegalStateException(vm.name() + " was offered another address than its port's " + expected
                     + ": " + lease);
         }
-        ctx.event(vm.name() + " on " + vm.host().name() + ": dhclient got " + expected + " mask "
-                + leaseOption(lease, "subnet-mask") + " router " + leaseOption(lease, "routers") + " in " + ms
-                + " ms (answered by its switch's master from the model)");
+        return lease;
     }
 
     private static String leaseOption(String lease, String name) {

@@ -19,8 +19,8 @@ import io.flowkeeper.cluster.ReplicatedOwnership;
 import io.flowkeeper.cluster.testing.InMemoryClusterAdmin;
 import io.flowkeeper.cluster.testing.InMemoryDatastore;
 import io.flowkeeper.network.NetworkManager;
-import io.flowkeeper.network.dataplane.DhcpPacket;
-import io.flowkeeper.network.dataplane.DhcpServer;
+import io.flowkeeper.api.dhcp.DhcpPacket;
+import io.flowkeeper.api.dhcp.DhcpResponder;
 import io.flowkeeper.network.dataplane.FlowCompiler;
 import io.flowkeeper.network.dataplane.TenantDataplane;
 import java.time.Clock;
@@ -281,7 +281,7 @@ class TenantFlowsTest {
         Map<Integer, byte[]> options = Map.of(DhcpPacket.OPT_MESSAGE_TYPE, new byte[] {DhcpPacket.DISCOVER});
         byte[] discover = new DhcpPacket(DhcpPacket.BOOTREQUEST, 42, 0, 0, 0, 0, 0, 0,
                 FlowCompiler.mac("fa:16:3e:00:00:0c"), options).encodeFrame(FlowCompiler.mac("fa:16:3e:00:00:0c"),
-                DhcpServer.BROADCAST_MAC, 0, 0xffffffffL, DhcpPacket.CLIENT_PORT, DhcpPacket.SERVER_PORT);
+                DhcpResponder.BROADCAST_MAC, 0, 0xffffffffL, DhcpPacket.CLIENT_PORT, DhcpPacket.SERVER_PORT);
         assertThat(switches.packetIn(DPID, new PacketIn(2, 10, FlowCompiler.COOKIE_DHCP | 100, discover))).isTrue();
         assertThat(switches.packetIn(DPID, new PacketIn(2, 10, FlowCompiler.COOKIE_DHCP | 100, new byte[7])))
                 .isTrue();

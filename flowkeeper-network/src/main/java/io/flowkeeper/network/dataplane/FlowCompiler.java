@@ -1,5 +1,6 @@
 package io.flowkeeper.network.dataplane;
 
+import io.flowkeeper.api.dhcp.DhcpResponder;
 import io.flowkeeper.api.flow.Action;
 import io.flowkeeper.api.flow.Flow;
 import io.flowkeeper.api.flow.FlowId;
@@ -207,7 +208,7 @@ public final class FlowCompiler {
             if (s.enableDhcp() && Ipv4.Cidr.parse(s.cidr()) != null) {
                 long server = DhcpServer.serverAddress(s);
                 if (held.add(server)) {
-                    arpResponder(out, tag, DhcpServer.SERVER_MAC, server, cookie);
+                    arpResponder(out, tag, DhcpResponder.SERVER_MAC, server, cookie);
                 }
             }
         }

@@ -1,5 +1,8 @@
 package io.flowkeeper.network.dataplane;
 
+import io.flowkeeper.api.dhcp.DhcpBinding;
+import io.flowkeeper.api.dhcp.DhcpPacket;
+import io.flowkeeper.api.dhcp.DhcpResponder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -404,6 +407,58 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
         return cached.byHost().getOrDefault(host, Set.of());
     }
 
+    /** The model {@link #dhcpBindings} last answered from, when, and its answer per host. */
+    private volatile DhcpByHost dhcpByHost;
+
+    private record DhcpByHost(HostViews.Model model, long builtNanos, Map<String, List<DhcpBinding>> byHost) {
+    }
+
+    /** How long one computation of every host's DHCP bindings is answered from while the model changes under it. */
+    private static final long DHCP_BINDINGS_REUSE_NANOS = 2_000_000_000L;
+
+    /**
+     * The DHCP bindings of the ports plugged on {@code host}, for its agent's own DHCP server. Computed for every host
+     * at once, and again only once the model changed and the last computation is 2 s old: the agents ask every
+     * second, and a bulk create changes the model many times a second. A binding that is a little late costs
+     * nothing while a controller answers too.
+     */
+    public List<DhcpBinding> dhcpBindings(String host) {
+        DhcpByHost cached = dhcpByHost;
+        long now = System.nanoTime();
+        boolean changed = cached == null || stale || cached.model() != model;
+        if (changed && (cached == null || now - cached.builtNanos() >= DHCP_BINDINGS_REUSE_NANOS)) {
+            HostViews.Model m = model();
+            if (m == null) {
+                return List.of();
+            }
+            cached = new DhcpByHost(m, now, dhcpBindingsByHost(m));
+            dhcpByHost = cached;
+        }
+        return cached.byHost().getOrDefault(host, List.of());
+    }
+
+    /** Per host, the DHCP bindings of its usable plugged ports, sorted by port id. */
+    static Map<String, List<DhcpBinding>> dhcpBindingsByHost(HostViews.Model m) {
+        Map<String, Port> portById = new HashMap<>(m.ports().size() * 2);
+        m.ports().forEach(p -> portById.put(p.id(), p));
+        Map<String, Network> networkById = new HashMap<>();
+        m.networks().forEach(n -> networkById.put(n.id(), n));
+        Map<String, List<Subnet>> subnetsOf = new HashMap<>();
+        m.subnets().forEach(sn -> subnetsOf.computeIfAbsent(sn.networkId(), k -> new ArrayList<>()).add(sn));
+        Map<String, List<DhcpBinding>> out = new HashMap<>();
+        for (PortBinding b : HostViews.usableBindings(m).values()) {
+            Port p = portById.get(b.portId());
+            Network n = p == null ? null : networkById.get(p.networkId());
+            if (n == null) {
+                continue;
+            }
+            DhcpServer.binding(p, n, subnetsOf.getOrDefault(n.id(), List.of()))
+                    .ifPresent(d -> out.computeIfAbsent(b.host(), k -> new ArrayList<>()).add(d));
+        }
+        out.values().forEach(l -> l.sort(java.util.Comparator.comparing(DhcpBinding::portId)));
+        return out;
+    }
+
     /** Per host, the hosts {@link #routedPeers} answers for it. */
     static Map<String, Set<String>> routedPeersByHost(HostViews.Model m) {
         Set<String> up = new HashSet<>();
@@ -784,7 +839,7 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
                     if (lp.ofPort() != packet.inPort()) {
                         continue;
                     }
-                    Optional<DhcpServer.Reply> reply = DhcpServer.answer(request, lp.port(), n.network(), n.subnets(),
+                    Optional<DhcpResponder.Reply> reply = DhcpServer.answer(request, lp.port(), n.network(), n.subnets(),
                             LEASE_SECONDS);
                     if (reply.isPresent()) {
                         try {

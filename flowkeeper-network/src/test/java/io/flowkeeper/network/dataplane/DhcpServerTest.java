@@ -1,5 +1,7 @@
 package io.flowkeeper.network.dataplane;
 
+import io.flowkeeper.api.dhcp.DhcpPacket;
+import io.flowkeeper.api.dhcp.DhcpResponder;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -43,19 +45,19 @@ class DhcpServerTest {
 
     /** A client's frame: from its MAC and 0.0.0.0 to the broadcast, UDP 68 -> 67. */
     private static byte[] clientFrame(DhcpPacket p) {
-        return p.encodeFrame(FlowCompiler.mac(MAC), DhcpServer.BROADCAST_MAC, 0, 0xffffffffL, DhcpPacket.CLIENT_PORT,
+        return p.encodeFrame(FlowCompiler.mac(MAC), DhcpResponder.BROADCAST_MAC, 0, 0xffffffffL, DhcpPacket.CLIENT_PORT,
                 DhcpPacket.SERVER_PORT);
     }
 
-    private DhcpServer.Reply answer(DhcpPacket request) {
-        Optional<DhcpServer.Reply> r = DhcpServer.answer(request, port, net, subnets, 86400);
+    private DhcpResponder.Reply answer(DhcpPacket request) {
+        Optional<DhcpResponder.Reply> r = DhcpServer.answer(request, port, net, subnets, 86400);
         return r.orElse(null);
     }
 
     @Test
     void discoverGetsAnOfferOfTheFixedAddressWithEveryOption() throws Exception {
         DhcpPacket discover = DhcpPacket.parseFrame(clientFrame(request(DhcpPacket.DISCOVER, 0, Map.of())));
-        DhcpServer.Reply r = answer(discover);
+        DhcpResponder.Reply r = answer(discover);
         DhcpPacket offer = DhcpPacket.parseFrame(r.frame());
         assertEquals(DhcpPacket.OFFER, offer.messageType());
         assertEquals(DhcpPacket.BOOTREPLY, offer.op());
@@ -89,18 +91,18 @@ class DhcpServerTest {
                 DhcpPacket.OPT_SERVER_ID, ip("10.0.0.1")))).message();
         assertEquals(DhcpPacket.ACK, ack.messageType());
         assertEquals(Ipv4.parse("10.0.0.3"), ack.yiaddr());
-        DhcpServer.Reply nak = answer(request(DhcpPacket.REQUEST, 0,
+        DhcpResponder.Reply nak = answer(request(DhcpPacket.REQUEST, 0,
                 Map.of(DhcpPacket.OPT_REQUESTED_IP, ip("10.0.0.9"))));
         assertEquals(DhcpPacket.NAK, nak.message().messageType());
         assertEquals(0, nak.message().yiaddr());
-        assertEquals(DhcpServer.BROADCAST_MAC, nak.ethDst());
+        assertEquals(DhcpResponder.BROADCAST_MAC, nak.ethDst());
         assertEquals(0xffffffffL, nak.ipDst());
         assertFalse(nak.message().options().containsKey(DhcpPacket.OPT_LEASE_TIME));
     }
 
     @Test
     void renewalFromTheLeasedAddressIsAckedByUnicast() {
-        DhcpServer.Reply r = answer(request(DhcpPacket.REQUEST, Ipv4.parse("10.0.0.3"), Map.of()));
+        DhcpResponder.Reply r = answer(request(DhcpPacket.REQUEST, Ipv4.parse("10.0.0.3"), Map.of()));
         assertEquals(DhcpPacket.ACK, r.message().messageType());
         assertEquals(Ipv4.parse("10.0.0.3"), r.message().ciaddr());
         assertEquals(Ipv4.parse("10.0.0.3"), r.ipDst());
@@ -163,7 +165,7 @@ class DhcpServerTest {
             }
             try {
                 DhcpPacket p = DhcpPacket.parseFrame(frame);
-                DhcpServer.answer(p, port, net, subnets, 86400).ifPresent(DhcpServer.Reply::frame);
+                DhcpServer.answer(p, port, net, subnets, 86400).ifPresent(DhcpResponder.Reply::frame);
                 outcomes.merge("parsed", 1, Integer::sum);
             } catch (DhcpPacket.Malformed e) {
                 outcomes.merge("malformed", 1, Integer::sum);
@@ -180,5 +182,22 @@ class DhcpServerTest {
             }
         }
         return -1;
+    }
+
+    @Test
+    void eachHostGetsTheBindingsOfItsOwnPlugsAndTheyAnswerAsTheModelDoes() {
+        Port b = m.port("b", net, "fa:16:3e:00:00:0b", "10.0.0.4", "h2");
+        m.port("c", net, "fa:16:3e:00:00:0c", "10.0.0.5", "h2");
+        Map<String, List<io.flowkeeper.api.dhcp.DhcpBinding>> byHost = TenantDataplane.dhcpBindingsByHost(m.model());
+        assertEquals(List.of("a"), byHost.get("h1").stream().map(io.flowkeeper.api.dhcp.DhcpBinding::portId).toList());
+        assertEquals(List.of("b", "c"), byHost.get("h2").stream().map(io.flowkeeper.api.dhcp.DhcpBinding::portId)
+                .toList());
+        io.flowkeeper.api.dhcp.DhcpBinding binding = byHost.get("h2").get(0);
+        assertEquals("10.0.0.4", binding.ipAddress());
+        assertEquals(24, binding.prefixLength());
+        DhcpPacket discover = new DhcpPacket(DhcpPacket.BOOTREQUEST, 7, 0, 0, 0, 0, 0, 0,
+                FlowCompiler.mac(b.macAddress()), Map.of(DhcpPacket.OPT_MESSAGE_TYPE, new byte[] {DhcpPacket.DISCOVER}));
+        assertArrayEquals(DhcpServer.answer(discover, b, net, subnets, 600).orElseThrow().frame(),
+                DhcpResponder.answer(discover, binding, 600).orElseThrow().frame());
     }
 }

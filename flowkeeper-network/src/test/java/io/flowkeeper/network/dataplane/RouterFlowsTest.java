@@ -1,5 +1,6 @@
 package io.flowkeeper.network.dataplane;
 
+import io.flowkeeper.api.dhcp.DhcpResponder;
 import static io.flowkeeper.api.flow.MatchField.ARP_OP;
 import static io.flowkeeper.api.flow.MatchField.ARP_SHA;
 import static io.flowkeeper.api.flow.MatchField.ARP_SPA;
@@ -146,7 +147,7 @@ class RouterFlowsTest {
         // without the router the DHCP server's MAC answers for the same address, as before
         m.remove("r-if1");
         e = one(new FlowTableEvaluator(m.compile("h1")).run(p));
-        assertEquals(DhcpServer.SERVER_MAC, e.get(ARP_SHA));
+        assertEquals(DhcpResponder.SERVER_MAC, e.get(ARP_SHA));
     }
 
     @Test

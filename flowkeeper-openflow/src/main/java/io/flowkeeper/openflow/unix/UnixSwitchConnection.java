@@ -25,12 +25,26 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.projectfloodlight.openflow.exceptions.OFParseError;
+import org.projectfloodlight.openflow.protocol.OFConfigFlags;
+import org.projectfloodlight.openflow.protocol.OFFactories;
+import org.projectfloodlight.openflow.protocol.OFFactory;
+import org.projectfloodlight.openflow.protocol.OFMessage;
+import org.projectfloodlight.openflow.protocol.OFPacketIn;
+import org.projectfloodlight.openflow.protocol.OFVersion;
+import org.projectfloodlight.openflow.protocol.match.MatchField;
+import org.projectfloodlight.openflow.types.OFBufferId;
+import org.projectfloodlight.openflow.types.OFPort;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * An OpenFlow 1.4 session on a bridge's management socket. Thread-safe: requests from any thread; one reader
- * thread answers echo requests, completes requests by xid and feeds the flow monitor's listener.
+ * thread answers echo requests, completes requests by xid and feeds the flow monitor's and packet-in listeners.
+ * Flow monitor and bundles are the hand-written {@link OfWire}; packet-in, packet-out and SET_CONFIG go through
+ * Loxi, as on the controller's connections.
  */
 public final class UnixSwitchConnection implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UnixSwitchConnection.class);
@@ -80,6 +94,22 @@ public final class UnixSwitchConnection implements AutoCloseable {
             return UnixSwitchConnection.this.isOpen();
         }
     }, WRITE_CHUNK, REQUEST_TIMEOUT, COMMIT_TIMEOUT);
+    private static final OFFactory OF14 = OFFactories.getFactory(OFVersion.OF_14);
+    private static final byte PACKET_IN = 10;
+
+    /** A packet the bridge sends up to this session (a flow's {@code controller} action). */
+    @FunctionalInterface
+    public interface PacketInListener {
+        /**
+         * Called on the reader thread: hand slow work to another thread.
+         *
+         * @param inPort the OpenFlow port the packet came in on
+         * @param cookie the cookie of the flow that sent it up
+         */
+        void onPacketIn(int inPort, long cookie, byte[] frame);
+    }
+
+    private volatile PacketInListener packetInListener;
     private volatile FlowMonitorListener monitorListener;
     private volatile int monitorXid = -1;
     private volatile boolean initialDumpDone;
@@ -185,6 +215,7 @@ public final class UnixSwitchConnection implements AutoCloseable {
             case OfWire.ECHO_REQUEST -> write(OfWire.echoReply(message));
             case OfWire.ERROR -> onError(xid, message);
             case OfWire.MULTIPART_REPLY -> onMultipart(xid, message);
+            case PACKET_IN -> onPacketIn(message);
             default -> complete(xid, message);
         }
     }
@@ -201,6 +232,26 @@ public final class UnixSwitchConnection implements AutoCloseable {
             f.completeExceptionally(new IOException(name + ": switch refused request: " + description));
         } else {
             bundleErrors.put(xid, description);
+        }
+    }
+
+    private void onPacketIn(ByteBuffer message) {
+        PacketInListener l = packetInListener;
+        if (l == null) {
+            return;
+        }
+        byte[] bytes = new byte[message.remaining()];
+        message.duplicate().get(bytes);
+        OFPacketIn packet;
+        try {
+            packet = (OFPacketIn) OFFactories.getGenericReader().readFrom(Unpooled.wrappedBuffer(bytes));
+        } catch (OFParseError | ClassCastException e) {
+            LOG.debug("{}: unreadable packet-in dropped: {}", name, e.getMessage());
+            return;
+        }
+        OFPort in = packet.getMatch().get(MatchField.IN_PORT);
+        if (in != null) {
+            l.onPacketIn(in.getPortNumber(), packet.getCookie().getValue(), packet.getData());
         }
     }
 
@@ -340,6 +391,33 @@ public final class UnixSwitchConnection implements AutoCloseable {
         pending.put(xid, f);
         write(FlowMonitorWire.request(xid, 1));
         await(f, initialDumpTimeout, "flow monitor initial dump");
+    }
+
+    /**
+     * Has the bridge send this session its packet-ins from now on, to {@code listener}. OVS sends a management-socket
+     * (service) session none until it sets a non-zero {@code miss_send_len}: this sets the largest, so whole packets
+     * come up unbuffered. Every session that asked gets each packet-in, the controllers' too.
+     */
+    public void receivePacketIns(PacketInListener listener) throws IOException {
+        packetInListener = listener;
+        write(encode(OF14.buildSetConfig().setXid(xids.getAndIncrement())
+                .setFlags(java.util.EnumSet.noneOf(OFConfigFlags.class)).setMissSendLen(0xffff).build()));
+        barrier();
+    }
+
+    /** Sends {@code frame} out of OpenFlow port {@code outPort}, as from the controller. */
+    public void packetOut(int outPort, byte[] frame) throws IOException {
+        write(encode(OF14.buildPacketOut().setXid(xids.getAndIncrement()).setBufferId(OFBufferId.NO_BUFFER)
+                .setInPort(OFPort.CONTROLLER).setActions(List.of(OF14.actions().output(OFPort.of(outPort), 0xffff)))
+                .setData(frame).build()));
+    }
+
+    private static ByteBuffer encode(OFMessage m) {
+        ByteBuf buf = Unpooled.buffer();
+        m.writeTo(buf);
+        byte[] out = new byte[buf.readableBytes()];
+        buf.readBytes(out);
+        return ByteBuffer.wrap(out);
     }
 
     /** Completes with the reason when the session ends. */

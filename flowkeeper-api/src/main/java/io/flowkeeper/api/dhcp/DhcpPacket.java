@@ -1,4 +1,4 @@
-package io.flowkeeper.network.dataplane;
+package io.flowkeeper.api.dhcp;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -76,6 +76,31 @@ public record DhcpPacket(int op, long xid, int secs, int flags, long ciaddr, lon
     public long addressOption(int code) {
         byte[] v = options.get(code);
         return v != null && v.length == 4 ? Integer.toUnsignedLong(ByteBuffer.wrap(v).getInt()) : -1;
+    }
+
+    /**
+     * True when {@code frame} is an IPv4 UDP datagram to the DHCP server port (67), untagged or 802.1Q-tagged: what a
+     * listener that gets every kind of packet keeps for {@link #parseFrame}. Reads only within the frame.
+     */
+    public static boolean isToServer(byte[] frame) {
+        int at = 12;
+        if (frame.length < ETH_HEADER) {
+            return false;
+        }
+        int type = (frame[at] & 0xff) << 8 | frame[at + 1] & 0xff;
+        if (type == 0x8100) {
+            at += 4;
+            if (frame.length < at + 2) {
+                return false;
+            }
+            type = (frame[at] & 0xff) << 8 | frame[at + 1] & 0xff;
+        }
+        int ip = at + 2;
+        if (type != 0x0800 || frame.length < ip + IP_HEADER || (frame[ip + 9] & 0xff) != 17) {
+            return false;
+        }
+        int udp = ip + (frame[ip] & 0xf) * 4;
+        return frame.length >= udp + UDP_HEADER && ((frame[udp + 2] & 0xff) << 8 | frame[udp + 3] & 0xff) == SERVER_PORT;
     }
 
     /**
@@ -248,7 +273,7 @@ public record DhcpPacket(int op, long xid, int secs, int flags, long ciaddr, lon
     }
 
     /** The Internet checksum (RFC 1071) of {@code length} bytes from {@code at}, plus {@code initial}. */
-    static int checksum(byte[] data, int at, int length, long initial) {
+    public static int checksum(byte[] data, int at, int length, long initial) {
         long sum = initial;
         for (int i = 0; i + 1 < length; i += 2) {
             sum += (Byte.toUnsignedInt(data[at + i]) << 8) | Byte.toUnsignedInt(data[at + i + 1]);
