@@ -69,4 +69,24 @@ class LocalDhcpTest {
         assertFalse(DhcpPacket.isToServer(new byte[] {1, 2, 3}));
         assertFalse(LocalDhcp.reply(7, discover(MAC), LocalDhcp.Bindings.NONE, vifs).isPresent(), "none held");
     }
+
+    @Test
+    void bindingsAreKeptOnDiskAndReadBackByARestartedAgent(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path file = dir.resolve("dhcp-bindings.json");
+        java.nio.file.Path socket = dir.resolve("br-int.mgmt"); // absent: the session is retried, nothing else
+        Map<String, Vif> vifs = Map.of("port-a", new Vif("port-a", 7, MAC));
+        try (LocalDhcp first = new LocalDhcp(socket, file, () -> vifs, new io.flowkeeper.agent.AgentListener() { })
+                .start()) {
+            assertEquals("", first.version());
+            first.update(answer("v2", BINDING));
+            assertEquals("v2", first.version());
+            first.update(JSON.createObjectNode().put("version", "v2").put("unchanged", true));
+            assertEquals("v2", first.version());
+        }
+        try (LocalDhcp restarted = new LocalDhcp(socket, file, () -> vifs, new io.flowkeeper.agent.AgentListener() { })
+                .start()) {
+            assertEquals("v2", restarted.version(), "read back from " + file);
+        }
+    }
 }
