@@ -44,12 +44,12 @@ import java.util.regex.Pattern;
  * <li>VM plug to first ping answered: each new port is created through the API, its VM's namespace is made with
  * the port's fixed IP set statically (DHCP is not in the figure), a ping to the VM on host 2 is already sending
  * every 5 ms, and the clock runs from {@code ovs-vsctl add-port} (iface-id, attached-mac) to the first reply.</li>
+ * <li>DHCP with the host agents' own servers (after the reboot phase, the node JVMs started again after it): the
+ * real {@code dhclient} on host 1 on a quiet cluster, right after a kill -9 of its switch's master, and with every
+ * controller it has killed (host 1's agent names only the two node JVMs).</li>
  * <li>Node heap and RSS with many ports in the model: ports (with their MAC, address and network index claims)
  * written into the network-config shard as the Neutron API stores them, cloned from a port the API made; then each
  * node JVM's live heap after a full collection and its RSS.</li>
- * <li>DHCP with the host agents' own servers: the real {@code dhclient} on host 1 on a quiet cluster, right after a
- * kill -9 of its switch's master, and with every controller it has killed (host 1's agent names only the two node
- * JVMs).</li>
  * </ol>
  */
 final class AgentClusterPhase {
@@ -111,9 +111,18 @@ final class AgentClusterPhase {
                     if (rebootPorts > 0 && vms.size() >= 2) {
                         reboot(report, cluster, apis, t1, a1, vms);
                     }
-                    model(report, cluster, node.cluster(), apis.get(0));
-                    dhcp(report, cluster, apis, t1); // last: it kills the node JVMs
+                    dhcp(report, cluster, apis, t1);
                 }
+                // The DHCP phase killed both node JVMs: the model phase needs them back (and its heap figures, the
+                // agents gone, as before). Before the model, not after: with 100,000 ports the node in this JVM
+                // has no room to spare alone without quorum (an OutOfMemoryError at -Xmx512m, once).
+                for (int i = 0; i < 2; i++) {
+                    cluster.start(i);
+                }
+                for (int i = 0; i < 2; i++) {
+                    cluster.awaitReady(i, 180_000);
+                }
+                model(report, cluster, node.cluster(), apis.get(0));
             }
         } finally {
             if (savedOpts == null) {
@@ -500,6 +509,16 @@ final class AgentClusterPhase {
         Port p = port(apis.get(0), plugNetwork[0], "dhcp-agent", null);
         Vm vm = t1.addVm("dhagent", BRIDGE, p.mac(), null, p.id());
         AgentProcess.awaitPortActive(apis.get(0), p.id(), WAIT);
+        // The agent keeps the bindings it serves in its snapshot directory: wait until they hold the new port.
+        java.nio.file.Path kept = t1.runDir().resolve("snapshots").resolve("dhcp-bindings.json");
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!(java.nio.file.Files.exists(kept) && java.nio.file.Files.readString(kept).contains(p.id()))) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("t1's agent holds no DHCP binding of port " + p.id() + " after "
+                        + WAIT.toSeconds() + " s (" + kept + ")");
+            }
+            Thread.sleep(50);
+        }
         List<Double> quiet = new ArrayList<>();
         for (int i = 0; i < samples; i++) {
             quiet.add(timedDhclient(vm, p.ip()) * 1e3);
