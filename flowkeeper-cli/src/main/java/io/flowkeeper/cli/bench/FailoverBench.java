@@ -203,6 +203,7 @@ public final class FailoverBench implements Callable<Integer> {
             }
             Thread.sleep(20);
         }
+        double acceptedMs = (System.nanoTime() - t0) / 1e6;
         while (!bed.switchHas(h, marker)) {
             if (System.nanoTime() - t0 > Duration.ofSeconds(60).toNanos()) {
                 throw new IOException("the flow written after the kill never reached switch " + dp);
@@ -213,8 +214,8 @@ public final class FailoverBench implements Callable<Integer> {
         Thread.sleep(300);
         PingResult result = ping.stop();
         double roleMs = roleGranted(bed, dp, before.generation(), killedAt);
-        progress(String.format("  role %.0f ms, flow %.0f ms, lost %d of %d", roleMs, flowMs, result.lost(),
-                result.sent()));
+        progress(String.format("  kill of %s at %s: role %.0f ms, write accepted %.0f ms, flow %.0f ms, lost %d of %d",
+                bed.cluster().id(victim), killedAt, roleMs, acceptedMs, flowMs, result.lost(), result.sent()));
         bed.cluster().start(victim);
         bed.cluster().awaitReady(victim, 180_000);
         if (soonAgain) {
