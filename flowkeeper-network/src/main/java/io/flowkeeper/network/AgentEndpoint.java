@@ -24,8 +24,9 @@ import java.util.Map;
  *                                               "age_millis", "state"}, "last_restore": {"agent_at_millis",
  *                                               "ago_millis", "flows", "duration_millis", "reason"}}
  * GET    /v1/network/hosts                      every host, with "alive", "snapshot": {"flows", "bytes",
- *                                               "written_millis", "state"} and "last_restore": {"at_millis",
+ *                                               "written_millis", "state"}, "last_restore": {"at_millis",
  *                                               "flows", "duration_millis", "reason"} (times by the node's clock)
+ *                                               and "local_dhcp": {"ports", "serving", "answered"}
  * GET    /v1/network/hosts/{name}               one host
  * DELETE /v1/network/hosts/{name}               forget a host (its bindings stay)
  * POST   /v1/network/hosts/{name}/bindings      a batch of plugs and unplugs: {"plugged": [{"port_id", "ofport",
@@ -189,7 +190,7 @@ public final class AgentEndpoint implements AutoCloseable {
         h.put("agent_version", conf.path("agent_version").asText())
                 .put("heartbeat", agent.path("heartbeat_timestamp").asText())
                 .put("agent_id", agent.path("id").asText());
-        for (String figures : new String[] {"snapshot", "last_restore"}) {
+        for (String figures : new String[] {"snapshot", "last_restore", "local_dhcp"}) {
             if (conf.has(figures)) {
                 h.set(figures, conf.get(figures));
             }

@@ -305,6 +305,9 @@ public final class ClusterAgent implements AutoCloseable {
         ObjectNode mappings = body.putObject("bridge_mappings");
         settings.bridgeMappings().forEach(mappings::put);
         snapshotFields(body, figures, Instant.now());
+        if (dhcp != null) {
+            dhcp.status(body.putObject("local_dhcp"));
+        }
         api.send("PUT", "/v1/network/hosts/" + settings.host(), body);
         told = figures;
         return dpid != 0;

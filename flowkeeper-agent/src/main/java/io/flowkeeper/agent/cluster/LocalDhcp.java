@@ -59,6 +59,7 @@ final class LocalDhcp implements AutoCloseable {
     private final ThreadPoolExecutor answering = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
             new ArrayBlockingQueue<>(1024), Threads.daemon("agent-dhcp-answer"),
             new ThreadPoolExecutor.DiscardPolicy());
+    private final java.util.concurrent.atomic.AtomicLong answered = new java.util.concurrent.atomic.AtomicLong();
     private volatile Bindings bindings = Bindings.NONE;
     private volatile UnixSwitchConnection session;
     private volatile boolean closed;
@@ -86,6 +87,14 @@ final class LocalDhcp implements AutoCloseable {
     /** The version of the bindings held ("" for none): the cluster answers "unchanged" to it. */
     String version() {
         return bindings.version();
+    }
+
+    /**
+     * What the agent tells the cluster with each heartbeat ({@code "local_dhcp"}): the ports it holds bindings of,
+     * whether its session with the bridge is up, and the requests it answered since it started.
+     */
+    void status(com.fasterxml.jackson.databind.node.ObjectNode out) {
+        out.put("ports", bindings.byPort().size()).put("serving", session != null).put("answered", answered.get());
     }
 
     /** Takes the cluster's answer to {@code GET .../dhcp}; keeps it on disk when it changed. */
@@ -176,6 +185,7 @@ final class LocalDhcp implements AutoCloseable {
         if (reply.isPresent() && c != null) {
             try {
                 c.packetOut(inPort, reply.get().frame());
+                answered.incrementAndGet();
                 listener.dhcpRequest(true);
                 return;
             } catch (IOException e) {

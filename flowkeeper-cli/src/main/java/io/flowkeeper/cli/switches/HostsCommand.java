@@ -18,7 +18,9 @@ import picocli.CommandLine.Parameters;
             "snapshot of the integration bridge; WRITTEN, how long ago the snapshot was",
             "last written (a journaling snapshot follows the switch, so an old one only",
             "means no flow changed since); LAST-RESTORE, the agent's last restore of the",
-            "bridge from the snapshot: flows, duration, how long ago.",
+            "bridge from the snapshot: flows, duration, how long ago; DHCP, the agent's own",
+            "DHCP server: the ports it answers for, 'down' while it has no session with",
+            "the bridge, '-' when the agent runs without it.",
             "With HOST: that host's fields one per line, and the restore's reason.",
             "--output json: the GET /v1/network/hosts (or /v1/network/hosts/HOST) body.",
             "Exit codes: 0 done, 1 the server refused (e.g. unknown host), 2 bad usage,",
@@ -46,14 +48,14 @@ public final class HostsCommand extends RestCommand {
             JsonNode s = h.path("snapshot");
             rows.add(List.of(text(h, "name"), h.path("alive").asBoolean() ? "yes" : "no", text(h, "tunnel_ip"),
                     text(h, "heartbeat"), text(s, "flows"), text(s, "bytes"), age(s.path("written_millis")),
-                    restore(h.path("last_restore"))));
+                    restore(h.path("last_restore")), dhcp(h.path("local_dhcp"))));
         }
         if (rows.isEmpty()) {
             System.out.println("no hosts: no agent has registered yet");
             return 0;
         }
         System.out.print(TextTable.render(List.of("HOST", "ALIVE", "TUNNEL-IP", "HEARTBEAT", "SNAPSHOT-FLOWS",
-                "SNAPSHOT-BYTES", "WRITTEN", "LAST-RESTORE"), rows));
+                "SNAPSHOT-BYTES", "WRITTEN", "LAST-RESTORE", "DHCP"), rows));
         return 0;
     }
 
@@ -64,6 +66,15 @@ public final class HostsCommand extends RestCommand {
         }
         return r.path("flows").asLong() + " flows in " + r.path("duration_millis").asLong() + " ms, "
                 + age(r.path("at_millis")) + " ago";
+    }
+
+    /** "12 ports", "down (12 ports)", or "-" for an agent without its own DHCP server. */
+    static String dhcp(JsonNode d) {
+        if (!d.isObject()) {
+            return "-";
+        }
+        String ports = d.path("ports").asLong() + " ports";
+        return d.path("serving").asBoolean() ? ports : "down (" + ports + ")";
     }
 
     static String detail(JsonNode h) {
@@ -89,6 +100,15 @@ public final class HostsCommand extends RestCommand {
             sb.append(" (").append(text(r, "reason")).append(')');
         }
         sb.append('\n');
+        JsonNode d = h.path("local_dhcp");
+        sb.append("local dhcp       ");
+        if (d.isObject()) {
+            sb.append(d.path("serving").asBoolean() ? "serving " : "not serving (no session with the bridge), ")
+                    .append(d.path("ports").asLong()).append(" ports, ").append(d.path("answered").asLong())
+                    .append(" requests answered since the agent started\n");
+        } else {
+            sb.append("off or not reported\n");
+        }
         return sb.toString();
     }
 }

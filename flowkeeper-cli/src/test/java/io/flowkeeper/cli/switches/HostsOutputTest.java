@@ -42,7 +42,8 @@ class HostsOutputTest {
             call(agents, "PUT", "/v1/network/hosts/compute-1", "{\"tunnel_ip\": \"192.0.2.1\", \"flow_snapshot\": true,"
                     + " \"snapshot\": {\"flows\": 1200, \"bytes\": 96000, \"age_millis\": 4000, \"state\":"
                     + " \"journaling\"}, \"last_restore\": {\"agent_at_millis\": 7, \"ago_millis\": 125000, \"flows\":"
-                    + " 1200, \"duration_millis\": 85, \"reason\": \"ovs-vswitchd restarted\"}}");
+                    + " 1200, \"duration_millis\": 85, \"reason\": \"ovs-vswitchd restarted\"}, \"local_dhcp\": {\"ports\":"
+                    + " 12, \"serving\": true, \"answered\": 30}}");
             call(agents, "PUT", "/v1/network/hosts/compute-2", "{\"tunnel_ip\": \"192.0.2.2\"}");
             server.answer("/v1/network/hosts", 200, call(agents, "GET", "/v1/network/hosts", null));
             server.answer("/v1/network/hosts/compute-1", 200, call(agents, "GET", "/v1/network/hosts/compute-1", null));
@@ -52,16 +53,19 @@ class HostsOutputTest {
         String out = console.out().replaceAll("\\b[456]s\\b", "4s").replaceAll("2m0[5-7]s", "2m05s")
                 .replaceAll("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d", "YYYY-MM-DD hh:mm:ss");
         assertThat(out.lines()).containsExactly(
-                "HOST       ALIVE  TUNNEL-IP  HEARTBEAT            SNAPSHOT-FLOWS  SNAPSHOT-BYTES  WRITTEN  LAST-RESTORE",
+                "HOST       ALIVE  TUNNEL-IP  HEARTBEAT            SNAPSHOT-FLOWS  SNAPSHOT-BYTES  WRITTEN  LAST-RESTORE"
+                        + "                    DHCP",
                 "compute-1  yes    192.0.2.1  YYYY-MM-DD hh:mm:ss  1200            96000           4s       1200 flows"
-                        + " in 85 ms, 2m05s ago",
-                "compute-2  yes    192.0.2.2  YYYY-MM-DD hh:mm:ss  -               -               -        -");
+                        + " in 85 ms, 2m05s ago  12 ports",
+                "compute-2  yes    192.0.2.2  YYYY-MM-DD hh:mm:ss  -               -               -        -"
+                        + "                               -");
 
         console.reset();
         assertThat(run("hosts", "compute-1")).as(console.err()).isZero();
         assertThat(console.out()).contains("snapshot         1200 flows, 96000 bytes, written ")
                 .contains(" ago, journaling\n")
-                .contains("last restore     1200 flows in 85 ms, ").contains(" ago (ovs-vswitchd restarted)\n");
+                .contains("last restore     1200 flows in 85 ms, ").contains(" ago (ovs-vswitchd restarted)\n")
+                .contains("local dhcp       serving 12 ports, 30 requests answered since the agent started\n");
     }
 
     @Test

@@ -78,7 +78,8 @@ public final class HostRegistry implements AutoCloseable {
 
     /**
      * Registers a host or renews its heartbeat: {@code {"tunnel_ip", "integration_bridge", "datapath_id",
-     * "bridge_mappings", "agent_version", "flow_snapshot", "snapshot", "last_restore"}} (the last two: the agent's
+     * "bridge_mappings", "agent_version", "flow_snapshot", "snapshot", "last_restore", "local_dhcp": {"ports",
+     * "serving", "answered"}} (the agent's own DHCP server, when it runs one; "snapshot" and "last_restore": the agent's
      * figures of its snapshot and last restore, see {@link #storeSnapshot}). The heartbeat time is this node's clock,
      * not the agent's, so a host with a wrong clock is not shown dead (or alive forever). A restore not stored before
      * is logged here, one line, on the node that stores it. Returns the stored document.
@@ -112,6 +113,11 @@ public final class HostRegistry implements AutoCloseable {
         if (restore != null && !restore.has("agent_at_millis")) {
             throw NeutronException.badRequest("last_restore needs agent_at_millis");
         }
+        JsonNode localDhcp = figures(body, "local_dhcp", List.of("ports", "answered"));
+        if (localDhcp != null && !localDhcp.path("serving").isMissingNode()
+                && !localDhcp.path("serving").isBoolean()) {
+            throw NeutronException.badRequest("local_dhcp.serving must be true or false");
+        }
         ObjectNode mappings = NeutronDocuments.JSON.createObjectNode();
         JsonNode given = body.path("bridge_mappings");
         if (!given.isMissingNode() && !given.isObject()) {
@@ -142,6 +148,12 @@ public final class HostRegistry implements AutoCloseable {
                 .put("admin_state_up", before.path("admin_state_up").asBoolean(true))
                 .put("description", before.path("description").asText(""));
         storeSnapshot(d, before, snapshot, restore, now);
+        if (localDhcp != null) {
+            // the agent's own DHCP server, as of this heartbeat (absent: the agent runs without it)
+            d.putObject("local_dhcp").put("ports", localDhcp.path("ports").asLong(0))
+                    .put("serving", localDhcp.path("serving").asBoolean(false))
+                    .put("answered", localDhcp.path("answered").asLong(0));
+        }
         docs.commit(Transaction.builder().put(path, d.toString()).build());
         newRestore(before, d).ifPresent(r -> LOG.info("host {}: its agent restored {} from the snapshot, {} flows in {}"
                 + " ms ({})", name, bridge, r.path("flows").asLong(), r.path("duration_millis").asLong(),
@@ -595,6 +607,9 @@ public final class HostRegistry implements AutoCloseable {
         // Neutron's configurations are the agent's own report: the snapshot's figures and last restore go there.
         if (h.has("snapshot")) {
             conf.set("snapshot", h.get("snapshot").deepCopy());
+        }
+        if (h.has("local_dhcp")) {
+            conf.set("local_dhcp", h.get("local_dhcp").deepCopy());
         }
         if (h.has("last_restore")) {
             ObjectNode r = h.get("last_restore").deepCopy();

@@ -211,6 +211,19 @@ class HostRegistryTest {
     }
 
     @Test
+    void theAgentsOwnDhcpServerIsShownAsOfItsLastHeartbeat() {
+        ok(agent("PUT", "/v1/network/hosts/compute-1", "{\"tunnel_ip\": \"192.0.2.1\", \"local_dhcp\": {\"ports\":"
+                + " 3, \"serving\": true, \"answered\": 7}}"));
+        JsonNode h = ok(agent("GET", "/v1/network/hosts/compute-1", null));
+        assertThat(h.path("local_dhcp").path("ports").asLong()).isEqualTo(3);
+        assertThat(h.path("local_dhcp").path("serving").asBoolean()).isTrue();
+        assertThat(h.path("local_dhcp").path("answered").asLong()).isEqualTo(7);
+        // an agent started again without it: the host no longer shows one
+        ok(agent("PUT", "/v1/network/hosts/compute-1", "{\"tunnel_ip\": \"192.0.2.1\"}"));
+        assertThat(ok(agent("GET", "/v1/network/hosts/compute-1", null)).has("local_dhcp")).isFalse();
+    }
+
+    @Test
     void badRegistrationsAndReportsFromUnknownHostsAreRefused() {
         assertThat(agent("PUT", "/v1/network/hosts/compute-1", "{\"tunnel_ip\": \"not-an-ip\"}").status())
                 .isEqualTo(400);
@@ -228,6 +241,10 @@ class HostRegistryTest {
         assertThat(restore.body().path("error").asText()).contains("agent_at_millis");
         assertThat(agent("PUT", "/v1/network/hosts/compute-1", "{\"last_restore\": {\"agent_at_millis\": 1,"
                 + " \"duration_millis\": \"fast\"}}").status()).isEqualTo(400);
+        assertThat(agent("PUT", "/v1/network/hosts/compute-1", "{\"local_dhcp\": {\"ports\": -1}}").status())
+                .isEqualTo(400);
+        assertThat(agent("PUT", "/v1/network/hosts/compute-1", "{\"local_dhcp\": {\"serving\": \"yes\"}}").status())
+                .isEqualTo(400);
         ApiResponse r = agent("POST", "/v1/network/hosts/nobody/bindings", "{\"plugged\": []}");
         assertThat(r.status()).isEqualTo(404);
         assertThat(r.body().path("error").asText()).contains("not registered");
