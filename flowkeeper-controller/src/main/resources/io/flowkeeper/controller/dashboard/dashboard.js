@@ -107,6 +107,8 @@ async function refresh() {
         'snapshot-age');
       const r = h.last_restore;
       cell(tr, r ? r.flows + ' flows in ' + r.duration_millis + ' ms, ' + ago(r.at_millis) : '', 'restore');
+      const d = h.local_dhcp;
+      cell(tr, d ? (d.serving ? '' : 'down, ') + d.ports + ' ports, ' + d.answered + ' answered' : '', 'dhcp');
       cell(tr, h.agent_version);
     });
     $('host-count').textContent = '(' + (hosts.hosts || []).length + ')';
