@@ -80,6 +80,8 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
     private final ShardCatalog catalog;
     private final RaftPeerId selfId;
     private final Map<String, RaftGroupId> groupIds = new LinkedHashMap<>();
+    /** The groups in the order a known death elects them: the ownership shard first. */
+    private final List<RaftGroupId> electionOrder;
     private final ShardClients clients;
     private final RaftServer server;
     private final ClientId adminClientId = ClientId.randomId();
@@ -104,6 +106,12 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
         for (ShardCatalog.Shard s : catalog.shards()) {
             groupIds.put(s.name(), RaftGroupId.valueOf(ShardCatalog.groupUuid(s.name())));
         }
+        List<RaftGroupId> order = new ArrayList<>();
+        catalog.shards().stream().filter(s -> s.kind() == ShardCatalog.Kind.OWNERSHIP)
+                .forEach(s -> order.add(groupIds.get(s.name())));
+        catalog.shards().stream().filter(s -> s.kind() != ShardCatalog.Kind.OWNERSHIP)
+                .forEach(s -> order.add(groupIds.get(s.name())));
+        this.electionOrder = List.copyOf(order);
         io.flowkeeper.api.io.PrivateFiles.createPrivateDirectories(config.dataDir()); // Raft logs: owner only
         // Ratis creates its segments with the process' default mode; say so when that mode is not private.
         io.flowkeeper.api.io.PrivateFiles.defaultModeLeaks(config.dataDir()).ifPresent(mode -> LOG.warn(
@@ -281,9 +289,14 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
     @Override
     public void memberGone(String nodeId) {
         if (!nodeId.equals(config.nodeId()) && members.containsKey(nodeId)) {
-            clients.memberGone(nodeId);
+            // The two asynchronous steps first (a connection reset, the elections: each on a thread of its own),
+            // then the calls' fail-over, which resets clients here and can take tens of ms on a loaded host.
+            // The ownership shard elects first: every node's lease renews through it, and a lease not renewed for
+            // its validity makes a node step down from switches that never were the dead node's.
+            clients.markGone(nodeId);
             redial(nodeId, "gone");
-            quickElection.memberGone(RaftPeerId.valueOf(nodeId), groupIds.values(), clients::isGone);
+            quickElection.memberGone(RaftPeerId.valueOf(nodeId), electionOrder, clients::isGone);
+            clients.memberGone(nodeId);
         }
     }
 

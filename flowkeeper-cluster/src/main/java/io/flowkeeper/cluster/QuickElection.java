@@ -48,13 +48,15 @@ final class QuickElection implements AutoCloseable {
     /** {@code dead}'s process is gone; {@code gone} tells which other members are known gone too. */
     void memberGone(RaftPeerId dead, Iterable<RaftGroupId> groups, Predicate<RaftPeerId> gone) {
         // Not on the caller's thread (the lease keeper's): starting an election takes the server's lock.
-        watcher.execute(() -> memberGoneNow(dead, groups, gone));
+        long reported = System.nanoTime();
+        watcher.execute(() -> memberGoneNow(dead, groups, gone, reported));
     }
 
-    private void memberGoneNow(RaftPeerId dead, Iterable<RaftGroupId> groups, Predicate<RaftPeerId> gone) {
+    private void memberGoneNow(RaftPeerId dead, Iterable<RaftGroupId> groups, Predicate<RaftPeerId> gone,
+                               long reported) {
         for (RaftGroupId gid : groups) {
             try {
-                start(dead, gid, gone);
+                start(dead, gid, gone, reported);
             } catch (Exception e) {
                 // The randomized election timeout still elects a leader; this was only a shortcut.
                 LOG.info("group {}: no quick election after {} left: {}", gid, dead, e.toString());
@@ -62,7 +64,8 @@ final class QuickElection implements AutoCloseable {
         }
     }
 
-    private void start(RaftPeerId dead, RaftGroupId gid, Predicate<RaftPeerId> gone) throws Exception {
+    private void start(RaftPeerId dead, RaftGroupId gid, Predicate<RaftPeerId> gone, long reported)
+            throws Exception {
         RaftServer.Division div = server.getDivision(gid);
         if (!div.getInfo().isFollower() || !dead.equals(div.getInfo().getLeaderId())) {
             // The dead member did not lead this group (as this replica knows), or an election is under way.
@@ -83,7 +86,7 @@ final class QuickElection implements AutoCloseable {
         RaftPeerId candidate = live.get(0);
         RaftStorageMetadata before = div.getRaftStorage().getMetadataFile().getMetadata();
         if (candidate.equals(server.getId())) {
-            elect(div, dead, "its leader " + dead + " is gone");
+            elect(div, dead, "its leader " + dead + " is gone", reported);
         } else {
             long until = System.nanoTime() + WATCH_FOR_NANOS;
             watcher.schedule(() -> watch(gid, dead, candidate, before.getTerm(), until), WATCH_EVERY_MS,
@@ -107,7 +110,7 @@ final class QuickElection implements AutoCloseable {
             RaftStorageMetadata now = div.getRaftStorage().getMetadataFile().getMetadata();
             if (now.getTerm() > termBefore) {
                 if (now.getVotedFor() == null) {
-                    elect(div, dead, "the vote for " + candidate + " was refused here (its log is behind)");
+                    elect(div, dead, "the vote for " + candidate + " was refused here (its log is behind)", 0);
                 }
                 return;
             }
@@ -125,7 +128,8 @@ final class QuickElection implements AutoCloseable {
      * a start-election request only from the leader it knows, and only if its own log is not behind the one
      * named in the request (this replica's own last entry: the dead leader's log cannot be asked).
      */
-    private void elect(RaftServer.Division div, RaftPeerId dead, String why) throws Exception {
+    /** @param reported when the death was reported ({@link System#nanoTime}), or 0: told in the log line */
+    private void elect(RaftServer.Division div, RaftPeerId dead, String why, long reported) throws Exception {
         TermIndex last = div.getRaftLog().getLastEntryTermIndex();
         if (last == null) {
             return; // an empty log: leave it to the timeout
@@ -138,9 +142,13 @@ final class QuickElection implements AutoCloseable {
                                 .toByteString())))
                 .setLeaderLastEntry(last.toProto())
                 .build();
+        long asked = System.nanoTime();
         boolean started = server.startLeaderElection(request).getServerReply().getSuccess();
-        LOG.info("group {}: {}: {}", div.getMemberId().getGroupId(), why,
-                started ? "election started here at once" : "Ratis refused to start an election here");
+        long done = System.nanoTime();
+        LOG.info("group {}: {}: {} ({}the call took {} ms)", div.getMemberId().getGroupId(), why,
+                started ? "election started here at once" : "Ratis refused to start an election here",
+                reported == 0 ? "" : "reported " + (asked - reported) / 1_000_000 + " ms before; ",
+                (done - asked) / 1_000_000);
     }
 
     @Override

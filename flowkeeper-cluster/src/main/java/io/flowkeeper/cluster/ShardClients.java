@@ -125,6 +125,14 @@ public final class ShardClients implements AutoCloseable {
     private final java.util.Set<RaftPeerId> gone = ConcurrentHashMap.newKeySet();
 
     /**
+     * A member's process is gone: {@link #isGone} says so from now on, before {@link #memberGone} resets the
+     * clients (the elections that follow read it).
+     */
+    void markGone(String member) {
+        gone.add(RaftPeerId.valueOf(member));
+    }
+
+    /**
      * A member's process is gone: calls waiting on it fail over at once (its connections are reset, which fails
      * what is in flight on them) instead of after their attempt timeout, and new calls do not try it first even
      * while this replica still names it leader (it does until the election). Measured before: a takeover's read

@@ -115,8 +115,9 @@ public final class LeaseKeeper implements AutoCloseable {
                     Integer.parseInt(linkAddress.substring(colon + 1)),
                     ownership::leases, (node, peerIncarnation) -> {
                         gone.put(node, peerIncarnation);
-                        peerGoneListeners.forEach(l -> l.accept(node));
+                        // elections and calls' fail-over first; the listeners (the operators' timeline) after
                         cluster.memberGone(node); // its calls fail over now, not after their attempt timeout
+                        peerGoneListeners.forEach(l -> l.accept(node));
                     });
         } catch (IOException | RuntimeException e) {
             LOG.warn("no peer link port on {} ({}): dead peers are expired after a whole lease time", linkAddress,
