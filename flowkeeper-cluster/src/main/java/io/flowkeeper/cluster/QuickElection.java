@@ -127,8 +127,9 @@ final class QuickElection implements AutoCloseable {
      * A forced election on this server's replica, asked of it in-process in the dead leader's name: Ratis accepts
      * a start-election request only from the leader it knows, and only if its own log is not behind the one
      * named in the request (this replica's own last entry: the dead leader's log cannot be asked).
+     *
+     * @param reported when the death was reported ({@link System#nanoTime}), or 0: told in the log line
      */
-    /** @param reported when the death was reported ({@link System#nanoTime}), or 0: told in the log line */
     private void elect(RaftServer.Division div, RaftPeerId dead, String why, long reported) throws Exception {
         TermIndex last = div.getRaftLog().getLastEntryTermIndex();
         if (last == null) {
