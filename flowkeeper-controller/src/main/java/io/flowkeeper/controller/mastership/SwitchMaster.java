@@ -91,7 +91,8 @@ public final class SwitchMaster {
     /** Counts the flow watches opened: a watch's close is news only while it is the current one. */
     private long watchEpoch;
     private ScheduledFuture<?> statsTask;
-    private ScheduledFuture<?> retryTask;
+    /** A retry of {@link #settle} is scheduled and has not run yet (confined to this switch's serial executor). */
+    private boolean retryPending;
     private volatile boolean closed;
     /**
      * Whether this connection's first sync has passed the wait for the host agent's restore (confined to the
@@ -422,9 +423,19 @@ public final class SwitchMaster {
         return true;
     }
 
+    /**
+     * One retry of {@link #settle} in 500 ms, unless one is pending. Pending means "scheduled and not yet run on this
+     * switch's executor", not the scheduled task's own state: that task only submits the retry, and a retry failing
+     * again before the task had returned was once seen to schedule nothing (the task not yet done), leaving the
+     * switch unsynced (TenantFlowsTest).
+     */
     private void scheduleRetry() {
-        if (retryTask == null || retryTask.isDone()) {
-            retryTask = mastership.scheduler().schedule(() -> submit(this::settle), 500, TimeUnit.MILLISECONDS);
+        if (!retryPending) {
+            retryPending = true;
+            mastership.scheduler().schedule(() -> submit(() -> {
+                retryPending = false;
+                settle();
+            }), 500, TimeUnit.MILLISECONDS);
         }
     }
 
