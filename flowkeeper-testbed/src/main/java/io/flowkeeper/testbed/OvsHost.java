@@ -361,13 +361,25 @@ public final class OvsHost implements AutoCloseable {
      * default, 1.0, is refused by bridges configured for 1.3/1.4 only).
      */
     public String ofctl(String... args) {
+        return Cmd.run(ofctlCommand(args), ovsEnv, Cmd.DEFAULT_TIMEOUT);
+    }
+
+    private static List<String> ofctlCommand(String... args) {
         List<String> cmd = new ArrayList<>(List.of("ovs-ofctl"));
         List<String> given = List.of(args);
         if (!given.contains("-O") && given.stream().noneMatch(a -> a.startsWith("--protocols"))) {
             cmd.addAll(List.of("-O", "OpenFlow10,OpenFlow11,OpenFlow12,OpenFlow13,OpenFlow14"));
         }
         cmd.addAll(given);
-        return Cmd.run(cmd, ovsEnv, Cmd.DEFAULT_TIMEOUT);
+        return cmd;
+    }
+
+    /**
+     * Watches a bridge's flow table as it changes ({@code ovs-ofctl monitor}, in the highest version the bridge
+     * speaks) until closed: to time when a flow lands without polling {@code dump-flows}.
+     */
+    public FlowWatch watchFlows(String bridge) {
+        return FlowWatch.start(ofctlCommand(), bridge, ovsEnv);
     }
 
     /** Runs {@code ovs-appctl} against this host's {@code ovs-vswitchd}. */

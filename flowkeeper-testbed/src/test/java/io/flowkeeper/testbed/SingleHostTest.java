@@ -1,6 +1,7 @@
 package io.flowkeeper.testbed;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
@@ -124,5 +125,22 @@ class SingleHostTest {
         var first = host.dumpFlowsWithoutCounters("br-int");
         assertThat(a.reachable(b.ip(), T)).isTrue();
         assertThat(host.dumpFlowsWithoutCounters("br-int")).isEqualTo(first).hasSize(2);
+    }
+
+    @Test
+    @Order(7)
+    void flowWatchReportsAFlowWhenItIsAddedAndNotBefore() throws Exception {
+        host.ofctl("add-flow", "br-int", "table=0,priority=20,ip,nw_dst=10.9.0.1,actions=drop");
+        try (FlowWatch watch = host.watchFlows("br-int")) {
+            // a flow present before the watch is not "added"; nor is one never added
+            assertThatThrownBy(() -> watch.awaitAdded("nw_dst=10.9.0.2", Duration.ofMillis(500)))
+                    .isInstanceOf(TestBedException.class).hasMessageContaining("within 500 ms");
+            long before = System.nanoTime();
+            host.ofctl("add-flow", "br-int", "table=0,priority=20,ip,nw_dst=10.9.0.2,actions=drop");
+            long seen = watch.awaitAdded("nw_dst=10.9.0.2", T);
+            assertThat(seen).isGreaterThan(before);
+            assertThatThrownBy(() -> watch.awaitAdded("nw_dst=10.9.0.1", Duration.ofMillis(200)))
+                    .isInstanceOf(TestBedException.class);
+        }
     }
 }
