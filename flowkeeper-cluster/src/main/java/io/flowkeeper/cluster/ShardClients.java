@@ -68,6 +68,12 @@ public final class ShardClients implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ShardClients.class);
     /** Pause before resending after an answer that says "not now" (elections take 150-300 ms). */
     private static final long RETRY_MS = 50;
+    /** Pause before resending to a leader that is elected but has not committed its first entry yet. */
+    private static final long NOT_READY_RETRY_MS = 10;
+    /** How often a call waiting for an election asks this node's replica whether it knows the winner. */
+    private static final long LEADER_POLL_MS = 5;
+    /** A successful call this slow is logged with its attempts (a quiet cluster commits in a few ms). */
+    private static final long SLOW_CALL_MS = 150;
     /** How long a call waits for a shard whose leader is known gone to elect another (see start). */
     private static final long ELECTION_WAIT_NANOS = 2_000_000_000L;
     /** Group commit (see {@link Batcher}): entries of one shard in flight at once from this process. */
@@ -342,6 +348,16 @@ public final class ShardClients implements AutoCloseable {
                 s.leaderHint = target;
                 s.replied.add(callId);
                 result.complete(reply);
+                long tookMs = (System.nanoTime() - start) / 1_000_000;
+                if (tookMs >= SLOW_CALL_MS && LOG.isInfoEnabled()) {
+                    // One line per slow call: during a failover it says whether the time went to refused attempts
+                    // (the trail) or to one attempt that waited at its target.
+                    synchronized (trail) {
+                        LOG.info("shard {}: call {} of {} took {} ms, {} attempt(s), answered by {}{}", shardName,
+                                callId, clientId, tookMs, attempts, target,
+                                trail.isEmpty() ? "" : "; before: " + String.join(" | ", trail));
+                    }
+                }
                 return;
             }
             if (t == null) {
@@ -367,10 +383,18 @@ public final class ShardClients implements AutoCloseable {
                     next = suggested.getId();
                     delay = 0;
                 } else {
-                    next = s.peerAfter(target);
+                    // No leader known there: an election is under way. This node's own replica learns the winner
+                    // from its first heartbeat, so it is asked every few ms rather than guessing after RETRY_MS.
+                    s.leaderHint = null;
+                    awaitLeader(target, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_MS));
+                    return;
                 }
                 s.leaderHint = next;
-            } else if (t instanceof LeaderNotReadyException || t instanceof ReadIndexException
+            } else if (t instanceof LeaderNotReadyException) {
+                // Elected, its first entry not committed yet: one round trip to a follower, a few ms when quiet.
+                next = target;
+                delay = NOT_READY_RETRY_MS;
+            } else if (t instanceof ReadIndexException
                     || t instanceof ReadException || t instanceof ResourceUnavailableException) {
                 next = target; // the leader is there, just not able to answer yet
             } else if (t instanceof LeaderSteppingDownException || t instanceof TransferLeadershipException
@@ -389,6 +413,34 @@ public final class ShardClients implements AutoCloseable {
                 return;
             }
             schedule(() -> attempt(next), delay);
+        }
+
+        /**
+         * After {@code refused} said it is not the leader and named none: the next attempt goes to the leader this
+         * node's replica names as soon as it names a live one other than {@code refused}; else, at {@code until},
+         * to the next peer.
+         */
+        private void awaitLeader(RaftPeerId refused, long until) {
+            if (result.isDone()) {
+                return;
+            }
+            RaftPeerId local = localLeader.apply(shardName);
+            Shard s = shard;
+            long now = System.nanoTime();
+            if (local != null && !local.equals(refused) && !gone.contains(local) && s.knows(local)) {
+                s.leaderHint = local;
+                attempt(local);
+            } else if (now >= until) {
+                RaftPeerId next = s.peerAfter(refused);
+                s.leaderHint = next;
+                if (now >= deadline) {
+                    result.completeExceptionally(lastError);
+                } else {
+                    attempt(next);
+                }
+            } else {
+                schedule(() -> awaitLeader(refused, until), LEADER_POLL_MS);
+            }
         }
     }
 
@@ -443,6 +495,11 @@ public final class ShardClients implements AutoCloseable {
 
         private void sendBatch(List<Pending> batch) {
             long deadline = batch.get(0).deadline;
+            long queuedMs = (System.nanoTime() - (deadline - requestTimeout.toNanos())) / 1_000_000;
+            if (queuedMs >= SLOW_CALL_MS) {
+                LOG.info("shard {}: {} commit(s) waited {} ms for one of the {} entries in flight", shard,
+                        batch.size(), queuedMs, BATCHES_IN_FLIGHT);
+            }
             CompletableFuture<RaftClientReply> call;
             if (System.nanoTime() >= deadline) {
                 call = CompletableFuture.failedFuture(new TimeoutException("queued past the request timeout"));

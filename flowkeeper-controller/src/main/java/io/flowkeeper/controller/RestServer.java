@@ -474,7 +474,8 @@ public final class RestServer implements AutoCloseable {
                     return;
                 }
                 try {
-                    pool.execute(() -> serve(new RestExchange(request, response, body), callback, watch));
+                    long queued = System.nanoTime();
+                    pool.execute(() -> serve(new RestExchange(request, response, body), callback, watch, queued));
                 } catch (RejectedExecutionException e) {
                     release(watch);
                     respondNow(response, callback, 503, errorJson(503, "node busy: too many requests are waiting;"
@@ -485,6 +486,9 @@ public final class RestServer implements AutoCloseable {
         }
     }
 
+    /** A request that took this long (queue included) is logged. */
+    private static final long SLOW_REQUEST_NANOS = 250_000_000L;
+
     private void release(boolean watch) {
         if (watch) {
             watchSlots.release();
@@ -492,11 +496,17 @@ public final class RestServer implements AutoCloseable {
     }
 
     /** Runs on a route thread: routes the request, then completes it; a failed write aborts the connection. */
-    private void serve(RestExchange ex, Callback callback, boolean watch) {
+    private void serve(RestExchange ex, Callback callback, boolean watch, long queued) {
         long t0 = System.nanoTime();
         try {
             handle(ex);
-            requests.served(routeName(ex.rawPath()), ex.method(), ex.status(), System.nanoTime() - t0);
+            long done = System.nanoTime();
+            requests.served(routeName(ex.rawPath()), ex.method(), ex.status(), done - t0);
+            if (!watch && done - queued >= SLOW_REQUEST_NANOS) {
+                // One line per slow request, so a slow answer seen by a client can be found in the node's log.
+                LOG.info("slow request: {} {} answered {} in {} ms ({} ms waiting for a route thread)", ex.method(),
+                        ex.rawPath(), ex.status(), (done - queued) / 1_000_000, (t0 - queued) / 1_000_000);
+            }
             callback.succeeded();
         } catch (IOException | RuntimeException e) {
             LOG.debug("request {} {} ended early: {}", ex.method(), ex.rawPath(), e.toString());
