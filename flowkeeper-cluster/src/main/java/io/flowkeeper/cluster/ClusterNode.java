@@ -137,6 +137,14 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
                 return null;
             }
         });
+        clients.setElectingHint(shard -> {
+            try {
+                var info = server.getDivision(groupIds.get(shard)).getInfo();
+                return info.isCandidate() || (info.isFollower() && info.getLeaderId() == null);
+            } catch (IOException | RuntimeException e) {
+                return false; // no replica here (yet): nothing to wait for
+            }
+        });
         this.balancer = new LeaderBalancer(this);
         this.quickElection = new QuickElection(server);
     }

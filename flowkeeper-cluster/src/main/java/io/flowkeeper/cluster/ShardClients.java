@@ -94,6 +94,8 @@ public final class ShardClients implements AutoCloseable {
     private volatile Map<String, String> members;
     /** Who this process's own replica says leads a shard (a cluster node knows); null when unknown or not a node. */
     private volatile java.util.function.Function<String, RaftPeerId> localLeader = shard -> null;
+    /** Whether this process's own replica of a shard is electing; always false when it is not a node. */
+    private volatile java.util.function.Predicate<String> localElecting = shard -> false;
 
     /**
      * @param groupIds shard name to Raft group id
@@ -169,6 +171,11 @@ public final class ShardClients implements AutoCloseable {
         localLeader = hint;
     }
 
+    /** Whether a cluster node's own replica of a shard is electing (knows no leader): calls then wait for it. */
+    void setElectingHint(java.util.function.Predicate<String> electing) {
+        localElecting = electing;
+    }
+
     /** New membership: connections built for the old one are closed and rebuilt on next use. */
     void setMembers(Map<String, String> next) {
         members = Map.copyOf(next);
@@ -229,11 +236,11 @@ public final class ShardClients implements AutoCloseable {
     }
 
     /**
-     * The first attempt of a call. While this node's replica still names a leader whose process is known gone, the
-     * shard is electing: nothing can commit or answer a linearizable read before the new leader, and a call sent
-     * meanwhile waits out its whole attempt timeout (a follower's read index goes to the dead leader; measured
-     * 2.6 s in bench failover). So it waits here, checking every 10 ms, until the replica names another leader,
-     * for at most {@link #ELECTION_WAIT_NANOS} (longer than any election seen; after it, the call goes out as usual,
+     * The first attempt of a call. While this node's replica still names a leader whose process is known gone, or
+     * names none (it is a candidate, or a follower between two leaders), the shard is electing: nothing can commit
+     * or answer a linearizable read before the new leader, and a call sent meanwhile waits out its whole attempt
+     * timeout (a follower's read index goes to the dead leader; measured 2.6 s in bench failover). So it waits
+     * here, checking every 10 ms, until the replica names another leader, for at most {@link #ELECTION_WAIT_NANOS} (longer than any election seen; after it, the call goes out as usual,
      * so a wrong "gone" can cost no more).
      */
     private void start(Call call, String shard, Shard s) {
@@ -244,8 +251,10 @@ public final class ShardClients implements AutoCloseable {
         // which may be frozen (no answer at all, so each attempt on it costs a whole RPC timeout).
         RaftPeerId local = localLeader.apply(shard);
         long now = System.nanoTime();
-        if (local != null && gone.contains(local) && now - call.start < ELECTION_WAIT_NANOS
-                && now + 10_000_000L < call.deadline) {
+        // This replica electing (a candidate, or a follower that knows no leader) waits too: measured, a read sent
+        // then went to the other survivor, still following the dead leader, and waited out its 2.5 s attempt.
+        boolean waitForLeader = local != null ? gone.contains(local) : localElecting.test(shard);
+        if (waitForLeader && now - call.start < ELECTION_WAIT_NANOS && now + 10_000_000L < call.deadline) {
             schedule(() -> start(call, shard, s), 10);
             return;
         }
