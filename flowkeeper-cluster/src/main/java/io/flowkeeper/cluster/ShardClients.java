@@ -240,8 +240,8 @@ public final class ShardClients implements AutoCloseable {
      * names none (it is a candidate, or a follower between two leaders), the shard is electing: nothing can commit
      * or answer a linearizable read before the new leader, and a call sent meanwhile waits out its whole attempt
      * timeout (a follower's read index goes to the dead leader; measured 2.6 s in bench failover). So it waits
-     * here, checking every 10 ms, until the replica names another leader, for at most {@link #ELECTION_WAIT_NANOS} (longer than any election seen; after it, the call goes out as usual,
-     * so a wrong "gone" can cost no more).
+     * here, checking every 10 ms, until the replica names another leader, for at most {@link #ELECTION_WAIT_NANOS}
+     * (longer than any election seen; after it, the call goes out as usual, so a wrong "gone" can cost no more).
      */
     private void start(Call call, String shard, Shard s) {
         if (call.result.isDone()) {

@@ -100,7 +100,8 @@ public final class FailoverBench implements Callable<Integer> {
                 + "killed node is restarted, caught up on every shard, and every switch has 3 candidates again "
                 + "before the next kill");
         report.note("(a) from the kill to the new master's log line written when the switch granted MASTER (same "
-                + "clock, ms resolution); (b) until the switch's flow monitor (ovs-ofctl monitor watch:) reports the flow");
+                + "clock, ms resolution); (b) until the switch's flow monitor (ovs-ofctl monitor watch:) reports the "
+                + "flow");
         report.note("anchors (seed 001 and PRODUCT.md): OpenDaylight ~10 s to elect a new master, Neutron L3 HA ~7 s, "
                 + "OVN BFD ~3 s");
         report.environment("kills", kills);
@@ -235,9 +236,9 @@ public final class FailoverBench implements Callable<Integer> {
         Thread.sleep(300);
         PingResult result = ping.stop();
         double roleMs = roleGranted(bed, dp, before.generation(), killedAt);
-        progress(String.format("  kill of %s at %s: role %.0f ms, write accepted %.0f ms (by %s; its call took %.0f ms%s),"
-                        + " flow %.0f ms, lost %d of %d", bed.cluster().id(victim), killedAt, roleMs, acceptedMs,
-                survivor.baseUrl(), lastAttemptMs,
+        progress(String.format("  kill of %s at %s: role %.0f ms, write accepted %.0f ms (by %s; its call took "
+                        + "%.0f ms%s), flow %.0f ms, lost %d of %d", bed.cluster().id(victim), killedAt, roleMs,
+                acceptedMs, survivor.baseUrl(), lastAttemptMs,
                 refused.isEmpty() ? "" : "; refused before: " + String.join(", ", refused), flowMs, result.lost(),
                 result.sent()));
         bed.cluster().start(victim);
