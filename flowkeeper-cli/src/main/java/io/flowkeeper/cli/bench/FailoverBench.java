@@ -197,41 +197,38 @@ public final class FailoverBench implements Callable<Integer> {
         RestClient survivor = bed.anyLiveClient(victim);
         survivor.get("/v1/cluster");
         PingMonitor ping = bed.vm(h, 0).startPing(bed.vm(h, 1).ip(), Duration.ofMillis(10));
-        // The switch reports the flow's arrival itself (flow monitor), so the bench spends no CPU polling for it.
-        try (FlowWatch watch = bed.host(h).watchFlows(MastershipBed.BRIDGE)) {
-            return killOnce(bed, h, k, soonAgain, before, victim, dp, marker, survivor, ping, watch);
-        }
-    }
-
-    private double[] killOnce(MastershipBed bed, int h, int k, boolean soonAgain, Ownership before, int victim,
-                              String dp, String marker, RestClient survivor, PingMonitor ping, FlowWatch watch)
-            throws Exception {
-        Thread.sleep(300);
-        LocalTime killedAt = LocalTime.now();
-        long t0 = System.nanoTime();
-        bed.cluster().kill(victim);
         // Each refused attempt is kept (status, ms it took) so a slow acceptance says whether one call waited or
         // several were turned away.
         List<String> refused = new ArrayList<>();
-        long attemptStart = System.nanoTime();
-        RestClient.Response put;
-        while (!(put = survivor.put("/v1/switches/" + dp + "/flows/failover-" + k,
-                "table=0,priority=200,ip," + marker + ",actions=drop")).ok()) {
-            refused.add(put.status() + " in " + Math.round((System.nanoTime() - attemptStart) / 1e6) + " ms");
-            if (System.nanoTime() - t0 > Duration.ofSeconds(60).toNanos()) {
-                throw new IOException("no surviving node accepted a flow within 60 s");
-            }
-            Thread.sleep(20);
-            attemptStart = System.nanoTime();
-        }
-        double acceptedMs = (System.nanoTime() - t0) / 1e6;
-        double lastAttemptMs = (System.nanoTime() - attemptStart) / 1e6;
+        LocalTime killedAt;
+        double acceptedMs;
+        double lastAttemptMs;
         double flowMs;
-        try {
-            flowMs = (watch.awaitAdded(marker, Duration.ofSeconds(60)) - t0) / 1e6;
-        } catch (io.flowkeeper.testbed.TestBedException e) {
-            throw new IOException("the flow written after the kill never reached switch " + dp + ": "
-                    + e.getMessage(), e);
+        // The switch reports the flow's arrival itself (flow monitor), so the bench spends no CPU polling for it.
+        try (FlowWatch watch = bed.host(h).watchFlows(MastershipBed.BRIDGE)) {
+            Thread.sleep(300);
+            killedAt = LocalTime.now();
+            long t0 = System.nanoTime();
+            bed.cluster().kill(victim);
+            long attemptStart = System.nanoTime();
+            RestClient.Response put;
+            while (!(put = survivor.put("/v1/switches/" + dp + "/flows/failover-" + k,
+                    "table=0,priority=200,ip," + marker + ",actions=drop")).ok()) {
+                refused.add(put.status() + " in " + Math.round((System.nanoTime() - attemptStart) / 1e6) + " ms");
+                if (System.nanoTime() - t0 > Duration.ofSeconds(60).toNanos()) {
+                    throw new IOException("no surviving node accepted a flow within 60 s");
+                }
+                Thread.sleep(20);
+                attemptStart = System.nanoTime();
+            }
+            acceptedMs = (System.nanoTime() - t0) / 1e6;
+            lastAttemptMs = (System.nanoTime() - attemptStart) / 1e6;
+            try {
+                flowMs = (watch.awaitAdded(marker, Duration.ofSeconds(60)) - t0) / 1e6;
+            } catch (io.flowkeeper.testbed.TestBedException e) {
+                throw new IOException("the flow written after the kill never reached switch " + dp + ": "
+                        + e.getMessage(), e);
+            }
         }
         Thread.sleep(300);
         PingResult result = ping.stop();
