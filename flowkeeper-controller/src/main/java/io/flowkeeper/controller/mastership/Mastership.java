@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The ownership view is this replica's, fed by a watch; it only moves forward (a document with a lower
  * generation than one already seen is ignored). After the lease lapses, nothing acts until the lease is held again
- * <em>and</em> ownership was re-read linearizably: the replica may have missed that another node took over.
+ * <em>and</em> ownership was re-read linearizably: the replica may have missed that another node took over. The
+ * switches still owned here at the same generation then carry on where they stopped ({@link SwitchMaster}: a lapse
+ * suspends a master, it does not depose it); the others are stepped down or taken over as usual.
  */
 public final class Mastership implements SwitchListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Mastership.class);
@@ -133,7 +135,13 @@ public final class Mastership implements SwitchListener, AutoCloseable {
     private void leaseChanged(boolean held) {
         if (!held) {
             resynced = false;
-            switches.values().forEach(SwitchMaster::ownershipChanged); // each stops writing at once
+            long kept = switches.values().stream().filter(s -> s.masterGeneration() >= 0).count();
+            if (kept > 0) {
+                LOG.info("node {}: lease lapsed: the {} switches mastered here keep MASTER and write nothing until the "
+                        + "lease is held and ownership re-read (those still ours then resume without a re-sync)",
+                        nodeId, kept);
+            }
+            switches.values().forEach(SwitchMaster::ownershipChanged); // each stops writing (the gate is closed)
             return;
         }
         scheduler.execute(this::resync);

@@ -45,6 +45,17 @@ import org.slf4j.LoggerFactory;
  * with the entity generation as role generation id, reconciles the switch to the desired flows once, then applies
  * every committed change to them in commit order, one bundle per batch; before each write it checks mastership
  * again. Otherwise it asks for SLAVE, so the switch itself refuses any write that might still come from here.
+ *
+ * <p>One exception: when only this node's lease lapsed (the entity is still ours at the generation we are MASTER
+ * at, as far as this replica knows), the master is <em>suspended</em>, not deposed. It keeps the role, the flows it
+ * knows the switch holds and its flow watch, writes nothing (every write is gated by {@link Mastership#canAct}),
+ * and queues the changes that arrive; once the lease is held and ownership re-read through the leader, it applies
+ * them and carries on, with no role request, no read of the desired flows and no reconcile. This is the fence a
+ * frozen master already relies on: nobody else writes before the ownership shard moves the entity, which happens
+ * only a whole lease time after our last renewal, and the new owner's MASTER request at a higher generation makes
+ * the switch refuse us. Stepping down on every lapse made a loaded node with many switches re-sync them all each
+ * time (issue 20: 1,000 switches, a read of each switch's desired flows per lapse, renewals late behind those
+ * reads, more lapses).
  */
 public final class SwitchMaster {
     private static final Logger LOG = LoggerFactory.getLogger(SwitchMaster.class);
@@ -84,6 +95,8 @@ public final class SwitchMaster {
 
     private volatile long masterGeneration = -1;
     private volatile boolean synced;
+    /** MASTER at {@link #masterGeneration} but not writing: this node's lease lapsed (set and cleared by settle). */
+    private volatile boolean suspended;
     private long baseRevision;
     /** How long the last takeover's linearizable read of the desired flows took (logged with the reconcile). */
     private long readMillis;
@@ -135,8 +148,9 @@ public final class SwitchMaster {
         return masterGeneration;
     }
 
+    /** Master here and writing: synced to the desired flows, and not suspended by a lapsed lease. */
     public boolean isMaster() {
-        return masterGeneration >= 0 && synced;
+        return masterGeneration >= 0 && synced && !suspended;
     }
 
     void ownershipChanged() {
@@ -197,13 +211,31 @@ public final class SwitchMaster {
         }
         EntityOwnership e = mastership.owner(entity).orElse(null);
         if (e != null && mastership.canAct(entity, e.generation())) {
+            boolean resumed = suspended;
+            suspended = false;
             if (masterGeneration != e.generation()) {
                 becomeMaster(e.generation());
             } else if (!synced) {
                 sync();
+            } else if (resumed) {
+                LOG.debug("switch {}: lease held again: writing at generation {} again", connection.dpidString(),
+                        masterGeneration);
+                recompute();
+                drain();
             }
             return;
         }
+        if (masterGeneration >= 0 && e != null && e.ownedBy(mastership.nodeId())
+                && e.generation() == masterGeneration) {
+            // Only the lease (or the re-read of ownership after it) is missing: suspended, see the class comment.
+            if (!suspended) {
+                suspended = true;
+                LOG.debug("switch {}: lease not held: MASTER at generation {} kept, nothing written until it is",
+                        connection.dpidString(), masterGeneration);
+            }
+            return;
+        }
+        suspended = false;
         if (masterGeneration >= 0) {
             LOG.info("switch {}: no longer master here ({}); stepping down to SLAVE", connection.dpidString(),
                     e == null ? "no owner" : mastership.isLeaseHeld()
@@ -521,6 +553,10 @@ public final class SwitchMaster {
         if (!synced || masterGeneration < 0) {
             return;
         }
+        if (!mastership.canAct(entity, masterGeneration)) {
+            settle(); // suspended, the change is computed on resuming; or no longer master: nothing to program
+            return;
+        }
         Map<String, Flow> now = computeFlows();
         if (now == null) {
             return; // the switch keeps what it has; the next change or sync computes again
@@ -538,11 +574,7 @@ public final class SwitchMaster {
         });
         computed = now;
         if (!next.isEmpty()) {
-            if (!mastership.canAct(entity, masterGeneration)) {
-                settle();
-                return;
-            }
-            try {
+            try { // a lapse since the check above: the write permit refuses, and the sync after it recomputes
                 program(programmed, refused, next, this::timedBundle);
             } catch (SwitchException e) {
                 LOG.warn("switch {}: writing {} computed changes failed: {}; syncing again", connection.dpidString(),
@@ -558,6 +590,13 @@ public final class SwitchMaster {
     /** Applies queued desired-flow changes, as one bundle, if still master. */
     private void drain() {
         if (!synced || masterGeneration < 0) {
+            return;
+        }
+        if (!mastership.canAct(entity, masterGeneration)) {
+            // Before taking the changes off the queue: a suspended master applies them when it resumes.
+            LOG.debug("switch {}: mastership not usable now; {} changes wait", connection.dpidString(),
+                    pending.size());
+            settle();
             return;
         }
         // flow id -> the flow now desired (null: deleted); a later event for an id replaces an earlier one
@@ -593,13 +632,7 @@ public final class SwitchMaster {
         if (next.isEmpty()) {
             return;
         }
-        if (!mastership.canAct(entity, masterGeneration)) {
-            LOG.info("switch {}: mastership lost before writing {} changes; the next master programs them",
-                    connection.dpidString(), next.size());
-            settle();
-            return;
-        }
-        boolean refusalsChanged;
+        boolean refusalsChanged; // a lapse since the check above: the write permit refuses, and the sync after it
         try {
             refusalsChanged = program(programmed, refused, next, this::timedBundle);
         } catch (SwitchException e) {

@@ -49,18 +49,37 @@ class MastershipOverSwitchTest {
         final InMemoryClusterAdmin admin;
         final LeaseKeeper lease;
         final Mastership mastership;
+        /** While set, this node's renewals fail as they would without quorum (its lease then lapses). */
+        volatile boolean renewalsFail;
         Switch session;
 
         Node(String id) {
             this.id = id;
             admin = new InMemoryClusterAdmin(id, "127.0.0.1:1", store);
-            lease = new LeaseKeeper(admin, ownership, id, "127.0.0.1:8181", Duration.ofMillis(400));
+            lease = new LeaseKeeper(admin, renewals(this), id, "127.0.0.1:8181", Duration.ofMillis(400));
             mastership = new Mastership(id, store, ownership, lease, Duration.ofMillis(50));
         }
 
         SwitchMaster master() {
             return mastership.localSwitch(DPID).orElseThrow();
         }
+    }
+
+    /** The shared ownership service, as {@code node}'s lease sees it: renewals fail while it says so. */
+    private OwnershipService renewals(Node node) {
+        return (OwnershipService) java.lang.reflect.Proxy.newProxyInstance(OwnershipService.class.getClassLoader(),
+                new Class<?>[] {OwnershipService.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("renewLease") && node.renewalsFail) {
+                        throw new io.flowkeeper.api.store.StoreException(
+                                io.flowkeeper.api.store.StoreException.Kind.UNAVAILABLE, OwnershipService.SHARD,
+                                "no quorum (test)");
+                    }
+                    try {
+                        return method.invoke(ownership, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     private void startNodes(String leader) {
@@ -168,6 +187,50 @@ class MastershipOverSwitchTest {
         assertThatThrownBy(() -> old.session.requestRole(ControllerRole.MASTER, oldGeneration))
                 .isInstanceOf(SwitchException.StaleGeneration.class);
         assertThat(new HashSet<>(table.flows())).isEqualTo(Set.of(a, b));
+    }
+
+    /**
+     * A lease that lapses and comes back before the ownership shard moves anything (a late renewal on a loaded node)
+     * suspends the master: nothing written meanwhile, and afterwards no role request and no re-sync, only the change
+     * that waited (issue 20: with 1,000 switches, re-syncing all of them on every lapse fed more lapses).
+     */
+    @Test
+    void aLeaseThatLapsesAndReturnsSuspendsTheMasterWithoutDeposingIt() {
+        Flow a = flow("a", "table=0,priority=10,ip,nw_dst=10.0.0.1,actions=drop");
+        desired.write(DPID, Map.of("a", a), List.of());
+        startNodes("n1");
+        Node master = awaitMaster();
+        long generation = ownedGeneration();
+        awaitTable(Set.of(a));
+        for (Node n : nodes) {
+            if (n != master) {
+                await().atMost(WAIT).pollInterval(POLL).until(() -> n.session.role() == ControllerRole.SLAVE);
+            }
+        }
+        // No node expires leases now (none leads the ownership shard): the lapse cannot move the switch.
+        nodes.forEach(n -> n.admin.setLeader(OwnershipService.SHARD, "nobody"));
+        int roleRequests = sessions.calls("requestRole");
+        int reconciles = sessions.calls("reconcile");
+        int bundles = table.bundleCount();
+
+        master.renewalsFail = true;
+        await().atMost(WAIT).pollInterval(POLL).until(() -> !master.lease.isHeld());
+        await().atMost(WAIT).pollInterval(POLL).until(() -> !master.master().isMaster());
+        Flow b = flow("b", "table=0,priority=10,ip,nw_dst=10.0.0.2,actions=drop");
+        desired.write(DPID, Map.of("b", b), List.of());
+        await().during(Duration.ofMillis(300)).atMost(WAIT).pollInterval(POLL)
+                .until(() -> new HashSet<>(table.flows()).equals(Set.of(a))); // nothing written without the lease
+        assertThat(master.session.role()).isEqualTo(ControllerRole.MASTER); // kept, not stepped down to SLAVE
+        assertThat(master.master().masterGeneration()).isEqualTo(generation);
+
+        master.renewalsFail = false;
+        awaitTable(Set.of(a, b)); // the change that waited
+        assertThat(master.master().isMaster()).isTrue();
+        assertThat(master.master().masterGeneration()).isEqualTo(generation);
+        assertThat(sessions.calls("requestRole")).as("role requests during and after the lapse")
+                .isEqualTo(roleRequests);
+        assertThat(sessions.calls("reconcile")).as("reconciles during and after the lapse").isEqualTo(reconciles);
+        assertThat(table.bundleCount()).as("bundles: b's alone").isEqualTo(bundles + 1);
     }
 
     @Test

@@ -23,6 +23,7 @@ final class SharedSwitchSessions {
 
     private final InMemorySwitch table;
     private final List<Session> sessions = new ArrayList<>();
+    private final java.util.Map<String, Integer> calls = new java.util.HashMap<>();
 
     SharedSwitchSessions(InMemorySwitch table) {
         this.table = table;
@@ -39,6 +40,13 @@ final class SharedSwitchSessions {
         return s.view;
     }
 
+    /** How many times all sessions were called {@code method} so far (e.g. requestRole, reconcile). */
+    int calls(String method) {
+        synchronized (table) {
+            return calls.getOrDefault(method, 0);
+        }
+    }
+
     private final class Session {
         final String controller;
         Switch view;
@@ -52,6 +60,7 @@ final class SharedSwitchSessions {
 
         Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
             synchronized (table) {
+                calls.merge(method.getName(), 1, Integer::sum);
                 switch (method.getName()) {
                     case "equals":
                         return proxy == args[0];
