@@ -65,6 +65,8 @@ public final class Mastership implements SwitchListener, AutoCloseable {
      */
     private final java.util.concurrent.ExecutorService switchThreads =
             Executors.newCachedThreadPool(Threads.daemon("switch"));
+    /** Takeovers read desired flows locally after one shared linearizable read (many switches, few Raft reads). */
+    private final ReadBarrier desiredFlowsBarrier;
     private volatile boolean resynced;
     private volatile MastershipObserver observer = MastershipObserver.NONE;
     private volatile boolean closed;
@@ -78,6 +80,7 @@ public final class Mastership implements SwitchListener, AutoCloseable {
         this.lease = lease;
         this.statsInterval = statsInterval;
         this.statistics = new StatisticsWriter(store, FlowDocuments.OPERATIONAL_SHARD, this::canAct, statsInterval);
+        this.desiredFlowsBarrier = new ReadBarrier(store, FlowDocuments.CONFIG_SHARD, Duration.ofSeconds(2));
     }
 
     public void start() {
@@ -189,6 +192,14 @@ public final class Mastership implements SwitchListener, AutoCloseable {
 
     DatastoreService store() {
         return store;
+    }
+
+    /**
+     * Returns once this node's replica of the desired flows' shard holds every write committed before the call (one
+     * linearizable read shared by the switches that ask at the same time): a STALE read after it is up to date.
+     */
+    long awaitDesiredFlows() {
+        return desiredFlowsBarrier.await();
     }
 
     Duration statsInterval() {
@@ -366,6 +377,7 @@ public final class Mastership implements SwitchListener, AutoCloseable {
         registrar.shutdownNow();
         scheduler.shutdownNow();
         statistics.close();
+        desiredFlowsBarrier.close();
         switchThreads.shutdown();
     }
 }

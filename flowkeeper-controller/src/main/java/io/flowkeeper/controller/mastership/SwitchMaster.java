@@ -98,7 +98,7 @@ public final class SwitchMaster {
     /** MASTER at {@link #masterGeneration} but not writing: this node's lease lapsed (set and cleared by settle). */
     private volatile boolean suspended;
     private long baseRevision;
-    /** How long the last takeover's linearizable read of the desired flows took (logged with the reconcile). */
+    /** How long the last takeover took to read the desired flows, read barrier included (logged with the reconcile). */
     private long readMillis;
     private Watch flowWatch;
     /** Counts the flow watches opened: a watch's close is news only while it is the current one. */
@@ -293,7 +293,10 @@ public final class SwitchMaster {
         }
     }
 
-    /** Reads the desired flows through the leader, watches changes after them, and reconciles the switch. */
+    /**
+     * Reads the desired flows (as of a linearizable read shared with the other switches syncing now), watches changes
+     * after them, and reconciles the switch.
+     */
     private void sync() {
         if (awaitingAgentRestore()) {
             return;
@@ -302,8 +305,9 @@ public final class SwitchMaster {
         DatastoreService store = mastership.store();
         DatastoreService.Snapshot snapshot;
         try {
+            mastership.awaitDesiredFlows();
             snapshot = store.list(FlowDocuments.CONFIG_SHARD, FlowDocuments.desiredPrefix(dpid),
-                    ReadConsistency.LINEARIZABLE);
+                    ReadConsistency.STALE);
         } catch (StoreException e) {
             LOG.warn("switch {}: cannot read desired flows ({}); retrying", connection.dpidString(), e.getMessage());
             scheduleRetry();
