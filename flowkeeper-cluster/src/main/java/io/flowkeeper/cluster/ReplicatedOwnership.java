@@ -79,6 +79,11 @@ public final class ReplicatedOwnership implements OwnershipService {
     }
 
     @Override
+    public int entityCount() {
+        return store.list(SHARD, DataPath.of(ENTITIES), ReadConsistency.STALE).values().size();
+    }
+
+    @Override
     public List<NodeLease> leases() {
         return OwnershipCommands.readable(store.list(SHARD, DataPath.of(NODES), ReadConsistency.STALE).values(),
                 OwnershipCommands::lease);

@@ -76,5 +76,10 @@ public interface OwnershipService {
 
     Optional<EntityOwnership> entity(String entity);
 
+    /** How many entities this node's replica holds (without reading them: checked for every new switch). */
+    default int entityCount() {
+        return entities().size();
+    }
+
     List<NodeLease> leases();
 }

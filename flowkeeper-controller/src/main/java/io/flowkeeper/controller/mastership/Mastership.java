@@ -161,12 +161,19 @@ public final class Mastership implements SwitchListener, AutoCloseable {
             LOG.info("node {}: lease held and ownership read ({} entities, {} owned here)", nodeId, owners.size(),
                     owners.values().stream().filter(o -> o.ownedBy(nodeId)).count());
             switches.values().forEach(SwitchMaster::ownershipChanged);
-            // Candidacies first taken while the lease was not held (or dropped by a restart) are taken again.
-            switches.keySet().forEach(this::register);
+            // A connected switch whose entity does not list this node as candidate (its registration not committed
+            // yet, or dropped by a restart) is registered again. Not all of them: a register command of every
+            // switch after every lapse made each replica re-read every entity (bench scale, 1,000 switches).
+            switches.keySet().stream().filter(dpid -> !isCandidate(dpid)).forEach(this::register);
         } catch (StoreException e) {
             LOG.warn("cannot read ownership yet ({}); retrying", e.getMessage());
             scheduler.schedule(this::resync, 200, TimeUnit.MILLISECONDS);
         }
+    }
+
+    private boolean isCandidate(long dpid) {
+        EntityOwnership e = owners.get(FlowDocuments.entity(dpid));
+        return e != null && e.candidates().contains(nodeId);
     }
 
     /** True when this node may act for the entity at that generation: the only gate before a switch write. */

@@ -40,7 +40,7 @@ public final class SwitchAdmission implements SwitchListener {
     @Override
     public void switchConnected(Switch sw) {
         String entity = FlowDocuments.entity(sw.dpid());
-        if (ownership.entity(entity).isEmpty() && ownership.entities().size() >= maxSwitches) {
+        if (ownership.entity(entity).isEmpty() && ownership.entityCount() >= maxSwitches) {
             long total = refused.incrementAndGet();
             long now = System.nanoTime();
             if (now - lastLog >= LOG_EVERY_NANOS) {
