@@ -50,6 +50,10 @@ public final class ScaleBench implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;
 
+    @Option(names = "--node-config", paramLabel = "LINE", description = "A line added to every node's YAML config, "
+            + "e.g. 'stats-interval: 10s' (repeatable): to see what a setting costs or saves at scale.")
+    List<String> nodeConfig = List.of();
+
     @Override
     public Integer call() throws Exception {
         List<Integer> counts = small ? List.of(50) : switchCounts;
@@ -78,13 +82,17 @@ public final class ScaleBench implements Callable<Integer> {
         report.note("ONOS anchors (issue 20): roles for 100 connecting switches in 0.76 s, 600 in 4.23 s, sessions "
                 + "flapping beyond 600; mastership failover 0.33-0.52 s (one switch)");
         report.environment("idle-seconds", idleSeconds);
+        if (!nodeConfig.isEmpty()) {
+            report.environment("node-config", String.join("; ", nodeConfig));
+            report.note("every node's config had, beside the bench's own: " + String.join("; ", nodeConfig));
+        }
         report.print(System.out, json);
         return failed == 0 ? 0 : 1;
     }
 
     private void runOnce(int n, int idleSeconds, BenchReport report) throws Exception {
         progress(n + " switches: starting 3 controller JVMs and the 2 ping switches");
-        try (MastershipBed bed = MastershipBed.create(2, List.of())) {
+        try (MastershipBed bed = MastershipBed.create(2, nodeConfig)) {
             bed.awaitMasters(Duration.ofSeconds(120));
             bed.pushBaseline();
             List<OvsHost> hosts = new ArrayList<>();

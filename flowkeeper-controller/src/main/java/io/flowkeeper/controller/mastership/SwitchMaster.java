@@ -636,8 +636,8 @@ public final class SwitchMaster {
         if (next.isEmpty()) {
             return;
         }
-        boolean refusalsChanged; // a lapse since the check above: the write permit refuses, and the sync after it
-        try {
+        boolean refusalsChanged;
+        try { // a lapse since the check above: the write permit refuses, and the sync after it reads these changes
             refusalsChanged = program(programmed, refused, next, this::timedBundle);
         } catch (SwitchException e) {
             LOG.warn("switch {}: writing {} changes failed: {}; syncing again", connection.dpidString(),
