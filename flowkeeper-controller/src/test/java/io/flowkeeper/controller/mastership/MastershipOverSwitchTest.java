@@ -120,6 +120,15 @@ class MastershipOverSwitchTest {
                 .findFirst().orElseThrow().generation();
     }
 
+    /** Desires flow {@code id} alone, starts the nodes (n1 leading ownership), returns the master once it is in. */
+    private Node startMasteringOnly(String id, Flow flow) {
+        desired.write(DPID, Map.of(id, flow), List.of());
+        startNodes("n1");
+        Node master = awaitMaster();
+        awaitTable(Set.of(flow));
+        return master;
+    }
+
     private void awaitTable(Set<Flow> expected) {
         await().atMost(WAIT).pollInterval(POLL).until(() -> new HashSet<>(table.flows()).equals(expected));
     }
@@ -159,11 +168,8 @@ class MastershipOverSwitchTest {
     @Test
     void whenTheMastersLeaseLapsesAnotherNodeTakesOverAtAHigherGenerationAndTheOldOneCannotWrite() {
         Flow a = flow("a", "table=0,priority=10,ip,nw_dst=10.0.0.1,actions=drop");
-        desired.write(DPID, Map.of("a", a), List.of());
-        startNodes("n1");
-        Node old = awaitMaster();
+        Node old = startMasteringOnly("a", a);
         long oldGeneration = ownedGeneration();
-        awaitTable(Set.of(a));
         if (old.id.equals("n1")) { // the leader expires leases: it must outlive the master
             nodes.forEach(n -> n.admin.setLeader(OwnershipService.SHARD, "n2"));
         }
@@ -197,11 +203,8 @@ class MastershipOverSwitchTest {
     @Test
     void aLeaseThatLapsesAndReturnsSuspendsTheMasterWithoutDeposingIt() {
         Flow a = flow("a", "table=0,priority=10,ip,nw_dst=10.0.0.1,actions=drop");
-        desired.write(DPID, Map.of("a", a), List.of());
-        startNodes("n1");
-        Node master = awaitMaster();
+        Node master = startMasteringOnly("a", a);
         long generation = ownedGeneration();
-        awaitTable(Set.of(a));
         for (Node n : nodes) {
             if (n != master) {
                 await().atMost(WAIT).pollInterval(POLL).until(() -> n.session.role() == ControllerRole.SLAVE);
