@@ -10,9 +10,28 @@ public final class Match {
     public static final Match ALL = new Match(new EnumMap<>(MatchField.class));
 
     private final Map<MatchField, MatchValue> fields;
+    /**
+     * Computed once: matches key the maps a switch's whole table goes through (tens of thousands of flows on a
+     * host), and the map's own hash (a sum of field ^ value) gives flows that differ in two fields the same hash,
+     * e.g. metadata holding a port and a network tag that both count up.
+     */
+    private final int hash;
 
     private Match(EnumMap<MatchField, MatchValue> fields) {
         this.fields = Collections.unmodifiableMap(fields);
+        int h = 1;
+        for (Map.Entry<MatchField, MatchValue> e : fields.entrySet()) { // in field order: equal matches, equal hash
+            h = 31 * h + e.getKey().ordinal();
+            h = 31 * h + mix(e.getValue().value());
+            h = 31 * h + (e.getValue().mask() == null ? 0 : mix(e.getValue().mask()));
+        }
+        this.hash = h;
+    }
+
+    /** A long's bits spread over an int, so that values differing in any bits differ in the hash's low bits. */
+    private static int mix(long v) {
+        long x = v * 0x9E3779B97F4A7C15L;
+        return (int) (x ^ (x >>> 32));
     }
 
     public static Builder builder() {
@@ -39,12 +58,12 @@ public final class Match {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Match m && fields.equals(m.fields);
+        return this == o || o instanceof Match m && hash == m.hash && fields.equals(m.fields);
     }
 
     @Override
     public int hashCode() {
-        return fields.hashCode();
+        return hash;
     }
 
     @Override
