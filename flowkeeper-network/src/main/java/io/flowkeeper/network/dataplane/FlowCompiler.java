@@ -116,7 +116,7 @@ public final class FlowCompiler {
         Map<String, Compiled> next = new HashMap<>();
         for (NetworkView n : view.networks()) {
             Compiled c = compiled.get(n.network().id());
-            if (c == null || !c.view().equals(n)) {
+            if (c == null || c.view() != n && !c.view().equals(n)) {
                 c = new Compiled(n, network(n));
             }
             next.put(n.network().id(), c);

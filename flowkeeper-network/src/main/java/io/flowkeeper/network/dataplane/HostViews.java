@@ -116,8 +116,9 @@ public final class HostViews {
         model.ports().forEach(p -> macOf.put(p.id(), p.macAddress()));
         Map<String, PortBinding> out = new HashMap<>(model.bindings().size() * 2);
         for (PortBinding b : model.bindings()) {
-            if (b.state() == PortBinding.State.PLUGGED && b.ofPort() > 0
-                    && b.attachedMac().equalsIgnoreCase(macOf.get(b.portId()))) {
+            String mac;
+            if (b.state() == PortBinding.State.PLUGGED && b.ofPort() > 0 && (mac = macOf.get(b.portId())) != null
+                    && (b.attachedMac().equals(mac) || b.attachedMac().equalsIgnoreCase(mac))) {
                 out.put(b.portId(), b);
             }
         }
@@ -131,101 +132,214 @@ public final class HostViews {
      */
     public static HostView of(Host self, Model model, Map<String, Long> switchPorts) {
         Map<String, PortBinding> bindings = usableBindings(model);
-        Map<String, Host> hosts = new HashMap<>();
-        model.hosts().forEach(h -> hosts.put(h.name(), h));
-        List<String> physnets = new ArrayList<>(new TreeSet<>(model.networks().stream()
-                .map(Network::physicalNetwork).filter(Objects::nonNull).toList()));
+        Context context = new Context(self, model, switchPorts);
         Map<String, List<Port>> portsByNetwork = new HashMap<>();
         Set<String> withLocalPorts = new HashSet<>();
         for (Port p : model.ports()) {
             PortBinding b = bindings.get(p.id());
-            if (b != null && p.adminStateUp() && hosts.containsKey(b.host())) {
+            if (counts(p, b, context)) {
                 portsByNetwork.computeIfAbsent(p.networkId(), k -> new ArrayList<>()).add(p);
                 if (b.host().equals(self.name())) {
                     withLocalPorts.add(p.networkId());
                 }
             }
         }
-        Map<String, List<Subnet>> subnetsByNetwork = new HashMap<>();
-        model.subnets().forEach(s -> subnetsByNetwork.computeIfAbsent(s.networkId(), k -> new ArrayList<>()).add(s));
         Map<String, Network> networks = new TreeMap<>();
         model.networks().forEach(n -> {
             if (withLocalPorts.contains(n.id())) {
                 networks.put(n.id(), n);
             }
         });
-
-        Map<String, Long> tunnelOf = new HashMap<>();
         List<NetworkView> views = new ArrayList<>();
         for (Network n : networks.values()) {
-            if (!n.adminStateUp() || !withLocalPorts.contains(n.id())) {
+            List<Port> ports = new ArrayList<>(portsByNetwork.get(n.id()));
+            ports.sort(Comparator.comparing(Port::id));
+            NetworkView view = networkView(n, ports, bindings, context);
+            if (view != null) {
+                views.add(view);
+            }
+        }
+        return new HostView(self, views, routers(self, model, switchPorts, views, bindings, context.hosts,
+                context.physnets), secured(model, views));
+    }
+
+    /**
+     * What every network's view on one host reads besides its ports: the host, its switch's port numbers, the
+     * model's hosts, physical networks and subnets. Valid while those are unchanged.
+     */
+    static final class Context {
+        final Host self;
+        final Map<String, Long> switchPorts;
+        final Map<String, Host> hosts = new HashMap<>();
+        final List<String> physnets;
+        final Map<String, List<Subnet>> subnetsByNetwork = new HashMap<>();
+        /** Each host's tunnel port on this switch: the port name is a hash of the host's address, so once per host. */
+        private final Map<String, Long> tunnelOf = new HashMap<>();
+
+        Context(Host self, Model model, Map<String, Long> switchPorts) {
+            this.self = self;
+            this.switchPorts = switchPorts;
+            model.hosts().forEach(h -> hosts.put(h.name(), h));
+            physnets = new ArrayList<>(new TreeSet<>(model.networks().stream()
+                    .map(Network::physicalNetwork).filter(Objects::nonNull).toList()));
+            model.subnets().forEach(s -> subnetsByNetwork.computeIfAbsent(s.networkId(), k -> new ArrayList<>())
+                    .add(s));
+            subnetsByNetwork.values().forEach(l -> l.sort(Comparator.comparing(Subnet::id)));
+        }
+
+        long tunnel(String host) {
+            return tunnelOf.computeIfAbsent(host, name -> switchPorts.getOrDefault(
+                    Host.tunnelPortName(hosts.get(name).tunnelIp()), HostView.NO_PORT));
+        }
+    }
+
+    /** Whether port {@code p} is in its network's view on the hosts: bound usably, up, on a known host. */
+    static boolean counts(Port p, PortBinding usable, Context context) {
+        return usable != null && p.adminStateUp() && context.hosts.containsKey(usable.host());
+    }
+
+    /**
+     * Network {@code n} as the host sees it, or null when it is not compiled there: no port of it on the host, the
+     * network down, or no segment allocated yet.
+     *
+     * @param ports the network's ports that {@link #counts count}, by id
+     */
+    static NetworkView networkView(Network n, List<Port> ports, Map<String, PortBinding> bindings, Context context) {
+        if (!n.adminStateUp()) {
+            return null;
+        }
+        List<LocalPort> local = new ArrayList<>();
+        List<RemotePort> remote = new ArrayList<>();
+        TreeSet<Long> tunnels = new TreeSet<>();
+        for (Port p : ports) {
+            PortBinding b = bindings.get(p.id());
+            if (b.host().equals(context.self.name())) {
+                local.add(new LocalPort(p, b.ofPort()));
                 continue;
             }
-            List<Port> ports = portsByNetwork.get(n.id());
-            List<LocalPort> local = new ArrayList<>();
-            List<RemotePort> remote = new ArrayList<>();
-            TreeSet<Long> tunnels = new TreeSet<>();
-            for (Port p : ports.stream().sorted(Comparator.comparing(Port::id)).toList()) {
-                PortBinding b = bindings.get(p.id());
-                if (b.host().equals(self.name())) {
-                    local.add(new LocalPort(p, b.ofPort()));
-                    continue;
+            long tunnel = HostView.NO_PORT;
+            if (n.type() == NetworkType.VXLAN) {
+                tunnel = context.tunnel(b.host());
+                if (tunnel != HostView.NO_PORT) {
+                    tunnels.add(tunnel);
                 }
-                long tunnel = HostView.NO_PORT;
-                if (n.type() == NetworkType.VXLAN) {
-                    // the port name is a hash of the host's address: once per host, not once per port
-                    tunnel = tunnelOf.computeIfAbsent(b.host(), name -> switchPorts.getOrDefault(
-                            Host.tunnelPortName(hosts.get(name).tunnelIp()), HostView.NO_PORT));
-                    if (tunnel != HostView.NO_PORT) {
-                        tunnels.add(tunnel);
-                    }
-                }
-                remote.add(new RemotePort(p, tunnel));
             }
-            long uplink = HostView.NO_PORT;
-            int physnet = 0;
-            if (n.type() != NetworkType.VXLAN) {
-                physnet = physnets.indexOf(n.physicalNetwork());
-                String bridge = self.bridgeMappings().get(n.physicalNetwork());
-                Long number = bridge == null ? null : switchPorts.get(Host.providerPatchPortName(bridge));
-                uplink = number == null ? HostView.NO_PORT : number;
-            }
-            if (n.type() != NetworkType.FLAT && n.segmentationId() == null) {
-                continue; // not yet allocated a segment: nothing to tell it apart by
-            }
-            List<Subnet> subnets = new ArrayList<>(subnetsByNetwork.getOrDefault(n.id(), List.of()));
-            subnets.sort(Comparator.comparing(Subnet::id));
-            views.add(new NetworkView(n, FlowCompiler.tag(n.type(), n.segmentationId(), physnet), subnets, local,
-                    remote, List.copyOf(tunnels), uplink));
+            remote.add(new RemotePort(p, tunnel));
         }
-        return new HostView(self, views, routers(self, model, switchPorts, views, bindings, hosts, physnets),
-                secured(model, views));
+        if (local.isEmpty()) {
+            return null;
+        }
+        long uplink = HostView.NO_PORT;
+        int physnet = 0;
+        if (n.type() != NetworkType.VXLAN) {
+            physnet = context.physnets.indexOf(n.physicalNetwork());
+            String bridge = context.self.bridgeMappings().get(n.physicalNetwork());
+            Long number = bridge == null ? null : context.switchPorts.get(Host.providerPatchPortName(bridge));
+            uplink = number == null ? HostView.NO_PORT : number;
+        }
+        if (n.type() != NetworkType.FLAT && n.segmentationId() == null) {
+            return null; // not yet allocated a segment: nothing to tell it apart by
+        }
+        return new NetworkView(n, FlowCompiler.tag(n.type(), n.segmentationId(), physnet),
+                context.subnetsByNetwork.getOrDefault(n.id(), List.of()), local, remote, List.copyOf(tunnels),
+                uplink);
     }
 
     /**
      * The local ports with port security on, each with the rules of its groups and the members of every group those
      * rules name as remote. Members are all the model's ports in the group, plugged or not, as in Neutron.
      */
-    private static List<SecuredPort> secured(Model model, List<NetworkView> views) {
+    static List<SecuredPort> secured(Model model, List<NetworkView> views) {
+        Security security = new Security(model);
         List<SecuredPort> out = new ArrayList<>();
-        Map<String, SecurityGroup> groups = new HashMap<>();
-        model.securityGroups().forEach(g -> groups.put(g.id(), g));
-        Map<String, TreeSet<Long>> members = null;
         for (NetworkView n : views) {
-            List<Long> gateways = gateways(n.subnets());
-            for (LocalPort lp : n.local()) {
-                Port p = lp.port();
-                if (!p.portSecurityEnabled()) {
-                    continue;
-                }
-                if (members == null && namesRemoteGroup(p, groups)) {
-                    members = groupMembers(model.ports());
-                }
-                out.add(securedPort(p, lp.ofPort(), n.tag(), gateways, groups, members));
-            }
+            out.addAll(security.secured(n));
         }
         out.sort(Comparator.comparing(SecuredPort::portId));
         return out;
+    }
+
+    /**
+     * Resolves ports' security groups against one model's groups: each list of groups once (ports mostly share one,
+     * their project's default), the members of remote groups only once a port needs them. Valid while the model's
+     * groups and the members of the groups rules name as remote are unchanged.
+     */
+    static final class Security {
+        private List<Port> ports;
+        private final Map<String, SecurityGroup> groups = new HashMap<>();
+        /** The groups whose rules name a remote group. */
+        private final Set<String> namingRemote = new HashSet<>();
+        /** The groups some rule names as its remote group: their members are in the flows. */
+        final Set<String> remoteTargets = new HashSet<>();
+        private Map<String, TreeSet<Long>> members;
+        private final Map<List<String>, Resolved> resolved = new HashMap<>();
+
+        Security(Model model) {
+            this.ports = model.ports();
+            for (SecurityGroup g : model.securityGroups()) {
+                groups.put(g.id(), g);
+                for (SecurityGroupRule r : g.rules()) {
+                    if (r.remoteGroupId() != null && !r.remoteGroupId().isEmpty()) {
+                        namingRemote.add(g.id());
+                        remoteTargets.add(r.remoteGroupId());
+                    }
+                }
+            }
+        }
+
+        /**
+         * A later model with the same groups and members: its ports are the members to read if none were read yet
+         * (a port naming a remote group became local).
+         */
+        void model(Model model) {
+            if (members == null) {
+                ports = model.ports();
+            }
+        }
+
+        /** The network's local ports with port security on, by port id. */
+        List<SecuredPort> secured(NetworkView n) {
+            List<SecuredPort> out = new ArrayList<>();
+            List<Long> gateways = List.copyOf(gateways(n.subnets())); // one list shared by the network's ports
+            for (LocalPort lp : n.local()) {
+                Port p = lp.port();
+                if (p.portSecurityEnabled()) {
+                    Resolved r = resolved.computeIfAbsent(p.securityGroups(), this::resolve);
+                    out.add(new SecuredPort(p.id(), lp.ofPort(), n.tag(), gateways, r.rules(), r.remote()));
+                }
+            }
+            return out;
+        }
+
+        private Resolved resolve(List<String> list) {
+            if (members == null && list.stream().anyMatch(namingRemote::contains)) {
+                members = groupMembers(ports);
+            }
+            return HostViews.resolve(list, groups, members);
+        }
+    }
+
+    /** The rules of a list of groups, by rule id, and the members of every group they name as remote. */
+    private record Resolved(List<SecurityGroupRule> rules, TreeMap<String, List<Long>> remote) {
+    }
+
+    private static Resolved resolve(List<String> securityGroups, Map<String, SecurityGroup> groups,
+                                    Map<String, TreeSet<Long>> members) {
+        Map<String, SecurityGroupRule> rules = new TreeMap<>();
+        for (String g : securityGroups) {
+            SecurityGroup group = groups.get(g);
+            if (group != null) {
+                group.rules().forEach(r -> rules.put(r.id(), r));
+            }
+        }
+        TreeMap<String, List<Long>> remote = new TreeMap<>();
+        for (SecurityGroupRule r : rules.values()) {
+            if (r.remoteGroupId() != null && !r.remoteGroupId().isEmpty()) {
+                remote.put(r.remoteGroupId(), List.copyOf(members == null ? new TreeSet<>()
+                        : members.getOrDefault(r.remoteGroupId(), new TreeSet<>())));
+            }
+        }
+        return new Resolved(List.copyOf(rules.values()), remote);
     }
 
     /** The gateway addresses of the subnets (IPv4, those that have one). */
@@ -240,12 +354,6 @@ public final class HostViews {
         return out;
     }
 
-    private static boolean namesRemoteGroup(Port p, Map<String, SecurityGroup> groups) {
-        return p.securityGroups().stream().map(groups::get).filter(Objects::nonNull)
-                .anyMatch(g -> g.rules().stream().anyMatch(r -> r.remoteGroupId() != null
-                        && !r.remoteGroupId().isEmpty()));
-    }
-
     /**
      * A port with port security on as {@link SecurityGroupFlows} compiles it: the rules of its groups (by id) and the
      * members of every group they name as remote. The data plane and {@code flowkeeper ports show} both build it here.
@@ -255,21 +363,8 @@ public final class HostViews {
      */
     public static SecuredPort securedPort(Port p, long ofPort, long tag, List<Long> gateways,
                                           Map<String, SecurityGroup> groups, Map<String, TreeSet<Long>> members) {
-        Map<String, SecurityGroupRule> rules = new TreeMap<>();
-        for (String g : p.securityGroups()) {
-            SecurityGroup group = groups.get(g);
-            if (group != null) {
-                group.rules().forEach(r -> rules.put(r.id(), r));
-            }
-        }
-        TreeMap<String, List<Long>> remote = new TreeMap<>();
-        for (SecurityGroupRule r : rules.values()) {
-            if (r.remoteGroupId() != null && !r.remoteGroupId().isEmpty()) {
-                remote.put(r.remoteGroupId(), List.copyOf(members == null ? new TreeSet<>()
-                        : members.getOrDefault(r.remoteGroupId(), new TreeSet<>())));
-            }
-        }
-        return new SecuredPort(p.id(), ofPort, tag, gateways, List.copyOf(rules.values()), remote);
+        Resolved r = resolve(p.securityGroups(), groups, members);
+        return new SecuredPort(p.id(), ofPort, tag, gateways, r.rules(), r.remote());
     }
 
     /** Every group's member addresses: the IPv4 fixed IPs and single-address pairs of the ports in it. */
@@ -295,7 +390,7 @@ public final class HostViews {
      * The routers with an (administratively up) interface on one of the host's networks, each with all its
      * interfaces: a packet routed on this host may leave on any of them.
      */
-    private static List<RouterView> routers(Host self, Model model, Map<String, Long> switchPorts,
+    static List<RouterView> routers(Host self, Model model, Map<String, Long> switchPorts,
                                             List<NetworkView> views, Map<String, PortBinding> bindings,
                                             Map<String, Host> hosts, List<String> physnets) {
         if (model.routers().isEmpty()) {

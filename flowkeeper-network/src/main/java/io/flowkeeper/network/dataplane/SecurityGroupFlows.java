@@ -80,28 +80,79 @@ public final class SecurityGroupFlows {
                            Map<String, Long> conjunctions) {
     }
 
-    private Map<String, Map.Entry<PortKey, List<Flow>>> compiled = new HashMap<>();
+    /** A port's flows as last compiled, with what they were compiled from. */
+    private record Compiled(SecuredPort port, Map<String, Long> ids, PortKey key, List<Flow> flows) {
+    }
+
+    private Map<String, Compiled> compiled = new HashMap<>();
+    /** The member address flows as last compiled, with the conjunction ids and member lists they came from. */
+    private Map<String, Long> addressIds = Map.of();
+    private Map<String, List<List<Long>>> addressMembers = Map.of();
+    private List<Flow> addressFlows = List.of();
 
     /**
      * Every secured port's flows and the member address flows they share; reuses those of ports whose rules are
-     * unchanged since the last call.
+     * unchanged since the last call (found by reference first: a {@link HostViewBuilder} hands back the same
+     * {@link SecuredPort} for an unchanged port).
      */
     public List<Flow> compile(List<SecuredPort> ports) {
         Map<String, Long> ids = conjunctionIds(ports);
+        if (ids.equals(addressIds)) {
+            ids = addressIds; // the last call's: ports compiled with it are found unchanged by reference below
+        }
         List<Flow> out = new ArrayList<>();
-        Map<String, Map.Entry<PortKey, List<Flow>>> next = new HashMap<>();
+        Map<String, Compiled> next = new HashMap<>(ports.size() * 2);
         for (SecuredPort p : ports) {
-            PortKey key = key(p, ids);
-            Map.Entry<PortKey, List<Flow>> c = compiled.get(p.portId());
-            if (c == null || !c.getKey().equals(key)) {
-                c = Map.entry(key, own(p, key.conjunctions()));
+            Compiled c = compiled.get(p.portId());
+            if (c == null || c.port() != p || c.ids() != ids) {
+                PortKey key = key(p, ids);
+                c = c != null && c.key().equals(key) ? new Compiled(p, ids, key, c.flows())
+                        : new Compiled(p, ids, key, own(p, key.conjunctions()));
             }
             next.put(p.portId(), c);
-            out.addAll(c.getValue());
+            out.addAll(c.flows());
         }
         compiled = next;
-        out.addAll(addresses(ports, ids));
+        Map<String, List<List<Long>>> members = members(ports);
+        if (ids != addressIds || !sameLists(members, addressMembers)) {
+            addressFlows = addresses(members, ids);
+            addressIds = ids;
+            addressMembers = members;
+        }
+        out.addAll(addressFlows);
         return out;
+    }
+
+    /** Each remote group's member lists among the ports, distinct by reference (ports resolved alike share one). */
+    private static Map<String, List<List<Long>>> members(List<SecuredPort> ports) {
+        Map<String, List<List<Long>>> out = new TreeMap<>();
+        for (SecuredPort p : ports) {
+            p.remoteGroups().forEach((group, members) -> {
+                List<List<Long>> lists = out.computeIfAbsent(group, k -> new ArrayList<>(1));
+                if (lists.stream().noneMatch(l -> l == members)) {
+                    lists.add(members);
+                }
+            });
+        }
+        return out;
+    }
+
+    private static boolean sameLists(Map<String, List<List<Long>>> a, Map<String, List<List<Long>>> b) {
+        if (!a.keySet().equals(b.keySet())) {
+            return false;
+        }
+        for (Map.Entry<String, List<List<Long>>> e : a.entrySet()) {
+            List<List<Long>> other = b.get(e.getKey());
+            if (other.size() != e.getValue().size()) {
+                return false;
+            }
+            for (int i = 0; i < other.size(); i++) {
+                if (other.get(i) != e.getValue().get(i)) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     private static PortKey key(SecuredPort p, Map<String, Long> ids) {
@@ -122,7 +173,7 @@ public final class SecurityGroupFlows {
     public static List<Flow> port(SecuredPort p) {
         Map<String, Long> ids = conjunctionIds(List.of(p));
         List<Flow> out = new ArrayList<>(own(p, key(p, ids).conjunctions()));
-        out.addAll(addresses(List.of(p), ids));
+        out.addAll(addresses(members(List.of(p)), ids));
         return out;
     }
 
@@ -144,7 +195,12 @@ public final class SecurityGroupFlows {
      */
     static Map<String, Long> conjunctionIds(List<SecuredPort> ports) {
         TreeMap<String, Long> out = new TreeMap<>();
+        java.util.Set<List<SecurityGroupRule>> seen = java.util.Collections.newSetFromMap(
+                new java.util.IdentityHashMap<>()); // ports resolved alike share their rule list
         for (SecuredPort p : ports) {
+            if (!seen.add(p.rules())) {
+                continue;
+            }
             for (SecurityGroupRule r : p.rules()) {
                 String k = conjunctionKey(r);
                 if (k != null) {
@@ -169,19 +225,18 @@ public final class SecurityGroupFlows {
      * Clause 1 of every conjunction: one flow per table and member address, shared by the ports (and rules) whose
      * conjunctions it is part of. A port joining a group adds or changes only its own addresses' flows here.
      */
-    static List<Flow> addresses(List<SecuredPort> ports, Map<String, Long> ids) {
+    static List<Flow> addresses(Map<String, List<List<Long>>> members, Map<String, Long> ids) {
         List<Flow> out = new ArrayList<>();
         for (boolean ingress : new boolean[] {false, true}) {
             String direction = ingress ? "ingress" : "egress";
             TreeMap<Long, java.util.TreeSet<Long>> byAddress = new TreeMap<>();
-            for (SecuredPort p : ports) {
-                p.remoteGroups().forEach((group, members) -> {
-                    Long id = ids.get(direction + " " + group);
-                    if (id != null) {
-                        members.forEach(a -> byAddress.computeIfAbsent(a, k -> new java.util.TreeSet<>()).add(id));
-                    }
-                });
-            }
+            members.forEach((group, lists) -> {
+                Long id = ids.get(direction + " " + group);
+                if (id != null) {
+                    lists.forEach(l -> l.forEach(a -> byAddress.computeIfAbsent(a, k -> new java.util.TreeSet<>())
+                            .add(id)));
+                }
+            });
             Pipeline table = ingress ? Pipeline.SG_INGRESS : Pipeline.SG_EGRESS;
             MatchField remote = ingress ? MatchField.IPV4_SRC : MatchField.IPV4_DST;
             byAddress.forEach((address, conj) -> {

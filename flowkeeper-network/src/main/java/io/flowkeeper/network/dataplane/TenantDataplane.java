@@ -141,6 +141,7 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
     /** What one switch's compiles keep between calls (used on the switch's thread; {@code view} read by DHCP). */
     private static final class SwitchState {
         final FlowCompiler compiler = new FlowCompiler();
+        final HostViewBuilder views = new HostViewBuilder();
         Map<FlowId, String> ids = new HashMap<>();
         long nextId;
         volatile HostView view;
@@ -667,7 +668,7 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
         }
         Map<String, Long> ports = new HashMap<>();
         sw.ports().values().forEach(p -> ports.put(p.name(), p.number()));
-        HostView view = HostViews.of(host.get(), m, ports);
+        HostView view = state.views.of(host.get(), m, ports);
         List<Flow> flows = state.compiler.compile(view);
         state.view = view;
         state.host = host.get().name();
