@@ -3,6 +3,9 @@ package io.flowkeeper.cli.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.api.network.Host;
+import io.flowkeeper.api.switches.PortInfo;
+import io.flowkeeper.api.switches.testing.InMemorySwitch;
+import io.flowkeeper.api.switches.testing.InMemorySwitchService;
 import io.flowkeeper.api.store.DatastoreService;
 import io.flowkeeper.api.store.Transaction;
 import io.flowkeeper.cluster.testing.InMemoryDatastore;
@@ -12,7 +15,9 @@ import io.flowkeeper.controller.local.LocalCluster;
 import io.flowkeeper.network.NetworkManager;
 import io.flowkeeper.network.dataplane.FlowCompiler;
 import io.flowkeeper.network.dataplane.HostView;
+import io.flowkeeper.network.dataplane.HostViewBuilder;
 import io.flowkeeper.network.dataplane.HostViews;
+import io.flowkeeper.network.dataplane.TenantDataplane;
 import io.flowkeeper.testbed.BridgeSpec;
 import io.flowkeeper.testbed.OvsHost;
 import io.flowkeeper.testbed.TestBed;
@@ -108,7 +113,8 @@ public final class NetworkBench implements Callable<Integer> {
             fullCpu.add((cpu.getCurrentThreadCpuTime() - c0) / 1e6);
         }
         FlowCompiler compiler = new FlowCompiler();
-        compiler.compile(HostViews.of(self, model, switchPorts));
+        HostViewBuilder views = new HostViewBuilder(); // as the switch's master keeps one
+        compiler.compile(views.of(self, model, switchPorts));
         List<Double> change = new ArrayList<>();
         List<Double> changeCpu = new ArrayList<>();
         List<Double> compileOnly = new ArrayList<>();
@@ -122,7 +128,7 @@ public final class NetworkBench implements Callable<Integer> {
                     model.hosts(), bindings);
             long c0 = cpu.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
-            HostView view = HostViews.of(self, changed, switchPorts);
+            HostView view = views.of(self, changed, switchPorts);
             long t1 = System.nanoTime();
             compiler.compile(view);
             long t2 = System.nanoTime();
@@ -145,6 +151,9 @@ public final class NetworkBench implements Callable<Integer> {
                 "ms", null, null, null);
         report.row("one port change: recompile alone, p50", round(BenchReport.quantile(compileOnly, 0.5)), "ms", null,
                 null, null);
+        double dataplane50 = dataplaneChange(memory, documents, switchPorts);
+        report.row("one port change through the data plane (model, view, compile, flow ids), p50", round(dataplane50),
+                "ms", null, null, null);
         report.note(ports + " ports plugged on the host in " + ports / PORTS_PER_NETWORK + " VXLAN networks of "
                 + PORTS_PER_NETWORK + " local and " + PORTS_PER_NETWORK + " remote ports (on " + REMOTE_HOSTS
                 + " other hosts); a change moves one port to another OpenFlow port (unplug + plug), 101 times");
@@ -343,6 +352,40 @@ public final class NetworkBench implements Callable<Integer> {
     private static int flowCount(OvsHost host) {
         Matcher m = Pattern.compile("flow_count=(\\d+)").matcher(host.ofctl("dump-aggregate", BRIDGE));
         return m.find() ? Integer.parseInt(m.group(1)) : 0;
+    }
+
+    /**
+     * The port change as the switch's master meets it: the binding document committed to the store, the data plane's
+     * watch applying it, then {@code TenantDataplane.flows} for the host's switch (timed: its model snapshot, view,
+     * compile and flow ids; not the master's comparison with the flows it programmed last, nor the bundle).
+     */
+    private static double dataplaneChange(InMemoryDatastore memory, Map<String, String> documents,
+                                          Map<String, Long> switchPorts) throws Exception {
+        InMemorySwitch sw = new InMemorySwitch(DPID);
+        switchPorts.forEach((name, number) -> sw.addPort(new PortInfo(number, name, number, false, false)));
+        java.util.concurrent.Semaphore changed = new java.util.concurrent.Semaphore(0);
+        try (TenantDataplane dataplane = new TenantDataplane(new NetworkManager(memory), memory,
+                new InMemorySwitchService(), java.time.Clock.systemUTC())) {
+            dataplane.onChange(dpid -> changed.release());
+            dataplane.start();
+            dataplane.flows(sw);
+            String binding = documents.keySet().stream().filter(k -> k.startsWith("/neutron/bindings/")).findFirst()
+                    .orElseThrow();
+            ObjectNode doc = (ObjectNode) JSON.readTree(documents.get(binding));
+            List<Double> times = new ArrayList<>();
+            for (int i = 0; i < 101; i++) {
+                changed.drainPermits();
+                doc.put("ofport", doc.path("ofport").asInt() ^ 0x4000);
+                commit(memory, Transaction.builder().put(binding, doc.toString()));
+                if (!changed.tryAcquire(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("the data plane did not see the binding change");
+                }
+                long t0 = System.nanoTime();
+                dataplane.flows(sw);
+                times.add((System.nanoTime() - t0) / 1e6);
+            }
+            return BenchReport.quantile(times, 0.5);
+        }
     }
 
     private static void write(DatastoreService store, Map<String, String> documents) {
