@@ -25,7 +25,9 @@ public interface SwitchFlowSource {
 
     /**
      * The flows wanted on {@code sw} now, by flow id. Called on the switch's thread while this node is its master;
-     * the same flow (table, priority, match) keeps its id from one call to the next.
+     * the same flow (table, priority, match) keeps its id from one call to the next. A source whose answers change
+     * little of many flows answers {@link FlowParts}, sharing its unchanged parts with the last answer: the master
+     * then compares only the parts that differ.
      *
      * @throws RuntimeException when the source cannot tell now (its model not read yet): the master then changes
      *     nothing and asks again, since an empty answer would delete the flows the switch holds
@@ -33,8 +35,9 @@ public interface SwitchFlowSource {
     Map<String, Flow> flows(Switch sw);
 
     /**
-     * The switch now holds {@code flows} (the last result of {@link #flows}, less any flow it refused). Called on the
-     * switch's thread after each successful programming: hand slow work (store writes) to another thread.
+     * The switch now holds {@code flows} (the last result of {@link #flows}, less any flow it refused; a view, valid
+     * during the call only). Called on the switch's thread after each successful programming: hand slow work (store
+     * writes) to another thread.
      */
     default void installed(Switch sw, Map<String, Flow> flows) {
     }

@@ -3,6 +3,7 @@ package io.flowkeeper.cli.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowkeeper.api.network.Host;
+import io.flowkeeper.api.switches.FlowParts;
 import io.flowkeeper.api.switches.PortInfo;
 import io.flowkeeper.api.switches.testing.InMemorySwitch;
 import io.flowkeeper.api.switches.testing.InMemorySwitchService;
@@ -39,7 +40,9 @@ import picocli.CommandLine.Option;
 /**
  * The tenant data plane of seed 000's host: 4,000 ports plugged on one host, in 200 VXLAN networks that also have
  * as many ports on 10 other hosts. Compile alone (the pure function, fresh) and one port change on the full host
- * (view rebuilt from the model, the changed network recompiled); then cold programming on real OVS: the model in
+ * (the view patched by a view builder as each master keeps one, the changed network recompiled; then the same
+ * change through the data plane as the master meets it, and the master's step); then cold programming on real OVS:
+ * the model in
  * a 3-node cluster, the host's bridge empty and with no snapshot, its controllers set: the time until the switch
  * holds every flow the master compiled. Then, with real host agents ({@link AgentClusterPhase}): VM plug to first
  * ping answered across hosts, and each node's heap and RSS with 100,000 ports in the model.
@@ -151,9 +154,12 @@ public final class NetworkBench implements Callable<Integer> {
                 "ms", null, null, null);
         report.row("one port change: recompile alone, p50", round(BenchReport.quantile(compileOnly, 0.5)), "ms", null,
                 null, null);
-        double dataplane50 = dataplaneChange(memory, documents, switchPorts);
-        report.row("one port change through the data plane (model, view, compile, flow ids), p50", round(dataplane50),
+        double[] dataplane = dataplaneChange(memory, documents, switchPorts);
+        report.row("one port change through the data plane (model, view, compile, flow ids), p50", round(dataplane[0]),
                 "ms", null, null, null);
+        report.row("... then the master's comparison with the flows it programmed last, p50", round(dataplane[1]),
+                "ms", null, null, null);
+        report.row("... flows in that comparison's step, p50", dataplane[2], "flows", null, null, null);
         report.note(ports + " ports plugged on the host in " + ports / PORTS_PER_NETWORK + " VXLAN networks of "
                 + PORTS_PER_NETWORK + " local and " + PORTS_PER_NETWORK + " remote ports (on " + REMOTE_HOSTS
                 + " other hosts); a change moves one port to another OpenFlow port (unplug + plug), 101 times");
@@ -357,10 +363,11 @@ public final class NetworkBench implements Callable<Integer> {
     /**
      * The port change as the switch's master meets it: the binding document committed to the store, the data plane's
      * watch applying it, then {@code TenantDataplane.flows} for the host's switch (timed: its model snapshot, view,
-     * compile and flow ids; not the master's comparison with the flows it programmed last, nor the bundle).
+     * compile and flow ids), then the master's step from the flows it had (timed apart; as {@code SwitchMaster} does
+     * it). Not the bundle. Returns the two medians (ms) and the step's median size (flows).
      */
-    private static double dataplaneChange(InMemoryDatastore memory, Map<String, String> documents,
-                                          Map<String, Long> switchPorts) throws Exception {
+    private static double[] dataplaneChange(InMemoryDatastore memory, Map<String, String> documents,
+                                            Map<String, Long> switchPorts) throws Exception {
         InMemorySwitch sw = new InMemorySwitch(DPID);
         switchPorts.forEach((name, number) -> sw.addPort(new PortInfo(number, name, number, false, false)));
         java.util.concurrent.Semaphore changed = new java.util.concurrent.Semaphore(0);
@@ -368,11 +375,13 @@ public final class NetworkBench implements Callable<Integer> {
                 new InMemorySwitchService(), java.time.Clock.systemUTC())) {
             dataplane.onChange(dpid -> changed.release());
             dataplane.start();
-            dataplane.flows(sw);
+            Map<String, io.flowkeeper.api.flow.Flow> last = dataplane.flows(sw);
             String binding = documents.keySet().stream().filter(k -> k.startsWith("/neutron/bindings/")).findFirst()
                     .orElseThrow();
             ObjectNode doc = (ObjectNode) JSON.readTree(documents.get(binding));
             List<Double> times = new ArrayList<>();
+            List<Double> steps = new ArrayList<>();
+            List<Double> sizes = new ArrayList<>();
             for (int i = 0; i < 101; i++) {
                 changed.drainPermits();
                 doc.put("ofport", doc.path("ofport").asInt() ^ 0x4000);
@@ -381,10 +390,16 @@ public final class NetworkBench implements Callable<Integer> {
                     throw new IllegalStateException("the data plane did not see the binding change");
                 }
                 long t0 = System.nanoTime();
-                dataplane.flows(sw);
-                times.add((System.nanoTime() - t0) / 1e6);
+                Map<String, io.flowkeeper.api.flow.Flow> now = dataplane.flows(sw);
+                long t1 = System.nanoTime();
+                Map<String, io.flowkeeper.api.flow.Flow> step = FlowParts.changes(last, now);
+                steps.add((System.nanoTime() - t1) / 1e6);
+                times.add((t1 - t0) / 1e6);
+                sizes.add((double) step.size());
+                last = now;
             }
-            return BenchReport.quantile(times, 0.5);
+            return new double[] {BenchReport.quantile(times, 0.5), BenchReport.quantile(steps, 0.5),
+                    BenchReport.quantile(sizes, 0.5)};
         }
     }
 

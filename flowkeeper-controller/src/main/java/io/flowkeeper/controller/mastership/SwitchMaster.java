@@ -15,6 +15,7 @@ import io.flowkeeper.api.store.WatchEvent;
 import io.flowkeeper.api.store.WatchListener;
 import io.flowkeeper.api.switches.ControllerRole;
 import io.flowkeeper.api.flow.FlowChange;
+import io.flowkeeper.api.switches.FlowParts;
 import io.flowkeeper.api.switches.FlowStats;
 import io.flowkeeper.api.switches.PortInfo;
 import io.flowkeeper.api.switches.PortStats;
@@ -30,6 +31,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -547,9 +549,42 @@ public final class SwitchMaster {
     }
 
     private void reportInstalled() {
-        Map<String, Flow> held = new HashMap<>(computed);
-        held.keySet().removeIf(id -> !programmed.containsKey(id));
-        mastership.flowSource().installed(connection, held);
+        mastership.flowSource().installed(connection, new Held(computed, programmed));
+    }
+
+    /**
+     * The computed flows the switch holds (those programmed), as a view: copying a large host's table after every
+     * change cost as much as the change. Valid during {@code SwitchFlowSource.installed} only.
+     */
+    private static final class Held extends java.util.AbstractMap<String, Flow> {
+        private final Map<String, Flow> computed;
+        private final Map<String, Flow> programmed;
+
+        Held(Map<String, Flow> computed, Map<String, Flow> programmed) {
+            this.computed = computed;
+            this.programmed = programmed;
+        }
+
+        @Override
+        public Flow get(Object id) {
+            return programmed.containsKey(id) ? computed.get(id) : null;
+        }
+
+        @Override
+        public boolean containsKey(Object id) {
+            return programmed.containsKey(id) && computed.containsKey(id);
+        }
+
+        @Override
+        public Set<Entry<String, Flow>> entrySet() {
+            Map<String, Flow> held = new HashMap<>();
+            computed.forEach((id, f) -> {
+                if (programmed.containsKey(id)) {
+                    held.put(id, f);
+                }
+            });
+            return held.entrySet();
+        }
     }
 
     /** Programs the step from the computed flows programmed to the ones wanted now, as one bundle, if master. */
@@ -565,17 +600,7 @@ public final class SwitchMaster {
         if (now == null) {
             return; // the switch keeps what it has; the next change or sync computes again
         }
-        Map<String, Flow> next = new HashMap<>();
-        now.forEach((id, f) -> {
-            if (!f.equals(computed.get(id))) {
-                next.put(id, f);
-            }
-        });
-        computed.keySet().forEach(id -> {
-            if (!now.containsKey(id)) {
-                next.put(id, null);
-            }
-        });
+        Map<String, Flow> next = FlowParts.changes(computed, now); // from parts: only those that changed
         computed = now;
         if (!next.isEmpty()) {
             try { // a lapse since the check above: the write permit refuses, and the sync after it recomputes

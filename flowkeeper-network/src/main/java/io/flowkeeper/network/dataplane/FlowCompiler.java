@@ -16,6 +16,7 @@ import io.flowkeeper.network.Ipv4;
 import io.flowkeeper.network.dataplane.HostView.LocalPort;
 import io.flowkeeper.network.dataplane.HostView.NetworkView;
 import io.flowkeeper.network.dataplane.HostView.RemotePort;
+import io.flowkeeper.network.dataplane.HostView.RouterView;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -93,40 +94,75 @@ public final class FlowCompiler {
 
     private static final Pattern MAC = Pattern.compile("(?i)[0-9a-f]{2}(:[0-9a-f]{2}){5}");
 
-    private record Compiled(NetworkView view, List<Flow> flows) {
+    /**
+     * A network's flows with the view they came from; {@code part} is what the host gets of them: all of them, or,
+     * when routers' flows replace some, those not replaced by {@code routedBy}'s.
+     */
+    private record Compiled(NetworkView view, List<Flow> flows, List<Flow> routedBy, List<Flow> part) {
+    }
+
+    /** The defaults of every table: the same flows whatever the host (one part). */
+    private static final List<Flow> DEFAULTS;
+
+    static {
+        List<Flow> defaults = new ArrayList<>(pipelineDefaults());
+        defaults.addAll(RouterFlows.defaults());
+        defaults.addAll(SecurityGroupFlows.defaults());
+        DEFAULTS = List.copyOf(defaults);
     }
 
     private Map<String, Compiled> compiled = new HashMap<>();
     private final SecurityGroupFlows security = new SecurityGroupFlows();
+    /** The routers' flows as last compiled, and the routers they came from. */
+    private List<RouterView> routers = List.of();
+    private List<Flow> routing = List.of();
+    private Set<FlowId> routed = Set.of();
 
     /**
      * The host's flows: the pipeline's defaults and every network's flows. Reuses the flows of networks whose view
      * is unchanged since the last call.
      */
     public List<Flow> compile(HostView view) {
-        List<Flow> out = new ArrayList<>(pipelineDefaults());
-        out.addAll(RouterFlows.defaults());
-        out.addAll(SecurityGroupFlows.defaults());
-        out.addAll(security.compile(view.secured()));
+        List<Flow> out = new ArrayList<>();
+        compileParts(view).forEach(out::addAll);
+        return out;
+    }
+
+    /**
+     * The host's flows in parts: the defaults, each secured port's, the security groups' member addresses, each
+     * network's and the routers'. A part that did not change since the last call is the same list instance (the
+     * data plane compares them by reference: a change costs its parts, not the table).
+     */
+    public List<List<Flow>> compileParts(HostView view) {
+        List<List<Flow>> out = new ArrayList<>();
+        out.add(DEFAULTS);
+        out.addAll(security.compileParts(view.secured()));
         // A router's flow replaces a network's flow of the same identity: the gateway address, answered for by
         // the DHCP server's MAC until a router interface holds it.
-        List<Flow> routing = RouterFlows.routers(view.routers());
-        Set<FlowId> routed = new HashSet<>();
-        routing.forEach(f -> routed.add(f.id()));
+        if (view.routers() != routers && !view.routers().equals(routers)) {
+            routing = List.copyOf(RouterFlows.routers(view.routers()));
+            Set<FlowId> ids = new HashSet<>();
+            routing.forEach(f -> ids.add(f.id()));
+            routed = ids;
+        }
+        routers = view.routers();
         Map<String, Compiled> next = new HashMap<>();
         for (NetworkView n : view.networks()) {
             Compiled c = compiled.get(n.network().id());
             if (c == null || c.view() != n && !c.view().equals(n)) {
-                c = new Compiled(n, network(n));
+                List<Flow> flows = List.copyOf(network(n));
+                c = new Compiled(n, flows, null, flows);
+            }
+            if (routed.isEmpty()) {
+                c = c.part() == c.flows() ? c : new Compiled(c.view(), c.flows(), null, c.flows());
+            } else if (c.routedBy() != routing) {
+                c = new Compiled(c.view(), c.flows(), routing, c.flows().stream().anyMatch(f -> routed.contains(f.id()))
+                        ? c.flows().stream().filter(f -> !routed.contains(f.id())).toList() : c.flows());
             }
             next.put(n.network().id(), c);
-            if (routed.isEmpty()) {
-                out.addAll(c.flows());
-            } else {
-                c.flows().stream().filter(f -> !routed.contains(f.id())).forEach(out::add);
-            }
+            out.add(c.part());
         }
-        out.addAll(routing);
+        out.add(routing);
         compiled = next;
         return out;
     }

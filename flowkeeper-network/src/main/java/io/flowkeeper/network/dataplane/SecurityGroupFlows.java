@@ -96,30 +96,40 @@ public final class SecurityGroupFlows {
      * {@link SecuredPort} for an unchanged port).
      */
     public List<Flow> compile(List<SecuredPort> ports) {
+        List<Flow> out = new ArrayList<>();
+        compileParts(ports).forEach(out::addAll);
+        return out;
+    }
+
+    /**
+     * {@link #compile}'s flows in parts: each port's own flows, then the member address flows; a part unchanged
+     * since the last call is the same list instance.
+     */
+    List<List<Flow>> compileParts(List<SecuredPort> ports) {
         Map<String, Long> ids = conjunctionIds(ports);
         if (ids.equals(addressIds)) {
             ids = addressIds; // the last call's: ports compiled with it are found unchanged by reference below
         }
-        List<Flow> out = new ArrayList<>();
+        List<List<Flow>> out = new ArrayList<>(ports.size() + 1);
         Map<String, Compiled> next = new HashMap<>(ports.size() * 2);
         for (SecuredPort p : ports) {
             Compiled c = compiled.get(p.portId());
             if (c == null || c.port() != p || c.ids() != ids) {
                 PortKey key = key(p, ids);
                 c = c != null && c.key().equals(key) ? new Compiled(p, ids, key, c.flows())
-                        : new Compiled(p, ids, key, own(p, key.conjunctions()));
+                        : new Compiled(p, ids, key, List.copyOf(own(p, key.conjunctions())));
             }
             next.put(p.portId(), c);
-            out.addAll(c.flows());
+            out.add(c.flows());
         }
         compiled = next;
         Map<String, List<List<Long>>> members = members(ports);
         if (ids != addressIds || !sameLists(members, addressMembers)) {
-            addressFlows = addresses(members, ids);
+            addressFlows = List.copyOf(addresses(members, ids));
             addressIds = ids;
             addressMembers = members;
         }
-        out.addAll(addressFlows);
+        out.add(addressFlows);
         return out;
     }
 

@@ -33,6 +33,7 @@ import io.flowkeeper.api.store.WatchEvent;
 import io.flowkeeper.api.store.WatchListener;
 import io.flowkeeper.api.switches.PacketIn;
 import io.flowkeeper.api.switches.PacketProcessor;
+import io.flowkeeper.api.switches.FlowParts;
 import io.flowkeeper.api.switches.PacketService;
 import io.flowkeeper.api.switches.Switch;
 import io.flowkeeper.api.switches.SwitchException;
@@ -46,7 +47,9 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -142,7 +145,9 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
     private static final class SwitchState {
         final FlowCompiler compiler = new FlowCompiler();
         final HostViewBuilder views = new HostViewBuilder();
-        Map<FlowId, String> ids = new HashMap<>();
+        /** Each flow identity's id, and each part of the last compile with its flows by id. */
+        final Map<FlowId, String> ids = new HashMap<>();
+        IdentityHashMap<List<Flow>, Map<String, Flow>> parts = new IdentityHashMap<>();
         long nextId;
         volatile HostView view;
         volatile String host;
@@ -669,22 +674,53 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
         Map<String, Long> ports = new HashMap<>();
         sw.ports().values().forEach(p -> ports.put(p.name(), p.number()));
         HostView view = state.views.of(host.get(), m, ports);
-        List<Flow> flows = state.compiler.compile(view);
+        List<List<Flow>> parts = state.compiler.compileParts(view);
         state.view = view;
         state.host = host.get().name();
-        // Ids only need to be stable between this switch's compiles: the reconciler compares flows, not ids.
-        Map<FlowId, String> ids = new HashMap<>(flows.size() * 2);
-        Map<String, Flow> out = new HashMap<>(flows.size() * 2);
-        for (Flow f : flows) {
-            String id = state.ids.get(f.id());
-            if (id == null) {
-                id = "net/" + Long.toString(++state.nextId, 36);
+        return flowIds(state, parts);
+    }
+
+    /**
+     * The flows by id, in the compiler's parts ({@link FlowParts}: the master compares the parts that changed, not
+     * the table). Ids only need to be stable between this switch's compiles (the reconciler compares flows, not
+     * ids): an identity (table, priority, match) keeps its id, also when it moves to another part. A part the
+     * compiler handed back unchanged keeps its flows by id from the last call, so a change costs its own parts.
+     */
+    private static FlowParts flowIds(SwitchState state, List<List<Flow>> parts) {
+        IdentityHashMap<List<Flow>, Map<String, Flow>> next = new IdentityHashMap<>(parts.size());
+        for (List<Flow> part : parts) {
+            Map<String, Flow> kept = state.parts.get(part);
+            if (kept != null) {
+                next.put(part, kept);
             }
-            ids.put(f.id(), id);
-            out.put(id, f);
         }
-        state.ids = ids;
-        return out;
+        Set<String> assigned = new HashSet<>();
+        for (List<Flow> part : parts) {
+            if (next.containsKey(part)) {
+                continue;
+            }
+            Map<String, Flow> byId = new HashMap<>(part.size() * 2);
+            for (Flow f : part) {
+                String id = state.ids.computeIfAbsent(f.id(), k -> "net/" + Long.toString(++state.nextId, 36));
+                byId.put(id, f);
+                assigned.add(id);
+            }
+            next.put(part, Collections.unmodifiableMap(byId));
+        }
+        // Identities of parts no longer compiled lose their ids, unless a new part has them.
+        state.parts.forEach((part, byId) -> {
+            if (!next.containsKey(part)) {
+                byId.forEach((id, f) -> {
+                    if (!assigned.contains(id)) {
+                        state.ids.remove(f.id(), id);
+                    }
+                });
+            }
+        });
+        state.parts = next;
+        List<Map<String, Flow>> maps = new ArrayList<>(parts.size());
+        parts.forEach(p -> maps.add(next.get(p)));
+        return new FlowParts(maps);
     }
 
     @Override
