@@ -58,6 +58,8 @@ public final class NetworkBench implements Callable<Integer> {
     private static final String BRIDGE = "br-int";
     private static final String BASELINE_BRIDGE = "br-base";
     private static final long DPID = 0xe5;
+    /** Networks belong to this many projects in turn. */
+    private static final int PROJECTS = 50;
     private static final int REMOTE_HOSTS = 10;
     private static final int PORTS_PER_NETWORK = 20;
 
@@ -69,6 +71,10 @@ public final class NetworkBench implements Callable<Integer> {
 
     @Option(names = "--ports", description = "Ports plugged on the measured host (default: 4000, or 400 with --small).")
     Integer portsOption;
+
+    @Option(names = "--default-security-group", description = "Every port in its project's default security group,"
+            + " as Neutron makes them (ingress from the group's own members, egress anywhere); default: none.")
+    boolean defaultSecurityGroup;
 
     @Option(names = "--skip-ovs", description = "Only the compile figures (no test bed, no cluster).")
     boolean skipOvs;
@@ -92,7 +98,7 @@ public final class NetworkBench implements Callable<Integer> {
                 "value", "unit", "target", "met", "anchor");
         String loadAtStart = BenchReport.loadAverage();
         report.environment("load_average_at_start", loadAtStart);
-        Map<String, String> documents = documents(ports);
+        Map<String, String> documents = documents(ports, defaultSecurityGroup);
 
         progress("compiling " + ports + " ports");
         InMemoryDatastore memory = new InMemoryDatastore();
@@ -154,15 +160,23 @@ public final class NetworkBench implements Callable<Integer> {
                 "ms", null, null, null);
         report.row("one port change: recompile alone, p50", round(BenchReport.quantile(compileOnly, 0.5)), "ms", null,
                 null, null);
-        double[] dataplane = dataplaneChange(memory, documents, switchPorts);
-        report.row("one port change through the data plane (model, view, compile, flow ids), p50", round(dataplane[0]),
+        double[][] dataplane = dataplaneChanges(memory, documents, switchPorts);
+        report.row("one port change through the data plane (model, view, compile, flow ids), p50",
+                round(dataplane[0][0]), "ms", null, null, null);
+        report.row("... then the master's comparison with the flows it programmed last, p50", round(dataplane[0][1]),
                 "ms", null, null, null);
-        report.row("... then the master's comparison with the flows it programmed last, p50", round(dataplane[1]),
-                "ms", null, null, null);
-        report.row("... flows in that comparison's step, p50", dataplane[2], "flows", null, null, null);
+        report.row("... flows in that comparison's step, p50", dataplane[0][2], "flows", null, null, null);
+        report.row("a port created, plugged, unplugged, deleted in turn, through the data plane, p50",
+                round(dataplane[1][0]), "ms", null, null, null);
+        report.row("... the slowest of those 101 changes", round(dataplane[1][3]), "ms", null, null, null);
+        report.row("... then the master's comparison, p50", round(dataplane[1][1]), "ms", null, null, null);
+        report.row("... flows in the largest step", dataplane[1][4], "flows", null, null, null);
         report.note(ports + " ports plugged on the host in " + ports / PORTS_PER_NETWORK + " VXLAN networks of "
                 + PORTS_PER_NETWORK + " local and " + PORTS_PER_NETWORK + " remote ports (on " + REMOTE_HOSTS
-                + " other hosts); a change moves one port to another OpenFlow port (unplug + plug), 101 times");
+                + " other hosts); a change moves one port to another OpenFlow port (unplug + plug), 101 times; a port"
+                + " created, plugged on the host, unplugged and deleted in turn, 101 changes"
+                + (defaultSecurityGroup ? "; every port in its project's default security group (50 projects)"
+                : "; ports with port security on and no security group"));
 
         int plugs = plugsOption != null ? plugsOption : small ? 20 : 200;
         if (!skipOvs) {
@@ -361,13 +375,16 @@ public final class NetworkBench implements Callable<Integer> {
     }
 
     /**
-     * The port change as the switch's master meets it: the binding document committed to the store, the data plane's
-     * watch applying it, then {@code TenantDataplane.flows} for the host's switch (timed: its model snapshot, view,
-     * compile and flow ids), then the master's step from the flows it had (timed apart; as {@code SwitchMaster} does
-     * it). Not the bundle. Returns the two medians (ms) and the step's median size (flows).
+     * Changes as the switch's master meets them: a document change committed to the store, the data plane's watch
+     * applying it, then {@code TenantDataplane.flows} for the host's switch (timed: its model snapshot, view, compile
+     * and flow ids), then the master's step from the flows it had (timed apart; as {@code SwitchMaster} takes it).
+     * Not the bundle. First a port moved to another OpenFlow port (its binding), then a port created, plugged,
+     * unplugged and deleted in turn (its creation and deletion, in a group naming itself as remote, change the
+     * group's members). For each: the two medians (ms)
+     * and the step's median size (flows).
      */
-    private static double[] dataplaneChange(InMemoryDatastore memory, Map<String, String> documents,
-                                            Map<String, Long> switchPorts) throws Exception {
+    private static double[][] dataplaneChanges(InMemoryDatastore memory, Map<String, String> documents,
+                                               Map<String, Long> switchPorts) throws Exception {
         InMemorySwitch sw = new InMemorySwitch(DPID);
         switchPorts.forEach((name, number) -> sw.addPort(new PortInfo(number, name, number, false, false)));
         java.util.concurrent.Semaphore changed = new java.util.concurrent.Semaphore(0);
@@ -375,32 +392,57 @@ public final class NetworkBench implements Callable<Integer> {
                 new InMemorySwitchService(), java.time.Clock.systemUTC())) {
             dataplane.onChange(dpid -> changed.release());
             dataplane.start();
-            Map<String, io.flowkeeper.api.flow.Flow> last = dataplane.flows(sw);
+            List<Map<String, io.flowkeeper.api.flow.Flow>> last = new ArrayList<>(List.of(dataplane.flows(sw)));
             String binding = documents.keySet().stream().filter(k -> k.startsWith("/neutron/bindings/")).findFirst()
                     .orElseThrow();
-            ObjectNode doc = (ObjectNode) JSON.readTree(documents.get(binding));
-            List<Double> times = new ArrayList<>();
-            List<Double> steps = new ArrayList<>();
-            List<Double> sizes = new ArrayList<>();
-            for (int i = 0; i < 101; i++) {
-                changed.drainPermits();
-                doc.put("ofport", doc.path("ofport").asInt() ^ 0x4000);
-                commit(memory, Transaction.builder().put(binding, doc.toString()));
-                if (!changed.tryAcquire(10, java.util.concurrent.TimeUnit.SECONDS)) {
-                    throw new IllegalStateException("the data plane did not see the binding change");
-                }
-                long t0 = System.nanoTime();
-                Map<String, io.flowkeeper.api.flow.Flow> now = dataplane.flows(sw);
-                long t1 = System.nanoTime();
-                Map<String, io.flowkeeper.api.flow.Flow> step = FlowParts.changes(last, now);
-                steps.add((System.nanoTime() - t1) / 1e6);
-                times.add((t1 - t0) / 1e6);
-                sizes.add((double) step.size());
-                last = now;
-            }
-            return new double[] {BenchReport.quantile(times, 0.5), BenchReport.quantile(steps, 0.5),
-                    BenchReport.quantile(sizes, 0.5)};
+            ObjectNode moved = (ObjectNode) JSON.readTree(documents.get(binding));
+            double[] move = timeChanges(dataplane, sw, changed, last, i -> {
+                moved.put("ofport", moved.path("ofport").asInt() ^ 0x4000);
+                commit(memory, Transaction.builder().put(binding, moved.toString()));
+            });
+            String port = documents.keySet().stream().filter(k -> k.startsWith("/neutron/ports/")).findFirst()
+                    .orElseThrow();
+            ObjectNode created = (ObjectNode) JSON.readTree(documents.get(port));
+            String id = uuid(9, 1);
+            created.put("id", id).put("mac_address", "fa:16:3e:fe:00:01");
+            ((ObjectNode) created.path("fixed_ips").get(0)).put("ip_address", "10.0.0.200");
+            ObjectNode createdBinding = moved.deepCopy().put("port_id", id).put("ofport", 0x7000)
+                    .put("attached_mac", "fa:16:3e:fe:00:01");
+            // one document per change, as the API and the agent write them: each is one notification
+            double[] createDelete = timeChanges(dataplane, sw, changed, last, i -> commit(memory, switch (i % 4) {
+                case 0 -> Transaction.builder().put("/neutron/ports/" + id, created.toString());
+                case 1 -> Transaction.builder().put("/neutron/bindings/" + id, createdBinding.toString());
+                case 2 -> Transaction.builder().delete("/neutron/bindings/" + id);
+                default -> Transaction.builder().delete("/neutron/ports/" + id);
+            }));
+            return new double[][] {move, createDelete};
         }
+    }
+
+    private static double[] timeChanges(TenantDataplane dataplane, InMemorySwitch sw,
+                                        java.util.concurrent.Semaphore changed,
+                                        List<Map<String, io.flowkeeper.api.flow.Flow>> last,
+                                        java.util.function.IntConsumer change) throws InterruptedException {
+        List<Double> times = new ArrayList<>();
+        List<Double> steps = new ArrayList<>();
+        List<Double> sizes = new ArrayList<>();
+        for (int i = 0; i < 101; i++) {
+            changed.drainPermits();
+            change.accept(i);
+            if (!changed.tryAcquire(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the data plane did not see the change");
+            }
+            long t0 = System.nanoTime();
+            Map<String, io.flowkeeper.api.flow.Flow> now = dataplane.flows(sw);
+            long t1 = System.nanoTime();
+            Map<String, io.flowkeeper.api.flow.Flow> step = FlowParts.changes(last.get(0), now);
+            steps.add((System.nanoTime() - t1) / 1e6);
+            times.add((t1 - t0) / 1e6);
+            sizes.add((double) step.size());
+            last.set(0, now);
+        }
+        return new double[] {BenchReport.quantile(times, 0.5), BenchReport.quantile(steps, 0.5),
+                BenchReport.quantile(sizes, 0.5), BenchReport.quantile(times, 1), BenchReport.quantile(sizes, 1)};
     }
 
     private static void write(DatastoreService store, Map<String, String> documents) {
@@ -456,7 +498,29 @@ public final class NetworkBench implements Callable<Integer> {
      * ports, hosts and bindings. The host measured is {@code h0}.
      */
     static Map<String, String> documents(int localPorts) {
+        return documents(localPorts, false);
+    }
+
+    /** {@link #documents(int)}, with every port in its project's default security group if {@code groups}. */
+    static Map<String, String> documents(int localPorts, boolean groups) {
         Map<String, String> docs = new LinkedHashMap<>();
+        if (groups) {
+            for (int k = 0; k < PROJECTS; k++) {
+                String group = uuid(4, k);
+                docs.put("/neutron/security-groups/" + group, JSON.createObjectNode().put("id", group)
+                        .put("name", "default").put("project_id", "project" + k).put("revision_number", 1)
+                        .toString());
+                for (String direction : List.of("ingress", "egress")) {
+                    String rule = uuid(5, 2 * k + (direction.equals("ingress") ? 0 : 1));
+                    ObjectNode r = JSON.createObjectNode().put("id", rule).put("security_group_id", group)
+                            .put("direction", direction).put("ethertype", "IPv4").put("project_id", "project" + k);
+                    if (direction.equals("ingress")) {
+                        r.put("remote_group_id", group);
+                    }
+                    docs.put("/neutron/security-group-rules/" + rule, r.toString());
+                }
+            }
+        }
         docs.put("/neutron/hosts/h0", host("h0", "192.0.2.100", DPID));
         for (int h = 1; h <= REMOTE_HOSTS; h++) {
             docs.put("/neutron/hosts/h" + h, host("h" + h, remoteIp(h), 0x100 + h));
@@ -466,22 +530,26 @@ public final class NetworkBench implements Callable<Integer> {
         for (int n = 0; n < networks; n++) {
             String net = uuid(1, n);
             docs.put("/neutron/networks/" + net, JSON.createObjectNode().put("id", net).put("name", "net" + n)
-                    .put("project_id", "project" + n % 50).put("provider:network_type", "vxlan")
+                    .put("project_id", "project" + n % PROJECTS).put("provider:network_type", "vxlan")
                     .put("provider:segmentation_id", 1000 + n).put("mtu", 1450).put("admin_state_up", true)
                     .put("revision_number", 1).toString());
             String subnet = uuid(2, n);
             ObjectNode s = JSON.createObjectNode().put("id", subnet).put("network_id", net)
-                    .put("project_id", "project" + n % 50).put("cidr", "10.0.0.0/24").put("gateway_ip", "10.0.0.1")
-                    .put("enable_dhcp", true).put("revision_number", 1);
+                    .put("project_id", "project" + n % PROJECTS).put("cidr", "10.0.0.0/24")
+                    .put("gateway_ip", "10.0.0.1").put("enable_dhcp", true).put("revision_number", 1);
             s.putArray("dns_nameservers").add("10.0.0.53");
             docs.put("/neutron/subnets/" + subnet, s.toString());
             for (int i = 0; i < 2 * PORTS_PER_NETWORK; i++) {
                 String id = uuid(3, port);
                 String mac = String.format("fa:16:3e:%02x:%02x:%02x", port >> 16 & 255, port >> 8 & 255, port & 255);
                 ObjectNode p = JSON.createObjectNode().put("id", id).put("name", "").put("project_id",
-                        "project" + n % 50).put("network_id", net).put("mac_address", mac).put("admin_state_up", true)
-                        .put("port_security_enabled", true).put("status", "DOWN").put("revision_number", 1);
+                        "project" + n % PROJECTS).put("network_id", net).put("mac_address", mac)
+                        .put("admin_state_up", true).put("port_security_enabled", true).put("status", "DOWN")
+                        .put("revision_number", 1);
                 p.putArray("fixed_ips").addObject().put("subnet_id", subnet).put("ip_address", "10.0.0." + (i + 2));
+                if (groups) {
+                    p.putArray("security_groups").add(uuid(4, n % PROJECTS));
+                }
                 docs.put("/neutron/ports/" + id, p.toString());
                 boolean local = i < PORTS_PER_NETWORK;
                 docs.put("/neutron/bindings/" + id, JSON.createObjectNode().put("port_id", id)
