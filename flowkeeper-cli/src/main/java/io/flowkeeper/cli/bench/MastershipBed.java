@@ -265,22 +265,6 @@ public final class MastershipBed implements AutoCloseable {
 
     @Override
     public void close() {
-        String keep = System.getProperty("flowkeeper.keep-logs");
-        if (keep != null) {
-            // For diagnosing a failed run: the node logs outlive the cluster's temp directory, one folder per bed
-            // (a bench builds several: plain text, then TLS) named after the cluster's own.
-            try {
-                Path dir = Path.of(keep).resolve(cluster.dataDir(0).getParent().getFileName());
-                Files.createDirectories(dir);
-                for (int i = 0; i < cluster.size(); i++) {
-                    Files.copy(cluster.logFile(i), dir.resolve(cluster.logFile(i).getFileName()),
-                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                }
-                System.err.println("node logs kept in " + dir);
-            } catch (IOException e) {
-                System.err.println("could not keep the node logs: " + e);
-            }
-        }
         try {
             cluster.close();
         } finally {

@@ -39,11 +39,6 @@ class AgentFailoverTest {
             } catch (Throwable t) {
                 explain(cluster, t);
                 throw t;
-            } finally {
-                String keep = System.getProperty("flowkeeper.keep-logs"); // as bench failover: logs of every run
-                if (keep != null) {
-                    cluster.keepLogs(Path.of(keep));
-                }
             }
         }
     }

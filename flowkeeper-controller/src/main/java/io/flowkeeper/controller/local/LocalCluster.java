@@ -438,6 +438,18 @@ public final class LocalCluster implements AutoCloseable {
     @Override
     public void close() {
         killAll();
+        String keep = System.getProperty("flowkeeper.keep-logs");
+        if (keep != null) {
+            // For the post-mortem of a bench or test run, failed or not: one folder per cluster (a run may build
+            // several), named after the cluster's temp directory.
+            try {
+                Path to = Path.of(keep).resolve(dir.getFileName());
+                keepLogs(to);
+                System.err.println("node logs kept in " + to);
+            } catch (IOException e) {
+                System.err.println("could not keep the node logs: " + e);
+            }
+        }
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException e) {
