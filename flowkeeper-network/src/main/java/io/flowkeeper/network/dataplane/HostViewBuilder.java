@@ -1,12 +1,11 @@
 package io.flowkeeper.network.dataplane;
 
-import io.flowkeeper.api.network.AddressPair;
-import io.flowkeeper.api.network.FixedIp;
 import io.flowkeeper.api.network.FloatingIp;
 import io.flowkeeper.api.network.Host;
 import io.flowkeeper.api.network.Network;
 import io.flowkeeper.api.network.Port;
 import io.flowkeeper.api.network.PortBinding;
+import io.flowkeeper.network.dataplane.HostView.LocalPort;
 import io.flowkeeper.network.dataplane.HostView.NetworkView;
 import io.flowkeeper.network.dataplane.HostView.RouterView;
 import io.flowkeeper.network.dataplane.HostView.SecuredPort;
@@ -92,9 +91,9 @@ public final class HostViewBuilder {
 
     private void rebuild(Host self, HostViews.Model m, Map<String, Long> switchPorts) {
         rebuilds++;
-        view = HostViews.of(self, m, switchPorts);
+        security = new HostViews.Security(m); // the view's secured ports are resolved by the one kept
+        view = HostViews.of(self, m, switchPorts, security);
         context = new HostViews.Context(self, m, switchPorts);
-        security = new HostViews.Security(m);
         sorted = sortedById(m.ports(), Port::id) && sortedById(m.bindings(), PortBinding::portId);
         local = new HashMap<>();
         Map<String, PortBinding> usable = HostViews.usableBindings(m);
@@ -153,7 +152,6 @@ public final class HostViewBuilder {
         Set<String> ids = new HashSet<>(portChanges.ids);
         ids.addAll(bindingChanges.ids);
         boolean hasRouters = !m.routers().isEmpty();
-        boolean membersChanged = false;
         boolean routersChanged = false;
         List<Change> changes = new ArrayList<>();
         for (String id : ids) {
@@ -165,7 +163,9 @@ public final class HostViewBuilder {
             changes.add(new Change(id, before, usable(before, was(id, bindingChanges, m.bindings(),
                     PortBinding::portId)), after, usable(after, is(id, bindingChanges, m.bindings(),
                     PortBinding::portId))));
-            membersChanged |= movesMembers(before, after);
+            if (before != after) {
+                security.portChanged(before, after); // the members of the groups it is in, plugged or not
+            }
             routersChanged |= floatingPorts.contains(id);
         }
         Set<String> affected = new HashSet<>();
@@ -197,9 +197,7 @@ public final class HostViewBuilder {
             readNetworks(m, HostViews.usableBindings(m), becomeLocal);
         }
         security.model(m);
-        if (membersChanged) {
-            security = new HostViews.Security(m);
-        }
+        Set<List<String>> stale = security.refresh();
         for (String networkId : affected) {
             LocalNetwork n = local.get(networkId);
             if (n != null && n.bindings.values().stream().noneMatch(b -> b.host().equals(context.self.name()))) {
@@ -211,22 +209,27 @@ public final class HostViewBuilder {
                     : HostViews.networkView(network, new ArrayList<>(n.ports.values()), n.bindings, context);
             NetworkView last = next == null ? views.remove(networkId) : views.put(networkId, next);
             routersChanged |= routerNetworks.contains(networkId) || (last == null) != (next == null);
-            if (!membersChanged) {
-                if (last != null) {
-                    last.local().forEach(lp -> secured.remove(lp.port().id()));
-                }
-                if (next != null) {
-                    security.secured(next).forEach(s -> secured.put(s.portId(), s));
+            if (last != null) {
+                last.local().forEach(lp -> secured.remove(lp.port().id()));
+            }
+            if (next != null) {
+                security.secured(next).forEach(s -> secured.put(s.portId(), s));
+            }
+        }
+        if (!stale.isEmpty()) {
+            // A group's members changed: the ports whose groups name it get their new member lists; the others
+            // keep their instances (a port per project group, not every port, on a host of many projects).
+            for (NetworkView n : views.values()) {
+                for (LocalPort lp : n.local()) {
+                    SecuredPort s;
+                    if (lp.port().portSecurityEnabled() && stale.contains(lp.port().securityGroups())
+                            && (s = secured.get(lp.port().id())) != null) {
+                        secured.put(s.portId(), security.secured(lp, n.tag(), s.gateways()));
+                    }
                 }
             }
         }
         List<NetworkView> viewList = List.copyOf(views.values());
-        if (membersChanged) {
-            secured = new TreeMap<>();
-            for (NetworkView n : viewList) {
-                security.secured(n).forEach(s -> secured.put(s.portId(), s));
-            }
-        }
         List<RouterView> routers = view.routers();
         if (hasRouters && routersChanged) { // reads the whole model: routers see ports plugged anywhere
             routers = HostViews.routers(context.self, m, context.switchPorts, viewList, HostViews.usableBindings(m),
@@ -311,27 +314,6 @@ public final class HostViewBuilder {
     private static boolean routerPort(Port p) {
         return p != null && (HostViews.ROUTER_INTERFACE.equals(p.deviceOwner())
                 || HostViews.ROUTER_GATEWAY.equals(p.deviceOwner()));
-    }
-
-    /**
-     * Whether a port's change changes the members of a group some rule names as remote (its groups or its
-     * addresses, or the port coming or going, while in such a group).
-     */
-    private boolean movesMembers(Port before, Port after) {
-        boolean inRemote = before != null && before.securityGroups().stream().anyMatch(security.remoteTargets::contains)
-                || after != null && after.securityGroups().stream().anyMatch(security.remoteTargets::contains);
-        if (!inRemote) {
-            return false;
-        }
-        return before == null || after == null || !before.securityGroups().equals(after.securityGroups())
-                || !addresses(before).equals(addresses(after));
-    }
-
-    private static List<String> addresses(Port p) {
-        List<String> out = new ArrayList<>();
-        p.fixedIps().stream().map(FixedIp::ipAddress).forEach(out::add);
-        p.allowedAddressPairs().stream().map(AddressPair::ipAddress).forEach(out::add);
-        return out;
     }
 
     /**

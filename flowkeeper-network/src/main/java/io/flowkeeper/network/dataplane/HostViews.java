@@ -131,6 +131,11 @@ public final class HostViews {
      * @param switchPorts the integration bridge's ports, name to OpenFlow port number
      */
     public static HostView of(Host self, Model model, Map<String, Long> switchPorts) {
+        return of(self, model, switchPorts, new Security(model));
+    }
+
+    /** As {@link #of(Host, Model, Map)}, resolving security groups with {@code security} (of the same model). */
+    static HostView of(Host self, Model model, Map<String, Long> switchPorts, Security security) {
         Map<String, PortBinding> bindings = usableBindings(model);
         Context context = new Context(self, model, switchPorts);
         Map<String, List<Port>> portsByNetwork = new HashMap<>();
@@ -160,7 +165,7 @@ public final class HostViews {
             }
         }
         return new HostView(self, views, routers(self, model, switchPorts, views, bindings, context.hosts,
-                context.physnets), secured(model, views));
+                context.physnets), secured(security, views));
     }
 
     /**
@@ -249,8 +254,7 @@ public final class HostViews {
      * The local ports with port security on, each with the rules of its groups and the members of every group those
      * rules name as remote. Members are all the model's ports in the group, plugged or not, as in Neutron.
      */
-    static List<SecuredPort> secured(Model model, List<NetworkView> views) {
-        Security security = new Security(model);
+    static List<SecuredPort> secured(Security security, List<NetworkView> views) {
         List<SecuredPort> out = new ArrayList<>();
         for (NetworkView n : views) {
             out.addAll(security.secured(n));
@@ -262,7 +266,8 @@ public final class HostViews {
     /**
      * Resolves ports' security groups against one model's groups: each list of groups once (ports mostly share one,
      * their project's default), the members of remote groups only once a port needs them. Valid while the model's
-     * groups and the members of the groups rules name as remote are unchanged.
+     * groups are unchanged; ports coming, going or changing are told with {@link #portChanged} and taken in by
+     * {@link #refresh}, which touches only the resolutions of the groups whose members changed.
      */
     static final class Security {
         private List<Port> ports;
@@ -271,8 +276,16 @@ public final class HostViews {
         private final Set<String> namingRemote = new HashSet<>();
         /** The groups some rule names as its remote group: their members are in the flows. */
         final Set<String> remoteTargets = new HashSet<>();
-        private Map<String, TreeSet<Long>> members;
+        /**
+         * Each remote target's member addresses, with how many of its ports' addresses each one is (two ports may
+         * share one, and it stays a member until both left); null until a port needs them.
+         */
+        private Map<String, TreeMap<Long, Integer>> members;
+        /** Each remote target's member addresses as one list, shared by every resolution naming the group. */
+        private final Map<String, List<Long>> memberLists = new HashMap<>();
         private final Map<List<String>, Resolved> resolved = new HashMap<>();
+        /** The remote targets whose members a port change may have changed since the last refresh. */
+        private final Set<String> touched = new HashSet<>();
 
         Security(Model model) {
             this.ports = model.ports();
@@ -288,8 +301,8 @@ public final class HostViews {
         }
 
         /**
-         * A later model with the same groups and members: its ports are the members to read if none were read yet
-         * (a port naming a remote group became local).
+         * A later model with the same groups: its ports are the members to read if none were read yet (a port naming
+         * a remote group became local); once read, members follow {@link #portChanged}.
          */
         void model(Model model) {
             if (members == null) {
@@ -297,25 +310,101 @@ public final class HostViews {
             }
         }
 
+        /** A port of the model changed, came ({@code before} null) or went ({@code after} null). */
+        void portChanged(Port before, Port after) {
+            if (members != null) {
+                count(before, -1);
+                count(after, 1);
+            }
+        }
+
+        private void count(Port p, int delta) {
+            if (p == null || p.securityGroups().isEmpty()) {
+                return;
+            }
+            List<Long> addresses = null;
+            for (String g : p.securityGroups()) {
+                if (!remoteTargets.contains(g)) {
+                    continue;
+                }
+                if (addresses == null) {
+                    addresses = memberAddresses(p);
+                }
+                TreeMap<Long, Integer> set = members.computeIfAbsent(g, k -> new TreeMap<>());
+                for (long a : addresses) {
+                    set.merge(a, delta, (x, y) -> x + y == 0 ? null : x + y);
+                }
+                touched.add(g);
+            }
+        }
+
+        /**
+         * Takes in the port changes told since the last call: the groups whose member lists changed get new lists and
+         * the resolutions naming them new instances (their rule lists kept). Returns the group lists whose resolution
+         * changed: their ports' {@link SecuredPort}s are stale.
+         */
+        Set<List<String>> refresh() {
+            if (touched.isEmpty()) {
+                return Set.of();
+            }
+            Set<String> moved = new HashSet<>();
+            for (String g : touched) {
+                List<Long> last = memberLists.get(g);
+                if (last != null) {
+                    List<Long> next = List.copyOf(members.getOrDefault(g, new TreeMap<>()).keySet());
+                    if (!next.equals(last)) {
+                        memberLists.put(g, next);
+                        moved.add(g);
+                    }
+                }
+            }
+            touched.clear();
+            Set<List<String>> out = new HashSet<>();
+            if (!moved.isEmpty()) {
+                resolved.replaceAll((list, r) -> {
+                    if (r.remote().keySet().stream().noneMatch(moved::contains)) {
+                        return r;
+                    }
+                    out.add(list);
+                    TreeMap<String, List<Long>> remote = new TreeMap<>();
+                    r.remote().keySet().forEach(g -> remote.put(g, memberList(g)));
+                    return new Resolved(r.rules(), remote);
+                });
+            }
+            return out;
+        }
+
         /** The network's local ports with port security on, by port id. */
         List<SecuredPort> secured(NetworkView n) {
             List<SecuredPort> out = new ArrayList<>();
             List<Long> gateways = List.copyOf(gateways(n.subnets())); // one list shared by the network's ports
             for (LocalPort lp : n.local()) {
-                Port p = lp.port();
-                if (p.portSecurityEnabled()) {
-                    Resolved r = resolved.computeIfAbsent(p.securityGroups(), this::resolve);
-                    out.add(new SecuredPort(p.id(), lp.ofPort(), n.tag(), gateways, r.rules(), r.remote()));
+                if (lp.port().portSecurityEnabled()) {
+                    out.add(secured(lp, n.tag(), gateways));
                 }
             }
             return out;
         }
 
+        /** One local port with port security on, resolved now. */
+        SecuredPort secured(LocalPort lp, long tag, List<Long> gateways) {
+            Port p = lp.port();
+            Resolved r = resolved.computeIfAbsent(p.securityGroups(), this::resolve);
+            return new SecuredPort(p.id(), lp.ofPort(), tag, gateways, r.rules(), r.remote());
+        }
+
         private Resolved resolve(List<String> list) {
             if (members == null && list.stream().anyMatch(namingRemote::contains)) {
-                members = groupMembers(ports);
+                members = new HashMap<>();
+                ports.forEach(p -> count(p, 1));
+                touched.clear(); // nothing was resolved with members yet
             }
-            return HostViews.resolve(list, groups, members);
+            return HostViews.resolve(list, groups, this::memberList);
+        }
+
+        private List<Long> memberList(String group) {
+            return memberLists.computeIfAbsent(group, g -> List.copyOf(
+                    members == null ? List.of() : members.getOrDefault(g, new TreeMap<>()).keySet()));
         }
     }
 
@@ -324,7 +413,7 @@ public final class HostViews {
     }
 
     private static Resolved resolve(List<String> securityGroups, Map<String, SecurityGroup> groups,
-                                    Map<String, TreeSet<Long>> members) {
+                                    java.util.function.Function<String, List<Long>> members) {
         Map<String, SecurityGroupRule> rules = new TreeMap<>();
         for (String g : securityGroups) {
             SecurityGroup group = groups.get(g);
@@ -335,8 +424,7 @@ public final class HostViews {
         TreeMap<String, List<Long>> remote = new TreeMap<>();
         for (SecurityGroupRule r : rules.values()) {
             if (r.remoteGroupId() != null && !r.remoteGroupId().isEmpty()) {
-                remote.put(r.remoteGroupId(), List.copyOf(members == null ? new TreeSet<>()
-                        : members.getOrDefault(r.remoteGroupId(), new TreeSet<>())));
+                remote.put(r.remoteGroupId(), members.apply(r.remoteGroupId()));
             }
         }
         return new Resolved(List.copyOf(rules.values()), remote);
@@ -363,7 +451,8 @@ public final class HostViews {
      */
     public static SecuredPort securedPort(Port p, long ofPort, long tag, List<Long> gateways,
                                           Map<String, SecurityGroup> groups, Map<String, TreeSet<Long>> members) {
-        Resolved r = resolve(p.securityGroups(), groups, members);
+        Resolved r = resolve(p.securityGroups(), groups, g -> List.copyOf(members == null ? new TreeSet<>()
+                : members.getOrDefault(g, new TreeSet<>())));
         return new SecuredPort(p.id(), ofPort, tag, gateways, r.rules(), r.remote());
     }
 
@@ -374,15 +463,20 @@ public final class HostViews {
             if (p.securityGroups().isEmpty()) {
                 continue;
             }
-            List<Long> addresses = new ArrayList<>();
-            p.fixedIps().forEach(ip -> addresses.add(Ipv4.parse(ip.ipAddress())));
-            p.allowedAddressPairs().forEach(a -> addresses.add(a.ipAddress().contains("/") ? -1
-                    : Ipv4.parse(a.ipAddress())));
+            List<Long> addresses = memberAddresses(p);
             for (String g : p.securityGroups()) {
-                TreeSet<Long> set = out.computeIfAbsent(g, k -> new TreeSet<>());
-                addresses.stream().filter(a -> a >= 0).forEach(set::add);
+                out.computeIfAbsent(g, k -> new TreeSet<>()).addAll(addresses);
             }
         }
+        return out;
+    }
+
+    /** What a port adds to its groups' members: its IPv4 fixed IPs and single-address pairs. */
+    private static List<Long> memberAddresses(Port p) {
+        List<Long> out = new ArrayList<>();
+        p.fixedIps().forEach(ip -> out.add(Ipv4.parse(ip.ipAddress())));
+        p.allowedAddressPairs().forEach(a -> out.add(a.ipAddress().contains("/") ? -1 : Ipv4.parse(a.ipAddress())));
+        out.removeIf(a -> a < 0);
         return out;
     }
 

@@ -11,6 +11,7 @@ import io.flowkeeper.network.dataplane.HostView.SecuredPort;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -80,14 +81,26 @@ public final class SecurityGroupFlows {
                            Map<String, Long> conjunctions) {
     }
 
-    /** A port's flows as last compiled, with what they were compiled from. */
-    private record Compiled(SecuredPort port, Map<String, Long> ids, PortKey key, List<Flow> flows) {
+    /** A port's flows as last compiled, with what they were compiled from and the last call that had the port. */
+    private static final class Compiled {
+        SecuredPort port;
+        Map<String, Long> ids;
+        PortKey key;
+        List<Flow> flows;
+        long seen;
     }
 
-    private Map<String, Compiled> compiled = new HashMap<>();
-    /** The member address flows as last compiled, with the conjunction ids and member lists they came from. */
+    private final Map<String, Compiled> compiled = new HashMap<>();
+    private long calls;
+    /**
+     * Each remote group's member lists among the compiled ports, by reference (ports resolved alike share one), with
+     * how many ports hold each: kept as ports change, so a change does not walk every port to find the members.
+     */
+    private final Map<String, IdentityHashMap<List<Long>, int[]>> memberLists = new TreeMap<>();
+    /** Whether a member list came or went since the member address flows were compiled. */
+    private boolean membersMoved;
+    /** The member address flows as last compiled, with the conjunction ids they came from. */
     private Map<String, Long> addressIds = Map.of();
-    private Map<String, List<List<Long>>> addressMembers = Map.of();
     private List<Flow> addressFlows = List.of();
 
     /**
@@ -110,27 +123,69 @@ public final class SecurityGroupFlows {
         if (ids.equals(addressIds)) {
             ids = addressIds; // the last call's: ports compiled with it are found unchanged by reference below
         }
+        long call = ++calls;
         List<List<Flow>> out = new ArrayList<>(ports.size() + 1);
-        Map<String, Compiled> next = new HashMap<>(ports.size() * 2);
         for (SecuredPort p : ports) {
             Compiled c = compiled.get(p.portId());
-            if (c == null || c.port() != p || c.ids() != ids) {
-                PortKey key = key(p, ids);
-                c = c != null && c.key().equals(key) ? new Compiled(p, ids, key, c.flows())
-                        : new Compiled(p, ids, key, List.copyOf(own(p, key.conjunctions())));
+            if (c == null) {
+                c = new Compiled();
+                compiled.put(p.portId(), c);
             }
-            next.put(p.portId(), c);
-            out.add(c.flows());
+            if (c.port != p || c.ids != ids) {
+                PortKey key = key(p, ids);
+                if (c.key == null || !c.key.equals(key)) {
+                    c.flows = List.copyOf(own(p, key.conjunctions()));
+                }
+                if (c.port != p) {
+                    countMembers(c.port, -1);
+                    countMembers(p, 1);
+                }
+                c.port = p;
+                c.ids = ids;
+                c.key = key;
+            }
+            c.seen = call;
+            out.add(c.flows);
         }
-        compiled = next;
-        Map<String, List<List<Long>>> members = members(ports);
-        if (ids != addressIds || !sameLists(members, addressMembers)) {
+        if (compiled.size() > ports.size()) { // some ports went
+            compiled.values().removeIf(c -> {
+                if (c.seen != call) {
+                    countMembers(c.port, -1);
+                    return true;
+                }
+                return false;
+            });
+        }
+        if (ids != addressIds || membersMoved) {
+            Map<String, List<List<Long>>> members = new TreeMap<>();
+            memberLists.forEach((group, lists) -> members.put(group, new ArrayList<>(lists.keySet())));
             addressFlows = List.copyOf(addresses(members, ids));
             addressIds = ids;
-            addressMembers = members;
+            membersMoved = false;
         }
         out.add(addressFlows);
         return out;
+    }
+
+    /** Counts a port's member lists in or out of {@link #memberLists}. */
+    private void countMembers(SecuredPort p, int delta) {
+        if (p == null) {
+            return;
+        }
+        p.remoteGroups().forEach((group, list) -> {
+            IdentityHashMap<List<Long>, int[]> lists = memberLists.computeIfAbsent(group, k -> new IdentityHashMap<>());
+            int[] n = lists.computeIfAbsent(list, k -> new int[1]);
+            n[0] += delta;
+            if (n[0] == 0) {
+                lists.remove(list);
+                if (lists.isEmpty()) {
+                    memberLists.remove(group);
+                }
+                membersMoved = true;
+            } else if (delta > 0 && n[0] == delta) {
+                membersMoved = true;
+            }
+        });
     }
 
     /** Each remote group's member lists among the ports, distinct by reference (ports resolved alike share one). */
@@ -145,24 +200,6 @@ public final class SecurityGroupFlows {
             });
         }
         return out;
-    }
-
-    private static boolean sameLists(Map<String, List<List<Long>>> a, Map<String, List<List<Long>>> b) {
-        if (!a.keySet().equals(b.keySet())) {
-            return false;
-        }
-        for (Map.Entry<String, List<List<Long>>> e : a.entrySet()) {
-            List<List<Long>> other = b.get(e.getKey());
-            if (other.size() != e.getValue().size()) {
-                return false;
-            }
-            for (int i = 0; i < other.size(); i++) {
-                if (other.get(i) != e.getValue().get(i)) {
-                    return false;
-                }
-            }
-        }
-        return true;
     }
 
     private static PortKey key(SecuredPort p, Map<String, Long> ids) {

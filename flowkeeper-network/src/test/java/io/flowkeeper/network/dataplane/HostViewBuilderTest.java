@@ -15,6 +15,8 @@ import io.flowkeeper.api.network.Port;
 import io.flowkeeper.api.network.PortBinding;
 import io.flowkeeper.api.network.SecurityGroup;
 import io.flowkeeper.api.network.SecurityGroupRule;
+import io.flowkeeper.network.Ipv4;
+import io.flowkeeper.network.dataplane.HostView.SecuredPort;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -42,6 +44,61 @@ class HostViewBuilderTest {
         for (long seed = 1; seed <= 6; seed++) {
             run(seed, seed % 2 == 0);
         }
+    }
+
+    /**
+     * Two projects' self-referencing default groups: a port created, then deleted, in project A's group gives A's
+     * secured ports the new member list and keeps B's secured ports as the same instances, with no rebuild.
+     */
+    @Test
+    void aMembershipChangeTouchesOnlyThePortsOfThatGroup() {
+        TestModel m = new TestModel();
+        m.host("h0", "192.0.2.100", Map.of());
+        m.host("h1", "192.0.2.1", Map.of());
+        m.meshTunnels();
+        for (String project : List.of("a", "b")) {
+            String g = "default-" + project;
+            m.securityGroups.add(new SecurityGroup(g, g, project, List.of(
+                    new SecurityGroupRule(g + "-in", g, "ingress", "IPv4", null, null, null, null, g)), 1));
+        }
+        Network a = m.network("neta", "a", NetworkType.VXLAN, null, 100, "10.0.0.0/24", true);
+        Network b = m.network("netb", "b", NetworkType.VXLAN, null, 101, "10.0.0.0/24", true);
+        for (int i = 0; i < 4; i++) {
+            for (Network n : List.of(a, b)) {
+                Port p = m.port("port-" + n.id() + "-" + i, n, String.format("fa:16:3e:00:%02x:%02x",
+                        n == a ? 1 : 2, i), "10.0.0." + (10 + i), "h0");
+                replace(m, p, List.of("default-" + n.projectId()));
+            }
+        }
+        m.ports.sort(Comparator.comparing(Port::id));
+        m.bindings.sort(Comparator.comparing(PortBinding::portId));
+        Host self = m.hosts.get(0);
+        Map<String, Long> switchPorts = Map.copyOf(m.switchPorts.get("h0"));
+        HostViewBuilder builder = new HostViewBuilder();
+        HostView first = builder.of(self, m.model(), switchPorts);
+
+        Port joining = m.port("port-neta-9", a, "fa:16:3e:00:01:09", "10.0.0.99", "h1"); // plugged elsewhere
+        replace(m, joining, List.of("default-a"));
+        m.ports.sort(Comparator.comparing(Port::id));
+        m.bindings.sort(Comparator.comparing(PortBinding::portId));
+        HostView joined = builder.of(self, m.model(), switchPorts);
+        assertEquals(HostViews.of(self, m.model(), switchPorts), joined);
+        assertEquals(1, builder.rebuilds());
+        for (int i = 0; i < first.secured().size(); i++) {
+            SecuredPort before = first.secured().get(i);
+            SecuredPort after = joined.secured().get(i);
+            if (before.portId().contains("netb")) {
+                assertTrue(before == after, "project b's port was resolved again: " + after.portId());
+            } else {
+                assertTrue(after.remoteGroups().get("default-a").contains(Ipv4.parse("10.0.0.99")), after.portId());
+            }
+        }
+
+        m.remove(joining.id());
+        HostView left = builder.of(self, m.model(), switchPorts);
+        assertEquals(HostViews.of(self, m.model(), switchPorts), left);
+        assertEquals(first, left);
+        assertEquals(1, builder.rebuilds());
     }
 
     private void run(long seed, boolean sortedById) {
