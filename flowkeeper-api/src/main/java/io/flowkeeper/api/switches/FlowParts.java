@@ -72,18 +72,23 @@ public final class FlowParts extends AbstractMap<String, Flow> {
      * share.
      */
     public Map<String, Flow> changesSince(FlowParts earlier) {
-        Set<Map<String, Flow>> now = identitySet(parts);
-        Set<Map<String, Flow>> before = identitySet(earlier.parts);
+        int[] match = matchByReference(earlier.parts, parts);
+        boolean[] shared = new boolean[earlier.parts.size()];
+        for (int m : match) {
+            if (m >= 0) {
+                shared[m] = true;
+            }
+        }
         Map<String, Flow> gone = new HashMap<>();
-        for (Map<String, Flow> p : earlier.parts) {
-            if (!now.contains(p)) {
-                gone.putAll(p);
+        for (int j = 0; j < shared.length; j++) {
+            if (!shared[j]) {
+                gone.putAll(earlier.parts.get(j));
             }
         }
         Map<String, Flow> out = new HashMap<>();
-        for (Map<String, Flow> p : parts) {
-            if (!before.contains(p)) {
-                p.forEach((id, f) -> {
+        for (int i = 0; i < match.length; i++) {
+            if (match[i] < 0) {
+                parts.get(i).forEach((id, f) -> {
                     Flow old = gone.remove(id);
                     if (old == null || old != f && !old.equals(f)) {
                         out.put(id, f);
@@ -95,9 +100,70 @@ public final class FlowParts extends AbstractMap<String, Flow> {
         return out;
     }
 
-    private static Set<Map<String, Flow>> identitySet(List<Map<String, Flow>> parts) {
-        Set<Map<String, Flow>> out = Collections.newSetFromMap(new IdentityHashMap<>(parts.size()));
-        out.addAll(parts);
+    /** How far {@link #matchByReference} looks ahead for a part after one that is not shared. */
+    private static final int LOOKAHEAD = 8;
+
+    /**
+     * Which element of {@code before} each element of {@code now} is, by reference (-1: none; each element of
+     * {@code before} matched once). Made for two successive answers of one source, whose shared parts keep their
+     * order (a part added, removed or replaced shifts the rest): walks both lists once, looking a few places ahead
+     * after an element that is not shared, then matches the few left over on both sides by an identity map; when
+     * many are left over, matches everything by an identity map instead. Every element of {@code now} that is in
+     * {@code before} is matched, in any order.
+     */
+    public static int[] matchByReference(List<?> before, List<?> now) {
+        int[] out = new int[now.size()];
+        boolean[] matched = new boolean[before.size()];
+        int unmatched = 0;
+        int j = 0;
+        for (int i = 0; i < now.size(); i++) {
+            Object x = now.get(i);
+            int found = -1;
+            for (int k = j, end = Math.min(before.size(), j + LOOKAHEAD); k < end; k++) {
+                if (before.get(k) == x) {
+                    found = k;
+                    break;
+                }
+            }
+            out[i] = found;
+            if (found >= 0) {
+                matched[found] = true;
+                j = found + 1;
+            } else if (++unmatched > 2 * LOOKAHEAD) {
+                return matchByIdentityMap(before, now);
+            }
+        }
+        if (unmatched == 0) {
+            return out;
+        }
+        IdentityHashMap<Object, Integer> left = new IdentityHashMap<>();
+        for (int k = before.size() - 1; k >= 0; k--) {
+            if (!matched[k]) {
+                left.put(before.get(k), k);
+                if (left.size() > 2 * LOOKAHEAD) {
+                    return matchByIdentityMap(before, now);
+                }
+            }
+        }
+        for (int i = 0; i < out.length; i++) {
+            if (out[i] < 0) {
+                Integer k = left.remove(now.get(i));
+                out[i] = k == null ? -1 : k;
+            }
+        }
+        return out;
+    }
+
+    private static int[] matchByIdentityMap(List<?> before, List<?> now) {
+        IdentityHashMap<Object, Integer> index = new IdentityHashMap<>(before.size());
+        for (int j = before.size() - 1; j >= 0; j--) {
+            index.put(before.get(j), j);
+        }
+        int[] out = new int[now.size()];
+        for (int i = 0; i < now.size(); i++) {
+            Integer j = index.remove(now.get(i)); // each element of before matched once
+            out[i] = j == null ? -1 : j;
+        }
         return out;
     }
 

@@ -96,9 +96,62 @@ class FlowPartsTest {
                 }
             }
             parts.set(p, Map.copyOf(part));
+            switch (random.nextInt(8)) { // now and then parts come, go or change places
+                case 0 -> parts.add(random.nextInt(parts.size() + 1), Map.of("f" + nextPort,
+                        flow(nextPort++, "drop")));
+                case 1 -> {
+                    if (parts.size() > 2) {
+                        parts.remove(random.nextInt(parts.size()));
+                    }
+                }
+                case 2 -> java.util.Collections.shuffle(parts, random);
+                default -> {
+                }
+            }
             FlowParts now = new FlowParts(parts);
             assertThat(now.changesSince(last)).as("step %d", step).isEqualTo(naive(last, now));
             last = now;
+        }
+    }
+
+    /**
+     * Parts matched by reference: every match is the same instance, no earlier part is matched twice, and every
+     * shared part is matched, whether a few parts were added, removed or replaced (the walk), many (the identity
+     * map), or the order changed.
+     */
+    @Test
+    void matchByReferenceFindsTheSharedParts() {
+        Random random = new Random(11);
+        for (int round = 0; round < 200; round++) {
+            List<Object> before = new java.util.ArrayList<>();
+            for (int i = 0; i < 50 + random.nextInt(200); i++) {
+                before.add(new Object());
+            }
+            List<Object> now = new java.util.ArrayList<>(before);
+            int edits = round % 10 == 0 ? 40 : round % 10 == 1 ? 12 : 1 + random.nextInt(4);
+            if (round % 10 == 2) {
+                java.util.Collections.swap(now, 0, now.size() - 1);
+            }
+            for (int e = 0; e < edits; e++) {
+                int at = random.nextInt(now.size());
+                switch (random.nextInt(3)) {
+                    case 0 -> now.add(at, new Object());
+                    case 1 -> now.remove(at);
+                    default -> now.set(at, new Object());
+                }
+            }
+            int[] match = FlowParts.matchByReference(before, now);
+            java.util.Set<Integer> used = new java.util.HashSet<>();
+            java.util.Set<Object> in = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            in.addAll(before);
+            for (int i = 0; i < now.size(); i++) {
+                if (match[i] >= 0) {
+                    assertThat(before.get(match[i])).isSameAs(now.get(i));
+                    assertThat(used.add(match[i])).isTrue();
+                } else {
+                    assertThat(in.contains(now.get(i))).as("round %d: shared part %d not matched", round, i).isFalse();
+                }
+            }
         }
     }
 }

@@ -49,7 +49,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Collections;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -147,7 +146,8 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
         final HostViewBuilder views = new HostViewBuilder();
         /** Each flow identity's id, and each part of the last compile with its flows by id. */
         final Map<FlowId, String> ids = new HashMap<>();
-        IdentityHashMap<List<Flow>, Map<String, Flow>> parts = new IdentityHashMap<>();
+        List<List<Flow>> parts = List.of();
+        List<Map<String, Flow>> partsById = List.of();
         long nextId;
         volatile HostView view;
         volatile String host;
@@ -687,39 +687,37 @@ public final class TenantDataplane implements SwitchFlowSource, PacketProcessor,
      * compiler handed back unchanged keeps its flows by id from the last call, so a change costs its own parts.
      */
     private static FlowParts flowIds(SwitchState state, List<List<Flow>> parts) {
-        IdentityHashMap<List<Flow>, Map<String, Flow>> next = new IdentityHashMap<>(parts.size());
-        for (List<Flow> part : parts) {
-            Map<String, Flow> kept = state.parts.get(part);
-            if (kept != null) {
-                next.put(part, kept);
-            }
-        }
+        int[] match = FlowParts.matchByReference(state.parts, parts);
+        boolean[] kept = new boolean[state.parts.size()];
         Set<String> assigned = new HashSet<>();
-        for (List<Flow> part : parts) {
-            if (next.containsKey(part)) {
+        List<Map<String, Flow>> maps = new ArrayList<>(parts.size());
+        for (int i = 0; i < match.length; i++) {
+            if (match[i] >= 0) {
+                kept[match[i]] = true;
+                maps.add(state.partsById.get(match[i]));
                 continue;
             }
+            List<Flow> part = parts.get(i);
             Map<String, Flow> byId = new HashMap<>(part.size() * 2);
             for (Flow f : part) {
                 String id = state.ids.computeIfAbsent(f.id(), k -> "net/" + Long.toString(++state.nextId, 36));
                 byId.put(id, f);
                 assigned.add(id);
             }
-            next.put(part, Collections.unmodifiableMap(byId));
+            maps.add(Collections.unmodifiableMap(byId));
         }
         // Identities of parts no longer compiled lose their ids, unless a new part has them.
-        state.parts.forEach((part, byId) -> {
-            if (!next.containsKey(part)) {
-                byId.forEach((id, f) -> {
+        for (int j = 0; j < kept.length; j++) {
+            if (!kept[j]) {
+                state.partsById.get(j).forEach((id, f) -> {
                     if (!assigned.contains(id)) {
                         state.ids.remove(f.id(), id);
                     }
                 });
             }
-        });
-        state.parts = next;
-        List<Map<String, Flow>> maps = new ArrayList<>(parts.size());
-        parts.forEach(p -> maps.add(next.get(p)));
+        }
+        state.parts = List.copyOf(parts);
+        state.partsById = List.copyOf(maps);
         return new FlowParts(maps);
     }
 
