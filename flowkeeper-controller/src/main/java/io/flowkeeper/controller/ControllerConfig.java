@@ -48,7 +48,8 @@ import java.util.Set;
  *   - {name: network-config, kind: config, description: ...}   # inventory-operational, ownership
  * lease-time: 800ms               # a node that has not renewed its lease for this long loses its switches; it
  *                                  # stops writing to them itself after 60% of it (see Mastership)
- * stats-interval: 2s               # how often a switch's master polls flow and port statistics
+ * stats-interval: 2s               # how often a switch's master polls flow and port statistics (an idle
+ *                                  # switch's polls back off to 8 intervals apart; see SwitchMaster)
  * ownership-retention: 10m         # a switch gone (no owner) this long loses its ownership entity (see
  * max-switches: 10000              # EntityLifecycle); new dpids beyond this many entities are disconnected
  * peer-link-address: 10.0.0.1:6655 # the peer link port (early death detection, see LeaseKeeper); default: any

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * <p>Idle switches cost little: a document whose content (all but its {@code updated-ms} stamp) is what this node
  * last wrote at the same generation is written again only once {@link #REFRESH} has passed, so a thousand idle
  * switches write a few documents a second instead of a thousand. The stamp therefore says when the statistics were
- * last <em>written</em>, at most {@code REFRESH} plus one interval old while they do not change.
+ * last <em>written</em>, at most {@code REFRESH} plus one poll's delay old while they do not change (an idle
+ * switch's master polls it up to {@link SwitchMaster#MAX_STATS_BACKOFF} intervals apart).
  *
  * <p>Only a master writes: each document is checked against mastership ({@code canAct}) just before its
  * transaction is committed.

@@ -106,6 +106,12 @@ public final class SwitchMaster {
     /** Counts the flow watches opened: a watch's close is news only while it is the current one. */
     private long watchEpoch;
     private ScheduledFuture<?> statsTask;
+    /** Counts the statistics polling chains started: a poll reschedules itself only while its chain is current. */
+    private long statsEpoch;
+    /** The delay before the next statistics poll: the interval, doubled after each poll that found nothing moved. */
+    private long statsDelayMillis;
+    /** The content of the last poll's documents (their hash), to tell an idle switch. */
+    private int lastStatsHash;
     /** A retry of {@link #settle} is scheduled and has not run yet (confined to this switch's serial executor). */
     private boolean retryPending;
     private volatile boolean closed;
@@ -399,9 +405,7 @@ public final class SwitchMaster {
             scheduleRetry();
             return;
         }
-        long interval = mastership.statsInterval().toMillis();
-        statsTask = mastership.scheduler().scheduleWithFixedDelay(() -> submit(() -> publishStatistics(false)), 0,
-                interval, TimeUnit.MILLISECONDS);
+        startStatistics();
         drain();
     }
 
@@ -671,6 +675,7 @@ public final class SwitchMaster {
             scheduleRetry();
             return;
         }
+        statisticsSoon();
         if (refusalsChanged) {
             if (!refused.isEmpty()) {
                 LOG.warn("switch {}: the switch refuses {} desired flows (each refusal discards its bundle; the other "
@@ -743,13 +748,58 @@ public final class SwitchMaster {
     }
 
     /**
+     * How far polling an idle switch backs off: a switch whose flow and port statistics did not move since the last
+     * poll is polled after twice the delay, up to this many statistics intervals (16 s at the default 2 s). A
+     * thousand idle switches polled every 2 s cost the cluster about half a core (issue 20, {@code bench scale});
+     * counters that move, and every change the master programs, bring the interval back at once.
+     */
+    static final int MAX_STATS_BACKOFF = 8;
+
+    /** Starts polling statistics now, at the configured interval (a new chain: an older one stops at its next poll). */
+    private void startStatistics() {
+        if (statsTask != null) {
+            statsTask.cancel(false);
+        }
+        long epoch = ++statsEpoch;
+        statsDelayMillis = mastership.statsInterval().toMillis();
+        scheduleStatistics(epoch, 0);
+    }
+
+    private void scheduleStatistics(long epoch, long delayMillis) {
+        try {
+            statsTask = mastership.scheduler().schedule(() -> submit(() -> {
+                if (epoch != statsEpoch) {
+                    return;
+                }
+                boolean moved = publishStatistics(false);
+                if (epoch == statsEpoch && synced) {
+                    long interval = mastership.statsInterval().toMillis();
+                    statsDelayMillis = moved ? interval : Math.min(statsDelayMillis * 2, interval * MAX_STATS_BACKOFF);
+                    scheduleStatistics(epoch, statsDelayMillis);
+                }
+            }), delayMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the node is closing
+        }
+    }
+
+    /** After a change programmed on the switch: polls at the configured interval again if polling had backed off. */
+    private void statisticsSoon() {
+        if (synced && statsDelayMillis > mastership.statsInterval().toMillis()) {
+            startStatistics();
+        }
+    }
+
+    /**
      * The statistics manager: the master alone publishes what the switch holds, through the node's
      * {@link StatisticsWriter} ({@code now}: at once rather than with the next batch).
+     *
+     * @return whether the documents differ from the last poll's (false also when nothing was polled)
      */
-    private void publishStatistics(boolean now) {
+    private boolean publishStatistics(boolean now) {
         long generation = masterGeneration;
         if (!synced || !mastership.canAct(entity, generation)) {
-            return;
+            return false;
         }
         List<FlowStats> flows;
         List<PortStats> ports;
@@ -758,7 +808,7 @@ public final class SwitchMaster {
             ports = connection.portStats();
         } catch (SwitchException e) {
             LOG.debug("switch {}: statistics poll failed: {}", connection.dpidString(), e.getMessage());
-            return;
+            return false;
         }
         ObjectNode sw = FlowDocuments.JSON.createObjectNode()
                 .put("dpid", FlowDocuments.dpid(dpid))
@@ -804,6 +854,10 @@ public final class SwitchMaster {
         documents.put(FlowDocuments.switchPath(dpid).toString(), sw);
         documents.put(FlowDocuments.actualPath(dpid).toString(), actual);
         mastership.statistics().publish(new StatisticsWriter.Publication(entity, generation, documents), now);
+        int hash = sw.hashCode() * 31 + actual.hashCode();
+        boolean moved = hash != lastStatsHash;
+        lastStatsHash = hash;
+        return moved;
     }
 
     private void stopMastering() {
@@ -814,6 +868,7 @@ public final class SwitchMaster {
         masterGeneration = -1;
         synced = false;
         closeWatch();
+        statsEpoch++;
         if (statsTask != null) {
             statsTask.cancel(false);
             statsTask = null;

@@ -260,4 +260,30 @@ class MastershipOverSwitchTest {
             assertThat(json.get("desired-flows").asInt()).isEqualTo(3);
         });
     }
+
+    /**
+     * An idle switch's statistics are polled less and less often (the delay doubling up to
+     * {@link SwitchMaster#MAX_STATS_BACKOFF} intervals: 400 ms here); a change the master programs brings the
+     * configured interval (50 ms) back at once.
+     */
+    @Test
+    void idleStatisticsPollingBacksOffAndAChangeBringsTheIntervalBack() throws InterruptedException {
+        Flow a = flow("a", "table=0,priority=10,ip,nw_dst=10.0.0.1,actions=drop");
+        startMasteringOnly("a", a);
+        Thread.sleep(1_500); // 50, 100, 200, 400 ms: at the ceiling
+        int before = sessions.calls("flowStats");
+        Thread.sleep(2_000);
+        int idle = sessions.calls("flowStats") - before;
+        assertThat(idle).as("polls of an idle switch in 2 s at a 50 ms interval (40 without the back-off)")
+                .isBetween(2, 10);
+
+        Flow b = flow("b", "table=0,priority=10,ip,nw_dst=10.0.0.2,actions=drop");
+        desired.write(DPID, Map.of("b", b), List.of());
+        awaitTable(Set.of(a, b));
+        int changed = sessions.calls("flowStats");
+        Thread.sleep(350); // polls at once, 50 and 150 ms later (then it backs off again: the switch is idle)
+        assertThat(sessions.calls("flowStats") - changed)
+                .as("polls in the 350 ms after a change (at most 1 had the delay stayed at 400 ms)")
+                .isGreaterThanOrEqualTo(2);
+    }
 }
