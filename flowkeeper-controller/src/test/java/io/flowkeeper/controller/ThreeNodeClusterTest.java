@@ -276,6 +276,29 @@ class ThreeNodeClusterTest {
         }
     }
 
+    /**
+     * A linearizable list (the default) on any node includes a write another node has just acknowledged: the list
+     * reads the shard's revision through Raft and then the node's own replica once it has applied that revision, so
+     * a follower that has not yet applied the write waits for it rather than answering without it.
+     */
+    @Test
+    @Order(3)
+    void aListOnAnyNodeRightAfterAWriteElsewhereIncludesIt() throws Exception {
+        for (int k = 0; k < 30; k++) {
+            int writer = k % 3;
+            RestClient.Response w = cluster.client(writer).put("/v1/datastore/" + SHARD + "/read-after/k" + k,
+                    "{\"k\":" + k + "}");
+            assertThat(w.status()).as(w.body().toString()).isEqualTo(200);
+            for (int reader = 0; reader < 3; reader++) {
+                JsonNode list = cluster.client(reader).get("/v1/datastore/" + SHARD + "/read-after?list=true").body();
+                Set<String> paths = new HashSet<>();
+                list.get("items").forEach(i -> paths.add(i.get("path").asText()));
+                assertThat(paths).as("list on " + cluster.id(reader) + " right after k" + k + " through "
+                        + cluster.id(writer)).hasSize(k + 1).contains("/read-after/k" + k);
+            }
+        }
+    }
+
     @Test
     @Order(4)
     void killingTheShardLeaderUnderContinuousWritesLosesNoAcknowledgedWriteAndAppliesNoneTwice() throws Exception {
