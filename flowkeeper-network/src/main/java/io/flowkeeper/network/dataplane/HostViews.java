@@ -275,7 +275,7 @@ public final class HostViews {
         /** The groups whose rules name a remote group. */
         private final Set<String> namingRemote = new HashSet<>();
         /** The groups some rule names as its remote group: their members are in the flows. */
-        final Set<String> remoteTargets = new HashSet<>();
+        private final Set<String> remoteTargets = new HashSet<>();
         /**
          * Each remote target's member addresses, with how many of its ports' addresses each one is (two ports may
          * share one, and it stays a member until both left); null until a port needs them.
