@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -77,7 +78,9 @@ public final class LeaseKeeper implements AutoCloseable {
     private final CopyOnWriteArrayList<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
     private final PeerLinks links;
     /** Node to the incarnation this replica last saw (a change is a restart). */
-    private final Map<String, String> incarnations = new HashMap<>();
+    private final Map<String, String> incarnations = new ConcurrentHashMap<>();
+    /** The incarnation each peer last announced on a link to this node, once its Raft connection was dialled for it. */
+    private final Map<String, String> announced = new ConcurrentHashMap<>();
     /** Node to the incarnation whose process its peer link showed gone. */
     private final Map<String, String> gone = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile long validUntil = System.nanoTime();
@@ -113,11 +116,19 @@ public final class LeaseKeeper implements AutoCloseable {
         try {
             return new PeerLinks(nodeId, incarnation, linkAddress.substring(0, colon),
                     Integer.parseInt(linkAddress.substring(colon + 1)),
-                    ownership::leases, (node, peerIncarnation) -> {
-                        gone.put(node, peerIncarnation);
-                        // elections and calls' fail-over first; the listeners (the operators' timeline) after
-                        cluster.memberGone(node); // its calls fail over now, not after their attempt timeout
-                        peerGoneListeners.forEach(l -> l.accept(node));
+                    ownership::leases, new PeerLinks.Listener() {
+                        @Override
+                        public void peerGone(String node, String peerIncarnation) {
+                            gone.put(node, peerIncarnation);
+                            // elections and calls' fail-over first; the listeners (the operators' timeline) after
+                            cluster.memberGone(node); // its calls fail over now, not after their attempt timeout
+                            peerGoneListeners.forEach(l -> l.accept(node));
+                        }
+
+                        @Override
+                        public void peerLinkedFrom(String node, String peerIncarnation) {
+                            linkedFrom(node, peerIncarnation);
+                        }
                     });
         } catch (IOException | RuntimeException e) {
             LOG.warn("no peer link port on {} ({}): dead peers are expired after a whole lease time", linkAddress,
@@ -244,6 +255,22 @@ public final class LeaseKeeper implements AutoCloseable {
         }
     }
 
+    /**
+     * A peer linked to this node as another incarnation than its lease shows: it restarted, and its Raft connection
+     * is dialled afresh now, before its first lease renewal commits (issue 20: a restarted node reachable by every
+     * shard leader within a second; a connection left in gRPC's reconnect back-off kept a shard without a usable
+     * leader for seconds when the other node failed next). A false claim costs one reconnect, once per claimed
+     * incarnation.
+     */
+    private void linkedFrom(String node, String peerIncarnation) {
+        String known = incarnations.get(node);
+        if (known != null && !known.equals(peerIncarnation) && !peerIncarnation.equals(announced.put(node,
+                peerIncarnation))) {
+            LOG.info("node {} linked as a new incarnation: dialling its Raft connection afresh", node);
+            cluster.memberRestarted(node);
+        }
+    }
+
     /** Notes renewals on every node; on the ownership shard's leader, expires leases not renewed for a lease time. */
     private void expireOnce() {
         if (closed) {
@@ -255,7 +282,8 @@ public final class LeaseKeeper implements AutoCloseable {
             List<NodeLease> dead = new ArrayList<>();
             for (NodeLease lease : ownership.leases()) {
                 String before = incarnations.put(lease.node(), lease.incarnation());
-                if (before != null && !before.equals(lease.incarnation())) {
+                if (before != null && !before.equals(lease.incarnation())
+                        && !lease.incarnation().equals(announced.get(lease.node()))) { // not dialled for it yet
                     cluster.memberRestarted(lease.node()); // dial it now, not after a back-off grown while it was down
                 }
                 if (!lease.alive()) {

@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Peer links: every node accepts connections on a port of its own (published with its lease) and keeps one open to
- * every other live node. A link carries nothing but the accepting process' incarnation, sent once; it exists so
- * that the death of a process is seen at once: when a process dies, even by kill -9, its kernel closes its sockets,
+ * every other live node. A link carries nothing but one line each way, sent once: the accepting process'
+ * incarnation, and the linking node's name and incarnation (so a restarted node is known to its peers as soon as it
+ * links to them, {@link Listener#peerLinkedFrom}). It exists so that the death of a process is seen at once: when a process dies, even by kill -9, its kernel closes its sockets,
  * so the link ends within milliseconds, and a new connection to the same port is refused.
  *
  * <p>Only that pair of facts is reported as {@link Listener#peerGone}: the link ended <em>and</em> an immediate
@@ -48,7 +49,18 @@ final class PeerLinks implements AutoCloseable {
     /** Told that a peer's process is gone, on a link's thread. */
     interface Listener {
         void peerGone(String node, String incarnation);
+
+        /**
+         * A peer linked to this node and named itself, on a link's thread: a process just started links to every
+         * live peer at once, so this is how the others learn a restart before any Raft commit shows it. Unverified
+         * (anyone reaching the port can send it): only worth acting on in ways a wrong claim costs nothing.
+         */
+        default void peerLinkedFrom(String node, String incarnation) {
+        }
     }
+
+    /** The longest hello line read from a linking peer ({@code node incarnation}); a longer one is ignored. */
+    private static final int MAX_HELLO = 256;
 
     private final String nodeId;
     private final String incarnation;
@@ -107,7 +119,7 @@ final class PeerLinks implements AutoCloseable {
                 OutputStream out = s.getOutputStream();
                 out.write((incarnation + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
-                // Read until the other end goes, so that its socket is released (it never sends anything).
+                // Read the linking peer's hello, then until the other end goes, so that its socket is released.
                 Threads.startDaemon("peer-link-in", () -> drain(s));
             } catch (IOException e) {
                 if (!closed) {
@@ -119,8 +131,20 @@ final class PeerLinks implements AutoCloseable {
 
     private void drain(Socket s) {
         try (s) {
-            while (s.getInputStream().read() >= 0) {
-                // nothing is ever sent this way
+            java.io.InputStream in = s.getInputStream();
+            StringBuilder hello = new StringBuilder();
+            int c;
+            while ((c = in.read()) >= 0 && c != '\n') { // a probe or an older node sends none: EOF ends it
+                if (hello.length() < MAX_HELLO) {
+                    hello.append((char) c);
+                }
+            }
+            String[] words = hello.toString().split(" ");
+            if (c == '\n' && hello.length() < MAX_HELLO && words.length == 2 && !words[0].equals(nodeId)) {
+                listener.peerLinkedFrom(words[0], words[1]);
+            }
+            while (in.read() >= 0) {
+                // nothing is sent after the hello
             }
         } catch (IOException e) {
             // the peer went
@@ -154,6 +178,9 @@ final class PeerLinks implements AutoCloseable {
             try (Socket s = new Socket()) {
                 sockets.put(s, true);
                 s.connect(target, CONNECT_TIMEOUT_MS);
+                OutputStream out = s.getOutputStream();
+                out.write((nodeId + " " + incarnation + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
                 BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(),
                         StandardCharsets.UTF_8));
                 peerIncarnation = in.readLine();

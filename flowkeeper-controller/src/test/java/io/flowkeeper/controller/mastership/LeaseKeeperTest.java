@@ -142,4 +142,62 @@ class LeaseKeeperTest {
         assertThat(lease("n1").alive()).isTrue();
         assertThat(lease("n1").renewals()).isGreaterThan(renewals);
     }
+
+    /**
+     * A node that restarts links to its peers at once and names its new incarnation: its peers dial its Raft
+     * connection afresh then, not once its first lease renewal commits (here renewals of the new process fail, so
+     * only the link can have told n1).
+     */
+    @Test
+    void aRestartedPeerIsDialledAfreshAsSoonAsItLinks() {
+        List<String> restarted = new CopyOnWriteArrayList<>();
+        io.flowkeeper.api.cluster.ClusterAdminService counting = (io.flowkeeper.api.cluster.ClusterAdminService)
+                java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                        new Class<?>[] {io.flowkeeper.api.cluster.ClusterAdminService.class}, (proxy, method, args) -> {
+                            if (method.getName().equals("memberRestarted")) {
+                                restarted.add((String) args[0]);
+                            }
+                            try {
+                                return method.invoke(admin, args);
+                            } catch (java.lang.reflect.InvocationTargetException e) {
+                                throw e.getCause();
+                            }
+                        });
+        LeaseKeeper n1 = new LeaseKeeper(counting, ownership, "n1", "127.0.0.1:8181", LEASE);
+        InMemoryClusterAdmin n2Admin = new InMemoryClusterAdmin("n2", "127.0.0.1:2", store);
+        n2Admin.setLeader(OwnershipService.SHARD, "n1");
+        LeaseKeeper n2 = new LeaseKeeper(n2Admin, ownership, "n2", "127.0.0.1:8282", LEASE);
+        LeaseKeeper n2Again = null;
+        try {
+            n1.start();
+            n2.start();
+            await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(() -> n1.linkedTo("n2") && n2.isHeld());
+            String first = lease("n2").incarnation();
+            n2.close();
+            OwnershipService refusing = (OwnershipService) java.lang.reflect.Proxy.newProxyInstance(
+                    getClass().getClassLoader(), new Class<?>[] {OwnershipService.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("renewLease")) {
+                            throw new io.flowkeeper.api.store.StoreException(
+                                    io.flowkeeper.api.store.StoreException.Kind.UNAVAILABLE, OwnershipService.SHARD,
+                                    "no quorum (test)");
+                        }
+                        try {
+                            return method.invoke(ownership, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            n2Again = new LeaseKeeper(n2Admin, refusing, "n2", "127.0.0.1:8282", LEASE);
+            n2Again.start();
+            await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(() -> restarted.contains("n2"));
+            assertThat(lease("n2").incarnation()).as("no renewal of the new process committed").isEqualTo(first);
+            assertThat(restarted).containsExactly("n2");
+        } finally {
+            if (n2Again != null) {
+                n2Again.close();
+            }
+            n2.close();
+            n1.close();
+        }
+    }
 }

@@ -31,8 +31,19 @@ class PeerLinksTest {
         }
     }
 
+    private final List<String> linkedFrom = new CopyOnWriteArrayList<>();
+
     private void start() throws Exception {
-        b = new PeerLinks("b", "b-1", "127.0.0.1", List::of, (node, incarnation) -> { });
+        b = new PeerLinks("b", "b-1", "127.0.0.1", List::of, new PeerLinks.Listener() {
+            @Override
+            public void peerGone(String node, String incarnation) {
+            }
+
+            @Override
+            public void peerLinkedFrom(String node, String incarnation) {
+                linkedFrom.add(node + "/" + incarnation);
+            }
+        });
         String bAddress = b.address();
         a = new PeerLinks("a", "a-1", "127.0.0.1",
                 () -> List.of(new NodeLease("b", "b-1", true, 1, "127.0.0.1:1", bAddress)),
@@ -71,5 +82,17 @@ class PeerLinksTest {
         b.close();
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5)).until(() -> !gone.isEmpty());
         assertThat(gone).containsExactly("b/b-1");
+    }
+
+    /** The linking node names itself and its incarnation: how a restarted node is known before its lease commits. */
+    @Test
+    void theLinkingPeerNamesItsIncarnation() throws Exception {
+        start();
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5)).until(() -> !linkedFrom.isEmpty());
+        assertThat(linkedFrom).containsExactly("a/a-1");
+        b.resetIncomingLinks(); // a links again: the same incarnation named again
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5)).until(() -> linkedFrom.size() == 2);
+        assertThat(linkedFrom).containsOnly("a/a-1");
+        assertThat(gone).isEmpty();
     }
 }
