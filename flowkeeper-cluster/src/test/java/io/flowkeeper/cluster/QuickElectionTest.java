@@ -3,78 +3,27 @@ package io.flowkeeper.cluster;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Three in-process Ratis servers (one shard): the election after a reported death, and after a wrong report. */
 class QuickElectionTest {
-    private final List<ClusterNode> nodes = new ArrayList<>();
-    private Path dir;
+    private InProcessReplicas replicas;
+    private List<ClusterNode> nodes;
 
     @AfterEach
     void tearDown() throws Exception {
-        for (ClusterNode n : nodes) {
-            try {
-                n.close();
-            } catch (Exception e) {
-                // already closed (the killed one)
-            }
-        }
-        if (dir != null) {
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+        if (replicas != null) {
+            replicas.close();
         }
     }
 
-    /** Starts n1-n3 with one shard (n1 is its preferred leader) and waits until every replica serves it. */
     private String startNodes(java.time.Duration rebalanceInterval, java.time.Duration rebalanceSettle)
             throws Exception {
-        dir = Files.createTempDirectory("quick-election");
-        Map<String, String> peers = new TreeMap<>();
-        for (String id : List.of("n1", "n2", "n3")) {
-            try (ServerSocket s = new ServerSocket(0)) {
-                peers.put(id, "127.0.0.1:" + s.getLocalPort());
-            }
-        }
-        List<ShardCatalog.Shard> shards = List.of(ShardCatalog.DEFAULTS.get(0));
-        for (String id : peers.keySet()) {
-            ClusterConfig c = ClusterConfig.of(id, peers, dir.resolve(id));
-            nodes.add(new ClusterNode(new ClusterConfig(id, peers, c.dataDir(), shards, c.electionTimeoutMin(),
-                    c.electionTimeoutMax(), c.requestTimeout(), c.snapshotThreshold(), c.watchHistory(),
-                    c.maxValueBytes(), rebalanceInterval == null ? c.rebalanceInterval() : rebalanceInterval,
-                    rebalanceSettle == null ? c.rebalanceSettle() : rebalanceSettle)));
-        }
-        // Started together, as a new cluster: a node started after the others already serve would join with empty
-        // groups (ClusterNode.start), a different bed from the one under test.
-        List<Thread> starters = new ArrayList<>();
-        List<Exception> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-        for (ClusterNode n : nodes) {
-            Thread t = new Thread(() -> {
-                try {
-                    n.start();
-                } catch (Exception e) {
-                    failures.add(e);
-                }
-            });
-            t.start();
-            starters.add(t);
-        }
-        for (Thread t : starters) {
-            t.join(60_000);
-        }
-        assertTrue(failures.isEmpty(), "start: " + failures);
-        for (ClusterNode n : nodes) {
-            assertTrue(n.awaitReady(60_000, line -> { }), "cluster ready"); // 30 s were too few at load 97
-        }
-        return shards.get(0).name();
+        replicas = new InProcessReplicas("quick-election", rebalanceInterval, rebalanceSettle);
+        nodes = replicas.nodes;
+        return replicas.shard;
     }
 
     @Test
@@ -99,15 +48,8 @@ class QuickElectionTest {
         // on a thread of its own, and the report comes 10 ms later, as the peer links' would (5-30 ms).
         leader = readyLeader(shard, 10_000);
         ClusterNode dying = leader;
-        Thread closer = new Thread(() -> {
-            try {
-                dying.close();
-            } catch (Exception e) {
-                // closed anyway
-            }
-        });
         long tKill = System.nanoTime();
-        closer.start();
+        Thread closer = InProcessReplicas.closeInBackground(dying);
         Thread.sleep(10);
         long t0 = System.nanoTime();
         for (ClusterNode n : nodes) {
@@ -150,14 +92,7 @@ class QuickElectionTest {
         assertTrue(n1.isLocalLeader(shard), "n1, the preferred node, leads again");
 
         int before = n2.balancer().handoversTo("n1") + nodes.get(2).balancer().handoversTo("n1");
-        Thread closer = new Thread(() -> {
-            try {
-                n1.close();
-            } catch (Exception e) {
-                // closed anyway
-            }
-        });
-        closer.start();
+        Thread closer = InProcessReplicas.closeInBackground(n1);
         Thread.sleep(10);
         for (ClusterNode n : nodes) {
             if (n != n1) {
@@ -203,39 +138,16 @@ class QuickElectionTest {
         org.junit.jupiter.api.Assertions.assertFalse(ClusterNode.leavesTransferPending(null));
     }
 
-    /** Leadership of {@code shard} to {@code target} (retried: on a loaded machine an election can fail). */
     private void moveLeader(String shard, String target) throws Exception {
-        ClusterNode to = nodes.stream().filter(n -> n.nodeId().equals(target)).findFirst().orElseThrow();
-        long deadline = System.currentTimeMillis() + 20_000;
-        while (!to.isLocalLeader(shard) && System.currentTimeMillis() < deadline) {
-            try {
-                to.transferLeader(shard, target);
-            } catch (RuntimeException e) {
-                Thread.sleep(100);
-            }
-        }
-        assertTrue(to.isLocalLeader(shard), target + " leads " + shard);
+        replicas.moveLeader(target);
     }
 
     private ClusterNode readyLeader(String shard, long timeoutMs) throws InterruptedException {
-        return readyLeaderOtherThan(null, shard, timeoutMs);
+        return replicas.readyLeader(timeoutMs);
     }
 
     private ClusterNode readyLeaderOtherThan(ClusterNode not, String shard, long timeoutMs)
             throws InterruptedException {
-        long deadline = System.currentTimeMillis() + timeoutMs;
-        while (System.currentTimeMillis() < deadline) {
-            for (ClusterNode n : nodes) {
-                try {
-                    if (n != not && n.isLocalLeader(shard)) {
-                        return n;
-                    }
-                } catch (RuntimeException e) {
-                    // closed
-                }
-            }
-            Thread.sleep(2);
-        }
-        return null;
+        return replicas.readyLeaderOtherThan(not, timeoutMs);
     }
 }
