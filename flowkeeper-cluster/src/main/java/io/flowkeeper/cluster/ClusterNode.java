@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -87,8 +88,11 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
     private final ClientId adminClientId = ClientId.randomId();
     private final AtomicLong adminCallId = new AtomicLong();
     private final ScheduledExecutorService scheduler =
-            Executors.newSingleThreadScheduledExecutor(Threads.daemon("leader-balancer"));
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("raft-upkeep"));
     private final LeaderBalancer balancer;
+    private final ReplicationWatch replicationWatch = new ReplicationWatch();
+    /** Redials and step-downs the replication watch made here, per follower (step-downs under "*"). */
+    private final Map<String, AtomicLong> replicationRepairs = new ConcurrentHashMap<>();
     private final QuickElection quickElection;
     private volatile Map<String, String> members;
 
@@ -244,6 +248,74 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
         if (interval > 0) {
             scheduler.scheduleWithFixedDelay(balancer::runOnce, interval, interval, TimeUnit.MILLISECONDS);
         }
+        scheduler.scheduleWithFixedDelay(this::watchReplication, WATCH_EVERY_MS, WATCH_EVERY_MS,
+                TimeUnit.MILLISECONDS);
+    }
+
+    private static final long WATCH_EVERY_MS = 500;
+    private static final long REDIAL_SHARED_NANOS = 3_000_000_000L;
+    /** When the replication watch last redialled each member (nanoTime); only its thread touches it. */
+    private final Map<String, Long> lastRedial = new HashMap<>();
+
+    /**
+     * One round of the {@link ReplicationWatch} over the shards this node leads: a follower that answers heartbeats
+     * but takes no entries is dialled afresh, and a shard whose commit stays stuck after that gets a new election.
+     */
+    private void watchReplication() {
+        for (ShardCatalog.Shard s : catalog.shards()) {
+            String shard = s.name();
+            try {
+                RaftServer.Division div = server.getDivision(groupIds.get(shard));
+                var info = div.getInfo();
+                long[] match = info.getFollowerMatchIndices();
+                long[] next = info.getFollowerNextIndices();
+                var role = info.getRoleInfoProto();
+                var heard = role.getLeaderInfo().getFollowerInfoList();
+                var last = div.getRaftLog().getLastEntryTermIndex();
+                if (!info.isLeader() || match == null || next == null || last == null || match.length != heard.size()
+                        || next.length != heard.size()) {
+                    replicationWatch.notLeading(shard); // (or a configuration change between the two reads)
+                    continue;
+                }
+                List<ReplicationWatch.Follower> followers = new ArrayList<>();
+                for (int i = 0; i < heard.size(); i++) {
+                    String id = heard.get(i).getId().getId().toStringUtf8();
+                    followers.add(new ReplicationWatch.Follower(id, match[i], next[i],
+                            heard.get(i).getLastRpcElapsedTimeMs(), clients.isGone(RaftPeerId.valueOf(id))));
+                }
+                var sample = new ReplicationWatch.Sample(System.nanoTime(), role.getLeaderInfo().getTerm(),
+                        last.getIndex(), div.getRaftLog().getLastCommittedIndex(), div.getRaftLog().getStartIndex(),
+                        followers);
+                for (ReplicationWatch.Action a : replicationWatch.observe(shard, sample)) {
+                    if (a.kind() == ReplicationWatch.Action.Kind.REDIAL) {
+                        // One connection per member serves every shard: the shards that see the same stall within
+                        // a few seconds are served by one redial.
+                        long now = System.nanoTime();
+                        Long previous = lastRedial.get(a.follower());
+                        if (previous != null && now - previous < REDIAL_SHARED_NANOS) {
+                            continue;
+                        }
+                        lastRedial.put(a.follower(), now);
+                        LOG.warn("shard {}: follower {} takes no entries ({}): dialling it afresh", shard,
+                                a.follower(), a.why());
+                        replicationRepairs.computeIfAbsent(a.follower(), k -> new AtomicLong()).incrementAndGet();
+                        redial(a.follower(), "takes no entries");
+                    } else {
+                        LOG.warn("shard {}: {}: stepping down for a new election", shard, a.why());
+                        replicationRepairs.computeIfAbsent("*", k -> new AtomicLong()).incrementAndGet();
+                        Threads.startDaemon("step-down-" + shard, () -> stepDown(shard, 3_000));
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("replication watch of {} skipped: {}", shard, e.toString());
+            }
+        }
+    }
+
+    /** How many times the replication watch here redialled {@code follower} ("*": stepped down). */
+    long replicationRepairs(String follower) {
+        AtomicLong n = replicationRepairs.get(follower);
+        return n == null ? 0 : n.get();
     }
 
     /**

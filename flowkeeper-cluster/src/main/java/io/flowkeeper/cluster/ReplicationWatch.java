@@ -1,0 +1,133 @@
+package io.flowkeeper.cluster;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * On the leader of a shard, notices a follower that answers heartbeats but takes no entries, and says what to do.
+ * Pure: {@link #observe} takes one sample of the leader's view and returns the actions; {@link ClusterNode} samples
+ * every shard it leads and carries them out.
+ *
+ * <p>Why: once in CI, after a kill left two nodes of three, a shard's leader kept its leadership (the follower
+ * answered heartbeats, which Ratis sends on a connection of their own) while no entry reached that follower for 20
+ * minutes: every write timed out, and a transfer of the leadership to that follower failed every 2 s. Ratis itself
+ * never recovers from that: a leader steps down only when a majority stops answering, and an appender whose calls
+ * fail retries on the same connection. The cause was not found (docs/operations.md, "A follower that takes no
+ * entries"); whatever it is, it sits in the leader's connection to that follower or in its appender, and both are
+ * replaced by the two steps here, each cheap and safe under Raft's rules:
+ * <ol>
+ *   <li>{@link Action.Kind#REDIAL}: a follower behind the leader's log, whose match index has not moved for
+ *   {@code stall} while it answered within {@code heardWithinMs}: its Raft connection is closed and dialled afresh
+ *   (at most once per {@code redialEvery}). Costs one retried call when nothing was wrong.</li>
+ *   <li>{@link Action.Kind#STEP_DOWN}: the shard's commit index has not moved for {@code stepDownAfter} with entries
+ *   waiting, after a redial: the leader steps down (at most once per {@code stepDownEvery}), and the election that
+ *   follows builds every appender anew. The leader's own log may be the longer one, so it may well win again.</li>
+ * </ol>
+ * A follower being sent a snapshot (its next index below the leader's first log entry) is left alone: a snapshot
+ * of tens of megabytes takes seconds without a match index moving, and a redial would start it over.
+ */
+final class ReplicationWatch {
+    /** One follower as the leader sees it. */
+    record Follower(String id, long matchIndex, long nextIndex, long lastHeardMs, boolean gone) { }
+
+    /** The leader's view of one shard at {@code nanos} ({@link System#nanoTime}). */
+    record Sample(long nanos, long term, long lastIndex, long commitIndex, long logStartIndex,
+                  List<Follower> followers) { }
+
+    /** What the leader should do. */
+    record Action(Kind kind, String follower, String why) {
+        enum Kind { REDIAL, STEP_DOWN }
+    }
+
+    private final long stallNanos;
+    private final long redialEveryNanos;
+    private final long stepDownAfterNanos;
+    private final long stepDownEveryNanos;
+    private final long heardWithinMs;
+    private final Map<String, ShardWatch> shards = new HashMap<>();
+
+    /** The defaults: redial after 3 s, step down after 8 s; a step-down at most every 30 s per shard. */
+    ReplicationWatch() {
+        this(3_000, 10_000, 8_000, 30_000, 1_000);
+    }
+
+    ReplicationWatch(long stallMs, long redialEveryMs, long stepDownAfterMs, long stepDownEveryMs, long heardWithinMs) {
+        this.stallNanos = stallMs * 1_000_000;
+        this.redialEveryNanos = redialEveryMs * 1_000_000;
+        this.stepDownAfterNanos = stepDownAfterMs * 1_000_000;
+        this.stepDownEveryNanos = stepDownEveryMs * 1_000_000;
+        this.heardWithinMs = heardWithinMs;
+    }
+
+    private static final class FollowerWatch {
+        long matchIndex = Long.MIN_VALUE;
+        /** Since when the match index has stood still while behind (nanos); reset when it moves or catches up. */
+        long stillSince;
+        long redialedAt;
+        boolean redialed;
+    }
+
+    private static final class ShardWatch {
+        long term = -1;
+        long commitIndex = Long.MIN_VALUE;
+        long commitStillSince;
+        /** A redial happened while the commit index stood still (the step-down needs one first). */
+        boolean redialedDuringStall;
+        long steppedDownAt;
+        boolean steppedDown;
+        final Map<String, FollowerWatch> followers = new HashMap<>();
+    }
+
+    /** This node does not lead {@code shard} (any more): a later leadership starts afresh. */
+    synchronized void notLeading(String shard) {
+        shards.remove(shard);
+    }
+
+    synchronized List<Action> observe(String shard, Sample s) {
+        ShardWatch w = shards.get(shard);
+        if (w == null || w.term != s.term()) {
+            w = new ShardWatch(); // a new leadership: its appenders are new too
+            w.term = s.term();
+            shards.put(shard, w);
+        }
+        long now = s.nanos();
+        boolean waiting = s.lastIndex() > s.commitIndex();
+        if (s.commitIndex() != w.commitIndex || !waiting) {
+            w.commitIndex = s.commitIndex();
+            w.commitStillSince = now;
+            w.redialedDuringStall = false;
+        }
+        List<Action> actions = new ArrayList<>();
+        for (Follower f : s.followers()) {
+            FollowerWatch fw = w.followers.computeIfAbsent(f.id(), k -> new FollowerWatch());
+            boolean behind = f.matchIndex() < s.lastIndex();
+            if (!behind || f.matchIndex() != fw.matchIndex) {
+                fw.matchIndex = f.matchIndex();
+                fw.stillSince = now;
+            }
+            boolean answering = f.lastHeardMs() < heardWithinMs && !f.gone();
+            boolean snapshot = f.nextIndex() < s.logStartIndex();
+            if (!behind || !answering || snapshot || now - fw.stillSince < stallNanos) {
+                continue;
+            }
+            if (!fw.redialed || now - fw.redialedAt >= redialEveryNanos) {
+                fw.redialed = true;
+                fw.redialedAt = now;
+                w.redialedDuringStall |= waiting;
+                actions.add(new Action(Action.Kind.REDIAL, f.id(), "match index " + f.matchIndex() + " behind the log's "
+                        + s.lastIndex() + " for " + (now - fw.stillSince) / 1_000_000 + " ms while it answered "
+                        + f.lastHeardMs() + " ms ago"));
+            }
+        }
+        if (waiting && w.redialedDuringStall && now - w.commitStillSince >= stepDownAfterNanos
+                && (!w.steppedDown || now - w.steppedDownAt >= stepDownEveryNanos)) {
+            w.steppedDown = true;
+            w.steppedDownAt = now;
+            actions.add(new Action(Action.Kind.STEP_DOWN, null, "commit index " + s.commitIndex() + " behind the log's "
+                    + s.lastIndex() + " for " + (now - w.commitStillSince) / 1_000_000 + " ms, a redial did not help"));
+        }
+        return actions;
+    }
+}
