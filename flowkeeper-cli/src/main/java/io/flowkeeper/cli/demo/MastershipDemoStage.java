@@ -42,8 +42,15 @@ final class MastershipDemoStage implements DemoStage {
         long t0 = System.nanoTime();
         bed.cluster().kill(victim);
         RestClient survivor = bed.anyLiveClient(victim);
-        while (!survivor.put("/v1/switches/" + MastershipBed.dpidHex(0) + "/flows/after-kill",
-                "table=0,priority=100,ip,nw_dst=10.99.0.1,actions=drop").ok()) {
+        // Bounded: a cluster that cannot take the write within a minute fails the demo with the last answer,
+        // instead of retrying forever.
+        RestClient.Response written;
+        while (!(written = survivor.put("/v1/switches/" + MastershipBed.dpidHex(0) + "/flows/after-kill",
+                "table=0,priority=100,ip,nw_dst=10.99.0.1,actions=drop")).ok()) {
+            if (System.nanoTime() - t0 > Duration.ofSeconds(60).toNanos()) {
+                throw new IllegalStateException("the survivors did not take a write within 60 s of the kill: HTTP "
+                        + written.status() + " " + written.body());
+            }
             Thread.sleep(20);
         }
         while (!bed.switchHas(0, "nw_dst=10.99.0.1")) {
