@@ -256,6 +256,11 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
     private static final long REDIAL_SHARED_NANOS = 3_000_000_000L;
     /** When the replication watch last redialled each member (nanoTime); only its thread touches it. */
     private final Map<String, Long> lastRedial = new HashMap<>();
+    private static final long REOPEN_EVERY_NANOS = 30_000_000_000L;
+    /** When each shard's replica was last reopened here (nanoTime); only the upkeep thread touches it. */
+    private final Map<String, Long> lastReopen = new HashMap<>();
+    private final Map<String, AtomicLong> reopened = new ConcurrentHashMap<>();
+    private volatile boolean closing;
 
     /**
      * One round of the {@link ReplicationWatch} over the shards this node leads: a follower that answers heartbeats
@@ -267,6 +272,16 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
             try {
                 RaftServer.Division div = server.getDivision(groupIds.get(shard));
                 var info = div.getInfo();
+                if (!info.isAlive() && !closing
+                        && !((ShardStateMachine) div.getStateMachine()).shutDownByTheGroup()) {
+                    try {
+                        reopen(shard, div);
+                    } catch (IOException | RuntimeException e) {
+                        LOG.warn("shard {}: reopening its closed replica failed (again in 30 s): {}", shard,
+                                e.toString());
+                    }
+                    continue;
+                }
                 long[] match = info.getFollowerMatchIndices();
                 long[] next = info.getFollowerNextIndices();
                 var role = info.getRoleInfoProto();
@@ -310,6 +325,44 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
                 LOG.debug("replication watch of {} skipped: {}", shard, e.toString());
             }
         }
+    }
+
+    /**
+     * Reopens a shard replica that Ratis closed on its own while this node runs, from its disk: Ratis closes a
+     * replica whose log worker failed (seen once after a snapshot install, operations.md) and never opens it
+     * again, so that node kept serving stale reads of the shard and the shard ran without one of its replicas.
+     * The replica is removed from the server (its directory kept) and added back in recover mode: its snapshot
+     * and log are read again and the leader brings it up to date. At most once per 30 s per shard.
+     */
+    private void reopen(String shard, RaftServer.Division closed) throws IOException {
+        long now = System.nanoTime();
+        Long previous = lastReopen.get(shard);
+        if (previous != null && now - previous < REOPEN_EVERY_NANOS) {
+            return;
+        }
+        lastReopen.put(shard, now);
+        RaftGroup group = closed.getGroup();
+        RaftGroupId gid = group.getGroupId();
+        LOG.warn("shard {}: its replica here was closed by Ratis (state {}): reopening it from its disk", shard,
+                closed.getInfo().getLifeCycleState());
+        reopened.computeIfAbsent(shard, k -> new AtomicLong()).incrementAndGet();
+        RaftClientReply removed = server.groupManagement(GroupManagementRequest.newRemove(adminClientId, selfId,
+                adminCallId.incrementAndGet(), gid, false, false));
+        if (!removed.isSuccess()) {
+            throw new IOException("could not remove the closed replica of " + shard + ": " + removed.getException());
+        }
+        RaftClientReply added = server.groupManagement(GroupManagementRequest.newAdd(adminClientId, selfId,
+                adminCallId.incrementAndGet(), group, false));
+        if (!added.isSuccess()) {
+            throw new IOException("could not reopen the replica of " + shard + ": " + added.getException());
+        }
+        LOG.info("shard {}: replica reopened from its disk; the leader brings it up to date", shard);
+    }
+
+    /** How many times this node reopened its replica of {@code shard}. */
+    long reopened(String shard) {
+        AtomicLong n = reopened.get(shard);
+        return n == null ? 0 : n.get();
     }
 
     /** How many times the replication watch here redialled {@code follower} ("*": stepped down). */
@@ -884,6 +937,7 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
 
     @Override
     public void close() throws IOException {
+        closing = true;
         scheduler.shutdownNow();
         quickElection.close();
         clients.close();

@@ -330,6 +330,24 @@ public final class ShardStateMachine extends BaseStateMachine {
         }
     }
 
+    private volatile boolean shutDownByTheGroup;
+
+    /**
+     * Ratis shut this replica down because the group does not count it as a member (its candidate was told so by
+     * a voter): a removed member, or a joining one that called an election too early. Such a replica must stay
+     * closed; {@link ClusterNode} reopens only replicas closed for other reasons.
+     */
+    @Override
+    public void notifyServerShutdown(org.apache.ratis.proto.RaftProtos.RoleInfoProto roleInfo, boolean allServers) {
+        if (!allServers) {
+            shutDownByTheGroup = true;
+        }
+    }
+
+    boolean shutDownByTheGroup() {
+        return shutDownByTheGroup;
+    }
+
     @Override
     public void close() throws IOException {
         state.closeWatches("the node is shutting down");
