@@ -680,7 +680,12 @@ class GatewayHaTest {
             ping.stop();
             GatewayLab.setLinks(gw1, true);
         }
-        assertThat(r.longestGap()).as("below what the full lease allows").isLessThan(Duration.ofMillis(1_300));
+        // The BFD path shows in the election: the full-lease path cannot elect in less than 1.3 s. The ping gap adds
+        // the data plane's switch-over on top (issue 19's figure, measured by bench gateway: up to 2.2 s seen), so
+        // it gets only a bound that says the external IP came back at all through gw2 without a second move.
+        assertThat(Duration.ofNanos(elected - cut)).as("elected before the full lease allows")
+                .isLessThan(Duration.ofMillis(1_300));
+        assertThat(r.longestGap()).as("the external IP's outage").isLessThan(Duration.ofSeconds(5));
         assertThat(generationWhileCut).as("one move while cut off").isEqualTo(generation + 1);
         // back: preempt is on, so gw1 takes the router back once it renews again
         awaitActive("gw1");
