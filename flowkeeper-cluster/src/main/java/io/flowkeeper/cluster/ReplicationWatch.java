@@ -19,10 +19,10 @@ import java.util.Map;
  * replaced by the two steps here, each cheap and safe under Raft's rules:
  * <ol>
  *   <li>{@link Action.Kind#REDIAL}: a follower behind the leader's log, whose match index has not moved for
- *   {@code stall} while it answered within {@code heardWithinMs}: its Raft connection is closed and dialled afresh
+ *   {@code stall} during which it kept answering within {@code heardWithinMs}: its Raft connection is closed and dialled afresh
  *   (at most once per {@code redialEvery}). Costs one retried call when nothing was wrong.</li>
- *   <li>{@link Action.Kind#STEP_DOWN}: the shard's commit index has not moved for {@code stepDownAfter} with entries
- *   waiting, after a redial: the leader steps down (at most once per {@code stepDownEvery}), and the election that
+ *   <li>{@link Action.Kind#STEP_DOWN}: the shard's commit index, with entries waiting, has still not moved
+ *   {@code stepDownAfter} after such a redial: the leader steps down (at most once per {@code stepDownEvery}), and the election that
  *   follows builds every appender anew. The leader's own log may be the longer one, so it may well win again.</li>
  * </ol>
  * A follower being sent a snapshot (its next index below the leader's first log entry) is left alone: a snapshot
@@ -48,9 +48,9 @@ final class ReplicationWatch {
     private final long heardWithinMs;
     private final Map<String, ShardWatch> shards = new HashMap<>();
 
-    /** The defaults: redial after 3 s, step down after 8 s; a step-down at most every 30 s per shard. */
+    /** The defaults: redial after 3 s, step down 5 s after a redial that did not help; at most every 30 s. */
     ReplicationWatch() {
-        this(3_000, 10_000, 8_000, 30_000, 1_000);
+        this(3_000, 10_000, 5_000, 30_000, 1_000);
     }
 
     ReplicationWatch(long stallMs, long redialEveryMs, long stepDownAfterMs, long stepDownEveryMs, long heardWithinMs) {
@@ -73,8 +73,9 @@ final class ReplicationWatch {
         long term = -1;
         long commitIndex = Long.MIN_VALUE;
         long commitStillSince;
-        /** A redial happened while the commit index stood still (the step-down needs one first). */
+        /** When the first redial happened while the commit index stood still (the step-down needs one first). */
         boolean redialedDuringStall;
+        long redialedDuringStallAt;
         long steppedDownAt;
         boolean steppedDown;
         final Map<String, FollowerWatch> followers = new HashMap<>();
@@ -103,30 +104,40 @@ final class ReplicationWatch {
         for (Follower f : s.followers()) {
             FollowerWatch fw = w.followers.computeIfAbsent(f.id(), k -> new FollowerWatch());
             boolean behind = f.matchIndex() < s.lastIndex();
-            if (!behind || f.matchIndex() != fw.matchIndex) {
-                fw.matchIndex = f.matchIndex();
-                fw.stillSince = now;
-            }
             boolean answering = f.lastHeardMs() < heardWithinMs && !f.gone();
             boolean snapshot = f.nextIndex() < s.logStartIndex();
-            if (!behind || !answering || snapshot || now - fw.stillSince < stallNanos) {
+            // The clock does not run while the follower is down (silent for a whole stall time, or known gone): one
+            // that just came back (its restart already redials it) gets the whole stall time to show progress (CI
+            // saw such a redundant redial). A follower whose connection for entries fails answers its heartbeats
+            // only every few hundred ms (Ratis' appender sleeps after errors): that is not down.
+            boolean down = f.lastHeardMs() * 1_000_000 >= stallNanos || f.gone();
+            if (!behind || f.matchIndex() != fw.matchIndex || down || snapshot) {
+                fw.matchIndex = f.matchIndex();
+                fw.stillSince = now;
+                continue;
+            }
+            if (!answering || now - fw.stillSince < stallNanos) {
                 continue;
             }
             if (!fw.redialed || now - fw.redialedAt >= redialEveryNanos) {
                 fw.redialed = true;
                 fw.redialedAt = now;
-                w.redialedDuringStall |= waiting;
+                if (waiting && !w.redialedDuringStall) {
+                    w.redialedDuringStall = true;
+                    w.redialedDuringStallAt = now;
+                }
                 actions.add(new Action(Action.Kind.REDIAL, f.id(), "match index " + f.matchIndex() + " behind the log's "
                         + s.lastIndex() + " for " + (now - fw.stillSince) / 1_000_000 + " ms while it answered "
                         + f.lastHeardMs() + " ms ago"));
             }
         }
-        if (waiting && w.redialedDuringStall && now - w.commitStillSince >= stepDownAfterNanos
+        if (waiting && w.redialedDuringStall && now - w.redialedDuringStallAt >= stepDownAfterNanos
                 && (!w.steppedDown || now - w.steppedDownAt >= stepDownEveryNanos)) {
             w.steppedDown = true;
             w.steppedDownAt = now;
             actions.add(new Action(Action.Kind.STEP_DOWN, null, "commit index " + s.commitIndex() + " behind the log's "
-                    + s.lastIndex() + " for " + (now - w.commitStillSince) / 1_000_000 + " ms, a redial did not help"));
+                    + s.lastIndex() + " for " + (now - w.commitStillSince) / 1_000_000 + " ms, a redial "
+                    + (now - w.redialedDuringStallAt) / 1_000_000 + " ms ago did not help"));
         }
         return actions;
     }

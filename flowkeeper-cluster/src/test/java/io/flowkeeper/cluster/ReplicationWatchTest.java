@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 /** The leader's watch over followers that answer heartbeats but take no entries: the rules, then real Ratis. */
 class ReplicationWatchTest {
     private static final long MS = 1_000_000;
-    /** Redial after 3 s, then every 10 s; step down after 8 s, then every 30 s; "answering" within 1 s. */
-    private final ReplicationWatch watch = new ReplicationWatch(3_000, 10_000, 8_000, 30_000, 1_000);
+    /** Redial after 3 s, then every 10 s; step down 5 s after a redial, then every 30 s; "answering": 1 s. */
+    private final ReplicationWatch watch = new ReplicationWatch(3_000, 10_000, 5_000, 30_000, 1_000);
 
     private static ReplicationWatch.Sample sample(long ms, long term, long last, long commit,
                                                   ReplicationWatch.Follower... followers) {
@@ -36,6 +36,7 @@ class ReplicationWatchTest {
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(ReplicationWatch.Action.Kind.REDIAL, "n1"));
         assertThat(redial.get(0).why()).contains("match index 90", "log's 100", "3000 ms");
         assertThat(watch.observe("s", sample(5_000, 5, 100, 90, f("n1", 90, 50)))).isEmpty(); // once per 10 s
+        assertThat(watch.observe("s", sample(7_900, 5, 100, 90, f("n1", 90, 50)))).isEmpty(); // 5 s after it
         var down = watch.observe("s", sample(8_000, 5, 100, 90, f("n1", 90, 50)));
         assertThat(down).extracting(ReplicationWatch.Action::kind).containsExactly(ReplicationWatch.Action.Kind.STEP_DOWN);
         assertThat(watch.observe("s", sample(9_000, 5, 100, 90, f("n1", 90, 50)))).isEmpty(); // once per 30 s
@@ -55,6 +56,18 @@ class ReplicationWatchTest {
         for (int i = 0; i <= 20; i++) {
             assertThat(watch.observe("b", sample(i * 1_000L, 1, 100, 90, f("n1", 90, 1_500 + i * 1_000L)))).isEmpty();
         }
+        // Down (silent for a whole stall time) for a while, then back: the stall time counts from the last sample
+        // that saw it down (the watch samples every 500 ms), not from when it went down.
+        for (int i = 0; i <= 10; i++) {
+            assertThat(watch.observe("g", sample(i * 1_000L, 1, 100, 90, f("n1", 90, 3_000 + i * 1_000L)))).isEmpty();
+        }
+        assertThat(watch.observe("g", sample(10_500, 1, 100, 90, f("n1", 90, 50)))).isEmpty();
+        assertThat(watch.observe("g", sample(12_900, 1, 100, 90, f("n1", 90, 50)))).isEmpty();
+        assertThat(watch.observe("g", sample(13_500, 1, 100, 90, f("n1", 90, 50))))
+                .extracting(ReplicationWatch.Action::kind).containsExactly(ReplicationWatch.Action.Kind.REDIAL);
+        assertThat(watch.observe("g", sample(18_000, 1, 100, 90, f("n1", 90, 50)))).isEmpty();
+        assertThat(watch.observe("g", sample(18_500, 1, 100, 90, f("n1", 90, 50))))
+                .extracting(ReplicationWatch.Action::kind).containsExactly(ReplicationWatch.Action.Kind.STEP_DOWN);
         // Known gone.
         for (int i = 0; i <= 20; i++) {
             var gone = new ReplicationWatch.Follower("n1", 90, 91, 50, true);
