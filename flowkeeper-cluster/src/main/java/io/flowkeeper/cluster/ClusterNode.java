@@ -603,6 +603,32 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
             return local.snapshot(prefix);
         }
         long revision = query(shard, Codec.query("get", REVISION_PROBE)).get("rev").asLong();
+        return localAt(shard, prefix, revision);
+    }
+
+    /** Every shard's revision probe started at once, then each list read from this replica once it caught up. */
+    @Override
+    public List<Snapshot> listAll(List<ListQuery> queries, ReadConsistency consistency) {
+        queries.forEach(q -> checkShard(q.shard()));
+        if (consistency == ReadConsistency.STALE) {
+            return queries.stream().map(q -> stateMachine(q.shard()).state().snapshot(q.prefix())).toList();
+        }
+        Map<String, CompletableFuture<RaftClientReply>> probes = new LinkedHashMap<>();
+        for (ListQuery q : queries) {
+            probes.computeIfAbsent(q.shard(), s -> clients.read(s, Codec.query("get", REVISION_PROBE)));
+        }
+        Map<String, Long> revisions = new HashMap<>();
+        probes.forEach((shard, probe) -> revisions.put(shard, Codec.parse(clients.await(shard, probe).getMessage()
+                .getContent()).get("rev").asLong()));
+        return queries.stream().map(q -> localAt(q.shard(), q.prefix(), revisions.get(q.shard()))).toList();
+    }
+
+    /**
+     * This replica's documents under {@code prefix} once it has applied {@code revision}, or the leader's when it
+     * does not within {@link #LOCAL_CATCH_UP_NANOS}.
+     */
+    private Snapshot localAt(String shard, DataPath prefix, long revision) {
+        ShardState local = stateMachine(shard).state();
         long deadline = System.nanoTime() + LOCAL_CATCH_UP_NANOS;
         while (local.revision() < revision) {
             if (System.nanoTime() - deadline > 0) {

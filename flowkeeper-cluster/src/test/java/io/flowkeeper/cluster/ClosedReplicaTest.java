@@ -18,7 +18,7 @@ class ClosedReplicaTest {
         try (InProcessReplicas replicas = new InProcessReplicas("closed-replica", Duration.ZERO, null)) {
             String shard = replicas.shard;
             ClusterNode leader = replicas.readyLeader(10_000);
-            ClusterNode follower = replicas.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+            ClusterNode follower = replicas.otherThan(leader);
             leader.commit(shard, Transaction.builder().put("/before", "1").build());
 
             long t0 = System.nanoTime();

@@ -64,6 +64,11 @@ final class InProcessReplicas implements AutoCloseable {
         }
     }
 
+    /** The first replica other than {@code n}. */
+    ClusterNode otherThan(ClusterNode n) {
+        return nodes.stream().filter(x -> x != n).findFirst().orElseThrow();
+    }
+
     ClusterNode node(String id) {
         return nodes.stream().filter(n -> n.nodeId().equals(id)).findFirst().orElseThrow();
     }

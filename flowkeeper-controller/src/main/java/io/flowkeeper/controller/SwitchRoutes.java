@@ -283,7 +283,9 @@ final class SwitchRoutes {
     /**
      * Every switch, from three reads whatever their number: the ownership entities, the switch documents and the
      * desired flows of all switches (counted by the datapath id in their path). Reading them switch by switch cost
-     * three reads per switch, through the leader by default: seconds for a hundred switches.
+     * three reads per switch, through the leader by default: seconds for a hundred switches. The two lists are read
+     * together ({@link DatastoreService#listAll}): one round to the shard leaders, not two (~200 ms each at 1,000
+     * switches on the bench machine, where the whole answer cost ~16 ms of CPU).
      */
     private JsonNode listSwitches(ReadConsistency consistency) {
         Map<Long, EntityOwnership> owners = new TreeMap<>(Long::compareUnsigned);
@@ -296,14 +298,15 @@ final class SwitchRoutes {
                 }
             }
         }
+        List<DatastoreService.Snapshot> lists = store.listAll(List.of(
+                new DatastoreService.ListQuery(FlowDocuments.OPERATIONAL_SHARD, DataPath.of("/switches")),
+                new DatastoreService.ListQuery(FlowDocuments.CONFIG_SHARD, DataPath.of("/flows"))), consistency);
         Map<Long, VersionedValue> documents = new TreeMap<>(Long::compareUnsigned);
-        for (VersionedValue v : store.list(FlowDocuments.OPERATIONAL_SHARD, DataPath.of("/switches"), consistency)
-                .values()) {
+        for (VersionedValue v : lists.get(0).values()) {
             documents.put(FlowDocuments.parseDpid(FlowDocuments.flowIdOf(v.path())), v);
         }
         Map<Long, Integer> desired = new TreeMap<>(Long::compareUnsigned);
-        for (VersionedValue v : store.list(FlowDocuments.CONFIG_SHARD, DataPath.of("/flows"), consistency)
-                .values()) {
+        for (VersionedValue v : lists.get(1).values()) {
             List<String> segments = DataPath.of(v.path()).segments(); // flows, dpid, id
             if (segments.size() == 3) {
                 try {

@@ -49,7 +49,20 @@ final class ValidatedDatastore implements DatastoreService {
 
     @Override
     public Snapshot list(String shard, DataPath prefix, ReadConsistency consistency) {
-        Snapshot s = store.list(shard, prefix, consistency);
+        return usable(shard, store.list(shard, prefix, consistency));
+    }
+
+    @Override
+    public List<Snapshot> listAll(List<ListQuery> queries, ReadConsistency consistency) {
+        List<Snapshot> read = store.listAll(queries, consistency); // together, as the store can
+        List<Snapshot> out = new java.util.ArrayList<>(read.size());
+        for (int i = 0; i < read.size(); i++) {
+            out.add(usable(queries.get(i).shard(), read.get(i)));
+        }
+        return out;
+    }
+
+    private Snapshot usable(String shard, Snapshot s) {
         List<VersionedValue> kept = s.values().stream()
                 .filter(v -> usable(shard, v.path(), v.json(), v.modRevision())).toList();
         return kept.size() == s.values().size() ? s : new Snapshot(s.revision(), kept);

@@ -19,6 +19,18 @@ public interface DatastoreService {
     /** Every key equal to or below {@code prefix}, in path order, and the shard revision they were read at. */
     Snapshot list(String shard, DataPath prefix, ReadConsistency consistency);
 
+    /**
+     * Several lists, each as {@link #list} reads it, in the order asked. The cluster's implementation starts the
+     * linearizable reads of every shard involved together, so the call waits for one round to the shard leaders
+     * rather than one per list (on a loaded host a round took ~200 ms). This default reads them one by one.
+     */
+    default List<Snapshot> listAll(List<ListQuery> queries, ReadConsistency consistency) {
+        return queries.stream().map(q -> list(q.shard(), q.prefix(), consistency)).toList();
+    }
+
+    /** One list of {@link #listAll}: the keys equal to or below {@code prefix} in {@code shard}. */
+    record ListQuery(String shard, DataPath prefix) {}
+
     /** The largest document and transaction {@link #commit} accepts; larger ones are refused as INVALID. */
     StoreLimits limits();
 
