@@ -70,5 +70,21 @@ class SwitchRoutesTest {
         assertThat(one.get("desired-flows").asInt()).isEqualTo(2);
         assertThat(one.get("refused")).hasSize(1);
         assertThat(api.get("/v1/switches/" + FlowDocuments.dpid(7)).status()).isEqualTo(404);
+
+        // The list keeps what it read of each document until its revision moves: a changed document, a master that
+        // changed and a removed switch show at once.
+        store.commit(FlowDocuments.OPERATIONAL_SHARD, Transaction.builder()
+                .put(FlowDocuments.switchPath(2).toString(), "{\"flows\": 6, \"updated-ms\": 43}")
+                .delete(FlowDocuments.switchPath(9).toString()).build());
+        ownership.renewLease("n2", "i2", "127.0.0.1:2");
+        ownership.registerCandidates(List.of(FlowDocuments.entity(2)), "n2");
+        ownership.unregisterCandidates(List.of(FlowDocuments.entity(2)), "n1");
+        JsonNode again = api.get("/v1/switches").body().get("switches");
+        assertThat(again).extracting(s -> s.get("dpid").asText()).containsExactly(FlowDocuments.dpid(1),
+                FlowDocuments.dpid(2), FlowDocuments.dpid(3));
+        assertThat(again.get(1).get("flows").asInt()).isEqualTo(6);
+        assertThat(again.get(1).get("stats-updated-ms").asLong()).isEqualTo(43);
+        assertThat(again.get(1).get("refused-flows").asInt()).isZero();
+        assertThat(again.get(1).get("master").asText()).isEqualTo("n2");
     }
 }
