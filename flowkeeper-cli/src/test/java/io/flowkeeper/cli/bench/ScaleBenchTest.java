@@ -26,7 +26,9 @@ class ScaleBenchTest {
         int code = Main.run("bench", "scale", "--small", "--json");
         assertThat(code).as(console.err()).isZero();
         JsonNode rows = new ObjectMapper().readTree(console.out()).get("rows");
-        assertThat(rows).hasSize(11);
+        assertThat(rows).hasSize(12);
+        assertThat(rows).extracting(r -> r.get("measure").asText())
+                .contains("GET /v1/switches, median of 7", "GET /v1/switches?consistency=stale, median of 7");
         for (JsonNode row : rows) {
             String measure = row.get("measure").asText();
             assertThat(row.get("switches").asInt()).isEqualTo(50);
