@@ -371,6 +371,22 @@ public final class ClusterNode implements CommandDatastore, ClusterAdminService,
         return n == null ? 0 : n.get();
     }
 
+    /** Followers this node's replication watch redialled, all shards and members together (for the metrics). */
+    public long followerRedials() {
+        return replicationRepairs.entrySet().stream().filter(e -> !e.getKey().equals("*"))
+                .mapToLong(e -> e.getValue().get()).sum();
+    }
+
+    /** Times this node stepped down as a shard leader because its commit index stayed stuck after a redial. */
+    public long stallStepDowns() {
+        return replicationRepairs("*");
+    }
+
+    /** Times this node reopened a replica of its own that Ratis had closed, all shards together. */
+    public long replicasReopened() {
+        return reopened.values().stream().mapToLong(AtomicLong::get).sum();
+    }
+
     /**
      * Runs the Raft threads that commit {@code shard}'s entries at the highest priority, from now on: that shard's
      * own threads (log worker and flush, state machine updater, leader and appenders) and the gRPC threads every shard

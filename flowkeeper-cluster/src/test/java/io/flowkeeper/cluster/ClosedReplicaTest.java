@@ -35,6 +35,7 @@ class ClosedReplicaTest {
                     follower.nodeId(), follower.reopened(shard), ms);
             assertThat(hasLocally(follower, shard, "/after/19")).as("the closed replica caught up").isTrue();
             assertThat(follower.reopened(shard)).isEqualTo(1);
+            assertThat(follower.replicasReopened()).as("the metrics' total").isEqualTo(1);
             assertThat(hasLocally(follower, shard, "/before")).as("its earlier state, read back from its disk").isTrue();
         }
     }

@@ -139,6 +139,7 @@ class ReplicationWatchTest {
             System.out.printf("write committed %d ms after the connection died (redials of %s: %d)%n", ms,
                     stuck.nodeId(), leader.replicationRepairs(stuck.nodeId()));
             assertThat(leader.replicationRepairs(stuck.nodeId())).isGreaterThanOrEqualTo(1);
+            assertThat(leader.followerRedials()).as("the metrics' total").isGreaterThanOrEqualTo(1);
             assertThat(stuck.get(shard, io.flowkeeper.api.store.DataPath.of("/after"), ReadConsistency.LINEARIZABLE)).isPresent();
         }
     }

@@ -82,6 +82,7 @@ public final class ControllerNode implements AutoCloseable {
         watcher = new ClusterWatcher(cluster, ownership, timeline, metrics);
         watcher.start();
         metrics.bindRaft(cluster.shards(), watcher);
+        metrics.bindRaftRepairs(cluster::followerRedials, cluster::stallStepDowns, cluster::replicasReopened);
         lease = new LeaseKeeper(cluster, ownership, cluster.nodeId(), config.restAddress(), config.leaseTime(),
                 config.peerLinkAddress());
         metrics.bindLease(lease);

@@ -43,6 +43,9 @@ public final class NodeMetrics implements MastershipObserver, RestServer.Request
     private volatile java.util.function.LongSupplier messagesReceived = () -> 0;
     private volatile java.util.function.LongSupplier messagesSent = () -> 0;
     private volatile java.util.function.LongSupplier refusedClaims = () -> 0;
+    private volatile java.util.function.LongSupplier followerRedials = () -> 0;
+    private volatile java.util.function.LongSupplier stallStepDowns = () -> 0;
+    private volatile java.util.function.LongSupplier replicasReopened = () -> 0;
 
     public NodeMetrics(String nodeId, EventTimeline timeline) {
         this.nodeId = nodeId;
@@ -136,6 +139,26 @@ public final class NodeMetrics implements MastershipObserver, RestServer.Request
                 .description("OpenFlow messages received from switches").register(registry);
         FunctionCounter.builder("flowkeeper.openflow.messages.sent", this, m -> m.messagesSent.getAsLong())
                 .description("OpenFlow messages sent to switches").register(registry);
+    }
+
+    /**
+     * The Raft repairs this node made (docs/operations.md, "A follower that takes no entries" and the closed replica):
+     * followers redialled, step-downs after a stuck commit, replicas reopened. Running totals; any rise is worth a
+     * look at the node's log, which names the shard and the follower.
+     */
+    public void bindRaftRepairs(java.util.function.LongSupplier redials, java.util.function.LongSupplier stepDowns,
+                                java.util.function.LongSupplier reopens) {
+        this.followerRedials = redials;
+        this.stallStepDowns = stepDowns;
+        this.replicasReopened = reopens;
+        FunctionCounter.builder("flowkeeper.raft.follower.redials", this, m -> m.followerRedials.getAsLong())
+                .description("followers redialled because they answered heartbeats but took no entries")
+                .register(registry);
+        FunctionCounter.builder("flowkeeper.raft.stall.step.downs", this, m -> m.stallStepDowns.getAsLong())
+                .description("leaderships given up because the commit index stayed stuck after a redial")
+                .register(registry);
+        FunctionCounter.builder("flowkeeper.raft.replicas.reopened", this, m -> m.replicasReopened.getAsLong())
+                .description("replicas of this node that Ratis closed, reopened from disk").register(registry);
     }
 
     /**
