@@ -21,9 +21,15 @@ import java.util.Map;
  *   <li>{@link Action.Kind#REDIAL}: a follower behind the leader's log, whose match index has not moved for
  *   {@code stall} during which it kept answering within {@code heardWithinMs}: its Raft connection is closed and dialled afresh
  *   (at most once per {@code redialEvery}). Costs one retried call when nothing was wrong.</li>
- *   <li>{@link Action.Kind#STEP_DOWN}: the shard's commit index, with entries waiting, has still not moved
- *   {@code stepDownAfter} after such a redial: the leader steps down (at most once per {@code stepDownEvery}), and the election that
- *   follows builds every appender anew. The leader's own log may be the longer one, so it may well win again.</li>
+ *   <li>{@link Action.Kind#STEP_DOWN}: that follower is still stuck {@code stepDownAfter} after its redial, or the
+ *   shard's commit index, with entries waiting, has not moved that long after one: the leader steps down (at most
+ *   once per {@code stepDownEvery}, a gap that doubles while step-downs keep coming), and the election that follows builds every appender, and the leader's record
+ *   of each follower, anew. The leader's own log may be the longer one, so it may well win again. This is what ends
+ *   the case a redial cannot: CI saw a follower answer every heartbeat with INCONSISTENCY ("my next index is 2")
+ *   while the leader, which had recorded its match index as 2, kept sending from 3: Ratis 3.3.0 never sets a
+ *   follower's next index below its recorded match index + 1 (how the record got ahead of the follower's log was
+ *   not found; RATIS-2605, fixed upstream after 3.3.0, is one way). A new leadership starts every record afresh.
+ *   With the third node up the shard still committed, so only a stuck follower, not a stuck commit, showed it.</li>
  * </ol>
  * A follower being sent a snapshot (its next index below the leader's first log entry) is left alone: a snapshot
  * of tens of megabytes takes seconds without a match index moving, and a redial would start it over.
@@ -47,8 +53,19 @@ final class ReplicationWatch {
     private final long stepDownEveryNanos;
     private final long heardWithinMs;
     private final Map<String, ShardWatch> shards = new HashMap<>();
+    /**
+     * Per shard, across leaderships: when the last step-down was asked and the gap the next one must keep. A
+     * follower that stays stuck whoever leads (its own log worker stuck, say) would otherwise have the shard
+     * re-elect every few seconds: the gap doubles while step-downs keep coming, up to {@link #MAX_STEP_DOWN_GAP_NANOS},
+     * and starts again from {@code stepDownEvery} after a quiet spell of twice the gap.
+     */
+    private final Map<String, long[]> stepDowns = new HashMap<>();
+    static final long MAX_STEP_DOWN_GAP_NANOS = 600_000_000_000L;
 
-    /** The defaults: redial after 3 s, step down 5 s after a redial that did not help; at most every 30 s. */
+    /**
+     * The defaults: redial after 3 s, step down 5 s after a redial that did not help; step-downs at least 30 s apart,
+     * the gap doubling while they keep coming.
+     */
     ReplicationWatch() {
         this(3_000, 10_000, 5_000, 30_000, 1_000);
     }
@@ -67,6 +84,8 @@ final class ReplicationWatch {
         long stillSince;
         long redialedAt;
         boolean redialed;
+        /** A redial happened during the current stall (reset with {@link #stillSince}). */
+        boolean redialedThisStall;
     }
 
     private static final class ShardWatch {
@@ -76,8 +95,6 @@ final class ReplicationWatch {
         /** When the first redial happened while the commit index stood still (the step-down needs one first). */
         boolean redialedDuringStall;
         long redialedDuringStallAt;
-        long steppedDownAt;
-        boolean steppedDown;
         final Map<String, FollowerWatch> followers = new HashMap<>();
     }
 
@@ -101,6 +118,7 @@ final class ReplicationWatch {
             w.redialedDuringStall = false;
         }
         List<Action> actions = new ArrayList<>();
+        String stuckAfterRedial = null;
         for (Follower f : s.followers()) {
             FollowerWatch fw = w.followers.computeIfAbsent(f.id(), k -> new FollowerWatch());
             boolean behind = f.matchIndex() < s.lastIndex();
@@ -114,13 +132,20 @@ final class ReplicationWatch {
             if (!behind || f.matchIndex() != fw.matchIndex || down || snapshot) {
                 fw.matchIndex = f.matchIndex();
                 fw.stillSince = now;
+                fw.redialedThisStall = false;
                 continue;
             }
             if (!answering || now - fw.stillSince < stallNanos) {
                 continue;
             }
+            if (fw.redialedThisStall && now - fw.redialedAt >= stepDownAfterNanos) {
+                stuckAfterRedial = f.id() + "'s match index " + f.matchIndex() + " behind the log's " + s.lastIndex()
+                        + " for " + (now - fw.stillSince) / 1_000_000 + " ms, a redial "
+                        + (now - fw.redialedAt) / 1_000_000 + " ms ago did not help";
+            }
             if (!fw.redialed || now - fw.redialedAt >= redialEveryNanos) {
                 fw.redialed = true;
+                fw.redialedThisStall = true;
                 fw.redialedAt = now;
                 if (waiting && !w.redialedDuringStall) {
                     w.redialedDuringStall = true;
@@ -131,13 +156,20 @@ final class ReplicationWatch {
                         + f.lastHeardMs() + " ms ago"));
             }
         }
-        if (waiting && w.redialedDuringStall && now - w.redialedDuringStallAt >= stepDownAfterNanos
-                && (!w.steppedDown || now - w.steppedDownAt >= stepDownEveryNanos)) {
-            w.steppedDown = true;
-            w.steppedDownAt = now;
-            actions.add(new Action(Action.Kind.STEP_DOWN, null, "commit index " + s.commitIndex() + " behind the log's "
-                    + s.lastIndex() + " for " + (now - w.commitStillSince) / 1_000_000 + " ms, a redial "
-                    + (now - w.redialedDuringStallAt) / 1_000_000 + " ms ago did not help"));
+        String why = stuckAfterRedial;
+        if (waiting && w.redialedDuringStall && now - w.redialedDuringStallAt >= stepDownAfterNanos) {
+            why = "commit index " + s.commitIndex() + " behind the log's " + s.lastIndex() + " for "
+                    + (now - w.commitStillSince) / 1_000_000 + " ms, a redial "
+                    + (now - w.redialedDuringStallAt) / 1_000_000 + " ms ago did not help";
+        }
+        if (why != null) {
+            long[] last = stepDowns.get(shard);
+            if (last == null || now - last[0] >= last[1]) {
+                long gap = last != null && now - last[0] < 2 * last[1]
+                        ? Math.min(MAX_STEP_DOWN_GAP_NANOS, 2 * last[1]) : stepDownEveryNanos;
+                stepDowns.put(shard, new long[] {now, gap});
+                actions.add(new Action(Action.Kind.STEP_DOWN, null, why));
+            }
         }
         return actions;
     }
