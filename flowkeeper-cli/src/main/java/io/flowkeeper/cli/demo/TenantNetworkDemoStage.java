@@ -113,6 +113,14 @@ final class TenantNetworkDemoStage implements DemoStage {
             throws IOException {
         ctx.say("$ POST " + cluster.restUrl(node) + "/v2.0/" + collection + " " + body);
         RestClient.Response r = cluster.client(node).withOpenStackToken().post("/v2.0/" + collection, body);
+        // A node whose replica is behind its shard's leader refuses before writing anything ("...; retry"): safe to
+        // send again, as a client should, for up to 30 s (a CI run's demo failed on the first such answer).
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (r.status() == 503 && r.body().toString().contains("is behind its leader")
+                && System.nanoTime() < deadline) {
+            sleep(200);
+            r = cluster.client(node).withOpenStackToken().post("/v2.0/" + collection, body);
+        }
         if (r.status() != 201) {
             throw new IllegalStateException("POST /v2.0/" + collection + ": HTTP " + r.status() + " " + r.body());
         }
@@ -214,6 +222,15 @@ final class TenantNetworkDemoStage implements DemoStage {
                     + "or the model changed meanwhile. See docs/operations.md (At boot).");
         } else {
             ctx.say(host.name() + "'s first reply came " + -gap + " ms after its master's reconcile.");
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
         }
     }
 }
